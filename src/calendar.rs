@@ -1,0 +1,1 @@
+//! `calendar`: the week's tasks per partner from its funnel: briefs, enablement emails, CTA proposals.

@@ -1,0 +1,223 @@
+//! Command-line interface: one variant per command, with help that teaches.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "partner-pages",
+    version,
+    about = "Partner referral landing pages with a first-party funnel",
+    long_about = "Build landing pages from partners/*.yaml, collect events with a Cloudflare Worker \
+                  or the local collector, and read them back as funnel reports, annotations and a \
+                  content calendar.",
+    after_help = "Examples:\n  partner-pages init my-site\n  partner-pages check\n  partner-pages build --base-url https://example.com\n  partner-pages serve --port 8080\n  partner-pages report --events partner-events.db --last 7d"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Site root: the folder with partner-pages.yaml, partners/, content/, templates/.
+    #[arg(long, global = true, default_value = ".", env = "PARTNER_PAGES_ROOT")]
+    pub root: PathBuf,
+    /// Print only errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Print more about what is done (repeat for more).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new site that builds as is: config, one partner, one content page.
+    Init(InitArgs),
+    /// Validate every partner, content file and template; report all errors at once.
+    Check(CheckArgs),
+    /// Build public/ (pages, kit, sitemap, llms.txt) and collector/ (Worker, wrangler.toml).
+    Build(BuildArgs),
+    /// Build, serve public/ with the local collector, rebuild on change with live reload.
+    Serve(ServeArgs),
+    /// Funnel report per partner and campaign, with intervals and one action each.
+    Report(ReportArgs),
+    /// Next weeks' content tasks per partner: briefs, enablement emails, CTA proposals.
+    Calendar(CalendarArgs),
+    /// One row per lead journey: who sent it, what promise, what next.
+    Leads(LeadsArgs),
+    /// Delete one person's rows from a local SQLite event file (and print the D1 statement).
+    Forget(ForgetArgs),
+    /// Model Context Protocol server over stdio: read-only tools for agents.
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create the site in (default: the current folder; must be empty).
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Check only these partner files (default: the whole site).
+    pub files: Vec<PathBuf>,
+    /// Print the diagnostics as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Output folder for the static site (default: <root>/public).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Override base_url from partner-pages.yaml (e.g. https://example.com/partners).
+    #[arg(long)]
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Annotate pages with the funnel of this event source (see `report --help`).
+    #[arg(long, value_name = "SRC")]
+    pub events: Option<String>,
+    /// "Now" for the annotation window, RFC 3339 (default: the current time).
+    #[arg(long, value_name = "TS")]
+    pub now: Option<String>,
+    /// Staff build: a funnel overlay on each landing page and annotations.json.
+    #[arg(long)]
+    pub preview: bool,
+    /// Merge our section into this existing llms.txt instead of writing our own.
+    #[arg(long, value_name = "PATH")]
+    pub llms_merge: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub interface: String,
+    /// Port to listen on (0 picks a free one and prints it).
+    #[arg(long, short, default_value_t = 8080)]
+    pub port: u16,
+    /// SQLite file the local collector writes to.
+    #[arg(long, default_value = "partner-events.db")]
+    pub db: PathBuf,
+    /// File holding the /s signing secret (default: $PP_SIGNING_SECRET).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// Do not watch files or rebuild.
+    #[arg(long)]
+    pub no_watch: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Md,
+    Html,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RangeArgs {
+    /// Event source: a SQLite file, a D1 name in .wrangler/state, a `wrangler d1 export` .sql dump,
+    /// the JSON of `wrangler d1 execute --json`, or d1:<database> for a remote D1.
+    #[arg(long, value_name = "SRC")]
+    pub events: String,
+    /// Report range ending now, e.g. 7d, 24h, 4w.
+    #[arg(long, conflicts_with_all = ["since", "until"])]
+    pub last: Option<String>,
+    /// Range start (inclusive), a date or RFC 3339 time, UTC.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Range end (exclusive), a date or RFC 3339 time, UTC.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// "Now" for --last and defaults, RFC 3339 (for reproducible runs).
+    #[arg(long, value_name = "TS")]
+    pub now: Option<String>,
+    /// Only this partner.
+    #[arg(long)]
+    pub partner: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: ReportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CalendarFormat {
+    Md,
+    Json,
+    Ics,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// Event source (see `report --help`).
+    #[arg(long, value_name = "SRC")]
+    pub events: String,
+    /// How many weeks to plan.
+    #[arg(long, default_value_t = 1)]
+    pub weeks: u32,
+    /// First day of the plan (default: next Monday after --now).
+    #[arg(long)]
+    pub start: Option<String>,
+    #[arg(long, value_name = "TS")]
+    pub now: Option<String>,
+    #[arg(long, value_enum, default_value = "md")]
+    pub format: CalendarFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LeadsFormat {
+    Json,
+    Csv,
+    Md,
+}
+
+#[derive(Debug, Args)]
+pub struct LeadsArgs {
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Only journeys that reached at least this stage.
+    #[arg(long, default_value = "visit")]
+    pub stage: String,
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: LeadsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// The local SQLite event file.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Delete the rows of this visitor id.
+    #[arg(long, conflicts_with = "user")]
+    pub visitor: Option<String>,
+    /// Delete the rows of every visitor this product user id was joined to.
+    #[arg(long)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Default event source for the report, leads and calendar tools.
+    #[arg(long, value_name = "SRC")]
+    pub events: Option<String>,
+}

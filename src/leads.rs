@@ -1,0 +1,1 @@
+//! `leads`: one row per journey with who sent it, what promise, what next.

@@ -1,0 +1,45 @@
+//! partner-pages: partner referral landing pages with a first-party funnel.
+//!
+//! Read this file top to bottom to walk the pipeline:
+//!
+//! ```text
+//! partners/*.yaml ─┐
+//! content/*.md ────┼─> load (config, partner, content) ─> validate ─> render (templates) ─> write (atomic)
+//! templates/ ──────┘                                                    ├─ pages, kit, sitemap
+//!                                                                       ├─ llms.txt + .md mirrors
+//!                                                                       └─ collector/ (Worker, wrangler.toml, migrations)
+//!
+//! events (sqlite | d1 dump | wrangler json) ─> funnel (attribution, stages, stats) ─> report | annotate | calendar | leads
+//! ```
+
+// Inputs and their validation.
+pub mod config;
+pub mod content;
+pub mod diagnostics;
+pub mod partner;
+pub mod site;
+
+// Rendering and writing the static output.
+pub mod output;
+pub mod render;
+
+// Measurement: the Worker we generate and the local collector.
+pub mod collector;
+
+// Reading events back and deciding what to do.
+pub mod calendar;
+pub mod events;
+pub mod funnel;
+pub mod leads;
+pub mod report;
+
+// Agents.
+pub mod mcp;
+
+// Command line.
+pub mod cli;
+pub mod cmd;
+pub mod error;
+
+pub use error::{Error, Result};
+pub use site::{load, LoadOptions, Site};

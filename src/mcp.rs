@@ -1,0 +1,1 @@
+//! `mcp`: Model Context Protocol server over stdio with read-only tools.

@@ -1,0 +1,1 @@
+//! `report`: the funnel as Markdown for people, JSON for agents, HTML with SVG charts.

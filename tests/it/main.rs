@@ -1,0 +1,4 @@
+//! End-to-end tests on fixture sites, with the real components (Chromium, wrangler, Python parsers).
+//! One test binary for all areas keeps link time down.
+
+mod support;
