@@ -44,6 +44,8 @@ pub const SIGNATURE_HEADER: &str = "x-pp-signature";
 /// Environment variable / wrangler secret holding the `/s` signing secret.
 pub const SECRET_ENV: &str = "PP_SIGNING_SECRET";
 
+pub mod worker;
+
 /// Substrings of user agents we do not count (lower-case match). The Worker gets the same list.
 pub const BOT_UA_MARKERS: &[&str] = &[
     "bot",

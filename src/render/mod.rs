@@ -18,3 +18,6 @@ impl OutputFile {
         }
     }
 }
+
+pub mod beacon;
+pub mod llms;
