@@ -4,31 +4,57 @@
 //!
 //! ## Wire protocol (the contract between beacon, Worker and `serve`)
 //!
+//! Paths below are relative to the site's base path (`/go/x` is `<base_path>/go/x`); the beacon
+//! endpoint is `collector.endpoint` exactly as configured (default `/e`). "Not counted" means:
+//! the user agent is a known bot ([`is_bot`]), or `privacy.honor_dnt` and header `DNT: 1`, or
+//! `privacy.honor_gpc` and header `Sec-GPC: 1`. A request that is not counted gets its normal
+//! answer but writes no row and sets no cookie.
+//!
 //! - `GET /go/<code>?campaign=<c>`: unknown code -> 404, nothing written. Unknown campaign ->
-//!   `default`. Writes a `click` row (page_path `/go/<code>`), sets cookies
-//!   `<prefix>_vid` (random visitor id, a UUID v4 unless already set) and
-//!   `<prefix>_src` (`<code>.<campaign>`), both `Path=/; HttpOnly; Secure; SameSite=Lax;
-//!   Max-Age=<window days * 86400>` (`Secure` dropped on http://localhost), then
-//!   `302 Location: <base_path>/p/<code>/?campaign=<c>` (campaign omitted when `default`).
-//!   A known bot user agent gets the redirect but no row and no cookie.
+//!   `default`. Writes a `click` row (page_path `<base_path>/go/<code>`), sets cookies
+//!   `<prefix>_vid` (random visitor id, a UUID v4 unless a valid one is already set: valid is
+//!   `[A-Za-z0-9-]{8,64}`) and `<prefix>_src` (`<code>.<campaign>`, the campaign
+//!   URI-component-encoded; always overwritten by a click), both `Path=/; HttpOnly; Secure;
+//!   SameSite=Lax; Max-Age=<window days * 86400>` (`Secure` dropped on plain http to
+//!   localhost / 127.0.0.1 / [::1]), then `302 Location: <base_path>/p/<code>/?campaign=<c>`
+//!   (campaign omitted when `default`; only ever the registered landing page) with
+//!   `Cache-Control: no-store`. Not counted -> the same redirect, no row, no cookie. Other
+//!   methods -> 405.
 //! - `POST /e` (beacon; `Content-Type: text/plain`, body at most [`MAX_BEACON_BODY`] bytes):
-//!   JSON `{"e": stage, "p": code?, "c": campaign?, "u": page path}`. `e` is one of
-//!   `visit`, `lead_magnet`, `cta`, `activation` (activation only when the partner's trigger is
-//!   `page` or `click`). The partner is `p`, else the `<prefix>_src` cookie; none or unknown
-//!   -> 400. The campaign is `c`, else the cookie's, else `default`; unknown -> `default`. The
-//!   visitor id is the `<prefix>_vid` cookie, set (with `<prefix>_src`) when missing. `u` must be
-//!   a path starting with `/`, at most 512 bytes. Answers 204; malformed -> 400; too big -> 413;
-//!   known bot UA -> 204 with nothing written.
+//!   JSON object `{"e": stage, "p": code?, "c": campaign?, "u": page path, "n": name?}`.
+//!   Checked in this order: too big -> 413; not counted -> 204; not a JSON object, `u` not a
+//!   string starting with `/` or over [`MAX_PAGE_PATH`] bytes, `p`/`c`/`n` present but not
+//!   strings -> 400; `e` not one of `visit`, `lead_magnet`, `cta`, `activation` -> 400. The
+//!   partner is `p`, else the `<prefix>_src` cookie's code; none or unknown -> 400. The
+//!   campaign is `c`, else the cookie's campaign when the cookie names the same partner, else
+//!   `default`; unknown -> `default`. `activation` is written only when it matches the
+//!   partner's trigger: `page` trigger and no `n` and `u` equal to the trigger page (both
+//!   compared without a trailing `/`, so `/pricing/` matches `/pricing`), or `click` trigger and
+//!   `n` equal to its name; otherwise 204 and nothing written (a beacon on a shared host page
+//!   cannot know the visitor's partner). The visitor id is a valid `<prefix>_vid` cookie, else
+//!   a new one, and then `<prefix>_vid` and (when missing) `<prefix>_src` are set as above.
+//!   page_path = `u`. Answers 204. Other methods -> 405.
 //! - `POST /s` (server-to-server; body at most [`MAX_SERVER_BODY`] bytes): JSON
 //!   `{"event": "activation"|"revenue", "partner": code, "campaign": c?, "visitor_id": id,
 //!   "user_id": opaque?, "value": number?, "page_path": path?}` with headers
 //!   `X-PP-Timestamp: <unix seconds>` and `X-PP-Signature: <hex HMAC-SHA256(secret,
-//!   "<timestamp>.<body>")>`. The secret is `PP_SIGNING_SECRET` (a wrangler secret; an env var
-//!   or `--secret-file` for `serve`). Missing/bad signature -> 401; timestamp more than
-//!   [`SIGNATURE_WINDOW_SECS`] away from now -> 401 (replay); no secret configured -> 503.
-//!   Answers 204.
+//!   "<timestamp>.<body>")>` over the exact body bytes. The secret is `PP_SIGNING_SECRET` (a
+//!   wrangler secret; an env var or `--secret-file` for `serve`). Checked in this order: too big
+//!   -> 413; no secret configured -> 503; missing/malformed/bad signature -> 401; timestamp
+//!   more than [`SIGNATURE_WINDOW_SECS`] away from now -> 401 (replay); then 400 for: not a JSON
+//!   object, unknown `event`, unknown `partner`, `visitor_id` not a string of 1..=128 bytes,
+//!   `user_id` not a string of at most 256 bytes, `value` not a finite number, `revenue`
+//!   without `value`, `page_path` not a path (as `u` above). Unknown campaign -> `default`;
+//!   page_path defaults to `/s`. Not subject to the bot / DNT / GPC rules (it is signed, and
+//!   backends use curl-like agents). Writes `value` and `user_id` too (migration 0002); `/go`
+//!   and `/e` rows write only the seed's columns. Answers 204. Other methods -> 405.
 //! - Every row: `id` a random UUID, `created_at` UTC ISO-8601 with milliseconds and `Z`.
-//!   All SQL uses bound parameters.
+//!   All SQL uses bound parameters; values are stored verbatim.
+//! - Beacon (`crate::render::beacon`): sends `visit` on load only on pages whose script tag
+//!   carries `data-partner` (landing pages); `lead_magnet` / `cta` on clicks of
+//!   `[data-pp]` elements; `{"e":"activation","u":path}` on load when the path is a `page:`
+//!   trigger; `{"e":"activation","n":name,...}` on clicks of `[data-pp-click=name]` for `click:`
+//!   trigger names. `p` is the script's `data-partner`, `c` the page's `?campaign=`.
 
 /// Largest accepted beacon body.
 pub const MAX_BEACON_BODY: usize = 1024;
