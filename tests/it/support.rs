@@ -37,11 +37,10 @@ pub fn copy_site(from: &Path) -> tempfile::TempDir {
             .components()
             .next()
             .map(|c| c.as_os_str().to_string_lossy().into_owned());
-        let keep = match first.as_deref() {
-            None => true,
-            Some("partner-pages.yaml" | "partners" | "content" | "templates" | "static") => true,
-            _ => false,
-        };
+        let keep = matches!(
+            first.as_deref(),
+            None | Some("partner-pages.yaml" | "partners" | "content" | "templates" | "static")
+        );
         if !keep {
             continue;
         }
