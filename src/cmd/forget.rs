@@ -1,6 +1,27 @@
 use crate::cli::{ForgetArgs, GlobalArgs};
+use crate::config::{Config, CONFIG_FILE};
 use crate::error::{Error, Result};
+use crate::leads::forget::{forget, summary, Person};
 
-pub fn run(_global: &GlobalArgs, _args: ForgetArgs) -> Result<()> {
-    Err(Error::Internal("`forget` is not implemented yet".into()))
+pub fn run(global: &GlobalArgs, args: ForgetArgs) -> Result<()> {
+    let person = match (args.visitor, args.user) {
+        (Some(v), None) if !v.is_empty() => Person::Visitor(v),
+        (None, Some(u)) if !u.is_empty() => Person::User(u),
+        _ => {
+            return Err(Error::user_hint(
+                "forget needs exactly one non-empty --visitor ID or --user ID",
+                "partner-pages forget --db partner-events.db --visitor 3f2b…",
+            ))
+        }
+    };
+    let done = forget(&args.db, &person)?;
+    // The D1 database name comes from the site config when there is one; the deletion itself
+    // does not need a site, so a missing or broken config only leaves a placeholder.
+    let database = std::fs::read_to_string(global.root.join(CONFIG_FILE))
+        .ok()
+        .and_then(|t| serde_saphyr::from_str::<Config>(&t).ok())
+        .map(|c| c.collector.database)
+        .unwrap_or_else(|| "<your-d1-database>".to_string());
+    print!("{}", summary(&person, &args.db, &done, &database));
+    Ok(())
 }

@@ -1,6 +1,10 @@
 use crate::cli::{GlobalArgs, McpArgs};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::mcp::{serve, Server};
 
-pub fn run(_global: &GlobalArgs, _args: McpArgs) -> Result<()> {
-    Err(Error::Internal("`mcp` is not implemented yet".into()))
+pub fn run(global: &GlobalArgs, args: McpArgs) -> Result<()> {
+    serve(Server {
+        root: global.root.clone(),
+        events: args.events,
+    })
 }

@@ -1,0 +1,320 @@
+//! Decision stage of `leads`: the next step for one lead, from a table of named rules.
+//!
+//! Takes: where a journey got to (the time each stage was reached), its partner and "now".
+//! Gives: a [`NextStep`] naming the first rule of [`RULES`] that applies, the action to take and
+//! the facts that triggered it. The table is data so docs, tests and agents can list it.
+
+use crate::partner::{CtaKind, Partner};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+/// Days after the lead magnet without a CTA before the nurture email goes out.
+pub const NURTURE_AFTER_DAYS: i64 = 3;
+/// Days after the CTA without activation before a personal follow-up.
+pub const FOLLOW_UP_AFTER_DAYS: i64 = 7;
+/// Hours after a click without a landing-page view before we suspect the page.
+pub const CLICK_NO_VISIT_AFTER_HOURS: i64 = 1;
+
+/// What a rule looks at: the time each stage was reached (None: not reached).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reached {
+    pub click: Option<DateTime<Utc>>,
+    pub visit: Option<DateTime<Utc>>,
+    pub lead_magnet: Option<DateTime<Utc>>,
+    pub cta: Option<DateTime<Utc>>,
+    pub activation: Option<DateTime<Utc>>,
+}
+
+/// The next step for one lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextStep {
+    /// The rule's name, stable for scripts (`nurture_email`).
+    pub rule: &'static str,
+    /// What to do, in one sentence, with the partner's own words filled in.
+    pub action: String,
+    /// The facts that triggered the rule.
+    pub because: String,
+}
+
+/// One named rule: when it applies, and what to do then.
+pub struct Rule {
+    pub name: &'static str,
+    /// The condition in words (for docs and `because`).
+    pub when: &'static str,
+    decide: Decide,
+}
+
+/// A rule's test: `Some((action, because))` when it applies.
+type Decide = fn(&Reached, &Partner, DateTime<Utc>) -> Option<(String, String)>;
+
+/// The rules, first match wins. The last one always applies.
+pub static RULES: &[Rule] = &[
+    Rule {
+        name: "hand_to_sales",
+        when: "reached activation",
+        decide: |r, p, _| {
+            let at = r.activation?;
+            let commission = p
+                .commission
+                .as_deref()
+                .map(|c| format!(" (commission: {c})"))
+                .unwrap_or_default();
+            Some((
+                format!(
+                    "Hand to sales as a lead referred by {}{commission}; credit the partner",
+                    p.name
+                ),
+                format!("{} at {}", p.activation.event, ts(at)),
+            ))
+        },
+    },
+    Rule {
+        name: "follow_up_cta",
+        when: "reached the CTA, no activation after 7 days",
+        decide: |r, p, now| {
+            let at = r.cta?;
+            let days = whole_days(now - at);
+            (days >= FOLLOW_UP_AFTER_DAYS).then(|| {
+                let what = match p.cta.kind {
+                    CtaKind::Demo => "Follow up on the demo".to_string(),
+                    CtaKind::Newsletter => {
+                        "Send a personal follow-up to the newsletter sign-up".to_string()
+                    }
+                    CtaKind::Tutorial | CtaKind::Download => {
+                        format!("Follow up on \"{}\"", p.cta.label)
+                    }
+                };
+                (
+                    format!("{what}: help them reach \"{}\"", p.activation.description),
+                    format!(
+                        "cta at {}, no {} after {days} days (rule: {FOLLOW_UP_AFTER_DAYS})",
+                        ts(at),
+                        p.activation.event
+                    ),
+                )
+            })
+        },
+    },
+    Rule {
+        name: "wait_for_activation",
+        when: "reached the CTA less than 7 days ago",
+        decide: |r, p, now| {
+            let at = r.cta?;
+            Some((
+                format!(
+                    "Wait for \"{}\"; follow up from {}",
+                    p.activation.description,
+                    ts(at + Duration::days(FOLLOW_UP_AFTER_DAYS))
+                ),
+                format!("cta at {}, {} days ago", ts(at), whole_days(now - at)),
+            ))
+        },
+    },
+    Rule {
+        name: "nurture_email",
+        when: "downloaded the lead magnet, no CTA after 3 days",
+        decide: |r, p, now| {
+            let at = r.lead_magnet?;
+            let days = whole_days(now - at);
+            (days >= NURTURE_AFTER_DAYS).then(|| {
+                (
+                    format!(
+                        "Send the {} nurture email: build on \"{}\" and invite them to \"{}\"",
+                        p.name, p.promise, p.cta.label
+                    ),
+                    format!(
+                        "lead_magnet at {}, no cta after {days} days (rule: {NURTURE_AFTER_DAYS})",
+                        ts(at)
+                    ),
+                )
+            })
+        },
+    },
+    Rule {
+        name: "wait_for_cta",
+        when: "downloaded the lead magnet less than 3 days ago",
+        decide: |r, p, now| {
+            let at = r.lead_magnet?;
+            Some((
+                format!(
+                    "Wait for \"{}\"; the nurture email goes out from {}",
+                    p.cta.label,
+                    ts(at + Duration::days(NURTURE_AFTER_DAYS))
+                ),
+                format!(
+                    "lead_magnet at {}, {} days ago",
+                    ts(at),
+                    whole_days(now - at)
+                ),
+            ))
+        },
+    },
+    Rule {
+        name: "check_landing_page",
+        when: "clicked the partner link, no landing-page view after 1 hour",
+        decide: |r, p, now| {
+            let at = r.click?;
+            if r.visit.is_some() || now - at < Duration::hours(CLICK_NO_VISIT_AFTER_HOURS) {
+                return None;
+            }
+            Some((
+                format!(
+                    "Check that the landing page {} loads and the beacon fires (the visitor clicked but never landed)",
+                    p.landing_path()
+                ),
+                format!("click at {}, no visit", ts(at)),
+            ))
+        },
+    },
+    Rule {
+        name: "no_action",
+        when: "anything else (a visit without a download, or a click under an hour old)",
+        decide: |r, _, _| {
+            let because = match (r.visit, r.click) {
+                (Some(at), _) => format!("visit at {}, nothing after", ts(at)),
+                (None, Some(at)) => format!("click at {}, under an hour ago", ts(at)),
+                (None, None) => "no stage reached".to_string(),
+            };
+            Some((
+                "No per-lead action: the landing page's lead-magnet rate is a partner-level question (see `report`)".to_string(),
+                because,
+            ))
+        },
+    },
+];
+
+/// The next step for a lead: the first rule of [`RULES`] that applies.
+pub fn next_step(reached: &Reached, partner: &Partner, now: DateTime<Utc>) -> NextStep {
+    for rule in RULES {
+        if let Some((action, because)) = (rule.decide)(reached, partner, now) {
+            return NextStep {
+                rule: rule.name,
+                action,
+                because,
+            };
+        }
+    }
+    // `no_action` always applies; this keeps the function total without a panic.
+    NextStep {
+        rule: "no_action",
+        action: String::new(),
+        because: String::new(),
+    }
+}
+
+fn whole_days(d: Duration) -> i64 {
+    d.num_days().max(0)
+}
+
+/// Times as the rest of the JSON writes them: RFC 3339, UTC, seconds.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn partner() -> Partner {
+        serde_saphyr::from_str(
+            "name: SEO network\ncode: seo\naudience: a\npromise: QA checklist\n\
+             landing: { headline: h, proof: p }\nlead_magnet: { label: Get it, url: /x }\n\
+             cta: { label: Book a demo, kind: demo, url: /demo }\n\
+             activation: { event: runs_first_audit, description: Runs first audit, trigger: { server: true } }\n\
+             commission: 20%\n",
+        )
+        .unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn each_rule_fires_on_its_own_case() {
+        let now = t("2026-11-20T00:00:00Z");
+        let p = partner();
+        let cases = [
+            (
+                Reached {
+                    visit: Some(t("2026-11-01T00:00:00Z")),
+                    activation: Some(t("2026-11-02T00:00:00Z")),
+                    ..Default::default()
+                },
+                "hand_to_sales",
+            ),
+            (
+                Reached {
+                    cta: Some(t("2026-11-10T00:00:00Z")),
+                    ..Default::default()
+                },
+                "follow_up_cta",
+            ),
+            (
+                Reached {
+                    cta: Some(t("2026-11-15T00:00:00Z")),
+                    ..Default::default()
+                },
+                "wait_for_activation",
+            ),
+            (
+                Reached {
+                    lead_magnet: Some(t("2026-11-16T23:00:00Z")),
+                    ..Default::default()
+                },
+                "nurture_email",
+            ),
+            (
+                Reached {
+                    lead_magnet: Some(t("2026-11-17T01:00:00Z")),
+                    ..Default::default()
+                },
+                "wait_for_cta",
+            ),
+            (
+                Reached {
+                    click: Some(t("2026-11-19T22:00:00Z")),
+                    ..Default::default()
+                },
+                "check_landing_page",
+            ),
+            (
+                Reached {
+                    click: Some(t("2026-11-19T23:30:00Z")),
+                    ..Default::default()
+                },
+                "no_action",
+            ),
+            (
+                Reached {
+                    visit: Some(t("2026-11-01T00:00:00Z")),
+                    ..Default::default()
+                },
+                "no_action",
+            ),
+        ];
+        for (reached, rule) in cases {
+            assert_eq!(next_step(&reached, &p, now).rule, rule, "{reached:?}");
+        }
+    }
+
+    #[test]
+    fn hand_to_sales_names_the_partner_and_commission() {
+        let r = Reached {
+            activation: Some(t("2026-11-02T00:00:00Z")),
+            ..Default::default()
+        };
+        let step = next_step(&r, &partner(), t("2026-11-03T00:00:00Z"));
+        assert!(step.action.contains("SEO network"), "{}", step.action);
+        assert!(step.action.contains("20%"), "{}", step.action);
+        assert_eq!(step.because, "runs_first_audit at 2026-11-02T00:00:00Z");
+    }
+
+    #[test]
+    fn rule_names_are_unique() {
+        let mut names: Vec<_> = RULES.iter().map(|r| r.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len());
+    }
+}

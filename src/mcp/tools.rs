@@ -1,0 +1,360 @@
+//! Agents stage, tools: each MCP tool's input schema, argument checks and its CLI twin.
+//!
+//! Takes: a tool name and its JSON arguments. Gives: the exact text the CLI prints for the same
+//! inputs with `--format json` (or `check --json`), so an agent and a script see one shape.
+//! Input schemas are generated from the argument structs (`schemars`, JSON Schema 2020-12) and
+//! the same structs parse the arguments (`deny_unknown_fields`), so the schema an agent reads
+//! is the check the server applies.
+
+use super::Server;
+use crate::cli::RangeArgs;
+use crate::error::{Error, Result};
+use rmcp::handler::server::common::schema_for_input;
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use rmcp::schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Why a tool call did not give an answer.
+#[derive(Debug)]
+pub enum ToolError {
+    /// The arguments do not match the tool's input schema (MCP `-32602`).
+    BadArguments(String),
+    /// No tool of that name (MCP `-32602`).
+    UnknownTool(String),
+    /// The tool ran and failed, with the CLI's message (`isError: true`; `-32603` for bugs).
+    Failed(Error),
+}
+
+impl From<Error> for ToolError {
+    fn from(e: Error) -> Self {
+        ToolError::Failed(e)
+    }
+}
+
+/// `list_partners` takes no arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct NoArgs {}
+
+/// Arguments of `funnel_report` (the flags of `report`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct ReportInput {
+    /// Event source (a SQLite file, a `wrangler d1 export` dump, `wrangler d1 execute --json`
+    /// output, a local D1 name). Default: the server's `--events`.
+    pub events: Option<String>,
+    /// Only this partner code.
+    pub partner: Option<String>,
+    /// Range ending at `now`: 7d, 24h, 4w, 90m. Not with since/until. Default 7d.
+    pub last: Option<String>,
+    /// Range start (inclusive): a UTC date 2026-11-17 or an RFC 3339 time.
+    pub since: Option<String>,
+    /// Range end (exclusive): a UTC date or an RFC 3339 time. Default: now.
+    pub until: Option<String>,
+    /// "Now" as an RFC 3339 time, for reproducible answers. Default: the current time.
+    pub now: Option<String>,
+}
+
+/// A funnel stage, in funnel order.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schemars(crate = "rmcp::schemars")]
+pub enum StageName {
+    Click,
+    Visit,
+    LeadMagnet,
+    Cta,
+    Activation,
+}
+
+impl StageName {
+    pub fn as_str(self) -> &'static str {
+        crate::partner::STAGES[self as usize]
+    }
+}
+
+/// Arguments of `leads` (the flags of `leads`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct LeadsInput {
+    /// Event source; default: the server's `--events`.
+    pub events: Option<String>,
+    /// Only this partner code.
+    pub partner: Option<String>,
+    /// Only journeys that reached at least this stage. Default: visit.
+    pub stage: Option<StageName>,
+    /// Range ending at `now`: 7d, 24h, 4w, 90m. Not with since/until. Default 7d.
+    pub last: Option<String>,
+    /// Range start (inclusive): a UTC date or an RFC 3339 time.
+    pub since: Option<String>,
+    /// Range end (exclusive): a UTC date or an RFC 3339 time.
+    pub until: Option<String>,
+    /// "Now" as an RFC 3339 time (ranges and the days in next steps). Default: the current time.
+    pub now: Option<String>,
+}
+
+/// Arguments of `calendar_tasks` (the flags of `calendar`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct CalendarInput {
+    /// Event source; default: the server's `--events`.
+    pub events: Option<String>,
+    /// How many weeks to plan (1 to 12). Default 1.
+    #[schemars(range(min = 1, max = 12))]
+    pub weeks: Option<u32>,
+    /// First day of the plan, a UTC date. Default: the Monday after `now`.
+    pub start: Option<String>,
+    /// "Now" as an RFC 3339 time. Default: the current time.
+    pub now: Option<String>,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct CheckInput {
+    /// A partner file to check, relative to the site root (e.g. partners/seo-consultant.yaml).
+    /// Default: the whole site.
+    pub file: Option<String>,
+}
+
+fn tool<T: JsonSchema + 'static>(
+    name: &'static str,
+    title: &str,
+    description: &'static str,
+) -> Tool {
+    let schema = schema_for_input::<T>().unwrap_or_else(|_| {
+        // Unreachable for the structs above (all are objects); an empty object schema keeps
+        // tools/list answering rather than failing.
+        let mut o = JsonObject::new();
+        o.insert("type".into(), "object".into());
+        std::sync::Arc::new(o)
+    });
+    Tool::new(name, description, schema)
+        .with_title(title)
+        .with_annotations(
+            ToolAnnotations::with_title(title)
+                .read_only(true)
+                .destructive(false)
+                .idempotent(true)
+                .open_world(false),
+        )
+}
+
+/// The tools, in the order `tools/list` gives them.
+pub fn list() -> Vec<Tool> {
+    vec![
+        tool::<NoArgs>(
+            "list_partners",
+            "List partners",
+            "Every partner of the site from partners/*.yaml: code, name, audience, promise, \
+             campaigns, landing page, lead magnet, CTA, activation event and commission.",
+        ),
+        tool::<ReportInput>(
+            "funnel_report",
+            "Funnel report",
+            "The funnel per partner and campaign over a range: visitors, stage rates with 95% \
+             Wilson intervals, verdicts against the bands and one recommended action per \
+             partner. Same JSON as `partner-pages report --format json`.",
+        ),
+        tool::<LeadsInput>(
+            "leads",
+            "Leads",
+            "One row per lead journey that reached at least `stage`: who sent it (partner, \
+             campaign), the promise and CTA it responded to, every stage reached with its time, \
+             and the next step from a named rule. Same JSON as `partner-pages leads --format json`.",
+        ),
+        tool::<CalendarInput>(
+            "calendar_tasks",
+            "Calendar tasks",
+            "The content tasks of the coming week(s) per partner, planned from its funnel. A \
+             plan only: no task file is written. Same JSON as `partner-pages calendar --format json`.",
+        ),
+        tool::<CheckInput>(
+            "check",
+            "Check the site",
+            "Validate one partner file or the whole site; every problem with file, line, column \
+             and a hint. Same JSON as `partner-pages check --json`.",
+        ),
+    ]
+}
+
+fn parse<T: DeserializeOwned>(tool: &str, args: JsonObject) -> Result<T, ToolError> {
+    serde_json::from_value(serde_json::Value::Object(args))
+        .map_err(|e| ToolError::BadArguments(format!("invalid arguments for `{tool}`: {e}")))
+}
+
+/// Run tool `name` with `args`; the answer is the CLI's JSON text.
+pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, ToolError> {
+    match name {
+        "list_partners" => {
+            parse::<NoArgs>(name, args)?;
+            Ok(list_partners(server)?)
+        }
+        "funnel_report" => {
+            let input: ReportInput = parse(name, args)?;
+            let range = range_args(
+                server,
+                name,
+                input.events,
+                input.partner,
+                input.last,
+                input.since,
+                input.until,
+                input.now,
+            )?;
+            Ok(funnel_report(server, range)?)
+        }
+        "leads" => {
+            let input: LeadsInput = parse(name, args)?;
+            let stage = input.stage.unwrap_or(StageName::Visit);
+            let range = range_args(
+                server,
+                name,
+                input.events,
+                input.partner,
+                input.last,
+                input.since,
+                input.until,
+                input.now,
+            )?;
+            Ok(leads(server, range, stage)?)
+        }
+        "calendar_tasks" => {
+            let input: CalendarInput = parse(name, args)?;
+            if let Some(w) = input.weeks {
+                if !(1..=12).contains(&w) {
+                    return Err(ToolError::BadArguments(format!(
+                        "invalid arguments for `calendar_tasks`: weeks must be 1 to 12, not {w}"
+                    )));
+                }
+            }
+            let events = events_arg(server, name, input.events.clone())?;
+            Ok(calendar_tasks(server, events, input)?)
+        }
+        "check" => {
+            let input: CheckInput = parse(name, args)?;
+            Ok(check(server, input.file)?)
+        }
+        other => Err(ToolError::UnknownTool(other.to_string())),
+    }
+}
+
+fn events_arg(server: &Server, tool: &str, events: Option<String>) -> Result<String, ToolError> {
+    let events = events.or_else(|| server.events.clone()).ok_or_else(|| {
+        ToolError::BadArguments(format!(
+            "`{tool}` needs an event source: pass `events`, or start the server with `partner-pages mcp --events SRC`"
+        ))
+    })?;
+    if events.starts_with("d1:") {
+        // Reading a remote D1 first pulls new rows into the local cache, which is a write.
+        return Err(ToolError::BadArguments(format!(
+            "`{tool}` is read-only and does not pull from a remote D1 (`{events}`): run \
+             `partner-pages report --events {events}` to refresh the local cache, then pass the \
+             cache file (.partner-pages/d1-<database>.sqlite under the site root) as `events`"
+        )));
+    }
+    Ok(events)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn range_args(
+    server: &Server,
+    tool: &str,
+    events: Option<String>,
+    partner: Option<String>,
+    last: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    now: Option<String>,
+) -> Result<RangeArgs, ToolError> {
+    if last.is_some() && (since.is_some() || until.is_some()) {
+        return Err(ToolError::BadArguments(format!(
+            "invalid arguments for `{tool}`: give `last` or `since`/`until`, not both"
+        )));
+    }
+    Ok(RangeArgs {
+        events: events_arg(server, tool, events)?,
+        last,
+        since,
+        until,
+        now,
+        partner,
+    })
+}
+
+fn load_site(server: &Server) -> Result<crate::Site> {
+    Ok(crate::load(&server.root, &crate::LoadOptions::default())?)
+}
+
+/// `list_partners`: the partners as their YAML says, sorted by code.
+pub fn list_partners(server: &Server) -> Result<String> {
+    let site = load_site(server)?;
+    Ok(partners_json(&site))
+}
+
+/// The JSON of `list_partners`.
+pub fn partners_json(site: &crate::Site) -> String {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        code: &'a str,
+        name: &'a str,
+        audience: &'a str,
+        promise: &'a str,
+        campaigns: Vec<&'a str>,
+        landing_url: String,
+        headline: &'a str,
+        lead_magnet: &'a crate::partner::Link,
+        cta: &'a crate::partner::Cta,
+        activation: &'a crate::partner::Activation,
+        commission: Option<&'a str>,
+        source: String,
+    }
+    let entries: Vec<Entry> = site
+        .partners
+        .iter()
+        .map(|p| Entry {
+            code: &p.code,
+            name: &p.name,
+            audience: &p.audience,
+            promise: &p.promise,
+            campaigns: p.all_campaigns(),
+            landing_url: site.config.absolute_url(&p.landing_path()),
+            headline: &p.landing.headline,
+            lead_magnet: &p.lead_magnet,
+            cta: &p.cta,
+            activation: &p.activation,
+            commission: p.commission.as_deref(),
+            source: p.source.to_string_lossy().replace('\\', "/"),
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({ "partners": entries }))
+        .unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn funnel_report(_server: &Server, _range: RangeArgs) -> Result<String> {
+    Err(Error::Internal(
+        "funnel_report: waiting for the report issue".into(),
+    ))
+}
+
+fn leads(_server: &Server, _range: RangeArgs, _stage: StageName) -> Result<String> {
+    Err(Error::Internal("leads: not wired yet".into()))
+}
+
+fn calendar_tasks(_server: &Server, _events: String, _input: CalendarInput) -> Result<String> {
+    Err(Error::user(
+        "calendar not available: this build has no calendar planner",
+    ))
+}
+
+fn check(_server: &Server, _file: Option<String>) -> Result<String> {
+    Err(Error::Internal("check: waiting for the check issue".into()))
+}
