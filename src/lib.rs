@@ -20,6 +20,7 @@ pub mod partner;
 pub mod site;
 
 // Rendering and writing the static output.
+pub mod build;
 pub mod output;
 pub mod render;
 
@@ -41,5 +42,6 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 
+pub use build::{build, BuildOptions, BuildReport};
 pub use error::{Error, Result};
 pub use site::{load, LoadOptions, Site};

@@ -1,6 +1,80 @@
+//! `partner-pages build`: load, render and write the site, with a progress bar on a terminal.
+
+use crate::build::{build, BuildOptions};
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::error::{Error, Result};
+use crate::render::{Progress, RenderOptions};
+use std::io::IsTerminal;
+use std::time::Instant;
 
-pub fn run(_global: &GlobalArgs, _args: BuildArgs) -> Result<()> {
-    Err(Error::Internal("`build` is not implemented yet".into()))
+pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
+    for (used, flag) in [
+        (args.events.is_some(), "--events"),
+        (args.now.is_some(), "--now"),
+        (args.preview, "--preview"),
+        (args.llms_merge.is_some(), "--llms-merge"),
+    ] {
+        if used {
+            return Err(Error::user(format!("`build {flag}` is not yet supported")));
+        }
+    }
+    let started = Instant::now();
+    let bar = (!global.quiet && std::io::stderr().is_terminal()).then(Bar::new);
+    let opts = BuildOptions {
+        out: args.output.out,
+        base_url: args.output.base_url,
+        render: RenderOptions {
+            progress: bar.as_ref().map(|b| b as &dyn Progress),
+            ..Default::default()
+        },
+    };
+    let report = build(&global.root, &opts)?;
+    if !global.quiet {
+        let s = report.stats;
+        eprintln!(
+            "built {} pages ({} written, {} unchanged, {} removed) in {} ms",
+            report.pages,
+            s.written,
+            s.unchanged,
+            s.removed,
+            started.elapsed().as_millis()
+        );
+        if global.verbose > 0 {
+            eprintln!("  site:      {}", report.out_dir.display());
+            eprintln!("  collector: {}", report.collector_dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// indicatif progress bar, shown only for builds long enough to notice.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} partners")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, stage: &str, total: usize) {
+        if total >= 500 {
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        self.0.set_length(total as u64);
+        self.0.set_message(stage.to_string());
+    }
+    fn advance(&self, n: usize) {
+        self.0.inc(n as u64);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }

@@ -1,6 +1,119 @@
+//! `partner-pages init [DIR]`: scaffold a site that builds as is (config, one partner, one page).
+//!
+//! Templates are not copied: the defaults are embedded in the binary, and a file of the same
+//! name in the site's `templates/` overrides one of them.
+
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::error::{Error, Result};
+use std::path::Path;
 
-pub fn run(_global: &GlobalArgs, _args: InitArgs) -> Result<()> {
-    Err(Error::Internal("`init` is not implemented yet".into()))
+/// The scaffold: (path relative to the new site, contents).
+pub const SCAFFOLD: &[(&str, &str)] = &[
+    (
+        "partner-pages.yaml",
+        r#"# Site config. Reference: docs/build.md and `partner-pages --help`.
+name: Example Partners
+# Absolute URL where public/ is served; its path (e.g. /partners) prefixes every link.
+base_url: https://example.com
+summary: >-
+  Partner offers of Example: each page gives one partner's audience a clear promise,
+  a free resource and one next step.
+language: en
+collector:
+  endpoint: /e
+"#,
+    ),
+    (
+        "partners/newsletter-friends.yaml",
+        r#"# One partner per file; the file name is free, `code` is the URL slug.
+name: Newsletter friends
+code: newsletter-friends
+audience: Readers of partner newsletters about small-business marketing
+promise: Launch checklist
+campaigns: [default, spring-issue]
+landing:
+  headline: Launch your next campaign without the guesswork
+  proof: The 12-step checklist our customers use before every launch
+  body: content/launch-checklist.md
+lead_magnet: { label: Read the launch checklist, url: /launch-checklist/ }
+cta: { label: Join the newsletter, kind: newsletter, url: /newsletter }
+activation:
+  event: opens_pricing_page
+  description: Opens the pricing page
+  trigger: { page: /pricing }
+commission: 20% of the first year
+"#,
+    ),
+    (
+        "content/launch-checklist.md",
+        r#"---
+title: Launch checklist
+description: Twelve checks before you announce anything.
+kind: lead_magnet
+---
+
+Use this list the week before a launch. Each step takes minutes.
+
+## Before you write
+
+1. Name the one audience this launch is for.
+2. Write the promise in one sentence.
+3. Pick the single action you want a reader to take.
+
+## Before you publish
+
+| Check | Why |
+|---|---|
+| The page has one headline and one button | Two buttons split attention |
+| The proof is a number | Numbers are remembered |
+| The link is tracked | So you know which partner sent whom |
+"#,
+    ),
+    (".gitignore", "/public\n/collector\n*.db\n"),
+];
+
+pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
+    let dir = args.dir.unwrap_or_else(|| global.root.clone());
+    scaffold(&dir)?;
+    if !global.quiet {
+        let shown = dir.display();
+        println!("Created a partner-pages site in {shown}");
+        println!("  partner-pages.yaml                 site config");
+        println!("  partners/newsletter-friends.yaml   one partner");
+        println!("  content/launch-checklist.md        its lead magnet page");
+        println!();
+        println!("Next: partner-pages --root {shown} build   (writes {shown}/public)");
+        println!(
+            "Templates are built in; to change one, put a file of the same name in {shown}/templates/ \
+             (base.html, landing.html, kit.html, index.html, page.html, style.css). See docs/build.md."
+        );
+    }
+    Ok(())
+}
+
+/// Write the scaffold into `dir`, which must be missing or empty.
+pub fn scaffold(dir: &Path) -> Result<()> {
+    if let Ok(mut entries) = std::fs::read_dir(dir) {
+        if entries.next().is_some() {
+            return Err(Error::user_hint(
+                format!(
+                    "{} is not empty; refusing to scaffold a site into it",
+                    dir.display()
+                ),
+                "give a new folder: `partner-pages init my-site`",
+            ));
+        }
+    } else if dir.exists() {
+        return Err(Error::user(format!("{} is not a folder", dir.display())));
+    }
+    for (rel, text) in SCAFFOLD {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+        }
+        std::fs::write(&path, text)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(())
 }

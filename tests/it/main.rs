@@ -1,4 +1,5 @@
 //! End-to-end tests on fixture sites, with the real components (Chromium, wrangler, Python parsers).
 //! One test binary for all areas keeps link time down.
 
+mod build;
 mod support;

@@ -1,0 +1,73 @@
+//! The public pipeline a host site generator can call: load -> render -> write.
+//!
+//! Takes: a site root and [`BuildOptions`]. Gives: `public/` (or `out`) and `<root>/collector/`
+//! on disk and a [`BuildReport`]. Nothing is written unless the whole site loads and renders.
+//!
+//! ```no_run
+//! let report = partner_pages::build(std::path::Path::new("."), &Default::default())?;
+//! println!("{} pages", report.pages);
+//! # Ok::<(), partner_pages::Error>(())
+//! ```
+
+use crate::error::Result;
+use crate::output::{self, Target, WriteStats};
+use crate::render::{render_site, RenderOptions};
+use crate::site::{load, LoadOptions};
+use std::path::{Path, PathBuf};
+
+/// Default output folder of the static site, relative to the site root.
+pub const PUBLIC_DIR: &str = "public";
+/// Output folder of the collector bundle, relative to the site root.
+pub const COLLECTOR_DIR: &str = "collector";
+
+/// Options of one build. Construct with `..Default::default()` so new fields do not break you.
+#[derive(Default)]
+pub struct BuildOptions<'a> {
+    /// Static site output folder (default `<root>/public`); e.g. a sub-folder of a host site.
+    pub out: Option<PathBuf>,
+    /// Overrides `base_url` of the config (its path is the base path of every link).
+    pub base_url: Option<String>,
+    pub render: RenderOptions<'a>,
+}
+
+/// What a build did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildReport {
+    /// HTML pages in the static output.
+    pub pages: usize,
+    /// Files produced (static site and collector), manifest not counted.
+    pub files: usize,
+    pub stats: WriteStats,
+    pub out_dir: PathBuf,
+    pub collector_dir: PathBuf,
+}
+
+/// Load, render and write the site at `root`.
+pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
+    let site = load(
+        root,
+        &LoadOptions {
+            base_url: opts.base_url.clone(),
+        },
+    )?;
+    let rendered = render_site(&site, &opts.render)?;
+    let out_dir = opts.out.clone().unwrap_or_else(|| root.join(PUBLIC_DIR));
+    let collector_dir = root.join(COLLECTOR_DIR);
+    let stats = output::write(&[
+        Target {
+            dir: &out_dir,
+            files: &rendered.public,
+        },
+        Target {
+            dir: &collector_dir,
+            files: &rendered.collector,
+        },
+    ])?;
+    Ok(BuildReport {
+        pages: rendered.page_count(),
+        files: rendered.public.len() + rendered.collector.len(),
+        stats,
+        out_dir,
+        collector_dir,
+    })
+}

@@ -1,0 +1,597 @@
+//! Render stage, pages: landing page and kit per partner, the index, content pages, sitemap.
+//!
+//! Takes: the loaded site and its [`Templates`]. Gives: [`OutputFile`]s for `public/`. The
+//! context each template gets is built here, by one function per page kind; `docs/build.md`
+//! lists every variable.
+
+use crate::config::Config;
+use crate::content::ContentPage;
+use crate::diagnostics::Diagnostic;
+use crate::partner::{Partner, DEFAULT_CAMPAIGN};
+use crate::render::beacon::{csp_sha256, Beacon};
+use crate::render::templates::Templates;
+use crate::render::OutputFile;
+use crate::site::Site;
+use minijinja::Value;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `site`: the same for every page.
+#[derive(Debug, Serialize)]
+pub struct SiteCtx<'a> {
+    pub name: &'a str,
+    pub base_url: &'a str,
+    /// "" or "/partners": prefix of every root-relative link.
+    pub base_path: &'a str,
+    pub language: &'a str,
+    pub summary: &'a str,
+    pub description: Option<&'a str>,
+    /// Root-relative URL of the partner index (`<base_path>/`).
+    pub home: String,
+}
+
+/// `page`: what the `<head>` of `base.html` needs.
+#[derive(Debug, Serialize)]
+pub struct PageCtx {
+    pub title: String,
+    pub description: String,
+    /// Absolute URL of this page.
+    pub canonical: String,
+    /// Root-relative URL of this page (with the base path).
+    pub url: String,
+    pub noindex: bool,
+    /// Root-relative URL of the page's Markdown mirror, none for pages without one (kit).
+    pub markdown_url: Option<String>,
+    /// The Content-Security-Policy of the page (inline style and beacon by hash); built by us
+    /// from hashes, so it is marked safe (quotes stay quotes).
+    pub csp: Value,
+    /// `landing`, `kit`, `index` or `content`.
+    pub kind: &'static str,
+}
+
+/// `style`: the site's CSS (`templates/style.css`) and its CSP hash.
+#[derive(Debug, Serialize)]
+pub struct StyleCtx {
+    pub css: Value,
+    pub csp_hash: String,
+}
+
+/// `beacon`: the inline script and its CSP hash (see `render/beacon.rs` for the page contract).
+#[derive(Debug, Serialize)]
+pub struct BeaconCtx {
+    pub js: Value,
+    pub csp_hash: String,
+}
+
+/// A resolved link: `href` is ready for an `href=` attribute (base path applied).
+#[derive(Debug, Serialize)]
+pub struct Href {
+    pub href: String,
+}
+
+/// Context of `landing.html`.
+#[derive(Debug, Serialize)]
+pub struct LandingCtx<'a> {
+    pub site: &'a SiteCtx<'a>,
+    pub page: PageCtx,
+    pub style: &'a StyleCtx,
+    pub beacon: &'a BeaconCtx,
+    /// The partner as in its YAML file.
+    pub partner: &'a Partner,
+    pub lead_magnet: Href,
+    pub cta: Href,
+    /// The `landing.body` section rendered to HTML (headings shifted under the h1), or none.
+    pub body: Option<Value>,
+    /// Root-relative URL of the partner's kit.
+    pub kit_url: String,
+    /// Funnel figures of this partner (`build --events`, issue 7); none otherwise.
+    pub funnel: Option<&'a serde_json::Value>,
+}
+
+/// One tracked link of the kit.
+#[derive(Debug, Serialize)]
+pub struct TrackedLink {
+    pub campaign: String,
+    pub url: String,
+}
+
+/// Context of `kit.html`.
+#[derive(Debug, Serialize)]
+pub struct KitCtx<'a> {
+    pub site: &'a SiteCtx<'a>,
+    pub page: PageCtx,
+    pub style: &'a StyleCtx,
+    pub partner: &'a Partner,
+    pub links: Vec<TrackedLink>,
+    /// Absolute URL of the landing page.
+    pub landing_url: String,
+    /// A ready-to-post paragraph with the default tracked link.
+    pub blurb: String,
+}
+
+/// A partner as listed on the index.
+#[derive(Debug, Serialize)]
+pub struct PartnerCard<'a> {
+    pub name: &'a str,
+    pub code: &'a str,
+    pub audience: &'a str,
+    pub promise: &'a str,
+    pub headline: &'a str,
+    pub url: String,
+}
+
+/// A content page as listed on the index.
+#[derive(Debug, Serialize)]
+pub struct ContentCard<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub kind: crate::content::ContentKind,
+    pub url: String,
+}
+
+/// Context of `index.html`.
+#[derive(Debug, Serialize)]
+pub struct IndexCtx<'a> {
+    pub site: &'a SiteCtx<'a>,
+    pub page: PageCtx,
+    pub style: &'a StyleCtx,
+    /// Partners that are not `noindex`, by code.
+    pub partners: Vec<PartnerCard<'a>>,
+    /// Published content pages that are not `noindex`, by slug.
+    pub pages: Vec<ContentCard<'a>>,
+}
+
+/// Context of `page.html` (a published content page).
+#[derive(Debug, Serialize)]
+pub struct ContentCtx<'a> {
+    pub site: &'a SiteCtx<'a>,
+    pub page: PageCtx,
+    pub style: &'a StyleCtx,
+    pub beacon: &'a BeaconCtx,
+    /// The front matter (title, description, kind, and any extra fields).
+    pub content: &'a crate::content::FrontMatter,
+    pub slug: &'a str,
+    /// The Markdown body rendered to HTML.
+    pub body: Value,
+}
+
+/// Everything shared by the pages of one build, computed once.
+pub struct Pages<'a> {
+    site: &'a Site,
+    templates: &'a Templates,
+    site_ctx: SiteCtx<'a>,
+    style: StyleCtx,
+    beacon: BeaconCtx,
+    csp_with_beacon: String,
+    csp_without_script: String,
+    /// `content/x.md` -> its HTML, headings shifted for use under a landing h1.
+    bodies: BTreeMap<String, Value>,
+}
+
+impl<'a> Pages<'a> {
+    pub fn new(
+        site: &'a Site,
+        templates: &'a Templates,
+        beacon: &Beacon,
+    ) -> Result<Self, Box<Diagnostic>> {
+        let config = &site.config;
+        let css = templates.render("style.css", ())?;
+        let style = StyleCtx {
+            csp_hash: csp_sha256(&css),
+            css: Value::from_safe_string(css),
+        };
+        let connect = connect_src(config);
+        let csp = |script: &str| {
+            format!(
+                "default-src 'none'; script-src {script}; style-src {}; img-src 'self' data: https:; connect-src {connect}; base-uri 'none'; form-action 'self'",
+                style.csp_hash
+            )
+        };
+        let csp_with_beacon = csp(&beacon.csp_hash);
+        let csp_without_script = csp("'none'");
+        let bodies = site
+            .content
+            .iter()
+            .map(|c| {
+                (
+                    c.source.to_string_lossy().replace('\\', "/"),
+                    Value::from_safe_string(shift_headings(&c.html)),
+                )
+            })
+            .collect();
+        Ok(Pages {
+            site,
+            templates,
+            site_ctx: SiteCtx {
+                name: &config.name,
+                base_url: &config.base_url,
+                base_path: config.base_path(),
+                language: &config.language,
+                summary: &config.summary,
+                description: config.description.as_deref(),
+                home: config.site_url("/"),
+            },
+            style,
+            beacon: BeaconCtx {
+                js: Value::from_safe_string(beacon.js.clone()),
+                csp_hash: beacon.csp_hash.clone(),
+            },
+            csp_with_beacon,
+            csp_without_script,
+            bodies,
+        })
+    }
+
+    fn config(&self) -> &Config {
+        &self.site.config
+    }
+
+    fn page(
+        &self,
+        site_path: &str,
+        title: String,
+        description: String,
+        noindex: bool,
+        kind: &'static str,
+    ) -> PageCtx {
+        let config = self.config();
+        let url = config.site_url(site_path);
+        let (markdown_url, csp) = match kind {
+            "kit" => (None, self.csp_without_script.clone()),
+            "index" => (
+                Some(format!("{url}index.html.md")),
+                self.csp_without_script.clone(),
+            ),
+            _ => (
+                Some(format!("{url}index.html.md")),
+                self.csp_with_beacon.clone(),
+            ),
+        };
+        PageCtx {
+            title,
+            description,
+            canonical: config.absolute_url(site_path),
+            url,
+            noindex,
+            markdown_url,
+            csp: Value::from_safe_string(csp),
+            kind,
+        }
+    }
+
+    fn render(
+        &self,
+        template: &str,
+        out: String,
+        ctx: impl Serialize,
+        source: &std::path::Path,
+    ) -> Result<OutputFile, Box<Diagnostic>> {
+        match self.templates.render(template, ctx) {
+            Ok(html) => Ok(OutputFile::new(out, html)),
+            Err(mut d) => {
+                d.message = format!("{} (while rendering {})", d.message, source.display());
+                Err(d)
+            }
+        }
+    }
+
+    /// `p/<code>/index.html`.
+    pub fn landing(
+        &self,
+        partner: &Partner,
+        funnel: Option<&serde_json::Value>,
+    ) -> Result<OutputFile, Box<Diagnostic>> {
+        let path = partner.landing_path();
+        let description = partner
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("{}: {}.", partner.promise, partner.landing.proof));
+        let body = match &partner.landing.body {
+            None => None,
+            Some(src) => match self.bodies.get(src.trim_start_matches("./")) {
+                Some(html) => Some(html.clone()),
+                None => {
+                    return Err(Box::new(
+                        Diagnostic::new(
+                            &partner.source,
+                            0,
+                            0,
+                            format!("landing.body `{src}` is not a content file of this site"),
+                        )
+                        .hint("give a path like `content/<name>.md`, relative to the site root"),
+                    ))
+                }
+            },
+        };
+        let ctx = LandingCtx {
+            site: &self.site_ctx,
+            page: self.page(
+                &path,
+                format!("{} | {}", partner.landing.headline, self.config().name),
+                description,
+                partner.noindex,
+                "landing",
+            ),
+            style: &self.style,
+            beacon: &self.beacon,
+            partner,
+            lead_magnet: Href {
+                href: self.href(&partner.lead_magnet.url),
+            },
+            cta: Href {
+                href: self.href(&partner.cta.url),
+            },
+            body,
+            kit_url: self.config().site_url(&partner.kit_path()),
+            funnel,
+        };
+        self.render(
+            "landing.html",
+            format!("p/{}/index.html", partner.code),
+            ctx,
+            &partner.source,
+        )
+    }
+
+    /// `p/<code>/kit/index.html` (noindex, not in the sitemap).
+    pub fn kit(&self, partner: &Partner) -> Result<OutputFile, Box<Diagnostic>> {
+        let config = self.config();
+        let links: Vec<TrackedLink> = partner
+            .all_campaigns()
+            .into_iter()
+            .map(|c| TrackedLink {
+                campaign: c.to_string(),
+                url: tracked_link(config, &partner.code, c),
+            })
+            .collect();
+        let blurb = format!(
+            "{}. {}. Get the {}: {}",
+            partner.landing.headline.trim_end_matches('.'),
+            partner.landing.proof.trim_end_matches('.'),
+            partner.promise,
+            tracked_link(config, &partner.code, DEFAULT_CAMPAIGN)
+        );
+        let ctx = KitCtx {
+            site: &self.site_ctx,
+            page: self.page(
+                &partner.kit_path(),
+                format!("Partner kit: {} | {}", partner.name, config.name),
+                format!("Tracked links and copy for {}.", partner.name),
+                true,
+                "kit",
+            ),
+            style: &self.style,
+            partner,
+            links,
+            landing_url: config.absolute_url(&partner.landing_path()),
+            blurb,
+        };
+        self.render(
+            "kit.html",
+            format!("p/{}/kit/index.html", partner.code),
+            ctx,
+            &partner.source,
+        )
+    }
+
+    /// `index.html`: the partners and the published content.
+    pub fn index(&self) -> Result<OutputFile, Box<Diagnostic>> {
+        let config = self.config();
+        let partners = self
+            .site
+            .partners
+            .iter()
+            .filter(|p| !p.noindex)
+            .map(|p| PartnerCard {
+                name: &p.name,
+                code: &p.code,
+                audience: &p.audience,
+                promise: &p.promise,
+                headline: &p.landing.headline,
+                url: config.site_url(&p.landing_path()),
+            })
+            .collect();
+        let pages = published(self.site)
+            .filter(|c| !c.front.noindex)
+            .map(|c| ContentCard {
+                title: &c.front.title,
+                description: c.front.description.as_deref(),
+                kind: c.front.kind,
+                url: config.site_url(&c.site_path()),
+            })
+            .collect();
+        let ctx = IndexCtx {
+            site: &self.site_ctx,
+            page: self.page(
+                "/",
+                config.name.clone(),
+                one_line(&config.summary),
+                false,
+                "index",
+            ),
+            style: &self.style,
+            partners,
+            pages,
+        };
+        self.render(
+            "index.html",
+            "index.html".into(),
+            ctx,
+            std::path::Path::new(crate::config::CONFIG_FILE),
+        )
+    }
+
+    /// `<slug>/index.html` for a published content page.
+    pub fn content(&self, c: &ContentPage) -> Result<OutputFile, Box<Diagnostic>> {
+        let description = c
+            .front
+            .description
+            .clone()
+            .unwrap_or_else(|| c.front.title.clone());
+        let ctx = ContentCtx {
+            site: &self.site_ctx,
+            page: self.page(
+                &c.site_path(),
+                format!("{} | {}", c.front.title, self.config().name),
+                description,
+                c.front.noindex,
+                "content",
+            ),
+            style: &self.style,
+            beacon: &self.beacon,
+            content: &c.front,
+            slug: &c.slug,
+            body: Value::from_safe_string(shift_headings(&c.html)),
+        };
+        self.render(
+            "page.html",
+            format!("{}/index.html", c.slug),
+            ctx,
+            &c.source,
+        )
+    }
+
+    /// A link target from YAML, ready for `href=`: site paths get the base path.
+    fn href(&self, url: &str) -> String {
+        if url.starts_with('/') && !url.starts_with("//") {
+            self.config().site_url(url)
+        } else {
+            url.to_string()
+        }
+    }
+}
+
+/// Content pages published at `/<slug>/`: not drafts, not sections.
+pub fn published(site: &Site) -> impl Iterator<Item = &ContentPage> {
+    site.content.iter().filter(|c| c.is_published())
+}
+
+/// `<base_url>/go/<code>` (default campaign) or `...?campaign=<c>`.
+pub fn tracked_link(config: &Config, code: &str, campaign: &str) -> String {
+    let base = config.absolute_url(&format!("/go/{code}"));
+    if campaign == DEFAULT_CAMPAIGN {
+        base
+    } else {
+        format!("{base}?campaign={campaign}")
+    }
+}
+
+/// `sitemap.xml`: absolute URLs of the index, indexable landing pages and published content,
+/// sorted; no kits, drafts or noindex pages; no dates (deterministic output).
+pub fn sitemap(site: &Site) -> OutputFile {
+    let config = &site.config;
+    let mut urls = vec![config.absolute_url("/")];
+    urls.extend(
+        site.partners
+            .iter()
+            .filter(|p| !p.noindex)
+            .map(|p| config.absolute_url(&p.landing_path())),
+    );
+    urls.extend(
+        published(site)
+            .filter(|c| !c.front.noindex)
+            .map(|c| config.absolute_url(&c.site_path())),
+    );
+    urls.sort();
+    urls.dedup();
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for u in urls {
+        xml.push_str("  <url><loc>");
+        xml.push_str(&xml_escape(&u));
+        xml.push_str("</loc></url>\n");
+    }
+    xml.push_str("</urlset>\n");
+    OutputFile::new("sitemap.xml", xml)
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `connect-src` of the CSP: same origin, plus the endpoint's origin when it is absolute.
+fn connect_src(config: &Config) -> String {
+    let ep = &config.collector.endpoint;
+    match ep.split_once("://") {
+        Some((scheme, rest)) if scheme == "https" || scheme == "http" => {
+            let host = rest.split('/').next().unwrap_or(rest);
+            format!("'self' {scheme}://{host}")
+        }
+        _ => "'self'".into(),
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Shift every heading one level down (h1 -> h2 ... h5 -> h6) when the HTML has an `<h1`, so
+/// the page keeps exactly one h1 (the template's).
+pub fn shift_headings(html: &str) -> String {
+    if !html.contains("<h1") {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let b = rest.as_bytes();
+        let (close, at) = if b.get(1) == Some(&b'/') {
+            (true, 2)
+        } else {
+            (false, 1)
+        };
+        let level = match (b.get(at), b.get(at + 1), b.get(at + 2)) {
+            (Some(b'h'), Some(d @ b'1'..=b'5'), Some(b'>' | b' ')) => Some(d - b'0'),
+            _ => None,
+        };
+        match level {
+            Some(l) => {
+                out.push_str(if close { "</h" } else { "<h" });
+                out.push(char::from(b'0' + l + 1));
+                rest = &rest[at + 2..];
+            }
+            None => {
+                out.push('<');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_shift_down_only_when_there_is_an_h1() {
+        assert_eq!(
+            shift_headings("<h1 id=\"a\">A</h1><p>x<b>y</b></p><h2>B</h2><h6>C</h6>"),
+            "<h2 id=\"a\">A</h2><p>x<b>y</b></p><h3>B</h3><h6>C</h6>"
+        );
+        assert_eq!(shift_headings("<h2>B</h2><hr>"), "<h2>B</h2><hr>");
+    }
+
+    #[test]
+    fn sitemap_escapes_urls() {
+        assert_eq!(
+            xml_escape("https://a.example/?a=1&b=<2>"),
+            "https://a.example/?a=1&amp;b=&lt;2&gt;"
+        );
+    }
+}

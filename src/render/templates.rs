@@ -1,0 +1,306 @@
+//! Render stage, templates: the minijinja environment (embedded defaults + the site's overrides).
+//!
+//! Takes: a site root. Gives: [`Templates`], which renders a named template with a context, and
+//! turns every template error into a [`Diagnostic`] pointing at the template file and line.
+//!
+//! The defaults live as real files in the repository's `templates/` and are embedded with
+//! `include_str!` (as mdBook does with its theme). A site overrides any of them, file by file, by
+//! placing a file of the same name in its own `templates/`; it may also add new templates there
+//! (macros, partials) that its overrides include.
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The default templates, embedded in the binary: (name, source).
+pub const DEFAULTS: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("landing.html", include_str!("../../templates/landing.html")),
+    ("kit.html", include_str!("../../templates/kit.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    ("page.html", include_str!("../../templates/page.html")),
+    ("style.css", include_str!("../../templates/style.css")),
+];
+
+/// Folder of a site's own templates, relative to its root.
+pub const TEMPLATES_DIR: &str = "templates";
+
+/// Templates larger than this are refused (a template is a page layout, not data).
+const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
+
+/// The template environment of one site.
+pub struct Templates {
+    env: Environment<'static>,
+    /// Template name -> file shown in diagnostics (`templates/landing.html`, or
+    /// `templates/landing.html (built-in default)`).
+    origin: BTreeMap<String, PathBuf>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("templates", &self.origin)
+            .finish()
+    }
+}
+
+impl Templates {
+    /// The defaults overridden by `<root>/templates/**` (every file, sorted by path).
+    /// Syntax errors in any template are reported all at once.
+    pub fn load(root: &Path) -> Result<Templates, Diagnostics> {
+        let mut sources: BTreeMap<String, (String, PathBuf)> = DEFAULTS
+            .iter()
+            .map(|(name, src)| {
+                let shown = PathBuf::from(format!("{TEMPLATES_DIR}/{name} (built-in default)"));
+                (name.to_string(), (src.to_string(), shown))
+            })
+            .collect();
+        let mut diags = Diagnostics::default();
+        let dir = root.join(TEMPLATES_DIR);
+        if dir.is_dir() {
+            for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        diags.push(Diagnostic::new(
+                            TEMPLATES_DIR,
+                            0,
+                            0,
+                            format!("cannot read: {e}"),
+                        ));
+                        continue;
+                    }
+                };
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let path = entry.path();
+                let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+                let Some(name) = template_name(path.strip_prefix(&dir).unwrap_or(path)) else {
+                    continue;
+                };
+                if entry.metadata().map(|m| m.len()).unwrap_or(0) > MAX_TEMPLATE_BYTES {
+                    diags.push(Diagnostic::new(
+                        rel,
+                        0,
+                        0,
+                        format!("template is larger than {MAX_TEMPLATE_BYTES} bytes"),
+                    ));
+                    continue;
+                }
+                match std::fs::read_to_string(path) {
+                    Ok(src) => {
+                        sources.insert(name, (src, rel));
+                    }
+                    Err(e) => diags.push(
+                        Diagnostic::new(rel, 0, 0, format!("cannot read template: {e}"))
+                            .expected("a UTF-8 text file"),
+                    ),
+                }
+            }
+        }
+
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Auto-escaping: HTML for .html/.xml (minijinja's default rule), none for .css.
+        env.set_auto_escape_callback(minijinja::default_auto_escape_callback);
+        env.set_formatter(html_formatter);
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        let mut origin = BTreeMap::new();
+        for (name, (src, shown)) in sources {
+            if let Err(e) = env.add_template_owned(name.clone(), src.clone()) {
+                diags.push(diagnostic_at(&e, &shown, &src));
+            }
+            origin.insert(name, shown);
+        }
+        if diags.is_empty() {
+            Ok(Templates { env, origin })
+        } else {
+            Err(diags)
+        }
+    }
+
+    /// Render template `name` with `ctx`. Errors point at the template (or the one it
+    /// extends/includes) where they happened.
+    pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, Box<Diagnostic>> {
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| Box::new(self.diagnostic(&e)))?;
+        tmpl.render(ctx).map_err(|e| Box::new(self.diagnostic(&e)))
+    }
+
+    /// Does this environment have a template of that name?
+    pub fn has(&self, name: &str) -> bool {
+        self.origin.contains_key(name)
+    }
+
+    fn diagnostic(&self, err: &minijinja::Error) -> Diagnostic {
+        let name = err.name().unwrap_or("<template>");
+        let shown = self
+            .origin
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(format!("{TEMPLATES_DIR}/{name}")));
+        let src = self
+            .env
+            .get_template(name)
+            .map(|t| t.source().to_string())
+            .unwrap_or_default();
+        diagnostic_at(err, &shown, &src)
+    }
+}
+
+/// Escapes `& < > " '` in HTML templates (minijinja's default also escapes `/`, which makes
+/// every URL in the output hard to read); everything else as minijinja does it.
+fn html_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    match (state.auto_escape(), value.as_str()) {
+        (minijinja::AutoEscape::Html, Some(s)) if !value.is_safe() => {
+            let mut last = 0;
+            for (i, b) in s.bytes().enumerate() {
+                let rep = match b {
+                    b'&' => "&amp;",
+                    b'<' => "&lt;",
+                    b'>' => "&gt;",
+                    b'"' => "&quot;",
+                    b'\'' => "&#39;",
+                    _ => continue,
+                };
+                out.write_str(&s[last..i])?;
+                out.write_str(rep)?;
+                last = i + 1;
+            }
+            out.write_str(&s[last..])?;
+            Ok(())
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// `/`-separated template name of a file under `templates/`; `None` for hidden files.
+fn template_name(rel: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        let s = c.as_os_str().to_str()?;
+        if s.starts_with('.') {
+            return None;
+        }
+        parts.push(s);
+    }
+    Some(parts.join("/"))
+}
+
+/// A minijinja error as a located diagnostic: file, line, column of the failing expression.
+fn diagnostic_at(err: &minijinja::Error, file: &Path, src: &str) -> Diagnostic {
+    let line = err.line().unwrap_or(0);
+    let column = match err.range() {
+        Some(r) if r.start <= src.len() => {
+            let before = &src[..r.start];
+            before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1
+        }
+        _ => 0,
+    };
+    let message = match err.detail() {
+        Some(detail) => format!("template error: {} ({detail})", err.kind()),
+        None => format!("template error: {}", err.kind()),
+    };
+    let hint = match err.kind() {
+        minijinja::ErrorKind::UndefinedError => {
+            "see docs/build.md for the variables each template gets; use `{% if x is defined %}` for optional ones"
+        }
+        minijinja::ErrorKind::TemplateNotFound => {
+            "templates are looked up in the site's templates/ folder, then the built-in defaults"
+        }
+        _ => "see the minijinja template syntax reference (Jinja2-compatible)",
+    };
+    Diagnostic::new(file, line, column, message)
+        .hint(hint)
+        .with_source(src)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, src) in files {
+            let p = dir.path().join(TEMPLATES_DIR).join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, src).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn defaults_load_without_a_templates_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Templates::load(dir.path()).unwrap();
+        for (name, _) in DEFAULTS {
+            assert!(t.has(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn site_template_overrides_the_default_of_the_same_name() {
+        let dir = site_with(&[("kit.html", "custom {{ x }}")]);
+        let t = Templates::load(dir.path()).unwrap();
+        assert_eq!(
+            t.render("kit.html", minijinja::context! { x => "<b>" })
+                .unwrap(),
+            "custom &lt;b&gt;"
+        );
+    }
+
+    #[test]
+    fn undefined_variable_points_at_its_template_line() {
+        let dir = site_with(&[("page.html", "line one\n\nhello {{ nope.title }}")]);
+        let t = Templates::load(dir.path()).unwrap();
+        let d = t.render("page.html", minijinja::context! {}).unwrap_err();
+        assert_eq!(d.file, PathBuf::from("templates/page.html"));
+        assert_eq!((d.line, d.column), (3, 10));
+        assert!(d.message.contains("undefined"), "{}", d.message);
+        assert_eq!(d.source_line.as_deref(), Some("hello {{ nope.title }}"));
+    }
+
+    #[test]
+    fn syntax_errors_of_every_template_are_reported_at_once() {
+        let dir = site_with(&[
+            ("kit.html", "{% if %}"),
+            ("partials/card.html", "ok\n{{ a + }}"),
+        ]);
+        let diags = Templates::load(dir.path()).unwrap_err();
+        let files: Vec<_> = diags.0.iter().map(|d| d.location()).collect();
+        assert_eq!(files.len(), 2, "{diags}");
+        assert!(files[0].starts_with("templates/kit.html:1"), "{files:?}");
+        assert!(
+            files[1].starts_with("templates/partials/card.html:2"),
+            "{files:?}"
+        );
+    }
+
+    #[test]
+    fn error_in_an_extended_template_names_that_template() {
+        let dir = site_with(&[
+            (
+                "base.html",
+                "top\n{{ missing_var }}\n{% block main %}{% endblock %}",
+            ),
+            (
+                "page.html",
+                "{% extends \"base.html\" %}{% block main %}x{% endblock %}",
+            ),
+        ]);
+        let t = Templates::load(dir.path()).unwrap();
+        let d = t.render("page.html", minijinja::context! {}).unwrap_err();
+        assert_eq!(d.location(), "templates/base.html:2:4");
+    }
+}

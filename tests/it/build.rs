@@ -1,0 +1,299 @@
+//! `build` and `init` end to end: output layout, determinism, atomic writes, escaping,
+//! base paths, template overrides, HTML validity (W3C Nu) and accessibility (axe-core).
+
+use crate::support::{self, copy_site, repo_root, run};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every file under `dir` (relative path -> bytes), manifest included.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+fn build_ok(root: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["build"];
+    args.extend_from_slice(extra);
+    let out = run(root, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "build failed: {stderr}");
+    stderr
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+#[test]
+fn example_site_builds_every_page_kind() {
+    let site = copy_site(&repo_root());
+    let summary = build_ok(site.path(), &[]);
+    assert!(summary.contains("built 12 pages"), "{summary}");
+    let public = site.path().join("public");
+    for p in [
+        "index.html",
+        "sitemap.xml",
+        "p/seo-consultant/index.html",
+        "p/seo-consultant/kit/index.html",
+        "cost-reduction-guide/index.html",
+        "llms-txt-guide/index.html",
+        "migration-playbook/index.html",
+    ] {
+        assert!(public.join(p).is_file(), "missing {p}");
+    }
+    assert!(
+        !public.join("seo-checklist").exists(),
+        "sections are not published as pages"
+    );
+    let landing = read(public.join("p/seo-consultant/index.html"));
+    assert!(landing.contains(r#"data-pp="lead_magnet""#));
+    assert!(landing.contains(r#"<a class="button" href="/demo" data-pp="cta">"#));
+    assert!(landing
+        .contains(r#"<link rel="canonical" href="https://aikit.example/p/seo-consultant/">"#));
+    assert!(landing.contains(r#"<script data-partner="seo-consultant">"#));
+    assert_eq!(landing.matches("<h1").count(), 1, "one h1");
+}
+
+#[test]
+fn two_builds_give_identical_bytes() {
+    let a = copy_site(&repo_root());
+    let b = copy_site(&repo_root());
+    build_ok(a.path(), &[]);
+    build_ok(b.path(), &[]);
+    let (ta, tb) = (
+        tree(&a.path().join("public")),
+        tree(&b.path().join("public")),
+    );
+    assert!(ta.len() > 10);
+    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+    for (path, bytes) in &ta {
+        assert!(bytes == &tb[path], "{path} differs between two builds");
+    }
+}
+
+#[test]
+fn unchanged_files_are_not_rewritten() {
+    let site = copy_site(&repo_root());
+    build_ok(site.path(), &[]);
+    let page = site.path().join("public/p/seo-consultant/index.html");
+    let before = std::fs::metadata(&page).unwrap().modified().unwrap();
+    // A coarse-mtime file system would hide a rewrite: wait past its granularity.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let summary = build_ok(site.path(), &[]);
+    assert!(summary.contains("(0 written, "), "{summary}");
+    assert_eq!(
+        std::fs::metadata(&page).unwrap().modified().unwrap(),
+        before
+    );
+}
+
+#[test]
+fn removed_partner_pages_are_removed_and_host_files_kept() {
+    let site = copy_site(&repo_root());
+    let public = site.path().join("public");
+    std::fs::create_dir_all(public.join("p")).unwrap();
+    std::fs::write(public.join("host.html"), "host page").unwrap();
+    std::fs::write(public.join("p/host-note.txt"), "host note").unwrap();
+    build_ok(site.path(), &[]);
+    assert!(public.join("p/founder-community/kit/index.html").is_file());
+
+    std::fs::remove_file(site.path().join("partners/founder-community.yaml")).unwrap();
+    let summary = build_ok(site.path(), &[]);
+    assert!(summary.contains("2 removed"), "{summary}");
+    assert!(!public.join("p/founder-community").exists());
+    assert_eq!(read(public.join("host.html")), "host page");
+    assert_eq!(read(public.join("p/host-note.txt")), "host note");
+    assert!(!read(public.join("sitemap.xml")).contains("founder-community"));
+}
+
+#[test]
+fn failed_build_leaves_previous_output_untouched() {
+    let site = copy_site(&repo_root());
+    build_ok(site.path(), &[]);
+    let before = tree(&site.path().join("public"));
+
+    // A template error.
+    let tdir = site.path().join("templates");
+    std::fs::create_dir_all(&tdir).unwrap();
+    std::fs::write(tdir.join("kit.html"), "{% extends \"base.html\" %}\n{% block main %}\n{{ partner.no_such_field }}\n{% endblock %}\n").unwrap();
+    std::fs::write(
+        site.path().join("partners/seo-consultant.yaml"),
+        read(site.path().join("partners/seo-consultant.yaml"))
+            .replace("Ship AI content", "Ship better AI content"),
+    )
+    .unwrap();
+    let out = run(site.path(), &["build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--> templates/kit.html:3:"), "{stderr}");
+    assert_eq!(tree(&site.path().join("public")), before);
+
+    // Bad YAML.
+    std::fs::remove_file(tdir.join("kit.html")).unwrap();
+    std::fs::write(
+        site.path().join("partners/zz-broken.yaml"),
+        "name: [unclosed\n",
+    )
+    .unwrap();
+    let out = run(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(tree(&site.path().join("public")), before);
+}
+
+#[test]
+fn a_folder_in_the_way_fails_the_build_before_any_write() {
+    let site = copy_site(&repo_root());
+    build_ok(site.path(), &[]);
+    std::fs::write(
+        site.path().join("partners/seo-consultant.yaml"),
+        read(site.path().join("partners/seo-consultant.yaml"))
+            .replace("Ship AI content", "Ship better AI content"),
+    )
+    .unwrap();
+    // sitemap.xml changes too (a new partner); make its target unwritable.
+    std::fs::write(
+        site.path().join("partners/new-partner.yaml"),
+        read(site.path().join("partners/founder-community.yaml"))
+            .replace("code: founder-community", "code: new-partner"),
+    )
+    .unwrap();
+    let public = site.path().join("public");
+    std::fs::create_dir_all(public.join("p/new-partner/index.html")).unwrap();
+    let before = tree(&public);
+    let out = run(site.path(), &["build"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("p/new-partner/index.html"), "{stderr}");
+    assert_eq!(tree(&public), before, "nothing written, no temporary left");
+}
+
+#[test]
+fn script_in_a_headline_is_shown_as_text() {
+    let site = copy_site(&repo_root());
+    let file = site.path().join("partners/seo-consultant.yaml");
+    std::fs::write(
+        &file,
+        read(&file).replace(
+            "headline: Ship AI content your clients can trust",
+            "headline: \"<script>alert(1)</script> & co\"",
+        ),
+    )
+    .unwrap();
+    build_ok(site.path(), &[]);
+    let landing = read(site.path().join("public/p/seo-consultant/index.html"));
+    assert!(
+        landing.contains("<h1>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co</h1>"),
+        "{landing}"
+    );
+    assert!(!landing.contains("<script>alert(1)"));
+}
+
+#[test]
+fn sub_folder_build_prefixes_every_link_with_the_base_path() {
+    let site = copy_site(&repo_root());
+    let out_dir = site.path().join("host/public/partners");
+    build_ok(
+        site.path(),
+        &[
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--base-url",
+            "https://host.example/partners/",
+        ],
+    );
+    let landing = read(out_dir.join("p/seo-consultant/index.html"));
+    assert!(landing.contains(
+        r#"<link rel="canonical" href="https://host.example/partners/p/seo-consultant/">"#
+    ));
+    assert!(landing.contains(r#"href="/partners/demo" data-pp="cta""#));
+    assert!(landing.contains(r#"<a class="brand" href="/partners/">"#));
+    assert!(landing.contains(r#"href="/partners/p/seo-consultant/index.html.md""#));
+    let kit = read(out_dir.join("p/seo-consultant/kit/index.html"));
+    assert!(kit.contains("https://host.example/partners/go/seo-consultant?campaign=webinar-dec"));
+    assert!(read(out_dir.join("sitemap.xml"))
+        .contains("<loc>https://host.example/partners/p/nocode-agency/</loc>"));
+    assert!(!site.path().join("public").exists());
+}
+
+#[test]
+fn a_site_template_overrides_the_default() {
+    let site = copy_site(&repo_root());
+    let tdir = site.path().join("templates");
+    std::fs::create_dir_all(&tdir).unwrap();
+    for entry in std::fs::read_dir(&tdir).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    std::fs::write(
+        tdir.join("kit.html"),
+        "{% extends \"base.html\" %}{% block main %}<h1>Custom kit for {{ partner.name }}</h1>{% endblock %}\n",
+    )
+    .unwrap();
+    build_ok(site.path(), &[]);
+    let kit = read(site.path().join("public/p/nocode-agency/kit/index.html"));
+    assert!(
+        kit.contains("<h1>Custom kit for No-code agency partners</h1>"),
+        "{kit}"
+    );
+    let landing = read(site.path().join("public/p/nocode-agency/index.html"));
+    assert!(
+        landing.contains("data-pp=\"lead_magnet\""),
+        "other templates stay the defaults"
+    );
+}
+
+#[test]
+fn flags_of_later_issues_are_refused_clearly() {
+    let site = copy_site(&repo_root());
+    let out = run(site.path(), &["build", "--preview"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`build --preview` is not yet supported"));
+    assert!(!site.path().join("public").exists());
+}
+
+#[test]
+fn init_scaffolds_a_site_that_builds_and_refuses_a_non_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("my-site");
+    let out = std::process::Command::new(support::bin())
+        .args(["init"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("templates/"));
+    assert!(
+        !site.join("templates").exists(),
+        "templates are embedded, not copied"
+    );
+    build_ok(&site, &[]);
+    assert!(site
+        .join("public/p/newsletter-friends/index.html")
+        .is_file());
+    assert!(site.join("public/launch-checklist/index.html").is_file());
+
+    let again = std::process::Command::new(support::bin())
+        .arg("init")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
