@@ -1,7 +1,11 @@
-//! Load stage: the site config `partner-pages.yaml`.
+//! Load stage: the site config `partner-pages.yaml`, its schema and rules.
 //!
-//! Takes: the YAML text. Gives: a validated [`Config`] with defaults filled in.
+//! Takes: the YAML text. Gives: a validated [`Config`] with defaults filled in, or located
+//! diagnostics.
 
+use crate::load::rules::{self, Problem};
+use crate::load::schema::{Field, Report, Shape};
+use crate::load::{flag, from_text};
 use serde::{Deserialize, Serialize};
 
 pub const CONFIG_FILE: &str = "partner-pages.yaml";
@@ -189,5 +193,223 @@ impl Config {
     /// Root-relative URL of a site path, with the base path (`/p/x/` -> `/base/p/x/`).
     pub fn site_url(&self, site_path: &str) -> String {
         format!("{}{}", self.base_path(), site_path)
+    }
+}
+
+const BAND: Shape = Shape::Map(&[
+    Field::req("low", Shape::Number),
+    Field::req("high", Shape::Number),
+]);
+
+/// The shape of `partner-pages.yaml`; mirrors [`Config`] field by field.
+pub const SCHEMA: Shape = Shape::Map(&[
+    Field::req("name", Shape::Text),
+    Field::req("base_url", Shape::Text),
+    Field::req("summary", Shape::Text),
+    Field::opt("description", Shape::Text),
+    Field::opt("language", Shape::Text),
+    Field::opt(
+        "collector",
+        Shape::Map(&[
+            Field::opt("endpoint", Shape::Text),
+            Field::opt("mode", Shape::Enum(&["assets", "route"])),
+            Field::opt("route", Shape::Text),
+            Field::opt("worker_name", Shape::Text),
+            Field::opt("database", Shape::Text),
+            Field::opt("database_id", Shape::Text),
+        ]),
+    ),
+    Field::opt(
+        "attribution",
+        Shape::Map(&[
+            Field::opt("window_days", Shape::UInt),
+            Field::opt("cookie_prefix", Shape::Text),
+            Field::opt("bot_max_events", Shape::UInt),
+        ]),
+    ),
+    Field::opt(
+        "bands",
+        Shape::Map(&[
+            Field::opt("lead_magnet", BAND),
+            Field::opt("cta", BAND),
+            Field::opt("activation", BAND),
+            Field::opt("min_visitors", Shape::UInt),
+        ]),
+    ),
+    Field::opt(
+        "privacy",
+        Shape::Map(&[
+            Field::opt("honor_dnt", Shape::Bool),
+            Field::opt("honor_gpc", Shape::Bool),
+        ]),
+    ),
+    Field::opt(
+        "llms",
+        Shape::Map(&[
+            Field::opt("full", Shape::Bool),
+            Field::opt("merge", Shape::Text),
+        ]),
+    ),
+]);
+
+/// Load the config text: shape, types, then the rules of [`Config::validate`].
+pub fn parse(text: &str, r: &mut Report) -> Option<Config> {
+    let loaded = from_text::<Config>(text, &SCHEMA, r)?;
+    let mut config = loaded.value;
+    let before = r.diags.len();
+    config.validate(&loaded.node, r);
+    config.base_url = config.base_url.trim_end_matches('/').to_string();
+    (r.diags.len() == before).then_some(config)
+}
+
+impl Config {
+    /// The rules the shape cannot say; each problem is reported at its value in `node`.
+    pub fn validate(&self, node: &crate::load::yaml::Node, r: &mut Report) {
+        if let Some(problem) = rules::base_url(&self.base_url) {
+            flag(r, node, &["base_url"], problem);
+        }
+        if let Some(problem) = rules::site_path(&self.collector.endpoint) {
+            flag(r, node, &["collector", "endpoint"], problem);
+        } else if self.collector.endpoint.contains(['?', '#']) || self.collector.endpoint == "/" {
+            let problem = Problem {
+                message: format!(
+                    "collector endpoint `{}` must be a plain path",
+                    self.collector.endpoint
+                ),
+                expected: "a path on the site's own origin without query, e.g. `/e`",
+                hint: Some(
+                    "the beacon posts to this path; keep the default `/e` unless it is taken"
+                        .into(),
+                ),
+            };
+            flag(r, node, &["collector", "endpoint"], problem);
+        }
+        if self.collector.mode == CollectorMode::Route && self.collector.route.is_none() {
+            let pos = node.key_pos(&["collector", "mode"]).unwrap_or(node.pos);
+            let d = r
+                .at(pos, "`collector.mode: route` needs `collector.route`")
+                .expected("`route:` with a Workers route pattern, e.g. `aikit.example/go/*`")
+                .hint("or use `mode: assets` to let the Worker serve public/ too");
+            r.push(d);
+        }
+        if self.attribution.window_days == 0 {
+            let problem = Problem {
+                message: "`attribution.window_days` is 0: no visit could ever be attributed".into(),
+                expected: "a whole number of days, at least 1 (default 30)",
+                hint: None,
+            };
+            flag(r, node, &["attribution", "window_days"], problem);
+        }
+        if self.attribution.bot_max_events == 0 {
+            let problem = Problem {
+                message: "`attribution.bot_max_events` is 0: every visitor would count as a bot"
+                    .into(),
+                expected: "a whole number of rows, at least 1 (default 100)",
+                hint: None,
+            };
+            flag(r, node, &["attribution", "bot_max_events"], problem);
+        }
+        let prefix = &self.attribution.cookie_prefix;
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            let problem = Problem {
+                message: format!("cookie prefix `{prefix}` is not a valid cookie name part"),
+                expected: "letters, digits and `_`, e.g. `pp`",
+                hint: None,
+            };
+            flag(r, node, &["attribution", "cookie_prefix"], problem);
+        }
+        for (name, band) in [
+            ("lead_magnet", self.bands.lead_magnet),
+            ("cta", self.bands.cta),
+            ("activation", self.bands.activation),
+        ] {
+            check_band(name, band, node, r);
+        }
+    }
+}
+
+fn check_band(name: &str, band: Band, node: &crate::load::yaml::Node, r: &mut Report) {
+    const EXPECTED: &str =
+        "`{ low: L, high: H }` with 0 <= L <= H <= 1 (shares of visitors: 0.2 = 20%)";
+    for (side, v) in [("low", band.low), ("high", band.high)] {
+        if !(0.0..=1.0).contains(&v) {
+            let hint = (v > 1.0 && v <= 100.0)
+                .then(|| format!("write percentages as shares: {} instead of {v}", v / 100.0));
+            let problem = Problem {
+                message: format!("`bands.{name}.{side}` is {v}, outside 0..1"),
+                expected: EXPECTED,
+                hint,
+            };
+            flag(r, node, &["bands", name, side], problem);
+            return;
+        }
+    }
+    if band.low > band.high {
+        let problem = Problem {
+            message: format!(
+                "`bands.{name}` has low {} above high {}",
+                band.low, band.high
+            ),
+            expected: EXPECTED,
+            hint: Some("swap the two values".into()),
+        };
+        flag(r, node, &["bands", name, "low"], problem);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn load(text: &str) -> Result<Config, Vec<String>> {
+        let mut r = Report::new(Path::new(CONFIG_FILE), text, 0);
+        parse(text, &mut r).ok_or_else(|| {
+            r.diags
+                .iter()
+                .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+                .collect()
+        })
+    }
+
+    const MINIMAL: &str = "name: S\nbase_url: https://example.com/partners/\nsummary: Sum\n";
+
+    #[test]
+    fn a_minimal_config_gets_defaults_and_a_trimmed_base_url() {
+        let c = load(MINIMAL).unwrap();
+        assert_eq!(c.base_url, "https://example.com/partners");
+        assert_eq!(c.base_path(), "/partners");
+        assert_eq!(c.attribution.window_days, 30);
+        assert_eq!(c.collector.endpoint, "/e");
+    }
+
+    #[test]
+    fn every_config_problem_is_reported_at_its_value() {
+        let text = "name: S\nbase_url: example.com\nsummary: Sum\ncollector: { endpoint: e }\nattribution:\n  window_days: 0\nbands:\n  cta: { low: 0.2, high: 0.1 }\n  activation: { low: 1, high: 3 }\n";
+        assert_eq!(
+            load(text).unwrap_err(),
+            vec![
+                "2:11 base_url `example.com` is not an absolute http(s) URL",
+                "4:24 `e` is not a site path",
+                "6:16 `attribution.window_days` is 0: no visit could ever be attributed",
+                "8:15 `bands.cta` has low 0.2 above high 0.1",
+                "9:31 `bands.activation.high` is 3, outside 0..1",
+            ]
+        );
+    }
+
+    #[test]
+    fn misspelled_config_keys_get_a_suggestion() {
+        let mut r = Report::new(Path::new(CONFIG_FILE), "", 0);
+        let text = format!("{MINIMAL}atribution: {{ window_days: 7 }}\n");
+        assert!(parse(&text, &mut r).is_none());
+        assert_eq!(
+            r.diags[0].hint.as_deref(),
+            Some("did you mean `attribution`?")
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! Load stage: `content/*.md` with YAML front matter, rendered with pulldown-cmark.
 //!
 //! Takes: Markdown files. Gives: [`ContentPage`]s (standalone pages at `/<slug>/`, and
-//! sections used as a partner's landing body).
+//! sections used as a partner's landing body), or diagnostics located in the `.md` file.
 
+use crate::diagnostics::Diagnostic;
+use crate::load::schema::{Field, Report, Shape};
+use crate::load::{rules, yaml};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Front matter between `---` lines at the top of a content file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -27,7 +30,7 @@ pub struct FrontMatter {
     pub llms_section: Option<String>,
     #[serde(default)]
     pub llms_note: Option<String>,
-    /// Free-form extra fields used by briefs (partner, target stage, figures...).
+    /// Extra fields of generated briefs ([`BRIEF_FIELDS`]: partner, target stage, figures...).
     #[serde(default, flatten)]
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
@@ -97,57 +100,209 @@ pub fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
     None
 }
 
+/// Largest Markdown file we read.
+pub const MAX_CONTENT_BYTES: u64 = 1024 * 1024;
+
+/// Front matter keys that generated briefs (`calendar`) carry besides the page fields; kept in
+/// [`FrontMatter::extra`]. Any other unknown key is an error with a "did you mean".
+pub const BRIEF_FIELDS: &[&str] = &[
+    "partner",
+    "target_stage",
+    "promise",
+    "objections",
+    "figures",
+    "date",
+    "rule",
+];
+
+/// `kind` values of content files.
+pub const KINDS: &[&str] = &["lead_magnet", "tutorial", "section", "page"];
+
+/// Slugs that would collide with the pages and routes we generate.
+pub const RESERVED_SLUGS: &[&str] = &["p", "go", "e", "s"];
+
+/// The shape of the front matter; mirrors [`FrontMatter`] plus [`BRIEF_FIELDS`].
+pub const SCHEMA: Shape = Shape::Map(&[
+    Field::req("title", Shape::Text),
+    Field::opt("description", Shape::Text),
+    Field::opt("kind", Shape::Enum(KINDS)),
+    Field::opt("draft", Shape::Bool),
+    Field::opt("noindex", Shape::Bool),
+    Field::opt("llms", Shape::Bool),
+    Field::opt("llms_section", Shape::Text),
+    Field::opt("llms_note", Shape::Text),
+    Field::opt("partner", Shape::Any),
+    Field::opt("target_stage", Shape::Any),
+    Field::opt("promise", Shape::Any),
+    Field::opt("objections", Shape::Any),
+    Field::opt("figures", Shape::Any),
+    Field::opt("date", Shape::Any),
+    Field::opt("rule", Shape::Any),
+]);
+
+/// Load one Markdown file's text. `rel` is the path relative to the site root.
+pub fn parse(text: &str, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<ContentPage> {
+    let slug = rel
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
+    let mut ok = true;
+    if let Some(problem) = rules::slug(&slug, "content file name") {
+        let mut d = Diagnostic::new(rel, 1, 1, problem.message)
+            .expected("`content/<slug>.md`; the file name is the page's URL")
+            .with_source(text);
+        if let Some(h) = problem.hint {
+            d = d.hint(format!("rename the file: {h}"));
+        }
+        diags.push(d);
+        ok = false;
+    } else if RESERVED_SLUGS.contains(&slug.as_str()) {
+        diags.push(
+            Diagnostic::new(
+                rel,
+                1,
+                1,
+                format!("content file name `{slug}` is reserved: /{slug}/ is generated"),
+            )
+            .expected(format!(
+                "a slug other than {}",
+                crate::load::schema::one_of(RESERVED_SLUGS)
+            ))
+            .with_source(text),
+        );
+        ok = false;
+    }
+    let Some((fm, body, _)) = split_front_matter(text) else {
+        let opened = text.starts_with("---\n") || text.starts_with("---\r\n");
+        let message = if opened {
+            "front matter is not closed"
+        } else {
+            "missing front matter"
+        };
+        diags.push(
+            Diagnostic::new(rel, 1, 1, message)
+                .expected("a first line `---`, YAML with at least `title:`, then a line `---` before the Markdown")
+                .hint("start the file with:\n---\ntitle: Your page title\n---")
+                .with_source(text),
+        );
+        return None;
+    };
+    // Front matter starts on line 2, after the opening `---`.
+    let mut r = Report::new(rel, fm, 1);
+    let front = crate::load::from_text::<FrontMatter>(fm, &SCHEMA, &mut r);
+    diags.append(&mut r.diags);
+    let front = front?.value;
+    ok.then(|| ContentPage {
+        slug,
+        source: rel.to_path_buf(),
+        front,
+        markdown: body.to_string(),
+        html: render_markdown(body),
+    })
+}
+
 /// Load every `content/**/*.md`, sorted by path. Problems go to `diags`.
-pub fn load_all(
-    root: &std::path::Path,
-    diags: &mut crate::diagnostics::Diagnostics,
-) -> Vec<ContentPage> {
-    use crate::diagnostics::Diagnostic;
+pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<ContentPage> {
     let dir = root.join("content");
     let mut out = Vec::new();
     if !dir.is_dir() {
         return out;
     }
-    for entry in walkdir::WalkDir::new(&dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let path = entry.path();
-        if !entry.file_type().is_file() || path.extension().is_none_or(|x| x != "md") {
-            continue;
-        }
-        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
+    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+        let entry = match entry {
+            Ok(e) => e,
             Err(e) => {
+                let path = e.path().unwrap_or(&dir);
+                let rel = path.strip_prefix(root).unwrap_or(path);
                 diags.push(Diagnostic::new(rel, 0, 0, format!("cannot read: {e}")));
                 continue;
             }
         };
-        let Some((fm, body, _)) = split_front_matter(&text) else {
-            diags.push(
-                Diagnostic::new(rel, 1, 1, "missing front matter")
-                    .expected("a `---` line, YAML with at least `title:`, and a closing `---`"),
-            );
+        let path = entry.path();
+        if !entry.file_type().is_file() || path.extension().is_none_or(|x| x != "md") {
             continue;
-        };
-        match serde_saphyr::from_str::<FrontMatter>(fm) {
-            Ok(front) => {
-                let slug = path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                out.push(ContentPage {
-                    slug,
-                    source: rel,
-                    front,
-                    markdown: body.to_string(),
-                    html: render_markdown(body),
-                });
-            }
-            Err(e) => diags.push(Diagnostic::new(rel, 0, 0, e.to_string())),
+        }
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        match yaml::read_text(path, rel, MAX_CONTENT_BYTES) {
+            Ok(text) => out.extend(parse(&text, rel, diags)),
+            Err(d) => diags.push(*d),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, text: &str) -> Result<ContentPage, Vec<String>> {
+        let mut diags = Vec::new();
+        parse(text, Path::new(name), &mut diags).ok_or_else(|| {
+            diags
+                .iter()
+                .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn front_matter_and_body_are_split_and_rendered() {
+        let page = load(
+            "content/guide.md",
+            "---\ntitle: Guide\nkind: tutorial\n---\n# Hello\n",
+        )
+        .unwrap();
+        assert_eq!(page.slug, "guide");
+        assert_eq!(page.front.kind, ContentKind::Tutorial);
+        assert!(page.html.contains("<h1>Hello</h1>"), "{}", page.html);
+    }
+
+    #[test]
+    fn front_matter_errors_point_at_lines_of_the_markdown_file() {
+        let err = load(
+            "content/guide.md",
+            "---\ntitle: Guide\nkind: tutorail\ntitel: x\n---\nbody\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![
+                "3:7 unknown value `tutorail` for `kind`",
+                "4:1 unknown field `titel`"
+            ]
+        );
+    }
+
+    #[test]
+    fn brief_fields_are_allowed_and_kept() {
+        let page = load(
+            "content/brief.md",
+            "---\ntitle: B\ndraft: true\npartner: seo\nfigures: { visitors: 10 }\n---\n",
+        )
+        .unwrap();
+        assert_eq!(page.front.extra["partner"], serde_json::json!("seo"));
+        assert!(page.front.extra.contains_key("figures"));
+    }
+
+    #[test]
+    fn missing_or_unclosed_front_matter_is_reported_at_the_top() {
+        assert_eq!(
+            load("content/a.md", "# No front matter\n").unwrap_err(),
+            vec!["1:1 missing front matter"]
+        );
+        assert_eq!(
+            load("content/a.md", "---\ntitle: x\n").unwrap_err(),
+            vec!["1:1 front matter is not closed"]
+        );
+    }
+
+    #[test]
+    fn content_file_names_must_be_slugs_and_not_reserved() {
+        assert!(
+            load("content/My Guide.md", "---\ntitle: x\n---\n").unwrap_err()[0]
+                .contains("not a slug")
+        );
+        assert!(load("content/p.md", "---\ntitle: x\n---\n").unwrap_err()[0].contains("reserved"));
+    }
 }

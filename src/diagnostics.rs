@@ -1,17 +1,19 @@
 //! Located errors for every stage: a file, a position, what was expected and a hint.
 //!
 //! Takes: an error found while loading or rendering. Gives: a [`Diagnostic`] that
-//! renders like rustc (`error: ... --> partners/seo.yaml:3:7`) with the source line.
+//! renders like rustc (`error: ... --> partners/seo.yaml:3:7`) with the source line, plain or
+//! in colour, and as JSON for `check --json`.
 
+use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 
 /// One user-facing problem with an input file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// The file the problem is in, relative to the site root when possible.
     pub file: PathBuf,
-    /// 1-based line, 0 when the problem is about the whole file.
+    /// 1-based line, 0 when the problem is about the whole file (e.g. it cannot be read).
     pub line: usize,
     /// 1-based column, 0 when unknown.
     pub column: usize,
@@ -22,6 +24,7 @@ pub struct Diagnostic {
     /// What to do next ("did you mean `promise`?").
     pub hint: Option<String>,
     /// The offending source line, for the snippet.
+    #[serde(skip)]
     pub source_line: Option<String>,
 }
 
@@ -69,27 +72,94 @@ impl Diagnostic {
             (l, c) => format!("{}:{}:{}", self.file.display(), l, c),
         }
     }
+
+    /// rustc-style text; `color` adds ANSI colours (for a terminal).
+    pub fn render(&self, color: bool) -> String {
+        let p = Paint(color);
+        let mut out = String::new();
+        out += &format!(
+            "{}{}\n",
+            p.red_bold("error"),
+            p.bold(&format!(": {}", self.message))
+        );
+        let num = self.line.to_string();
+        let pad = " ".repeat(num.len());
+        out += &format!("{pad}{} {}\n", p.blue("-->"), self.location());
+        if let Some(src) = &self.source_line {
+            let src = src.trim_end_matches('\r');
+            let bar = p.blue("|");
+            out += &format!("{pad} {bar}\n");
+            out += &format!("{} {bar} {src}\n", p.blue(&num));
+            let start = self.column.saturating_sub(1);
+            let width = token_width(src, start);
+            let lead: String = src
+                .chars()
+                .take(start)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            out += &format!("{pad} {bar} {lead}{}\n", p.red_bold(&"^".repeat(width)));
+        }
+        if let Some(e) = &self.expected {
+            out += &format!("{pad} {} expected: {e}\n", p.blue("="));
+        }
+        if let Some(h) = &self.hint {
+            let h = h.replace('\n', &format!("\n{pad}         "));
+            out += &format!("{pad} {} help: {h}\n", p.blue("="));
+        }
+        out
+    }
+}
+
+/// How many characters to underline from `start`: the key or value written there.
+fn token_width(line: &str, start: usize) -> usize {
+    let rest: Vec<char> = line.chars().skip(start).collect();
+    let mut n = 0;
+    let mut quote = None;
+    while n < rest.len() {
+        let c = rest[n];
+        let next = rest.get(n + 1).copied();
+        match quote {
+            Some(q) if c == q => {
+                n += 1;
+                break;
+            }
+            Some(_) => {}
+            None if n == 0 && (c == '"' || c == '\'') => quote = Some(c),
+            None if c == ':' && next.is_none_or(|x| x == ' ') => break,
+            None if matches!(c, ',' | '}' | ']') => break,
+            None if c == ' ' && next == Some('#') => break,
+            None => {}
+        }
+        n += 1;
+    }
+    let token: String = rest[..n].iter().collect();
+    token.trim_end().chars().count().max(1)
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red_bold(&self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+    fn blue(&self, s: &str) -> String {
+        self.wrap("1;34", s)
+    }
+    fn bold(&self, s: &str) -> String {
+        self.wrap("1", s)
+    }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
-        writeln!(f, "  --> {}", self.location())?;
-        if let Some(src) = &self.source_line {
-            let num = self.line.to_string();
-            let pad = " ".repeat(num.len());
-            writeln!(f, "{pad} |")?;
-            writeln!(f, "{num} | {src}")?;
-            let caret_at = self.column.saturating_sub(1);
-            writeln!(f, "{pad} | {}^", " ".repeat(caret_at))?;
-        }
-        if let Some(e) = &self.expected {
-            writeln!(f, "  = expected: {e}")?;
-        }
-        if let Some(h) = &self.hint {
-            writeln!(f, "  = help: {h}")?;
-        }
-        Ok(())
+        f.write_str(self.render(false).trim_end_matches('\n'))
     }
 }
 
@@ -107,16 +177,103 @@ impl Diagnostics {
     pub fn len(&self) -> usize {
         self.0.len()
     }
+
+    /// Order by file, then position, so output does not depend on discovery order.
+    pub fn sort(&mut self) {
+        self.0
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    }
+
+    /// How many distinct files have problems.
+    pub fn file_count(&self) -> usize {
+        let files: std::collections::BTreeSet<_> = self.0.iter().map(|d| &d.file).collect();
+        files.len()
+    }
+
+    /// "2 errors in 1 file".
+    pub fn summary(&self) -> String {
+        let (n, m) = (self.len(), self.file_count());
+        format!(
+            "{n} error{} in {m} file{}",
+            if n == 1 { "" } else { "s" },
+            if m == 1 { "" } else { "s" }
+        )
+    }
+
+    /// Every diagnostic, a blank line between them, then the summary.
+    pub fn render(&self, color: bool) -> String {
+        let mut out = String::new();
+        for d in &self.0 {
+            out += &d.render(color);
+            out.push('\n');
+        }
+        out += &Paint(color).bold(&self.summary());
+        out
+    }
+
+    /// A JSON array of `{file, line, column, message, expected, hint}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&self.0).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+impl From<Vec<Diagnostic>> for Diagnostics {
+    fn from(v: Vec<Diagnostic>) -> Self {
+        Diagnostics(v)
+    }
 }
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
-            writeln!(f, "{d}")?;
-        }
-        let n = self.0.len();
-        write!(f, "{n} error{} found", if n == 1 { "" } else { "s" })
+        f.write_str(&self.render(false))
     }
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_like_rustc_with_the_token_underlined() {
+        let d = Diagnostic::new("partners/a.yaml", 4, 1, "unknown field `promis`")
+            .expected("one of the fields `name` or `promise`")
+            .hint("did you mean `promise`?")
+            .with_source("name: A\ncode: a\naudience: x\npromis: Content QA\n");
+        assert_eq!(
+            d.to_string(),
+            "error: unknown field `promis`\n --> partners/a.yaml:4:1\n  |\n4 | promis: Content QA\n  | ^^^^^^\n  = expected: one of the fields `name` or `promise`\n  = help: did you mean `promise`?"
+        );
+    }
+
+    #[test]
+    fn underline_stops_at_flow_punctuation_and_comments() {
+        assert_eq!(token_width("cta: { kind: demoo, url: /x }", 13), 5);
+        assert_eq!(token_width("code: Upper Case # note", 6), 10);
+        assert_eq!(token_width("url: \"a, b\"", 5), 6);
+        assert_eq!(token_width("", 0), 1);
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let d = Diagnostic::new("a", 1, 1, "m");
+        assert!(!d.render(false).contains('\x1b'));
+        assert!(d.render(true).contains("\x1b[1;31merror"));
+    }
+
+    #[test]
+    fn summary_counts_errors_and_files() {
+        let mut ds = Diagnostics::default();
+        ds.push(Diagnostic::new("b", 2, 1, "x"));
+        ds.push(Diagnostic::new("a", 1, 1, "y"));
+        ds.push(Diagnostic::new("a", 0, 0, "z"));
+        ds.sort();
+        assert_eq!(ds.0[0].message, "z");
+        assert_eq!(ds.summary(), "3 errors in 2 files");
+        let json: serde_json::Value = serde_json::from_str(&ds.to_json()).unwrap();
+        assert_eq!(json[0]["file"], "a");
+        assert_eq!(json[2]["line"], 2);
+        assert!(json[0].get("source_line").is_none());
+    }
+}

@@ -16,6 +16,7 @@
 pub mod config;
 pub mod content;
 pub mod diagnostics;
+pub mod load;
 pub mod partner;
 pub mod site;
 

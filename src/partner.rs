@@ -1,10 +1,14 @@
-//! Load stage: one partner per `partners/<code>.yaml`.
+//! Load stage: one partner per `partners/<code>.yaml`, its schema and its per-file rules.
 //!
-//! Takes: the YAML text of a partner file. Gives: a [`Partner`]; validation across files
-//! (duplicate codes, campaigns) happens in [`crate::site`].
+//! Takes: the YAML text of a partner file. Gives: a validated [`Partner`] or located
+//! diagnostics; the checks across files (duplicate codes, missing landing bodies) happen in
+//! [`crate::site`].
 
+use crate::load::rules;
+use crate::load::schema::{Field, Report, Shape};
+use crate::load::{flag, from_text, Located};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The funnel stages, in order (DESIGN.md section 3). `event_name` stores these names.
 pub const STAGES: [&str; 5] = ["click", "visit", "lead_magnet", "cta", "activation"];
@@ -56,6 +60,9 @@ pub struct Partner {
     /// The file this partner came from, relative to the site root.
     #[serde(skip)]
     pub source: PathBuf,
+    /// 1-based line of `code:` in [`Partner::source`], for diagnostics of later stages.
+    #[serde(skip)]
+    pub source_line: usize,
 }
 
 fn yes() -> bool {
@@ -138,5 +145,266 @@ impl Partner {
     /// Site path of the partner kit.
     pub fn kit_path(&self) -> String {
         format!("/p/{}/kit/", self.code)
+    }
+}
+
+/// `cta.kind` values, in the order the docs list them.
+pub const CTA_KINDS: &[&str] = &["demo", "newsletter", "tutorial", "download"];
+
+const LANDING: &[Field] = &[
+    Field::req("headline", Shape::Text),
+    Field::req("proof", Shape::Text),
+    Field::opt("body", Shape::Text),
+];
+const LINK: &[Field] = &[
+    Field::req("label", Shape::Text),
+    Field::req("url", Shape::Text),
+];
+const CTA: &[Field] = &[
+    Field::req("label", Shape::Text),
+    Field::req("kind", Shape::Enum(CTA_KINDS)),
+    Field::req("url", Shape::Text),
+];
+const TRIGGER: &[Field] = &[
+    Field::opt("server", Shape::Bool),
+    Field::opt("page", Shape::Text),
+    Field::opt("click", Shape::Text),
+];
+const ACTIVATION: &[Field] = &[
+    Field::req("event", Shape::Text),
+    Field::req("description", Shape::Text),
+    Field::req("trigger", Shape::Map(TRIGGER)),
+];
+
+/// The shape of a partner file; mirrors [`Partner`] field by field.
+pub const SCHEMA: Shape = Shape::Map(&[
+    Field::req("name", Shape::Text),
+    Field::req("code", Shape::Text),
+    Field::req("audience", Shape::Text),
+    Field::req("promise", Shape::Text),
+    Field::opt("campaigns", Shape::List(&Shape::Text)),
+    Field::req("landing", Shape::Map(LANDING)),
+    Field::req("lead_magnet", Shape::Map(LINK)),
+    Field::req("cta", Shape::Map(CTA)),
+    Field::req("activation", Shape::Map(ACTIVATION)),
+    Field::opt("commission", Shape::Text),
+    Field::opt("description", Shape::Text),
+    Field::opt("noindex", Shape::Bool),
+    Field::opt("draft", Shape::Bool),
+    Field::opt("llms", Shape::Bool),
+    Field::opt("llms_section", Shape::Text),
+    Field::opt("llms_note", Shape::Text),
+]);
+
+/// Load one partner file's text: shape, types, then the rules of [`validate`].
+/// `r.file` must be the path relative to the site root (`partners/<code>.yaml`).
+pub fn parse(text: &str, r: &mut Report) -> Option<Located<Partner>> {
+    let mut loaded = from_text::<Partner>(text, &SCHEMA, r)?;
+    loaded.value.source = r.file.to_path_buf();
+    loaded.value.source_line = loaded.node.key_pos(&["code"]).map_or(1, |p| p.line);
+    let before = r.diags.len();
+    validate(&loaded.value, &loaded.node, r);
+    (r.diags.len() == before).then_some(loaded)
+}
+
+/// The rules of one partner file that the shape cannot say: slugs, file name, links, campaigns,
+/// activation name and trigger.
+pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
+    match rules::slug(&p.code, "partner code") {
+        Some(problem) => flag(r, node, &["code"], problem),
+        None => {
+            let stem = r.file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            if stem != p.code {
+                let dir = r.file.parent().unwrap_or(Path::new("partners"));
+                let ext = r
+                    .file
+                    .extension()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("yaml");
+                let want = dir.join(format!("{}.{ext}", p.code));
+                let pos = node.lookup(&["code"]).map_or(node.pos, |n| n.pos);
+                let d = r
+                    .at(
+                        pos,
+                        format!(
+                            "file name `{}` does not match the code `{}`",
+                            r.file.display(),
+                            p.code
+                        ),
+                    )
+                    .expected("`partners/<code>.yaml`, so each partner is found by its code")
+                    .hint(format!(
+                        "rename the file to `{}` or change the code to `{stem}`",
+                        want.display()
+                    ));
+                r.push(d);
+            }
+        }
+    }
+    for (path, url) in [
+        (["lead_magnet", "url"], &p.lead_magnet.url),
+        (["cta", "url"], &p.cta.url),
+    ] {
+        if let Some(problem) = rules::link(url) {
+            flag(r, node, &path, problem);
+        }
+    }
+    check_campaigns(p, node, r);
+    if let Some(problem) = rules::event_name(&p.activation.event) {
+        flag(r, node, &["activation", "event"], problem);
+    }
+    check_trigger(&p.activation.trigger, node, r);
+}
+
+fn check_campaigns(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (i, c) in p.campaigns.iter().enumerate() {
+        let idx = i.to_string();
+        let path = ["campaigns", idx.as_str()];
+        let folded = c.to_lowercase();
+        if let Some((first, _)) = seen.iter().find(|(s, _)| s.to_lowercase() == folded) {
+            let pos = node.lookup(&path).map_or(node.pos, |n| n.pos);
+            let (message, hint) = if first == c {
+                (
+                    format!("campaign `{c}` is listed twice"),
+                    "remove the second one".to_string(),
+                )
+            } else {
+                (
+                    format!(
+                        "campaign `{c}` collides with `{first}`: campaigns differ only in case"
+                    ),
+                    format!("keep one spelling: `{}`", rules::slugify(first)),
+                )
+            };
+            let d = r
+                .at(pos, message)
+                .expected("distinct campaign names (compared ignoring case, as links get retyped)")
+                .hint(hint);
+            r.push(d);
+            continue;
+        }
+        seen.push((c.clone(), i));
+        if let Some(problem) = rules::slug(c, "campaign") {
+            flag(r, node, &path, problem);
+        }
+    }
+}
+
+fn check_trigger(t: &Trigger, node: &crate::load::yaml::Node, r: &mut Report) {
+    let set: Vec<&str> = [
+        t.server.then_some("server"),
+        t.page.as_ref().map(|_| "page"),
+        t.click.as_ref().map(|_| "click"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let at = ["activation", "trigger"];
+    let expected = "exactly one of `{ server: true }`, `{ page: /path }` or `{ click: hook-name }`";
+    if set.len() != 1 {
+        let pos = node.key_pos(&at).unwrap_or(node.pos);
+        let message = if set.is_empty() {
+            "activation trigger sets none of `server`, `page` or `click`".to_string()
+        } else {
+            format!(
+                "activation trigger sets {}; it must set exactly one",
+                set.iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        };
+        let d = r
+            .at(pos, message)
+            .expected(expected)
+            .hint("server: your backend posts the activation; page: a visit to that path; click: a click on an element with that data-pp-click hook");
+        r.push(d);
+        return;
+    }
+    if let Some(page) = &t.page {
+        if let Some(problem) = rules::site_path(page) {
+            flag(r, node, &["activation", "trigger", "page"], problem);
+        }
+    }
+    if let Some(hook) = &t.click {
+        if let Some(problem) = rules::hook_name(hook) {
+            flag(r, node, &["activation", "trigger", "click"], problem);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = "name: Alpha\ncode: alpha\naudience: A\npromise: P\ncampaigns: [default, webinar]\nlanding:\n  headline: H\n  proof: Pr\nlead_magnet: { label: Get, url: /get/ }\ncta: { label: Book, kind: demo, url: /demo }\nactivation:\n  event: runs_first_audit\n  description: D\n  trigger: { server: true }\n";
+
+    fn load(file: &str, text: &str) -> Result<Partner, Vec<crate::diagnostics::Diagnostic>> {
+        let mut r = Report::new(Path::new(file), text, 0);
+        match parse(text, &mut r) {
+            Some(l) => Ok(l.value),
+            None => Err(r.diags),
+        }
+    }
+
+    fn messages(file: &str, text: &str) -> Vec<String> {
+        load(file, text)
+            .unwrap_err()
+            .into_iter()
+            .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_partner_loads_with_its_source_and_code_line() {
+        let p = load("partners/alpha.yaml", VALID).unwrap();
+        assert_eq!(p.code, "alpha");
+        assert_eq!(p.source, Path::new("partners/alpha.yaml"));
+        assert_eq!(p.source_line, 2);
+        assert_eq!(p.all_campaigns(), vec!["default", "webinar"]);
+    }
+
+    #[test]
+    fn file_name_must_match_the_code() {
+        assert_eq!(
+            messages("partners/beta.yaml", VALID),
+            vec!["2:7 file name `partners/beta.yaml` does not match the code `alpha`"]
+        );
+    }
+
+    #[test]
+    fn every_rule_problem_of_a_file_is_reported_at_once() {
+        let text = VALID
+            .replace("code: alpha", "code: ../alpha")
+            .replace("url: /demo", "url: javascript:alert(1)")
+            .replace("event: runs_first_audit", "event: visit")
+            .replace("[default, webinar]", "[default, webinar, Webinar]");
+        let got = messages("partners/alpha.yaml", &text);
+        assert_eq!(got.len(), 4, "{got:#?}");
+        assert!(got[0].starts_with("2:7 partner code `../alpha` is not a slug"));
+    }
+
+    #[test]
+    fn trigger_needs_exactly_one_kind() {
+        let none = VALID.replace("{ server: true }", "{ server: false }");
+        assert_eq!(
+            messages("partners/alpha.yaml", &none),
+            vec!["14:3 activation trigger sets none of `server`, `page` or `click`"]
+        );
+        let two = VALID.replace("{ server: true }", "{ server: true, page: /pricing }");
+        assert_eq!(
+            messages("partners/alpha.yaml", &two),
+            vec!["14:3 activation trigger sets `server` and `page`; it must set exactly one"]
+        );
+    }
+
+    #[test]
+    fn duplicate_campaigns_point_at_the_second() {
+        let text = VALID.replace("[default, webinar]", "[default, webinar, webinar]");
+        assert_eq!(
+            messages("partners/alpha.yaml", &text),
+            vec!["5:31 campaign `webinar` is listed twice"]
+        );
     }
 }

@@ -1,12 +1,18 @@
 //! Load + validate stage: the whole site (config, partners, content) read from a root folder.
 //!
 //! Takes: a site root. Gives: a [`Site`] with partners sorted by code and content by slug,
-//! or every problem found at once as [`Diagnostics`].
+//! or every problem found at once as [`Diagnostics`]: a broken file does not stop the others
+//! from being read, and the checks across files (duplicate codes, landing bodies) run on
+//! whatever loaded.
 
 use crate::config::{Config, CONFIG_FILE};
 use crate::content::ContentPage;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::load::schema::{did_you_mean, Report};
+use crate::load::yaml::{self, Node, Pos};
+use crate::load::{rules, Located};
 use crate::partner::Partner;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Everything the render stage needs, loaded and validated.
@@ -36,78 +42,329 @@ pub struct LoadOptions {
     pub base_url: Option<String>,
 }
 
-/// Load and validate the site at `root`. Reports every problem in the tree at once.
+/// A partner file that loaded, with what the checks across files need.
+struct Loaded {
+    partner: Located<Partner>,
+    text: String,
+}
+
+impl Loaded {
+    fn report(&self) -> Report<'_> {
+        Report::new(&self.partner.value.source, &self.text, 0)
+    }
+    fn pos(&self, path: &[&str]) -> Pos {
+        let node: &Node = &self.partner.node;
+        node.lookup(path).map_or(node.pos, |n| n.pos)
+    }
+}
+
+/// Load and validate the site at `root`. Reports every problem in the tree at once, sorted by
+/// file and position.
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
-    let mut diags = Diagnostics::default();
-    let config_path = root.join(CONFIG_FILE);
-    let mut config = match std::fs::read_to_string(&config_path) {
-        Ok(text) => match serde_saphyr::from_str::<Config>(&text) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                diags.push(Diagnostic::new(CONFIG_FILE, 0, 0, e.to_string()));
-                None
-            }
-        },
-        Err(e) => {
-            diags.push(
-                Diagnostic::new(
-                    CONFIG_FILE,
-                    0,
-                    0,
-                    format!("cannot read the site config: {e}"),
-                )
-                .hint("run `partner-pages init` to create a site, or pass --root"),
-            );
-            None
-        }
-    };
-    if let (Some(c), Some(url)) = (config.as_mut(), &opts.base_url) {
-        c.base_url = url.trim_end_matches('/').to_string();
-    }
-
-    let mut partners = Vec::new();
-    let partners_dir = root.join("partners");
-    if partners_dir.is_dir() {
-        let mut files: Vec<_> = walkdir::WalkDir::new(&partners_dir)
-            .max_depth(1)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| {
-                e.path()
-                    .extension()
-                    .is_some_and(|x| x == "yaml" || x == "yml")
-            })
-            .map(|e| e.into_path())
-            .collect();
-        files.sort();
-        for path in files {
-            let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-            match std::fs::read_to_string(&path) {
-                Ok(text) => match serde_saphyr::from_str::<Partner>(&text) {
-                    Ok(mut p) => {
-                        p.source = rel;
-                        if !p.draft {
-                            partners.push(p);
-                        }
-                    }
-                    Err(e) => diags.push(Diagnostic::new(rel, 0, 0, e.to_string())),
-                },
-                Err(e) => diags.push(Diagnostic::new(rel, 0, 0, format!("cannot read: {e}"))),
-            }
-        }
-    }
-    partners.sort_by(|a, b| a.code.cmp(&b.code));
-
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let config = load_config(root, opts, &mut diags);
     let content = crate::content::load_all(root, &mut diags);
+    let loaded = load_partners(root, &mut diags);
+    check_duplicate_codes(&loaded, &mut diags);
+    check_landing_bodies(root, &loaded, &content, &mut diags);
 
     match config {
-        Some(config) if diags.is_empty() => Ok(Site {
-            root: root.to_path_buf(),
-            config,
-            partners,
-            content,
-        }),
-        _ => Err(diags),
+        Some(config) if diags.is_empty() => {
+            let mut partners: Vec<Partner> = loaded
+                .into_iter()
+                .map(|l| l.partner.value)
+                .filter(|p| !p.draft)
+                .collect();
+            partners.sort_by(|a, b| a.code.cmp(&b.code));
+            let mut content = content;
+            content.sort_by(|a, b| a.slug.cmp(&b.slug));
+            Ok(Site {
+                root: root.to_path_buf(),
+                config,
+                partners,
+                content,
+            })
+        }
+        _ => {
+            let mut d = Diagnostics(diags);
+            d.sort();
+            Err(d)
+        }
+    }
+}
+
+fn load_config(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> Option<Config> {
+    let path = root.join(CONFIG_FILE);
+    if !path.is_file() {
+        diags.push(
+            Diagnostic::new(
+                CONFIG_FILE,
+                0,
+                0,
+                format!("no site config `{CONFIG_FILE}` in {}", root.display()),
+            )
+            .expected("a site root with partner-pages.yaml, partners/ and content/")
+            .hint("run `partner-pages init` to create a site, or pass --root"),
+        );
+        return None;
+    }
+    let text = match yaml::read_text(&path, Path::new(CONFIG_FILE), yaml::MAX_YAML_BYTES) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(*d);
+            return None;
+        }
+    };
+    let mut r = Report::new(Path::new(CONFIG_FILE), &text, 0);
+    let mut config = crate::config::parse(&text, &mut r);
+    diags.append(&mut r.diags);
+    if let (Some(c), Some(url)) = (config.as_mut(), &opts.base_url) {
+        match rules::base_url(url) {
+            None => c.base_url = url.trim_end_matches('/').to_string(),
+            Some(problem) => {
+                let mut d =
+                    Diagnostic::new("--base-url", 0, 0, problem.message).expected(problem.expected);
+                d.hint = problem.hint;
+                diags.push(d);
+            }
+        }
+    }
+    config
+}
+
+/// Every `partners/*.yaml` (and `.yml`), sorted by file name; subfolders are not read.
+fn load_partners(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Loaded> {
+    let dir = root.join("partners");
+    let mut out = Vec::new();
+    let Ok(read) = std::fs::read_dir(&dir) else {
+        return out; // a site without partners yet is valid
+    };
+    let mut files: Vec<PathBuf> = read
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    for path in files {
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        let text = match yaml::read_text(&path, &rel, yaml::MAX_YAML_BYTES) {
+            Ok(t) => t,
+            Err(d) => {
+                diags.push(*d);
+                continue;
+            }
+        };
+        let mut r = Report::new(&rel, &text, 0);
+        let partner = crate::partner::parse(&text, &mut r);
+        diags.append(&mut r.diags);
+        if let Some(partner) = partner {
+            out.push(Loaded { partner, text });
+        }
+    }
+    out
+}
+
+/// Codes are unique across files; each file of a clash points at the other(s).
+fn check_duplicate_codes(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
+    let mut by_code: BTreeMap<&str, Vec<&Loaded>> = BTreeMap::new();
+    for l in loaded {
+        by_code.entry(&l.partner.value.code).or_default().push(l);
+    }
+    for (code, users) in by_code.into_iter().filter(|(_, u)| u.len() > 1) {
+        for l in &users {
+            let others: Vec<String> = users
+                .iter()
+                .filter(|o| !std::ptr::eq(**o, *l))
+                .map(|o| {
+                    let p = o.pos(&["code"]);
+                    format!(
+                        "{}:{}:{}",
+                        o.partner.value.source.display(),
+                        p.line,
+                        p.column
+                    )
+                })
+                .collect();
+            let d = l
+                .report()
+                .at(l.pos(&["code"]), format!("duplicate partner code `{code}`, also used at {}", others.join(", ")))
+                .expected("a code used by one partner file only")
+                .hint("codes name URLs, cookies and events: give each partner its own, and keep only one file per code");
+            diags.push(d);
+        }
+    }
+}
+
+/// `landing.body` names a Markdown file under `content/` that exists.
+fn check_landing_bodies(
+    root: &Path,
+    loaded: &[Loaded],
+    content: &[ContentPage],
+    diags: &mut Vec<Diagnostic>,
+) {
+    for l in loaded {
+        let Some(body) = &l.partner.value.landing.body else {
+            continue;
+        };
+        let in_content =
+            Path::new(body).starts_with("content") && body.ends_with(".md") && !body.contains("..");
+        if in_content && root.join(body).is_file() {
+            continue;
+        }
+        let sources: Vec<String> = content
+            .iter()
+            .map(|c| c.source.display().to_string())
+            .collect();
+        let mut d = l
+            .report()
+            .at(
+                l.pos(&["landing", "body"]),
+                format!("landing body `{body}` is not a content file"),
+            )
+            .expected("a path like `content/<name>.md` of a file that exists");
+        if let Some(m) = did_you_mean(body, sources.iter().map(String::as_str)) {
+            d = d.hint(format!("did you mean `{m}`?"));
+        } else if !sources.is_empty() {
+            d = d.hint(format!("content files: {}", sources.join(", ")));
+        } else {
+            d = d.hint("create the file, or remove `body:` to use only headline and proof");
+        }
+        diags.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn partner(code: &str) -> String {
+        format!("name: N\ncode: {code}\naudience: A\npromise: P\nlanding:\n  headline: H\n  proof: Pr\n  body: content/guide.md\nlead_magnet: {{ label: Get, url: /guide/ }}\ncta: {{ label: Book, kind: demo, url: /demo }}\nactivation:\n  event: books\n  description: D\n  trigger: {{ server: true }}\n")
+    }
+
+    fn site() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            CONFIG_FILE,
+            "name: S\nbase_url: https://example.com\nsummary: Sum\n",
+        );
+        write(
+            dir.path(),
+            "content/guide.md",
+            "---\ntitle: Guide\n---\nText\n",
+        );
+        write(dir.path(), "partners/alpha.yaml", &partner("alpha"));
+        dir
+    }
+
+    #[test]
+    fn a_valid_site_loads_sorted_without_drafts() {
+        let dir = site();
+        write(
+            dir.path(),
+            "partners/beta.yaml",
+            &format!("{}draft: true\n", partner("beta")),
+        );
+        write(dir.path(), "partners/aaa.yaml", &partner("aaa"));
+        let s = load(dir.path(), &LoadOptions::default()).unwrap();
+        let codes: Vec<&str> = s.partners.iter().map(|p| p.code.as_str()).collect();
+        assert_eq!(codes, vec!["aaa", "alpha"]);
+        assert!(s.content_by_source("content/guide.md").is_some());
+    }
+
+    #[test]
+    fn errors_in_several_files_are_all_reported() {
+        let dir = site();
+        write(
+            dir.path(),
+            "partners/beta.yaml",
+            &partner("beta").replace("promise", "promis"),
+        );
+        write(dir.path(), "content/bad.md", "no front matter\n");
+        write(
+            dir.path(),
+            CONFIG_FILE,
+            "name: S\nbase_url: example.com\nsummary: Sum\n",
+        );
+        let d = load(dir.path(), &LoadOptions::default()).unwrap_err();
+        let files: Vec<String> = d.0.iter().map(|d| d.location()).collect();
+        assert_eq!(
+            files,
+            vec![
+                "content/bad.md:1:1",
+                "partner-pages.yaml:2:11",
+                "partners/beta.yaml:1:1",
+                "partners/beta.yaml:4:1"
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_codes_point_at_both_files() {
+        let dir = site();
+        write(dir.path(), "partners/alpha.yml", &partner("alpha"));
+        let d = load(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert_eq!(d.len(), 2);
+        assert_eq!(
+            d.0[0].message,
+            "duplicate partner code `alpha`, also used at partners/alpha.yml:2:7"
+        );
+        assert_eq!(
+            d.0[1].message,
+            "duplicate partner code `alpha`, also used at partners/alpha.yaml:2:7"
+        );
+    }
+
+    #[test]
+    fn missing_landing_body_suggests_the_close_file() {
+        let dir = site();
+        write(
+            dir.path(),
+            "partners/alpha.yaml",
+            &partner("alpha").replace("guide.md", "gide.md"),
+        );
+        let d = load(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert_eq!(d.0[0].location(), "partners/alpha.yaml:8:9");
+        assert_eq!(
+            d.0[0].hint.as_deref(),
+            Some("did you mean `content/guide.md`?")
+        );
+    }
+
+    #[test]
+    fn base_url_flag_overrides_and_is_checked() {
+        let dir = site();
+        let opts = LoadOptions {
+            base_url: Some("https://other.example/x/".into()),
+        };
+        assert_eq!(
+            load(dir.path(), &opts).unwrap().config.base_url,
+            "https://other.example/x"
+        );
+        let bad = LoadOptions {
+            base_url: Some("other.example".into()),
+        };
+        assert_eq!(
+            load(dir.path(), &bad).unwrap_err().0[0].file,
+            Path::new("--base-url")
+        );
+    }
+
+    #[test]
+    fn a_missing_config_is_one_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = load(dir.path(), &LoadOptions::default()).unwrap_err();
+        assert_eq!(d.len(), 1);
+        assert!(d.0[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("partner-pages init"));
     }
 }
