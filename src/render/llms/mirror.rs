@@ -1,0 +1,357 @@
+//! Render stage, agents: the clean Markdown mirror of every HTML page, and `llms-full.txt`.
+//!
+//! Takes: the site. Gives: one [`MirrorPage`] per generated HTML page (index, landing pages,
+//! published content pages; not the partner kit) written from the data, with links made absolute
+//! and tracked `/go/` links replaced by the canonical landing URL.
+
+use super::{canonical_url, escape, txt};
+use crate::config::Config;
+use crate::content::ContentPage;
+use crate::partner::Partner;
+use crate::site::Site;
+use pulldown_cmark::{Event, LinkType, Parser, Tag};
+
+/// The Markdown of one page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorPage {
+    /// Site path of the HTML page (`/p/seo-consultant/`).
+    pub site_path: String,
+    /// The `# ...` heading line, without the newline.
+    pub h1: String,
+    /// Everything after the H1 (starts with a blank line, ends with a newline).
+    pub body: String,
+}
+
+impl MirrorPage {
+    pub fn markdown(&self) -> String {
+        format!("{}\n{}", self.h1, self.body)
+    }
+}
+
+/// Every page the build renders to HTML, except the partner kit (tracked links only).
+pub fn pages(site: &Site) -> Vec<MirrorPage> {
+    let mut out = vec![index_page(site)];
+    out.extend(site.partners.iter().map(|p| partner_page(site, p)));
+    out.extend(
+        site.content
+            .iter()
+            .filter(|c| c.is_published())
+            .map(|c| content_page(&site.config, c)),
+    );
+    out
+}
+
+fn index_page(site: &Site) -> MirrorPage {
+    let head = txt::head(site);
+    let (h1, rest) = head.split_once('\n').unwrap_or((&head, ""));
+    let mut body = rest.to_string();
+    let listed: Vec<&Partner> = site.partners.iter().filter(|p| !p.noindex).collect();
+    if !listed.is_empty() {
+        body.push_str(&format!("\n## {}\n\n", txt::PARTNER_OFFERS));
+        for p in listed {
+            let item = txt::Item {
+                url: site.config.absolute_url(&p.landing_path()),
+                ..txt::partner_item(site, p)
+            };
+            body.push_str(&item.line());
+            body.push('\n');
+        }
+    }
+    MirrorPage {
+        site_path: "/".into(),
+        h1: h1.to_string(),
+        body,
+    }
+}
+
+/// A landing page: headline, promise and audience, proof, the offer's facts with canonical
+/// links, then the optional body section.
+fn partner_page(site: &Site, p: &Partner) -> MirrorPage {
+    let c = &site.config;
+    let link = |label: &str, url: &str| {
+        format!(
+            "[{}]({})",
+            escape::inline(label),
+            escape::url(&canonical_url(c, url))
+        )
+    };
+    let mut body = String::new();
+    body.push_str(&format!(
+        "\n> {}\n",
+        escape::inline(&format!(
+            "{} For {}",
+            escape::sentence(&p.promise),
+            escape::sentence(&p.audience)
+        ))
+    ));
+    body.push_str(&format!("\n{}\n\n", escape::block_start(&p.landing.proof)));
+    body.push_str(&format!("- Partner: {}\n", escape::inline(&p.name)));
+    body.push_str(&format!(
+        "- Free resource: {}\n",
+        link(&p.lead_magnet.label, &p.lead_magnet.url)
+    ));
+    let kind = serde_json::to_value(p.cta.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    body.push_str(&format!(
+        "- Next step: {} ({kind})\n",
+        link(&p.cta.label, &p.cta.url)
+    ));
+    body.push_str(&format!(
+        "- Activation: {} (event: {})\n",
+        escape::inline(&p.activation.description),
+        escape::inline(&p.activation.event)
+    ));
+    body.push_str(&format!(
+        "- Page: <{}>\n",
+        escape::url(&c.absolute_url(&p.landing_path()))
+    ));
+    if let Some(section) = p
+        .landing
+        .body
+        .as_deref()
+        .and_then(|b| site.content_by_source(b))
+    {
+        let md = demote_headings(&absolute_links(c, section.markdown.trim()));
+        if !md.is_empty() {
+            body.push('\n');
+            body.push_str(&md);
+            body.push('\n');
+        }
+    }
+    MirrorPage {
+        site_path: p.landing_path(),
+        h1: format!("# {}", escape::inline(&p.landing.headline)),
+        body,
+    }
+}
+
+/// A content page: its Markdown without front matter. The title becomes the H1 unless the body
+/// already opens with one.
+fn content_page(config: &Config, page: &ContentPage) -> MirrorPage {
+    let md = absolute_links(config, page.markdown.trim());
+    let (h1, rest) = match md.split_once('\n') {
+        Some((first, rest)) if is_h1(first) => (first.to_string(), rest.trim_start().to_string()),
+        None if is_h1(&md) => (md.clone(), String::new()),
+        _ => (format!("# {}", escape::inline(&page.front.title)), md),
+    };
+    let mut body = String::new();
+    if let Some(d) = page.front.description.as_deref().map(escape::inline) {
+        if !d.is_empty() {
+            body.push_str(&format!("\n> {d}\n"));
+        }
+    }
+    if !rest.is_empty() {
+        body.push('\n');
+        body.push_str(&rest);
+        body.push('\n');
+    }
+    MirrorPage {
+        site_path: page.site_path(),
+        h1,
+        body,
+    }
+}
+
+fn is_h1(line: &str) -> bool {
+    line == "#" || line.starts_with("# ")
+}
+
+/// `llms-full.txt`: the site head, then the mirror of every listed partner page, each with a
+/// `Source:` line under its heading (the layout of the common doc-site plugins).
+pub fn llms_full(site: &Site) -> String {
+    let mut out = txt::head(site);
+    for p in site.partners.iter().filter(|p| txt::partner_listed(p)) {
+        let page = partner_page(site, p);
+        out.push_str("\n---\n\n");
+        out.push_str(&page.h1);
+        out.push_str(&format!(
+            "\n\nSource: <{}>\n",
+            escape::url(&site.config.absolute_url(&p.landing_path()))
+        ));
+        out.push_str(&page.body);
+    }
+    out
+}
+
+/// One level down for every ATX heading of a landing page's body section, so the page keeps a
+/// single H1 (its headline). `######` stays; setext headings are kept as written.
+fn demote_headings(markdown: &str) -> String {
+    let mut inserts = Vec::new();
+    for (event, range) in
+        Parser::new_ext(markdown, pulldown_cmark::Options::all()).into_offset_iter()
+    {
+        if let Event::Start(Tag::Heading { level, .. }) = event {
+            let at = range.start + markdown[range.clone()].len()
+                - markdown[range.clone()].trim_start().len();
+            if level != pulldown_cmark::HeadingLevel::H6 && markdown[at..].starts_with('#') {
+                inserts.push(at);
+            }
+        }
+    }
+    let mut out = String::with_capacity(markdown.len() + inserts.len());
+    let mut last = 0;
+    for at in inserts {
+        out.push_str(&markdown[last..at]);
+        out.push('#');
+        last = at;
+    }
+    out.push_str(&markdown[last..]);
+    out
+}
+
+/// Rewrite the destinations of links, images and link reference definitions in user Markdown:
+/// site paths become absolute, tracked `/go/<code>` links become the canonical landing URL.
+/// Everything else is kept byte for byte.
+pub fn absolute_links(config: &Config, markdown: &str) -> String {
+    let parser = Parser::new_ext(markdown, pulldown_cmark::Options::all());
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for (label_dest, span) in parser
+        .reference_definitions()
+        .iter()
+        .map(|(_, def)| (def.dest.to_string(), def.span.clone()))
+    {
+        if let Some(edit) = dest_edit(config, markdown, span, &label_dest, "]:") {
+            edits.push(edit);
+        }
+    }
+    for (event, range) in parser.into_offset_iter() {
+        if let Event::Start(Tag::Link {
+            link_type: LinkType::Inline,
+            dest_url,
+            ..
+        })
+        | Event::Start(Tag::Image {
+            link_type: LinkType::Inline,
+            dest_url,
+            ..
+        }) = event
+        {
+            if let Some(edit) = dest_edit(config, markdown, range, &dest_url, "](") {
+                edits.push(edit);
+            }
+        }
+    }
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut out = String::with_capacity(markdown.len());
+    let mut at = 0;
+    for (range, replacement) in edits {
+        if range.start < at {
+            continue; // overlapping (a link inside an image's alt text is not a destination)
+        }
+        out.push_str(&markdown[at..range.start]);
+        out.push_str(&replacement);
+        at = range.end;
+    }
+    out.push_str(&markdown[at..]);
+    out
+}
+
+/// The byte range of `dest` inside `markdown[span]` (found after the last `opener`) and its
+/// canonical replacement, when it changes.
+fn dest_edit(
+    config: &Config,
+    markdown: &str,
+    span: std::ops::Range<usize>,
+    dest: &str,
+    opener: &str,
+) -> Option<(std::ops::Range<usize>, String)> {
+    let canonical = canonical_url(config, dest);
+    if canonical == dest {
+        return None;
+    }
+    let slice = markdown.get(span.clone())?;
+    let after_opener = slice.rfind(opener)? + opener.len();
+    let rest = &slice[after_opener..];
+    let lead = rest.len() - rest.trim_start().len();
+    let rest = rest.trim_start();
+    let lead = lead + usize::from(rest.starts_with('<'));
+    let start = span.start + after_opener + lead;
+    if !markdown[start..].starts_with(dest) {
+        return None; // written with escapes; keep the author's text rather than guess
+    }
+    Some((start..start + dest.len(), escape::url(&canonical)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::llms::tests::example_site;
+
+    #[test]
+    fn landing_mirror_has_facts_with_canonical_links_and_the_body() {
+        let site = example_site();
+        let p = site.partner("seo-consultant").unwrap();
+        let md = partner_page(&site, p).markdown();
+        assert!(md.starts_with("# Ship AI content your clients can trust\n\n> Content QA checklist. For SEO consultants"), "{md}");
+        assert!(md.contains("- Free resource: [Download the checklist](https://aikit.example/downloads/content-qa-checklist.pdf)\n"));
+        assert!(md.contains("- Next step: [Book a demo](https://aikit.example/demo) (demo)\n"));
+        assert!(md.contains(
+            "- Activation: Runs a first content audit in AIKit (event: runs_first_audit)\n"
+        ));
+        assert!(
+            md.contains("\n## Content QA checklist\n"),
+            "the body section follows, one level down"
+        );
+        assert_eq!(
+            md.matches("# ").count() - md.matches("## ").count(),
+            1,
+            "one H1"
+        );
+        assert!(!md.contains("kind: section"), "front matter is stripped");
+    }
+
+    #[test]
+    fn links_in_user_markdown_become_absolute_and_untracked() {
+        let site = example_site();
+        let md = "See [demo](/demo \"t\") and ![img](/a.png), [ext](https://x.example/),\n[tracked](/go/seo-consultant?campaign=x), [ref][r], `[code](/x)`.\n\n[r]: /pricing\n";
+        assert_eq!(
+            absolute_links(&site.config, md),
+            "See [demo](https://aikit.example/demo \"t\") and ![img](https://aikit.example/a.png), [ext](https://x.example/),\n[tracked](https://aikit.example/p/seo-consultant/), [ref][r], `[code](/x)`.\n\n[r]: https://aikit.example/pricing\n"
+        );
+    }
+
+    #[test]
+    fn body_headings_go_one_level_down_outside_code() {
+        let md = "# A\n\ntext # not\n\n  ## B ##\n\n```\n# code\n```\n\n###### F\n\nS\n===\n";
+        assert_eq!(
+            demote_headings(md),
+            "## A\n\ntext # not\n\n  ### B ##\n\n```\n# code\n```\n\n###### F\n\nS\n===\n"
+        );
+    }
+
+    #[test]
+    fn content_mirror_keeps_its_own_h1_or_gets_the_title() {
+        let site = example_site();
+        let guide = site
+            .content
+            .iter()
+            .find(|c| c.slug == "migration-playbook")
+            .unwrap();
+        let page = content_page(&site.config, guide);
+        assert_eq!(page.h1, "# Migration playbook");
+        assert_eq!(page.markdown().matches("\n# ").count(), 0, "one H1 only");
+        let mut untitled = guide.clone();
+        untitled.markdown = "Just text.\n".into();
+        assert_eq!(
+            content_page(&site.config, &untitled).markdown(),
+            "# Migration playbook\n\nJust text.\n"
+        );
+    }
+
+    #[test]
+    fn llms_full_has_every_listed_partner_with_its_source() {
+        let mut site = example_site();
+        site.partners[0].llms = false;
+        let full = llms_full(&site);
+        assert!(full.starts_with("# AIKit Partners\n"));
+        assert!(!full.contains(&site.partners[0].landing.headline));
+        for p in &site.partners[1..] {
+            assert!(full.contains(&format!(
+                "# {}\n\nSource: <https://aikit.example/p/{}/>",
+                p.landing.headline, p.code
+            )));
+        }
+    }
+}
