@@ -27,6 +27,9 @@ pub struct BuildOptions<'a> {
     pub out: Option<PathBuf>,
     /// Overrides `base_url` of the config (its path is the base path of every link).
     pub base_url: Option<String>,
+    /// Plugin mode: merge our llms.txt sections into this host llms.txt (overrides `llms.merge`;
+    /// a relative path is relative to the site root).
+    pub llms_merge: Option<PathBuf>,
     pub render: RenderOptions<'a>,
 }
 
@@ -44,13 +47,18 @@ pub struct BuildReport {
 
 /// Load, render and write the site at `root`.
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
-    let site = load(
+    let mut site = load(
         root,
         &LoadOptions {
             base_url: opts.base_url.clone(),
         },
     )?;
+    if let Some(host) = &opts.llms_merge {
+        site.config.llms.merge = Some(host.to_string_lossy().into_owned());
+    }
     let rendered = render_site(&site, &opts.render)?;
+    // Checked (markers, H1) before anything is written; written after the site.
+    let llms_host = crate::render::llms::merge::prepare(&site)?;
     let out_dir = opts.out.clone().unwrap_or_else(|| root.join(PUBLIC_DIR));
     let collector_dir = root.join(COLLECTOR_DIR);
     let stats = output::write(&[
@@ -63,6 +71,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             files: &rendered.collector,
         },
     ])?;
+    if let Some(host) = llms_host {
+        host.write()?;
+    }
     Ok(BuildReport {
         pages: rendered.page_count(),
         files: rendered.public.len() + rendered.collector.len(),

@@ -12,7 +12,6 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
         (args.events.is_some(), "--events"),
         (args.now.is_some(), "--now"),
         (args.preview, "--preview"),
-        (args.llms_merge.is_some(), "--llms-merge"),
     ] {
         if used {
             return Err(Error::user(format!("`build {flag}` is not yet supported")));
@@ -23,6 +22,10 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
     let opts = BuildOptions {
         out: args.output.out,
         base_url: args.output.base_url,
+        // Relative to where the command runs, not to --root.
+        llms_merge: args
+            .llms_merge
+            .map(|p| std::path::absolute(&p).unwrap_or(p)),
         render: RenderOptions {
             progress: bar.as_ref().map(|b| b as &dyn Progress),
             ..Default::default()

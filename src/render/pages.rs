@@ -9,6 +9,7 @@ use crate::content::ContentPage;
 use crate::diagnostics::Diagnostic;
 use crate::partner::{Partner, DEFAULT_CAMPAIGN};
 use crate::render::beacon::{csp_sha256, Beacon};
+use crate::render::llms;
 use crate::render::templates::Templates;
 use crate::render::OutputFile;
 use crate::site::Site;
@@ -239,11 +240,11 @@ impl<'a> Pages<'a> {
         let (markdown_url, csp) = match kind {
             "kit" => (None, self.csp_without_script.clone()),
             "index" => (
-                Some(format!("{url}index.html.md")),
+                Some(config.site_url(&llms::markdown_path(site_path))),
                 self.csp_without_script.clone(),
             ),
             _ => (
-                Some(format!("{url}index.html.md")),
+                Some(config.site_url(&llms::markdown_path(site_path))),
                 self.csp_with_beacon.clone(),
             ),
         };

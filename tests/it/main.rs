@@ -2,4 +2,5 @@
 //! One test binary for all areas keeps link time down.
 
 mod build;
+mod llms;
 mod support;
