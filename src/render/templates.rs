@@ -27,6 +27,9 @@ pub const DEFAULTS: &[(&str, &str)] = &[
 /// Folder of a site's own templates, relative to its root.
 pub const TEMPLATES_DIR: &str = "templates";
 
+/// Sub-folder of `templates/` that is not ours (the Worker source, see `collector::worker`).
+const OTHER_RENDERERS_DIR: &str = "collector";
+
 /// Templates larger than this are refused (a template is a page layout, not data).
 const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 
@@ -60,7 +63,12 @@ impl Templates {
         let mut diags = Diagnostics::default();
         let dir = root.join(TEMPLATES_DIR);
         if dir.is_dir() {
-            for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+            let walk = walkdir::WalkDir::new(&dir)
+                .sort_by_file_name()
+                .into_iter()
+                // templates/collector/ holds the Worker source, filled by collector::worker.
+                .filter_entry(|e| e.depth() != 1 || e.file_name() != OTHER_RENDERERS_DIR);
+            for entry in walk {
                 let entry = match entry {
                     Ok(e) => e,
                     Err(e) => {

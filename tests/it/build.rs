@@ -233,10 +233,9 @@ fn sub_folder_build_prefixes_every_link_with_the_base_path() {
 fn a_site_template_overrides_the_default() {
     let site = copy_site(&repo_root());
     let tdir = site.path().join("templates");
+    // The example site's templates/ holds the defaults; start from none.
+    let _ = std::fs::remove_dir_all(&tdir);
     std::fs::create_dir_all(&tdir).unwrap();
-    for entry in std::fs::read_dir(&tdir).unwrap() {
-        std::fs::remove_file(entry.unwrap().path()).unwrap();
-    }
     std::fs::write(
         tdir.join("kit.html"),
         "{% extends \"base.html\" %}{% block main %}<h1>Custom kit for {{ partner.name }}</h1>{% endblock %}\n",
@@ -296,4 +295,67 @@ fn init_scaffolds_a_site_that_builds_and_refuses_a_non_empty_folder() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
+
+/// The W3C Nu checker jar installed by `npm ci` (vnu-jar).
+fn vnu_jar() -> std::path::PathBuf {
+    let jar = repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
+    assert!(
+        jar.is_file(),
+        "required test component vnu-jar is missing ({}). Run `bash scripts/test`, which installs it.",
+        jar.display()
+    );
+    jar
+}
+
+#[test]
+fn example_pages_pass_the_w3c_nu_html_checker() {
+    let java = support::require_tool("java", "a Java runtime (Debian: default-jre-headless)");
+    let jar = vnu_jar();
+    let site = copy_site(&repo_root());
+    build_ok(site.path(), &[]);
+    let public = site.path().join("public");
+    let pages: Vec<_> = tree(&public)
+        .into_keys()
+        .filter(|p| p.ends_with(".html"))
+        .map(|p| public.join(p))
+        .collect();
+    assert!(pages.len() >= 12, "{pages:?}");
+    let out = std::process::Command::new(java)
+        .arg("-jar")
+        .arg(jar)
+        .args(["--errors-only", "--format", "gnu"])
+        .args(&pages)
+        .output()
+        .expect("run java -jar vnu.jar");
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "W3C Nu checker found errors:\n{report}"
+    );
+}
+
+#[test]
+fn example_pages_have_no_serious_axe_violations_in_chromium() {
+    let node = support::require_tool("node", "Node.js 20");
+    let site = copy_site(&repo_root());
+    build_ok(site.path(), &[]);
+    let html_pages = tree(&site.path().join("public"))
+        .into_keys()
+        .filter(|p| p.ends_with(".html"))
+        .count();
+    let out = std::process::Command::new(node)
+        .arg(repo_root().join("tests/browser/validate.mjs"))
+        .arg(site.path().join("public"))
+        .current_dir(repo_root())
+        .output()
+        .expect("run node tests/browser/validate.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "axe-core / CSP check failed:\n{stdout}\n{stderr}"
+    );
+    // Every page was checked in both colour schemes.
+    assert_eq!(stdout.lines().count(), 2 * html_pages, "{stdout}");
 }
