@@ -1,1 +1,158 @@
-//! `report`: the funnel as Markdown for people, JSON for agents, HTML with SVG charts.
+//! Report stage: a [`FunnelReport`] as Markdown for people, JSON for agents (schema:
+//! `schemas/report.schema.json`), or a self-contained HTML page with an SVG funnel per partner.
+//!
+//! Takes: the site (partner registry, config), an `--events` source and a range. Gives: the
+//! rendered text; the same inputs give the same bytes.
+
+use crate::cli::ReportFormat;
+use crate::error::{Error, Result};
+use crate::events::{self, Source};
+use crate::funnel::{self, FunnelConfig, FunnelReport, Range};
+use crate::site::Site;
+
+mod html;
+mod markdown;
+
+pub use html::html;
+pub use markdown::markdown;
+
+/// Open `events` for `site`: resolve the source, and for `d1:<name>` pull new remote rows into
+/// the local cache first (through `npx wrangler`, in the folder of `wrangler.toml`).
+pub fn open_source(site: &Site, events: &str) -> Result<Source> {
+    let source = Source::open(events, &site.root)?;
+    if let Source::RemoteD1 { database, cache } = &source {
+        let dir = [site.root.join("collector"), site.root.clone()]
+            .into_iter()
+            .find(|d| d.join("wrangler.toml").is_file())
+            .unwrap_or_else(|| site.root.clone());
+        let codes: Vec<String> = site.partners.iter().map(|p| p.code.clone()).collect();
+        events::wrangler::pull_remote(
+            &events::wrangler::SystemRunner,
+            &dir,
+            database,
+            &codes,
+            cache,
+        )?;
+    }
+    Ok(source)
+}
+
+/// Refuse a `--partner` code that is not in `partners/`, suggesting the closest one.
+pub fn check_partner(site: &Site, code: &str) -> Result<()> {
+    if site.partner(code).is_some() {
+        return Ok(());
+    }
+    let best = site
+        .partners
+        .iter()
+        .map(|p| (strsim::jaro_winkler(code, &p.code), &p.code))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let known: Vec<&str> = site.partners.iter().map(|p| p.code.as_str()).collect();
+    let hint = match best {
+        Some((score, c)) if score > 0.7 => {
+            format!("did you mean `{c}`? (partners: {})", known.join(", "))
+        }
+        _ => format!(
+            "partners in partners/: {}",
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
+        ),
+    };
+    Err(Error::user_hint(
+        format!("--partner {code}: no such partner"),
+        hint,
+    ))
+}
+
+/// The funnel of `site` from `events` over `range`: what `report`, the build annotation and
+/// `calendar` share. `quiet` hides the progress bar.
+pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Result<FunnelReport> {
+    let source = open_source(site, events)?;
+    let mut cfg = FunnelConfig::from_config(&site.config);
+    cfg.progress = events::progress_bar(quiet);
+    let report = funnel::compute(&source, &site.partners, &cfg, range);
+    if let Some(pb) = &cfg.progress {
+        pb.finish_and_clear();
+    }
+    report
+}
+
+/// The report in `format`.
+pub fn render(report: &FunnelReport, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Md => markdown(report),
+        ReportFormat::Html => html(report),
+        ReportFormat::Json => json(report),
+    }
+}
+
+/// Pretty JSON with a final newline.
+pub fn json(report: &FunnelReport) -> String {
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// `2026-11-17 00:00 UTC` (seconds and milliseconds when they are not zero).
+pub(crate) fn when(t: events::Ts) -> String {
+    let s = t.to_string();
+    let (date, time) = s.split_at(10);
+    let time = time.trim_start_matches('T').trim_end_matches('Z');
+    let time = time.trim_end_matches(".000").trim_end_matches(":00");
+    format!("{date} {time} UTC")
+}
+
+/// The labels of the five stages, as people read them.
+pub(crate) fn stage_label(s: funnel::Stage) -> &'static str {
+    match s {
+        funnel::Stage::Click => "Click",
+        funnel::Stage::Visit => "Visit",
+        funnel::Stage::LeadMagnet => "Lead magnet",
+        funnel::Stage::Cta => "CTA",
+        funnel::Stage::Activation => "Activation",
+    }
+}
+
+/// The rows set apart, as (label, rows) lines, in a fixed order.
+pub(crate) fn excluded_lines(r: &FunnelReport) -> Vec<(String, u64)> {
+    let e = &r.excluded;
+    let mut v = vec![(
+        format!(
+            "rows read (created from {} to {}, coarse)",
+            when(events::Ts(
+                r.range.start.0 - i64::from(r.window_days) * events::MS_PER_DAY
+            )),
+            when(r.range.end)
+        ),
+        e.rows_read,
+    )];
+    for (code, n) in &e.unknown_partner_rows {
+        v.push((format!("unknown partner code `{code}`"), *n));
+    }
+    for (code, n) in &e.no_visitor_rows {
+        v.push((format!("no visitor id (partner `{code}`)"), *n));
+    }
+    for (name, n) in &e.unknown_event_rows {
+        v.push((format!("unknown event name `{name}`"), *n));
+    }
+    v.push((
+        format!(
+            "bot rows ({} visitor ids with more than {} rows)",
+            e.bot_visitors, r.bot_max_events
+        ),
+        e.bot_rows,
+    ));
+    v.push((
+        "rows in no journey (no click or visit before them in the window)".into(),
+        e.unattributed_rows,
+    ));
+    v.push((
+        "rows with an unreadable created_at".into(),
+        e.invalid_time_rows,
+    ));
+    v
+}

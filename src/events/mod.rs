@@ -1,9 +1,35 @@
-//! Read stage for events: the `partner_events` table from any source, as [`Event`] rows.
+//! Read stage for events: the `partner_events` table from any source, as rows.
 //!
-//! Sources (SQLite file, wrangler local D1 state, `wrangler d1 export` dump, `wrangler d1
-//! execute --json`, `d1:<name>`) sit behind one interface and all give the same rows.
+//! Takes: an `--events` argument. Gives: a [`Source`] whose [`Source::scan`] streams every
+//! row (optionally only a coarse time range) to a callback, in one pass and flat memory.
+//!
+//! Sources (all give the same rows):
+//! - a SQLite file (the `serve` database, or any copy of the table);
+//! - wrangler's local D1 state, found from a database name (`--events partner-events`) under
+//!   `.wrangler/state/v3/d1/miniflare-D1DatabaseObject/<hash>.sqlite`;
+//! - a `wrangler d1 export` / `sqlite3 .dump` SQL file, streamed statement by statement;
+//! - the JSON printed by `wrangler d1 execute --json` (an array of `{results, success, meta}`);
+//! - `d1:<database>`: rows pulled from a remote D1 with `wrangler d1 execute --remote --json`,
+//!   page by page (keyset on `created_at`, `id`), into a local cache file that is then read.
+//!
+//! ```no_run
+//! use partner_pages::events::{Source, ScanOptions};
+//! let src = Source::open("partner-events.db", std::path::Path::new(".")).unwrap();
+//! let mut n = 0;
+//! src.scan(&ScanOptions::default(), &mut |row| { n += 1; let _ = row.partner_code; Ok(()) }).unwrap();
+//! ```
 
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+mod dump;
+mod json;
+mod sqlite;
+mod time;
+pub mod wrangler;
+
+pub use time::{Ts, MS_PER_DAY};
 
 /// The seed's schema (DESIGN.md section 3), unchanged so existing D1 databases keep working.
 pub const SCHEMA_SQL: &str = "CREATE TABLE IF NOT EXISTS partner_events (id TEXT PRIMARY KEY, partner_code TEXT NOT NULL,
@@ -16,7 +42,22 @@ CREATE INDEX IF NOT EXISTS idx_partner_events_code_time ON partner_events(partne
 pub const EXTRA_COLUMNS_SQL: &str = "ALTER TABLE partner_events ADD COLUMN value REAL;
 ALTER TABLE partner_events ADD COLUMN user_id TEXT;";
 
-/// One row of `partner_events`.
+/// The table every source must hold.
+pub const TABLE: &str = "partner_events";
+/// Columns every source must have (the seed's schema).
+pub const REQUIRED_COLUMNS: [&str; 7] = [
+    "id",
+    "partner_code",
+    "campaign",
+    "event_name",
+    "page_path",
+    "visitor_id",
+    "created_at",
+];
+/// Nullable columns a later migration may add.
+pub const OPTIONAL_COLUMNS: [&str; 2] = ["value", "user_id"];
+
+/// One row of `partner_events`, owned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
@@ -34,4 +75,340 @@ pub struct Event {
     /// The product's opaque user id from a server-side event (migration 0002); never public.
     #[serde(default)]
     pub user_id: Option<String>,
+}
+
+impl Event {
+    /// A borrowed view, as sources hand rows to [`Source::scan`] callbacks.
+    pub fn as_row(&self) -> Row<'_> {
+        Row {
+            id: &self.id,
+            partner_code: &self.partner_code,
+            campaign: &self.campaign,
+            event_name: &self.event_name,
+            page_path: &self.page_path,
+            visitor_id: self.visitor_id.as_deref(),
+            created_at: &self.created_at,
+            value: self.value,
+            user_id: self.user_id.as_deref(),
+        }
+    }
+}
+
+/// One row as a source hands it over, borrowed from the source's buffer (no allocation per row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row<'a> {
+    pub id: &'a str,
+    pub partner_code: &'a str,
+    pub campaign: &'a str,
+    pub event_name: &'a str,
+    pub page_path: &'a str,
+    pub visitor_id: Option<&'a str>,
+    pub created_at: &'a str,
+    pub value: Option<f64>,
+    pub user_id: Option<&'a str>,
+}
+
+impl Row<'_> {
+    pub fn to_event(&self) -> Event {
+        Event {
+            id: self.id.to_string(),
+            partner_code: self.partner_code.to_string(),
+            campaign: self.campaign.to_string(),
+            event_name: self.event_name.to_string(),
+            page_path: self.page_path.to_string(),
+            visitor_id: self.visitor_id.map(str::to_string),
+            created_at: self.created_at.to_string(),
+            value: self.value,
+            user_id: self.user_id.map(str::to_string),
+        }
+    }
+}
+
+/// What a scan should hand over.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Skip rows certainly created before this instant. The filter is coarse (whole days, on
+    /// the text, so it is right for both timestamp formats): callers still check each row.
+    pub since: Option<Ts>,
+    /// Skip rows certainly created at or after this instant (coarse, as `since`).
+    pub until: Option<Ts>,
+    /// Leave `id` and `page_path` empty: the funnel does not need them and SQLite reads less.
+    pub skip_id_and_path: bool,
+    /// Progress on a terminal (hidden when `None`).
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+impl ScanOptions {
+    /// The text bounds of the coarse filter: every stored form of an instant in
+    /// `[since, until)` sorts (as text) inside `[since's day, until's day + 1)`.
+    pub(crate) fn text_bounds(&self) -> (Option<String>, Option<String>) {
+        (
+            self.since.map(|t| t.date_string()),
+            self.until.map(|t| t.plus_days(1).date_string()),
+        )
+    }
+
+    pub(crate) fn keep_text(
+        &self,
+        bounds: &(Option<String>, Option<String>),
+        created_at: &str,
+    ) -> bool {
+        bounds.0.as_deref().is_none_or(|lo| created_at >= lo)
+            && bounds.1.as_deref().is_none_or(|hi| created_at < hi)
+    }
+}
+
+/// Callback a scan feeds; returning an error stops the scan.
+pub type RowSink<'s> = dyn FnMut(Row<'_>) -> Result<()> + 's;
+
+/// Where events come from. Open one with [`Source::open`].
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A SQLite file with `partner_events` (the `serve` database, wrangler's local D1 state).
+    Sqlite(PathBuf),
+    /// A SQL dump (`wrangler d1 export`, `sqlite3 .dump`).
+    Dump(PathBuf),
+    /// The JSON of `wrangler d1 execute --json`.
+    WranglerJson(PathBuf),
+    /// Rows already in memory (tests, library users).
+    Memory(Vec<Event>),
+    /// A remote D1 database, pulled into a local cache file by [`wrangler::pull_remote`].
+    RemoteD1 { database: String, cache: PathBuf },
+}
+
+impl Source {
+    /// Resolve an `--events` argument. `root` is the site root (for `.wrangler` state and the
+    /// remote cache). A path is recognised by its content, not its extension.
+    pub fn open(spec: &str, root: &Path) -> Result<Source> {
+        if let Some(db) = spec.strip_prefix("d1:") {
+            if db.is_empty() {
+                return Err(Error::user_hint(
+                    "`d1:` needs a database name",
+                    "write --events d1:<database>, the database_name of wrangler.toml",
+                ));
+            }
+            return Ok(Source::RemoteD1 {
+                database: db.to_string(),
+                cache: wrangler::remote_cache_path(root, db),
+            });
+        }
+        let path = PathBuf::from(spec);
+        let candidates = [path.clone(), root.join(&path)];
+        let existing = candidates.iter().find(|p| p.exists());
+        match existing {
+            Some(p) if p.is_dir() => wrangler::find_local_in_dir(p, None).map(Source::Sqlite),
+            Some(p) => sniff(p),
+            None => match wrangler::find_local_by_name(root, spec)? {
+                Some(p) => Ok(Source::Sqlite(p)),
+                None => Err(Error::user_hint(
+                    format!("event source `{spec}` not found: it is neither a file nor a D1 database in .wrangler/state"),
+                    "pass a SQLite file (the `serve` database), a `wrangler d1 export` .sql dump, the JSON of \
+                     `wrangler d1 execute --json`, a local D1 database name, or d1:<database> for a remote one",
+                )),
+            },
+        }
+    }
+
+    /// A short description for reports (file name or `d1:<name>`), free of absolute paths so
+    /// the output stays the same from any working directory.
+    pub fn describe(&self) -> String {
+        let file = |p: &Path| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string())
+        };
+        match self {
+            Source::Sqlite(p) => format!("sqlite:{}", file(p)),
+            Source::Dump(p) => format!("sql-dump:{}", file(p)),
+            Source::WranglerJson(p) => format!("wrangler-json:{}", file(p)),
+            Source::Memory(v) => format!("memory:{} rows", v.len()),
+            Source::RemoteD1 { database, .. } => format!("d1:{database}"),
+        }
+    }
+
+    /// Stream every row (within the coarse range of `opts`) to `sink`. Returns the number of
+    /// rows handed over.
+    pub fn scan(&self, opts: &ScanOptions, sink: &mut RowSink<'_>) -> Result<u64> {
+        match self {
+            Source::Sqlite(p) => sqlite::scan(p, opts, sink),
+            Source::Dump(p) => dump::scan(p, opts, sink),
+            Source::WranglerJson(p) => json::scan(p, opts, sink),
+            Source::Memory(rows) => {
+                let bounds = opts.text_bounds();
+                let mut n = 0;
+                for e in rows {
+                    if opts.keep_text(&bounds, &e.created_at) {
+                        sink(e.as_row())?;
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            }
+            Source::RemoteD1 { cache, database } => {
+                if !cache.exists() {
+                    return Err(Error::user_hint(
+                        format!("no local cache for d1:{database} at {}", cache.display()),
+                        "the cache is filled by `wrangler::pull_remote` (report does it before reading)",
+                    ));
+                }
+                sqlite::scan(cache, opts, sink)
+            }
+        }
+    }
+
+    /// Every row in memory. For small sources and tests; reports stream with [`Source::scan`].
+    pub fn read_all(&self) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        self.scan(&ScanOptions::default(), &mut |r| {
+            out.push(r.to_event());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// Decide a file's format from its first bytes.
+fn sniff(path: &Path) -> Result<Source> {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Error::io(format!("cannot read event source {}", path.display()), e))?;
+    let head = &head[..n];
+    if head.starts_with(b"SQLite format 3\0") {
+        return Ok(Source::Sqlite(path.to_path_buf()));
+    }
+    let text = String::from_utf8_lossy(head);
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        return Ok(Source::WranglerJson(path.to_path_buf()));
+    }
+    let upper = trimmed.to_ascii_uppercase();
+    if [
+        "PRAGMA", "BEGIN", "CREATE", "INSERT", "--", "DROP", "COMMIT", "DELETE",
+    ]
+    .iter()
+    .any(|k| upper.starts_with(k))
+        || n == 0
+    {
+        return Ok(Source::Dump(path.to_path_buf()));
+    }
+    Err(unknown_format(path))
+}
+
+pub(crate) fn unknown_format(path: &Path) -> Error {
+    Error::user_hint(
+        format!("{}: not an event source I can read", path.display()),
+        "expected a SQLite file with the partner_events table, a SQL dump from `wrangler d1 export` \
+         or `sqlite3 .dump` (starting with PRAGMA/BEGIN/CREATE/INSERT), or the JSON array printed by \
+         `wrangler d1 execute --json`",
+    )
+}
+
+/// Where each needed column is in a source's rows. Built from the column names a source
+/// declares; a missing required column is a schema error naming what was expected.
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnMap {
+    /// Index per [`REQUIRED_COLUMNS`] entry.
+    pub required: [usize; 7],
+    pub value: Option<usize>,
+    pub user_id: Option<usize>,
+}
+
+impl ColumnMap {
+    pub fn from_names<S: AsRef<str>>(names: &[S], what: &str) -> Result<ColumnMap> {
+        let find = |c: &str| {
+            names
+                .iter()
+                .position(|n| n.as_ref().eq_ignore_ascii_case(c))
+        };
+        let mut required = [0usize; 7];
+        let mut missing = Vec::new();
+        for (i, c) in REQUIRED_COLUMNS.iter().enumerate() {
+            match find(c) {
+                Some(p) => required[i] = p,
+                None => missing.push(*c),
+            }
+        }
+        if !missing.is_empty() {
+            let found: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
+            return Err(Error::user_hint(
+                format!(
+                    "{what}: table partner_events has a different schema: missing column{} {} (found: {})",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", "),
+                    found.join(", ")
+                ),
+                format!(
+                    "expected the seed's columns {} (and optionally {})",
+                    REQUIRED_COLUMNS.join(", "),
+                    OPTIONAL_COLUMNS.join(", ")
+                ),
+            ));
+        }
+        Ok(ColumnMap {
+            required,
+            value: find("value"),
+            user_id: find("user_id"),
+        })
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise (CI stays quiet).
+pub fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::new(0);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading events {bar:30} {percent}% {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(pb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_error_names_the_missing_and_expected_columns() {
+        let e = ColumnMap::from_names(&["id", "partner", "created_at"], "x.db").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("missing columns partner_code, campaign"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("expected the seed's columns id, partner_code"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn optional_columns_are_found_when_present() {
+        let mut cols: Vec<&str> = REQUIRED_COLUMNS.to_vec();
+        cols.push("user_id");
+        let m = ColumnMap::from_names(&cols, "x").unwrap();
+        assert_eq!(m.user_id, Some(7));
+        assert_eq!(m.value, None);
+    }
+
+    #[test]
+    fn coarse_filter_keeps_both_formats_of_the_boundary_day() {
+        let opts = ScanOptions {
+            since: Ts::parse("2026-11-17T10:00:00Z"),
+            until: Ts::parse("2026-11-24T00:00:00Z"),
+            ..Default::default()
+        };
+        let b = opts.text_bounds();
+        assert!(opts.keep_text(&b, "2026-11-17 00:00:00"));
+        assert!(opts.keep_text(&b, "2026-11-17T10:00:00.000Z"));
+        assert!(opts.keep_text(&b, "2026-11-24 00:00:00"));
+        assert!(!opts.keep_text(&b, "2026-11-16T23:59:59.999Z"));
+        assert!(!opts.keep_text(&b, "2026-11-25 00:00:00"));
+    }
 }

@@ -1,1 +1,358 @@
-//! Funnel stage: journeys (first-touch attribution with a window), stage counts, Wilson intervals, verdicts and action rules.
+//! Funnel stage: events -> journeys (first-touch attribution with a window) -> distinct-visitor
+//! counts -> Wilson intervals, band verdicts and one recommended action per partner.
+//!
+//! Takes: an event [`Source`], the partner registry (`site.partners`), a [`FunnelConfig`] (from
+//! `partner-pages.yaml`) and a report [`Range`]. Gives: [`Journey`]s (for `leads`) or a
+//! [`FunnelReport`] (for `report`, the build annotation and `calendar`). Every type is
+//! `Serialize`; the JSON of `report --format json` is `FunnelReport` as is.
+//!
+//! The rules (DESIGN.md section 4), in one place:
+//! - rows of partner codes not in `partners/`, rows without a visitor id, rows with an unknown
+//!   event name or timestamp, and bots (visitor ids with more than `bot_max_events` rows among
+//!   the rows read) are counted apart in [`Excluded`], never funneled;
+//! - a visitor's rows in time order form journeys: a `click` or `visit` starts one when none is
+//!   active; it lasts `window_days` and owns every row of the visitor in it, whatever partner the
+//!   row names; its partner and campaign are its first row's;
+//! - a report over `[start, end)` takes the journeys that start in it and counts their rows up
+//!   to `min(end, start + window)`; rows from `start - window` on are read to know which
+//!   journeys were already active;
+//! - `lead_magnet`, `cta`, `activation` count when at or after the journey's first `visit`;
+//! - a partner's visitors are distinct visitor ids (first journey with a visit), clicks the
+//!   distinct visitors whose journey has a click; rates are shares of visitors.
+//!
+//! ```
+//! use partner_pages::events::{Event, Source};
+//! use partner_pages::funnel::{self, FunnelConfig, Range};
+//! # fn ev(vid: &str, stage: &str, at: &str) -> Event {
+//! #     Event { id: format!("{vid}-{stage}-{at}"), partner_code: "seo".into(), campaign: "default".into(),
+//! #         event_name: stage.into(), page_path: "/p/seo/".into(), visitor_id: Some(vid.into()),
+//! #         created_at: at.into(), value: None, user_id: None }
+//! # }
+//! let source = Source::Memory(vec![
+//!     ev("v1", "click", "2026-11-18T09:00:00.000Z"),
+//!     ev("v1", "visit", "2026-11-18T09:00:01.000Z"),
+//!     ev("v1", "visit", "2026-11-18T09:05:00.000Z"),       // a reload: still one visitor
+//!     ev("v1", "lead_magnet", "2026-11-18 09:06:00"),      // SQLite's format is fine too
+//! ]);
+//! let partners = ["seo"];
+//! let cfg = FunnelConfig::default();
+//! let range = Range::from_flags(Some("7d"), None, None, Some("2026-11-24T00:00:00Z")).unwrap();
+//!
+//! let j = funnel::journeys(&source, &partners, &cfg, range).unwrap();
+//! assert_eq!(j.journeys.len(), 1);
+//! assert_eq!(j.journeys[0].partner, "seo");
+//! assert!(j.journeys[0].reached.lead_magnet.is_some());
+//!
+//! let report = funnel::compute(&source, &partners, &cfg, range).unwrap();
+//! let seo = &report.partners[0];
+//! assert_eq!(seo.figures.counts.visitors, 1);
+//! assert_eq!(seo.figures.rates.lead_magnet.proportion.count, 1);
+//! assert_eq!(seo.action.rule, "insufficient_data");   // 1 visitor is not a verdict
+//! ```
+
+pub mod count;
+pub mod journey;
+pub mod range;
+pub mod rules;
+pub mod stats;
+
+#[cfg(test)]
+mod tests;
+
+pub use count::{Counts, Figures, Rate, Rates, Steps};
+pub use journey::{Excluded, Journey, Reached, Stage};
+pub use range::Range;
+pub use rules::{Action, RULES};
+pub use stats::{Proportion, Verdict};
+
+use crate::config::{Bands, Config};
+use crate::error::Result;
+use crate::events::Source;
+use crate::partner::Partner;
+use journey::Registry;
+use serde::Serialize;
+
+/// The settings the computation uses, from `partner-pages.yaml` (`attribution`, `bands`).
+#[derive(Debug, Clone)]
+pub struct FunnelConfig {
+    pub window_days: u32,
+    pub bot_max_events: u32,
+    pub bands: Bands,
+    /// Progress while reading a large source (a terminal only; `None` = quiet).
+    pub progress: Option<indicatif::ProgressBar>,
+    /// Bytes of packed rows kept in memory before the buckets move to temporary files.
+    pub memory_budget: usize,
+}
+
+impl Default for FunnelConfig {
+    fn default() -> Self {
+        FunnelConfig::from_config(&Config {
+            name: String::new(),
+            base_url: String::new(),
+            summary: String::new(),
+            description: None,
+            language: String::new(),
+            collector: Default::default(),
+            attribution: Default::default(),
+            bands: Default::default(),
+            privacy: Default::default(),
+            llms: Default::default(),
+        })
+    }
+}
+
+impl FunnelConfig {
+    pub fn from_config(c: &Config) -> FunnelConfig {
+        FunnelConfig {
+            window_days: c.attribution.window_days,
+            bot_max_events: c.attribution.bot_max_events,
+            bands: c.bands.clone(),
+            progress: None,
+            memory_budget: journey::SPILL_BYTES,
+        }
+    }
+}
+
+/// What the computation needs to know about a partner. Implemented for [`Partner`] (the real
+/// registry) and for `&str` codes (tests, examples).
+pub trait PartnerInfo {
+    fn code(&self) -> &str;
+    fn name(&self) -> &str {
+        self.code()
+    }
+    fn promise(&self) -> &str {
+        ""
+    }
+    fn activation_event(&self) -> &str {
+        "activation"
+    }
+}
+
+impl PartnerInfo for Partner {
+    fn code(&self) -> &str {
+        &self.code
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn promise(&self) -> &str {
+        &self.promise
+    }
+    fn activation_event(&self) -> &str {
+        &self.activation.event
+    }
+}
+
+impl PartnerInfo for &str {
+    fn code(&self) -> &str {
+        self
+    }
+}
+
+/// Every journey that starts in the range, with what was set apart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Journeys {
+    pub range: Range,
+    /// Sorted by start time, then visitor id.
+    pub journeys: Vec<Journey>,
+    pub excluded: Excluded,
+}
+
+/// The funnel of one campaign of a partner.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignFunnel {
+    pub campaign: String,
+    pub figures: Figures,
+}
+
+/// One partner's funnel, split by campaign, with its recommended action.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerFunnel {
+    pub code: String,
+    pub name: String,
+    pub promise: String,
+    /// The partner's own name for its activation (from its YAML).
+    pub activation_event: String,
+    pub figures: Figures,
+    /// Campaigns with journeys in the range, by name (as stored, declared or not).
+    pub campaigns: Vec<CampaignFunnel>,
+    pub action: Action,
+}
+
+/// The whole report: what `report --format json` prints (schema: `schemas/report.schema.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FunnelReport {
+    /// Version of this JSON shape.
+    pub version: u32,
+    pub source: String,
+    pub range: Range,
+    pub window_days: u32,
+    pub bot_max_events: u32,
+    pub bands: Bands,
+    /// Pooled over every partner (the "funnel average" partners are compared with).
+    pub average: Figures,
+    /// Registered partners, by code (only the `--partner` one when filtered).
+    pub partners: Vec<PartnerFunnel>,
+    pub excluded: Excluded,
+}
+
+impl FunnelReport {
+    pub fn partner(&self, code: &str) -> Option<&PartnerFunnel> {
+        self.partners.iter().find(|p| p.code == code)
+    }
+
+    /// Keep one partner (the average stays pooled over all).
+    pub fn only(mut self, code: &str) -> FunnelReport {
+        self.partners.retain(|p| p.code == code);
+        self
+    }
+}
+
+/// Every journey starting in `range`, for per-lead views (`leads`).
+pub fn journeys<P: PartnerInfo>(
+    source: &Source,
+    partners: &[P],
+    cfg: &FunnelConfig,
+    range: Range,
+) -> Result<Journeys> {
+    let mut reg = Registry::new(partners.iter().map(|p| p.code()));
+    let (journeys, excluded) = journey::collect(source, &mut reg, cfg, range)?;
+    Ok(Journeys {
+        range,
+        journeys,
+        excluded,
+    })
+}
+
+/// The funnel report of `range`: one streaming pass over `source`.
+pub fn compute<P: PartnerInfo>(
+    source: &Source,
+    partners: &[P],
+    cfg: &FunnelConfig,
+    range: Range,
+) -> Result<FunnelReport> {
+    let mut reg = Registry::new(partners.iter().map(|p| p.code()));
+    let mut tally = count::Tally::default();
+    let excluded = journey::scan_journeys(source, &mut reg, cfg, range, &mut |v| {
+        tally.visitor(v.journeys)
+    })?;
+    Ok(build_report(
+        source.describe(),
+        partners,
+        &reg,
+        &tally,
+        cfg,
+        range,
+        excluded,
+    ))
+}
+
+/// The report of journeys you already have (from [`journeys`]): the same counting, no second
+/// pass over the source.
+pub fn compute_from_journeys<P: PartnerInfo>(
+    journeys: &Journeys,
+    source_name: &str,
+    partners: &[P],
+    cfg: &FunnelConfig,
+) -> FunnelReport {
+    let mut reg = Registry::new(partners.iter().map(|p| p.code()));
+    let mut tally = count::Tally::default();
+    let mut i = 0;
+    // Journeys are sorted by start; group them per visitor, in time order.
+    let mut order: Vec<&Journey> = journeys.journeys.iter().collect();
+    order.sort_by(|a, b| (&a.visitor_id, a.start).cmp(&(&b.visitor_id, b.start)));
+    while i < order.len() {
+        let mut k = i;
+        let mut raw = Vec::new();
+        while k < order.len() && order[k].visitor_id == order[i].visitor_id {
+            raw.extend(journey::intern(&mut reg, order[k]));
+            k += 1;
+        }
+        tally.visitor(&raw);
+        i = k;
+    }
+    build_report(
+        source_name.to_string(),
+        partners,
+        &reg,
+        &tally,
+        cfg,
+        journeys.range,
+        journeys.excluded.clone(),
+    )
+}
+
+fn build_report<P: PartnerInfo>(
+    source: String,
+    partners: &[P],
+    reg: &Registry,
+    tally: &count::Tally,
+    cfg: &FunnelConfig,
+    range: Range,
+    excluded: Excluded,
+) -> FunnelReport {
+    let bands = &cfg.bands;
+    let totals: Vec<Counts> = (0..reg.codes.len() as u16)
+        .map(|p| tally.partner_total(p))
+        .collect();
+    let mut pooled = Counts::default();
+    for t in &totals {
+        pooled.add(t);
+    }
+    let active: Vec<&Counts> = totals.iter().filter(|c| c.journeys > 0).collect();
+    let n_active = active.len().max(1) as f64;
+    let avg_clicks = active.iter().map(|c| c.clicks as f64).sum::<f64>() / n_active;
+    let avg_visitors = active.iter().map(|c| c.visitors as f64).sum::<f64>() / n_active;
+
+    let mut out = Vec::new();
+    for p in partners {
+        let Some(idx) = reg.partner(p.code()) else {
+            continue;
+        };
+        if out.iter().any(|o: &PartnerFunnel| o.code == p.code()) {
+            continue;
+        }
+        let figures = Figures::new(totals[idx as usize], bands);
+        let mut camps: Vec<(u32, &Counts)> = tally
+            .by_campaign
+            .iter()
+            .filter(|((pp, _), _)| *pp == idx)
+            .map(|((_, c), v)| (*c, v))
+            .collect();
+        camps.sort_by(|a, b| reg.campaigns[a.0 as usize].cmp(&reg.campaigns[b.0 as usize]));
+        let action = rules::recommend(&rules::RuleInput {
+            figures: &figures,
+            bands,
+            avg_clicks,
+            avg_visitors,
+            activation_event: p.activation_event(),
+        });
+        out.push(PartnerFunnel {
+            code: p.code().to_string(),
+            name: p.name().to_string(),
+            promise: p.promise().to_string(),
+            activation_event: p.activation_event().to_string(),
+            figures,
+            campaigns: camps
+                .into_iter()
+                .map(|(c, v)| CampaignFunnel {
+                    campaign: reg.campaigns[c as usize].clone(),
+                    figures: Figures::new(*v, bands),
+                })
+                .collect(),
+            action,
+        });
+    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    FunnelReport {
+        version: 1,
+        source,
+        range,
+        window_days: cfg.window_days,
+        bot_max_events: cfg.bot_max_events,
+        bands: bands.clone(),
+        average: Figures::new(pooled, bands),
+        partners: out,
+        excluded,
+    }
+}

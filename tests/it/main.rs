@@ -3,4 +3,5 @@
 
 mod build;
 mod llms;
+mod report;
 mod support;

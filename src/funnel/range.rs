@@ -1,0 +1,142 @@
+//! Funnel stage helper: the report range `[start, end)` from `--last`, `--since`, `--until`
+//! and `--now`, in UTC.
+//!
+//! Takes: the range flags. Gives: a [`Range`]; bad values are user errors with a hint.
+
+use crate::cli::RangeArgs;
+use crate::error::{Error, Result};
+use crate::events::Ts;
+use serde::Serialize;
+
+/// A half-open time range `[start, end)`, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Range {
+    pub start: Ts,
+    pub end: Ts,
+}
+
+impl Range {
+    /// Resolve the flags: `--since/--until` (a date = midnight UTC, or an RFC 3339 time), else
+    /// `--last` (default `7d`) ending at `--now` (default: the current time).
+    ///
+    /// ```
+    /// use partner_pages::funnel::Range;
+    /// let r = Range::from_flags(Some("7d"), None, None, Some("2026-11-24T00:00:00Z")).unwrap();
+    /// assert_eq!(r.start.to_string(), "2026-11-17T00:00:00.000Z");
+    /// ```
+    pub fn from_flags(
+        last: Option<&str>,
+        since: Option<&str>,
+        until: Option<&str>,
+        now: Option<&str>,
+    ) -> Result<Range> {
+        let now = match now {
+            Some(s) => parse_time("--now", s)?,
+            None => Ts::now(),
+        };
+        let range = if since.is_some() || until.is_some() {
+            let end = until
+                .map(|s| parse_time("--until", s))
+                .transpose()?
+                .unwrap_or(now);
+            let start = match since {
+                Some(s) => parse_time("--since", s)?,
+                None => Ts(end.0 - parse_duration(last.unwrap_or("7d"))?),
+            };
+            Range { start, end }
+        } else {
+            Range {
+                start: Ts(now.0 - parse_duration(last.unwrap_or("7d"))?),
+                end: now,
+            }
+        };
+        if range.start >= range.end {
+            return Err(Error::user_hint(
+                format!(
+                    "empty report range: {} is not before {}",
+                    range.start, range.end
+                ),
+                "--since is inclusive and --until exclusive; give --since an earlier time",
+            ));
+        }
+        Ok(range)
+    }
+
+    pub fn from_args(a: &RangeArgs) -> Result<Range> {
+        Range::from_flags(
+            a.last.as_deref(),
+            a.since.as_deref(),
+            a.until.as_deref(),
+            a.now.as_deref(),
+        )
+    }
+
+    pub fn contains(&self, t: Ts) -> bool {
+        t >= self.start && t < self.end
+    }
+}
+
+fn parse_time(flag: &str, s: &str) -> Result<Ts> {
+    Ts::parse_date_or_time(s.trim()).ok_or_else(|| {
+        Error::user_hint(
+            format!("{flag} {s}: not a date or time"),
+            "write a UTC date like 2026-11-17 or a time like 2026-11-17T10:00:00Z",
+        )
+    })
+}
+
+/// `7d`, `24h`, `4w`, `90m` in milliseconds.
+pub fn parse_duration(s: &str) -> Result<i64> {
+    let s = s.trim();
+    let bad = || {
+        Error::user_hint(
+            format!("--last {s}: not a duration"),
+            "write a whole number and a unit: 7d (days), 24h (hours), 4w (weeks), 90m (minutes)",
+        )
+    };
+    let (num, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: i64 = num.parse().map_err(|_| bad())?;
+    let ms = match unit {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return Err(bad()),
+    };
+    if n <= 0 {
+        return Err(bad());
+    }
+    n.checked_mul(ms).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_is_relative_to_now() {
+        let r = Range::from_flags(Some("24h"), None, None, Some("2026-11-24T12:00:00Z")).unwrap();
+        assert_eq!(r.start.to_string(), "2026-11-23T12:00:00.000Z");
+        assert_eq!(r.end.to_string(), "2026-11-24T12:00:00.000Z");
+    }
+
+    #[test]
+    fn dates_are_midnight_utc_and_until_is_exclusive() {
+        let r = Range::from_flags(None, Some("2026-11-17"), Some("2026-11-24"), None).unwrap();
+        assert!(r.contains(Ts::parse("2026-11-17 00:00:00").unwrap()));
+        assert!(!r.contains(Ts::parse("2026-11-24 00:00:00").unwrap()));
+    }
+
+    #[test]
+    fn bad_values_say_what_to_write() {
+        let e = Range::from_flags(Some("7 days"), None, None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("7d (days)"), "{e}");
+        let e = Range::from_flags(None, Some("17.11.2026"), None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("2026-11-17"), "{e}");
+        assert!(Range::from_flags(None, Some("2026-11-24"), Some("2026-11-17"), None).is_err());
+    }
+}

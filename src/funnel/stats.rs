@@ -1,0 +1,220 @@
+//! Funnel stage, statistics: proportions with Wilson 95% score intervals, and band verdicts.
+//!
+//! Takes: a count out of a total, and a band. Gives: a [`Proportion`] (rate and interval) and
+//! a [`Verdict`] that only claims what the interval supports.
+
+use crate::config::Band;
+use serde::{Serialize, Serializer};
+
+/// The 97.5th percentile of the standard normal distribution (two-sided 95%).
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// `count` out of `of`, with its Wilson 95% interval. With `of == 0` the rate is unknown and
+/// the interval is the whole `[0, 1]`.
+///
+/// ```
+/// use partner_pages::funnel::stats::Proportion;
+/// let p = Proportion::new(81, 263);
+/// assert_eq!((p.low * 1e4).round() / 1e4, 0.2553); // Newcombe (1998), Table I
+/// assert_eq!((p.high * 1e4).round() / 1e4, 0.3662);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Proportion {
+    pub count: u64,
+    pub of: u64,
+    #[serde(serialize_with = "round_opt")]
+    pub rate: Option<f64>,
+    #[serde(serialize_with = "round")]
+    pub low: f64,
+    #[serde(serialize_with = "round")]
+    pub high: f64,
+}
+
+impl Proportion {
+    pub fn new(count: u64, of: u64) -> Proportion {
+        let (low, high) = wilson(count, of);
+        Proportion {
+            count,
+            of,
+            rate: (of > 0).then(|| count as f64 / of as f64),
+            low,
+            high,
+        }
+    }
+
+    /// The whole interval is under the band: the step is clearly weak.
+    pub fn clearly_below(&self, band: &Band) -> bool {
+        self.of > 0 && self.high < band.low
+    }
+
+    /// The whole interval is over the band: the step is clearly strong.
+    pub fn clearly_above(&self, band: &Band) -> bool {
+        self.of > 0 && self.low > band.high
+    }
+
+    /// `12.3% [8.1–17.9%]`.
+    pub fn display(&self) -> String {
+        match self.rate {
+            None => "–".into(),
+            Some(r) => format!("{} [{}–{}]", pct(r), pct_bare(self.low), pct(self.high)),
+        }
+    }
+}
+
+/// Wilson score interval at 95% (Wilson 1927; Newcombe 1998, method 3), clamped to [0, 1].
+pub fn wilson(count: u64, of: u64) -> (f64, f64) {
+    if of == 0 {
+        return (0.0, 1.0);
+    }
+    let n = of as f64;
+    let p = (count.min(of)) as f64 / n;
+    let z2 = Z95 * Z95;
+    let denom = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denom;
+    let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    let low = if count == 0 {
+        0.0
+    } else {
+        (center - half).max(0.0)
+    };
+    let high = if count >= of {
+        1.0
+    } else {
+        (center + half).min(1.0)
+    };
+    (low, high)
+}
+
+/// A stage rate judged against its band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Fewer visitors than `bands.min_visitors`: no verdict yet.
+    Insufficient,
+    /// The whole interval is under the band.
+    Below,
+    /// The interval overlaps the band.
+    Within,
+    /// The whole interval is over the band.
+    Above,
+}
+
+impl Verdict {
+    pub fn judge(p: &Proportion, band: &Band, visitors: u64, min_visitors: u64) -> Verdict {
+        if visitors < min_visitors || p.of == 0 {
+            Verdict::Insufficient
+        } else if p.clearly_below(band) {
+            Verdict::Below
+        } else if p.clearly_above(band) {
+            Verdict::Above
+        } else {
+            Verdict::Within
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Insufficient => "insufficient",
+            Verdict::Below => "below",
+            Verdict::Within => "within",
+            Verdict::Above => "above",
+        }
+    }
+}
+
+/// `12.3%` (one decimal).
+pub fn pct(x: f64) -> String {
+    format!("{}%", pct_bare(x))
+}
+
+fn pct_bare(x: f64) -> String {
+    let v = (x * 1000.0).round() / 10.0;
+    if v == v.trunc() {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Rates in JSON: 6 decimals are plenty and keep the output stable and readable.
+pub(crate) fn round<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(round6(*x))
+}
+
+pub(crate) fn round_opt<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => s.serialize_f64(round6(*v)),
+        None => s.serialize_none(),
+    }
+}
+
+pub(crate) fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r4(x: f64) -> f64 {
+        (x * 1e4).round() / 1e4
+    }
+
+    /// Published Wilson score intervals (no continuity correction), Newcombe R.G. (1998),
+    /// "Two-sided confidence intervals for the single proportion: comparison of seven
+    /// methods", Statistics in Medicine 17:857–872, Table I, method 3:
+    /// 81/263 -> 0.2553–0.3662; 15/148 -> 0.0624–0.1605; 0/20 -> 0.0000–0.1611;
+    /// 1/29 -> 0.0061–0.1718.
+    #[test]
+    fn wilson_matches_newcombe_1998_table_1() {
+        for (x, n, lo, hi) in [
+            (81, 263, 0.2553, 0.3662),
+            (15, 148, 0.0624, 0.1605),
+            (0, 20, 0.0, 0.1611),
+            (1, 29, 0.0061, 0.1718),
+        ] {
+            let (l, h) = wilson(x, n);
+            assert_eq!((r4(l), r4(h)), (lo, hi), "{x}/{n}");
+        }
+    }
+
+    #[test]
+    fn wilson_is_symmetric_and_bounded() {
+        for n in [1u64, 2, 10, 97, 1000] {
+            for x in 0..=n.min(50) {
+                let (l, h) = wilson(x, n);
+                let (l2, h2) = wilson(n - x, n);
+                assert!((l - (1.0 - h2)).abs() < 1e-12 && (h - (1.0 - l2)).abs() < 1e-12);
+                assert!(
+                    0.0 <= l && l <= x as f64 / n as f64 && x as f64 / n as f64 <= h && h <= 1.0
+                );
+            }
+        }
+        assert_eq!(wilson(0, 0), (0.0, 1.0));
+    }
+
+    #[test]
+    fn verdicts_need_enough_visitors_and_a_clear_interval() {
+        let band = Band {
+            low: 0.20,
+            high: 0.35,
+        };
+        let weak = Proportion::new(2, 250);
+        assert_eq!(Verdict::judge(&weak, &band, 250, 100), Verdict::Below);
+        assert_eq!(
+            Verdict::judge(&weak, &band, 250, 300),
+            Verdict::Insufficient
+        );
+        let edge = Proportion::new(18, 100); // 18% but the interval reaches into the band
+        assert_eq!(Verdict::judge(&edge, &band, 100, 100), Verdict::Within);
+        let strong = Proportion::new(60, 120);
+        assert_eq!(Verdict::judge(&strong, &band, 120, 100), Verdict::Above);
+    }
+
+    #[test]
+    fn percentages_read_well() {
+        assert_eq!(pct(0.2), "20%");
+        assert_eq!(pct(0.0287), "2.9%");
+        assert_eq!(Proportion::new(2, 250).display(), "0.8% [0.2–2.9%]");
+    }
+}

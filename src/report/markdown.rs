@@ -1,0 +1,198 @@
+//! Report stage, Markdown: tables a marketer reads in a pull request or a chat.
+
+use super::{excluded_lines, stage_label, when};
+use crate::funnel::stats::pct;
+use crate::funnel::{Figures, FunnelReport, Proportion, Rate, Stage};
+use std::fmt::Write;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn rate_cell(r: &Rate) -> String {
+    match r.proportion.rate {
+        None => "–".into(),
+        Some(_) => format!("{} {}", r.proportion.display(), r.verdict.as_str()),
+    }
+}
+
+fn step_cell(p: &Proportion) -> String {
+    if p.of == 0 {
+        "–".into()
+    } else {
+        format!("{} ({}/{})", p.display(), p.count, p.of)
+    }
+}
+
+/// The report as Markdown.
+pub fn markdown(r: &FunnelReport) -> String {
+    let mut o = String::new();
+    let b = &r.bands;
+    let _ = writeln!(o, "# Partner funnel report\n");
+    let _ = writeln!(
+        o,
+        "{} to {} (end excluded) · source `{}` · first-touch attribution, {}-day window\n",
+        when(r.range.start),
+        when(r.range.end),
+        r.source,
+        r.window_days
+    );
+    let _ = writeln!(
+        o,
+        "Counts are distinct visitors of journeys that started in the range. Rates are shares of \
+         visitors with 95% Wilson intervals, judged against the bands (lead magnet {}–{}, CTA \
+         {}–{}, activation {}–{}); a verdict needs {} visitors.\n",
+        pct(b.lead_magnet.low),
+        pct(b.lead_magnet.high),
+        pct(b.cta.low),
+        pct(b.cta.high),
+        pct(b.activation.low),
+        pct(b.activation.high),
+        b.min_visitors
+    );
+    let _ = writeln!(o, "## Summary\n");
+    let _ = writeln!(
+        o,
+        "| Partner | Clicks | Visitors | Lead magnet | CTA | Activation | Action | Rule |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---|---|---|---|---|");
+    for p in &r.partners {
+        let f = &p.figures;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            cell(&p.code),
+            f.counts.clicks,
+            f.counts.visitors,
+            rate_cell(&f.rates.lead_magnet),
+            rate_cell(&f.rates.cta),
+            rate_cell(&f.rates.activation),
+            cell(&p.action.action),
+            p.action.rule
+        );
+    }
+    let a = &r.average;
+    let _ = writeln!(
+        o,
+        "| **funnel average (pooled)** | {} | {} | {} | {} | {} | | |\n",
+        a.counts.clicks,
+        a.counts.visitors,
+        rate_cell(&a.rates.lead_magnet),
+        rate_cell(&a.rates.cta),
+        rate_cell(&a.rates.activation)
+    );
+    for p in &r.partners {
+        let _ = writeln!(o, "## {} — {}\n", cell(&p.code), cell(&p.name));
+        if !p.promise.is_empty() {
+            let _ = writeln!(
+                o,
+                "Promise: {} · activation event: `{}`\n",
+                cell(&p.promise),
+                p.activation_event
+            );
+        }
+        let _ = writeln!(o, "**Action:** {}\n", p.action.action);
+        let _ = writeln!(o, "Because {}.\n", p.action.because);
+        stage_table(&mut o, &p.figures);
+        if p.figures.counts.revenue_journeys > 0 {
+            let _ = writeln!(
+                o,
+                "Revenue: {} from {} journeys.\n",
+                p.figures.counts.revenue, p.figures.counts.revenue_journeys
+            );
+        }
+        if !p.campaigns.is_empty() {
+            let _ = writeln!(o, "By campaign:\n");
+            let _ = writeln!(
+                o,
+                "| Campaign | Clicks | Visitors | Lead magnet | CTA | Activation |"
+            );
+            let _ = writeln!(o, "|---|---:|---:|---|---|---|");
+            for c in &p.campaigns {
+                let f = &c.figures;
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&c.campaign),
+                    f.counts.clicks,
+                    f.counts.visitors,
+                    rate_cell(&f.rates.lead_magnet),
+                    rate_cell(&f.rates.cta),
+                    rate_cell(&f.rates.activation)
+                );
+            }
+            let _ = writeln!(o);
+        }
+    }
+    let _ = writeln!(o, "## Funnel average (all partners pooled)\n");
+    stage_table(&mut o, &r.average);
+    let _ = writeln!(o, "## Rows shown apart\n");
+    let _ = writeln!(o, "Rows in the range that no partner's funnel counts.\n");
+    let _ = writeln!(o, "| What | Rows |");
+    let _ = writeln!(o, "|---|---:|");
+    for (label, n) in excluded_lines(r) {
+        let _ = writeln!(o, "| {} | {} |", cell(&label), n);
+    }
+    o
+}
+
+fn stage_table(o: &mut String, f: &Figures) {
+    let c = &f.counts;
+    let s = &f.steps;
+    let _ = writeln!(
+        o,
+        "| Stage | Visitors | Share of visitors [95% CI] | Band | Verdict | Step [95% CI] |"
+    );
+    let _ = writeln!(o, "|---|---:|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| {} | {} | | | | |",
+        stage_label(Stage::Click),
+        c.clicks
+    );
+    let _ = writeln!(
+        o,
+        "| {} | {} | | | | click → visit {} |",
+        stage_label(Stage::Visit),
+        c.visitors,
+        step_cell(&s.click_to_visit)
+    );
+    let rows = [
+        (
+            Stage::LeadMagnet,
+            &f.rates.lead_magnet,
+            c.lead_magnet,
+            "visit → lead magnet",
+            &s.visit_to_lead_magnet,
+        ),
+        (
+            Stage::Cta,
+            &f.rates.cta,
+            c.cta,
+            "lead magnet → CTA",
+            &s.lead_magnet_to_cta,
+        ),
+        (
+            Stage::Activation,
+            &f.rates.activation,
+            c.activation,
+            "CTA → activation",
+            &s.cta_to_activation,
+        ),
+    ];
+    for (stage, rate, n, step, p) in rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {}–{} | {} | {} {} |",
+            stage_label(stage),
+            n,
+            rate.proportion.display(),
+            pct(rate.band.low),
+            pct(rate.band.high),
+            rate.verdict.as_str(),
+            step,
+            step_cell(p)
+        );
+    }
+    let _ = writeln!(o);
+}
