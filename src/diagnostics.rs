@@ -113,6 +113,22 @@ impl Diagnostic {
 /// How many characters to underline from `start`: the key or value written there.
 fn token_width(line: &str, start: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(start).collect();
+    // A flow list or mapping: underline up to its matching bracket.
+    if let Some(open @ ('[' | '{')) = rest.first().copied() {
+        let close = if open == '[' { ']' } else { '}' };
+        let mut depth = 0;
+        for (i, c) in rest.iter().enumerate() {
+            if *c == open {
+                depth += 1;
+            } else if *c == close {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+        }
+        return rest.len();
+    }
     let mut n = 0;
     let mut quote = None;
     while n < rest.len() {
@@ -253,6 +269,7 @@ mod tests {
         assert_eq!(token_width("code: Upper Case # note", 6), 10);
         assert_eq!(token_width("url: \"a, b\"", 5), 6);
         assert_eq!(token_width("", 0), 1);
+        assert_eq!(token_width("note: [a, [b]], x", 6), 8);
     }
 
     #[test]

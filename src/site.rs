@@ -299,7 +299,6 @@ mod tests {
             vec![
                 "content/bad.md:1:1",
                 "partner-pages.yaml:2:11",
-                "partners/beta.yaml:1:1",
                 "partners/beta.yaml:4:1"
             ]
         );

@@ -63,6 +63,7 @@ impl Shape {
             Shape::UInt => "a whole number (0, 1, 2, ...)".into(),
             Shape::Number => "a number".into(),
             Shape::Enum(words) => one_of(words),
+            Shape::List(Shape::Text) => "a list of text items, like `[a, b]`".into(),
             Shape::List(item) => format!("a list of {}", item.describe()),
             Shape::Map(fields) => {
                 let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
@@ -196,6 +197,9 @@ pub fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report)
             }
         }
         (Shape::Map(fields), Value::Map(entries)) => {
+            // A misspelled required key is reported once, as unknown with its suggestion,
+            // not a second time as missing.
+            let mut suggested: Vec<&str> = Vec::new();
             for e in entries {
                 let full = join(name, &e.key);
                 match fields.iter().find(|f| f.name == e.key) {
@@ -220,12 +224,16 @@ pub fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report)
                             ));
                         if let Some(m) = did_you_mean(&e.key, names.iter().copied()) {
                             d = d.hint(format!("did you mean `{m}`?"));
+                            suggested.push(m);
                         }
                         r.push(d);
                     }
                 }
             }
-            for f in fields.iter().filter(|f| f.required) {
+            for f in fields
+                .iter()
+                .filter(|f| f.required && !suggested.contains(&f.name))
+            {
                 if !entries.iter().any(|e| e.key == f.name) {
                     let place = if name.is_empty() {
                         String::new()
@@ -285,6 +293,12 @@ mod tests {
             .unwrap();
         assert_eq!((unknown.line, unknown.column), (2, 1));
         assert_eq!(unknown.hint.as_deref(), Some("did you mean `promise`?"));
+    }
+
+    #[test]
+    fn a_misspelled_required_field_is_one_error_not_two() {
+        let d = run("name: A\npromis: B\ncta: { label: L, kind: demo }\n");
+        assert_eq!(d.len(), 1, "{d:?}");
     }
 
     #[test]

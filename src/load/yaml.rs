@@ -317,9 +317,14 @@ fn explain(raw: &str) -> (String, Option<String>, Option<String>) {
             Some("write the values out instead of building them from nested aliases".into()),
         );
     }
+    let expected = if lower.contains("quote") {
+        "a closing quote on the same value"
+    } else {
+        "`key: value` lines, nested keys indented more than their parent, lists as `[a, b]` or `- a` lines"
+    };
     (
         format!("invalid YAML: {msg}"),
-        None,
+        Some(expected.into()),
         Some("check the indentation and quoting on this line; quote values that contain `: ` or start with `*`, `&`, `!`, `{`, `[`".into()),
     )
 }

@@ -1,0 +1,313 @@
+//! `check` end to end, driven by the bad-input corpus in `tests/bad-input/` (one folder per case,
+//! named `err_<what>` like minijinja's inputs, with the expected output beside it), and the
+//! promise that a failed `build` leaves the previous `public/` untouched.
+
+use crate::support::{copy_site, repo_root, run};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+fn corpus() -> PathBuf {
+    repo_root().join("tests/bad-input")
+}
+
+/// Every `err_*` case folder, sorted.
+fn cases() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .expect("tests/bad-input exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("err_"))
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 30, "the corpus lost cases: {}", out.len());
+    out
+}
+
+/// Copy the case's files over `root` and delete what its `remove.txt` lists.
+fn apply_case(case: &Path, root: &Path) {
+    for entry in walkdir::WalkDir::new(case)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let rel = entry.path().strip_prefix(case).unwrap();
+        if rel == Path::new("expected.txt") || rel == Path::new("remove.txt") {
+            continue;
+        }
+        let dest = root.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+    if let Ok(list) = std::fs::read_to_string(case.join("remove.txt")) {
+        for line in list.lines().filter(|l| !l.trim().is_empty()) {
+            std::fs::remove_file(root.join(line.trim())).unwrap();
+        }
+    }
+}
+
+/// A copy of the minimal valid site with the case applied.
+fn broken_site(case: &Path) -> tempfile::TempDir {
+    let site = copy_site(&corpus().join("_base"));
+    apply_case(case, site.path());
+    site
+}
+
+fn normalise(output: &[u8], root: &Path) -> String {
+    String::from_utf8_lossy(output)
+        .replace(&root.display().to_string(), "<root>")
+        .replace("\r\n", "\n")
+}
+
+#[test]
+fn the_corpus_base_site_is_valid() {
+    let site = copy_site(&corpus().join("_base"));
+    let out = run(site.path(), &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok: 1 partners, 1 content pages\n"
+    );
+}
+
+/// Each case: exit code 1, nothing on stdout, and exactly `expected.txt` on stderr.
+/// `BLESS=1` writes the expected files instead (review them before committing).
+#[test]
+fn every_bad_input_gives_its_exact_located_diagnostics() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let site = broken_site(&case);
+        let out = run(site.path(), &["check"]);
+        let stderr = normalise(&out.stderr, site.path());
+        let expected_file = case.join("expected.txt");
+        if bless {
+            std::fs::write(&expected_file, &stderr).unwrap();
+        }
+        let expected = std::fs::read_to_string(&expected_file).unwrap_or_default();
+        if out.status.code() != Some(1) {
+            failures.push(format!(
+                "{name}: exit code {:?}, want 1\n{stderr}",
+                out.status.code()
+            ));
+        } else if !out.stdout.is_empty() {
+            failures.push(format!(
+                "{name}: stdout not empty: {}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        } else if stderr != expected {
+            failures.push(format!(
+                "{name}: output differs\n--- expected\n{expected}\n--- got\n{stderr}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Every diagnostic of the corpus points at a line that exists and a column on it (except a
+/// missing config file, which has no line to point at).
+#[test]
+fn every_diagnostic_points_at_a_real_line_and_column() {
+    for case in cases() {
+        let site = broken_site(&case);
+        let out = run(site.path(), &["check", "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", case.display());
+        let diags: Vec<serde_json::Value> =
+            serde_json::from_slice(&out.stdout).expect("JSON array");
+        assert!(!diags.is_empty(), "{}", case.display());
+        for d in diags {
+            let file = d["file"].as_str().unwrap();
+            let (line, column) = (
+                d["line"].as_u64().unwrap() as usize,
+                d["column"].as_u64().unwrap() as usize,
+            );
+            if !site.path().join(file).exists() {
+                assert_eq!(line, 0, "{d}");
+                continue;
+            }
+            let text = String::from_utf8_lossy(&std::fs::read(site.path().join(file)).unwrap())
+                .into_owned();
+            if text.is_empty() {
+                assert_eq!(
+                    (line, column),
+                    (1, 1),
+                    "an empty file is pointed at its start: {d}"
+                );
+                continue;
+            }
+            let src = text
+                .lines()
+                .nth(line.wrapping_sub(1))
+                .unwrap_or_else(|| panic!("{}: no line {line} in {file}: {d}", case.display()));
+            assert!(
+                column >= 1 && column <= src.chars().count() + 1,
+                "{}: column {column} not on line {line} of {file}: {d}",
+                case.display()
+            );
+            assert!(d["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert!(
+                d["expected"].is_string(),
+                "every diagnostic says what was expected: {d}"
+            );
+        }
+    }
+}
+
+/// Every file under `dir` with its bytes and modification time.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                (std::fs::read(e.path()).unwrap(), meta.modified().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Build the valid site into `--out`, break the input with each case, build again: exit code 1
+/// and the previous output is byte for byte (and mtime for mtime) what it was.
+#[test]
+fn a_failed_build_leaves_the_previous_output_untouched() {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let site = copy_site(&corpus().join("_base"));
+        let out_dir = tempfile::tempdir().unwrap();
+        let public = out_dir.path().join("public");
+        let public_arg = public.to_str().unwrap();
+        let first = run(site.path(), &["build", "--out", public_arg]);
+        assert!(
+            first.status.success(),
+            "{name}: the base site must build: {}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let before = snapshot(&public);
+        assert!(!before.is_empty());
+
+        apply_case(&case, site.path());
+        let second = run(site.path(), &["build", "--out", public_arg]);
+        if second.status.code() != Some(1) {
+            failures.push(format!(
+                "{name}: build exit code {:?}, want 1",
+                second.status.code()
+            ));
+        }
+        if snapshot(&public) != before {
+            failures.push(format!("{name}: public/ changed after a failed build"));
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(out_dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
+        if leftovers.len() != 1 {
+            failures.push(format!("{name}: files left next to public/: {leftovers:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn check_on_the_example_site_says_ok_with_counts() {
+    let out = run(&repo_root(), &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("ok: 4 partners, "), "{stdout}");
+    assert!(stdout.ends_with(" content pages\n"), "{stdout}");
+}
+
+#[test]
+fn quiet_check_prints_nothing_on_success() {
+    let out = run(&repo_root(), &["check", "--quiet"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+}
+
+#[test]
+fn json_lists_the_same_diagnostics_as_the_text() {
+    let site = broken_site(&corpus().join("err_many_files"));
+    let text = normalise(&run(site.path(), &["check"]).stderr, site.path());
+    let out = run(site.path(), &["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        text.lines().last().unwrap()
+    );
+    let diags: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let locations: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["column"]
+            )
+        })
+        .collect();
+    let in_text: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(locations, in_text);
+    assert!(diags.len() >= 4, "several files, several errors: {diags:?}");
+    for key in ["file", "line", "column", "message", "expected", "hint"] {
+        assert!(diags[0].get(key).is_some(), "missing {key}: {}", diags[0]);
+    }
+}
+
+#[test]
+fn check_with_files_reports_only_those_files_and_the_config() {
+    let site = broken_site(&corpus().join("err_many_files"));
+    let out = run(site.path(), &["check", "--json", "partners/beta.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let diags: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let files: std::collections::BTreeSet<&str> =
+        diags.iter().map(|d| d["file"].as_str().unwrap()).collect();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        vec!["partner-pages.yaml", "partners/beta.yaml"]
+    );
+
+    let ok_site = copy_site(&corpus().join("_base"));
+    let out = run(ok_site.path(), &["check", "partners/alpha.yaml"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok: 1 files\n");
+    let missing = run(ok_site.path(), &["check", "partners/nope.yaml"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file: partners/nope.yaml"));
+}
+
+#[test]
+fn diagnostics_are_plain_text_when_not_on_a_terminal() {
+    let site = broken_site(&corpus().join("err_unknown_field"));
+    let out = run(site.path(), &["check"]);
+    assert!(!out.stderr.contains(&0x1b), "no ANSI escapes in a pipe");
+}
