@@ -584,3 +584,70 @@ fn every_markdown_alternate_link_resolves_to_a_mirror() {
         }
     }
 }
+
+#[test]
+fn merge_into_a_missing_host_file_is_a_user_error_with_a_hint() {
+    let host_dir = tempfile::tempdir().unwrap();
+    let host = host_dir.path().join("llms.txt");
+    let out = tempfile::tempdir().unwrap();
+    let run = support::run(
+        &support::repo_root(),
+        &[
+            "build",
+            "--out",
+            out.path().to_str().unwrap(),
+            "--llms-merge",
+            host.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("help:"), "{stderr}");
+    assert!(!host.exists(), "no host file invented");
+    assert!(
+        !out.path().join("partners.json").exists(),
+        "nothing written"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn merge_through_a_symlink_updates_the_target_and_keeps_the_link() {
+    let host_dir = tempfile::tempdir().unwrap();
+    let real = host_dir.path().join("shared-llms.txt");
+    let link = host_dir.path().join("llms.txt");
+    std::fs::write(&real, HOST).unwrap();
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    // A relative --llms-merge path is relative to the working directory, not to --root.
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new(support::bin())
+        .current_dir(host_dir.path())
+        .args([
+            "--root",
+            support::repo_root().to_str().unwrap(),
+            "build",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--llms-merge", "llms.txt"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real)
+        .unwrap()
+        .contains(llms::MARKER_START));
+    let leftovers: Vec<_> = std::fs::read_dir(host_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "no temporary file left: {leftovers:?}");
+}

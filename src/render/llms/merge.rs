@@ -33,24 +33,27 @@ impl HostUpdate {
         if !self.changed {
             return Ok(false);
         }
-        let dir = self
-            .path
+        // A symlinked host file (a shared llms.txt) keeps its link: we replace the target.
+        let target = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        let dir = target
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let name = self
-            .path
+        let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "llms.txt".into());
         let tmp = dir.join(format!(".{name}.partner-pages.tmp"));
         let context = |what: &str| format!("{what} {}", self.path.display());
-        std::fs::write(&tmp, &self.bytes).map_err(|e| Error::io(context("writing"), e))?;
-        if let Ok(meta) = std::fs::metadata(&self.path) {
+        if let Err(e) = std::fs::write(&tmp, &self.bytes) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(context("writing"), e));
+        }
+        if let Ok(meta) = std::fs::metadata(&target) {
             // Best effort: a file system without permissions (or a race) keeps the defaults.
             let _ = std::fs::set_permissions(&tmp, meta.permissions());
         }
-        if let Err(e) = std::fs::rename(&tmp, &self.path) {
+        if let Err(e) = std::fs::rename(&tmp, &target) {
             let _ = std::fs::remove_file(&tmp);
             return Err(Error::io(context("replacing"), e));
         }

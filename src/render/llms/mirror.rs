@@ -57,6 +57,24 @@ fn index_page(site: &Site) -> MirrorPage {
             body.push('\n');
         }
     }
+    let guides: Vec<&ContentPage> = site
+        .content
+        .iter()
+        .filter(|c| c.is_published() && !c.front.noindex)
+        .collect();
+    if !guides.is_empty() {
+        // Same heading and order as the HTML index.
+        body.push_str("\n## Guides and resources\n\n");
+        for c in guides {
+            let item = txt::Item {
+                title: c.front.title.clone(),
+                url: site.config.absolute_url(&c.site_path()),
+                notes: c.front.description.clone().unwrap_or_default(),
+            };
+            body.push_str(&item.line());
+            body.push('\n');
+        }
+    }
     MirrorPage {
         site_path: "/".into(),
         h1: h1.to_string(),
@@ -309,6 +327,24 @@ mod tests {
         assert_eq!(
             absolute_links(&site.config, md),
             "See [demo](https://aikit.example/demo \"t\") and ![img](https://aikit.example/a.png), [ext](https://x.example/),\n[tracked](https://aikit.example/p/seo-consultant/), [ref][r], `[code](/x)`.\n\n[r]: https://aikit.example/pricing\n"
+        );
+    }
+
+    #[test]
+    fn index_mirror_lists_offers_and_guides_with_canonical_urls() {
+        let mut site = example_site();
+        site.partners[0].noindex = true;
+        let md = index_page(&site).markdown();
+        assert!(md.starts_with("# AIKit Partners\n\n> AIKit helps"));
+        assert!(
+            !md.contains("/p/ai-tools-directory/"),
+            "noindex partners are not listed"
+        );
+        assert!(md.contains("\n## Partner offers\n\n- [Founder community](https://aikit.example/p/founder-community/): Promise: Cost reduction guide."));
+        assert!(md.contains("\n## Guides and resources\n\n- [Cost reduction guide](https://aikit.example/cost-reduction-guide/)\n"));
+        assert!(
+            !md.contains("index.html.md"),
+            "mirrors link to pages, as the HTML does"
         );
     }
 

@@ -90,6 +90,7 @@ pub fn sections(site: &Site) -> Vec<Section> {
             ContentKind::Page | ContentKind::Section => OPTIONAL,
         };
         let mut notes = c.front.description.clone().unwrap_or_default();
+        append_note(&mut notes, offered_by(site, c).as_deref());
         append_note(&mut notes, c.front.llms_note.as_deref());
         push(
             c.front.llms_section.as_deref(),
@@ -147,6 +148,24 @@ pub(super) fn partner_notes(p: &Partner) -> String {
     );
     append_note(&mut notes, p.llms_note.as_deref());
     notes
+}
+
+/// "Free resource of: A, B." for a guide that listed partners link as their lead magnet or call
+/// to action, so an agent can go from a guide to the offers built on it.
+fn offered_by(site: &Site, page: &ContentPage) -> Option<String> {
+    let url = site.config.absolute_url(&page.site_path());
+    let links_here = |u: &str| {
+        let u = super::canonical_url(&site.config, u);
+        let u = u.split('#').next().unwrap_or_default();
+        u == url || u == url.trim_end_matches('/')
+    };
+    let names: Vec<&str> = site
+        .partners
+        .iter()
+        .filter(|p| partner_listed(p) && (links_here(&p.lead_magnet.url) || links_here(&p.cta.url)))
+        .map(|p| p.name.as_str())
+        .collect();
+    (!names.is_empty()).then(|| format!("Free resource of: {}.", names.join(", ")))
 }
 
 fn append_note(notes: &mut String, note: Option<&str>) {
@@ -309,6 +328,34 @@ mod tests {
         assert_eq!(
             partner_notes(seo),
             "Promise: Content QA checklist. Audience: SEO consultants who audit AI-written content for their clients. Free resource: Download the checklist. Call to action: Book a demo (demo). Activation means: Runs a first content audit in AIKit."
+        );
+    }
+
+    #[test]
+    fn guides_name_the_offers_that_use_them() {
+        let site = example_site();
+        let guides = &sections(&site)[1];
+        let notes: Vec<(&str, &str)> = guides
+            .items
+            .iter()
+            .map(|i| (i.title.as_str(), i.notes.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                (
+                    "Cost reduction guide",
+                    "Free resource of: Founder community."
+                ),
+                (
+                    "Agent-ready llms.txt guide",
+                    "Free resource of: AI tools directory."
+                ),
+                (
+                    "Migration playbook",
+                    "Free resource of: No-code agency partners."
+                ),
+            ]
         );
     }
 
