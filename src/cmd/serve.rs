@@ -1,6 +1,297 @@
-use crate::cli::{GlobalArgs, ServeArgs};
-use crate::error::{Error, Result};
+//! `serve`: build, serve the output with the local collector, rebuild on change (live reload).
 
-pub fn run(_global: &GlobalArgs, _args: ServeArgs) -> Result<()> {
-    Err(Error::Internal("`serve` is not implemented yet".into()))
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::collector::rules::Registry;
+use crate::collector::server::{self, App, ServerOptions};
+use crate::collector::store::Store;
+use crate::collector::SECRET_ENV;
+use crate::error::{Error, Result};
+use crate::site::LoadOptions;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Inputs watched for a rebuild, relative to the site root.
+const WATCHED_DIRS: [&str; 3] = ["partners", "content", "templates"];
+/// Quiet time after the last file event before rebuilding (editors write in bursts).
+const DEBOUNCE: Duration = Duration::from_millis(200);
+
+pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
+    let builder = Builder {
+        root: global.root.clone(),
+        out: args
+            .output
+            .out
+            .clone()
+            .unwrap_or_else(|| global.root.join("public")),
+        base_url: args.output.base_url.clone(),
+        quiet: global.quiet,
+    };
+    let secret = read_secret(args.secret_file.as_deref())?;
+    let store = Store::open(&args.db)
+        .map_err(|e| Error::user_hint(e.to_string(), "pass --db with a writable path"))?;
+    let watch = !args.no_watch;
+    let app = App::new(
+        ServerOptions {
+            out_dir: builder.out.clone(),
+            secret: secret.clone(),
+            live_reload: watch,
+        },
+        store,
+    );
+    let first = builder.build_into(&app);
+    if !first && !watch {
+        return Err(Error::user_hint(
+            "the site does not build",
+            "fix the errors above, or run without --no-watch to fix them live",
+        ));
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let served = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind((args.interface.as_str(), args.port))
+            .await
+            .map_err(|e| {
+                Error::io(
+                    format!("cannot listen on {}:{}", args.interface, args.port),
+                    e,
+                )
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io("cannot read the listening address", e))?;
+        let base_path = app_base_path(&builder);
+        // Tests and scripts read this line to find the port: keep its shape.
+        println!("Serving http://{addr}{base_path}/");
+        if !global.quiet {
+            println!(
+                "  collector: GET /go/<code>, POST /e, POST /s -> {}",
+                args.db.display()
+            );
+            if secret.is_none() {
+                println!("  POST /s answers 503: set ${SECRET_ENV} or pass --secret-file");
+            }
+            if watch {
+                println!("  watching partners/, content/, templates/, partner-pages.yaml");
+            }
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if watch {
+            watch_and_rebuild(builder.clone(), app.clone())?;
+        }
+        let shutdown_app = app.clone();
+        axum::serve(listener, server::router(app.clone()))
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                shutdown_app.stop_streams();
+            })
+            .await
+            .map_err(|e| Error::io("the server stopped", e))
+    });
+    rt.shutdown_timeout(Duration::from_secs(2));
+    // Every acknowledged event is already committed; this commits what is still queued.
+    app.close();
+    served
+}
+
+fn app_base_path(builder: &Builder) -> String {
+    crate::site::load(&builder.root, &builder.load_options())
+        .map(|s| s.config.base_path().to_string())
+        .unwrap_or_default()
+}
+
+/// The `/s` secret: `--secret-file` (trailing newline trimmed), else `$PP_SIGNING_SECRET`.
+fn read_secret(file: Option<&Path>) -> Result<Option<Vec<u8>>> {
+    if let Some(path) = file {
+        let text = std::fs::read(path)
+            .map_err(|e| Error::io(format!("cannot read the secret file {}", path.display()), e))?;
+        let trimmed = text.trim_ascii_end();
+        if trimmed.is_empty() {
+            return Err(Error::user_hint(
+                format!("the secret file {} is empty", path.display()),
+                "write a long random string into it, e.g. `openssl rand -hex 32`",
+            ));
+        }
+        return Ok(Some(trimmed.to_vec()));
+    }
+    Ok(std::env::var_os(SECRET_ENV)
+        .map(|v| v.into_encoded_bytes())
+        .filter(|v| !v.is_empty()))
+}
+
+/// Builds the site and tells the server how it went.
+#[derive(Clone)]
+struct Builder {
+    root: PathBuf,
+    out: PathBuf,
+    base_url: Option<String>,
+    quiet: bool,
+}
+
+impl Builder {
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            base_url: self.base_url.clone(),
+        }
+    }
+
+    /// Build once; on success the server takes the new registry, on failure it shows the
+    /// diagnostics. Returns whether the build succeeded.
+    fn build_into(&self, app: &App) -> bool {
+        let started = Instant::now();
+        match self.build() {
+            Ok(registry) => {
+                app.site_built(registry);
+                if !self.quiet {
+                    eprintln!("built in {} ms", started.elapsed().as_millis());
+                }
+                true
+            }
+            Err(diagnostics) => {
+                eprintln!("{diagnostics}");
+                app.site_failed(diagnostics);
+                false
+            }
+        }
+    }
+
+    /// The build pipeline; gives the registry the collector checks requests against.
+    fn build(&self) -> std::result::Result<Registry, String> {
+        let site =
+            crate::site::load(&self.root, &self.load_options()).map_err(|d| d.to_string())?;
+        Ok(Registry::from_site(&site))
+    }
+}
+
+/// Watch the inputs; rebuild after a quiet [`DEBOUNCE`].
+fn watch_and_rebuild(builder: Builder, app: Arc<App>) -> Result<()> {
+    use notify::{RecursiveMode, Watcher};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |ev| {
+        let _ = tx.send(ev);
+    })
+    .map_err(|e| Error::user(format!("cannot watch files: {e}")))?;
+    let root = builder.root.clone();
+    // The root itself, flat: the config file, and watched folders created later.
+    watcher
+        .watch(&root, RecursiveMode::NonRecursive)
+        .map_err(|e| Error::user(format!("cannot watch {}: {e}", root.display())))?;
+    for dir in WATCHED_DIRS {
+        let path = root.join(dir);
+        if path.is_dir() {
+            watcher
+                .watch(&path, RecursiveMode::Recursive)
+                .map_err(|e| Error::user(format!("cannot watch {}: {e}", path.display())))?;
+        }
+    }
+    // The thread owns the watcher: it lives as long as the process serves.
+    std::thread::Builder::new()
+        .name("pp-watch".into())
+        .spawn(move || rebuild_loop(builder, app, rx, watcher))
+        .map_err(|e| Error::Internal(format!("cannot start the watcher thread: {e}")))?;
+    Ok(())
+}
+
+type WatchEvent = notify::Result<notify::Event>;
+
+fn rebuild_loop(
+    builder: Builder,
+    app: Arc<App>,
+    rx: std::sync::mpsc::Receiver<WatchEvent>,
+    mut watcher: notify::RecommendedWatcher,
+) {
+    use notify::Watcher;
+    let relevant = |ev: &WatchEvent| match ev {
+        Ok(ev) if ev.kind.is_access() => false,
+        Ok(ev) => ev.paths.iter().any(|p| is_input(&builder.root, p)),
+        Err(_) => false,
+    };
+    while let Ok(ev) = rx.recv() {
+        if !relevant(&ev) {
+            continue;
+        }
+        // Let the burst settle.
+        loop {
+            match rx.recv_timeout(DEBOUNCE) {
+                Ok(_) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        // A watched folder created after start (e.g. templates/) gets its own watch.
+        for dir in WATCHED_DIRS {
+            let path = builder.root.join(dir);
+            if path.is_dir() {
+                let _ = watcher.watch(&path, notify::RecursiveMode::Recursive);
+            }
+        }
+        if !builder.quiet {
+            eprintln!("change detected, rebuilding");
+        }
+        builder.build_into(&app);
+    }
+}
+
+/// Is `path` one of the inputs: the config file, or anything under a watched folder?
+fn is_input(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        // Some platforms report canonical paths; compare those too.
+        return root
+            .canonicalize()
+            .ok()
+            .and_then(|r| path.strip_prefix(r).ok().map(is_input_rel))
+            .unwrap_or(false);
+    };
+    is_input_rel(rel)
+}
+
+fn is_input_rel(rel: &Path) -> bool {
+    let mut parts = rel.components();
+    match parts.next().and_then(|c| c.as_os_str().to_str()) {
+        Some(crate::config::CONFIG_FILE) => parts.next().is_none(),
+        Some(first) => WATCHED_DIRS.contains(&first),
+        None => false,
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_site_inputs_trigger_a_rebuild() {
+        let root = Path::new("/site");
+        assert!(is_input(root, Path::new("/site/partners/seo.yaml")));
+        assert!(is_input(root, Path::new("/site/templates/page.html")));
+        assert!(is_input(root, Path::new("/site/partner-pages.yaml")));
+        assert!(!is_input(root, Path::new("/site/public/index.html")));
+        assert!(!is_input(root, Path::new("/site/partner-events.db-wal")));
+        assert!(!is_input(root, Path::new("/elsewhere/partners/x.yaml")));
+    }
 }

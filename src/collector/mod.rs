@@ -101,3 +101,8 @@ pub fn is_bot(user_agent: &str) -> bool {
     let ua = user_agent.to_ascii_lowercase();
     ua.trim().is_empty() || BOT_UA_MARKERS.iter().any(|m| ua.contains(m))
 }
+
+// The local collector of `serve`: request rules, SQLite writer, HTTP server.
+pub mod rules;
+pub mod server;
+pub mod store;

@@ -1,0 +1,578 @@
+//! Collector stage, local server: the HTTP side of `partner-pages serve`.
+//!
+//! Takes: requests, the built output folder, the partner registry of the last good build and
+//! a [`Store`]. Gives: the collector API of [`crate::collector`] (`/go/<code>`, `/e`, `/s`),
+//! the static site with the right content types, and, in the dev loop, live reload over SSE
+//! (`/__pp/reload`) and an error page while the last build is broken.
+
+use crate::collector::rules::{self, Refusal, Registry};
+use crate::collector::store::Store;
+use crate::collector::{
+    is_bot, MAX_BEACON_BODY, MAX_SERVER_BODY, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use tokio::sync::broadcast;
+
+/// Path of the live-reload event stream (served only by `serve`, never built).
+pub const RELOAD_PATH: &str = "/__pp/reload";
+/// The script `serve` adds to HTML responses when live reload is on.
+pub const RELOAD_SCRIPT: &str = "<script>(function(){if(!window.EventSource)return;var s=new EventSource(\"/__pp/reload\");s.addEventListener(\"reload\",function(){s.close();location.reload()})})()</script>";
+
+/// Settings of one server.
+pub struct ServerOptions {
+    /// The folder served as the site (`public/` or `--out`).
+    pub out_dir: PathBuf,
+    /// `/s` signing secret; `None` answers `/s` with 503.
+    pub secret: Option<Vec<u8>>,
+    /// Inject the reload script and serve the event stream.
+    pub live_reload: bool,
+}
+
+/// Shared state of the server; the dev loop updates it after each build.
+pub struct App {
+    out_dir: PathBuf,
+    store: Store,
+    secret: Option<Vec<u8>>,
+    /// Live reload: `None` when off; taken at shutdown so open streams end.
+    reload: std::sync::Mutex<Option<broadcast::Sender<()>>>,
+    live_reload: bool,
+    site: RwLock<SiteState>,
+}
+
+#[derive(Clone, Default)]
+struct SiteState {
+    registry: Arc<Registry>,
+    /// The diagnostics of the last build, while it is broken.
+    build_error: Option<String>,
+}
+
+impl App {
+    pub fn new(opts: ServerOptions, store: Store) -> Arc<App> {
+        Arc::new(App {
+            out_dir: opts.out_dir,
+            store,
+            secret: opts.secret,
+            reload: std::sync::Mutex::new(opts.live_reload.then(|| broadcast::channel(16).0)),
+            live_reload: opts.live_reload,
+            site: RwLock::new(SiteState::default()),
+        })
+    }
+
+    /// A build succeeded: use its registry, drop any error page, reload the browsers.
+    pub fn site_built(&self, registry: Registry) {
+        self.set(|s| {
+            s.registry = Arc::new(registry);
+            s.build_error = None;
+        });
+    }
+
+    /// A build failed: keep collecting with the last good registry, show `diagnostics` on
+    /// HTML requests until the next good build.
+    pub fn site_failed(&self, diagnostics: String) {
+        self.set(|s| s.build_error = Some(diagnostics));
+    }
+
+    fn set(&self, f: impl FnOnce(&mut SiteState)) {
+        match self.site.write() {
+            Ok(mut s) => f(&mut s),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+        if let Ok(guard) = self.reload.lock() {
+            if let Some(tx) = guard.as_ref() {
+                // No subscriber is fine: nobody is looking.
+                let _ = tx.send(());
+            }
+        }
+    }
+
+    /// End the live-reload streams, so a graceful shutdown does not wait on them.
+    pub fn stop_streams(&self) {
+        if let Ok(mut guard) = self.reload.lock() {
+            guard.take();
+        }
+    }
+
+    fn state(&self) -> SiteState {
+        match self.site.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Stop the writer after the server is done: commit what is queued.
+    pub fn close(self: Arc<Self>) {
+        if let Ok(app) = Arc::try_unwrap(self) {
+            app.store.close();
+        }
+    }
+}
+
+/// The router: the reload stream plus one dispatcher, because the base path and the beacon
+/// endpoint come from the site config and change with a rebuild.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route(RELOAD_PATH, get(reload_stream))
+        .fallback(dispatch)
+        .with_state(app)
+}
+
+async fn reload_stream(State(app): State<Arc<App>>) -> Response {
+    let rx = match app
+        .reload
+        .lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|tx| tx.subscribe()))
+    {
+        Some(rx) => rx,
+        None => return plain(StatusCode::NOT_FOUND, "live reload is off (--no-watch)"),
+    };
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                let ev = SseEvent::default().event("reload").data("reload");
+                Some((Ok::<_, Infallible>(ev), rx))
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
+    let site = app.state();
+    let reg = &site.registry;
+    let path = req.uri().path().to_string();
+    let local = strip_base(&path, &reg.base_path).to_string();
+    let method = req.method().clone();
+    let is_get = method == Method::GET || method == Method::HEAD;
+    if is_get {
+        if let Some(code) = local.strip_prefix("/go/") {
+            return go(&app, reg, code, req.uri().query(), req.headers()).await;
+        }
+        return static_file(&app, &site, &path, &local, req.uri().query(), req.headers()).await;
+    }
+    if method == Method::POST {
+        if local == "/e" || path == reg.endpoint || local == reg.endpoint {
+            return beacon(&app, reg, req).await;
+        }
+        if local == "/s" {
+            return server_event(&app, reg, req).await;
+        }
+    }
+    plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+}
+
+/// `/partners/p/x/` -> `/p/x/` when the base path is `/partners`; other paths unchanged.
+fn strip_base<'a>(path: &'a str, base: &str) -> &'a str {
+    if base.is_empty() {
+        return path;
+    }
+    match path.strip_prefix(base) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Not counted: a known bot, or a visitor who opted out under this site's config.
+fn not_counted(reg: &Registry, headers: &HeaderMap) -> bool {
+    is_bot(header_str(headers, "user-agent").unwrap_or(""))
+        || rules::opted_out(
+            reg,
+            header_str(headers, "dnt"),
+            header_str(headers, "sec-gpc"),
+        )
+}
+
+fn cookies(reg: &Registry, headers: &HeaderMap) -> rules::Cookies {
+    rules::parse_cookies(
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        &reg.cookie_prefix,
+    )
+}
+
+fn refuse(r: Refusal) -> Response {
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    plain(status, r.reason())
+}
+
+fn plain(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        format!("{text}\n"),
+    )
+        .into_response()
+}
+
+/// Write the event; answer only once its batch has committed.
+async fn record(app: &App, accepted: rules::Accepted) -> Result<(), Response> {
+    let event = accepted.into_event(rules::new_uuid(), rules::timestamp(chrono::Utc::now()));
+    app.store.insert(event).await.map_err(|e| {
+        eprintln!("partner-pages serve: {e}");
+        plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the event could not be stored",
+        )
+    })
+}
+
+fn add_cookies(resp: &mut Response, reg: &Registry, headers: &HeaderMap, a: &rules::Accepted) {
+    if !a.set_cookies {
+        return;
+    }
+    let secure = rules::secure_for_host(header_str(headers, "host"));
+    for c in rules::set_cookie_values(reg, &a.visitor_id, &a.partner, &a.campaign, secure) {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}
+
+async fn go(
+    app: &App,
+    reg: &Registry,
+    code: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let click = match rules::click(reg, code, query, &cookies(reg, headers), rules::new_uuid) {
+        Ok(c) => c,
+        Err(r) => return refuse(r),
+    };
+    let mut resp = (StatusCode::FOUND, [(header::CACHE_CONTROL, "no-store")]).into_response();
+    if let Ok(loc) = HeaderValue::from_str(&click.location) {
+        resp.headers_mut().insert(header::LOCATION, loc);
+    }
+    if not_counted(reg, headers) {
+        return resp;
+    }
+    if let Err(e) = record(app, click.event.clone()).await {
+        return e;
+    }
+    add_cookies(&mut resp, reg, headers, &click.event);
+    resp
+}
+
+/// The body, or 413 as soon as it is known to be over `limit`.
+async fn read_body(req: Request, limit: usize) -> Result<(HeaderMap, Bytes), Refusal> {
+    let (parts, body) = req.into_parts();
+    let declared = header_str(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(Refusal::TooLarge);
+    }
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| Refusal::TooLarge)?;
+    Ok((parts.headers, bytes))
+}
+
+async fn beacon(app: &App, reg: &Registry, req: Request) -> Response {
+    let (headers, body) = match read_body(req, MAX_BEACON_BODY).await {
+        Ok(b) => b,
+        Err(r) => return refuse(r),
+    };
+    let accepted = match rules::beacon(reg, &body, &cookies(reg, &headers), rules::new_uuid) {
+        Ok(a) => a,
+        Err(r) => return refuse(r),
+    };
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if not_counted(reg, &headers) {
+        return resp;
+    }
+    if let Err(e) = record(app, accepted.clone()).await {
+        return e;
+    }
+    add_cookies(&mut resp, reg, &headers, &accepted);
+    resp
+}
+
+async fn server_event(app: &App, reg: &Registry, req: Request) -> Response {
+    if app.secret.is_none() {
+        return refuse(Refusal::NoSecret);
+    }
+    let (headers, body) = match read_body(req, MAX_SERVER_BODY).await {
+        Ok(b) => b,
+        Err(r) => return refuse(r),
+    };
+    let checked = rules::verify_signature(
+        app.secret.as_deref(),
+        header_str(&headers, TIMESTAMP_HEADER),
+        header_str(&headers, SIGNATURE_HEADER),
+        &body,
+        chrono::Utc::now().timestamp(),
+    )
+    .and_then(|()| rules::server_event(reg, &body));
+    match checked {
+        Ok(a) => match record(app, a).await {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => e,
+        },
+        Err(r) => refuse(r),
+    }
+}
+
+/// What a GET under the output folder resolved to.
+enum Found {
+    File(PathBuf, Vec<u8>),
+    /// A folder asked for without its trailing slash.
+    AddSlash,
+    Missing,
+}
+
+fn resolve(out_dir: &Path, segments: &[String]) -> Found {
+    let mut full = out_dir.to_path_buf();
+    full.extend(segments);
+    let Ok(meta) = std::fs::metadata(&full) else {
+        return Found::Missing;
+    };
+    if meta.is_dir() {
+        full.push("index.html");
+    }
+    // Symlinks are followed only when they stay inside the output folder.
+    let inside = match (full.canonicalize(), out_dir.canonicalize()) {
+        (Ok(f), Ok(root)) => f.starts_with(root),
+        _ => false,
+    };
+    if !inside {
+        return Found::Missing;
+    }
+    match std::fs::read(&full) {
+        Ok(bytes) => Found::File(full, bytes),
+        Err(_) => Found::Missing,
+    }
+}
+
+async fn static_file(
+    app: &App,
+    site: &SiteState,
+    raw_path: &str,
+    local: &str,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let Some(segments) = rules::safe_segments(local) else {
+        return plain(StatusCode::BAD_REQUEST, "bad path");
+    };
+    let out_dir = app.out_dir.clone();
+    let wants_dir = local.ends_with('/');
+    let segs = segments.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let mut dir = out_dir.clone();
+        dir.extend(&segs);
+        if !wants_dir && !segs.is_empty() && dir.is_dir() {
+            return Found::AddSlash;
+        }
+        resolve(&out_dir, &segs)
+    })
+    .await
+    .unwrap_or(Found::Missing);
+
+    let html_wanted = wants_dir
+        || segments.last().is_some_and(|s| s.ends_with(".html"))
+        || header_str(headers, "accept").is_some_and(|a| a.contains("text/html"));
+    if let (Some(diagnostics), true) = (&site.build_error, html_wanted) {
+        return html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_page(diagnostics).into_bytes(),
+            app.live_reload,
+        );
+    }
+    match found {
+        Found::AddSlash => {
+            let mut loc = format!("{raw_path}/");
+            if let Some(q) = query {
+                loc.push('?');
+                loc.push_str(q);
+            }
+            let mut resp = StatusCode::MOVED_PERMANENTLY.into_response();
+            if let Ok(v) = HeaderValue::from_str(&loc) {
+                resp.headers_mut().insert(header::LOCATION, v);
+            }
+            resp
+        }
+        Found::File(path, bytes) => {
+            let ctype = content_type(&path);
+            if ctype.starts_with("text/html") {
+                html(StatusCode::OK, bytes, app.live_reload)
+            } else {
+                (
+                    [
+                        (header::CONTENT_TYPE, ctype),
+                        (header::CACHE_CONTROL, "no-cache"),
+                        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                    ],
+                    bytes,
+                )
+                    .into_response()
+            }
+        }
+        Found::Missing => {
+            let page = app.out_dir.join("404.html");
+            match tokio::task::spawn_blocking(move || std::fs::read(page)).await {
+                Ok(Ok(bytes)) if html_wanted => html(StatusCode::NOT_FOUND, bytes, app.live_reload),
+                _ => plain(StatusCode::NOT_FOUND, "not found"),
+            }
+        }
+    }
+}
+
+/// An HTML response; with live reload on, the reload script goes before `</body>`.
+fn html(status: StatusCode, mut bytes: Vec<u8>, live_reload: bool) -> Response {
+    if live_reload {
+        bytes = inject_reload(bytes);
+    }
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        Body::from(bytes),
+    )
+        .into_response()
+}
+
+fn inject_reload(bytes: Vec<u8>) -> Vec<u8> {
+    let script = RELOAD_SCRIPT.as_bytes();
+    let at = bytes
+        .windows(7)
+        .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
+        .unwrap_or(bytes.len());
+    let mut out = Vec::with_capacity(bytes.len() + script.len());
+    out.extend_from_slice(&bytes[..at]);
+    out.extend_from_slice(script);
+    out.extend_from_slice(&bytes[at..]);
+    out
+}
+
+/// The page shown instead of a stale one while the build is broken.
+pub fn error_page(diagnostics: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed - partner-pages serve</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;margin:2rem;color:#1a1a1a}}pre{{background:#fff4f4;border-left:4px solid #c00;padding:1rem;overflow:auto;font:14px/1.4 ui-monospace,monospace}}</style></head>\
+         <body><h1>Build failed</h1><p>Fix the problem below and save: this page reloads by itself.</p><pre>{}</pre></body></html>\n",
+        escape_html(diagnostics)
+    )
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Content type by extension; unknown files are served as bytes.
+pub fn content_type(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "json" | "map" => "application/json",
+        "webmanifest" => "application/manifest+json",
+        "xml" => "application/xml",
+        "txt" => "text/plain; charset=utf-8",
+        "md" => "text/markdown; charset=utf-8",
+        "ics" => "text/calendar; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "woff" => "font/woff",
+        "woff2" => "font/woff2",
+        "wasm" => "application/wasm",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reload_script_goes_before_the_last_body_end() {
+        let out = inject_reload(b"<html><body><p>x</p></BODY></html>".to_vec());
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("<html><body><p>x</p><script>"), "{s}");
+        assert!(s.ends_with("</script></BODY></html>"));
+        let bare = String::from_utf8(inject_reload(b"<p>x</p>".to_vec())).unwrap();
+        assert!(bare.ends_with("</script>"));
+    }
+
+    #[test]
+    fn error_page_escapes_the_diagnostics() {
+        let page = error_page("error: bad <script> in partners/x.yaml:3:7");
+        assert!(page.contains("bad &lt;script&gt; in partners/x.yaml:3:7"));
+        assert!(!page.contains("<script>"));
+    }
+
+    #[test]
+    fn base_path_is_stripped_only_on_a_segment_boundary() {
+        assert_eq!(strip_base("/partners/p/x/", "/partners"), "/p/x/");
+        assert_eq!(strip_base("/partners", "/partners"), "/");
+        assert_eq!(strip_base("/partnersx/a", "/partners"), "/partnersx/a");
+        assert_eq!(strip_base("/e", ""), "/e");
+    }
+
+    #[test]
+    fn content_types_follow_the_extension() {
+        assert_eq!(
+            content_type(Path::new("a/index.html")),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(
+            content_type(Path::new("llms.txt")),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            content_type(Path::new("index.html.md")),
+            "text/markdown; charset=utf-8"
+        );
+        assert_eq!(content_type(Path::new("sitemap.xml")), "application/xml");
+        assert_eq!(content_type(Path::new("x.PDF")), "application/pdf");
+        assert_eq!(content_type(Path::new("noext")), "application/octet-stream");
+    }
+}
