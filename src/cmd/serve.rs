@@ -1,5 +1,6 @@
 //! `serve`: build, serve the output with the local collector, rebuild on change (live reload).
 
+use crate::build::BuildOptions;
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::collector::rules::Registry;
 use crate::collector::server::{self, App, ServerOptions};
@@ -160,9 +161,16 @@ impl Builder {
     }
 
     /// The build pipeline; gives the registry the collector checks requests against.
+    /// (The site is loaded twice, here and in `build`: loading is cheap next to rendering.)
     fn build(&self) -> std::result::Result<Registry, String> {
         let site =
             crate::site::load(&self.root, &self.load_options()).map_err(|d| d.to_string())?;
+        let opts = BuildOptions {
+            out: Some(self.out.clone()),
+            base_url: self.base_url.clone(),
+            ..Default::default()
+        };
+        crate::build::build(&self.root, &opts).map_err(|e| e.to_string())?;
         Ok(Registry::from_site(&site))
     }
 }

@@ -11,8 +11,8 @@ use crate::partner::{DEFAULT_CAMPAIGN, REVENUE};
 use crate::site::Site;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Longest accepted visitor id (cookie or `/s` body). Ours are 36 characters.
-pub const MAX_VISITOR_ID: usize = 64;
+/// Longest accepted `/s` `visitor_id` (bytes). Cookie ids are stricter, see [`parse_cookies`].
+pub const MAX_SERVER_VISITOR_ID: usize = 128;
 /// Longest accepted `/s` `user_id`.
 pub const MAX_USER_ID: usize = 256;
 
@@ -37,8 +37,12 @@ pub struct Registry {
 pub struct PartnerRule {
     /// Every allowed campaign, `default` included.
     pub campaigns: BTreeSet<String>,
-    /// The beacon may send `activation` (trigger `page:` or `click:`).
-    pub beacon_activation: bool,
+    /// Site path of the landing page, without the base path (`/p/<code>/`).
+    pub landing: String,
+    /// `page:` activation trigger.
+    pub page: Option<String>,
+    /// `click:` activation trigger name.
+    pub click: Option<String>,
 }
 
 impl Registry {
@@ -51,8 +55,9 @@ impl Registry {
                 .map(|p| {
                     let rule = PartnerRule {
                         campaigns: p.all_campaigns().into_iter().map(String::from).collect(),
-                        beacon_activation: p.activation.trigger.page.is_some()
-                            || p.activation.trigger.click.is_some(),
+                        landing: p.landing_path(),
+                        page: p.activation.trigger.page.clone(),
+                        click: p.activation.trigger.click.clone(),
                     };
                     (p.code.clone(), rule)
                 })
@@ -124,10 +129,17 @@ pub struct Accepted {
     pub stage: String,
     pub page_path: String,
     pub visitor_id: String,
-    /// Set `<prefix>_vid` / `<prefix>_src` on the response (the visitor had no id yet).
-    pub set_cookies: bool,
+    /// Cookies to set on the response.
+    pub set: SetCookies,
     pub value: Option<f64>,
     pub user_id: Option<String>,
+}
+
+/// Which attribution cookies a response sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SetCookies {
+    pub vid: bool,
+    pub src: bool,
 }
 
 impl Accepted {
@@ -146,59 +158,74 @@ impl Accepted {
     }
 }
 
+/// What the beacon route does with a valid request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BeaconOutcome {
+    Record(Accepted),
+    /// Valid, but not this partner's activation (e.g. a host page's beacon): 204, no row.
+    Ignore,
+}
+
 /// The attribution cookies a request carried (only well-formed values are kept).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cookies {
+    /// A valid `<prefix>_vid` ([`valid_cookie_visitor_id`]).
     pub visitor_id: Option<String>,
-    /// `(partner, campaign)` from `<prefix>_src`.
+    /// `(partner, campaign)` from `<prefix>_src` (`<code>.<campaign URI-encoded>`).
     pub source: Option<(String, String)>,
 }
 
-/// Read our two cookies from the `Cookie` header values.
+/// Read our two cookies from the `Cookie` header values; the first cookie of a name wins.
 pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &str) -> Cookies {
     let vid_name = format!("{prefix}_vid");
     let src_name = format!("{prefix}_src");
-    let mut out = Cookies::default();
+    let (mut vid, mut src) = (None, None);
     for header in headers {
         for pair in header.split(';') {
-            let Some((name, value)) = pair.trim().split_once('=') else {
+            let Some((name, value)) = pair.split_once('=') else {
                 continue;
             };
-            let value = value.trim().trim_matches('"');
-            if name == vid_name && valid_visitor_id(value) {
-                out.visitor_id = Some(value.to_string());
-            } else if name == src_name {
-                if let Some((p, c)) = value.split_once('.') {
-                    if is_token(p) && is_token(c) {
-                        out.source = Some((p.to_string(), c.to_string()));
-                    }
-                }
+            let (name, value) = (name.trim(), value.trim());
+            if name == vid_name && vid.is_none() {
+                vid = Some(value);
+            } else if name == src_name && src.is_none() {
+                src = Some(value);
             }
         }
     }
-    out
+    Cookies {
+        visitor_id: vid.filter(|v| valid_cookie_visitor_id(v)).map(String::from),
+        source: src.and_then(|v| {
+            let (code, campaign) = v.split_once('.')?;
+            if code.is_empty() {
+                return None;
+            }
+            let campaign = String::from_utf8(percent_decode(campaign)?).ok()?;
+            Some((code.to_string(), campaign))
+        }),
+    }
 }
 
-/// Visitor ids are opaque, but bounded and cookie-safe: `[A-Za-z0-9_-]`, 1..=64.
-pub fn valid_visitor_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_VISITOR_ID
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+/// A visitor id we accept from a cookie: `[A-Za-z0-9-]{8,64}` (ours are UUIDs).
+pub fn valid_cookie_visitor_id(id: &str) -> bool {
+    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Does the request opt out (Do-Not-Track / Global Privacy Control) under this site's config?
 pub fn opted_out(reg: &Registry, dnt: Option<&str>, gpc: Option<&str>) -> bool {
-    (reg.honor_dnt && dnt.is_some_and(|v| v.trim() == "1"))
-        || (reg.honor_gpc && gpc.is_some_and(|v| v.trim() == "1"))
+    (reg.honor_dnt && dnt == Some("1")) || (reg.honor_gpc && gpc == Some("1"))
+}
+
+/// Path after the base path, for the collector routes: `/partners/go/x` -> `/go/x` when the
+/// base path is `/partners`; a path outside the base path is returned as is.
+pub fn route_path<'a>(reg: &Registry, path: &'a str) -> &'a str {
+    if reg.base_path.is_empty() {
+        return path;
+    }
+    match path.strip_prefix(reg.base_path.as_str()) {
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
 }
 
 /// A `GET /go/<code>` that passed: the click to record and where to send the visitor.
@@ -210,6 +237,7 @@ pub struct Click {
 }
 
 /// Rules of `GET /go/<code>?campaign=`: a registered code, the campaign mapped to a known one.
+/// `code` is the path after `/go/` (one trailing slash allowed).
 pub fn click(
     reg: &Registry,
     code: &str,
@@ -217,27 +245,31 @@ pub fn click(
     cookies: &Cookies,
     new_visitor_id: impl FnOnce() -> String,
 ) -> Result<Click, Refusal> {
-    if !reg.partners.contains_key(code) {
+    let code = code.strip_suffix('/').unwrap_or(code);
+    let Some(rule) = reg.partners.get(code) else {
         return Err(Refusal::NotFound);
-    }
+    };
     let wanted = query.and_then(|q| query_param(q, "campaign"));
     let campaign = reg.campaign(code, wanted.as_deref());
-    let mut location = format!("{}/p/{}/", reg.base_path, code);
+    let mut location = format!("{}{}", reg.base_path, rule.landing);
     if campaign != DEFAULT_CAMPAIGN {
         location.push_str("?campaign=");
-        location.push_str(&percent_encode(&campaign));
+        location.push_str(&encode_uri_component(&campaign));
     }
-    let (visitor_id, _) = visitor(cookies, new_visitor_id);
+    let visitor_id = cookies.visitor_id.clone().unwrap_or_else(new_visitor_id);
     Ok(Click {
         event: Accepted {
             partner: code.to_string(),
             campaign,
             stage: "click".into(),
-            page_path: format!("/go/{code}"),
+            page_path: format!("{}/go/{code}", reg.base_path),
             visitor_id,
-            // A click always (re)writes both cookies: it is the partner's link, and the
-            // visitor id keeps its value but gets a fresh Max-Age.
-            set_cookies: true,
+            // A click (re)writes both: it is the partner's link, and the visitor id keeps
+            // its value with a fresh Max-Age.
+            set: SetCookies {
+                vid: true,
+                src: true,
+            },
             value: None,
             user_id: None,
         },
@@ -245,149 +277,180 @@ pub fn click(
     })
 }
 
-fn visitor(cookies: &Cookies, new_visitor_id: impl FnOnce() -> String) -> (String, bool) {
-    match &cookies.visitor_id {
-        Some(id) => (id.clone(), false),
-        None => (new_visitor_id(), true),
+type Json = serde_json::Map<String, serde_json::Value>;
+
+fn json_object(body: &[u8]) -> Result<Json, Refusal> {
+    match serde_json::from_slice(body) {
+        Ok(serde_json::Value::Object(o)) => Ok(o),
+        _ => Err(bad("body must be a JSON object")),
     }
 }
 
-/// The beacon's body, `{"e": stage, "p": code?, "c": campaign?, "u": path}`.
-#[derive(Debug, serde::Deserialize)]
-struct BeaconBody {
-    e: String,
-    #[serde(default)]
-    p: Option<String>,
-    #[serde(default)]
-    c: Option<String>,
-    u: String,
+/// An optional string field: absent -> None, a string -> Some, anything else (null too) -> 400.
+fn opt_str<'a>(msg: &'a Json, key: &str) -> Result<Option<&'a str>, Refusal> {
+    match msg.get(key) {
+        None => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(bad(format!("{key} must be a string"))),
+    }
 }
 
-/// Rules of `POST /e`.
+/// Like [`opt_str`], but `null` counts as absent (the `/s` body, written by backends).
+fn nullable_str<'a>(msg: &'a Json, key: &str) -> Result<Option<&'a str>, Refusal> {
+    match msg.get(key) {
+        Some(serde_json::Value::Null) => Ok(None),
+        _ => opt_str(msg, key),
+    }
+}
+
+fn is_path(u: &str) -> bool {
+    u.starts_with('/') && u.len() <= MAX_PAGE_PATH
+}
+
+fn trim_slash(p: &str) -> &str {
+    if p.len() > 1 {
+        p.trim_end_matches('/')
+    } else {
+        p
+    }
+}
+
+/// Rules of `POST /e`, after the size limit and the bot / DNT / GPC check.
 pub fn beacon(
     reg: &Registry,
     body: &[u8],
     cookies: &Cookies,
     new_visitor_id: impl FnOnce() -> String,
-) -> Result<Accepted, Refusal> {
+) -> Result<BeaconOutcome, Refusal> {
     if body.len() > MAX_BEACON_BODY {
         return Err(Refusal::TooLarge);
     }
-    let b: BeaconBody = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("body is not the beacon's JSON: {e}")))?;
-    let partner = match (&b.p, &cookies.source) {
-        (Some(p), _) => p.clone(),
-        (None, Some((p, _))) => p.clone(),
-        (None, None) => return Err(bad("no partner: neither `p` nor the source cookie")),
-    };
-    let Some(rule) = reg.partners.get(&partner) else {
-        return Err(bad("unknown partner code"));
-    };
-    match b.e.as_str() {
-        "visit" | "lead_magnet" | "cta" => {}
-        "activation" if rule.beacon_activation => {}
-        "activation" => {
-            return Err(bad(
-                "this partner's activation is server-side: send it to /s",
-            ))
+    let msg = json_object(body)?;
+    let u = match msg.get("u") {
+        Some(serde_json::Value::String(u)) if is_path(u) => u.as_str(),
+        _ => {
+            return Err(bad(format!(
+                "u must be a path starting with / of at most {MAX_PAGE_PATH} bytes"
+            )))
         }
+    };
+    let (p, c, n) = (
+        opt_str(&msg, "p")?,
+        opt_str(&msg, "c")?,
+        opt_str(&msg, "n")?,
+    );
+    let stage = match msg.get("e").and_then(|e| e.as_str()) {
+        Some(e @ ("visit" | "lead_magnet" | "cta" | "activation")) => e,
         _ => return Err(bad("unknown stage")),
-    }
-    check_page_path(&b.u)?;
+    };
+    let src = cookies.source.as_ref();
+    let code = p
+        .filter(|p| !p.is_empty())
+        .or(src.map(|(code, _)| code.as_str()));
+    let Some((code, rule)) = code.and_then(|c| reg.partners.get_key_value(c)) else {
+        return Err(bad("unknown partner"));
+    };
     // The cookie's campaign belongs to the cookie's partner only.
-    let wanted = b.c.clone().or_else(|| {
-        cookies
-            .source
-            .as_ref()
-            .filter(|(p, _)| *p == partner)
-            .map(|(_, c)| c.clone())
-    });
-    let campaign = reg.campaign(&partner, wanted.as_deref());
-    let (visitor_id, set_cookies) = visitor(cookies, new_visitor_id);
-    Ok(Accepted {
-        partner,
+    let wanted = c
+        .filter(|c| !c.is_empty())
+        .or(src.filter(|(p, _)| p == code).map(|(_, c)| c.as_str()));
+    let campaign = reg.campaign(code, wanted);
+    if stage == "activation" {
+        let matches = match (&rule.page, &rule.click, n) {
+            (Some(page), _, None) => trim_slash(u) == trim_slash(page),
+            (_, Some(name), Some(n)) => n == name,
+            _ => false,
+        };
+        if !matches {
+            return Ok(BeaconOutcome::Ignore);
+        }
+    }
+    let (visitor_id, set) = match &cookies.visitor_id {
+        Some(v) => (v.clone(), SetCookies::default()),
+        None => (
+            new_visitor_id(),
+            SetCookies {
+                vid: true,
+                src: src.is_none(),
+            },
+        ),
+    };
+    Ok(BeaconOutcome::Record(Accepted {
+        partner: code.clone(),
         campaign,
-        stage: b.e,
-        page_path: b.u,
+        stage: stage.to_string(),
+        page_path: u.to_string(),
         visitor_id,
-        set_cookies,
+        set,
         value: None,
         user_id: None,
-    })
+    }))
 }
 
-fn check_page_path(path: &str) -> Result<(), Refusal> {
-    if !path.starts_with('/') {
-        return Err(bad("the page path must start with /"));
-    }
-    if path.len() > MAX_PAGE_PATH {
-        return Err(bad(format!(
-            "the page path is longer than {MAX_PAGE_PATH} bytes"
-        )));
-    }
-    Ok(())
-}
-
-/// The server-to-server body of `POST /s`.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ServerBody {
-    event: String,
-    partner: String,
-    #[serde(default)]
-    campaign: Option<String>,
-    visitor_id: String,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
-    value: Option<f64>,
-    #[serde(default)]
-    page_path: Option<String>,
-}
-
-/// Rules of the body of `POST /s` (call [`verify_signature`] first).
+/// Rules of the body of `POST /s`, after [`verify_signature`].
 pub fn server_event(reg: &Registry, body: &[u8]) -> Result<Accepted, Refusal> {
     if body.len() > MAX_SERVER_BODY {
         return Err(Refusal::TooLarge);
     }
-    let b: ServerBody = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("body is not the server event JSON: {e}")))?;
-    if b.event != "activation" && b.event != REVENUE {
-        return Err(bad("unknown event: expected `activation` or `revenue`"));
-    }
-    if !reg.partners.contains_key(&b.partner) {
-        return Err(bad("unknown partner code"));
-    }
-    if !valid_visitor_id(&b.visitor_id) {
-        return Err(bad(format!(
-            "visitor_id must be 1 to {MAX_VISITOR_ID} characters of A-Z a-z 0-9 - _"
-        )));
-    }
-    if let Some(u) = &b.user_id {
-        if u.is_empty() || u.len() > MAX_USER_ID {
-            return Err(bad(format!("user_id must be 1 to {MAX_USER_ID} bytes")));
+    let msg = json_object(body)?;
+    let event = match msg.get("event").and_then(|e| e.as_str()) {
+        Some(e @ ("activation" | "revenue")) => e,
+        _ => return Err(bad("unknown event")),
+    };
+    let Some(partner) = msg
+        .get("partner")
+        .and_then(|p| p.as_str())
+        .filter(|p| reg.partners.contains_key(*p))
+    else {
+        return Err(bad("unknown partner"));
+    };
+    let visitor_id = match msg.get("visitor_id").and_then(|v| v.as_str()) {
+        Some(v) if !v.is_empty() && v.len() <= MAX_SERVER_VISITOR_ID => v,
+        _ => {
+            return Err(bad(format!(
+                "visitor_id must be a string of 1 to {MAX_SERVER_VISITOR_ID} bytes"
+            )))
         }
+    };
+    let user_id = match msg.get("user_id") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(u)) if u.len() <= MAX_USER_ID => Some(u.clone()),
+        Some(_) => {
+            return Err(bad(format!(
+                "user_id must be a string of at most {MAX_USER_ID} bytes"
+            )))
+        }
+    };
+    let value = match msg.get("value") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => match v.as_f64().filter(|v| v.is_finite()) {
+            Some(v) => Some(v),
+            None => return Err(bad("value must be a finite number")),
+        },
+    };
+    if event == REVENUE && value.is_none() {
+        return Err(bad("revenue needs a value"));
     }
-    if b.value.is_some_and(|v| !v.is_finite()) {
-        return Err(bad("value must be a finite number"));
-    }
-    let page_path = b.page_path.unwrap_or_else(|| "/s".to_string());
-    check_page_path(&page_path)?;
-    let campaign = reg.campaign(&b.partner, b.campaign.as_deref());
+    let page_path = match nullable_str(&msg, "page_path") {
+        Ok(None) => "/s",
+        Ok(Some(p)) if is_path(p) => p,
+        _ => return Err(bad("page_path must be a path")),
+    };
+    let campaign = nullable_str(&msg, "campaign")?;
     Ok(Accepted {
-        partner: b.partner,
-        campaign,
-        stage: b.event,
-        page_path,
-        visitor_id: b.visitor_id,
-        set_cookies: false,
-        value: b.value,
-        user_id: b.user_id,
+        partner: partner.to_string(),
+        campaign: reg.campaign(partner, campaign),
+        stage: event.to_string(),
+        page_path: page_path.to_string(),
+        visitor_id: visitor_id.to_string(),
+        set: SetCookies::default(),
+        value,
+        user_id,
     })
 }
 
-/// Check `X-PP-Signature` = hex HMAC-SHA256(secret, "<timestamp>.<body>") and that
-/// `X-PP-Timestamp` is within [`SIGNATURE_WINDOW_SECS`] of `now` (unix seconds).
+/// Check `X-PP-Signature` = hex HMAC-SHA256(secret, "<timestamp>.<body>") over the exact
+/// body bytes, then that `X-PP-Timestamp` is within [`SIGNATURE_WINDOW_SECS`] of `now`.
 pub fn verify_signature(
     secret: Option<&[u8]>,
     timestamp: Option<&str>,
@@ -398,35 +461,34 @@ pub fn verify_signature(
     use hmac::{Hmac, Mac};
     let secret = secret.ok_or(Refusal::NoSecret)?;
     let unauthorized = |r: &str| Refusal::Unauthorized(r.to_string());
-    let ts_text = timestamp.ok_or_else(|| unauthorized("missing X-PP-Timestamp"))?;
-    let sig_text = signature.ok_or_else(|| unauthorized("missing X-PP-Signature"))?;
-    let ts: i64 = ts_text
-        .trim()
-        .parse()
-        .map_err(|_| unauthorized("X-PP-Timestamp is not unix seconds"))?;
-    if now.abs_diff(ts) > SIGNATURE_WINDOW_SECS.unsigned_abs() {
-        return Err(unauthorized(
-            "timestamp outside the allowed window (replay?)",
-        ));
-    }
-    let sig = hex_decode(sig_text.trim()).ok_or_else(|| unauthorized("bad signature"))?;
+    let ts_text = timestamp.unwrap_or("");
+    let sig_text = signature.unwrap_or("");
+    let ts_ok = (1..=12).contains(&ts_text.len()) && ts_text.bytes().all(|b| b.is_ascii_digit());
+    let sig = hex_decode(sig_text).filter(|s| s.len() == 32);
+    let (true, Some(sig)) = (ts_ok, sig) else {
+        return Err(unauthorized("missing or malformed signature"));
+    };
     let mut mac =
         Hmac::<sha2::Sha256>::new_from_slice(secret).map_err(|_| unauthorized("bad signature"))?;
-    mac.update(ts_text.trim().as_bytes());
+    mac.update(ts_text.as_bytes());
     mac.update(b".");
     mac.update(body);
     // `verify_slice` compares in constant time.
     mac.verify_slice(&sig)
-        .map_err(|_| unauthorized("bad signature"))
+        .map_err(|_| unauthorized("bad signature"))?;
+    let ts: i64 = ts_text.parse().map_err(|_| unauthorized("bad signature"))?;
+    if now.abs_diff(ts) > SIGNATURE_WINDOW_SECS.unsigned_abs() {
+        return Err(unauthorized("stale timestamp"));
+    }
+    Ok(())
 }
 
 /// Hex signature of a `/s` body, as the product's backend computes it (for docs and tests).
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(secret) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return String::new();
     };
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
@@ -445,31 +507,34 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
     let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     s.as_bytes()
         .chunks(2)
-        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .map(|p| Some((digit(p[0])? << 4) | digit(p[1])?))
         .collect()
 }
 
-/// The two `Set-Cookie` values for a visitor. `Secure` is dropped only for plain-http
-/// localhost, where browsers would otherwise still accept it but other clients would not.
-pub fn set_cookie_values(
-    reg: &Registry,
-    visitor_id: &str,
-    partner: &str,
-    campaign: &str,
-    secure: bool,
-) -> [String; 2] {
+/// The `Set-Cookie` values of an accepted event, as the Worker writes them. `Secure` is
+/// dropped only for plain-http localhost (`serve` is plain http).
+pub fn set_cookie_values(reg: &Registry, a: &Accepted, secure: bool) -> Vec<String> {
     let attrs = format!(
-        "Path=/; Max-Age={}; HttpOnly;{} SameSite=Lax",
-        reg.max_age_secs,
-        if secure { " Secure;" } else { "" }
+        "Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
+        if secure { " Secure;" } else { "" },
+        reg.max_age_secs
     );
-    [
-        format!("{}_vid={}; {}", reg.cookie_prefix, visitor_id, attrs),
-        format!(
-            "{}_src={}.{}; {}",
-            reg.cookie_prefix, partner, campaign, attrs
-        ),
-    ]
+    let mut out = Vec::new();
+    if a.set.vid {
+        out.push(format!(
+            "{}_vid={}; {attrs}",
+            reg.cookie_prefix, a.visitor_id
+        ));
+    }
+    if a.set.src {
+        out.push(format!(
+            "{}_src={}.{}; {attrs}",
+            reg.cookie_prefix,
+            a.partner,
+            encode_uri_component(&a.campaign)
+        ));
+    }
+    out
 }
 
 /// Cookies get `Secure` unless the request's host is localhost / a loopback address.
@@ -513,10 +578,11 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn percent_encode(s: &str) -> String {
+/// JavaScript's `encodeURIComponent`, so cookies and redirects match the Worker's bytes.
+fn encode_uri_component(s: &str) -> String {
     s.bytes()
         .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
                 (b as char).to_string()
             } else {
                 format!("%{b:02X}")
@@ -574,25 +640,30 @@ mod tests {
     use super::*;
 
     fn reg() -> Registry {
+        let rule =
+            |campaigns: &[&str], page: Option<&str>, click: Option<&str>, code: &str| PartnerRule {
+                campaigns: campaigns.iter().map(|c| c.to_string()).collect(),
+                landing: format!("/p/{code}/"),
+                page: page.map(String::from),
+                click: click.map(String::from),
+            };
         let mut partners = BTreeMap::new();
         partners.insert(
-            "seo".to_string(),
-            PartnerRule {
-                campaigns: ["default", "webinar"].map(String::from).into(),
-                beacon_activation: false,
-            },
+            "seo".into(),
+            rule(&["default", "webinar"], None, None, "seo"),
         );
         partners.insert(
-            "founders".to_string(),
-            PartnerRule {
-                campaigns: ["default"].map(String::from).into(),
-                beacon_activation: true,
-            },
+            "founders".into(),
+            rule(&["default"], Some("/pricing"), None, "founders"),
+        );
+        partners.insert(
+            "tools".into(),
+            rule(&["default"], None, Some("copy-snippet"), "tools"),
         );
         Registry {
             partners,
             base_path: "/partners".into(),
-            endpoint: "/e".into(),
+            endpoint: "/partners/e".into(),
             cookie_prefix: "pp".into(),
             max_age_secs: 30 * 86_400,
             honor_dnt: true,
@@ -602,6 +673,13 @@ mod tests {
 
     fn fixed_id() -> String {
         "new-visitor".into()
+    }
+
+    fn record(r: Result<BeaconOutcome, Refusal>) -> Accepted {
+        match r {
+            Ok(BeaconOutcome::Record(a)) => a,
+            other => panic!("expected a row, got {other:?}"),
+        }
     }
 
     #[test]
@@ -616,16 +694,22 @@ mod tests {
         .unwrap();
         assert_eq!(c.location, "/partners/p/seo/?campaign=webinar");
         assert_eq!(c.event.campaign, "webinar");
-        assert_eq!(c.event.page_path, "/go/seo");
+        assert_eq!(c.event.page_path, "/partners/go/seo");
         assert_eq!(c.event.visitor_id, "new-visitor");
-        assert!(c.event.set_cookies);
+        assert_eq!(
+            c.event.set,
+            SetCookies {
+                vid: true,
+                src: true
+            }
+        );
     }
 
     #[test]
     fn click_with_unknown_campaign_maps_to_default_without_query() {
         let c = click(
             &reg(),
-            "seo",
+            "seo/",
             Some("campaign=%3Cscript%3E"),
             &Cookies::default(),
             fixed_id,
@@ -637,96 +721,114 @@ mod tests {
 
     #[test]
     fn click_on_unknown_code_is_not_found() {
-        let r = click(&reg(), "../etc", None, &Cookies::default(), fixed_id);
-        assert_eq!(r.unwrap_err(), Refusal::NotFound);
+        for code in ["../etc", "nope", "__proto__", "seo/x"] {
+            let r = click(&reg(), code, None, &Cookies::default(), fixed_id);
+            assert_eq!(r.unwrap_err(), Refusal::NotFound, "{code}");
+        }
     }
 
     #[test]
     fn click_keeps_an_existing_visitor_id() {
-        let cookies = parse_cookies(["pp_vid=abc-123; other=1"], "pp");
+        let cookies = parse_cookies(["pp_vid=abcd-1234; other=1"], "pp");
         let c = click(&reg(), "seo", None, &cookies, fixed_id).unwrap();
-        assert_eq!(c.event.visitor_id, "abc-123");
+        assert_eq!(c.event.visitor_id, "abcd-1234");
     }
 
     #[test]
-    fn cookies_with_unsafe_values_are_ignored() {
-        let c = parse_cookies(["pp_vid=a b;pp_src=seo", "pp_vid=x'--"], "pp");
+    fn cookies_with_unsafe_values_are_ignored_and_the_first_wins() {
+        let c = parse_cookies(["pp_vid=a b c d e;pp_src=seo", "pp_vid=x'--"], "pp");
         assert_eq!(c, Cookies::default());
-        let c = parse_cookies(["pp_src=seo.webinar; pp_vid=v1"], "pp");
-        assert_eq!(c.visitor_id.as_deref(), Some("v1"));
-        assert_eq!(c.source, Some(("seo".into(), "webinar".into())));
+        assert_eq!(parse_cookies(["pp_vid=short"], "pp").visitor_id, None);
+        let c = parse_cookies(
+            ["pp_src=seo.webinar%2D1; pp_vid=visitor1; pp_vid=visitor2"],
+            "pp",
+        );
+        assert_eq!(c.visitor_id.as_deref(), Some("visitor1"));
+        assert_eq!(c.source, Some(("seo".into(), "webinar-1".into())));
+    }
+
+    #[test]
+    fn route_path_strips_the_base_path_on_a_segment_boundary() {
+        let r = reg();
+        assert_eq!(route_path(&r, "/partners/go/seo"), "/go/seo");
+        assert_eq!(route_path(&r, "/partnersx/go/seo"), "/partnersx/go/seo");
+        assert_eq!(route_path(&r, "/go/seo"), "/go/seo");
     }
 
     #[test]
     fn beacon_takes_partner_and_campaign_from_the_source_cookie() {
-        let cookies = parse_cookies(["pp_vid=v1; pp_src=seo.webinar"], "pp");
-        let a = beacon(
+        let cookies = parse_cookies(["pp_vid=visitor1; pp_src=seo.webinar"], "pp");
+        let a = record(beacon(
             &reg(),
             br#"{"e":"visit","u":"/p/seo/"}"#,
             &cookies,
             fixed_id,
-        )
-        .unwrap();
+        ));
         assert_eq!(
             (a.partner.as_str(), a.campaign.as_str()),
             ("seo", "webinar")
         );
-        assert_eq!(a.visitor_id, "v1");
-        assert!(!a.set_cookies);
+        assert_eq!(a.visitor_id, "visitor1");
+        assert_eq!(a.set, SetCookies::default());
     }
 
     #[test]
     fn beacon_does_not_lend_a_cookie_campaign_to_another_partner() {
-        let cookies = parse_cookies(["pp_vid=v1; pp_src=seo.webinar"], "pp");
-        let a = beacon(
-            &reg(),
-            br#"{"e":"visit","p":"founders","u":"/p/founders/"}"#,
-            &cookies,
-            fixed_id,
-        )
-        .unwrap();
+        let cookies = parse_cookies(["pp_vid=visitor1; pp_src=seo.webinar"], "pp");
+        let body = br#"{"e":"visit","p":"founders","u":"/p/founders/"}"#;
+        let a = record(beacon(&reg(), body, &cookies, fixed_id));
         assert_eq!(a.campaign, "default");
     }
 
     #[test]
     fn beacon_without_visitor_cookie_gets_a_new_id_and_cookies() {
-        let a = beacon(
-            &reg(),
-            br#"{"e":"cta","p":"seo","c":"webinar","u":"/p/seo/"}"#,
-            &Cookies::default(),
-            fixed_id,
-        )
-        .unwrap();
+        let body = br#"{"e":"cta","p":"seo","c":"webinar","u":"/p/seo/"}"#;
+        let a = record(beacon(&reg(), body, &Cookies::default(), fixed_id));
         assert_eq!(a.visitor_id, "new-visitor");
-        assert!(a.set_cookies);
+        assert_eq!(
+            a.set,
+            SetCookies {
+                vid: true,
+                src: true
+            }
+        );
         assert_eq!(a.campaign, "webinar");
+        // A source cookie is kept: only the visitor id is set.
+        let cookies = parse_cookies(["pp_src=founders.default"], "pp");
+        let a = record(beacon(&reg(), body, &cookies, fixed_id));
+        assert_eq!(
+            a.set,
+            SetCookies {
+                vid: true,
+                src: false
+            }
+        );
     }
 
     #[test]
     fn beacon_refusals_have_their_status() {
         let r = reg();
         let none = Cookies::default();
-        let cases: &[(&[u8], u16)] = &[
-            (br#"{"e":"visit","p":"nope","u":"/"}"#, 400),
-            (br#"{"e":"purchase","p":"seo","u":"/"}"#, 400),
-            (br#"{"e":"activation","p":"seo","u":"/"}"#, 400),
-            (br#"{"e":"visit","u":"/"}"#, 400),
-            (br#"{"e":"visit","p":"seo","u":"relative"}"#, 400),
-            (br#"{"e":"visit","p":"seo"}"#, 400),
-            (b"not json", 400),
-            (br#"{"e":1,"p":"seo","u":"/"}"#, 400),
+        let cases: &[&[u8]] = &[
+            br#"{"e":"visit","p":"nope","u":"/"}"#,
+            br#"{"e":"visit","p":"__proto__","u":"/"}"#,
+            br#"{"e":"purchase","p":"seo","u":"/"}"#,
+            br#"{"e":"visit","u":"/"}"#,
+            br#"{"e":"visit","p":"seo","u":"relative"}"#,
+            br#"{"e":"visit","p":"seo"}"#,
+            br#"{"e":"visit","p":7,"u":"/"}"#,
+            br#"{"e":"visit","p":"seo","c":null,"u":"/"}"#,
+            br#"["visit"]"#,
+            b"not json",
+            br#"{"e":1,"p":"seo","u":"/"}"#,
         ];
-        for (body, status) in cases {
+        for body in cases {
             let got = beacon(&r, body, &none, fixed_id).unwrap_err();
-            assert_eq!(got.status(), *status, "{}", String::from_utf8_lossy(body));
+            assert_eq!(got.status(), 400, "{}", String::from_utf8_lossy(body));
         }
         let long_path = format!(r#"{{"e":"visit","p":"seo","u":"/{}"}}"#, "a".repeat(600));
-        assert_eq!(
-            beacon(&r, long_path.as_bytes(), &none, fixed_id)
-                .unwrap_err()
-                .status(),
-            400
-        );
+        let got = beacon(&r, long_path.as_bytes(), &none, fixed_id);
+        assert_eq!(got.unwrap_err().status(), 400);
         let big = vec![b' '; MAX_BEACON_BODY + 1];
         assert_eq!(
             beacon(&r, &big, &none, fixed_id).unwrap_err(),
@@ -735,21 +837,35 @@ mod tests {
     }
 
     #[test]
-    fn beacon_activation_is_allowed_for_page_and_click_triggers() {
-        let a = beacon(
-            &reg(),
-            br#"{"e":"activation","p":"founders","u":"/pricing"}"#,
-            &Cookies::default(),
-            fixed_id,
-        )
-        .unwrap();
-        assert_eq!(a.stage, "activation");
+    fn beacon_activation_is_written_only_when_it_matches_the_trigger() {
+        let r = reg();
+        let none = Cookies::default();
+        let go = |body: &[u8]| beacon(&r, body, &none, fixed_id);
+        // page trigger, with or without the trailing slash
+        record(go(br#"{"e":"activation","p":"founders","u":"/pricing/"}"#));
+        assert_eq!(
+            go(br#"{"e":"activation","p":"founders","u":"/other"}"#),
+            Ok(BeaconOutcome::Ignore)
+        );
+        // click trigger by name
+        record(go(
+            br#"{"e":"activation","p":"tools","n":"copy-snippet","u":"/p/tools/"}"#,
+        ));
+        assert_eq!(
+            go(br#"{"e":"activation","p":"tools","n":"other","u":"/p/tools/"}"#),
+            Ok(BeaconOutcome::Ignore)
+        );
+        // server trigger: never from the beacon
+        assert_eq!(
+            go(br#"{"e":"activation","p":"seo","u":"/pricing"}"#),
+            Ok(BeaconOutcome::Ignore)
+        );
     }
 
     #[test]
     fn sql_looking_values_pass_through_verbatim() {
         let body = br#"{"e":"visit","p":"seo","u":"/x'); DROP TABLE partner_events;--"}"#;
-        let a = beacon(&reg(), body, &Cookies::default(), fixed_id).unwrap();
+        let a = record(beacon(&reg(), body, &Cookies::default(), fixed_id));
         assert_eq!(a.page_path, "/x'); DROP TABLE partner_events;--");
     }
 
@@ -758,20 +874,40 @@ mod tests {
         let r = reg();
         let ok = server_event(
             &r,
-            br#"{"event":"revenue","partner":"seo","visitor_id":"v1","value":49.5,"user_id":"u-7"}"#,
+            br#"{"event":"revenue","partner":"seo","visitor_id":"v 1","value":49.5,"user_id":"u-7","extra":1}"#,
         )
         .unwrap();
         assert_eq!(ok.value, Some(49.5));
         assert_eq!(ok.campaign, "default");
         assert_eq!(ok.page_path, "/s");
+        assert_eq!(ok.visitor_id, "v 1");
+        let ok = server_event(
+            &r,
+            br#"{"event":"activation","partner":"seo","visitor_id":"v1","user_id":null,"campaign":"webinar","page_path":"/app"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.campaign.as_str(), ok.page_path.as_str()),
+            ("webinar", "/app")
+        );
+        let long_vid = format!(
+            r#"{{"event":"activation","partner":"seo","visitor_id":"{}"}}"#,
+            "v".repeat(129)
+        );
         for body in [
             &br#"{"event":"visit","partner":"seo","visitor_id":"v1"}"#[..],
             br#"{"event":"activation","partner":"nope","visitor_id":"v1"}"#,
-            br#"{"event":"activation","partner":"seo","visitor_id":"a b"}"#,
+            br#"{"event":"activation","partner":"seo","visitor_id":""}"#,
             br#"{"event":"activation","partner":"seo"}"#,
-            br#"{"event":"activation","partner":"seo","visitor_id":"v1","extra":1}"#,
+            br#"{"event":"activation","partner":"seo","visitor_id":"v1","user_id":5}"#,
+            br#"{"event":"revenue","partner":"seo","visitor_id":"v1"}"#,
+            br#"{"event":"revenue","partner":"seo","visitor_id":"v1","value":"9"}"#,
+            br#"{"event":"activation","partner":"seo","visitor_id":"v1","page_path":"x"}"#,
+            br#"{"event":"activation","partner":"seo","visitor_id":"v1","campaign":3}"#,
+            long_vid.as_bytes(),
         ] {
-            assert_eq!(server_event(&r, body).unwrap_err().status(), 400);
+            let got = server_event(&r, body).unwrap_err();
+            assert_eq!(got.status(), 400, "{}", String::from_utf8_lossy(body));
         }
     }
 
@@ -783,6 +919,11 @@ mod tests {
         let ts = now.to_string();
         assert_eq!(
             verify_signature(Some(b"s3cret"), Some(&ts), Some(&sig), body, now),
+            Ok(())
+        );
+        let upper = sig.to_uppercase();
+        assert_eq!(
+            verify_signature(Some(b"s3cret"), Some(&ts), Some(&upper), body, now),
             Ok(())
         );
         let check = |secret: Option<&[u8]>, ts: Option<&str>, sig: Option<&str>, body: &[u8]| {
@@ -798,6 +939,10 @@ mod tests {
         assert_eq!(check(Some(b"s3cret"), Some(&ts), None, body), Err(401));
         assert_eq!(
             check(Some(b"s3cret"), Some(&ts), Some("zz"), body),
+            Err(401)
+        );
+        assert_eq!(
+            check(Some(b"s3cret"), Some(" 1"), Some(&sig), body),
             Err(401)
         );
         // The same signature replayed after the window.
@@ -821,12 +966,22 @@ mod tests {
         assert!(!secure_for_host(Some("127.0.0.1:5000")));
         assert!(!secure_for_host(Some("[::1]:80")));
         assert!(secure_for_host(Some("aikit.example")));
-        let [vid, src] = set_cookie_values(&reg(), "v1", "seo", "webinar", true);
+        let c = click(
+            &reg(),
+            "seo",
+            Some("campaign=webinar"),
+            &Cookies::default(),
+            fixed_id,
+        )
+        .unwrap();
         assert_eq!(
-            vid,
-            "pp_vid=v1; Path=/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax"
+            set_cookie_values(&reg(), &c.event, true),
+            [
+                "pp_vid=new-visitor; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=2592000",
+                "pp_src=seo.webinar; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=2592000",
+            ]
         );
-        assert!(src.starts_with("pp_src=seo.webinar; "));
+        assert!(!set_cookie_values(&reg(), &c.event, false)[0].contains("Secure"));
     }
 
     #[test]

@@ -24,8 +24,8 @@ use tokio::sync::broadcast;
 
 /// Path of the live-reload event stream (served only by `serve`, never built).
 pub const RELOAD_PATH: &str = "/__pp/reload";
-/// The script `serve` adds to HTML responses when live reload is on.
-pub const RELOAD_SCRIPT: &str = "<script>(function(){if(!window.EventSource)return;var s=new EventSource(\"/__pp/reload\");s.addEventListener(\"reload\",function(){s.close();location.reload()})})()</script>";
+/// The script `serve` adds to HTML responses when live reload is on (never to built files).
+pub const RELOAD_JS: &str = "(function(){if(!window.EventSource)return;var s=new EventSource(\"/__pp/reload\");s.addEventListener(\"reload\",function(){s.close();location.reload()})})()";
 
 /// Settings of one server.
 pub struct ServerOptions {
@@ -153,24 +153,40 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     let site = app.state();
     let reg = &site.registry;
     let path = req.uri().path().to_string();
-    let local = strip_base(&path, &reg.base_path).to_string();
+    let rest = rules::route_path(reg, &path);
     let method = req.method().clone();
     let is_get = method == Method::GET || method == Method::HEAD;
-    if is_get {
-        if let Some(code) = local.strip_prefix("/go/") {
-            return go(&app, reg, code, req.uri().query(), req.headers()).await;
+    // The Worker's routing, in the Worker's order.
+    if let Some(code) = rest.strip_prefix("/go/") {
+        if !is_get {
+            return not_allowed("GET, HEAD");
         }
-        return static_file(&app, &site, &path, &local, req.uri().query(), req.headers()).await;
+        return go(&app, reg, code, req.uri().query(), req.headers()).await;
     }
-    if method == Method::POST {
-        if local == "/e" || path == reg.endpoint || local == reg.endpoint {
-            return beacon(&app, reg, req).await;
+    if path == reg.endpoint {
+        if method != Method::POST {
+            return not_allowed("POST");
         }
-        if local == "/s" {
-            return server_event(&app, reg, req).await;
-        }
+        return beacon(&app, reg, req).await;
     }
-    plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+    if rest == "/s" {
+        if method != Method::POST {
+            return not_allowed("POST");
+        }
+        return server_event(&app, reg, req).await;
+    }
+    if !is_get {
+        return not_allowed("GET, HEAD");
+    }
+    let local = strip_base(&path, &reg.base_path).to_string();
+    static_file(&app, &site, &path, &local, req.uri().query(), req.headers()).await
+}
+
+fn not_allowed(allow: &'static str) -> Response {
+    let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    resp
 }
 
 /// `/partners/p/x/` -> `/p/x/` when the base path is `/partners`; other paths unchanged.
@@ -239,11 +255,8 @@ async fn record(app: &App, accepted: rules::Accepted) -> Result<(), Response> {
 }
 
 fn add_cookies(resp: &mut Response, reg: &Registry, headers: &HeaderMap, a: &rules::Accepted) {
-    if !a.set_cookies {
-        return;
-    }
     let secure = rules::secure_for_host(header_str(headers, "host"));
-    for c in rules::set_cookie_values(reg, &a.visitor_id, &a.partner, &a.campaign, secure) {
+    for c in rules::set_cookie_values(reg, a, secure) {
         if let Ok(v) = HeaderValue::from_str(&c) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -293,25 +306,25 @@ async fn beacon(app: &App, reg: &Registry, req: Request) -> Response {
         Ok(b) => b,
         Err(r) => return refuse(r),
     };
-    let accepted = match rules::beacon(reg, &body, &cookies(reg, &headers), rules::new_uuid) {
-        Ok(a) => a,
-        Err(r) => return refuse(r),
-    };
-    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let no_content = StatusCode::NO_CONTENT.into_response();
     if not_counted(reg, &headers) {
-        return resp;
+        return no_content;
     }
-    if let Err(e) = record(app, accepted.clone()).await {
-        return e;
+    match rules::beacon(reg, &body, &cookies(reg, &headers), rules::new_uuid) {
+        Ok(rules::BeaconOutcome::Record(accepted)) => {
+            if let Err(e) = record(app, accepted.clone()).await {
+                return e;
+            }
+            let mut resp = no_content;
+            add_cookies(&mut resp, reg, &headers, &accepted);
+            resp
+        }
+        Ok(rules::BeaconOutcome::Ignore) => no_content,
+        Err(r) => refuse(r),
     }
-    add_cookies(&mut resp, reg, &headers, &accepted);
-    resp
 }
 
 async fn server_event(app: &App, reg: &Registry, req: Request) -> Response {
-    if app.secret.is_none() {
-        return refuse(Refusal::NoSecret);
-    }
     let (headers, body) = match read_body(req, MAX_SERVER_BODY).await {
         Ok(b) => b,
         Err(r) => return refuse(r),
@@ -456,16 +469,38 @@ fn html(status: StatusCode, mut bytes: Vec<u8>, live_reload: bool) -> Response {
 }
 
 fn inject_reload(bytes: Vec<u8>) -> Vec<u8> {
-    let script = RELOAD_SCRIPT.as_bytes();
+    let script = format!("<script>{RELOAD_JS}</script>");
+    let mut bytes = allow_in_csp(bytes);
     let at = bytes
         .windows(7)
         .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
         .unwrap_or(bytes.len());
-    let mut out = Vec::with_capacity(bytes.len() + script.len());
-    out.extend_from_slice(&bytes[..at]);
-    out.extend_from_slice(script);
-    out.extend_from_slice(&bytes[at..]);
-    out
+    bytes.splice(at..at, script.into_bytes());
+    bytes
+}
+
+/// Pages carry a CSP `<meta>` that allows only their own scripts by hash; add the reload
+/// script's hash to it, in the served copy only.
+fn allow_in_csp(bytes: Vec<u8>) -> Vec<u8> {
+    let mut text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return e.into_bytes(),
+    };
+    let hash = crate::render::beacon::csp_sha256(RELOAD_JS);
+    let Some(meta) = text.find("http-equiv=\"Content-Security-Policy\"") else {
+        return text.into_bytes();
+    };
+    let tag_end = text[meta..].find('>').map_or(text.len(), |i| meta + i);
+    let tag = &text[meta..tag_end];
+    if let Some(i) = tag.find("script-src") {
+        text.insert_str(meta + i + "script-src".len(), &format!(" {hash}"));
+    } else if let Some(i) = tag.find("content=\"") {
+        text.insert_str(
+            meta + i + "content=\"".len(),
+            &format!("script-src {hash}; "),
+        );
+    }
+    text.into_bytes()
 }
 
 /// The page shown instead of a stale one while the build is broken.
@@ -531,6 +566,23 @@ pub fn content_type(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reload_script_hash_joins_the_page_csp() {
+        let page = br#"<head><meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'sha256-abc='"></head><body></body>"#;
+        let out = String::from_utf8(inject_reload(page.to_vec())).unwrap();
+        let hash = crate::render::beacon::csp_sha256(RELOAD_JS);
+        assert!(
+            out.contains(&format!("script-src {hash} 'sha256-abc='")),
+            "{out}"
+        );
+        let no_script_src = br#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'"><body></body>"#;
+        let out = String::from_utf8(inject_reload(no_script_src.to_vec())).unwrap();
+        assert!(
+            out.contains(&format!("content=\"script-src {hash}; default-src")),
+            "{out}"
+        );
+    }
 
     #[test]
     fn reload_script_goes_before_the_last_body_end() {
