@@ -5,4 +5,5 @@ mod build;
 mod check;
 mod llms;
 mod report;
+mod serve;
 mod support;

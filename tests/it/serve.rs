@@ -1,0 +1,737 @@
+//! `partner-pages serve`: a real server process, a real SQLite file, raw HTTP over loopback.
+
+use crate::support;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BROWSER_UA: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
+const SECRET: &str = "test-signing-secret";
+
+/// A running `serve` on a copy of the example site; killed on drop.
+struct Serve {
+    child: Child,
+    addr: SocketAddr,
+    site: tempfile::TempDir,
+    db: PathBuf,
+    out: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Serve {
+    /// `serve --port 0` with a secret file, extra flags appended.
+    fn start(extra: &[&str]) -> Serve {
+        let site = support::copy_site(&support::repo_root());
+        Self::start_in(site, extra, true)
+    }
+
+    fn start_in(site: tempfile::TempDir, extra: &[&str], with_secret: bool) -> Serve {
+        let db = site.path().join("events.db");
+        let out = site.path().join("public");
+        let stderr = site.path().join("serve.stderr");
+        let secret = site.path().join("secret.txt");
+        std::fs::write(&secret, format!("{SECRET}\n")).unwrap();
+        let mut cmd = Command::new(support::bin());
+        cmd.arg("--root")
+            .arg(site.path())
+            .args(["serve", "--port", "0", "--db"])
+            .arg(&db)
+            .args(extra)
+            .env_remove("PARTNER_PAGES_ROOT")
+            .env_remove("PP_SIGNING_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        if with_secret {
+            cmd.arg("--secret-file").arg(&secret);
+        }
+        let mut child = cmd.spawn().expect("start partner-pages serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Serving ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "serve printed no URL; stderr:\n{}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                );
+            }
+        };
+        let host_port = url
+            .strip_prefix("http://")
+            .and_then(|r| r.split('/').next())
+            .expect("URL shape http://host:port/");
+        Serve {
+            child,
+            addr: host_port.parse().expect("socket address"),
+            site,
+            db,
+            out,
+            stderr,
+        }
+    }
+
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send("GET", path, headers, b"")
+    }
+
+    fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut h = vec![("Content-Type", "text/plain")];
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        {
+            h.push(("User-Agent", BROWSER_UA));
+        }
+        h.extend_from_slice(headers);
+        self.send("POST", "/e", &h, body.as_bytes())
+    }
+
+    /// `POST /s` signed with the test secret at `ts` (unix seconds).
+    fn server_event(&self, body: &str, ts: i64) -> Resp {
+        let sig = partner_pages::collector::rules::sign(SECRET.as_bytes(), ts, body.as_bytes());
+        let ts = ts.to_string();
+        self.send(
+            "POST",
+            "/s",
+            &[("X-PP-Timestamp", &ts), ("X-PP-Signature", &sig)],
+            body.as_bytes(),
+        )
+    }
+
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut s = TcpStream::connect(self.addr).expect("connect to serve");
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        Resp::parse(&raw)
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, partner_code, campaign, event_name, page_path, visitor_id, created_at, \
+                 value, user_id FROM partner_events ORDER BY created_at, rowid",
+            )
+            .unwrap();
+        stmt.query_map([], |r| {
+            Ok(Row {
+                id: r.get(0)?,
+                partner: r.get(1)?,
+                campaign: r.get(2)?,
+                stage: r.get(3)?,
+                page_path: r.get(4)?,
+                visitor_id: r.get(5)?,
+                created_at: r.get(6)?,
+                value: r.get(7)?,
+                user_id: r.get(8)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+#[allow(dead_code)]
+struct Row {
+    id: String,
+    partner: String,
+    campaign: String,
+    stage: String,
+    page_path: String,
+    visitor_id: Option<String>,
+    created_at: String,
+    value: Option<f64>,
+    user_id: Option<String>,
+}
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn parse(raw: &[u8]) -> Resp {
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("no HTTP head in {:?}", String::from_utf8_lossy(raw)));
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+        {
+            body = dechunk(&body);
+        }
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+
+    /// `name=value` pairs of the Set-Cookie headers, for the next request's Cookie header.
+    fn cookie_header(&self) -> String {
+        self.all("set-cookie")
+            .iter()
+            .map(|c| c.split(';').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 || b.len() < eol + 2 + size {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
+        b = &b[(eol + 4 + size).min(b.len())..];
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn every_refusal_gets_its_status_and_writes_no_row() {
+    let s = Serve::start(&["--no-watch"]);
+    let ua = [("User-Agent", BROWSER_UA)];
+    let big = format!(
+        r#"{{"e":"visit","p":"seo-consultant","u":"/{}"}}"#,
+        "a".repeat(2000)
+    );
+    let cases: Vec<(&str, Resp, u16)> = vec![
+        (
+            "unknown partner link",
+            s.get("/go/no-such-partner", &ua),
+            404,
+        ),
+        (
+            "unknown partner in the beacon",
+            s.beacon(r#"{"e":"visit","p":"no-such-partner","u":"/"}"#, &[]),
+            400,
+        ),
+        (
+            "unknown stage",
+            s.beacon(r#"{"e":"purchase","p":"seo-consultant","u":"/"}"#, &[]),
+            400,
+        ),
+        ("not JSON", s.beacon("visit seo-consultant", &[]), 400),
+        ("body over the limit", s.beacon(&big, &[]), 413),
+        (
+            "unsigned /s",
+            s.send(
+                "POST",
+                "/s",
+                &[],
+                br#"{"event":"activation","partner":"seo-consultant","visitor_id":"v1"}"#,
+            ),
+            401,
+        ),
+        (
+            "bad signature",
+            s.send(
+                "POST",
+                "/s",
+                &[
+                    ("X-PP-Timestamp", &now().to_string()),
+                    ("X-PP-Signature", &"ab".repeat(32)),
+                ],
+                br#"{"event":"activation","partner":"seo-consultant","visitor_id":"v1"}"#,
+            ),
+            401,
+        ),
+        (
+            "stale signature (replay)",
+            s.server_event(
+                r#"{"event":"activation","partner":"seo-consultant","visitor_id":"v1"}"#,
+                now() - 3600,
+            ),
+            401,
+        ),
+        (
+            "signed, unknown partner",
+            s.server_event(
+                r#"{"event":"activation","partner":"no-such-partner","visitor_id":"v1"}"#,
+                now(),
+            ),
+            400,
+        ),
+        (
+            "bot user agent on the beacon",
+            s.beacon(
+                r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+                &[("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1)")],
+            ),
+            204,
+        ),
+        (
+            "bot user agent on a link",
+            s.get("/go/seo-consultant", &[("User-Agent", "curl/8.5.0")]),
+            302,
+        ),
+        (
+            "Do-Not-Track",
+            s.beacon(
+                r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+                &[("DNT", "1")],
+            ),
+            204,
+        ),
+        (
+            "Global Privacy Control on a link",
+            s.get(
+                "/go/seo-consultant",
+                &[("User-Agent", BROWSER_UA), ("Sec-GPC", "1")],
+            ),
+            302,
+        ),
+        ("GET on /s", s.get("/s", &ua), 405),
+    ];
+    for (what, resp, status) in &cases {
+        assert_eq!(resp.status, *status, "{what}: {}", resp.text());
+        assert!(
+            resp.all("set-cookie").is_empty(),
+            "{what} set a cookie: {:?}",
+            resp.headers
+        );
+    }
+    assert!(s.rows().is_empty(), "rows written: {:?}", s.rows());
+    // The same server does write a good event, so the empty table above means something.
+    let ok = s.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[],
+    );
+    assert_eq!(ok.status, 204, "{}", ok.text());
+    assert_eq!(s.rows().len(), 1);
+}
+
+#[test]
+fn server_events_without_a_secret_answer_503() {
+    let site = support::copy_site(&support::repo_root());
+    let s = Serve::start_in(site, &["--no-watch"], false);
+    let resp = s.server_event(
+        r#"{"event":"activation","partner":"seo-consultant","visitor_id":"v1"}"#,
+        now(),
+    );
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert!(s.rows().is_empty());
+}
+
+#[test]
+fn sql_looking_values_are_stored_verbatim() {
+    let s = Serve::start(&["--no-watch"]);
+    let path = "/p/seo-consultant/?q=1'); DROP TABLE partner_events;--";
+    let body = serde_json::json!({"e": "visit", "p": "seo-consultant", "u": path}).to_string();
+    assert_eq!(s.beacon(&body, &[]).status, 204);
+    let user = "x' OR '1'='1";
+    let body = serde_json::json!({
+        "event": "activation", "partner": "seo-consultant",
+        "visitor_id": "v-1\"; DELETE FROM partner_events; --", "user_id": user,
+        "campaign": "default' --",
+    })
+    .to_string();
+    let resp = s.server_event(&body, now());
+    assert_eq!(resp.status, 204, "{}", resp.text());
+    let rows = s.rows();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].page_path, path);
+    assert_eq!(
+        rows[1].visitor_id.as_deref(),
+        Some("v-1\"; DELETE FROM partner_events; --")
+    );
+    assert_eq!(rows[1].user_id.as_deref(), Some(user));
+    assert_eq!(rows[1].campaign, "default");
+}
+
+#[test]
+fn a_full_funnel_gives_the_exact_rows_with_one_visitor_id() {
+    let s = Serve::start(&["--no-watch"]);
+    let ua = ("User-Agent", BROWSER_UA);
+    let click = s.get("/go/founder-community?campaign=slack-digest", &[ua]);
+    assert_eq!(click.status, 302);
+    assert_eq!(
+        click.header("location"),
+        Some("/p/founder-community/?campaign=slack-digest")
+    );
+    let set = click.all("set-cookie");
+    assert_eq!(set.len(), 2, "{set:?}");
+    for c in &set {
+        assert!(
+            c.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=2592000"),
+            "cookie flags on http://127.0.0.1 (no Secure): {c}"
+        );
+    }
+    assert!(set[1].starts_with("pp_src=founder-community.slack-digest;"));
+    let cookie = click.cookie_header();
+    let with_cookie = [("Cookie", cookie.as_str())];
+    // The landing page the redirect points to exists.
+    let landing = s.get("/p/founder-community/?campaign=slack-digest", &[ua]);
+    assert_eq!(landing.status, 200);
+    for body in [
+        r#"{"e":"visit","p":"founder-community","c":"slack-digest","u":"/p/founder-community/"}"#,
+        r#"{"e":"lead_magnet","u":"/p/founder-community/"}"#,
+        r#"{"e":"cta","u":"/p/founder-community/"}"#,
+        r#"{"e":"activation","u":"/pricing"}"#,
+    ] {
+        let r = s.beacon(body, &with_cookie);
+        assert_eq!(r.status, 204, "{body}: {}", r.text());
+        assert!(
+            r.all("set-cookie").is_empty(),
+            "a known visitor keeps its cookies"
+        );
+    }
+    let vid = cookie
+        .split("; ")
+        .find_map(|c| c.strip_prefix("pp_vid="))
+        .unwrap()
+        .to_string();
+    let body = serde_json::json!({"event": "revenue", "partner": "founder-community",
+        "visitor_id": vid, "value": 49.0, "user_id": "acct-17"})
+    .to_string();
+    assert_eq!(s.server_event(&body, now()).status, 204);
+
+    let rows = s.rows();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.stage.as_str(),
+                r.partner.as_str(),
+                r.campaign.as_str(),
+                r.page_path.as_str(),
+                r.visitor_id.as_deref(),
+            )
+        })
+        .collect();
+    let v = Some(vid.as_str());
+    let fc = "founder-community";
+    assert_eq!(
+        got,
+        [
+            ("click", fc, "slack-digest", "/go/founder-community", v),
+            ("visit", fc, "slack-digest", "/p/founder-community/", v),
+            (
+                "lead_magnet",
+                fc,
+                "slack-digest",
+                "/p/founder-community/",
+                v
+            ),
+            ("cta", fc, "slack-digest", "/p/founder-community/", v),
+            ("activation", fc, "slack-digest", "/pricing", v),
+            ("revenue", fc, "default", "/s", v),
+        ]
+    );
+    assert_eq!(rows[5].value, Some(49.0));
+    assert_eq!(rows[5].user_id.as_deref(), Some("acct-17"));
+    assert!(rows[..5]
+        .iter()
+        .all(|r| r.value.is_none() && r.user_id.is_none()));
+    let mut ids: Vec<_> = rows.iter().map(|r| r.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "row ids are distinct");
+    for r in &rows {
+        let t = &r.created_at;
+        assert!(
+            t.len() == 24 && t.ends_with('Z') && &t[10..11] == "T" && &t[19..20] == ".",
+            "created_at {t}"
+        );
+        chrono::DateTime::parse_from_rfc3339(t).unwrap();
+    }
+}
+
+#[test]
+fn cookies_are_secure_unless_the_host_is_localhost() {
+    let s = Serve::start(&["--no-watch"]);
+    // `send` writes its own Host header, so this request is written by hand.
+    let mut raw = TcpStream::connect(s.addr).unwrap();
+    let body = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#;
+    write!(
+        raw,
+        "POST /e HTTP/1.1\r\nHost: aikit.example\r\nUser-Agent: {BROWSER_UA}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut bytes = Vec::new();
+    raw.read_to_end(&mut bytes).unwrap();
+    let resp = Resp::parse(&bytes);
+    assert_eq!(resp.status, 204);
+    let cookies = resp.all("set-cookie");
+    assert_eq!(cookies.len(), 2);
+    assert!(
+        cookies.iter().all(|c| c.contains("; Secure;")),
+        "{cookies:?}"
+    );
+}
+
+#[test]
+fn acknowledged_events_survive_kill_9() {
+    let mut s = Serve::start(&["--no-watch"]);
+    let body = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#;
+    for _ in 0..200 {
+        assert_eq!(s.beacon(body, &[]).status, 204);
+    }
+    // SIGKILL: no graceful shutdown, no final checkpoint.
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    assert_eq!(s.rows().len(), 200);
+}
+
+#[test]
+fn static_files_have_their_content_types() {
+    let s = Serve::start(&["--no-watch"]);
+    let dir = s.out.join("fixture");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    for (name, bytes) in [
+        ("a.css", &b"body{}"[..]),
+        ("a.js", b"1"),
+        ("a.json", b"{}"),
+        ("a.svg", b"<svg/>"),
+        ("a.pdf", b"%PDF"),
+        ("a.bin", b"\x00"),
+        ("sub/index.html", b"<p>sub</p>"),
+    ] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let ct = |p: &str| {
+        let r = s.get(p, &[]);
+        assert_eq!(r.status, 200, "{p}");
+        r.header("content-type").unwrap_or("").to_string()
+    };
+    assert_eq!(ct("/"), "text/html; charset=utf-8");
+    assert_eq!(ct("/sitemap.xml"), "application/xml");
+    assert_eq!(ct("/fixture/a.css"), "text/css; charset=utf-8");
+    assert_eq!(ct("/fixture/a.js"), "text/javascript; charset=utf-8");
+    assert_eq!(ct("/fixture/a.json"), "application/json");
+    assert_eq!(ct("/fixture/a.svg"), "image/svg+xml");
+    assert_eq!(ct("/fixture/a.pdf"), "application/pdf");
+    assert_eq!(ct("/fixture/a.bin"), "application/octet-stream");
+    assert_eq!(ct("/fixture/sub/"), "text/html; charset=utf-8");
+    let slashless = s.get("/fixture/sub", &[]);
+    assert_eq!(slashless.status, 301);
+    assert_eq!(slashless.header("location"), Some("/fixture/sub/"));
+    assert_eq!(s.get("/fixture/missing.css", &[]).status, 404);
+    // Without --no-watch nothing is injected: the served bytes are the built bytes.
+    let built = std::fs::read(s.out.join("index.html")).unwrap();
+    assert_eq!(s.get("/", &[]).body, built);
+}
+
+#[test]
+fn path_traversal_is_refused() {
+    let s = Serve::start(&["--no-watch"]);
+    // A file right outside the served folder, and a symlink that points to it.
+    std::fs::write(s.site.path().join("outside.txt"), "SECRET-OUTSIDE").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(s.site.path().join("outside.txt"), s.out.join("link.txt")).unwrap();
+    for path in [
+        "/../outside.txt",
+        "/../../../../etc/passwd",
+        "/%2e%2e/outside.txt",
+        "/%2E%2E%2Foutside.txt",
+        "/p/..%2f..%2foutside.txt",
+        "/..%5coutside.txt",
+        "/%5c..%5coutside.txt",
+        "/index.html%00.txt",
+        "/%00",
+    ] {
+        let r = s.get(path, &[]);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert!(!r.text().contains("SECRET-OUTSIDE") && !r.text().contains("root:"));
+    }
+    #[cfg(unix)]
+    {
+        let r = s.get("/link.txt", &[]);
+        assert_eq!(r.status, 404, "a symlink out of the folder is not followed");
+    }
+}
+
+/// Read server-sent events from `/__pp/reload` until a `reload` event arrives.
+struct ReloadStream(BufReader<TcpStream>);
+
+impl ReloadStream {
+    fn open(s: &Serve) -> ReloadStream {
+        let mut tcp = TcpStream::connect(s.addr).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        write!(
+            tcp,
+            "GET /__pp/reload HTTP/1.1\r\nHost: {}\r\nAccept: text/event-stream\r\n\r\n",
+            s.addr
+        )
+        .unwrap();
+        let mut r = BufReader::new(tcp);
+        let mut status = String::new();
+        r.read_line(&mut status).unwrap();
+        assert!(status.contains(" 200 "), "{status}");
+        ReloadStream(r)
+    }
+
+    /// Blocks until the next `reload` event (the read timeout fails the test if none comes).
+    fn next_reload(&mut self) {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.0.read_line(&mut line).expect("a reload event");
+            assert!(n > 0, "reload stream closed");
+            if line.trim_end() == "event: reload" {
+                return;
+            }
+        }
+    }
+}
+
+/// Wait for reload events until `ready` holds (a change may take more than one rebuild).
+fn until(stream: &mut ReloadStream, mut ready: impl FnMut() -> bool) {
+    for _ in 0..10 {
+        stream.next_reload();
+        if ready() {
+            return;
+        }
+    }
+    panic!("the condition did not hold after 10 rebuilds");
+}
+
+#[test]
+fn rebuilds_on_change_and_shows_build_errors_until_fixed() {
+    let s = Serve::start(&[]);
+    let html = [("Accept", "text/html")];
+    let page = s.get("/", &html);
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("new EventSource(\"/__pp/reload\")"),
+        "live reload script injected"
+    );
+    let built = std::fs::read_to_string(s.out.join("index.html")).unwrap();
+    assert!(!built.contains("__pp"), "never in the built files");
+    let mut stream = ReloadStream::open(&s);
+
+    // A new partner: rebuilt, its link works.
+    let partners = s.site.path().join("partners");
+    let seo = std::fs::read_to_string(partners.join("seo-consultant.yaml")).unwrap();
+    let fresh = seo.replace("code: seo-consultant", "code: fresh-partner");
+    std::fs::write(partners.join("fresh-partner.yaml"), &fresh).unwrap();
+    until(&mut stream, || {
+        s.out.join("p/fresh-partner/index.html").exists()
+    });
+    let ua = [("User-Agent", BROWSER_UA)];
+    assert_eq!(s.get("/go/fresh-partner", &ua).status, 302);
+
+    // A broken partner file: HTML requests get the diagnostics, not the stale page.
+    let broken = fresh.replace("promise:", "promis:");
+    std::fs::write(partners.join("fresh-partner.yaml"), &broken).unwrap();
+    until(&mut stream, || s.get("/", &html).status == 500);
+    let err = s.get("/p/fresh-partner/", &html);
+    assert_eq!(err.status, 500);
+    let text = err.text();
+    assert!(text.contains("Build failed"), "{text}");
+    assert!(text.contains("partners/fresh-partner.yaml"), "{text}");
+    assert!(
+        text.contains("__pp/reload"),
+        "the error page reloads by itself"
+    );
+    // The collector keeps working on the last good registry meanwhile.
+    assert_eq!(s.get("/go/fresh-partner", &ua).status, 302);
+
+    // Fixed: the page is back.
+    std::fs::write(partners.join("fresh-partner.yaml"), &fresh).unwrap();
+    until(&mut stream, || s.get("/", &html).status == 200);
+    assert_eq!(s.get("/p/fresh-partner/", &html).status, 200);
+    assert!(s.stderr().contains("partners/fresh-partner.yaml"));
+}
+
+#[test]
+fn serve_exits_with_the_diagnostics_when_the_site_is_broken_and_not_watched() {
+    let site = support::copy_site(&support::repo_root());
+    let p = site.path().join("partners/seo-consultant.yaml");
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replace("promise:", "promis:")).unwrap();
+    let out = Command::new(support::bin())
+        .arg("--root")
+        .arg(site.path())
+        .args(["serve", "--port", "0", "--no-watch", "--db"])
+        .arg(site.path().join("e.db"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("partners/seo-consultant.yaml"), "{err}");
+}
