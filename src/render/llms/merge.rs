@@ -17,6 +17,9 @@ pub const MARKER_START: &str = "<!-- partner-pages:start -->";
 /// The line that closes it.
 pub const MARKER_END: &str = "<!-- partner-pages:end -->";
 
+/// The host's Optional section heading: a fresh block goes just before it.
+const OPTIONAL_H2: &str = "## Optional";
+
 /// The host file's new bytes, ready to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostUpdate {
@@ -119,7 +122,7 @@ pub fn merge_text(host: &str, block: &str, path: &Path) -> Result<String, Diagno
 // One diagnostic at most; the public wrapper gives the usual (small) `Diagnostics`.
 #[allow(clippy::result_large_err)]
 fn merge_checked(host: &str, block: &str, path: &Path) -> Result<String, Diagnostic> {
-    let lines = scan(host);
+    let (lines, open_fence) = scan(host);
     let err = |line: usize, message: &str| Diagnostic::new(path, line, 1, message);
 
     if !lines.iter().any(|l| is_h1(l.text)) {
@@ -172,7 +175,16 @@ fn merge_checked(host: &str, block: &str, path: &Path) -> Result<String, Diagnos
             "a partner-pages end marker without a start marker",
         )
         .hint(marker_hint)),
-        (None, None) => Ok(insert(host, &lines, &block)),
+        (None, None) => match open_fence {
+            // Appended after an unclosed fence, our block would be code, and unseen next time.
+            Some(line) if !lines.iter().any(|l| l.text.trim_end() == OPTIONAL_H2) => Err(err(
+                line,
+                "the host llms.txt ends inside a code fence opened here",
+            )
+            .expected("a closing fence line (``` or ~~~) before the end of the file")
+            .hint("close the code block; the merge appends our sections at the end")),
+            _ => Ok(insert(host, &lines, &block)),
+        },
     }
 }
 
@@ -180,10 +192,7 @@ fn merge_checked(host: &str, block: &str, path: &Path) -> Result<String, Diagnos
 /// blank line on each side.
 fn insert(host: &str, lines: &[Line], block: &str) -> String {
     let nl = if host.contains("\r\n") { "\r\n" } else { "\n" };
-    if let Some(opt) = lines
-        .iter()
-        .find(|l| l.text.trim_end() == format!("## {}", txt::OPTIONAL))
-    {
+    if let Some(opt) = lines.iter().find(|l| l.text.trim_end() == OPTIONAL_H2) {
         let before = &host[..opt.start];
         let gap = if before.is_empty() || before.ends_with(&format!("{nl}{nl}")) {
             ""
@@ -220,28 +229,31 @@ struct Line<'a> {
 }
 
 /// The host's lines, skipping fenced code (a doc that shows our markers in an example must not
-/// be mistaken for our block).
-fn scan(host: &str) -> Vec<Line<'_>> {
+/// be mistaken for our block), and the line of a fence left open at the end, if any.
+fn scan(host: &str) -> (Vec<Line<'_>>, Option<usize>) {
     let mut out = Vec::new();
     let mut offset = 0;
-    let mut fence: Option<&str> = None;
+    let mut fence: Option<(char, usize, usize)> = None; // (char, length, opening line)
     for (i, raw) in host.split_inclusive('\n').enumerate() {
         let text = raw.trim_end_matches(['\n', '\r']);
         let start = offset;
         offset += raw.len();
         let t = text.trim_start();
-        let opens = ["```", "~~~"].into_iter().find(|f| t.starts_with(f));
-        match (fence, opens) {
-            (None, Some(f)) => {
-                fence = Some(f);
+        let run = |c: char| t.chars().take_while(|&x| x == c).count();
+        match fence {
+            None => {
+                if let Some(c) = ['`', '~'].into_iter().find(|&c| run(c) >= 3) {
+                    fence = Some((c, run(c), i + 1));
+                    continue;
+                }
+            }
+            Some((c, len, _)) => {
+                // A closing fence: the same character, at least as long, nothing after it.
+                if run(c) >= len && t.trim_end().chars().all(|x| x == c) {
+                    fence = None;
+                }
                 continue;
             }
-            (Some(f), Some(g)) if f == g => {
-                fence = None;
-                continue;
-            }
-            (Some(_), _) => continue,
-            (None, None) => {}
         }
         out.push(Line {
             number: i + 1,
@@ -250,7 +262,7 @@ fn scan(host: &str) -> Vec<Line<'_>> {
             text,
         });
     }
-    out
+    (out, fence.map(|(_, _, line)| line))
 }
 
 #[cfg(test)]
@@ -325,9 +337,55 @@ mod tests {
     }
 
     #[test]
+    fn a_host_ending_inside_a_code_fence_is_refused() {
+        let e = merge(&format!("{HOST}\n```text\nunclosed\n")).unwrap_err();
+        assert_eq!(e.location(), "host/llms.txt:9:1");
+        assert!(e.message.contains("inside a code fence"), "{e}");
+        let closed = format!("{HOST}\n````\n```\n````\n");
+        assert_eq!(merge(&closed).unwrap(), format!("{closed}\n{BLOCK}"));
+    }
+
+    #[test]
     fn markers_inside_code_fences_are_not_ours() {
         let host = format!("{HOST}\n```\n<!-- partner-pages:start -->\n```\n");
         let out = merge(&host).unwrap();
         assert_eq!(out, format!("{host}\n{BLOCK}"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        #[test]
+        fn merging_keeps_every_host_line_in_order_and_a_second_merge_is_a_no_op(
+            lines in proptest::collection::vec(proptest::sample::select(vec![
+                "", "## Docs", "## Optional", "- [A](https://h.example/a.md): a", "```", "~~~",
+                "text with <!-- a comment -->", "### deeper", "> quote", "# Another H1",
+            ]), 0..12),
+            crlf in proptest::bool::ANY,
+            final_newline in proptest::bool::ANY,
+        ) {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let mut host = format!("# Host{nl}");
+            host.push_str(&lines.join(nl));
+            if final_newline && !lines.is_empty() {
+                host.push_str(nl);
+            }
+            let once = match merge(&host) {
+                Ok(once) => once,
+                Err(e) => {
+                    proptest::prop_assert!(e.message.contains("inside a code fence"), "{}", e);
+                    return Ok(());
+                }
+            };
+            proptest::prop_assert_eq!(&merge(&once).unwrap(), &once);
+            // The host's non-blank lines survive, in order, once our block is cut out.
+            let start = once.find(MARKER_START).unwrap();
+            let end = once.find(MARKER_END).unwrap() + MARKER_END.len();
+            let outside = format!("{}{}", &once[..start], &once[end..]);
+            let kept: Vec<&str> = outside.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).collect();
+            let original: Vec<&str> = host.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty()).collect();
+            proptest::prop_assert_eq!(kept, original);
+            // And the bytes before our block are the host's own.
+            proptest::prop_assert!(host.starts_with(once[..start].trim_end()));
+        }
     }
 }
