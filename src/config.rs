@@ -201,7 +201,8 @@ const BAND: Shape = Shape::Map(&[
     Field::req("high", Shape::Number),
 ]);
 
-/// The shape of `partner-pages.yaml`; mirrors [`Config`] field by field.
+/// The shape of `partner-pages.yaml`; mirrors [`Config`] field by field (a field added to the
+/// struct must be added here too; `schema_mirrors_every_field_of_the_struct` checks it).
 pub const SCHEMA: Shape = Shape::Map(&[
     Field::req("name", Shape::Text),
     Field::req("base_url", Shape::Text),
@@ -385,6 +386,17 @@ mod tests {
         assert_eq!(c.base_path(), "/partners");
         assert_eq!(c.attribution.window_days, 30);
         assert_eq!(c.collector.endpoint, "/e");
+    }
+
+    #[test]
+    fn schema_mirrors_every_field_of_the_struct() {
+        use crate::load::schema::{field_paths, json_paths};
+        let json = serde_json::to_value(load(MINIMAL).unwrap()).unwrap();
+        assert_eq!(
+            field_paths(&SCHEMA),
+            json_paths(&json),
+            "add the new field to config::SCHEMA"
+        );
     }
 
     #[test]

@@ -70,15 +70,55 @@ impl ContentPage {
     }
 }
 
-/// Render Markdown to HTML: tables, footnotes, strikethrough and heading anchors (`id`s).
+/// Render Markdown to HTML: tables, footnotes, strikethrough and heading anchors. Every heading
+/// gets an `id` — the one written as `{#id}`, or a slug of its text (`## Set it up` ->
+/// `set-it-up`, repeated ones get `-1`, `-2`) — so links like `/guide/#set-it-up` work.
 pub fn render_markdown(markdown: &str) -> String {
-    use pulldown_cmark::{Options, Parser};
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
     let opts = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_HEADING_ATTRIBUTES;
+    let mut events: Vec<Event> = Parser::new_ext(markdown, opts).collect();
+    let mut used: std::collections::BTreeSet<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading { id: None, .. }) = &events[i] {
+            let mut text = String::new();
+            for e in &events[i + 1..] {
+                match e {
+                    Event::End(TagEnd::Heading(_)) => break,
+                    Event::Text(t) | Event::Code(t) => text.push_str(t),
+                    _ => {}
+                }
+            }
+            let base = crate::load::rules::slugify(&text);
+            let base = if base.is_empty() {
+                "section".to_string()
+            } else {
+                base
+            };
+            let mut id = base.clone();
+            let mut n = 0;
+            while used.contains(&id) {
+                n += 1;
+                id = format!("{base}-{n}");
+            }
+            used.insert(id.clone());
+            if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
+                *slot = Some(CowStr::from(id));
+            }
+        }
+        i += 1;
+    }
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, opts));
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
     html
 }
 
@@ -255,7 +295,18 @@ mod tests {
         .unwrap();
         assert_eq!(page.slug, "guide");
         assert_eq!(page.front.kind, ContentKind::Tutorial);
-        assert!(page.html.contains("<h1>Hello</h1>"), "{}", page.html);
+        assert!(page.html.contains("<h1 id=\"hello\">Hello</h1>"), "{}", page.html);
+    }
+
+    #[test]
+    fn headings_get_stable_unique_anchors() {
+        let html = render_markdown(
+            "# Set it up\n\n## Set it up\n\n## `llms.txt` file\n\n## Custom {#mine}\n",
+        );
+        assert!(html.contains("<h1 id=\"set-it-up\">"), "{html}");
+        assert!(html.contains("<h2 id=\"set-it-up-1\">"), "{html}");
+        assert!(html.contains("<h2 id=\"llms-txt-file\">"), "{html}");
+        assert!(html.contains("<h2 id=\"mine\">"), "{html}");
     }
 
     #[test]
@@ -271,6 +322,20 @@ mod tests {
                 "3:7 unknown value `tutorail` for `kind`",
                 "4:1 unknown field `titel`"
             ]
+        );
+    }
+
+    #[test]
+    fn schema_mirrors_every_field_of_the_struct() {
+        use crate::load::schema::{field_paths, json_paths};
+        let mut json = serde_json::to_value(FrontMatter::default()).unwrap();
+        for f in BRIEF_FIELDS {
+            json[*f] = serde_json::Value::Null;
+        }
+        assert_eq!(
+            field_paths(&SCHEMA),
+            json_paths(&json),
+            "add the new field to content::SCHEMA"
         );
     }
 

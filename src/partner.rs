@@ -176,7 +176,8 @@ const ACTIVATION: &[Field] = &[
     Field::req("trigger", Shape::Map(TRIGGER)),
 ];
 
-/// The shape of a partner file; mirrors [`Partner`] field by field.
+/// The shape of a partner file; mirrors [`Partner`] field by field (a field added to the struct
+/// must be added here too; `schema_mirrors_every_field_of_the_struct` checks it).
 pub const SCHEMA: Shape = Shape::Map(&[
     Field::req("name", Shape::Text),
     Field::req("code", Shape::Text),
@@ -363,6 +364,20 @@ mod tests {
         assert_eq!(p.source, Path::new("partners/alpha.yaml"));
         assert_eq!(p.source_line, 2);
         assert_eq!(p.all_campaigns(), vec!["default", "webinar"]);
+    }
+
+    #[test]
+    fn schema_mirrors_every_field_of_the_struct() {
+        use crate::load::schema::{field_paths, json_paths};
+        let mut p = load("partners/alpha.yaml", VALID).unwrap();
+        p.landing.body = Some("content/x.md".into());
+        p.activation.trigger.page = Some("/x".into());
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            field_paths(&SCHEMA),
+            json_paths(&json),
+            "add the new field to partner::SCHEMA"
+        );
     }
 
     #[test]

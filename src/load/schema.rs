@@ -251,6 +251,39 @@ pub fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report)
     }
 }
 
+/// Dotted paths of every field of a mapping shape (`landing.headline`), for the tests that keep
+/// each schema in step with its struct.
+pub fn field_paths(shape: &Shape) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    fn walk(shape: &Shape, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+        if let Shape::Map(fields) = shape {
+            for f in fields.iter() {
+                let path = join(prefix, f.name);
+                walk(&f.shape, &path, out);
+                out.insert(path);
+            }
+        }
+    }
+    walk(shape, "", &mut out);
+    out
+}
+
+/// Dotted paths of every object key in a serialized struct (the other side of [`field_paths`]).
+pub fn json_paths(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    fn walk(v: &serde_json::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+        if let serde_json::Value::Object(map) = v {
+            for (k, child) in map {
+                let path = join(prefix, k);
+                walk(child, &path, out);
+                out.insert(path);
+            }
+        }
+    }
+    walk(value, "", &mut out);
+    out
+}
+
 fn join(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         key.to_string()
