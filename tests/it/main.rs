@@ -7,3 +7,4 @@ mod llms;
 mod report;
 mod serve;
 mod support;
+mod worker;

@@ -1,0 +1,710 @@
+//! The generated Cloudflare Worker in real workerd (`wrangler dev`) with local D1: refusals,
+//! signed server events, and a real Chromium walking the funnel.
+
+use crate::support;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "test-signing-secret";
+const DESKTOP_UA: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+/// workerd starts in a few seconds; the bound is generous for a busy 2-core machine.
+const READY_WITHIN: Duration = Duration::from_secs(120);
+/// Writes go through `ctx.waitUntil`, after the response: rows are polled for, within a bound.
+const ROWS_WITHIN: Duration = Duration::from_secs(30);
+
+/// A built example site with its collector running in `wrangler dev`; killed on drop, even
+/// when the test panics.
+struct Collector {
+    site: tempfile::TempDir,
+    child: Option<Child>,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Collector {
+    /// Build the example site into a temp dir, apply the D1 migrations locally, start the Worker.
+    fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
+        let wrangler = support::require_tool(
+            "wrangler",
+            "wrangler (pinned in package.json) runs the Worker in workerd with local D1",
+        );
+        let site = support::copy_site(&support::repo_root());
+        let out = support::run(site.path(), &["build"]);
+        assert!(
+            out.status.success(),
+            "build failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let collector = site.path().join("collector");
+        assert!(
+            collector.join("wrangler.toml").is_file(),
+            "build wrote no collector/wrangler.toml"
+        );
+        prepare_public(&site.path().join("public"));
+        std::fs::write(
+            collector.join(".dev.vars"),
+            format!("PP_SIGNING_SECRET={SECRET}\n"),
+        )
+        .unwrap();
+
+        let mut c = Collector {
+            log: site.path().join("wrangler-dev.log"),
+            site,
+            child: None,
+            port: free_port(),
+        };
+        let applied = c
+            .wrangler_cmd(
+                &wrangler,
+                &["d1", "migrations", "apply", "partner-events", "--local"],
+            )
+            .output()
+            .expect("run wrangler");
+        assert!(
+            applied.status.success(),
+            "wrangler d1 migrations apply failed: {}{}",
+            String::from_utf8_lossy(&applied.stdout),
+            String::from_utf8_lossy(&applied.stderr)
+        );
+
+        let log = std::fs::File::create(&c.log).unwrap();
+        let port = c.port.to_string();
+        let mut cmd = c.wrangler_cmd(
+            &wrangler,
+            &[
+                "dev",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                &port,
+                "--show-interactive-dev-session=false",
+            ],
+        );
+        cmd.stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        // Own process group, so Drop ends wrangler and its workerd children together.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        c.child = Some(cmd.spawn().expect("spawn wrangler dev"));
+        c.wait_ready();
+        c
+    }
+
+    fn collector_dir(&self) -> PathBuf {
+        self.site.path().join("collector")
+    }
+
+    fn wrangler_cmd(&self, wrangler: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(wrangler);
+        cmd.args(args)
+            .arg("--persist-to")
+            .arg(self.site.path().join("d1-state"))
+            .current_dir(self.collector_dir())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    fn wait_ready(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < READY_WITHIN {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("wrangler dev exited with {status}:\n{}", self.log_text());
+            }
+            // A 404 for an unknown partner means the Worker itself answers.
+            if let Ok(r) = try_http(self.port, "GET", "/go/readiness-probe", &[], b"") {
+                if r.status == 404 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        panic!(
+            "wrangler dev was not ready within {READY_WITHIN:?}:\n{}",
+            self.log_text()
+        );
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+        try_http(self.port, method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.log_text()))
+    }
+
+    fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Response {
+        let mut all = vec![("Content-Type", "text/plain;charset=UTF-8")];
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("user-agent"))
+        {
+            all.push(("User-Agent", DESKTOP_UA));
+        }
+        all.extend_from_slice(headers);
+        self.request("POST", "/e", &all, body.as_bytes())
+    }
+
+    fn signed(&self, body: &str, timestamp: i64, secret: &str) -> Response {
+        let ts = timestamp.to_string();
+        let sig = sign(secret, &ts, body);
+        self.request(
+            "POST",
+            "/s",
+            &[
+                ("X-PP-Timestamp", &ts),
+                ("X-PP-Signature", &sig),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    /// Every row of `partner_events`, via `wrangler d1 execute --local --json`.
+    fn rows(&self) -> Vec<Value> {
+        let wrangler = support::require_tool("wrangler", "wrangler runs local D1 queries");
+        let out = self
+            .wrangler_cmd(
+                &wrangler,
+                &[
+                    "d1",
+                    "execute",
+                    "partner-events",
+                    "--local",
+                    "--json",
+                    "--command",
+                    "SELECT id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id FROM partner_events ORDER BY created_at, id",
+                ],
+            )
+            .output()
+            .expect("run wrangler d1 execute");
+        assert!(
+            out.status.success(),
+            "wrangler d1 execute failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "wrangler printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        v[0]["results"].as_array().cloned().expect("results array")
+    }
+
+    /// Poll until at least `n` rows are there (writes happen after the responses).
+    fn rows_at_least(&self, n: usize) -> Vec<Value> {
+        let start = Instant::now();
+        loop {
+            let rows = self.rows();
+            if rows.len() >= n || start.elapsed() > ROWS_WITHIN {
+                return rows;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+            let until = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < until {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
+        }
+    }
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header_all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A minimal HTTP/1.1 client (one request per connection), enough to send exact bytes and
+/// headers to the collector, including ones a browser would refuse to send.
+fn try_http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes())?;
+    stream.write_all(body)?;
+    // Read the head, then exactly the body it announces: the server may keep the connection
+    // open despite `Connection: close`.
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other(
+                "connection closed before the response head",
+            ));
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {head:?}")))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.to_ascii_lowercase())
+    };
+    let mut body = raw[head_end + 4..].to_vec();
+    let complete = |body: &[u8]| -> bool {
+        if method == "HEAD" || status == 204 || status == 304 {
+            true
+        } else if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+            body.len() >= len
+        } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            body.ends_with(b"0\r\n\r\n")
+        } else {
+            false
+        }
+    };
+    while !complete(&body) {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Hex HMAC-SHA256 of `<timestamp>.<body>`, as the product's backend computes it.
+fn sign(secret: &str, ts: &str, body: &str) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(ts.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn field<'a>(row: &'a Value, name: &str) -> &'a str {
+    row[name].as_str().unwrap_or("")
+}
+
+#[test]
+fn worker_refuses_bad_requests_writes_nothing_for_them_and_stores_sql_verbatim() {
+    let c = Collector::start(|_| {});
+    let ua = ("User-Agent", DESKTOP_UA);
+
+    // Refusals: each gets its status and writes nothing.
+    let r = c.request("GET", "/go/no-such-partner?campaign=x", &[ua], b"");
+    assert_eq!(r.status, 404, "unknown partner link: {}", r.body);
+    let r = c.beacon(
+        r#"{"e":"visit","p":"no-such-partner","u":"/refused/unknown-partner"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 400, "unknown partner: {}", r.body);
+    let r = c.beacon(
+        r#"{"e":"purchase","p":"seo-consultant","u":"/refused/unknown-stage"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 400, "unknown stage: {}", r.body);
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/refused/not-json""#,
+        &[],
+    );
+    assert_eq!(r.status, 400, "malformed body: {}", r.body);
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"relative/path"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 400, "page path not starting with /: {}", r.body);
+    let padding = "x".repeat(partner_pages::collector::MAX_BEACON_BODY);
+    let big = format!(r#"{{"e":"visit","p":"seo-consultant","u":"/refused/too-big/{padding}"}}"#);
+    let r = c.beacon(&big, &[]);
+    assert_eq!(r.status, 413, "oversize beacon: {}", r.body);
+    let r = c.request("GET", "/e", &[ua], b"");
+    assert_eq!(r.status, 405, "GET on the beacon endpoint");
+
+    // Not counted: answered normally, no row, no cookie.
+    let bot = (
+        "User-Agent",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    );
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/refused/bot"}"#,
+        &[bot],
+    );
+    assert_eq!(r.status, 204, "bot beacon");
+    let r = c.request("GET", "/go/seo-consultant", &[bot], b"");
+    assert_eq!(r.status, 302, "bot click still redirects");
+    assert!(r.header_all("set-cookie").is_empty(), "no cookie for a bot");
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/refused/dnt"}"#,
+        &[("DNT", "1")],
+    );
+    assert_eq!(r.status, 204, "DNT beacon");
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/refused/gpc"}"#,
+        &[("Sec-GPC", "1")],
+    );
+    assert_eq!(r.status, 204, "GPC beacon");
+    // seo-consultant's activation is server-side: a beacon activation is not its trigger.
+    let r = c.beacon(
+        r#"{"e":"activation","p":"seo-consultant","u":"/pricing"}"#,
+        &[],
+    );
+    assert_eq!(
+        r.status, 204,
+        "activation that is not the partner's trigger"
+    );
+
+    // Server-to-server refusals.
+    let activation =
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"refused-visitor"}"#;
+    let r = c.request("POST", "/s", &[], activation.as_bytes());
+    assert_eq!(r.status, 401, "missing signature: {}", r.body);
+    let r = c.signed(activation, now(), "not-the-secret");
+    assert_eq!(r.status, 401, "bad signature: {}", r.body);
+    let r = c.signed(activation, now() - 3600, SECRET);
+    assert_eq!(r.status, 401, "stale timestamp: {}", r.body);
+    let r = c.signed(
+        r#"{"event":"activation","partner":"no-such-partner","visitor_id":"refused-visitor"}"#,
+        now(),
+        SECRET,
+    );
+    assert_eq!(r.status, 400, "signed, unknown partner: {}", r.body);
+    let r = c.signed(
+        r#"{"event":"purchase","partner":"nocode-agency","visitor_id":"refused-visitor"}"#,
+        now(),
+        SECRET,
+    );
+    assert_eq!(r.status, 400, "signed, unknown event: {}", r.body);
+    let r = c.signed(
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"refused-visitor"}"#,
+        now(),
+        SECRET,
+    );
+    assert_eq!(r.status, 400, "revenue without a value: {}", r.body);
+    let big = format!(
+        r#"{{"event":"activation","partner":"nocode-agency","visitor_id":"refused-visitor","user_id":"{}"}}"#,
+        "x".repeat(partner_pages::collector::MAX_SERVER_BODY)
+    );
+    let r = c.signed(&big, now(), SECRET);
+    assert_eq!(r.status, 413, "oversize server event: {}", r.body);
+
+    // Valid events, with SQL-looking values that must be stored verbatim.
+    let sql_path = "/p/seo-consultant/'); DROP TABLE partner_events; --";
+    let r = c.beacon(
+        &json!({"e": "visit", "p": "seo-consultant", "c": "webinar-dec", "u": sql_path})
+            .to_string(),
+        &[],
+    );
+    assert_eq!(r.status, 204, "valid beacon: {}", r.body);
+    let r = c.request(
+        "GET",
+        "/go/seo-consultant?campaign=not-a-campaign",
+        &[ua],
+        b"",
+    );
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header_all("location"),
+        ["/p/seo-consultant/"],
+        "unknown campaign -> default, registered landing only"
+    );
+    let cookies = r.header_all("set-cookie");
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    for ck in &cookies {
+        assert!(
+            ck.contains("; Path=/; HttpOnly;") && ck.contains("SameSite=Lax; Max-Age=2592000"),
+            "{ck}"
+        );
+        assert!(
+            !ck.contains("Secure"),
+            "Secure is dropped on http://127.0.0.1: {ck}"
+        );
+    }
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("pp_src=seo-consultant.default;")),
+        "{cookies:?}"
+    );
+    let sql_visitor = "v1'; DELETE FROM partner_events WHERE '1'='1";
+    let body =
+        json!({"event": "activation", "partner": "nocode-agency", "campaign": "partner-summit",
+        "visitor_id": sql_visitor, "user_id": "1 OR 1=1"})
+        .to_string();
+    let r = c.signed(&body, now(), SECRET);
+    assert_eq!(r.status, 204, "signed activation: {}", r.body);
+    let body =
+        json!({"event": "revenue", "partner": "nocode-agency", "visitor_id": "visitor-rev-1",
+        "value": 49.5, "page_path": "/billing"})
+        .to_string();
+    let r = c.signed(&body, now(), SECRET);
+    assert_eq!(r.status, 204, "signed revenue: {}", r.body);
+
+    let rows = c.rows_at_least(4);
+    let mut got: Vec<(String, String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                field(r, "event_name").to_string(),
+                field(r, "partner_code").to_string(),
+                field(r, "campaign").to_string(),
+                field(r, "page_path").to_string(),
+                field(r, "visitor_id").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let click_visitor = got
+        .iter()
+        .find(|r| r.0 == "click")
+        .map(|r| r.4.clone())
+        .unwrap_or_default();
+    let beacon_visitor = got
+        .iter()
+        .find(|r| r.0 == "visit")
+        .map(|r| r.4.clone())
+        .unwrap_or_default();
+    let s = |v: &str| v.to_string();
+    assert_eq!(
+        got,
+        vec![
+            (
+                s("activation"),
+                s("nocode-agency"),
+                s("partner-summit"),
+                s("/s"),
+                s(sql_visitor)
+            ),
+            (
+                s("click"),
+                s("seo-consultant"),
+                s("default"),
+                s("/go/seo-consultant"),
+                click_visitor.clone()
+            ),
+            (
+                s("revenue"),
+                s("nocode-agency"),
+                s("default"),
+                s("/billing"),
+                s("visitor-rev-1")
+            ),
+            (
+                s("visit"),
+                s("seo-consultant"),
+                s("webinar-dec"),
+                s(sql_path),
+                beacon_visitor.clone()
+            ),
+        ],
+        "exactly the valid rows, none of the refused ones; log:\n{}",
+        c.log_text()
+    );
+    for vid in [&click_visitor, &beacon_visitor] {
+        assert_eq!(vid.len(), 36, "a random UUID visitor id: {vid}");
+    }
+    let by_event = |e: &str| rows.iter().find(|r| field(r, "event_name") == e).unwrap();
+    assert_eq!(by_event("activation")["user_id"], "1 OR 1=1");
+    assert_eq!(by_event("revenue")["value"], 49.5);
+    assert!(by_event("visit")["value"].is_null() && by_event("visit")["user_id"].is_null());
+    for r in &rows {
+        let at = field(r, "created_at");
+        assert!(
+            at.len() == 24 && at.ends_with('Z') && at.as_bytes()[19] == b'.',
+            "created_at is UTC ISO-8601 with milliseconds: {at}"
+        );
+    }
+}
+
+#[test]
+fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
+    let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
+    support::require_tool("chromium", "Debian package `chromium`");
+    // A host-site page outside the partner pages, carrying the one-line beacon snippet:
+    // founder-community's activation trigger is `page: /pricing`.
+    let snippet = {
+        let site = partner_pages::load(&support::repo_root(), &Default::default())
+            .expect("example site loads");
+        partner_pages::render::beacon::host_snippet(&site)
+    };
+    let c = Collector::start(|public| {
+        std::fs::create_dir_all(public.join("pricing")).unwrap();
+        std::fs::write(
+            public.join("pricing/index.html"),
+            format!("<!doctype html><html lang=\"en\"><head><title>Pricing</title></head><body><h1>Pricing</h1>{snippet}</body></html>\n"),
+        )
+        .unwrap();
+    });
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let out = Command::new(node)
+        .arg(support::repo_root().join("tests/browser/flow.mjs"))
+        .args([
+            "--base",
+            &base,
+            "--partner",
+            "founder-community",
+            "--campaign",
+            "slack-digest",
+        ])
+        .args(["--activation", "page:/pricing/"])
+        .current_dir(support::repo_root())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "browser flow failed: {}\n{}\nwrangler log:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        c.log_text()
+    );
+    let flow: Value = serde_json::from_slice(&out.stdout).expect("flow prints JSON");
+    assert_eq!(
+        flow["landing"],
+        format!("{base}/p/founder-community/?campaign=slack-digest")
+    );
+    let cookie_vid = flow["cookies"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "pp_vid"))
+        .and_then(|c| c["value"].as_str())
+        .expect("the browser holds the pp_vid cookie")
+        .to_string();
+
+    let rows = c.rows_at_least(5);
+    let stage_order = |e: &str| partner_pages::partner::STAGES.iter().position(|s| *s == e);
+    let mut got: Vec<(Option<usize>, String, String, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                stage_order(field(r, "event_name")),
+                field(r, "event_name").to_string(),
+                field(r, "partner_code").to_string(),
+                field(r, "campaign").to_string(),
+                field(r, "page_path").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let got: Vec<(&str, &str, &str, &str)> = got
+        .iter()
+        .map(|(_, e, p, c, u)| (e.as_str(), p.as_str(), c.as_str(), u.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "click",
+                "founder-community",
+                "slack-digest",
+                "/go/founder-community"
+            ),
+            (
+                "visit",
+                "founder-community",
+                "slack-digest",
+                "/p/founder-community/"
+            ),
+            (
+                "lead_magnet",
+                "founder-community",
+                "slack-digest",
+                "/p/founder-community/"
+            ),
+            (
+                "cta",
+                "founder-community",
+                "slack-digest",
+                "/p/founder-community/"
+            ),
+            (
+                "activation",
+                "founder-community",
+                "slack-digest",
+                "/pricing/"
+            ),
+        ],
+        "rows: {rows:#?}"
+    );
+    for r in &rows {
+        assert_eq!(
+            field(r, "visitor_id"),
+            cookie_vid,
+            "one stable visitor id: {rows:#?}"
+        );
+    }
+}
