@@ -91,8 +91,8 @@ pub fn beacon(site: &Site) -> Beacon {
 }
 
 /// `public/pp-beacon.js`: the same script for host-site pages (see [`host_snippet`]).
-pub fn public_files(site: &Site) -> Vec<OutputFile> {
-    vec![OutputFile::new(HOST_SCRIPT_PATH, beacon(site).js)]
+pub fn public_files(beacon: &Beacon) -> Vec<OutputFile> {
+    vec![OutputFile::new(HOST_SCRIPT_PATH, beacon.js.as_bytes())]
 }
 
 /// The one line a host-site page (e.g. `/pricing`) adds to report activations and clicks.
@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn beacon_is_deterministic_and_the_host_file_carries_the_same_bytes() {
         let site = example_site();
-        let files = public_files(&site);
+        let files = public_files(&beacon(&site));
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].path, "pp-beacon.js");
         assert_eq!(files[0].bytes, beacon(&site).js.into_bytes());

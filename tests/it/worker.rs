@@ -76,6 +76,7 @@ impl Collector {
 
         let log = std::fs::File::create(&c.log).unwrap();
         let port = c.port.to_string();
+        let inspector = free_port().to_string();
         let mut cmd = c.wrangler_cmd(
             &wrangler,
             &[
@@ -84,6 +85,9 @@ impl Collector {
                 "127.0.0.1",
                 "--port",
                 &port,
+                // The default inspector port (9229) is shared: two Workers at once would clash.
+                "--inspector-port",
+                &inspector,
                 "--show-interactive-dev-session=false",
             ],
         );
