@@ -216,9 +216,16 @@ fn diagnostic_at(err: &minijinja::Error, file: &Path, src: &str) -> Diagnostic {
         }
         _ => 0,
     };
-    let message = match err.detail() {
-        Some(detail) => format!("template error: {} ({detail})", err.kind()),
-        None => format!("template error: {}", err.kind()),
+    let expr = err
+        .range()
+        .and_then(|r| src.get(r))
+        .filter(|e| !e.contains('\n'));
+    let message = match (err.kind(), expr, err.detail()) {
+        (minijinja::ErrorKind::UndefinedError, Some(e), _) => {
+            format!("template error: `{e}` is undefined")
+        }
+        (_, _, Some(detail)) => format!("template error: {} ({detail})", err.kind()),
+        (_, _, None) => format!("template error: {}", err.kind()),
     };
     let hint = match err.kind() {
         minijinja::ErrorKind::UndefinedError => {
@@ -275,7 +282,7 @@ mod tests {
         let d = t.render("page.html", minijinja::context! {}).unwrap_err();
         assert_eq!(d.file, PathBuf::from("templates/page.html"));
         assert_eq!((d.line, d.column), (3, 10));
-        assert!(d.message.contains("undefined"), "{}", d.message);
+        assert_eq!(d.message, "template error: `nope.title` is undefined");
         assert_eq!(d.source_line.as_deref(), Some("hello {{ nope.title }}"));
     }
 

@@ -376,3 +376,53 @@ fn check_reports_template_errors_without_writing() {
     assert!(stderr.contains("templates/landing.html:2:"), "{stderr}");
     assert!(!site.path().join("public").exists());
 }
+
+/// A page with the parts owned elsewhere replaced by markers: the CSS (templates/style.css),
+/// the beacon (render/beacon.rs) and their CSP hashes, which change with them.
+fn redacted(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut rest = page;
+    // Style block.
+    if let (Some(a), Some(b)) = (rest.find("<style>"), rest.find("</style>")) {
+        out.push_str(&rest[..a + "<style>".len()]);
+        out.push_str("/* templates/style.css */");
+        rest = &rest[b..];
+    }
+    // Inline scripts.
+    while let Some(a) = rest.find("<script") {
+        let Some(gt) = rest[a..].find('>') else { break };
+        let Some(end) = rest[a..].find("</script>") else {
+            break;
+        };
+        out.push_str(&rest[..a + gt + 1]);
+        out.push_str("/* beacon */");
+        rest = &rest[a + end..];
+    }
+    out.push_str(rest);
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(a) = rest.find("'sha256-") {
+        cleaned.push_str(&rest[..a]);
+        cleaned.push_str("'sha256-[hash]'");
+        let after = &rest[a + 1..];
+        rest = &after[after.find('\'').map(|i| i + 1).unwrap_or(after.len())..];
+    }
+    cleaned.push_str(rest);
+    cleaned
+}
+
+#[test]
+fn example_pages_match_their_snapshots() {
+    let site = copy_site(&repo_root());
+    build_ok(site.path(), &[]);
+    let public = site.path().join("public");
+    for (name, path) in [
+        ("landing_seo_consultant", "p/seo-consultant/index.html"),
+        ("kit_seo_consultant", "p/seo-consultant/kit/index.html"),
+        ("index", "index.html"),
+        ("content_llms_txt_guide", "llms-txt-guide/index.html"),
+    ] {
+        insta::assert_snapshot!(name, redacted(&read(public.join(path))));
+    }
+    insta::assert_snapshot!("sitemap", read(public.join("sitemap.xml")));
+}
