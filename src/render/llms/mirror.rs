@@ -370,6 +370,7 @@ mod tests {
         assert_eq!(page.markdown().matches("\n# ").count(), 0, "one H1 only");
         let mut untitled = guide.clone();
         untitled.markdown = "Just text.\n".into();
+        untitled.front.description = None;
         assert_eq!(
             content_page(&site.config, &untitled).markdown(),
             "# Migration playbook\n\nJust text.\n"
