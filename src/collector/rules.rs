@@ -616,18 +616,19 @@ pub fn safe_segments(raw_path: &str) -> Option<Vec<String>> {
 
 /// A random UUID v4 (row ids and visitor ids: random, never derived from the request).
 pub fn new_uuid() -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    out
 }
 
 /// `created_at` of a row: UTC ISO-8601 with milliseconds and `Z`.
@@ -1011,6 +1012,11 @@ mod tests {
         let a = new_uuid();
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
+        assert_eq!(
+            a.split('-').map(str::len).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(valid_cookie_visitor_id(&a));
         assert_ne!(a, new_uuid());
     }
 
