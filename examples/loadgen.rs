@@ -63,10 +63,7 @@ fn parse_args() -> Result<Opts, String> {
 
 fn request(o: &Opts, client: usize) -> Vec<u8> {
     if o.mode == "beacon" {
-        let body = format!(
-            r#"{{"e":"visit","p":"{p}","u":"/p/{p}/"}}"#,
-            p = o.partner
-        );
+        let body = format!(r#"{{"e":"visit","p":"{p}","u":"/p/{p}/"}}"#, p = o.partner);
         // One stable visitor per client, as a browser with its cookie would be.
         format!(
             "POST /e HTTP/1.1\r\nHost: {}\r\nUser-Agent: {UA}\r\nContent-Type: text/plain\r\n\
@@ -174,7 +171,10 @@ async fn main() {
             }
         }
     }
-    let secs = started.elapsed().max(Duration::from_micros(1)).as_secs_f64();
+    let secs = started
+        .elapsed()
+        .max(Duration::from_micros(1))
+        .as_secs_f64();
     all.sort_unstable();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))

@@ -295,7 +295,11 @@ mod tests {
         .unwrap();
         assert_eq!(page.slug, "guide");
         assert_eq!(page.front.kind, ContentKind::Tutorial);
-        assert!(page.html.contains("<h1 id=\"hello\">Hello</h1>"), "{}", page.html);
+        assert!(
+            page.html.contains("<h1 id=\"hello\">Hello</h1>"),
+            "{}",
+            page.html
+        );
     }
 
     #[test]

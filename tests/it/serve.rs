@@ -735,3 +735,87 @@ fn serve_exits_with_the_diagnostics_when_the_site_is_broken_and_not_watched() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("partners/seo-consultant.yaml"), "{err}");
 }
+
+#[test]
+fn chromium_walks_the_funnel_and_serve_writes_its_exact_rows() {
+    let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
+    support::require_tool("chromium", "Debian package `chromium`");
+    let s = Serve::start(&["--no-watch"]);
+    // A host-site page outside the partner pages, carrying the one-line beacon snippet:
+    // founder-community's activation trigger is `page: /pricing`.
+    let site = partner_pages::load(s.site.path(), &Default::default()).expect("site loads");
+    let snippet = partner_pages::render::beacon::host_snippet(&site);
+    std::fs::create_dir_all(s.out.join("pricing")).unwrap();
+    std::fs::write(
+        s.out.join("pricing/index.html"),
+        format!("<!doctype html><html lang=\"en\"><head><title>Pricing</title></head><body><h1>Pricing</h1>{snippet}</body></html>\n"),
+    )
+    .unwrap();
+    let base = format!("http://{}", s.addr);
+    let out = Command::new(node)
+        .arg(support::repo_root().join("tests/browser/flow.mjs"))
+        .args(["--base", &base, "--partner", "founder-community"])
+        .args([
+            "--campaign",
+            "slack-digest",
+            "--activation",
+            "page:/pricing/",
+        ])
+        .current_dir(support::repo_root())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "browser flow failed: {}\n{}\nserve log:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        s.stderr()
+    );
+    let flow: serde_json::Value = serde_json::from_slice(&out.stdout).expect("flow prints JSON");
+    assert_eq!(
+        flow["landing"],
+        format!("{base}/p/founder-community/?campaign=slack-digest")
+    );
+    let cookies = flow["cookies"].as_array().expect("cookies");
+    let vid = cookies
+        .iter()
+        .find(|c| c["name"] == "pp_vid")
+        .and_then(|c| c["value"].as_str())
+        .expect("the browser holds the pp_vid cookie");
+    assert!(cookies
+        .iter()
+        .all(|c| c["httpOnly"] == true && c["sameSite"] == "Lax"));
+    // Every beacon was acknowledged only after its commit, so the rows are all there now.
+    let rows = s.rows();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.stage.as_str(),
+                r.partner.as_str(),
+                r.campaign.as_str(),
+                r.page_path.as_str(),
+                r.visitor_id.as_deref(),
+            )
+        })
+        .collect();
+    let fc = "founder-community";
+    let v = Some(vid);
+    assert_eq!(
+        got,
+        [
+            ("click", fc, "slack-digest", "/go/founder-community", v),
+            ("visit", fc, "slack-digest", "/p/founder-community/", v),
+            (
+                "lead_magnet",
+                fc,
+                "slack-digest",
+                "/p/founder-community/",
+                v
+            ),
+            ("cta", fc, "slack-digest", "/p/founder-community/", v),
+            ("activation", fc, "slack-digest", "/pricing/", v),
+        ],
+        "rows: {rows:#?}"
+    );
+}
