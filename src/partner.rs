@@ -380,6 +380,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever the text, loading never panics, and every problem has a real position.
+        #[test]
+        fn any_edit_of_a_partner_file_gives_located_errors_or_a_partner(
+            at in 0usize..400,
+            cut in 0usize..6,
+            insert in "[a-z_:{}\\[\\], \n\t\"'&*!#|>-]{0,8}",
+        ) {
+            let mut chars: Vec<char> = VALID.chars().collect();
+            let at = at.min(chars.len());
+            let end = (at + cut).min(chars.len());
+            chars.splice(at..end, insert.chars());
+            let text: String = chars.into_iter().collect();
+            let mut r = Report::new(Path::new("partners/alpha.yaml"), &text, 0);
+            if parse(&text, &mut r).is_none() {
+                proptest::prop_assert!(!r.diags.is_empty());
+            }
+            for d in &r.diags {
+                proptest::prop_assert!(d.line >= 1 && d.column >= 1, "{}", d);
+                proptest::prop_assert!(d.line <= text.lines().count().max(1), "{}", d);
+            }
+        }
+    }
+
     #[test]
     fn file_name_must_match_the_code() {
         assert_eq!(

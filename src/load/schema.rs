@@ -230,19 +230,32 @@ pub fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report)
                     }
                 }
             }
-            for f in fields
+            let missing: Vec<&Field> = fields
                 .iter()
                 .filter(|f| f.required && !suggested.contains(&f.name))
-            {
-                if !entries.iter().any(|e| e.key == f.name) {
-                    let place = if name.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" in `{name}`")
-                    };
+                .filter(|f| !entries.iter().any(|e| e.key == f.name))
+                .collect();
+            let place = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{name}`")
+            };
+            match missing.as_slice() {
+                [] => {}
+                [f] => {
                     let d = r
                         .at(owner, format!("missing required field `{}`{place}", f.name))
                         .expected(format!("`{}:` with {}", f.name, f.shape.describe()));
+                    r.push(d);
+                }
+                many => {
+                    let names: Vec<String> = many.iter().map(|f| format!("`{}`", f.name)).collect();
+                    let d = r
+                        .at(
+                            owner,
+                            format!("missing required fields {}{place}", names.join(", ")),
+                        )
+                        .expected(format!("each of {} set", names.join(", ")));
                     r.push(d);
                 }
             }
@@ -340,6 +353,12 @@ mod tests {
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].message, "missing required field `kind` in `cta`");
         assert_eq!((d[0].line, d[0].column), (3, 1));
+        let d = run("noindex: true\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].message,
+            "missing required fields `name`, `promise`, `cta`"
+        );
     }
 
     #[test]

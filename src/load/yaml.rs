@@ -261,6 +261,12 @@ fn from_saphyr(e: &serde_saphyr::Error, text: &str, file: &Path, line_offset: us
         .and_then(Pos::from_location)
         .unwrap_or_else(|| first_content_pos(text));
     let raw = e.without_snippet().to_string();
+    // saphyr points at the scalar it was scanning; the tab itself is often on a later line.
+    let pos = if raw.contains("found a tab") {
+        tab_after(text, pos).unwrap_or(pos)
+    } else {
+        pos
+    };
     let (message, expected, hint) = explain(&raw);
     let mut d = Diagnostic::new(file, pos.line + line_offset, pos.column, message);
     d.source_line = text.lines().nth(pos.line - 1).map(str::to_owned);
@@ -271,6 +277,20 @@ fn from_saphyr(e: &serde_saphyr::Error, text: &str, file: &Path, line_offset: us
         d = d.hint(h);
     }
     d
+}
+
+/// The first tab at or after `from`, as a position.
+fn tab_after(text: &str, from: Pos) -> Option<Pos> {
+    text.lines()
+        .enumerate()
+        .skip(from.line.saturating_sub(1))
+        .find_map(|(i, line)| {
+            let col = line.chars().position(|c| c == '\t')?;
+            Some(Pos {
+                line: i + 1,
+                column: col + 1,
+            })
+        })
 }
 
 fn first_content_pos(text: &str) -> Pos {
@@ -301,6 +321,20 @@ fn explain(raw: &str) -> (String, Option<String>, Option<String>) {
             format!("duplicate key {what} in the same mapping"),
             Some("every key at most once per mapping".into()),
             Some("remove one of the two lines (YAML keeps no order between them)".into()),
+        );
+    }
+    if lower.contains("documents") {
+        return (
+            "more than one YAML document in this file (a second `---` line)".into(),
+            Some("one document per file: one partner per partners/<code>.yaml".into()),
+            Some("move the second document to its own file, or remove the `---` line".into()),
+        );
+    }
+    if lower.contains("tab") {
+        return (
+            format!("invalid YAML: {msg}"),
+            Some("indentation with spaces".into()),
+            Some("YAML does not allow tabs for indentation; replace them with spaces".into()),
         );
     }
     if lower.contains("alias")
@@ -491,6 +525,20 @@ mod tests {
         let d = parse("a: 1\nb: [1, 2\nc: 3\n", Path::new("t.yaml"), 0).unwrap_err();
         assert!(d.line >= 2 && d.column >= 1, "{d}");
         assert!(d.message.starts_with("invalid YAML"), "{d}");
+    }
+
+    #[test]
+    fn a_second_document_is_refused_at_its_separator() {
+        let d = parse("a: 1\n---\nb: 2\n", Path::new("t.yaml"), 0).unwrap_err();
+        assert_eq!(d.line, 2, "{d}");
+        assert!(d.message.starts_with("more than one YAML document"), "{d}");
+    }
+
+    #[test]
+    fn tabs_get_a_hint_about_spaces() {
+        let d = parse("a:\n  b: x\n\tc: 2\n", Path::new("t.yaml"), 0).unwrap_err();
+        assert!(d.hint.as_deref().unwrap_or("").contains("tabs"), "{d}");
+        assert_eq!((d.line, d.column), (3, 1), "{d}");
     }
 
     #[test]
