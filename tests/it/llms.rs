@@ -140,6 +140,24 @@ fn example_llms_txt_parses_with_its_title_summary_sections_and_links() {
         .collect();
     assert!(optional.contains(&"https://aikit.example/partners.json"));
     assert!(optional.contains(&"https://aikit.example/llms-full.txt"));
+    assert_eq!(
+        parsed["info"],
+        escape::one_line(site.config.description.as_deref().unwrap())
+    );
+
+    // llms-full.txt holds every listed partner page, as its mirror says it.
+    let full = std::fs::read_to_string(out.path().join("llms-full.txt")).unwrap();
+    for p in &site.partners {
+        let mirror =
+            std::fs::read_to_string(out.path().join(format!("p/{}/index.html.md", p.code)))
+                .unwrap();
+        let (h1, body) = mirror.split_once('\n').unwrap();
+        let source = format!(
+            "{h1}\n\nSource: <https://aikit.example/p/{}/>\n{body}",
+            p.code
+        );
+        assert!(full.contains(&source), "llms-full.txt lacks {}", p.code);
+    }
 }
 
 /// A site of `n` partners; every 7th has a name and promise full of Markdown syntax.

@@ -35,8 +35,10 @@ pub fn one_line(text: &str) -> String {
 pub fn inline(text: &str) -> String {
     let line = one_line(text);
     let mut out = String::with_capacity(line.len() + 8);
-    let chars: Vec<char> = line.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut prev: Option<char> = None;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
         match c {
             '[' => out.push_str("&#91;"),
             ']' => out.push_str("&#93;"),
@@ -45,16 +47,16 @@ pub fn inline(text: &str) -> String {
                 out.push(c);
             }
             // An underscore between letters or digits never opens emphasis (`runs_first_audit`).
-            '_' if !(i > 0
-                && chars[i - 1].is_alphanumeric()
-                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric())) =>
+            '_' if !(prev.is_some_and(char::is_alphanumeric)
+                && next.is_some_and(char::is_alphanumeric)) =>
             {
                 out.push_str("\\_");
             }
             // `&` only matters where it would start a character reference (`&amp;`, `&#93;`).
-            '&' if starts_reference(&chars[i + 1..]) => out.push_str("\\&"),
+            '&' if starts_reference(&line[i + 1..]) => out.push_str("\\&"),
             _ => out.push(c),
         }
+        prev = Some(c);
     }
     out
 }
@@ -102,13 +104,12 @@ pub fn paragraphs(text: &str) -> Vec<String> {
 }
 
 /// Does `rest` (after an `&`) look like a character reference: `name;`, `#123;`, `#x1F;`?
-fn starts_reference(rest: &[char]) -> bool {
-    let body: Vec<char> = rest
-        .iter()
-        .copied()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '#')
-        .collect();
-    !body.is_empty() && rest.get(body.len()) == Some(&';')
+fn starts_reference(rest: &str) -> bool {
+    let body = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+        .count();
+    body > 0 && rest.as_bytes().get(body) == Some(&b';')
 }
 
 /// Percent-encode what may not appear raw in a Markdown link destination (and would end the URL

@@ -108,10 +108,7 @@ fn partner_page(site: &Site, p: &Partner) -> MirrorPage {
         "- Free resource: {}\n",
         link(&p.lead_magnet.label, &p.lead_magnet.url)
     ));
-    let kind = serde_json::to_value(p.cta.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let kind = super::cta_kind_name(p.cta.kind);
     body.push_str(&format!(
         "- Next step: {} ({kind})\n",
         link(&p.cta.label, &p.cta.url)
@@ -176,17 +173,23 @@ fn is_h1(line: &str) -> bool {
     line == "#" || line.starts_with("# ")
 }
 
-/// `llms-full.txt`: the site head, then the mirror of every listed partner page, each with a
-/// `Source:` line under its heading (the layout of the common doc-site plugins).
-pub fn llms_full(site: &Site) -> String {
+/// `llms-full.txt`: the site head, then the mirror of every listed partner page (taken from
+/// `pages`), each with a `Source:` line under its heading (the layout of the common doc-site
+/// plugins).
+pub fn llms_full(site: &Site, pages: &[MirrorPage]) -> String {
+    let by_path: std::collections::BTreeMap<&str, &MirrorPage> =
+        pages.iter().map(|m| (m.site_path.as_str(), m)).collect();
     let mut out = txt::head(site);
     for p in site.partners.iter().filter(|p| txt::partner_listed(p)) {
-        let page = partner_page(site, p);
+        let path = p.landing_path();
+        let Some(page) = by_path.get(path.as_str()) else {
+            continue;
+        };
         out.push_str("\n---\n\n");
         out.push_str(&page.h1);
         out.push_str(&format!(
             "\n\nSource: <{}>\n",
-            escape::url(&site.config.absolute_url(&p.landing_path()))
+            escape::url(&site.config.absolute_url(&path))
         ));
         out.push_str(&page.body);
     }
@@ -385,7 +388,7 @@ mod tests {
     fn llms_full_has_every_listed_partner_with_its_source() {
         let mut site = example_site();
         site.partners[0].llms = false;
-        let full = llms_full(&site);
+        let full = llms_full(&site, &pages(&site));
         assert!(full.starts_with("# AIKit Partners\n"));
         assert!(!full.contains(&site.partners[0].landing.headline));
         for p in &site.partners[1..] {

@@ -40,14 +40,18 @@ pub fn render(site: &Site) -> crate::Result<Vec<OutputFile>> {
     if site.config.llms.merge.is_none() {
         files.push(OutputFile::new(LLMS_TXT, txt::llms_txt(site)));
     }
-    for page in mirror::pages(site) {
+    let pages = mirror::pages(site);
+    if site.config.llms.full {
+        files.push(OutputFile::new(
+            LLMS_FULL_TXT,
+            mirror::llms_full(site, &pages),
+        ));
+    }
+    for page in pages {
         files.push(OutputFile::new(
             output_path(&markdown_path(&page.site_path)),
             page.markdown(),
         ));
-    }
-    if site.config.llms.full {
-        files.push(OutputFile::new(LLMS_FULL_TXT, mirror::llms_full(site)));
     }
     files.push(OutputFile::new(
         PARTNERS_JSON,
@@ -68,6 +72,17 @@ pub fn markdown_path(site_path: &str) -> String {
         format!("{site_path}index.html.md")
     } else {
         format!("{site_path}.md")
+    }
+}
+
+/// The YAML name of a CTA kind (`demo`, `newsletter`, `tutorial`, `download`).
+fn cta_kind_name(kind: crate::partner::CtaKind) -> &'static str {
+    use crate::partner::CtaKind;
+    match kind {
+        CtaKind::Demo => "demo",
+        CtaKind::Newsletter => "newsletter",
+        CtaKind::Tutorial => "tutorial",
+        CtaKind::Download => "download",
     }
 }
 
@@ -105,6 +120,19 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         crate::site::load(root, &crate::site::LoadOptions::default())
             .expect("the example site loads")
+    }
+
+    #[test]
+    fn cta_kind_names_are_the_yaml_names() {
+        use crate::partner::CtaKind;
+        for kind in [
+            CtaKind::Demo,
+            CtaKind::Newsletter,
+            CtaKind::Tutorial,
+            CtaKind::Download,
+        ] {
+            assert_eq!(serde_json::json!(kind), cta_kind_name(kind));
+        }
     }
 
     #[test]

@@ -134,10 +134,7 @@ pub fn partner_item(site: &Site, p: &Partner) -> Item {
 
 /// "Promise: …. Audience: …. Call to action: … (demo). Activation means: …." plus `llms_note`.
 pub(super) fn partner_notes(p: &Partner) -> String {
-    let cta_kind = serde_json::to_value(p.cta.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let cta_kind = super::cta_kind_name(p.cta.kind);
     let mut notes = format!(
         "Promise: {} Audience: {} Free resource: {} Call to action: {} ({cta_kind}). Activation means: {}",
         escape::sentence(&p.promise),
