@@ -102,7 +102,6 @@ pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
         return Err(dedup(diags).into());
     }
 
-    public.extend(beacon::public_files(site));
     public.extend(llms::render(site)?);
     public.extend(beacon::public_files(&beacon));
     let collector = crate::collector::worker::render(site)?;
