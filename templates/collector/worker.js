@@ -54,10 +54,10 @@ function goRoute(request, env, ctx, url, code) {
 // POST <endpoint>: the beacon's events, partner from the body or the attribution cookie.
 async function beaconRoute(request, env, ctx, url) {
   if (request.method !== "POST") return answer(405, "method not allowed", { Allow: "POST" });
-  const raw = await readLimited(request, R.maxBeaconBody);
-  if (raw === null) return answer(413, "body too large");
+  const bytes = await readLimitedBytes(request, R.maxBeaconBody);
+  if (bytes === null) return answer(413, "body too large");
   if (!counted(request)) return answer(204);
-  const msg = parseObject(raw);
+  const msg = parseObject(bytes);
   if (!msg) return answer(400, "body must be a JSON object");
   if (!isPath(msg.u)) return answer(400, "u must be a path starting with / of at most " + R.maxPagePath + " bytes");
   for (const k of ["p", "c", "n"]) {
@@ -94,13 +94,7 @@ async function serverRoute(request, env, ctx) {
   if (!/^[0-9]{1,12}$/.test(ts) || !/^[0-9a-fA-F]{64}$/.test(sig)) return answer(401, "missing or malformed signature");
   if (!(await signatureValid(secret, ts, bytes, sig))) return answer(401, "bad signature");
   if (Math.abs(Date.now() / 1000 - Number(ts)) > R.signatureWindowSecs) return answer(401, "stale timestamp");
-  let text;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return answer(400, "body must be UTF-8");
-  }
-  const msg = parseObject(text);
+  const msg = parseObject(bytes);
   if (!msg) return answer(400, "body must be a JSON object");
   if (!SERVER_EVENTS.includes(msg.event)) return answer(400, "unknown event");
   const partner = typeof msg.partner === "string" ? own(R.partners, msg.partner) : null;
@@ -226,18 +220,22 @@ async function readLimitedBytes(request, limit) {
   return out;
 }
 
-async function readLimited(request, limit) {
-  const bytes = await readLimitedBytes(request, limit);
-  return bytes === null ? null : new TextDecoder().decode(bytes);
-}
-
-function parseObject(text) {
+// A JSON object from strict UTF-8 (no BOM, no lone surrogates, as `serve` reads it), else null.
+function parseObject(bytes) {
   try {
-    const v = JSON.parse(text);
-    return v && typeof v === "object" && !Array.isArray(v) ? v : null;
+    const v = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
+    return v && typeof v === "object" && !Array.isArray(v) && wellFormed(v) ? v : null;
   } catch {
     return null;
   }
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function wellFormed(v) {
+  if (typeof v === "string") return !LONE_SURROGATE.test(v);
+  if (v && typeof v === "object") return Object.entries(v).every(([k, x]) => wellFormed(k) && wellFormed(x));
+  return true;
 }
 
 function isPath(u) {

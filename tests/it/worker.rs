@@ -151,6 +151,10 @@ impl Collector {
     }
 
     fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Response {
+        self.beacon_bytes(body.as_bytes(), headers)
+    }
+
+    fn beacon_bytes(&self, body: &[u8], headers: &[(&str, &str)]) -> Response {
         let mut all = vec![("Content-Type", "text/plain;charset=UTF-8")];
         if !headers
             .iter()
@@ -159,7 +163,7 @@ impl Collector {
             all.push(("User-Agent", DESKTOP_UA));
         }
         all.extend_from_slice(headers);
-        self.request("POST", "/e", &all, body.as_bytes())
+        self.request("POST", "/e", &all, body)
     }
 
     fn signed(&self, body: &str, timestamp: i64, secret: &str) -> Response {
@@ -711,4 +715,150 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
             "one stable visitor id: {rows:#?}"
         );
     }
+}
+
+/// Beacon bodies at the edges of the protocol; `@` is replaced by a per-pass marker so every
+/// recorded row has its own page path.
+fn beacon_corpus() -> Vec<Vec<u8>> {
+    let max = partner_pages::collector::MAX_BEACON_BODY;
+    let fill = |prefix: &str, total: usize| {
+        let head = format!(r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/{prefix}/"#);
+        let tail = r#""}"#;
+        let n = total.saturating_sub(head.len() + tail.len() - 1); // `@` becomes 1 byte
+        format!("{head}{}{tail}", "x".repeat(n))
+    };
+    let mut cases: Vec<Vec<u8>> = [
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/plain"}"#,
+        r#"  {"e":"visit","p":"seo-consultant","u":"/d/@/whitespace"}  "#,
+        r#"{"e":"visit","p":"","u":"/d/@/empty-partner"}"#,
+        r#"{"e":"visit","u":"/d/@/no-partner"}"#,
+        r#"{"e":"visit","p":null,"u":"/d/@/null-partner"}"#,
+        r#"{"e":"visit","p":"__proto__","u":"/d/@/proto"}"#,
+        r#"{"e":"visit","p":"constructor","u":"/d/@/constructor"}"#,
+        r#"{"e":"visit","p":"SEO-CONSULTANT","u":"/d/@/upper"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"d/@/relative"}"#,
+        r#"{"e":"visit","p":"seo-consultant"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/number-campaign","c":5}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/unknown-campaign","c":"nope"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/campaign","c":"webinar-dec"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/empty-campaign","c":""}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/n-on-visit","n":"copy-snippet"}"#,
+        r#"{"e":"visit","e":"cta","p":"seo-consultant","u":"/d/@/duplicate-key"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/extra","x":{"deep":[1,null]}}"#,
+        r#"{"e":"click","p":"seo-consultant","u":"/d/@/click"}"#,
+        r#"{"e":"revenue","p":"seo-consultant","u":"/d/@/revenue"}"#,
+        r#"{"e":1,"p":"seo-consultant","u":"/d/@/number-stage"}"#,
+        r#"{"e":"activation","p":"founder-community","u":"/pricing/"}"#,
+        r#"{"e":"activation","p":"founder-community","u":"/pricing","n":"x"}"#,
+        r#"{"e":"activation","p":"founder-community","u":"/d/@/not-pricing"}"#,
+        r#"{"e":"activation","p":"ai-tools-directory","u":"/d/@/copy","n":"copy-snippet"}"#,
+        r#"{"e":"activation","p":"ai-tools-directory","u":"/d/@/other-click","n":"other"}"#,
+        r#"{"e":"activation","p":"ai-tools-directory","u":"/d/@/no-name"}"#,
+        r#"{"e":"activation","p":"seo-consultant","u":"/d/@/server-trigger"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/lone\ud800surrogate"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/pair\ud83d\ude00"}"#,
+        r#"[]"#,
+        r#""visit""#,
+        r#"null"#,
+        r#""#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/trailing"} x"#,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    cases.push(
+        format!(
+            "\u{feff}{}",
+            r#"{"e":"visit","p":"seo-consultant","u":"/d/@/bom"}"#
+        )
+        .into_bytes(),
+    );
+    cases.push(b"{\"e\":\"visit\",\"p\":\"seo-consultant\",\"u\":\"/d/@/bad-utf8-\xff\"}".to_vec());
+    // 512 bytes of path in 2-byte characters: fine as bytes; one more character is over.
+    for n in [253, 254] {
+        cases.push(
+            format!(
+                r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/{}"}}"#,
+                "é".repeat(n)
+            )
+            .into_bytes(),
+        );
+    }
+    cases.push(fill("at-limit", max).into_bytes());
+    cases.push(fill("over-limit", max + 1).into_bytes());
+    cases
+}
+
+#[test]
+fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
+    use partner_pages::collector::rules;
+    let site = partner_pages::load(&support::repo_root(), &Default::default()).expect("site loads");
+    let reg = rules::Registry::from_site(&site);
+    let c = Collector::start(|_| {});
+    let with_cookie = "pp_vid=cookie-visitor-0001; pp_src=founder-community.slack-digest";
+
+    let mut expected = Vec::new();
+    for (pass, cookie) in [("a", None), ("b", Some(with_cookie))] {
+        let cookies = rules::parse_cookies(cookie, "pp");
+        for case in beacon_corpus() {
+            // `@` is ASCII, so it never sits inside a multi-byte character (or the bad byte).
+            let body: Vec<u8> = case
+                .iter()
+                .map(|&b| if b == b'@' { pass.as_bytes()[0] } else { b })
+                .collect();
+            let (want_status, want_row) =
+                match rules::beacon(&reg, &body, &cookies, || "new".into()) {
+                    Ok(rules::BeaconOutcome::Record(a)) => (204, Some(a)),
+                    Ok(rules::BeaconOutcome::Ignore) => (204, None),
+                    Err(r) => (r.status(), None),
+                };
+            let mut headers = vec![];
+            if let Some(ck) = cookie {
+                headers.push(("Cookie", ck));
+            }
+            let r = c.beacon_bytes(&body, &headers);
+            assert_eq!(
+                r.status,
+                want_status,
+                "Worker and rules disagree on {:?} (cookie {cookie:?}): Worker said {} {}",
+                String::from_utf8_lossy(&body),
+                r.status,
+                r.body
+            );
+            if let Some(a) = want_row {
+                let vid = if cookie.is_some() {
+                    Some(a.visitor_id.clone())
+                } else {
+                    None
+                };
+                expected.push((a.stage, a.partner, a.campaign, a.page_path, vid));
+            }
+        }
+    }
+    assert!(
+        expected.len() >= 20,
+        "the corpus records rows: {expected:?}"
+    );
+
+    let rows = c.rows_at_least(expected.len());
+    let mut got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let vid = field(r, "visitor_id");
+            (
+                field(r, "event_name").to_string(),
+                field(r, "partner_code").to_string(),
+                field(r, "campaign").to_string(),
+                field(r, "page_path").to_string(),
+                // Without a cookie the Worker makes a fresh id; with one it keeps it.
+                (vid == "cookie-visitor-0001").then(|| vid.to_string()),
+            )
+        })
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(
+        got, expected,
+        "the Worker wrote exactly the rows the rules accept"
+    );
 }
