@@ -600,10 +600,87 @@ fn worker_refuses_bad_requests_writes_nothing_for_them_and_stores_sql_verbatim()
     }
 }
 
-#[test]
-fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
+/// Run `tests/browser/flow.mjs` against the Worker; gives the visitor id the browser holds.
+fn browser_flow(c: &Collector, partner: &str, campaign: &str, activation: &str) -> String {
     let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
     support::require_tool("chromium", "Debian package `chromium`");
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let out = Command::new(node)
+        .arg(support::repo_root().join("tests/browser/flow.mjs"))
+        .args([
+            "--base",
+            &base,
+            "--partner",
+            partner,
+            "--campaign",
+            campaign,
+        ])
+        .args(["--activation", activation])
+        .current_dir(support::repo_root())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "browser flow failed: {}\n{}\nwrangler log:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        c.log_text()
+    );
+    let flow: Value = serde_json::from_slice(&out.stdout).expect("flow prints JSON");
+    assert_eq!(
+        flow["landing"],
+        format!("{base}/p/{partner}/?campaign={campaign}")
+    );
+    flow["cookies"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "pp_vid"))
+        .and_then(|c| c["value"].as_str())
+        .expect("the browser holds the pp_vid cookie")
+        .to_string()
+}
+
+/// One visitor's rows as (stage, partner, campaign, page_path), in funnel order.
+fn journey(rows: &[Value], visitor: &str) -> Vec<(String, String, String, String)> {
+    let stage_order = |e: &str| partner_pages::partner::STAGES.iter().position(|s| *s == e);
+    let mut got: Vec<_> = rows
+        .iter()
+        .filter(|r| field(r, "visitor_id") == visitor)
+        .map(|r| {
+            (
+                stage_order(field(r, "event_name")),
+                field(r, "event_name").to_string(),
+                field(r, "partner_code").to_string(),
+                field(r, "campaign").to_string(),
+                field(r, "page_path").to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    got.into_iter()
+        .map(|(_, e, p, c, u)| (e, p, c, u))
+        .collect()
+}
+
+fn expected_journey(
+    partner: &str,
+    campaign: &str,
+    activation_path: &str,
+) -> Vec<(String, String, String, String)> {
+    let landing = format!("/p/{partner}/");
+    [
+        ("click", format!("/go/{partner}")),
+        ("visit", landing.clone()),
+        ("lead_magnet", landing.clone()),
+        ("cta", landing),
+        ("activation", activation_path.to_string()),
+    ]
+    .into_iter()
+    .map(|(e, u)| (e.to_string(), partner.to_string(), campaign.to_string(), u))
+    .collect()
+}
+
+#[test]
+fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
     // A host-site page outside the partner pages, carrying the one-line beacon snippet:
     // founder-community's activation trigger is `page: /pricing`.
     let snippet = {
@@ -619,102 +696,36 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
         )
         .unwrap();
     });
-    let base = format!("http://127.0.0.1:{}", c.port);
-    let out = Command::new(node)
-        .arg(support::repo_root().join("tests/browser/flow.mjs"))
-        .args([
-            "--base",
-            &base,
-            "--partner",
-            "founder-community",
-            "--campaign",
-            "slack-digest",
-        ])
-        .args(["--activation", "page:/pricing/"])
-        .current_dir(support::repo_root())
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "browser flow failed: {}\n{}\nwrangler log:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        c.log_text()
+    // Two visitors, two fresh browser profiles: a page trigger on a host page, and a click
+    // trigger (ai-tools-directory's landing body has `data-pp-click="copy-snippet"`).
+    let pricing_visitor = browser_flow(&c, "founder-community", "slack-digest", "page:/pricing/");
+    let snippet_visitor = browser_flow(
+        &c,
+        "ai-tools-directory",
+        "featured-listing",
+        "click:copy-snippet",
     );
-    let flow: Value = serde_json::from_slice(&out.stdout).expect("flow prints JSON");
-    assert_eq!(
-        flow["landing"],
-        format!("{base}/p/founder-community/?campaign=slack-digest")
+    assert_ne!(
+        pricing_visitor, snippet_visitor,
+        "each browser gets its own visitor id"
     );
-    let cookie_vid = flow["cookies"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["name"] == "pp_vid"))
-        .and_then(|c| c["value"].as_str())
-        .expect("the browser holds the pp_vid cookie")
-        .to_string();
 
-    let rows = c.rows_at_least(5);
-    let stage_order = |e: &str| partner_pages::partner::STAGES.iter().position(|s| *s == e);
-    let mut got: Vec<(Option<usize>, String, String, String, String)> = rows
-        .iter()
-        .map(|r| {
-            (
-                stage_order(field(r, "event_name")),
-                field(r, "event_name").to_string(),
-                field(r, "partner_code").to_string(),
-                field(r, "campaign").to_string(),
-                field(r, "page_path").to_string(),
-            )
-        })
-        .collect();
-    got.sort();
-    let got: Vec<(&str, &str, &str, &str)> = got
-        .iter()
-        .map(|(_, e, p, c, u)| (e.as_str(), p.as_str(), c.as_str(), u.as_str()))
-        .collect();
+    let rows = c.rows_at_least(10);
+    assert_eq!(rows.len(), 10, "two journeys of five rows: {rows:#?}");
     assert_eq!(
-        got,
-        [
-            (
-                "click",
-                "founder-community",
-                "slack-digest",
-                "/go/founder-community"
-            ),
-            (
-                "visit",
-                "founder-community",
-                "slack-digest",
-                "/p/founder-community/"
-            ),
-            (
-                "lead_magnet",
-                "founder-community",
-                "slack-digest",
-                "/p/founder-community/"
-            ),
-            (
-                "cta",
-                "founder-community",
-                "slack-digest",
-                "/p/founder-community/"
-            ),
-            (
-                "activation",
-                "founder-community",
-                "slack-digest",
-                "/pricing/"
-            ),
-        ],
+        journey(&rows, &pricing_visitor),
+        expected_journey("founder-community", "slack-digest", "/pricing/"),
         "rows: {rows:#?}"
     );
-    for r in &rows {
-        assert_eq!(
-            field(r, "visitor_id"),
-            cookie_vid,
-            "one stable visitor id: {rows:#?}"
-        );
-    }
+    assert_eq!(
+        journey(&rows, &snippet_visitor),
+        expected_journey(
+            "ai-tools-directory",
+            "featured-listing",
+            "/p/ai-tools-directory/"
+        ),
+        "rows: {rows:#?}"
+    );
 }
 
 /// Beacon bodies at the edges of the protocol; `@` is replaced by a per-pass marker so every
