@@ -4,12 +4,11 @@
 //! published content pages; not the partner kit) written from the data, with links made absolute
 //! and tracked `/go/` links replaced by the canonical landing URL.
 
-use super::{canonical_url, escape, txt};
+use super::{canonical_url, escape, markdown, txt};
 use crate::config::Config;
 use crate::content::ContentPage;
 use crate::partner::Partner;
 use crate::site::Site;
-use pulldown_cmark::{Event, LinkType, Parser, Tag};
 
 /// The Markdown of one page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,15 +93,9 @@ fn partner_page(site: &Site, p: &Partner) -> MirrorPage {
         )
     };
     let mut body = String::new();
-    body.push_str(&format!(
-        "\n> {}\n",
-        escape::inline(&format!(
-            "{} For {}",
-            escape::sentence(&p.promise),
-            escape::sentence(&p.audience)
-        ))
-    ));
+    body.push_str(&format!("\n> {}\n", escape::inline(&p.promise)));
     body.push_str(&format!("\n{}\n\n", escape::block_start(&p.landing.proof)));
+    body.push_str(&format!("- For: {}\n", escape::inline(&p.audience)));
     body.push_str(&format!("- Partner: {}\n", escape::inline(&p.name)));
     body.push_str(&format!(
         "- Free resource: {}\n",
@@ -128,7 +121,7 @@ fn partner_page(site: &Site, p: &Partner) -> MirrorPage {
         .as_deref()
         .and_then(|b| site.content_by_source(b))
     {
-        let md = demote_headings(&absolute_links(c, section.markdown.trim()));
+        let md = markdown::clean(c, section.markdown.trim(), true);
         if !md.is_empty() {
             body.push('\n');
             body.push_str(&md);
@@ -145,7 +138,7 @@ fn partner_page(site: &Site, p: &Partner) -> MirrorPage {
 /// A content page: its Markdown without front matter. The title becomes the H1 unless the body
 /// already opens with one.
 fn content_page(config: &Config, page: &ContentPage) -> MirrorPage {
-    let md = absolute_links(config, page.markdown.trim());
+    let md = markdown::clean(config, page.markdown.trim(), false);
     let (h1, rest) = match md.split_once('\n') {
         Some((first, rest)) if is_h1(first) => (first.to_string(), rest.trim_start().to_string()),
         None if is_h1(&md) => (md.clone(), String::new()),
@@ -196,105 +189,6 @@ pub fn llms_full(site: &Site, pages: &[MirrorPage]) -> String {
     out
 }
 
-/// One level down for every ATX heading of a landing page's body section, so the page keeps a
-/// single H1 (its headline). `######` stays; setext headings are kept as written.
-fn demote_headings(markdown: &str) -> String {
-    let mut inserts = Vec::new();
-    for (event, range) in
-        Parser::new_ext(markdown, pulldown_cmark::Options::all()).into_offset_iter()
-    {
-        if let Event::Start(Tag::Heading { level, .. }) = event {
-            let at = range.start + markdown[range.clone()].len()
-                - markdown[range.clone()].trim_start().len();
-            if level != pulldown_cmark::HeadingLevel::H6 && markdown[at..].starts_with('#') {
-                inserts.push(at);
-            }
-        }
-    }
-    let mut out = String::with_capacity(markdown.len() + inserts.len());
-    let mut last = 0;
-    for at in inserts {
-        out.push_str(&markdown[last..at]);
-        out.push('#');
-        last = at;
-    }
-    out.push_str(&markdown[last..]);
-    out
-}
-
-/// Rewrite the destinations of links, images and link reference definitions in user Markdown:
-/// site paths become absolute, tracked `/go/<code>` links become the canonical landing URL.
-/// Everything else is kept byte for byte.
-pub fn absolute_links(config: &Config, markdown: &str) -> String {
-    let parser = Parser::new_ext(markdown, pulldown_cmark::Options::all());
-    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-    for (label_dest, span) in parser
-        .reference_definitions()
-        .iter()
-        .map(|(_, def)| (def.dest.to_string(), def.span.clone()))
-    {
-        if let Some(edit) = dest_edit(config, markdown, span, &label_dest, "]:") {
-            edits.push(edit);
-        }
-    }
-    for (event, range) in parser.into_offset_iter() {
-        if let Event::Start(Tag::Link {
-            link_type: LinkType::Inline,
-            dest_url,
-            ..
-        })
-        | Event::Start(Tag::Image {
-            link_type: LinkType::Inline,
-            dest_url,
-            ..
-        }) = event
-        {
-            if let Some(edit) = dest_edit(config, markdown, range, &dest_url, "](") {
-                edits.push(edit);
-            }
-        }
-    }
-    edits.sort_by_key(|(r, _)| r.start);
-    let mut out = String::with_capacity(markdown.len());
-    let mut at = 0;
-    for (range, replacement) in edits {
-        if range.start < at {
-            continue; // overlapping (a link inside an image's alt text is not a destination)
-        }
-        out.push_str(&markdown[at..range.start]);
-        out.push_str(&replacement);
-        at = range.end;
-    }
-    out.push_str(&markdown[at..]);
-    out
-}
-
-/// The byte range of `dest` inside `markdown[span]` (found after the last `opener`) and its
-/// canonical replacement, when it changes.
-fn dest_edit(
-    config: &Config,
-    markdown: &str,
-    span: std::ops::Range<usize>,
-    dest: &str,
-    opener: &str,
-) -> Option<(std::ops::Range<usize>, String)> {
-    let canonical = canonical_url(config, dest);
-    if canonical == dest {
-        return None;
-    }
-    let slice = markdown.get(span.clone())?;
-    let after_opener = slice.rfind(opener)? + opener.len();
-    let rest = &slice[after_opener..];
-    let lead = rest.len() - rest.trim_start().len();
-    let rest = rest.trim_start();
-    let lead = lead + usize::from(rest.starts_with('<'));
-    let start = span.start + after_opener + lead;
-    if !markdown[start..].starts_with(dest) {
-        return None; // written with escapes; keep the author's text rather than guess
-    }
-    Some((start..start + dest.len(), escape::url(&canonical)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,7 +199,7 @@ mod tests {
         let site = example_site();
         let p = site.partner("seo-consultant").unwrap();
         let md = partner_page(&site, p).markdown();
-        assert!(md.starts_with("# Ship AI content your clients can trust\n\n> Content QA checklist. For SEO consultants"), "{md}");
+        assert!(md.starts_with("# Ship AI content your clients can trust\n\n> Content QA checklist\n\n40-point checklist used on 1,200 client audits\n\n- For: SEO consultants who audit AI-written content for their clients\n- Partner: SEO consultant network\n"), "{md}");
         assert!(md.contains("- Free resource: [Download the checklist](https://aikit.example/downloads/content-qa-checklist.pdf)\n"));
         assert!(md.contains("- Next step: [Book a demo](https://aikit.example/demo) (demo)\n"));
         assert!(md.contains(
@@ -321,16 +215,6 @@ mod tests {
             "one H1"
         );
         assert!(!md.contains("kind: section"), "front matter is stripped");
-    }
-
-    #[test]
-    fn links_in_user_markdown_become_absolute_and_untracked() {
-        let site = example_site();
-        let md = "See [demo](/demo \"t\") and ![img](/a.png), [ext](https://x.example/),\n[tracked](/go/seo-consultant?campaign=x), [ref][r], `[code](/x)`.\n\n[r]: /pricing\n";
-        assert_eq!(
-            absolute_links(&site.config, md),
-            "See [demo](https://aikit.example/demo \"t\") and ![img](https://aikit.example/a.png), [ext](https://x.example/),\n[tracked](https://aikit.example/p/seo-consultant/), [ref][r], `[code](/x)`.\n\n[r]: https://aikit.example/pricing\n"
-        );
     }
 
     #[test]
@@ -352,15 +236,6 @@ mod tests {
         assert!(
             !md.contains("index.html.md"),
             "mirrors link to pages, as the HTML does"
-        );
-    }
-
-    #[test]
-    fn body_headings_go_one_level_down_outside_code() {
-        let md = "# A\n\ntext # not\n\n  ## B ##\n\n```\n# code\n```\n\n###### F\n\nS\n===\n";
-        assert_eq!(
-            demote_headings(md),
-            "## A\n\ntext # not\n\n  ### B ##\n\n```\n# code\n```\n\n###### F\n\nS\n===\n"
         );
     }
 

@@ -12,6 +12,7 @@
 //! - partners.json: every partner whose page is indexable.
 
 pub mod escape;
+mod markdown;
 pub mod merge;
 mod mirror;
 mod registry;
