@@ -669,3 +669,113 @@ fn merge_through_a_symlink_updates_the_target_and_keeps_the_link() {
         .collect();
     assert_eq!(leftovers.len(), 2, "no temporary file left: {leftovers:?}");
 }
+
+#[test]
+fn yaml_and_front_matter_overrides_reach_llms_txt() {
+    let site_dir = generated_site(4, "https://x.example");
+    let root = site_dir.path();
+    let edit = |rel: &str, from: &str, to: &str| {
+        let path = root.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} lacks {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    };
+    edit(
+        "partners/p0001.yaml",
+        "commission:",
+        "llms_section: Directories\nllms_note: Listed since 2024.\ncommission:",
+    );
+    edit(
+        "partners/p0002.yaml",
+        "commission:",
+        "llms: false\ncommission:",
+    );
+    edit(
+        "partners/p0003.yaml",
+        "commission:",
+        "noindex: true\ncommission:",
+    );
+    std::fs::write(
+        root.join("content/hidden.md"),
+        "---\ntitle: Hidden guide\nkind: lead_magnet\nnoindex: true\n---\n\nNot for agents.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/about.md"),
+        "---\ntitle: About us\nkind: page\nllms_note: Who runs the program.\n---\n\nAbout.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/draft.md"),
+        "---\ntitle: Draft guide\nkind: tutorial\ndraft: true\n---\n\nSoon.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/quiet.md"),
+        "---\ntitle: Quiet guide\nkind: tutorial\nllms: false\n---\n\nQuiet.\n",
+    )
+    .unwrap();
+
+    let out = publish(root, &[]);
+    let parsed = check(&[
+        "parse",
+        out.path().join("llms.txt").to_str().unwrap(),
+        out.path().to_str().unwrap(),
+        "https://x.example",
+    ]);
+    assert_eq!(
+        parsed["section_order"],
+        serde_json::json!(["Partner offers", "Guides", "Directories", "Optional"])
+    );
+    let urls = |section: &str| -> Vec<String> {
+        parsed["sections"][section]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        urls("Partner offers"),
+        ["https://x.example/p/p0000/index.html.md"]
+    );
+    assert_eq!(
+        urls("Directories"),
+        ["https://x.example/p/p0001/index.html.md"]
+    );
+    assert!(parsed["sections"]["Directories"][0]["desc"]
+        .as_str()
+        .unwrap()
+        .ends_with("Listed since 2024."));
+    assert_eq!(urls("Guides"), ["https://x.example/guide/index.html.md"]);
+    let optional = &parsed["sections"]["Optional"];
+    assert_eq!(optional[0]["title"], "About us");
+    assert_eq!(optional[0]["desc"], "Who runs the program.");
+    let text = std::fs::read_to_string(out.path().join("llms.txt")).unwrap();
+    for gone in [
+        "p0002",
+        "p0003",
+        "Hidden guide",
+        "Draft guide",
+        "Quiet guide",
+    ] {
+        assert!(!text.contains(gone), "{gone} is listed");
+    }
+    // noindex and llms: false pages still have their mirror (their HTML exists).
+    assert!(out.path().join("p/p0003/index.html.md").is_file());
+    assert!(out.path().join("hidden/index.html.md").is_file());
+    assert!(!out.path().join("draft/index.html.md").exists());
+    let registry: Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("partners.json")).unwrap()).unwrap();
+    let codes: Vec<&str> = registry["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["p0000", "p0001", "p0002"],
+        "noindex is not a public offer"
+    );
+}
