@@ -97,13 +97,16 @@ pub fn json(report: &FunnelReport) -> String {
     s
 }
 
-/// `2026-11-17 00:00 UTC` (seconds and milliseconds when they are not zero).
+/// `2026-11-17 00:00 UTC`, with seconds (and milliseconds) only when they are not zero.
 pub(crate) fn when(t: events::Ts) -> String {
-    let s = t.to_string();
-    let (date, time) = s.split_at(10);
-    let time = time.trim_start_matches('T').trim_end_matches('Z');
-    let time = time.trim_end_matches(".000").trim_end_matches(":00");
-    format!("{date} {time} UTC")
+    let s = t.to_string(); // 2026-11-17T00:00:00.000Z
+    let (date, hm, sec) = (&s[..10], &s[11..16], &s[16..23]);
+    let sec = match sec {
+        ":00.000" => "",
+        _ if sec.ends_with(".000") => &sec[..3],
+        _ => sec,
+    };
+    format!("{date} {hm}{sec} UTC")
 }
 
 /// The labels of the five stages, as people read them.
@@ -155,4 +158,17 @@ pub(crate) fn excluded_lines(r: &FunnelReport) -> Vec<(String, u64)> {
         e.invalid_time_rows,
     ));
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc_minutes_unless_more_is_needed() {
+        let t = |s: &str| when(events::Ts::parse(s).unwrap());
+        assert_eq!(t("2026-11-17T00:00:00.000Z"), "2026-11-17 00:00 UTC");
+        assert_eq!(t("2026-11-17T10:30:05.000Z"), "2026-11-17 10:30:05 UTC");
+        assert_eq!(t("2026-11-17T10:30:05.250Z"), "2026-11-17 10:30:05.250 UTC");
+    }
 }

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 mod dump;
 mod json;
+mod sql;
 mod sqlite;
 mod time;
 pub mod wrangler;

@@ -10,12 +10,12 @@
 //! turn is sorted by (visitor, time) and walked: one visitor's rows are always in one bucket, so
 //! memory is one bucket, whatever the size of the table.
 
+use super::buckets::{Buckets, Rec, F_USER, F_VALUE};
 use super::{FunnelConfig, Range};
 use crate::error::{Error, Result};
 use crate::events::{Row, ScanOptions, Source, Ts};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufWriter, Read, Seek, Write};
 
 /// Number of buckets rows are spread over by visitor id.
 pub const PARTITIONS: usize = 64;
@@ -210,104 +210,6 @@ impl VisitorJourneys<'_> {
         }
         std::str::from_utf8(&self.buf[off as usize..off as usize + len as usize]).ok()
     }
-}
-
-enum Bucket {
-    Mem(Vec<u8>),
-    File(BufWriter<std::fs::File>),
-}
-
-/// The packed-row buckets of one scan.
-struct Buckets {
-    parts: Vec<Bucket>,
-    buffered: usize,
-    budget: usize,
-}
-
-impl Buckets {
-    fn new(budget: usize) -> Buckets {
-        Buckets {
-            parts: (0..PARTITIONS).map(|_| Bucket::Mem(Vec::new())).collect(),
-            buffered: 0,
-            budget,
-        }
-    }
-
-    fn push(&mut self, vid: &[u8], rec: &[u8]) -> Result<()> {
-        let p = (fnv1a(vid) % PARTITIONS as u64) as usize;
-        match &mut self.parts[p] {
-            Bucket::Mem(v) => {
-                v.extend_from_slice(rec);
-                self.buffered += rec.len();
-                if self.buffered > self.budget {
-                    self.spill()?;
-                }
-            }
-            Bucket::File(w) => w
-                .write_all(rec)
-                .map_err(|e| Error::io("cannot write a temporary file", e))?,
-        }
-        Ok(())
-    }
-
-    fn spill(&mut self) -> Result<()> {
-        for part in &mut self.parts {
-            if let Bucket::Mem(v) = part {
-                let file = tempfile::tempfile()
-                    .map_err(|e| Error::io("cannot create a temporary file", e))?;
-                let mut w = BufWriter::with_capacity(256 << 10, file);
-                w.write_all(v)
-                    .map_err(|e| Error::io("cannot write a temporary file", e))?;
-                *part = Bucket::File(w);
-            }
-        }
-        self.buffered = 0;
-        Ok(())
-    }
-
-    /// Bucket `i`'s bytes (the bucket is emptied).
-    fn take(&mut self, i: usize) -> Result<Vec<u8>> {
-        match std::mem::replace(&mut self.parts[i], Bucket::Mem(Vec::new())) {
-            Bucket::Mem(v) => Ok(v),
-            Bucket::File(w) => {
-                let mut f = w
-                    .into_inner()
-                    .map_err(|e| Error::io("cannot write a temporary file", e.into_error()))?;
-                f.rewind()
-                    .map_err(|e| Error::io("cannot read a temporary file", e))?;
-                let mut v = Vec::new();
-                f.read_to_end(&mut v)
-                    .map_err(|e| Error::io("cannot read a temporary file", e))?;
-                Ok(v)
-            }
-        }
-    }
-}
-
-fn fnv1a(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in b {
-        h ^= u64::from(c);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
-// Packed row: u16 vid_len, vid, i64 time, u16 partner, u32 campaign, u8 kind, u8 flags,
-// [f64 value if flags&1], [u16 len, user bytes if flags&2].
-const F_VALUE: u8 = 1;
-const F_USER: u8 = 2;
-
-/// A packed row unpacked, pointing into its bucket buffer.
-#[derive(Clone, Copy)]
-struct Rec {
-    visitor: u32,
-    time: i64,
-    campaign: u32,
-    partner: u16,
-    kind: u8,
-    value: f64,
-    user: (u32, u16),
 }
 
 /// Scan `source` and hand each visitor's journeys that start in `range` to `each`, in a

@@ -50,6 +50,7 @@
 //! assert_eq!(seo.action.rule, "insufficient_data");   // 1 visitor is not a verdict
 //! ```
 
+mod buckets;
 pub mod count;
 pub mod journey;
 pub mod range;

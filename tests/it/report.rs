@@ -437,3 +437,64 @@ fn a_file_of_another_format_names_what_was_expected() {
         "{err}"
     );
 }
+
+#[test]
+fn html_report_is_self_contained_and_passes_the_nu_checker() {
+    let java = require_tool(
+        "java",
+        "a Java runtime for the Nu HTML checker (apt-get install default-jre-headless)",
+    );
+    let vnu = repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
+    assert!(
+        vnu.exists(),
+        "the Nu HTML checker is missing at {}: run `npm ci`",
+        vnu.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite_file(dir.path());
+    let out_file = dir.path().join("report.html");
+    let out = support::run(
+        &repo_root(),
+        &[
+            "report",
+            "--events",
+            db.to_str().unwrap(),
+            "--since",
+            SINCE,
+            "--until",
+            UNTIL,
+            "--format",
+            "html",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&out_file).unwrap();
+    // One SVG chart per partner, plus the average.
+    assert_eq!(html.matches("<svg ").count(), MIXES.len() + 1);
+    assert!(!html.contains("<script") && !html.contains("<link ") && !html.contains("@import"));
+    assert!(
+        !html
+            .replace("http://www.w3.org/2000/svg", "")
+            .contains("http"),
+        "external reference"
+    );
+    let check = Command::new(java)
+        .arg("-jar")
+        .arg(&vnu)
+        .arg("--errors-only")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "Nu HTML checker: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
