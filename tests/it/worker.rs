@@ -873,3 +873,140 @@ fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
         "the Worker wrote exactly the rows the rules accept"
     );
 }
+
+/// Signed `/s` bodies at the edges of the protocol; `@` becomes a per-case marker.
+fn server_corpus() -> Vec<String> {
+    let v = |n: usize| "é".repeat(n);
+    let mut cases: Vec<String> = [
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@"}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":10}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":0}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":-2.5e3}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":"10"}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@"}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":null}"#,
+        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":1e400}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","value":null}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":""}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":5}"#,
+        r#"{"event":"activation","partner":"nocode-agency"}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","user_id":7}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","user_id":null}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","page_path":"rel"}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","page_path":null}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","page_path":"/ok"}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":null}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":5}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":"nope"}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":"partner-summit"}"#,
+        r#"{"event":"activation","partner":"__proto__","visitor_id":"v@"}"#,
+        r#"{"event":"activation","partner":null,"visitor_id":"v@"}"#,
+        r#"{"event":"click","partner":"nocode-agency","visitor_id":"v@"}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","extra":[{}]}"#,
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@\udc00"}"#,
+        r#"[]"#,
+        r#""#,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (vid, uid) in [(v(63), "u"), (v(64), "u")] {
+        cases.push(format!(
+            r#"{{"event":"activation","partner":"nocode-agency","visitor_id":"@{vid}","user_id":"{uid}"}}"#
+        ));
+    }
+    for n in [255, 256] {
+        cases.push(format!(
+            r#"{{"event":"activation","partner":"nocode-agency","visitor_id":"v@","user_id":"{}"}}"#,
+            "u".repeat(n)
+        ));
+    }
+    cases.push(format!(
+        "\u{feff}{}",
+        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@"}"#
+    ));
+    cases
+}
+
+#[test]
+fn worker_and_the_local_collector_rules_agree_on_every_signed_case() {
+    use partner_pages::collector::rules;
+    let site = partner_pages::load(&support::repo_root(), &Default::default()).expect("site loads");
+    let reg = rules::Registry::from_site(&site);
+    let c = Collector::start(|_| {});
+
+    let mut expected = Vec::new();
+    let mut sent = 0;
+    let mut send = |body: &str, ts: &str, sig: Option<&str>| {
+        sent += 1;
+        let now = now();
+        let want =
+            rules::verify_signature(Some(SECRET.as_bytes()), Some(ts), sig, body.as_bytes(), now)
+                .and_then(|()| rules::server_event(&reg, body.as_bytes()));
+        let mut headers = vec![("X-PP-Timestamp", ts)];
+        if let Some(sig) = sig {
+            headers.push(("X-PP-Signature", sig));
+        }
+        let r = c.request("POST", "/s", &headers, body.as_bytes());
+        let want_status = want.as_ref().map(|_| 204).unwrap_or_else(|r| r.status());
+        assert_eq!(
+            r.status, want_status,
+            "Worker and rules disagree on {body:?} (ts {ts}, sig {sig:?}): Worker said {} {}",
+            r.status, r.body
+        );
+        if let Ok(a) = want {
+            expected.push((
+                a.stage,
+                a.campaign,
+                a.page_path,
+                a.visitor_id,
+                a.value.map(|v| v.to_string()),
+                a.user_id,
+            ));
+        }
+    };
+    for (i, case) in server_corpus().iter().enumerate() {
+        let body = case.replace('@', &i.to_string());
+        let ts = now().to_string();
+        send(&body, &ts, Some(&sign(SECRET, &ts, &body)));
+    }
+    // Signature edge cases on one valid body.
+    let body = r#"{"event":"activation","partner":"nocode-agency","visitor_id":"sig-cases"}"#;
+    let ts = now().to_string();
+    let good = sign(SECRET, &ts, body);
+    let stale = (now() - 301).to_string();
+    let future = (now() + 600).to_string();
+    send(body, &ts, Some(&good.to_uppercase()));
+    send(body, &ts, None);
+    send(body, &ts, Some(&good[..62]));
+    send(body, &ts, Some(&format!("{}zz", &good[..62])));
+    send(body, &format!("{ts}x"), Some(&good));
+    send(body, &stale, Some(&sign(SECRET, &stale, body)));
+    send(body, &future, Some(&sign(SECRET, &future, body)));
+    send(&format!("{body} "), &ts, Some(&good));
+    assert!(
+        sent > 40 && expected.len() >= 15,
+        "the corpus records rows: {expected:?}"
+    );
+
+    let rows = c.rows_at_least(expected.len());
+    let mut got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                field(r, "event_name").to_string(),
+                field(r, "campaign").to_string(),
+                field(r, "page_path").to_string(),
+                field(r, "visitor_id").to_string(),
+                r["value"].as_f64().map(|v| v.to_string()),
+                r["user_id"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(
+        got, expected,
+        "the Worker wrote exactly the rows the rules accept"
+    );
+}
