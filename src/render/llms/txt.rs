@@ -28,11 +28,12 @@ pub struct Item {
 impl Item {
     /// The list line, escaped so no user text can break the list structure.
     pub fn line(&self) -> String {
-        let mut line = format!(
-            "- [{}]({})",
-            escape::inline(&self.title),
-            escape::url(&self.url)
-        );
+        let mut title = escape::inline(&self.title);
+        if title.is_empty() {
+            // `[](url)` is a link without text, and no title at all for the reference parser.
+            title = escape::inline(&self.url);
+        }
+        let mut line = format!("- [{title}]({})", escape::url(&self.url));
         let notes = escape::inline(&self.notes);
         if !notes.is_empty() {
             line.push_str(": ");
@@ -406,6 +407,19 @@ mod tests {
             .notes
             .ends_with("Activation means: Copies the implementation snippet. Listed since 2024."));
         assert_eq!(s[3].items[0].title, site.content[0].front.title);
+    }
+
+    #[test]
+    fn a_blank_title_falls_back_to_the_url() {
+        let item = Item {
+            title: " \n ".into(),
+            url: "https://x.example/a_b/".into(),
+            notes: String::new(),
+        };
+        assert_eq!(
+            item.line(),
+            "- [https://x.example/a_b/](https://x.example/a_b/)"
+        );
     }
 
     #[test]
