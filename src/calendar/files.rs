@@ -1,0 +1,333 @@
+//! Calendar stage, task files: briefs, enablement emails and proposals rendered through the
+//! site's templates and written without ever overwriting an edited file.
+//!
+//! Takes: the planned [`Calendar`] and the site. Gives: files under `content/briefs/`,
+//! `emails/` and `proposals/`; everything is rendered before the first write.
+//!
+//! Edited files: when a task's file exists with other bytes than we would write (someone edited
+//! it, or the data changed), it is left alone and the new version goes to the first free name
+//! with a suffix (`x.md` -> `x-2.md`, `x-3.md`, ...). A file that already holds exactly our bytes
+//! is not touched, so re-running with the same data and dates changes nothing.
+
+use super::{proposal, Calendar, Task, TaskKind};
+use crate::error::{Error, Result};
+use crate::site::Site;
+use serde::Serialize;
+use std::path::Path;
+
+/// Template names (under `templates/`, overridable by the site like page templates).
+pub const BRIEF_TEMPLATE: &str = "calendar/brief.md";
+pub const EMAIL_TEMPLATE: &str = "calendar/email.md";
+pub const PROPOSAL_TEMPLATE: &str = "calendar/proposal.md";
+
+/// The embedded defaults, from the repository's `templates/calendar/`.
+pub const DEFAULT_TEMPLATES: [(&str, &str); 3] = [
+    (
+        BRIEF_TEMPLATE,
+        include_str!("../../templates/calendar/brief.md"),
+    ),
+    (
+        EMAIL_TEMPLATE,
+        include_str!("../../templates/calendar/email.md"),
+    ),
+    (
+        PROPOSAL_TEMPLATE,
+        include_str!("../../templates/calendar/proposal.md"),
+    ),
+];
+
+/// What happened to one task file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Written,
+    Unchanged,
+    /// The task's first-choice file had been edited; the new version went to the task's
+    /// (suffixed) `file`.
+    KeptEdited {
+        edited: String,
+    },
+}
+
+/// One rendered task file, before writing.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub task: usize,
+    pub bytes: Vec<u8>,
+}
+
+/// Context of the task templates.
+#[derive(Serialize)]
+struct TaskContext<'a> {
+    site: SiteContext<'a>,
+    partner: &'a crate::partner::Partner,
+    task: &'a Task,
+    /// The target stage's figures (None for collect-traffic).
+    stage: Option<&'a super::StageFigures>,
+    /// The stage that converts best relative to its band.
+    strongest: Option<&'a super::StageFigures>,
+    /// Tracked link of the next campaign, for the partner to share.
+    tracked_link: String,
+    window: &'a super::Window,
+    /// Proposal only: the changed fields and the unified diff.
+    changes: Vec<Change>,
+    diff: String,
+}
+
+#[derive(Serialize)]
+struct SiteContext<'a> {
+    name: &'a str,
+    base_url: &'a str,
+    min_visitors: u64,
+}
+
+#[derive(Serialize)]
+struct Change {
+    field: String,
+    value: serde_json::Value,
+}
+
+/// Render every task's file in memory (no writes).
+pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
+    let env = environment(site)?;
+    let mut out = Vec::new();
+    for (i, task) in cal.tasks.iter().enumerate() {
+        let partner = site
+            .partner(&task.partner)
+            .ok_or_else(|| Error::Internal(format!("task for unknown partner {}", task.partner)))?;
+        let (changes, diff) = if task.kind == TaskKind::Proposal {
+            proposal_diff(site, partner, task)?
+        } else {
+            (Vec::new(), String::new())
+        };
+        let tracked_link = if task.next_campaign == crate::partner::DEFAULT_CAMPAIGN {
+            site.config.absolute_url(&format!("/go/{}", partner.code))
+        } else {
+            site.config.absolute_url(&format!(
+                "/go/{}?campaign={}",
+                partner.code, task.next_campaign
+            ))
+        };
+        let ctx = TaskContext {
+            site: SiteContext {
+                name: &site.config.name,
+                base_url: &site.config.base_url,
+                min_visitors: site.config.bands.min_visitors,
+            },
+            partner,
+            task,
+            stage: task
+                .target_stage
+                .as_deref()
+                .and_then(|s| task.figures.stage(s)),
+            strongest: super::plan::strongest(&task.figures),
+            tracked_link,
+            window: &cal.window,
+            changes,
+            diff,
+        };
+        let name = match task.kind {
+            TaskKind::Brief => BRIEF_TEMPLATE,
+            TaskKind::Email => EMAIL_TEMPLATE,
+            TaskKind::Proposal => PROPOSAL_TEMPLATE,
+        };
+        let tmpl = env
+            .get_template(name)
+            .map_err(|e| template_error(name, &e))?;
+        let mut text = tmpl
+            .render(minijinja::Value::from_serialize(&ctx))
+            .map_err(|e| template_error(name, &e))?;
+        if task.kind == TaskKind::Proposal && !ctx.diff.is_empty() {
+            // The diff goes last, so `git apply` finds it after the reviewer's notes.
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push('\n');
+            text.push_str(&ctx.diff);
+        } else if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        out.push(Rendered {
+            task: i,
+            bytes: text.into_bytes(),
+        });
+    }
+    Ok(out)
+}
+
+fn proposal_diff(
+    site: &Site,
+    partner: &crate::partner::Partner,
+    task: &Task,
+) -> Result<(Vec<Change>, String)> {
+    let path = site.root.join(&partner.source);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let edits = proposal::proposed_edits(partner, task);
+    let new = proposal::apply(&text, &edits);
+    let rel = partner.source.to_string_lossy().replace('\\', "/");
+    let diff = proposal::unified_diff(&rel, &text, &new);
+    let changes = edits
+        .into_iter()
+        .map(|e| Change {
+            field: e.path.join("."),
+            value: e.value,
+        })
+        .collect();
+    Ok((changes, diff))
+}
+
+fn template_error(name: &str, e: &minijinja::Error) -> Error {
+    let mut msg = format!("template `{name}`");
+    if let Some(line) = e.line() {
+        msg.push_str(&format!(" line {line}"));
+    }
+    msg.push_str(&format!(": {e}"));
+    Error::user_hint(
+        msg,
+        format!("fix templates/{name}, or delete it to use the default"),
+    )
+}
+
+/// The template environment of task files: the embedded defaults, overridden file by file by
+/// the site's `templates/`, strict about undefined variables, no HTML escaping (Markdown).
+pub fn environment(site: &Site) -> Result<minijinja::Environment<'static>> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_keep_trailing_newline(true);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.add_filter("yaml", yaml_filter);
+    env.add_filter("pct", pct_filter);
+    for (name, default) in DEFAULT_TEMPLATES {
+        let own = site.root.join("templates").join(name);
+        let source = if own.is_file() {
+            std::fs::read_to_string(&own)
+                .map_err(|e| Error::io(format!("reading {}", own.display()), e))?
+        } else {
+            default.to_string()
+        };
+        env.add_template_owned(name.to_string(), source)
+            .map_err(|e| template_error(name, &e))?;
+    }
+    Ok(env)
+}
+
+/// `{{ x | yaml }}`: a YAML double-quoted scalar (JSON quoting is valid YAML).
+fn yaml_filter(v: minijinja::Value) -> String {
+    match v.as_str() {
+        Some(s) => serde_json::Value::String(s.to_string()).to_string(),
+        None if v.is_none() || v.is_undefined() => "null".into(),
+        None => v.to_string(),
+    }
+}
+
+/// `{{ 0.0067 | pct }}` -> `0.7%`.
+fn pct_filter(v: f64) -> String {
+    super::pct(v)
+}
+
+/// `x.md` + 2 -> `x-2.md`; `x.yaml.patch` + 2 -> `x-2.yaml.patch`.
+pub fn with_suffix(rel: &str, n: u32) -> String {
+    let (dir, name) = rel.rsplit_once('/').map_or(("", rel), |(d, n)| (d, n));
+    let (stem, ext) = name.split_once('.').map_or((name, ""), |(s, e)| (s, e));
+    let new = if ext.is_empty() {
+        format!("{stem}-{n}")
+    } else {
+        format!("{stem}-{n}.{ext}")
+    };
+    if dir.is_empty() {
+        new
+    } else {
+        format!("{dir}/{new}")
+    }
+}
+
+/// Pick the file each rendered task goes to (never an edited one) and write it. Updates each
+/// task's `file` to the name used.
+pub fn write_all(
+    root: &Path,
+    cal: &mut Calendar,
+    rendered: &[Rendered],
+) -> Result<Vec<(String, Outcome)>> {
+    let mut results = Vec::new();
+    for r in rendered {
+        let base = cal.tasks[r.task].file.clone();
+        let mut n = 1;
+        let outcome = loop {
+            let rel = if n == 1 {
+                base.clone()
+            } else {
+                with_suffix(&base, n)
+            };
+            let path = root.join(&rel);
+            match std::fs::read(&path) {
+                Ok(existing) if existing == r.bytes => {
+                    cal.tasks[r.task].file = rel.clone();
+                    break if n == 1 {
+                        Outcome::Unchanged
+                    } else {
+                        Outcome::KeptEdited {
+                            edited: base.clone(),
+                        }
+                    };
+                }
+                Ok(_) => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    write_atomic(&path, &r.bytes)?;
+                    cal.tasks[r.task].file = rel.clone();
+                    break if n == 1 {
+                        Outcome::Written
+                    } else {
+                        Outcome::KeptEdited {
+                            edited: base.clone(),
+                        }
+                    };
+                }
+                Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+            }
+            if n > 1000 {
+                return Err(Error::user_hint(
+                    format!("{base}: more than 1000 edited versions exist"),
+                    "remove the old versions you no longer need",
+                ));
+            }
+        };
+        results.push((cal.tasks[r.task].file.clone(), outcome));
+    }
+    Ok(results)
+}
+
+/// Write to a temporary name beside `path`, then rename over it.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("renaming to {}", path.display()), e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_go_before_every_extension() {
+        assert_eq!(
+            with_suffix("content/briefs/a.md", 2),
+            "content/briefs/a-2.md"
+        );
+        assert_eq!(
+            with_suffix("proposals/2026-11-30-seo.yaml.patch", 3),
+            "proposals/2026-11-30-seo-3.yaml.patch"
+        );
+    }
+}
