@@ -43,11 +43,12 @@ pub struct CampaignFigures {
     pub activations: u64,
 }
 
-/// The funnel's recommended action for the partner (rule name and its sentence).
+/// The funnel's recommended action for the partner: its rule, what to do and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct ActionFigures {
     pub rule: String,
-    pub text: String,
+    pub action: String,
+    pub because: String,
 }
 
 /// What the calendar reads of one partner's funnel.
@@ -124,8 +125,8 @@ impl Task {
         let mut s = format!("{}\nRule: {}.", self.reason, self.rule);
         if !self.figures.action.rule.is_empty() {
             s.push_str(&format!(
-                "\nFunnel action ({}): {}",
-                self.figures.action.rule, self.figures.action.text
+                "\nFunnel action ({}): {} {}",
+                self.figures.action.rule, self.figures.action.action, self.figures.action.because
             ));
         }
         s.push_str(&format!("\nFile: {}", self.file));
@@ -202,7 +203,7 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
             .get(partner.code.as_str())
             .copied()
             .unwrap_or(&empty);
-        let standing = plan::standing(f, &site.config.bands);
+        let standing = plan::standing(f);
         for week in 0..opts.weeks {
             let wp = plan::week_plan(&standing, week);
             for &kind in &wp.kinds {

@@ -41,10 +41,11 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 3] = [
 pub enum Outcome {
     Written,
     Unchanged,
-    /// The task's first-choice file had been edited; the new version went to the task's
-    /// (suffixed) `file`.
+    /// The task's first-choice file had been edited; the new version is in the task's
+    /// (suffixed) `file`, written now or found there unchanged.
     KeptEdited {
         edited: String,
+        written: bool,
     },
 }
 
@@ -269,6 +270,7 @@ pub fn write_all(
                     } else {
                         Outcome::KeptEdited {
                             edited: base.clone(),
+                            written: false,
                         }
                     };
                 }
@@ -281,6 +283,7 @@ pub fn write_all(
                     } else {
                         Outcome::KeptEdited {
                             edited: base.clone(),
+                            written: true,
                         }
                     };
                 }

@@ -7,16 +7,15 @@
 //!
 //! | rule | when | the week's tasks |
 //! |---|---|---|
-//! | `co-marketing` | the activation interval lies wholly above the activation band | a guest-post (odd weeks) or webinar (even weeks) brief, a co-marketing email, a proposal adding a tracked campaign for the slot |
-//! | `collect-traffic` | fewer visitors than `bands.min_visitors` | one email asking the partner for more traffic; no brief, no landing change |
-//! | `fix-weakest-step` | otherwise | a brief answering the objections of the weakest step, an email with what converted, a landing/CTA proposal for that step |
+//! | `co-marketing` | the funnel's action is `few_visits_strong_activation` or `above_every_band` | a guest-post (odd weeks) or webinar (even weeks) brief, a co-marketing email, a proposal adding a tracked campaign for the slot |
+//! | `collect-traffic` | the funnel's action is `insufficient_data` (fewer visitors than `bands.min_visitors`) | one email asking the partner for more traffic; no brief, no landing change |
+//! | `fix-weakest-step` | any other action | a brief answering the objections of the weakest step, an email with what converted, a landing/CTA proposal for that step |
 //!
-//! A partner's steps are ranked weakest first: steps whose whole interval is under the band,
-//! then by rate relative to the band's low end. Week 1 works on the weakest step, week 2 on the
+//! A partner's steps are ranked weakest first: the step the funnel's action names, then steps
+//! whose whole interval is under the band, then by rate relative to the band's low end. Week 1 works on the weakest step, week 2 on the
 //! next one, and so on (cycling), so weak steps get fixes first.
 
 use super::{PartnerFigures, StageFigures, TaskKind};
-use crate::config::Bands;
 use chrono::{Days, NaiveDate};
 
 /// Funnel stages that have bands, in funnel order.
@@ -46,17 +45,29 @@ pub enum Standing {
     Fix(Vec<String>),
 }
 
-/// Classify a partner by the rules above.
-pub fn standing(f: &PartnerFigures, bands: &Bands) -> Standing {
-    if let Some(act) = f.stage("activation") {
-        if act.count > 0 && act.low > act.band_high {
-            return Standing::CoMarketing;
-        }
+/// Funnel action rules (from [`crate::funnel::RULES`]) that mean "qualified audience, give it
+/// more inventory".
+pub const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_every_band"];
+/// The funnel action rule that means "not enough visitors for a verdict".
+pub const INSUFFICIENT_RULE: &str = "insufficient_data";
+
+/// Classify a partner from the funnel's recommended action (the funnel decides; the calendar
+/// only turns the decision into weeks of work).
+pub fn standing(f: &PartnerFigures) -> Standing {
+    let rule = f.action.rule.as_str();
+    if STRENGTH_RULES.contains(&rule) {
+        return Standing::CoMarketing;
     }
-    if f.visitors < bands.min_visitors {
+    if rule == INSUFFICIENT_RULE || f.visitors == 0 {
         return Standing::Collect;
     }
-    Standing::Fix(weakest_first(f))
+    let mut steps = weakest_first(f);
+    // The step the action names goes first (e.g. `many_clicks_weak_lead_magnet`).
+    if let Some(named) = BANDED_STAGES.iter().find(|s| rule.ends_with(*s)) {
+        steps.retain(|s| s != named);
+        steps.insert(0, named.to_string());
+    }
+    Standing::Fix(steps)
 }
 
 /// Banded stages ranked weakest first: wholly below the band, then by rate / band low.
@@ -221,7 +232,7 @@ mod tests {
         }
     }
 
-    fn partner(visitors: u64, lm: u64, cta: u64, act: u64) -> PartnerFigures {
+    fn partner(visitors: u64, lm: u64, cta: u64, act: u64, rule: &str) -> PartnerFigures {
         PartnerFigures {
             code: "p".into(),
             visitors,
@@ -237,15 +248,18 @@ mod tests {
                 lead_magnets: lm,
                 activations: act,
             }],
-            action: Default::default(),
+            action: crate::calendar::ActionFigures {
+                rule: rule.into(),
+                ..Default::default()
+            },
         }
     }
 
     #[test]
     fn many_visits_few_downloads_fixes_the_lead_magnet_step_first() {
-        let f = partner(300, 2, 10, 3);
+        let f = partner(300, 2, 10, 3, "many_clicks_weak_lead_magnet");
         assert_eq!(
-            standing(&f, &Bands::default()),
+            standing(&f),
             Standing::Fix(vec![
                 "lead_magnet".into(),
                 "cta".into(),
@@ -255,17 +269,44 @@ mod tests {
     }
 
     #[test]
+    fn the_step_the_action_names_comes_first() {
+        let f = partner(300, 90, 2, 3, "weak_activation");
+        assert_eq!(
+            standing(&f),
+            Standing::Fix(vec![
+                "activation".into(),
+                "cta".into(),
+                "lead_magnet".into()
+            ])
+        );
+    }
+
+    #[test]
     fn few_visits_many_activations_gets_co_marketing() {
-        let f = partner(40, 12, 6, 9);
-        assert_eq!(standing(&f, &Bands::default()), Standing::CoMarketing);
+        let f = partner(40, 12, 6, 9, "few_visits_strong_activation");
+        assert_eq!(standing(&f), Standing::CoMarketing);
     }
 
     #[test]
     fn few_visits_without_a_clear_signal_collects_traffic() {
-        let f = partner(40, 8, 2, 0);
-        assert_eq!(standing(&f, &Bands::default()), Standing::Collect);
+        let f = partner(40, 8, 2, 0, "insufficient_data");
+        assert_eq!(standing(&f), Standing::Collect);
         let w = week_plan(&Standing::Collect, 0);
         assert_eq!(w.kinds, vec![TaskKind::Email]);
+    }
+
+    #[test]
+    fn every_funnel_rule_the_calendar_reads_exists() {
+        let names: Vec<&str> = crate::funnel::RULES.iter().map(|r| r.name).collect();
+        for r in STRENGTH_RULES.iter().chain([&INSUFFICIENT_RULE]) {
+            assert!(names.contains(r), "{r} is not a funnel rule: {names:?}");
+        }
+        for s in BANDED_STAGES {
+            assert!(
+                names.iter().any(|n| n.ends_with(s)),
+                "no funnel rule names {s}"
+            );
+        }
     }
 
     #[test]
