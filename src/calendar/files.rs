@@ -68,6 +68,8 @@ struct TaskContext<'a> {
     strongest: Option<&'a super::StageFigures>,
     /// Tracked link of the next campaign, for the partner to share.
     tracked_link: String,
+    /// The partner's YAML file, relative to the site root.
+    partner_file: String,
     window: &'a super::Window,
     /// Proposal only: the changed fields and the unified diff.
     changes: Vec<Change>,
@@ -122,6 +124,7 @@ pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
                 .and_then(|s| task.figures.stage(s)),
             strongest: super::plan::strongest(&task.figures),
             tracked_link,
+            partner_file: partner.source.to_string_lossy().replace('\\', "/"),
             window: &cal.window,
             changes,
             diff,
@@ -321,6 +324,117 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::{ActionFigures, PartnerFigures, PlanOptions, StageFigures, Window};
+
+    fn example_site() -> Site {
+        crate::load(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            &crate::LoadOptions::default(),
+        )
+        .expect("the example site loads")
+    }
+
+    fn figures(code: &str, rule: &str) -> PartnerFigures {
+        let stage = |s: &str, count, band_low, band_high| StageFigures {
+            stage: s.into(),
+            count,
+            rate: count as f64 / 200.0,
+            low: 0.0,
+            high: 0.5,
+            verdict: "within".into(),
+            band_low,
+            band_high,
+        };
+        PartnerFigures {
+            code: code.into(),
+            visitors: 200,
+            clicks: 210,
+            stages: vec![
+                stage("lead_magnet", 50, 0.2, 0.35),
+                stage("cta", 12, 0.05, 0.12),
+                stage("activation", 1, 0.01, 0.03),
+            ],
+            campaigns: Vec::new(),
+            action: ActionFigures {
+                rule: rule.into(),
+                action: "Do \"this\": now".into(),
+                because: "because, really".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn rendered_briefs_are_draft_content_the_build_can_load() {
+        let site = example_site();
+        let t = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let opts = PlanOptions {
+            now: t,
+            start: t.date_naive(),
+            weeks: 1,
+            window: Window { since: t, until: t },
+        };
+        let figs: Vec<_> = site
+            .partners
+            .iter()
+            .zip([
+                "weak_cta",
+                "few_visits_strong_activation",
+                "weak_activation",
+                "insufficient_data",
+            ])
+            .map(|(p, r)| figures(&p.code, r))
+            .collect();
+        let cal = crate::calendar::plan(&site, &figs, &opts);
+        let rendered = render_all(&site, &cal).expect("renders");
+        assert_eq!(rendered.len(), cal.tasks.len());
+        let mut briefs = 0;
+        for r in &rendered {
+            let task = &cal.tasks[r.task];
+            let text = String::from_utf8(r.bytes.clone()).unwrap();
+            if task.kind != TaskKind::Brief {
+                continue;
+            }
+            briefs += 1;
+            let (fm, _, _) = crate::content::split_front_matter(&text).expect("front matter");
+            let front: crate::content::FrontMatter =
+                serde_saphyr::from_str(fm).unwrap_or_else(|e| panic!("{e}\n{fm}"));
+            assert!(front.draft, "{fm}");
+            assert_eq!(front.title, task.title);
+            assert_eq!(front.extra["partner"], serde_json::json!(task.partner));
+            assert!(front.extra["objections"]
+                .as_array()
+                .is_some_and(|o| !o.is_empty()));
+            assert_eq!(front.extra["figures"]["visitors"], serde_json::json!(200));
+        }
+        assert_eq!(briefs, 3, "the insufficient-data partner gets no brief");
+    }
+
+    #[test]
+    fn proposals_end_with_a_diff_of_the_partner_file() {
+        let site = example_site();
+        let t = chrono::DateTime::from_timestamp(1_795_000_000, 0).unwrap();
+        let opts = PlanOptions {
+            now: t,
+            start: t.date_naive(),
+            weeks: 1,
+            window: Window { since: t, until: t },
+        };
+        let p = &site.partners[0];
+        let cal = crate::calendar::plan(&site, &[figures(&p.code, "weak_cta")], &opts);
+        let rendered = render_all(&site, &cal).unwrap();
+        let proposal = rendered
+            .iter()
+            .find(|r| {
+                cal.tasks[r.task].kind == TaskKind::Proposal && cal.tasks[r.task].partner == p.code
+            })
+            .unwrap();
+        let text = String::from_utf8(proposal.bytes.clone()).unwrap();
+        let diff_at = text
+            .find(&format!("--- a/partners/{}.yaml\n", p.code))
+            .expect(&text);
+        assert!(text[diff_at..].contains("+  label: "), "{text}");
+        assert!(text[..diff_at].contains("weak_cta"), "{text}");
+    }
 
     #[test]
     fn suffixes_go_before_every_extension() {
