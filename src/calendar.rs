@@ -25,6 +25,8 @@ pub const JSON_VERSION: u32 = 1;
 #[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct StageFigures {
     pub stage: String,
+    /// Human label: `lead magnet`, `CTA`, `activation`.
+    pub label: String,
     pub count: u64,
     pub rate: f64,
     pub low: f64,
@@ -253,6 +255,26 @@ pub fn stage_label(stage: &str) -> &str {
     }
 }
 
+/// `1 activation`, `9 activations`.
+pub fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// Lower-case the first letter for use inside a sentence, unless it starts an acronym
+/// ("SEO consultants", "AI tools" stay as written).
+pub fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(_) if c.clone().next().is_some_and(|n| n.is_uppercase()) => s.to_string(),
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// `0.0067` -> `0.7%`.
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
@@ -279,8 +301,7 @@ fn make_task(
             format_label.as_deref().unwrap_or("co-marketing post")
         ),
         (TaskKind::Brief, _) => format!(
-            "Brief: answer {}'s {} objections",
-            partner.audience,
+            "Brief: answer the {} objections of {name}'s audience",
             stage_label(stage.as_deref().unwrap_or("visit"))
         ),
         (TaskKind::Email, plan::RULE_CO_MARKETING) => format!(
@@ -320,8 +341,12 @@ fn make_task(
         format: wp.format.map(str::to_string),
         reason,
         objections: plan::objections(
-            stage.as_deref().unwrap_or("visit"),
-            &partner.audience,
+            if wp.format.is_some() {
+                "co-marketing"
+            } else {
+                stage.as_deref().unwrap_or("visit")
+            },
+            &lower_first(&partner.audience),
             &partner.promise,
         ),
         next_campaign: plan::next_campaign(f),
@@ -336,8 +361,8 @@ fn reason(partner: &Partner, f: &PartnerFigures, bands: &Bands, wp: &plan::WeekP
     match wp.rule {
         plan::RULE_CO_MARKETING => match f.stage("activation") {
             Some(a) => format!(
-                "{name}: {} activations from {} visitors ({}, 95% interval {}–{}); the whole interval is above the {}–{} band, so the audience is qualified: give it co-marketing inventory.",
-                a.count, f.visitors, pct(a.rate), pct(a.low), pct(a.high), pct(a.band_low), pct(a.band_high)
+                "{name}: {} from {} visitors ({}, 95% interval {}–{}); the whole interval is above the {}–{} band, so the audience is qualified: give it co-marketing inventory.",
+                plural(a.count, "activation"), f.visitors, pct(a.rate), pct(a.low), pct(a.high), pct(a.band_low), pct(a.band_high)
             ),
             None => format!("{name}: activation above its band."),
         },

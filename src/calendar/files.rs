@@ -15,26 +15,12 @@ use crate::site::Site;
 use serde::Serialize;
 use std::path::Path;
 
-/// Template names (under `templates/`, overridable by the site like page templates).
+/// Template names (defaults embedded from the repository's `templates/calendar/`, overridable
+/// by the site's `templates/calendar/` exactly like page templates: see
+/// [`crate::render::templates`]).
 pub const BRIEF_TEMPLATE: &str = "calendar/brief.md";
 pub const EMAIL_TEMPLATE: &str = "calendar/email.md";
 pub const PROPOSAL_TEMPLATE: &str = "calendar/proposal.md";
-
-/// The embedded defaults, from the repository's `templates/calendar/`.
-pub const DEFAULT_TEMPLATES: [(&str, &str); 3] = [
-    (
-        BRIEF_TEMPLATE,
-        include_str!("../../templates/calendar/brief.md"),
-    ),
-    (
-        EMAIL_TEMPLATE,
-        include_str!("../../templates/calendar/email.md"),
-    ),
-    (
-        PROPOSAL_TEMPLATE,
-        include_str!("../../templates/calendar/proposal.md"),
-    ),
-];
 
 /// What happened to one task file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +56,9 @@ struct TaskContext<'a> {
     tracked_link: String,
     /// The partner's YAML file, relative to the site root.
     partner_file: String,
+    /// The partner's audience for use inside a sentence (first letter lower-cased unless an
+    /// acronym).
+    audience: String,
     window: &'a super::Window,
     /// Proposal only: the changed fields and the unified diff.
     changes: Vec<Change>,
@@ -91,7 +80,7 @@ struct Change {
 
 /// Render every task's file in memory (no writes).
 pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
-    let env = environment(site)?;
+    let templates = crate::render::templates::Templates::load(&site.root)?;
     let mut out = Vec::new();
     for (i, task) in cal.tasks.iter().enumerate() {
         let partner = site
@@ -124,6 +113,7 @@ pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
                 .and_then(|s| task.figures.stage(s)),
             strongest: super::plan::strongest(&task.figures),
             tracked_link,
+            audience: super::lower_first(&partner.audience),
             partner_file: partner.source.to_string_lossy().replace('\\', "/"),
             window: &cal.window,
             changes,
@@ -134,12 +124,11 @@ pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
             TaskKind::Email => EMAIL_TEMPLATE,
             TaskKind::Proposal => PROPOSAL_TEMPLATE,
         };
-        let tmpl = env
-            .get_template(name)
-            .map_err(|e| template_error(name, &e))?;
-        let mut text = tmpl
-            .render(minijinja::Value::from_serialize(&ctx))
-            .map_err(|e| template_error(name, &e))?;
+        let mut text = templates.render(name, &ctx).map_err(|d| {
+            let mut diags = crate::diagnostics::Diagnostics::default();
+            diags.push(*d);
+            Error::Input(diags)
+        })?;
         if task.kind == TaskKind::Proposal && !ctx.diff.is_empty() {
             // The diff goes last, so `git apply` finds it after the reviewer's notes.
             if !text.ends_with('\n') {
@@ -180,41 +169,11 @@ fn proposal_diff(
     Ok((changes, diff))
 }
 
-fn template_error(name: &str, e: &minijinja::Error) -> Error {
-    let mut msg = format!("template `{name}`");
-    if let Some(line) = e.line() {
-        msg.push_str(&format!(" line {line}"));
-    }
-    msg.push_str(&format!(": {e}"));
-    Error::user_hint(
-        msg,
-        format!("fix templates/{name}, or delete it to use the default"),
-    )
-}
-
-/// The template environment of task files: the embedded defaults, overridden file by file by
-/// the site's `templates/`, strict about undefined variables, no HTML escaping (Markdown).
-pub fn environment(site: &Site) -> Result<minijinja::Environment<'static>> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    env.set_keep_trailing_newline(true);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
+/// Filters the task templates use, added to the site's template environment:
+/// `yaml` (a YAML-safe quoted scalar) and `pct` (`0.0067` -> `0.7%`).
+pub fn add_filters(env: &mut minijinja::Environment<'static>) {
     env.add_filter("yaml", yaml_filter);
     env.add_filter("pct", pct_filter);
-    for (name, default) in DEFAULT_TEMPLATES {
-        let own = site.root.join("templates").join(name);
-        let source = if own.is_file() {
-            std::fs::read_to_string(&own)
-                .map_err(|e| Error::io(format!("reading {}", own.display()), e))?
-        } else {
-            default.to_string()
-        };
-        env.add_template_owned(name.to_string(), source)
-            .map_err(|e| template_error(name, &e))?;
-    }
-    Ok(env)
 }
 
 /// `{{ x | yaml }}`: a YAML double-quoted scalar (JSON quoting is valid YAML).
@@ -337,6 +296,7 @@ mod tests {
     fn figures(code: &str, rule: &str) -> PartnerFigures {
         let stage = |s: &str, count, band_low, band_high| StageFigures {
             stage: s.into(),
+            label: crate::calendar::stage_label(s).into(),
             count,
             rate: count as f64 / 200.0,
             low: 0.0,

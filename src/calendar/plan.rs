@@ -222,6 +222,7 @@ mod tests {
         let (low, high) = crate::calendar::tests_support::wilson(count, visitors);
         StageFigures {
             stage: name.into(),
+            label: crate::calendar::stage_label(name).into(),
             count,
             rate: count as f64 / visitors as f64,
             low,

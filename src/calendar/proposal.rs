@@ -5,7 +5,7 @@
 //! flow mapping like `cta: { ... }` is rewritten as a block) and a unified diff that
 //! `git apply` accepts.
 
-use super::{plan, Task};
+use super::{lower_first, plan, Task};
 use crate::partner::Partner;
 use serde_json::Value;
 
@@ -88,16 +88,6 @@ pub fn proposed_edits(partner: &Partner, task: &Task) -> Vec<Edit> {
 
 fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.to_lowercase().contains(&needle.to_lowercase())
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        // Keep acronyms ("AI tools", "SEO") as written.
-        Some(_) if c.clone().next().is_some_and(|n| n.is_uppercase()) => s.to_string(),
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 /// Apply `edits` to the partner YAML `text`. A field inside a block mapping is changed in

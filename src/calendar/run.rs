@@ -83,6 +83,7 @@ pub fn figures(report: &FunnelReport) -> Vec<PartnerFigures> {
             let r = &p.figures.rates;
             let stage = |name: &str, rate: &crate::funnel::Rate| StageFigures {
                 stage: name.to_string(),
+                label: super::stage_label(name).to_string(),
                 count: rate.proportion.count,
                 rate: rate.proportion.rate.unwrap_or(0.0),
                 low: rate.proportion.low,

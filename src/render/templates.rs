@@ -22,6 +22,19 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("index.html", include_str!("../../templates/index.html")),
     ("page.html", include_str!("../../templates/page.html")),
     ("style.css", include_str!("../../templates/style.css")),
+    // Task files of `calendar` (issue 7), rendered with the same environment.
+    (
+        "calendar/brief.md",
+        include_str!("../../templates/calendar/brief.md"),
+    ),
+    (
+        "calendar/email.md",
+        include_str!("../../templates/calendar/email.md"),
+    ),
+    (
+        "calendar/proposal.md",
+        include_str!("../../templates/calendar/proposal.md"),
+    ),
 ];
 
 /// Folder of a site's own templates, relative to its root.
@@ -118,6 +131,7 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
+        crate::calendar::files::add_filters(&mut env);
         let mut origin = BTreeMap::new();
         for (name, (src, shown)) in sources {
             if let Err(e) = env.add_template_owned(name.clone(), src.clone()) {
