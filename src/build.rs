@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 pub const PUBLIC_DIR: &str = "public";
 /// Output folder of the collector bundle, relative to the site root.
 pub const COLLECTOR_DIR: &str = "collector";
+/// Default output folder of a staff preview build (`--preview`), relative to the site root.
+pub const PREVIEW_DIR: &str = "preview";
 
 /// Options of one build. Construct with `..Default::default()` so new fields do not break you.
 #[derive(Default)]
@@ -31,6 +33,13 @@ pub struct BuildOptions<'a> {
     /// a relative path is relative to the site root).
     pub llms_merge: Option<PathBuf>,
     pub render: RenderOptions<'a>,
+    /// Annotate partner pages with the funnel of this event source (`build --events`).
+    pub events: Option<String>,
+    /// End of the annotation window, RFC 3339 (`--now`; default: the current time).
+    pub now: Option<String>,
+    /// Staff build: the funnel overlay on each landing page and `annotations.json`
+    /// (needs `events`; the output defaults to `<root>/preview`).
+    pub preview: bool,
 }
 
 /// What a build did.
@@ -56,10 +65,27 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(host) = &opts.llms_merge {
         site.config.llms.merge = Some(host.to_string_lossy().into_owned());
     }
-    let rendered = render_site(&site, &opts.render)?;
+    let annotations = crate::render::annotate::for_build(&site, opts)?;
+    let annotated;
+    let render = match &annotations {
+        Some(a) => {
+            annotated = a.render_options(opts.render.progress);
+            &annotated
+        }
+        None => &opts.render,
+    };
+    let mut rendered = render_site(&site, render)?;
+    if let (true, Some(a)) = (opts.preview, &annotations) {
+        crate::render::annotate::apply_preview(&mut rendered.public, a)?;
+    }
     // Checked (markers, H1) before anything is written; written after the site.
     let llms_host = crate::render::llms::merge::prepare(&site)?;
-    let out_dir = opts.out.clone().unwrap_or_else(|| root.join(PUBLIC_DIR));
+    let default_out = if opts.preview {
+        PREVIEW_DIR
+    } else {
+        PUBLIC_DIR
+    };
+    let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
     let collector_dir = root.join(COLLECTOR_DIR);
     let stats = output::write(&[
         Target {

@@ -16,6 +16,7 @@ pub mod files;
 pub mod ics;
 pub mod plan;
 pub mod proposal;
+pub mod run;
 
 /// Version of the JSON shape (`schemas/calendar.schema.json`).
 pub const JSON_VERSION: u32 = 1;
@@ -300,6 +301,10 @@ fn make_task(
             "Brief: {} with {name}",
             format_label.as_deref().unwrap_or("co-marketing post")
         ),
+        (TaskKind::Brief, plan::RULE_STRENGTH) => format!(
+            "Brief: more of what converts {name}'s audience ({})",
+            stage_label(stage.as_deref().unwrap_or("lead_magnet"))
+        ),
         (TaskKind::Brief, _) => format!(
             "Brief: answer the {} objections of {name}'s audience",
             stage_label(stage.as_deref().unwrap_or("visit"))
@@ -370,6 +375,19 @@ fn reason(partner: &Partner, f: &PartnerFigures, bands: &Bands, wp: &plan::WeekP
             "{name}: {} visitors ({} clicks) is under the {} needed for a verdict; collect more traffic before changing content.",
             f.visitors, f.clicks, bands.min_visitors
         ),
+        plan::RULE_STRENGTH => {
+            let steps: Vec<String> = f
+                .stages
+                .iter()
+                .map(|s| format!("{} {}", s.label, pct(s.rate)))
+                .collect();
+            format!(
+                "{name}: every step is within its band ({} of {} visitors); the funnel says keep the page, so the content builds on the best step, {}.",
+                steps.join(", "),
+                f.visitors,
+                stage_label(wp.target_stage.as_deref().unwrap_or("lead_magnet"))
+            )
+        }
         _ => match wp.target_stage.as_deref().and_then(|s| f.stage(s)) {
             Some(s) => format!(
                 "{name}: {} step at {} of {} visitors ({} reached it; 95% interval {}–{}, band {}–{}, verdict {}); the weakest step gets the fix first.",

@@ -153,6 +153,10 @@ pub const BRIEF_FIELDS: &[&str] = &[
     "figures",
     "date",
     "rule",
+    "audience",
+    "format",
+    "reason",
+    "funnel_action",
 ];
 
 /// `kind` values of content files.
@@ -178,6 +182,10 @@ pub const SCHEMA: Shape = Shape::Map(&[
     Field::opt("figures", Shape::Any),
     Field::opt("date", Shape::Any),
     Field::opt("rule", Shape::Any),
+    Field::opt("audience", Shape::Any),
+    Field::opt("format", Shape::Any),
+    Field::opt("reason", Shape::Any),
+    Field::opt("funnel_action", Shape::Any),
 ]);
 
 /// Load one Markdown file's text. `rel` is the path relative to the site root.

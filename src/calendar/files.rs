@@ -355,9 +355,13 @@ mod tests {
                 continue;
             }
             briefs += 1;
-            let (fm, _, _) = crate::content::split_front_matter(&text).expect("front matter");
-            let front: crate::content::FrontMatter =
-                serde_saphyr::from_str(fm).unwrap_or_else(|e| panic!("{e}\n{fm}"));
+            let mut diags = Vec::new();
+            let page = crate::content::parse(&text, Path::new(&task.file), &mut diags)
+                .unwrap_or_else(|| panic!("{diags:?}\n{text}"));
+            assert!(diags.is_empty(), "{diags:?}");
+            assert!(!page.is_published());
+            let front = page.front;
+            let fm = &text;
             assert!(front.draft, "{fm}");
             assert_eq!(front.title, task.title);
             assert_eq!(front.extra["partner"], serde_json::json!(task.partner));

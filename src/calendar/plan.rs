@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | `co-marketing` | the funnel's action is `few_visits_strong_activation` or `above_every_band` | a guest-post (odd weeks) or webinar (even weeks) brief, a co-marketing email, a proposal adding a tracked campaign for the slot |
 //! | `collect-traffic` | the funnel's action is `insufficient_data` (fewer visitors than `bands.min_visitors`) | one email asking the partner for more traffic; no brief, no landing change |
+//! | `build-on-strength` | the funnel's action is `within_bands` (keep the page as it is) | a brief on the step that converts best, an email with what converted; no landing change |
 //! | `fix-weakest-step` | any other action | a brief answering the objections of the weakest step, an email with what converted, a landing/CTA proposal for that step |
 //!
 //! A partner's steps are ranked weakest first: the step the funnel's action names, then steps
@@ -25,6 +26,7 @@ pub const BANDED_STAGES: [&str; 3] = ["lead_magnet", "cta", "activation"];
 pub const RULE_CO_MARKETING: &str = "co-marketing";
 pub const RULE_COLLECT: &str = "collect-traffic";
 pub const RULE_FIX: &str = "fix-weakest-step";
+pub const RULE_STRENGTH: &str = "build-on-strength";
 
 /// Day of the week (0 = the week's first day) each kind of task is scheduled on: the landing
 /// fix first, then the partner email, then the brief.
@@ -43,6 +45,8 @@ pub enum Standing {
     Collect,
     /// Steps to work on, weakest first.
     Fix(Vec<String>),
+    /// Every step within its band: keep the page, write more of what converts (this stage).
+    Steady(String),
 }
 
 /// Funnel action rules (from [`crate::funnel::RULES`]) that mean "qualified audience, give it
@@ -50,6 +54,8 @@ pub enum Standing {
 pub const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_every_band"];
 /// The funnel action rule that means "not enough visitors for a verdict".
 pub const INSUFFICIENT_RULE: &str = "insufficient_data";
+/// The funnel action rule that means "keep the page as it is".
+pub const WITHIN_RULE: &str = "within_bands";
 
 /// Classify a partner from the funnel's recommended action (the funnel decides; the calendar
 /// only turns the decision into weeks of work).
@@ -60,6 +66,10 @@ pub fn standing(f: &PartnerFigures) -> Standing {
     }
     if rule == INSUFFICIENT_RULE || f.visitors == 0 {
         return Standing::Collect;
+    }
+    if rule == WITHIN_RULE {
+        let best = best_relative(f).map_or("lead_magnet", |s| s.stage.as_str());
+        return Standing::Steady(best.to_string());
     }
     let mut steps = weakest_first(f);
     // The step the action names goes first (e.g. `many_clicks_weak_lead_magnet`).
@@ -93,13 +103,18 @@ pub fn weakest_first(f: &PartnerFigures) -> Vec<String> {
         .collect()
 }
 
-/// The stage that converts best relative to its band (what to tell the partner converted).
-pub fn strongest(f: &PartnerFigures) -> Option<&StageFigures> {
+/// The stage that converts best relative to its band, among stages someone reached.
+pub fn best_relative(f: &PartnerFigures) -> Option<&StageFigures> {
     BANDED_STAGES
         .iter()
         .filter_map(|s| f.stage(s))
         .filter(|s| s.count > 0)
         .max_by(|a, b| (a.rate / a.band_high).total_cmp(&(b.rate / b.band_high)))
+}
+
+/// What to tell the partner converted: the best stage, if it reaches its band at all.
+pub fn strongest(f: &PartnerFigures) -> Option<&StageFigures> {
+    best_relative(f).filter(|s| s.rate >= s.band_low)
 }
 
 /// The campaign to push next: the one with the most activations, then lead magnets, then
@@ -189,6 +204,13 @@ pub fn week_plan(standing: &Standing, week: u32) -> WeekPlan {
             },
             format: None,
             kinds: vec![TaskKind::Proposal, TaskKind::Email, TaskKind::Brief],
+        },
+        // The funnel says keep the page: no landing change, content on what works.
+        Standing::Steady(stage) => WeekPlan {
+            rule: RULE_STRENGTH,
+            target_stage: Some(stage.clone()),
+            format: None,
+            kinds: vec![TaskKind::Email, TaskKind::Brief],
         },
     }
 }
@@ -298,15 +320,11 @@ mod tests {
 
     #[test]
     fn every_funnel_rule_the_calendar_reads_exists() {
-        let names: Vec<&str> = vec![
-            "few_visits_strong_activation",
-            "above_every_band",
-            "insufficient_data",
-            "weak_lead_magnet",
-            "weak_cta",
-            "weak_activation",
-        ]; // TEMP
-        for r in STRENGTH_RULES.iter().chain([&INSUFFICIENT_RULE]) {
+        let names: Vec<&str> = crate::funnel::RULES.iter().map(|r| r.name).collect();
+        for r in STRENGTH_RULES
+            .iter()
+            .chain([&INSUFFICIENT_RULE, &WITHIN_RULE])
+        {
             assert!(names.contains(r), "{r} is not a funnel rule: {names:?}");
         }
         for s in BANDED_STAGES {
@@ -315,6 +333,15 @@ mod tests {
                 "no funnel rule names {s}"
             );
         }
+    }
+
+    #[test]
+    fn partners_within_every_band_keep_their_page_and_build_on_their_best_step() {
+        let f = partner(300, 75, 20, 8, "within_bands");
+        assert_eq!(standing(&f), Standing::Steady("activation".into()));
+        let w = week_plan(&standing(&f), 0);
+        assert_eq!(w.kinds, vec![TaskKind::Email, TaskKind::Brief]);
+        assert_eq!(w.rule, RULE_STRENGTH);
     }
 
     #[test]

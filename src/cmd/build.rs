@@ -8,14 +8,11 @@ use std::io::IsTerminal;
 use std::time::Instant;
 
 pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
-    for (used, flag) in [
-        (args.events.is_some(), "--events"),
-        (args.now.is_some(), "--now"),
-        (args.preview, "--preview"),
-    ] {
-        if used {
-            return Err(Error::user(format!("`build {flag}` is not yet supported")));
-        }
+    if args.events.is_none() && (args.now.is_some() || args.preview) {
+        return Err(Error::user_hint(
+            "`--now` and `--preview` annotate pages with funnel figures: they need `--events`",
+            "pass the event source, e.g. --events partner-events.db",
+        ));
     }
     let started = Instant::now();
     let bar = (!global.quiet && std::io::stderr().is_terminal()).then(Bar::new);
@@ -30,6 +27,9 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
             progress: bar.as_ref().map(|b| b as &dyn Progress),
             ..Default::default()
         },
+        events: args.events,
+        now: args.now,
+        preview: args.preview,
     };
     let report = build(&global.root, &opts)?;
     if !global.quiet {

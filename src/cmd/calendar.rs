@@ -1,6 +1,57 @@
-use crate::cli::{CalendarArgs, GlobalArgs};
-use crate::error::{Error, Result};
+//! `calendar`: plan the next weeks' tasks, write the task files, print the calendar.
 
-pub fn run(_global: &GlobalArgs, _args: CalendarArgs) -> Result<()> {
-    Err(Error::Internal("`calendar` is not implemented yet".into()))
+use crate::calendar::{self, files::Outcome, run::Request};
+use crate::cli::{CalendarArgs, CalendarFormat, GlobalArgs};
+use crate::error::{Error, Result};
+use std::io::Write;
+
+pub fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
+    let site = crate::load(&global.root, &crate::LoadOptions::default())?;
+    let (cal, outcomes) = calendar::run::run(
+        &site,
+        &Request {
+            events: &args.events,
+            weeks: args.weeks,
+            start: args.start.as_deref(),
+            now: args.now.as_deref(),
+            quiet: global.quiet,
+        },
+    )?;
+    let text = match args.format {
+        CalendarFormat::Md => calendar::to_markdown(&cal),
+        CalendarFormat::Json => calendar::to_json(&cal)?,
+        CalendarFormat::Ics => calendar::ics::render(&cal),
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io("cannot write the calendar to stdout", e))?;
+    if !global.quiet {
+        let (mut written, mut unchanged) = (0, 0);
+        for (file, outcome) in &outcomes {
+            match outcome {
+                Outcome::Written => written += 1,
+                Outcome::Unchanged => unchanged += 1,
+                Outcome::KeptEdited { edited, written: w } => {
+                    if *w {
+                        written += 1;
+                    } else {
+                        unchanged += 1;
+                    }
+                    eprintln!("kept your edits in {edited}; the generated version is {file}");
+                }
+            }
+            if global.verbose > 0 {
+                eprintln!("  {file}");
+            }
+        }
+        eprintln!(
+            "planned {} tasks over {} week{} from {}: {written} files written, {unchanged} unchanged",
+            cal.tasks.len(),
+            cal.weeks,
+            if cal.weeks == 1 { "" } else { "s" },
+            cal.start
+        );
+    }
+    Ok(())
 }

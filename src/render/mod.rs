@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::site::Site;
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod annotate;
 pub mod beacon;
 pub mod llms;
 pub mod pages;

@@ -263,7 +263,8 @@ fn flags_of_later_issues_are_refused_clearly() {
     let site = copy_site(&repo_root());
     let out = run(site.path(), &["build", "--preview"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`build --preview` is not yet supported"));
+    // `--preview` annotates pages with funnel figures (issue 7): without events it is refused.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("they need `--events`"));
     assert!(!site.path().join("public").exists());
 }
 
