@@ -51,12 +51,82 @@ pub fn from_text<T: DeserializeOwned>(
     if r.diags.len() > before {
         return None;
     }
+    // The tree passed the shape check, so the typed value is built from it (one YAML parse per
+    // file, not two); saphyr's typed pass only runs if that fails, for its located error.
+    if let Ok(value) = serde_json::from_value::<T>(to_json(&node, shape, text)) {
+        return Some(Located { value, node });
+    }
     match yaml::typed::<T>(text, r.file, r.line_offset) {
         Ok(value) => Some(Located { value, node }),
         Err(d) => {
             r.push(*d);
             None
         }
+    }
+}
+
+/// The checked tree as JSON for serde, scalars read the way `shape` says (`name: 1.50` is the
+/// text `1.50`, as written). Optional fields written without a value are left out (= default).
+fn to_json(node: &Node, shape: &Shape, text: &str) -> serde_json::Value {
+    use serde_json::Value as J;
+    use yaml::Value as Y;
+    match (shape, &node.value) {
+        (Shape::Text | Shape::Enum(_), Y::Str(s)) => J::String(s.clone()),
+        (Shape::Text | Shape::Enum(_), Y::Int(_) | Y::Float(_) | Y::Bool(_)) => {
+            let written = node.raw.clone().and_then(|r| text.get(r)).map(str::trim);
+            match written {
+                Some(w) if !w.is_empty() => J::String(w.to_string()),
+                _ => J::String(scalar_text(&node.value)),
+            }
+        }
+        (Shape::List(item), Y::Seq(items)) => {
+            J::Array(items.iter().map(|n| to_json(n, item, text)).collect())
+        }
+        (Shape::Map(fields), Y::Map(entries)) => J::Object(
+            entries
+                .iter()
+                .filter(|e| !matches!(e.value.value, Y::Null))
+                .map(|e| {
+                    let shape = fields
+                        .iter()
+                        .find(|f| f.name == e.key)
+                        .map_or(Shape::Any, |f| f.shape);
+                    (e.key.clone(), to_json(&e.value, &shape, text))
+                })
+                .collect(),
+        ),
+        (_, value) => natural_json(value),
+    }
+}
+
+fn natural_json(value: &yaml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    use yaml::Value as Y;
+    match value {
+        Y::Null => J::Null,
+        Y::Bool(b) => J::Bool(*b),
+        Y::Int(i) => i64::try_from(*i)
+            .map(J::from)
+            .or_else(|_| u64::try_from(*i).map(J::from))
+            .unwrap_or_else(|_| J::from(*i as f64)),
+        Y::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+        Y::Str(s) => J::String(s.clone()),
+        Y::Seq(items) => J::Array(items.iter().map(|n| natural_json(&n.value)).collect()),
+        Y::Map(entries) => J::Object(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), natural_json(&e.value.value)))
+                .collect(),
+        ),
+    }
+}
+
+fn scalar_text(value: &yaml::Value) -> String {
+    match value {
+        yaml::Value::Int(i) => i.to_string(),
+        yaml::Value::Float(f) => f.to_string(),
+        yaml::Value::Bool(b) => b.to_string(),
+        _ => String::new(),
     }
 }
 
@@ -73,4 +143,52 @@ pub fn flag_at(r: &mut Report, pos: Pos, problem: rules::Problem) {
         d = d.hint(h);
     }
     r.push(d);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Doc {
+        name: String,
+        #[serde(default)]
+        note: Option<String>,
+        low: f64,
+        days: u32,
+    }
+    const DOC: Shape = Shape::Map(&[
+        schema::Field::req("name", Shape::Text),
+        schema::Field::opt("note", Shape::Text),
+        schema::Field::req("low", Shape::Number),
+        schema::Field::req("days", Shape::UInt),
+    ]);
+
+    fn load(text: &str) -> Option<Doc> {
+        let mut r = Report::new(Path::new("d.yaml"), text, 0);
+        from_text::<Doc>(text, &DOC, &mut r).map(|l| l.value)
+    }
+
+    #[test]
+    fn numbers_in_text_fields_keep_their_written_form() {
+        let d = load("name: 1.50\nnote:\nlow: 0\ndays: 7\n").unwrap();
+        assert_eq!(
+            d,
+            Doc {
+                name: "1.50".into(),
+                note: None,
+                low: 0.0,
+                days: 7
+            }
+        );
+    }
+
+    #[test]
+    fn values_serde_refuses_still_get_a_located_error() {
+        let mut r = Report::new(Path::new("d.yaml"), "", 0);
+        let text = "name: x\nlow: 0.5\ndays: 99999999999\n";
+        assert!(from_text::<Doc>(text, &DOC, &mut r).is_none());
+        assert_eq!(r.diags[0].line, 3, "{}", r.diags[0]);
+    }
 }

@@ -47,6 +47,8 @@ impl Pos {
 pub struct Node {
     pub pos: Pos,
     pub value: Value,
+    /// Byte range of the value in the parsed text (scalars), to read a number's text as written.
+    pub raw: Option<std::ops::Range<usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,10 +218,7 @@ pub fn parse(text: &str, file: &Path, line_offset: usize) -> Result<Node, Box<Di
     let parsed: Result<Spanned<Value>, _> = serde_saphyr::from_str_with_options(text, options());
     match parsed {
         Ok(s) => {
-            let mut node = Node {
-                pos: Pos::from_location(s.referenced).unwrap_or(Pos::START),
-                value: s.value,
-            };
+            let mut node = node(s);
             if line_offset > 0 {
                 shift(&mut node, line_offset);
             }
@@ -381,9 +380,15 @@ impl<'de> Deserialize<'de> for Value {
 struct ValueVisitor;
 
 fn node(s: Spanned<Value>) -> Node {
+    let span = s.referenced.span();
+    let raw = match (span.byte_offset(), span.byte_len()) {
+        (Some(at), Some(len)) => Some(at as usize..(at + len) as usize),
+        _ => None,
+    };
     Node {
         pos: Pos::from_location(s.referenced).unwrap_or(Pos::START),
         value: s.value,
+        raw,
     }
 }
 
