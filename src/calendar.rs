@@ -444,6 +444,23 @@ pub fn to_json(cal: &Calendar) -> crate::Result<String> {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_start_is_the_monday_after_now() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let monday = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        assert_eq!(next_monday(at("2026-11-24T12:00:00Z")), monday); // a Tuesday
+        assert_eq!(next_monday(at("2026-11-29T23:59:59Z")), monday); // a Sunday
+        assert_eq!(
+            next_monday(at("2026-11-23T00:00:00Z")), // a Monday: the next one
+            monday
+        );
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod tests_support {
     /// Wilson 95% interval, for hand-built test figures only (the funnel computes the real ones).
     pub fn wilson(k: u64, n: u64) -> (f64, f64) {

@@ -131,6 +131,38 @@ mod tests {
         assert_eq!(unfolded.trim_end_matches("\r\n"), value);
     }
 
+    /// Undo folding and TEXT escaping, as a reader does.
+    fn unfold_unescape(out: &str) -> String {
+        let unfolded = out.replace("\r\n ", "");
+        let value = unfolded.trim_end_matches("\r\n");
+        let mut s = String::new();
+        let mut chars = value.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => s.push('\n'),
+                    Some(o) => s.push(o),
+                    None => {}
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_survives_escaping_and_folding(text in "\\PC{0,300}") {
+            let mut out = String::new();
+            line(&mut out, &escape_text(&text));
+            for physical in out.split("\r\n") {
+                proptest::prop_assert!(physical.len() <= 75);
+            }
+            proptest::prop_assert_eq!(unfold_unescape(&out), text);
+        }
+    }
+
     #[test]
     fn short_lines_are_not_folded() {
         let mut out = String::new();

@@ -741,3 +741,29 @@ fn preview_build_has_an_overlay_and_annotations_and_passes_the_html_checker() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn bad_plan_flags_are_user_errors_that_write_nothing() {
+    let (site, db) = seed_site();
+    let root = site.path();
+    let db = db.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["--weeks", "0"], "--weeks 0: expected 1 to 52"),
+        (
+            vec!["--start", "next monday"],
+            "--start next monday: not a date",
+        ),
+        (vec!["--now", "yesterday"], "--now yesterday"),
+    ] {
+        let mut all = vec!["calendar", "--events", db];
+        all.extend(args);
+        let out = support::run(root, &all);
+        assert_eq!(out.status.code(), Some(1), "{all:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{all:?}: {err}");
+        assert!(!root.join("content/briefs").exists() && !root.join("emails").exists());
+    }
+    let out = support::run(root, &["build", "--now", NOW]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need `--events`"));
+}
