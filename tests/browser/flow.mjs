@@ -6,7 +6,8 @@
 //     --campaign slack-digest --activation page:/pricing/
 //   (--activation click:<name> clicks [data-pp-click="<name>"] on the landing page instead)
 //
-// Prints one JSON object: {"landing": url, "beacons": [{"body": ..., "status": n}, ...]}.
+// Prints one JSON object: {"landing": url, "beacons": [{"body": ..., "status": n}, ...],
+// "cookies": [...], "page_errors": [uncaught errors on the page, expected none]}.
 // Exits non-zero with a message when a step cannot be done (no silent pass).
 
 import { chromium } from "playwright-core";
@@ -75,6 +76,8 @@ try {
 
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
   const go = `${opt.base}/go/${encodeURIComponent(opt.partner)}` + (opt.campaign ? `?campaign=${encodeURIComponent(opt.campaign)}` : "");
   const res = await page.goto(go, { waitUntil: "load" });
   if (!res || !res.ok()) fail(`${go} answered ${res && res.status()}`);
@@ -101,7 +104,7 @@ try {
   await answered("activation", `activation ${opt.activation}`);
 
   const cookies = (await context.cookies(opt.base)).map((c) => ({ name: c.name, value: c.value, httpOnly: c.httpOnly, sameSite: c.sameSite }));
-  console.log(JSON.stringify({ landing, beacons, cookies }));
+  console.log(JSON.stringify({ landing, beacons, cookies, page_errors: pageErrors }));
 } catch (err) {
   fail(err && err.stack ? err.stack : String(err));
 } finally {

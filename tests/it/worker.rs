@@ -628,6 +628,11 @@ fn browser_flow(c: &Collector, partner: &str, campaign: &str, activation: &str) 
     );
     let flow: Value = serde_json::from_slice(&out.stdout).expect("flow prints JSON");
     assert_eq!(
+        flow["page_errors"],
+        json!([]),
+        "no uncaught error on the pages: {flow}"
+    );
+    assert_eq!(
         flow["landing"],
         format!("{base}/p/{partner}/?campaign={campaign}")
     );
@@ -724,6 +729,73 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
             "featured-listing",
             "/p/ai-tools-directory/"
         ),
+        "rows: {rows:#?}"
+    );
+
+    // The beacon's own promises: opt-outs send nothing, a missing sendBeacon falls back to
+    // fetch, a broken transport never surfaces as a page error.
+    let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
+    let out = Command::new(node)
+        .arg(support::repo_root().join("tests/browser/beacon.mjs"))
+        .args(["--base", &format!("http://127.0.0.1:{}", c.port)])
+        .args(["--partner", "founder-community"])
+        .current_dir(support::repo_root())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "beacon scenarios failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: Value = serde_json::from_slice(&out.stdout).expect("beacon.mjs prints JSON");
+    for opt_out in ["gpc", "dnt"] {
+        assert_eq!(b[opt_out]["calls"], 0, "{opt_out}: nothing sent: {b}");
+    }
+    assert_eq!(
+        b["fallback"]["calls"], 2,
+        "fallback: visit and lead_magnet by fetch: {b}"
+    );
+    assert_eq!(
+        b["fallback"]["answered"],
+        json!(["lead_magnet", "visit"]),
+        "{b}"
+    );
+    assert_eq!(
+        b["throwing"]["calls"], 2,
+        "throwing: both events tried: {b}"
+    );
+    for scenario in ["gpc", "dnt", "fallback", "throwing"] {
+        assert_eq!(
+            b[scenario]["errors"],
+            json!([]),
+            "{scenario}: no page error: {b}"
+        );
+    }
+    let rows = c.rows_at_least(12);
+    let fallback: Vec<_> = rows
+        .iter()
+        .map(|r| field(r, "visitor_id"))
+        .filter(|v| *v != pricing_visitor && *v != snippet_visitor)
+        .collect();
+    assert_eq!(
+        fallback.len(),
+        2,
+        "only the fallback scenario wrote rows: {rows:#?}"
+    );
+    assert_eq!(
+        journey(&rows, fallback[0]),
+        [
+            ("visit", "/p/founder-community/"),
+            ("lead_magnet", "/p/founder-community/")
+        ]
+        .map(|(e, u)| (
+            e.into(),
+            "founder-community".into(),
+            "default".into(),
+            u.into()
+        ))
+        .to_vec(),
         "rows: {rows:#?}"
     );
 }
