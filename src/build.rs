@@ -52,10 +52,19 @@ pub struct BuildReport {
     pub stats: WriteStats,
     pub out_dir: PathBuf,
     pub collector_dir: PathBuf,
+    /// Wall time of each stage (`load`, `render`, `write`), for `-v` and benchmarks.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Load, render and write the site at `root`.
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
+    let mut clock = std::time::Instant::now();
+    let mut timings = Vec::with_capacity(3);
+    let mut lap = |stage: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((stage, now - clock));
+        clock = now;
+    };
     let mut site = load(
         root,
         &LoadOptions {
@@ -65,6 +74,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(host) = &opts.llms_merge {
         site.config.llms.merge = Some(host.to_string_lossy().into_owned());
     }
+    lap("load");
     let annotations = crate::render::annotate::for_build(&site, opts)?;
     let annotated;
     let render = match &annotations {
@@ -80,6 +90,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     }
     // Checked (markers, H1) before anything is written; written after the site.
     let llms_host = crate::render::llms::merge::prepare(&site)?;
+    lap("render");
     let default_out = if opts.preview {
         PREVIEW_DIR
     } else {
@@ -100,11 +111,13 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(host) = llms_host {
         host.write()?;
     }
+    lap("write");
     Ok(BuildReport {
         pages: rendered.page_count(),
         files: rendered.public.len() + rendered.collector.len(),
         stats,
         out_dir,
         collector_dir,
+        timings,
     })
 }

@@ -45,6 +45,9 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
         if global.verbose > 0 {
             eprintln!("  site:      {}", report.out_dir.display());
             eprintln!("  collector: {}", report.collector_dir.display());
+            for (stage, took) in &report.timings {
+                eprintln!("  {stage:<10} {} ms", took.as_millis());
+            }
         }
     }
     Ok(())

@@ -427,3 +427,45 @@ fn example_pages_match_their_snapshots() {
     }
     insta::assert_snapshot!("sitemap", read(public.join("sitemap.xml")));
 }
+
+#[test]
+fn noindex_drafts_and_sections_stay_out_of_the_sitemap_and_index() {
+    let site = copy_site(&repo_root());
+    let file = site.path().join("partners/nocode-agency.yaml");
+    std::fs::write(&file, format!("{}noindex: true\n", read(&file))).unwrap();
+    let briefs = site.path().join("content/briefs");
+    std::fs::create_dir_all(&briefs).unwrap();
+    std::fs::write(
+        briefs.join("next-week.md"),
+        "---\ntitle: Brief for next week\ndraft: true\n---\n\nNot for publication.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        briefs.join("agency-faq.md"),
+        "---\ntitle: Agency FAQ\nkind: tutorial\n---\n\nPublished from a sub-folder.\n",
+    )
+    .unwrap();
+    build_ok(site.path(), &[]);
+    let public = site.path().join("public");
+    let landing = read(public.join("p/nocode-agency/index.html"));
+    assert!(landing.contains(r#"<meta name="robots" content="noindex">"#));
+    let sitemap = read(public.join("sitemap.xml"));
+    assert!(!sitemap.contains("nocode-agency"), "{sitemap}");
+    assert!(!sitemap.contains("/kit/"), "{sitemap}");
+    assert!(!sitemap.contains("seo-checklist"), "sections are not pages");
+    assert!(
+        sitemap.contains("<loc>https://aikit.example/agency-faq/</loc>"),
+        "{sitemap}"
+    );
+    assert!(
+        !public.join("next-week").exists(),
+        "drafts are not published"
+    );
+    assert!(public.join("agency-faq/index.html").is_file());
+    let index = read(public.join("index.html"));
+    assert!(
+        !index.contains("/p/nocode-agency/"),
+        "noindex partners are not listed"
+    );
+    assert!(index.contains("/agency-faq/"));
+}
