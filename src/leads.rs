@@ -1,5 +1,345 @@
-//! `leads`: one row per journey with who sent it, what promise, what next.
+//! Per-lead stage: one row per journey with who sent it, what promise, what next.
+//!
+//! Takes: the journeys of [`crate::funnel::journeys`] (the same attribution `report` counts —
+//! there is no second implementation here), the site's partners and "now". Gives: a
+//! [`LeadsReport`] (the JSON of `leads --format json`, schema `schemas/leads.schema.json`),
+//! rendered as JSON, CSV ([`csv`]) or Markdown. Each lead's next step comes from the named rules
+//! of [`rules`]. [`forget`] deletes one person's rows on request.
+//!
+//! Lead rows may carry the product's user id: `leads` is a staff command, and nothing here is
+//! written under `public/` or into llms.txt.
 
 pub mod csv;
 pub mod forget;
 pub mod rules;
+
+use crate::cli::RangeArgs;
+use crate::error::{Error, Result};
+use crate::events::Ts;
+use crate::funnel::{Excluded, FunnelConfig, Journey, Journeys, Range, Stage};
+use crate::partner::{Cta, Partner};
+use crate::site::Site;
+use rules::NextStep;
+use serde::Serialize;
+
+/// Version of the JSON shape of [`LeadsReport`].
+pub const VERSION: u32 = 1;
+
+/// What to list.
+#[derive(Debug, Clone)]
+pub struct LeadsOptions {
+    /// Only journeys that reached at least this stage (in funnel order).
+    pub stage: Stage,
+    /// Only this partner's journeys.
+    pub partner: Option<String>,
+    /// "Now" for the next-step rules (days since a stage).
+    pub now: Ts,
+}
+
+/// The time each stage was reached (`null`: not reached), in funnel order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stages {
+    pub click: Option<Ts>,
+    pub visit: Option<Ts>,
+    pub lead_magnet: Option<Ts>,
+    pub cta: Option<Ts>,
+    pub activation: Option<Ts>,
+}
+
+/// How the journey started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstTouch {
+    pub at: Ts,
+    /// `click` (the partner link) or `visit` (the landing page, e.g. a shared URL).
+    pub stage: &'static str,
+}
+
+/// One lead: a journey that reached at least the chosen stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Lead {
+    pub visitor_id: String,
+    /// The product's opaque user id, when a server-side event of the journey carried one.
+    pub user_id: Option<String>,
+    /// Who sent it.
+    pub partner: String,
+    pub partner_name: String,
+    pub campaign: String,
+    /// What it responded to: the partner's promise and CTA (from its YAML now).
+    pub promise: String,
+    pub cta: Cta,
+    /// The partner's own name for activation.
+    pub activation_event: String,
+    pub first_touch: FirstTouch,
+    pub stages: Stages,
+    pub last_stage: &'static str,
+    pub last_at: Ts,
+    /// Sum of the journey's revenue values, and how many revenue events it had.
+    pub revenue: f64,
+    pub revenue_events: u32,
+    /// What should happen next.
+    pub next_step: NextStep,
+}
+
+/// What `leads --format json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadsReport {
+    pub version: u32,
+    pub source: String,
+    pub range: Range,
+    pub now: Ts,
+    /// The minimum stage asked for.
+    pub stage: &'static str,
+    /// The partner filter, if any.
+    pub partner: Option<String>,
+    /// Sorted by first touch, then visitor id.
+    pub leads: Vec<Lead>,
+    /// Rows set apart by the funnel rules (the same counts `report` shows).
+    pub excluded: Excluded,
+}
+
+/// Parse a stage name as `--stage` takes it.
+pub fn parse_stage(s: &str) -> Result<Stage> {
+    Stage::from_name(s).ok_or_else(|| {
+        Error::user_hint(
+            format!("--stage {s}: not a funnel stage"),
+            "stages in funnel order: click, visit, lead_magnet, cta, activation",
+        )
+    })
+}
+
+/// Parse `--now` (default: the current time).
+pub fn parse_now(now: Option<&str>) -> Result<Ts> {
+    match now {
+        None => Ok(Ts::now()),
+        Some(s) => Ts::parse_date_or_time(s.trim()).ok_or_else(|| {
+            Error::user_hint(
+                format!("--now {s}: not a date or time"),
+                "write a UTC date like 2026-11-17 or a time like 2026-11-17T10:00:00Z",
+            )
+        }),
+    }
+}
+
+/// The leads for the command-line flags (what `leads` and the MCP `leads` tool share).
+pub fn from_flags(root: &std::path::Path, flags: &RangeArgs, stage: &str) -> Result<LeadsReport> {
+    let site = crate::load(root, &crate::LoadOptions::default())?;
+    let opts = LeadsOptions {
+        stage: parse_stage(stage)?,
+        partner: flags.partner.clone(),
+        now: parse_now(flags.now.as_deref())?,
+    };
+    // One "now" for the range and the rules, even when it is the current time.
+    let now = opts.now.to_string();
+    let range = Range::from_flags(
+        flags.last.as_deref(),
+        flags.since.as_deref(),
+        flags.until.as_deref(),
+        Some(&now),
+    )?;
+    compute(&site, &flags.events, range, &opts)
+}
+
+/// The leads of `site` from the event source `events` over `range`.
+pub fn compute(site: &Site, events: &str, range: Range, opts: &LeadsOptions) -> Result<LeadsReport> {
+    if let Some(code) = &opts.partner {
+        crate::report::check_partner(site, code)?;
+    }
+    let source = crate::report::open_source(site, events)?;
+    let cfg = FunnelConfig::from_config(&site.config);
+    let journeys = crate::funnel::journeys(&source, &site.partners, &cfg, range)?;
+    Ok(from_journeys(site, &source.describe(), &journeys, opts))
+}
+
+/// The leads among journeys already computed.
+pub fn from_journeys(
+    site: &Site,
+    source: &str,
+    journeys: &Journeys,
+    opts: &LeadsOptions,
+) -> LeadsReport {
+    let leads = journeys
+        .journeys
+        .iter()
+        .filter(|j| opts.partner.as_deref().is_none_or(|p| j.partner == p))
+        .filter(|j| j.reached.last().is_some_and(|last| last >= opts.stage))
+        .filter_map(|j| Some(lead(j, site.partner(&j.partner)?, opts.now)))
+        .collect();
+    LeadsReport {
+        version: VERSION,
+        source: source.to_string(),
+        range: journeys.range,
+        now: opts.now,
+        stage: opts.stage.name(),
+        partner: opts.partner.clone(),
+        leads,
+        excluded: journeys.excluded.clone(),
+    }
+}
+
+fn lead(j: &Journey, p: &Partner, now: Ts) -> Lead {
+    let r = &j.reached;
+    let (last_stage, last_at) = r
+        .last()
+        .and_then(|s| Some((s.name(), r.get(s)?)))
+        .unwrap_or(("click", j.start));
+    Lead {
+        visitor_id: j.visitor_id.clone(),
+        user_id: j.user_id.clone(),
+        partner: p.code.clone(),
+        partner_name: p.name.clone(),
+        campaign: j.campaign.clone(),
+        promise: p.promise.clone(),
+        cta: p.cta.clone(),
+        activation_event: p.activation.event.clone(),
+        first_touch: FirstTouch {
+            at: j.start,
+            stage: if r.click == Some(j.start) || r.visit != Some(j.start) {
+                "click"
+            } else {
+                "visit"
+            },
+        },
+        stages: Stages {
+            click: r.click,
+            visit: r.visit,
+            lead_magnet: r.lead_magnet,
+            cta: r.cta,
+            activation: r.activation,
+        },
+        last_stage,
+        last_at,
+        revenue: j.revenue,
+        revenue_events: j.revenue_events,
+        next_step: rules::next_step(r, p, now),
+    }
+}
+
+/// Pretty JSON with a final newline (what the CLI prints and the MCP tool answers).
+pub fn json(report: &LeadsReport) -> String {
+    let mut s = serde_json::to_string_pretty(report)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+/// The CSV columns, in order.
+pub const CSV_HEADER: [&str; 22] = [
+    "visitor_id",
+    "user_id",
+    "partner",
+    "partner_name",
+    "campaign",
+    "promise",
+    "cta_label",
+    "cta_kind",
+    "cta_url",
+    "first_touch_at",
+    "first_touch_stage",
+    "click_at",
+    "visit_at",
+    "lead_magnet_at",
+    "cta_at",
+    "activation_at",
+    "last_stage",
+    "last_at",
+    "revenue",
+    "next_step_rule",
+    "next_step_action",
+    "next_step_because",
+];
+
+/// RFC 4180 CSV, one row per lead (see [`csv`] for quoting and formula neutralisation).
+pub fn to_csv(report: &LeadsReport) -> String {
+    let t = |x: Option<Ts>| x.map(|t| t.to_string()).unwrap_or_default();
+    let rows: Vec<Vec<String>> = report
+        .leads
+        .iter()
+        .map(|l| {
+            vec![
+                l.visitor_id.clone(),
+                l.user_id.clone().unwrap_or_default(),
+                l.partner.clone(),
+                l.partner_name.clone(),
+                l.campaign.clone(),
+                l.promise.clone(),
+                l.cta.label.clone(),
+                cta_kind(&l.cta).to_string(),
+                l.cta.url.clone(),
+                l.first_touch.at.to_string(),
+                l.first_touch.stage.to_string(),
+                t(l.stages.click),
+                t(l.stages.visit),
+                t(l.stages.lead_magnet),
+                t(l.stages.cta),
+                t(l.stages.activation),
+                l.last_stage.to_string(),
+                l.last_at.to_string(),
+                format!("{}", l.revenue),
+                l.next_step.rule.to_string(),
+                l.next_step.action.clone(),
+                l.next_step.because.clone(),
+            ]
+        })
+        .collect();
+    csv::write(&CSV_HEADER, &rows)
+}
+
+fn cta_kind(c: &Cta) -> &'static str {
+    use crate::partner::CtaKind::*;
+    match c.kind {
+        Demo => "demo",
+        Newsletter => "newsletter",
+        Tutorial => "tutorial",
+        Download => "download",
+    }
+}
+
+/// Markdown for people: one table, then nothing else to scroll past.
+pub fn markdown(report: &LeadsReport) -> String {
+    let mut out = format!(
+        "# Leads\n\n{} journey{} from {} to {} that reached at least `{}`{} (source {}, now {}).\n\n",
+        report.leads.len(),
+        if report.leads.len() == 1 { "" } else { "s" },
+        report.range.start,
+        report.range.end,
+        report.stage,
+        report
+            .partner
+            .as_deref()
+            .map(|p| format!(", partner `{p}`"))
+            .unwrap_or_default(),
+        report.source,
+        report.now,
+    );
+    if report.leads.is_empty() {
+        out.push_str("No leads in this range.\n");
+        return out;
+    }
+    out.push_str("| Visitor | User | Partner | Campaign | Promise | First touch | Last stage | Next step |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    for l in &report.leads {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} ({}) | {} ({}) | **{}**: {} — {} |\n",
+            cell(&l.visitor_id),
+            l.user_id.as_deref().map(cell).unwrap_or_default(),
+            cell(&l.partner_name),
+            cell(&l.campaign),
+            cell(&l.promise),
+            l.first_touch.at,
+            l.first_touch.stage,
+            l.last_stage,
+            l.last_at,
+            l.next_step.rule,
+            cell(&l.next_step.action),
+            cell(&l.next_step.because),
+        ));
+    }
+    out
+}
+
+/// A Markdown table cell: no pipes or line breaks from the data.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
+}

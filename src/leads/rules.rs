@@ -4,8 +4,9 @@
 //! Gives: a [`NextStep`] naming the first rule of [`RULES`] that applies, the action to take and
 //! the facts that triggered it. The table is data so docs, tests and agents can list it.
 
+use crate::events::Ts;
+use crate::funnel::Reached;
 use crate::partner::{CtaKind, Partner};
-use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 /// Days after the lead magnet without a CTA before the nurture email goes out.
@@ -14,16 +15,6 @@ pub const NURTURE_AFTER_DAYS: i64 = 3;
 pub const FOLLOW_UP_AFTER_DAYS: i64 = 7;
 /// Hours after a click without a landing-page view before we suspect the page.
 pub const CLICK_NO_VISIT_AFTER_HOURS: i64 = 1;
-
-/// What a rule looks at: the time each stage was reached (None: not reached).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Reached {
-    pub click: Option<DateTime<Utc>>,
-    pub visit: Option<DateTime<Utc>>,
-    pub lead_magnet: Option<DateTime<Utc>>,
-    pub cta: Option<DateTime<Utc>>,
-    pub activation: Option<DateTime<Utc>>,
-}
 
 /// The next step for one lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,7 +36,7 @@ pub struct Rule {
 }
 
 /// A rule's test: `Some((action, because))` when it applies.
-type Decide = fn(&Reached, &Partner, DateTime<Utc>) -> Option<(String, String)>;
+type Decide = fn(&Reached, &Partner, Ts) -> Option<(String, String)>;
 
 /// The rules, first match wins. The last one always applies.
 pub static RULES: &[Rule] = &[
@@ -73,7 +64,7 @@ pub static RULES: &[Rule] = &[
         when: "reached the CTA, no activation after 7 days",
         decide: |r, p, now| {
             let at = r.cta?;
-            let days = whole_days(now - at);
+            let days = whole_days(at, now);
             (days >= FOLLOW_UP_AFTER_DAYS).then(|| {
                 let what = match p.cta.kind {
                     CtaKind::Demo => "Follow up on the demo".to_string(),
@@ -104,9 +95,9 @@ pub static RULES: &[Rule] = &[
                 format!(
                     "Wait for \"{}\"; follow up from {}",
                     p.activation.description,
-                    ts(at + Duration::days(FOLLOW_UP_AFTER_DAYS))
+                    ts(at.plus_days(FOLLOW_UP_AFTER_DAYS))
                 ),
-                format!("cta at {}, {} days ago", ts(at), whole_days(now - at)),
+                format!("cta at {}, {} days ago", ts(at), whole_days(at, now)),
             ))
         },
     },
@@ -115,7 +106,7 @@ pub static RULES: &[Rule] = &[
         when: "downloaded the lead magnet, no CTA after 3 days",
         decide: |r, p, now| {
             let at = r.lead_magnet?;
-            let days = whole_days(now - at);
+            let days = whole_days(at, now);
             (days >= NURTURE_AFTER_DAYS).then(|| {
                 (
                     format!(
@@ -139,12 +130,12 @@ pub static RULES: &[Rule] = &[
                 format!(
                     "Wait for \"{}\"; the nurture email goes out from {}",
                     p.cta.label,
-                    ts(at + Duration::days(NURTURE_AFTER_DAYS))
+                    ts(at.plus_days(NURTURE_AFTER_DAYS))
                 ),
                 format!(
                     "lead_magnet at {}, {} days ago",
                     ts(at),
-                    whole_days(now - at)
+                    whole_days(at, now)
                 ),
             ))
         },
@@ -154,7 +145,7 @@ pub static RULES: &[Rule] = &[
         when: "clicked the partner link, no landing-page view after 1 hour",
         decide: |r, p, now| {
             let at = r.click?;
-            if r.visit.is_some() || now - at < Duration::hours(CLICK_NO_VISIT_AFTER_HOURS) {
+            if r.visit.is_some() || now.0 - at.0 < CLICK_NO_VISIT_AFTER_HOURS * 3_600_000 {
                 return None;
             }
             Some((
@@ -184,7 +175,7 @@ pub static RULES: &[Rule] = &[
 ];
 
 /// The next step for a lead: the first rule of [`RULES`] that applies.
-pub fn next_step(reached: &Reached, partner: &Partner, now: DateTime<Utc>) -> NextStep {
+pub fn next_step(reached: &Reached, partner: &Partner, now: Ts) -> NextStep {
     for rule in RULES {
         if let Some((action, because)) = (rule.decide)(reached, partner, now) {
             return NextStep {
@@ -202,13 +193,14 @@ pub fn next_step(reached: &Reached, partner: &Partner, now: DateTime<Utc>) -> Ne
     }
 }
 
-fn whole_days(d: Duration) -> i64 {
-    d.num_days().max(0)
+/// Whole days from `from` to `to` (0 when `to` is earlier).
+fn whole_days(from: Ts, to: Ts) -> i64 {
+    ((to.0 - from.0) / 86_400_000).max(0)
 }
 
-/// Times as the rest of the JSON writes them: RFC 3339, UTC, seconds.
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// Times as the rest of the JSON writes them.
+fn ts(t: Ts) -> String {
+    t.to_string()
 }
 
 #[cfg(test)]
@@ -226,8 +218,8 @@ mod tests {
         .unwrap()
     }
 
-    fn t(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    fn t(s: &str) -> Ts {
+        Ts::parse(s).unwrap()
     }
 
     #[test]
@@ -307,7 +299,7 @@ mod tests {
         let step = next_step(&r, &partner(), t("2026-11-03T00:00:00Z"));
         assert!(step.action.contains("SEO network"), "{}", step.action);
         assert!(step.action.contains("20%"), "{}", step.action);
-        assert_eq!(step.because, "runs_first_audit at 2026-11-02T00:00:00Z");
+        assert_eq!(step.because, "runs_first_audit at 2026-11-02T00:00:00.000Z");
     }
 
     #[test]

@@ -339,14 +339,25 @@ pub fn partners_json(site: &crate::Site) -> String {
     s
 }
 
-fn funnel_report(_server: &Server, _range: RangeArgs) -> Result<String> {
-    Err(Error::Internal(
-        "funnel_report: waiting for the report issue".into(),
-    ))
+/// `funnel_report`: the steps of `report --format json`, quiet.
+fn funnel_report(server: &Server, flags: RangeArgs) -> Result<String> {
+    use crate::report;
+    let site = load_site(server)?;
+    let range = crate::funnel::Range::from_args(&flags)?;
+    if let Some(code) = &flags.partner {
+        report::check_partner(&site, code)?;
+    }
+    let mut funnel = report::funnel_for(&site, &flags.events, range, true)?;
+    if let Some(code) = &flags.partner {
+        funnel = funnel.only(code);
+    }
+    Ok(report::json(&funnel))
 }
 
-fn leads(_server: &Server, _range: RangeArgs, _stage: StageName) -> Result<String> {
-    Err(Error::Internal("leads: not wired yet".into()))
+/// `leads`: what `leads --format json` prints.
+fn leads(server: &Server, flags: RangeArgs, stage: StageName) -> Result<String> {
+    let report = crate::leads::from_flags(&server.root, &flags, stage.as_str())?;
+    Ok(crate::leads::json(&report))
 }
 
 fn calendar_tasks(_server: &Server, _events: String, _input: CalendarInput) -> Result<String> {

@@ -4,7 +4,9 @@
 mod build;
 mod calendar;
 mod check;
+mod leads;
 mod llms;
+mod mcp;
 mod report;
 mod serve;
 mod support;

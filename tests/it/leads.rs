@@ -1,0 +1,333 @@
+//! `leads` and `forget` end to end: a hand-built SQLite event table, the real binary, Python's
+//! `csv` and `jsonschema` modules.
+
+use crate::support;
+use rusqlite::{params, Connection};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const NOW: &str = "2026-11-24T00:00:00Z";
+
+/// One row: (visitor, partner, campaign, event, created_at, user_id, value).
+type Row<'a> = (
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<f64>,
+);
+
+/// The hand-built table: one journey per next-step rule, plus rows the funnel sets apart.
+/// With `--last 14d --now NOW` the range is [2026-11-10, 2026-11-24).
+pub const ROWS: &[Row<'static>] = &[
+    // Activated (server-side, with the product's user id), then revenue: hand to sales.
+    (Some("v-act"), "nocode-agency", "partner-summit", "click", "2026-11-18T09:00:00.000Z", None, None),
+    (Some("v-act"), "nocode-agency", "partner-summit", "visit", "2026-11-18T09:00:01.000Z", None, None),
+    (Some("v-act"), "nocode-agency", "partner-summit", "lead_magnet", "2026-11-18 09:05:00", None, None),
+    (Some("v-act"), "nocode-agency", "partner-summit", "cta", "2026-11-18T10:00:00.000Z", None, None),
+    (Some("v-act"), "nocode-agency", "default", "activation", "2026-11-19T08:00:00.000Z", Some("acct-42"), None),
+    (Some("v-act"), "nocode-agency", "default", "revenue", "2026-11-20T08:00:00.000Z", Some("acct-42"), Some(99.0)),
+    // Lead magnet 5 days ago, no CTA: nurture email. The campaign looks like a formula.
+    (Some("v-nurture"), "seo-consultant", "=HYPERLINK(\"http://x.example\",\"y\")", "visit", "2026-11-18T12:00:00.000Z", None, None),
+    (Some("v-nurture"), "seo-consultant", "=HYPERLINK(\"http://x.example\",\"y\")", "lead_magnet", "2026-11-18T12:10:00.000Z", None, None),
+    // Lead magnet yesterday: wait for the CTA.
+    (Some("v-wait"), "seo-consultant", "+1", "visit", "2026-11-22T15:00:00.000Z", None, None),
+    (Some("v-wait"), "seo-consultant", "+1", "lead_magnet", "2026-11-22T15:02:00.000Z", None, None),
+    // Demo booked 12 days ago without the download, no activation: follow up on the demo.
+    (Some("v-demo"), "nocode-agency", "-2", "visit", "2026-11-12T10:00:00.000Z", None, None),
+    (Some("v-demo"), "nocode-agency", "-2", "cta", "2026-11-12T10:30:00.000Z", None, None),
+    // Clicked, never landed: check the landing page.
+    (Some("v-click"), "founder-community", "@SUM(A1)", "click", "2026-11-20T07:00:00.000Z", None, None),
+    // Visited only: nothing per lead.
+    (Some("v-visit"), "ai-tools-directory", "default", "visit", "2026-11-21T18:00:00.000Z", None, None),
+    // A journey that started before the range: not listed.
+    (Some("v-old"), "seo-consultant", "default", "visit", "2026-11-01T10:00:00.000Z", None, None),
+    (Some("v-old"), "seo-consultant", "default", "lead_magnet", "2026-11-12T10:00:00.000Z", None, None),
+    // Set apart by the funnel rules: an unknown partner, a row without a visitor id.
+    (Some("v-ghost"), "ghost", "default", "visit", "2026-11-20T10:00:00.000Z", None, None),
+    (None, "seo-consultant", "default", "visit", "2026-11-20T10:00:00.000Z", None, None),
+];
+
+/// Write `rows` into a fresh SQLite file with the seed schema plus migration 0002.
+pub fn event_db(dir: &Path, rows: &[Row]) -> PathBuf {
+    let path = dir.join("partner-events.db");
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL).unwrap();
+    conn.execute_batch(partner_pages::events::EXTRA_COLUMNS_SQL)
+        .unwrap();
+    for (i, (vid, code, campaign, event, at, user, value)) in rows.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, user_id, value) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![format!("row-{i:03}"), code, campaign, event, format!("/p/{code}/"), vid, at, user, value],
+        )
+        .unwrap();
+    }
+    path
+}
+
+/// A copy of the example site with the hand-built table in it.
+pub fn site_with_events() -> (tempfile::TempDir, PathBuf) {
+    let site = support::copy_site(&support::repo_root());
+    let db = event_db(site.path(), ROWS);
+    (site, db)
+}
+
+fn stdout_ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 output")
+}
+
+fn leads_json(site: &Path, db: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "leads",
+        "--events",
+        db.to_str().unwrap(),
+        "--last",
+        "14d",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&stdout_ok(&support::run(site, &args))).expect("leads JSON")
+}
+
+fn summary(v: &Value) -> Vec<(String, String, String, String)> {
+    v["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["visitor_id"].as_str().unwrap().to_string(),
+                l["partner"].as_str().unwrap().to_string(),
+                l["last_stage"].as_str().unwrap().to_string(),
+                l["next_step"]["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn s(a: &str, b: &str, c: &str, d: &str) -> (String, String, String, String) {
+    (a.into(), b.into(), c.into(), d.into())
+}
+
+#[test]
+fn leads_lists_exactly_the_expected_journeys_stages_and_next_steps() {
+    let (site, db) = site_with_events();
+    let all = leads_json(site.path(), &db, &["--stage", "click"]);
+    assert_eq!(
+        summary(&all),
+        vec![
+            s("v-demo", "nocode-agency", "cta", "follow_up_cta"),
+            s("v-act", "nocode-agency", "activation", "hand_to_sales"),
+            s("v-nurture", "seo-consultant", "lead_magnet", "nurture_email"),
+            s("v-click", "founder-community", "click", "check_landing_page"),
+            s("v-visit", "ai-tools-directory", "visit", "no_action"),
+            s("v-wait", "seo-consultant", "lead_magnet", "wait_for_cta"),
+        ]
+    );
+
+    // The activated lead in full: stage times, the server-side user id, the YAML's promise/CTA.
+    let act = &all["leads"][1];
+    assert_eq!(act["user_id"], "acct-42");
+    assert_eq!(act["campaign"], "partner-summit");
+    assert_eq!(act["promise"], "Migration playbook");
+    assert_eq!(act["cta"]["label"], "Book a migration demo");
+    assert_eq!(act["first_touch"]["stage"], "click");
+    assert_eq!(act["first_touch"]["at"], "2026-11-18T09:00:00.000Z");
+    assert_eq!(act["stages"]["visit"], "2026-11-18T09:00:01.000Z");
+    assert_eq!(act["stages"]["lead_magnet"], "2026-11-18T09:05:00.000Z");
+    assert_eq!(act["stages"]["cta"], "2026-11-18T10:00:00.000Z");
+    assert_eq!(act["stages"]["activation"], "2026-11-19T08:00:00.000Z");
+    assert_eq!(act["revenue"], 99.0);
+    let action = act["next_step"]["action"].as_str().unwrap();
+    assert!(action.contains("No-code agency partners"), "{action}");
+    assert!(action.contains("25% recurring"), "{action}");
+
+    // A demo without the download: lead_magnet stays null, first touch is the visit.
+    let demo = &all["leads"][0];
+    assert_eq!(demo["stages"]["lead_magnet"], Value::Null);
+    assert_eq!(demo["first_touch"]["stage"], "visit");
+    assert_eq!(demo["user_id"], Value::Null);
+
+    // The default stage (visit) drops the click-only journey; --stage cta keeps two.
+    let visits = leads_json(site.path(), &db, &[]);
+    assert_eq!(visits["stage"], "visit");
+    assert_eq!(visits["leads"].as_array().unwrap().len(), 5);
+    let cta = leads_json(site.path(), &db, &["--stage", "cta"]);
+    let ids: Vec<_> = summary(&cta).into_iter().map(|r| r.0).collect();
+    assert_eq!(ids, vec!["v-demo", "v-act"]);
+    let seo = leads_json(site.path(), &db, &["--partner", "seo-consultant"]);
+    let ids: Vec<_> = summary(&seo).into_iter().map(|r| r.0).collect();
+    assert_eq!(ids, vec!["v-nurture", "v-wait"]);
+
+    // The rows set apart are counted as the report counts them.
+    assert_eq!(all["excluded"]["unknown_partner_rows"]["ghost"], 1);
+    assert_eq!(all["excluded"]["no_visitor_rows"]["seo-consultant"], 1);
+}
+
+#[test]
+fn leads_json_matches_its_schema() {
+    let (site, db) = site_with_events();
+    let out = stdout_ok(&support::run(
+        site.path(),
+        &["leads", "--events", db.to_str().unwrap(), "--last", "14d", "--now", NOW, "--stage", "click"],
+    ));
+    let instance = site.path().join("leads.json");
+    std::fs::write(&instance, out).unwrap();
+    let schema = support::repo_root().join("schemas/leads.schema.json");
+    let py = python(&[
+        "tests/py/validate_json.py",
+        schema.to_str().unwrap(),
+        instance.to_str().unwrap(),
+    ]);
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+}
+
+fn python(args: &[&str]) -> std::process::Output {
+    let py = support::require_tool("python3", "Python 3 with csv and jsonschema");
+    Command::new(py)
+        .current_dir(support::repo_root())
+        .args(args)
+        .output()
+        .expect("run python3")
+}
+
+#[test]
+fn csv_round_trips_through_python_and_neutralises_formulas() {
+    let (site, db) = site_with_events();
+    let args = ["--events", db.to_str().unwrap(), "--last", "14d", "--now", NOW, "--stage", "click"];
+    let csv = support::run(site.path(), &[&["leads", "--format", "csv"][..], &args].concat());
+    let csv_text = stdout_ok(&csv);
+    assert!(csv_text.starts_with('\u{feff}'), "UTF-8 BOM first");
+    let file = site.path().join("leads.csv");
+    std::fs::write(&file, &csv_text).unwrap();
+    let py = python(&["tests/py/read_csv.py", file.to_str().unwrap()]);
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let parsed: Value = serde_json::from_slice(&py.stdout).unwrap();
+    assert_eq!(parsed["crlf_only"], true, "every record ends with CRLF");
+    let rows = parsed["rows"].as_array().unwrap();
+
+    let json: Value = serde_json::from_str(&stdout_ok(&support::run(
+        site.path(),
+        &[&["leads", "--format", "json"][..], &args].concat(),
+    )))
+    .unwrap();
+    let leads = json["leads"].as_array().unwrap();
+    assert_eq!(rows.len(), leads.len());
+    for (row, lead) in rows.iter().zip(leads) {
+        assert_eq!(row["visitor_id"], lead["visitor_id"]);
+        assert_eq!(row["next_step_rule"], lead["next_step"]["rule"]);
+        assert_eq!(row["next_step_action"], lead["next_step"]["action"]);
+        let campaign = lead["campaign"].as_str().unwrap();
+        let cell = row["campaign"].as_str().unwrap();
+        if campaign.starts_with(['=', '+', '-', '@']) {
+            assert_eq!(cell, format!("'{campaign}"), "formula neutralised");
+        } else {
+            assert_eq!(cell, campaign);
+        }
+    }
+    let campaigns: Vec<&str> = rows.iter().map(|r| r["campaign"].as_str().unwrap()).collect();
+    for expected in ["'=HYPERLINK(\"http://x.example\",\"y\")", "'+1", "'-2", "'@SUM(A1)"] {
+        assert!(campaigns.contains(&expected), "{expected} in {campaigns:?}");
+    }
+    assert_eq!(rows[1]["user_id"], "acct-42");
+}
+
+#[test]
+fn leads_refuses_an_unknown_stage_and_partner_with_a_hint() {
+    let (site, db) = site_with_events();
+    let db = db.to_str().unwrap();
+    let out = support::run(site.path(), &["leads", "--events", db, "--stage", "purchase"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--stage purchase") && err.contains("lead_magnet"), "{err}");
+    let out = support::run(site.path(), &["leads", "--events", db, "--partner", "seo-consultnt"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seo-consultant"));
+}
+
+fn all_rows(db: &Path) -> Vec<(String, Option<String>)> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, visitor_id FROM partner_events ORDER BY id")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    rows
+}
+
+#[test]
+fn forget_removes_exactly_one_visitors_rows_and_nothing_else() {
+    let (site, db) = site_with_events();
+    let before = all_rows(&db);
+    let out = support::run(
+        site.path(),
+        &["forget", "--db", db.to_str().unwrap(), "--visitor", "v-act"],
+    );
+    let text = stdout_ok(&out);
+    assert!(text.contains("deleted 6 rows of visitor 'v-act'"), "{text}");
+    let expected: Vec<_> = before
+        .iter()
+        .filter(|(_, v)| v.as_deref() != Some("v-act"))
+        .cloned()
+        .collect();
+    assert_eq!(all_rows(&db), expected);
+    assert_eq!(before.len() - expected.len(), 6);
+
+    // The statement printed for D1 is plain SQL that SQLite runs; on a fresh copy of the table
+    // it deletes the same rows.
+    let line = text
+        .lines()
+        .find(|l| l.contains("npx wrangler d1 execute"))
+        .expect("a D1 command");
+    assert!(line.contains("execute partner-events --remote --command \""), "{line}");
+    let sql = line.split_once("--command \"").unwrap().1.trim_end_matches('"');
+    let fresh = tempfile::tempdir().unwrap();
+    let copy = event_db(fresh.path(), ROWS);
+    Connection::open(&copy).unwrap().execute(sql, []).unwrap();
+    assert_eq!(all_rows(&copy), expected);
+}
+
+#[test]
+fn forget_by_user_follows_the_visitor_joined_to_it() {
+    let (site, db) = site_with_events();
+    let out = support::run(
+        site.path(),
+        &["forget", "--db", db.to_str().unwrap(), "--user", "acct-42"],
+    );
+    let text = stdout_ok(&out);
+    assert!(text.contains("deleted 6 rows of user 'acct-42'") && text.contains("v-act"), "{text}");
+    assert!(all_rows(&db).iter().all(|(_, v)| v.as_deref() != Some("v-act")));
+    assert_eq!(all_rows(&db).len(), ROWS.len() - 6);
+}
+
+#[test]
+fn forget_on_a_missing_file_or_schema_is_a_clear_user_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.db");
+    let out = support::run(dir.path(), &["forget", "--db", missing.to_str().unwrap(), "--visitor", "v"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such event file"));
+    assert!(!missing.exists(), "forget must not create the file");
+
+    let empty = dir.path().join("empty.db");
+    Connection::open(&empty).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
+    let out = support::run(dir.path(), &["forget", "--db", empty.to_str().unwrap(), "--visitor", "v"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no partner_events table"));
+}
