@@ -10,19 +10,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     let root = &global.root;
     let only = only_files(root, &args.files)?;
     let result = site::load(root, &LoadOptions::default());
-    let diags = match (&result, &only) {
-        (Ok(site), _) => crate::render::check(site),
-        (Err(d), None) => d.clone(),
-        // Config problems matter to every partner file, so they are always shown.
-        (Err(d), Some(files)) => Diagnostics(
-            d.0.iter()
-                .filter(|x| {
-                    files.contains(&x.file) || x.file == Path::new(crate::config::CONFIG_FILE)
-                })
-                .cloned()
-                .collect(),
-        ),
-    };
+    let diags = select(&result, &only);
     if args.json {
         println!("{}", diags.to_json());
     }
@@ -45,6 +33,32 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The problems `check FILES` reports: all of them, or those of FILES (and the config).
+/// The MCP `check` tool answers with the same [`Diagnostics::to_json`].
+pub fn diagnostics(root: &Path, files: &[PathBuf]) -> Result<Diagnostics> {
+    let only = only_files(root, files)?;
+    Ok(select(&site::load(root, &LoadOptions::default()), &only))
+}
+
+fn select(
+    result: &std::result::Result<crate::Site, Diagnostics>,
+    only: &Option<Vec<PathBuf>>,
+) -> Diagnostics {
+    match (result, only) {
+        (Ok(site), _) => crate::render::check(site),
+        (Err(d), None) => d.clone(),
+        // Config problems matter to every partner file, so they are always shown.
+        (Err(d), Some(files)) => Diagnostics(
+            d.0.iter()
+                .filter(|x| {
+                    files.contains(&x.file) || x.file == Path::new(crate::config::CONFIG_FILE)
+                })
+                .cloned()
+                .collect(),
+        ),
+    }
 }
 
 /// The FILES arguments as paths relative to the site root (how diagnostics name files).

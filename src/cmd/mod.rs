@@ -5,7 +5,7 @@ use crate::error::Result;
 
 mod build;
 mod calendar;
-mod check;
+pub mod check;
 mod forget;
 mod init;
 mod leads;
