@@ -140,7 +140,12 @@ pub fn from_flags(root: &std::path::Path, flags: &RangeArgs, stage: &str) -> Res
 }
 
 /// The leads of `site` from the event source `events` over `range`.
-pub fn compute(site: &Site, events: &str, range: Range, opts: &LeadsOptions) -> Result<LeadsReport> {
+pub fn compute(
+    site: &Site,
+    events: &str,
+    range: Range,
+    opts: &LeadsOptions,
+) -> Result<LeadsReport> {
     if let Some(code) = &opts.partner {
         crate::report::check_partner(site, code)?;
     }
@@ -216,8 +221,8 @@ fn lead(j: &Journey, p: &Partner, now: Ts) -> Lead {
 
 /// Pretty JSON with a final newline (what the CLI prints and the MCP tool answers).
 pub fn json(report: &LeadsReport) -> String {
-    let mut s = serde_json::to_string_pretty(report)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

@@ -68,7 +68,11 @@ impl ServerHandler for Server {
         let answer = tokio::task::spawn_blocking(move || tools::call(&server, &name, args)).await;
         let result = match answer {
             Ok(Ok(json)) => {
-                let value = serde_json::from_str(&json).ok();
+                // MCP's structuredContent is an object; `check` answers with an array, which
+                // then travels as text only.
+                let value = serde_json::from_str::<serde_json::Value>(&json)
+                    .ok()
+                    .filter(serde_json::Value::is_object);
                 let mut r = CallToolResult::success(vec![ContentBlock::text(json)]);
                 r.structured_content = value;
                 r

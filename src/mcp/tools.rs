@@ -366,6 +366,11 @@ fn calendar_tasks(_server: &Server, _events: String, _input: CalendarInput) -> R
     ))
 }
 
-fn check(_server: &Server, _file: Option<String>) -> Result<String> {
-    Err(Error::Internal("check: waiting for the check issue".into()))
+/// `check`: what `check --json [FILE]` prints. Problems are the answer, not a tool failure: an
+/// empty array means the site (or file) is valid.
+fn check(server: &Server, file: Option<String>) -> Result<String> {
+    // Relative to the site root: the server's working folder means nothing to an agent.
+    let files: Vec<std::path::PathBuf> = file.into_iter().map(|f| server.root.join(f)).collect();
+    let diags = crate::cmd::check::diagnostics(&server.root, &files)?;
+    Ok(format!("{}\n", diags.to_json()))
 }

@@ -24,38 +24,183 @@ type Row<'a> = (
 /// With `--last 14d --now NOW` the range is [2026-11-10, 2026-11-24).
 pub const ROWS: &[Row<'static>] = &[
     // Activated (server-side, with the product's user id), then revenue: hand to sales.
-    (Some("v-act"), "nocode-agency", "partner-summit", "click", "2026-11-18T09:00:00.000Z", None, None),
-    (Some("v-act"), "nocode-agency", "partner-summit", "visit", "2026-11-18T09:00:01.000Z", None, None),
-    (Some("v-act"), "nocode-agency", "partner-summit", "lead_magnet", "2026-11-18 09:05:00", None, None),
-    (Some("v-act"), "nocode-agency", "partner-summit", "cta", "2026-11-18T10:00:00.000Z", None, None),
-    (Some("v-act"), "nocode-agency", "default", "activation", "2026-11-19T08:00:00.000Z", Some("acct-42"), None),
-    (Some("v-act"), "nocode-agency", "default", "revenue", "2026-11-20T08:00:00.000Z", Some("acct-42"), Some(99.0)),
+    (
+        Some("v-act"),
+        "nocode-agency",
+        "partner-summit",
+        "click",
+        "2026-11-18T09:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-act"),
+        "nocode-agency",
+        "partner-summit",
+        "visit",
+        "2026-11-18T09:00:01.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-act"),
+        "nocode-agency",
+        "partner-summit",
+        "lead_magnet",
+        "2026-11-18 09:05:00",
+        None,
+        None,
+    ),
+    (
+        Some("v-act"),
+        "nocode-agency",
+        "partner-summit",
+        "cta",
+        "2026-11-18T10:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-act"),
+        "nocode-agency",
+        "default",
+        "activation",
+        "2026-11-19T08:00:00.000Z",
+        Some("acct-42"),
+        None,
+    ),
+    (
+        Some("v-act"),
+        "nocode-agency",
+        "default",
+        "revenue",
+        "2026-11-20T08:00:00.000Z",
+        Some("acct-42"),
+        Some(99.0),
+    ),
     // Lead magnet 5 days ago, no CTA: nurture email. The campaign looks like a formula.
-    (Some("v-nurture"), "seo-consultant", "=HYPERLINK(\"http://x.example\",\"y\")", "visit", "2026-11-18T12:00:00.000Z", None, None),
-    (Some("v-nurture"), "seo-consultant", "=HYPERLINK(\"http://x.example\",\"y\")", "lead_magnet", "2026-11-18T12:10:00.000Z", None, None),
+    (
+        Some("v-nurture"),
+        "seo-consultant",
+        "=HYPERLINK(\"http://x.example\",\"y\")",
+        "visit",
+        "2026-11-18T12:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-nurture"),
+        "seo-consultant",
+        "=HYPERLINK(\"http://x.example\",\"y\")",
+        "lead_magnet",
+        "2026-11-18T12:10:00.000Z",
+        None,
+        None,
+    ),
     // Lead magnet yesterday: wait for the CTA.
-    (Some("v-wait"), "seo-consultant", "+1", "visit", "2026-11-22T15:00:00.000Z", None, None),
-    (Some("v-wait"), "seo-consultant", "+1", "lead_magnet", "2026-11-22T15:02:00.000Z", None, None),
+    (
+        Some("v-wait"),
+        "seo-consultant",
+        "+1",
+        "visit",
+        "2026-11-22T15:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-wait"),
+        "seo-consultant",
+        "+1",
+        "lead_magnet",
+        "2026-11-22T15:02:00.000Z",
+        None,
+        None,
+    ),
     // Demo booked 12 days ago without the download, no activation: follow up on the demo.
-    (Some("v-demo"), "nocode-agency", "-2", "visit", "2026-11-12T10:00:00.000Z", None, None),
-    (Some("v-demo"), "nocode-agency", "-2", "cta", "2026-11-12T10:30:00.000Z", None, None),
+    (
+        Some("v-demo"),
+        "nocode-agency",
+        "-2",
+        "visit",
+        "2026-11-12T10:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-demo"),
+        "nocode-agency",
+        "-2",
+        "cta",
+        "2026-11-12T10:30:00.000Z",
+        None,
+        None,
+    ),
     // Clicked, never landed: check the landing page.
-    (Some("v-click"), "founder-community", "@SUM(A1)", "click", "2026-11-20T07:00:00.000Z", None, None),
+    (
+        Some("v-click"),
+        "founder-community",
+        "@SUM(A1)",
+        "click",
+        "2026-11-20T07:00:00.000Z",
+        None,
+        None,
+    ),
     // Visited only: nothing per lead.
-    (Some("v-visit"), "ai-tools-directory", "default", "visit", "2026-11-21T18:00:00.000Z", None, None),
+    (
+        Some("v-visit"),
+        "ai-tools-directory",
+        "default",
+        "visit",
+        "2026-11-21T18:00:00.000Z",
+        None,
+        None,
+    ),
     // A journey that started before the range: not listed.
-    (Some("v-old"), "seo-consultant", "default", "visit", "2026-11-01T10:00:00.000Z", None, None),
-    (Some("v-old"), "seo-consultant", "default", "lead_magnet", "2026-11-12T10:00:00.000Z", None, None),
+    (
+        Some("v-old"),
+        "seo-consultant",
+        "default",
+        "visit",
+        "2026-11-01T10:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        Some("v-old"),
+        "seo-consultant",
+        "default",
+        "lead_magnet",
+        "2026-11-12T10:00:00.000Z",
+        None,
+        None,
+    ),
     // Set apart by the funnel rules: an unknown partner, a row without a visitor id.
-    (Some("v-ghost"), "ghost", "default", "visit", "2026-11-20T10:00:00.000Z", None, None),
-    (None, "seo-consultant", "default", "visit", "2026-11-20T10:00:00.000Z", None, None),
+    (
+        Some("v-ghost"),
+        "ghost",
+        "default",
+        "visit",
+        "2026-11-20T10:00:00.000Z",
+        None,
+        None,
+    ),
+    (
+        None,
+        "seo-consultant",
+        "default",
+        "visit",
+        "2026-11-20T10:00:00.000Z",
+        None,
+        None,
+    ),
 ];
 
 /// Write `rows` into a fresh SQLite file with the seed schema plus migration 0002.
 pub fn event_db(dir: &Path, rows: &[Row]) -> PathBuf {
     let path = dir.join("partner-events.db");
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(partner_pages::events::SCHEMA_SQL).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .unwrap();
     conn.execute_batch(partner_pages::events::EXTRA_COLUMNS_SQL)
         .unwrap();
     for (i, (vid, code, campaign, event, at, user, value)) in rows.iter().enumerate() {
@@ -131,8 +276,18 @@ fn leads_lists_exactly_the_expected_journeys_stages_and_next_steps() {
         vec![
             s("v-demo", "nocode-agency", "cta", "follow_up_cta"),
             s("v-act", "nocode-agency", "activation", "hand_to_sales"),
-            s("v-nurture", "seo-consultant", "lead_magnet", "nurture_email"),
-            s("v-click", "founder-community", "click", "check_landing_page"),
+            s(
+                "v-nurture",
+                "seo-consultant",
+                "lead_magnet",
+                "nurture_email"
+            ),
+            s(
+                "v-click",
+                "founder-community",
+                "click",
+                "check_landing_page"
+            ),
             s("v-visit", "ai-tools-directory", "visit", "no_action"),
             s("v-wait", "seo-consultant", "lead_magnet", "wait_for_cta"),
         ]
@@ -182,7 +337,17 @@ fn leads_json_matches_its_schema() {
     let (site, db) = site_with_events();
     let out = stdout_ok(&support::run(
         site.path(),
-        &["leads", "--events", db.to_str().unwrap(), "--last", "14d", "--now", NOW, "--stage", "click"],
+        &[
+            "leads",
+            "--events",
+            db.to_str().unwrap(),
+            "--last",
+            "14d",
+            "--now",
+            NOW,
+            "--stage",
+            "click",
+        ],
     ));
     let instance = site.path().join("leads.json");
     std::fs::write(&instance, out).unwrap();
@@ -192,7 +357,11 @@ fn leads_json_matches_its_schema() {
         schema.to_str().unwrap(),
         instance.to_str().unwrap(),
     ]);
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
 }
 
 fn python(args: &[&str]) -> std::process::Output {
@@ -207,14 +376,30 @@ fn python(args: &[&str]) -> std::process::Output {
 #[test]
 fn csv_round_trips_through_python_and_neutralises_formulas() {
     let (site, db) = site_with_events();
-    let args = ["--events", db.to_str().unwrap(), "--last", "14d", "--now", NOW, "--stage", "click"];
-    let csv = support::run(site.path(), &[&["leads", "--format", "csv"][..], &args].concat());
+    let args = [
+        "--events",
+        db.to_str().unwrap(),
+        "--last",
+        "14d",
+        "--now",
+        NOW,
+        "--stage",
+        "click",
+    ];
+    let csv = support::run(
+        site.path(),
+        &[&["leads", "--format", "csv"][..], &args].concat(),
+    );
     let csv_text = stdout_ok(&csv);
     assert!(csv_text.starts_with('\u{feff}'), "UTF-8 BOM first");
     let file = site.path().join("leads.csv");
     std::fs::write(&file, &csv_text).unwrap();
     let py = python(&["tests/py/read_csv.py", file.to_str().unwrap()]);
-    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
     let parsed: Value = serde_json::from_slice(&py.stdout).unwrap();
     assert_eq!(parsed["crlf_only"], true, "every record ends with CRLF");
     let rows = parsed["rows"].as_array().unwrap();
@@ -238,8 +423,16 @@ fn csv_round_trips_through_python_and_neutralises_formulas() {
             assert_eq!(cell, campaign);
         }
     }
-    let campaigns: Vec<&str> = rows.iter().map(|r| r["campaign"].as_str().unwrap()).collect();
-    for expected in ["'=HYPERLINK(\"http://x.example\",\"y\")", "'+1", "'-2", "'@SUM(A1)"] {
+    let campaigns: Vec<&str> = rows
+        .iter()
+        .map(|r| r["campaign"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "'=HYPERLINK(\"http://x.example\",\"y\")",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+    ] {
         assert!(campaigns.contains(&expected), "{expected} in {campaigns:?}");
     }
     assert_eq!(rows[1]["user_id"], "acct-42");
@@ -249,11 +442,20 @@ fn csv_round_trips_through_python_and_neutralises_formulas() {
 fn leads_refuses_an_unknown_stage_and_partner_with_a_hint() {
     let (site, db) = site_with_events();
     let db = db.to_str().unwrap();
-    let out = support::run(site.path(), &["leads", "--events", db, "--stage", "purchase"]);
+    let out = support::run(
+        site.path(),
+        &["leads", "--events", db, "--stage", "purchase"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--stage purchase") && err.contains("lead_magnet"), "{err}");
-    let out = support::run(site.path(), &["leads", "--events", db, "--partner", "seo-consultnt"]);
+    assert!(
+        err.contains("--stage purchase") && err.contains("lead_magnet"),
+        "{err}"
+    );
+    let out = support::run(
+        site.path(),
+        &["leads", "--events", db, "--partner", "seo-consultnt"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("seo-consultant"));
 }
@@ -295,8 +497,15 @@ fn forget_removes_exactly_one_visitors_rows_and_nothing_else() {
         .lines()
         .find(|l| l.contains("npx wrangler d1 execute"))
         .expect("a D1 command");
-    assert!(line.contains("execute partner-events --remote --command \""), "{line}");
-    let sql = line.split_once("--command \"").unwrap().1.trim_end_matches('"');
+    assert!(
+        line.contains("execute partner-events --remote --command \""),
+        "{line}"
+    );
+    let sql = line
+        .split_once("--command \"")
+        .unwrap()
+        .1
+        .trim_end_matches('"');
     let fresh = tempfile::tempdir().unwrap();
     let copy = event_db(fresh.path(), ROWS);
     Connection::open(&copy).unwrap().execute(sql, []).unwrap();
@@ -311,8 +520,13 @@ fn forget_by_user_follows_the_visitor_joined_to_it() {
         &["forget", "--db", db.to_str().unwrap(), "--user", "acct-42"],
     );
     let text = stdout_ok(&out);
-    assert!(text.contains("deleted 6 rows of user 'acct-42'") && text.contains("v-act"), "{text}");
-    assert!(all_rows(&db).iter().all(|(_, v)| v.as_deref() != Some("v-act")));
+    assert!(
+        text.contains("deleted 6 rows of user 'acct-42'") && text.contains("v-act"),
+        "{text}"
+    );
+    assert!(all_rows(&db)
+        .iter()
+        .all(|(_, v)| v.as_deref() != Some("v-act")));
     assert_eq!(all_rows(&db).len(), ROWS.len() - 6);
 }
 
@@ -320,14 +534,29 @@ fn forget_by_user_follows_the_visitor_joined_to_it() {
 fn forget_on_a_missing_file_or_schema_is_a_clear_user_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.db");
-    let out = support::run(dir.path(), &["forget", "--db", missing.to_str().unwrap(), "--visitor", "v"]);
+    let out = support::run(
+        dir.path(),
+        &[
+            "forget",
+            "--db",
+            missing.to_str().unwrap(),
+            "--visitor",
+            "v",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such event file"));
     assert!(!missing.exists(), "forget must not create the file");
 
     let empty = dir.path().join("empty.db");
-    Connection::open(&empty).unwrap().execute_batch("CREATE TABLE t (x)").unwrap();
-    let out = support::run(dir.path(), &["forget", "--db", empty.to_str().unwrap(), "--visitor", "v"]);
+    Connection::open(&empty)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let out = support::run(
+        dir.path(),
+        &["forget", "--db", empty.to_str().unwrap(), "--visitor", "v"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no partner_events table"));
 }
