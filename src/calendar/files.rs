@@ -207,11 +207,13 @@ pub fn with_suffix(rel: &str, n: u32) -> String {
 }
 
 /// Pick the file each rendered task goes to (never an edited one) and write it. Updates each
-/// task's `file` to the name used.
+/// task's `file` to the name used. With `write` false nothing is written (a dry run: the
+/// names and outcomes are those a real run would give).
 pub fn write_all(
     root: &Path,
     cal: &mut Calendar,
     rendered: &[Rendered],
+    write: bool,
 ) -> Result<Vec<(String, Outcome)>> {
     let mut results = Vec::new();
     for r in rendered {
@@ -238,7 +240,9 @@ pub fn write_all(
                 }
                 Ok(_) => n += 1,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    write_atomic(&path, &r.bytes)?;
+                    if write {
+                        write_atomic(&path, &r.bytes)?;
+                    }
                     cal.tasks[r.task].file = rel.clone();
                     break if n == 1 {
                         Outcome::Written

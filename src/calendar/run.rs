@@ -31,6 +31,19 @@ pub struct Request<'a> {
 
 /// Plan and write the task files. Everything is rendered before the first write.
 pub fn run(site: &Site, req: &Request) -> Result<(Calendar, Vec<(String, Outcome)>)> {
+    plan_and_place(site, req, true)
+}
+
+/// The calendar `run` gives, with the same file names, writing nothing (the MCP tool).
+pub fn plan(site: &Site, req: &Request) -> Result<Calendar> {
+    plan_and_place(site, req, false).map(|(cal, _)| cal)
+}
+
+fn plan_and_place(
+    site: &Site,
+    req: &Request,
+    write: bool,
+) -> Result<(Calendar, Vec<(String, Outcome)>)> {
     if req.weeks == 0 || req.weeks > MAX_WEEKS {
         return Err(Error::user_hint(
             format!("--weeks {}: expected 1 to {MAX_WEEKS}", req.weeks),
@@ -60,7 +73,7 @@ pub fn run(site: &Site, req: &Request) -> Result<(Calendar, Vec<(String, Outcome
     };
     let mut cal = super::plan(site, &figures(&report), &opts);
     let rendered = files::render_all(site, &cal)?;
-    let outcomes = files::write_all(&site.root, &mut cal, &rendered)?;
+    let outcomes = files::write_all(&site.root, &mut cal, &rendered, write)?;
     Ok((cal, outcomes))
 }
 
