@@ -104,8 +104,8 @@ pub struct LeadsInput {
 pub struct CalendarInput {
     /// Event source; default: the server's `--events`.
     pub events: Option<String>,
-    /// How many weeks to plan (1 to 12). Default 1.
-    #[schemars(range(min = 1, max = 12))]
+    /// How many weeks to plan (1 to 52). Default 1.
+    #[schemars(range(min = 1, max = 52))]
     pub weeks: Option<u32>,
     /// First day of the plan, a UTC date. Default: the Monday after `now`.
     pub start: Option<String>,
@@ -228,9 +228,10 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
         "calendar_tasks" => {
             let input: CalendarInput = parse(name, args)?;
             if let Some(w) = input.weeks {
-                if !(1..=12).contains(&w) {
+                if !(1..=crate::calendar::run::MAX_WEEKS).contains(&w) {
                     return Err(ToolError::BadArguments(format!(
-                        "invalid arguments for `calendar_tasks`: weeks must be 1 to 12, not {w}"
+                        "invalid arguments for `calendar_tasks`: weeks must be 1 to {}, not {w}",
+                        crate::calendar::run::MAX_WEEKS
                     )));
                 }
             }
@@ -360,10 +361,22 @@ fn leads(server: &Server, flags: RangeArgs, stage: StageName) -> Result<String> 
     Ok(crate::leads::json(&report))
 }
 
-fn calendar_tasks(_server: &Server, _events: String, _input: CalendarInput) -> Result<String> {
-    Err(Error::user(
-        "calendar not available: this build has no calendar planner",
-    ))
+/// `calendar_tasks`: what `calendar --format json` prints, from the planner's dry run (the
+/// task files are named as `calendar` would name them, and none is written).
+fn calendar_tasks(server: &Server, events: String, input: CalendarInput) -> Result<String> {
+    use crate::calendar::{self, run};
+    let site = load_site(server)?;
+    let cal = run::plan(
+        &site,
+        &run::Request {
+            events: &events,
+            weeks: input.weeks.unwrap_or(1),
+            start: input.start.as_deref(),
+            now: input.now.as_deref(),
+            quiet: true,
+        },
+    )?;
+    calendar::to_json(&cal)
 }
 
 /// `check`: what `check --json [FILE]` prints. Problems are the answer, not a tool failure: an

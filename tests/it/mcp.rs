@@ -274,21 +274,27 @@ fn mcp_conversation_answers_like_the_cli() {
         )
     );
 
-    // calendar_tasks == calendar --format json (a plan: nothing written).
-    let cal = c.call("calendar_tasks", json!({"weeks": 1, "now": NOW}));
-    let cal_cli = support::run(
+    // calendar_tasks == calendar --format json. The tool plans without writing; the CLI run
+    // after it writes the task files under the names the tool announced.
+    let cal = c.call("calendar_tasks", json!({"weeks": 2, "now": NOW}));
+    let cal_text = tool_text(&cal).to_string();
+    let cal_cli = cli(
         root,
         &[
-            "calendar", "--events", events, "--weeks", "1", "--now", NOW, "--format", "json",
+            "calendar", "--events", events, "--weeks", "2", "--now", NOW, "--format", "json",
         ],
     );
-    if cal_cli.status.success() {
-        assert_eq!(tool_text(&cal), String::from_utf8(cal_cli.stdout).unwrap());
-    } else {
-        assert_eq!(cal["result"]["isError"], true, "{cal}");
-        let msg = cal["result"]["content"][0]["text"].as_str().unwrap();
-        assert!(msg.contains("calendar not available"), "{msg}");
+    assert_eq!(cal_text, cal_cli);
+    let cal_json: Value = serde_json::from_str(&cal_text).unwrap();
+    let tasks = cal_json["tasks"].as_array().expect("tasks");
+    assert!(!tasks.is_empty(), "{cal_json}");
+    for t in tasks {
+        let file = t["file"].as_str().expect("task file");
+        assert!(root.join(file).is_file(), "calendar wrote {file}");
     }
+    // A second dry run, with the files now on disk, still answers like the CLI.
+    let again = c.call("calendar_tasks", json!({"weeks": 2, "now": NOW}));
+    assert_eq!(tool_text(&again), cal_cli);
 
     // check == check --json, for one partner file and for the whole site.
     let check = c.call("check", json!({"file": "partners/seo-consultant.yaml"}));
