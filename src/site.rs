@@ -145,9 +145,35 @@ fn load_partners(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Loaded> {
         .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
     files.sort();
+    // Files are independent: read them on a few threads, in chunks, and join the results in file
+    // order so the output does not depend on scheduling.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let chunk = files.len().div_ceil(threads).max(64);
+    let results: Vec<(Vec<Loaded>, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || load_partner_files(root, part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    for (mut loaded, mut d) in results {
+        out.append(&mut loaded);
+        diags.append(&mut d);
+    }
+    out
+}
+
+fn load_partner_files(root: &Path, files: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagnostic>) {
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
     for path in files {
-        let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-        let text = match yaml::read_text(&path, &rel, yaml::MAX_YAML_BYTES) {
+        let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        let text = match yaml::read_text(path, &rel, yaml::MAX_YAML_BYTES) {
             Ok(t) => t,
             Err(d) => {
                 diags.push(*d);
@@ -161,7 +187,7 @@ fn load_partners(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Loaded> {
             out.push(Loaded { partner, text });
         }
     }
-    out
+    (out, diags)
 }
 
 /// Codes are unique across files; each file of a clash points at the other(s).
@@ -302,6 +328,33 @@ mod tests {
                 "partners/beta.yaml:4:1"
             ]
         );
+    }
+
+    #[test]
+    fn many_partner_files_load_the_same_on_several_threads() {
+        let dir = site();
+        for i in 0..300 {
+            let code = format!("p{i:03}");
+            let text = partner(&code);
+            // Two broken files far apart, in different chunks.
+            let text = if i == 7 || i == 250 {
+                text.replace("kind: demo", "kind: demoo")
+            } else {
+                text
+            };
+            write(dir.path(), &format!("partners/{code}.yaml"), &text);
+        }
+        let d = load(dir.path(), &LoadOptions::default()).unwrap_err();
+        let locations: Vec<String> = d.0.iter().map(|d| d.location()).collect();
+        assert_eq!(
+            locations,
+            vec!["partners/p007.yaml:10:27", "partners/p250.yaml:10:27"]
+        );
+        std::fs::remove_file(dir.path().join("partners/p007.yaml")).unwrap();
+        std::fs::remove_file(dir.path().join("partners/p250.yaml")).unwrap();
+        let s = load(dir.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(s.partners.len(), 299);
+        assert!(s.partners.windows(2).all(|w| w[0].code < w[1].code));
     }
 
     #[test]
