@@ -256,6 +256,15 @@ pub fn stage_label(stage: &str) -> &str {
     }
 }
 
+/// `SEO network's`, `agency partners'`.
+pub fn possessive(name: &str) -> String {
+    if name.ends_with('s') {
+        format!("{name}'")
+    } else {
+        format!("{name}'s")
+    }
+}
+
 /// `1 activation`, `9 activations`.
 pub fn plural(n: u64, what: &str) -> String {
     if n == 1 {
@@ -302,12 +311,14 @@ fn make_task(
             format_label.as_deref().unwrap_or("co-marketing post")
         ),
         (TaskKind::Brief, plan::RULE_STRENGTH) => format!(
-            "Brief: more of what converts {name}'s audience ({})",
+            "Brief: more of what converts {} audience ({})",
+            possessive(name),
             stage_label(stage.as_deref().unwrap_or("lead_magnet"))
         ),
         (TaskKind::Brief, _) => format!(
-            "Brief: answer the {} objections of {name}'s audience",
-            stage_label(stage.as_deref().unwrap_or("visit"))
+            "Brief: answer the {} objections of {} audience",
+            stage_label(stage.as_deref().unwrap_or("visit")),
+            possessive(name)
         ),
         (TaskKind::Email, plan::RULE_CO_MARKETING) => format!(
             "Email {name}: offer a {}",
