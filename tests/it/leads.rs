@@ -560,3 +560,209 @@ fn forget_on_a_missing_file_or_schema_is_a_clear_user_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no partner_events table"));
 }
+
+#[test]
+fn user_ids_never_reach_the_public_output() {
+    let (site, db) = site_with_events();
+    let root = site.path();
+    // The id is in the table and `leads` (staff) shows it...
+    let staff = leads_json(root, &db, &["--stage", "activation"]);
+    assert_eq!(staff["leads"][0]["user_id"], "acct-42");
+    // ...but no built file, annotated or preview, contains it.
+    for extra in [&[][..], &["--preview"][..]] {
+        let out_dir = root.join(if extra.is_empty() {
+            "public"
+        } else {
+            "public-preview"
+        });
+        let mut args = vec![
+            "build",
+            "--events",
+            db.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--out",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        stdout_ok(&support::run(root, &args));
+        let mut files = 0;
+        for entry in walkdir::WalkDir::new(&out_dir)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
+            if entry.file_type().is_file() {
+                files += 1;
+                let bytes = std::fs::read(entry.path()).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(
+                    !text.contains("acct-42"),
+                    "user id in {}",
+                    entry.path().display()
+                );
+            }
+        }
+        assert!(files > 10, "the build wrote its pages ({files} files)");
+    }
+}
+
+/// `wrangler d1 … --local` in the built collector folder, with its own state folder.
+fn wrangler(site: &Path, args: &[&str]) -> std::process::Output {
+    let wrangler = support::require_tool("wrangler", "wrangler runs the D1 statement locally");
+    Command::new(wrangler)
+        .args(args)
+        .arg("--persist-to")
+        .arg(site.join("d1-state"))
+        .current_dir(site.join("collector"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run wrangler")
+}
+
+#[test]
+fn forget_prints_a_d1_command_that_a_shell_and_wrangler_run_as_is() {
+    // An id no one should send, but the command must survive it: quotes, $(), backticks, !.
+    let nasty = "v'\"$(touch pwned)`id`!x";
+    let mut rows: Vec<Row> = ROWS.to_vec();
+    rows.push((
+        Some(nasty),
+        "seo-consultant",
+        "default",
+        "visit",
+        "2026-11-20T11:00:00.000Z",
+        None,
+        None,
+    ));
+    rows.push((
+        Some(nasty),
+        "seo-consultant",
+        "default",
+        "cta",
+        "2026-11-20T11:05:00.000Z",
+        None,
+        None,
+    ));
+
+    let site = support::copy_site(&support::repo_root());
+    let root = site.path();
+    stdout_ok(&support::run(root, &["build"]));
+    let applied = wrangler(
+        root,
+        &["d1", "migrations", "apply", "partner-events", "--local"],
+    );
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+
+    // The same rows in local D1 (through a SQL file, as `wrangler d1 execute --file` takes it)
+    // and in a SQLite file for `forget`.
+    let local = event_db(root, &rows);
+    let dump: String = {
+        let conn = Connection::open(&local).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT 'INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, user_id, value) VALUES (' || quote(id) || ',' || quote(partner_code) || ',' || quote(campaign) || ',' || quote(event_name) || ',' || quote(page_path) || ',' || quote(visitor_id) || ',' || quote(created_at) || ',' || quote(user_id) || ',' || quote(value) || ');' FROM partner_events ORDER BY id")
+            .unwrap();
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        lines.join("\n")
+    };
+    let sql_file = root.join("rows.sql");
+    std::fs::write(&sql_file, dump).unwrap();
+    let loaded = wrangler(
+        root,
+        &[
+            "d1",
+            "execute",
+            "partner-events",
+            "--local",
+            "--file",
+            sql_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+
+    let out = stdout_ok(&support::run(
+        root,
+        &[
+            "forget",
+            "--db",
+            local.to_str().unwrap(),
+            "--visitor",
+            nasty,
+        ],
+    ));
+    assert!(out.contains("deleted 2 rows"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("d1 execute"))
+        .unwrap()
+        .trim();
+
+    // Run the printed line through a shell, pointed at the local state instead of production.
+    let wrangler_bin = support::require_tool("wrangler", "wrangler runs the D1 statement locally");
+    let state = root.join("d1-state");
+    let local_line = line
+        .replacen("npx wrangler", wrangler_bin.to_str().unwrap(), 1)
+        .replacen(
+            "--remote",
+            &format!("--local --persist-to {}", state.to_str().unwrap()),
+            1,
+        );
+    let ran = Command::new("sh")
+        .arg("-c")
+        .arg(&local_line)
+        .current_dir(root.join("collector"))
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{local_line}\n{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(
+        !root.join("collector/pwned").exists(),
+        "the shell ran part of the id"
+    );
+
+    // Local D1 now holds exactly the rows the SQLite file kept.
+    let left = wrangler(
+        root,
+        &[
+            "d1",
+            "execute",
+            "partner-events",
+            "--local",
+            "--json",
+            "--command",
+            "SELECT id FROM partner_events ORDER BY id",
+        ],
+    );
+    assert!(
+        left.status.success(),
+        "{}",
+        String::from_utf8_lossy(&left.stderr)
+    );
+    let v: Value = serde_json::from_slice(&left.stdout).expect("wrangler JSON");
+    let d1_ids: Vec<String> = v[0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let sqlite_ids: Vec<String> = all_rows(&local).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(d1_ids, sqlite_ids);
+    assert_eq!(d1_ids.len(), ROWS.len());
+}
