@@ -66,6 +66,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     let content = crate::content::load_all(root, &mut diags);
     let loaded = load_partners(root, &mut diags);
     check_duplicate_codes(&loaded, &mut diags);
+    check_duplicate_slugs(&content, &mut diags);
     check_landing_bodies(root, &loaded, &content, &mut diags);
 
     match config {
@@ -221,6 +222,37 @@ fn check_duplicate_codes(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Content slugs are URLs: two files with one stem (`content/x.md`, `content/a/x.md`) collide.
+fn check_duplicate_slugs(content: &[ContentPage], diags: &mut Vec<Diagnostic>) {
+    let mut by_slug: BTreeMap<&str, Vec<&ContentPage>> = BTreeMap::new();
+    for c in content {
+        by_slug.entry(&c.slug).or_default().push(c);
+    }
+    for (slug, pages) in by_slug.into_iter().filter(|(_, p)| p.len() > 1) {
+        for c in &pages {
+            let others: Vec<String> = pages
+                .iter()
+                .filter(|o| o.source != c.source)
+                .map(|o| o.source.display().to_string())
+                .collect();
+            diags.push(
+                Diagnostic::new(
+                    &c.source,
+                    1,
+                    1,
+                    format!(
+                        "content slug `{slug}` is also used by {}",
+                        others.join(", ")
+                    ),
+                )
+                .expected("one content file per name: the file name is the page's URL `/<name>/`")
+                .hint("rename one of the files")
+                .with_source("---"),
+            );
+        }
+    }
+}
+
 /// `landing.body` names a Markdown file under `content/` that exists.
 fn check_landing_bodies(
     root: &Path,
@@ -355,6 +387,28 @@ mod tests {
         let s = load(dir.path(), &LoadOptions::default()).unwrap();
         assert_eq!(s.partners.len(), 299);
         assert!(s.partners.windows(2).all(|w| w[0].code < w[1].code));
+    }
+
+    #[test]
+    fn content_files_with_one_name_in_two_folders_collide() {
+        let dir = site();
+        write(
+            dir.path(),
+            "content/briefs/guide.md",
+            "---\ntitle: Brief\ndraft: true\n---\n",
+        );
+        let d = load(dir.path(), &LoadOptions::default()).unwrap_err();
+        let got: Vec<String> =
+            d.0.iter()
+                .map(|d| format!("{} {}", d.location(), d.message))
+                .collect();
+        assert_eq!(
+            got,
+            vec![
+                "content/briefs/guide.md:1:1 content slug `guide` is also used by content/guide.md",
+                "content/guide.md:1:1 content slug `guide` is also used by content/briefs/guide.md",
+            ]
+        );
     }
 
     #[test]
