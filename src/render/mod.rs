@@ -105,6 +105,7 @@ pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
 
     public.extend(llms::render(site)?);
     public.extend(beacon::public_files(&beacon));
+    public.extend(crate::collector::worker::public_files(site));
     let collector = crate::collector::worker::render(site)?;
     Ok(Rendered {
         public: checked("public", public)?,

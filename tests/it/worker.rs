@@ -375,6 +375,15 @@ fn worker_refuses_bad_requests_writes_nothing_for_them_and_stores_sql_verbatim()
     let c = Collector::start(|_| {});
     let ua = ("User-Agent", DESKTOP_UA);
 
+    // Mode `assets`: the Worker serves the site, but not the build's bookkeeping.
+    let r = c.request("GET", "/pp-beacon.js", &[ua], b"");
+    assert_eq!(r.status, 200, "the host-page beacon is served");
+    let r = c.request("GET", "/.partner-pages-manifest", &[ua], b"");
+    assert_eq!(
+        r.status, 404,
+        "public/.assetsignore keeps the manifest unserved"
+    );
+
     // Refusals: each gets its status and writes nothing.
     let r = c.request("GET", "/go/no-such-partner?campaign=x", &[ua], b"");
     assert_eq!(r.status, 404, "unknown partner link: {}", r.body);
