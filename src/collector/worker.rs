@@ -3,7 +3,8 @@
 //! Takes: the site (the partner registry is compiled into the Worker, so unknown codes and
 //! campaigns are refused without a lookup). Gives: the files of `collector/`, relative to it:
 //! `worker.js`, `wrangler.toml`, `migrations/0001_partner_events.sql`,
-//! `migrations/0002_value_user.sql` and a `.gitignore` for wrangler's local state and secrets.
+//! `migrations/0002_value_user.sql` and a `.gitignore` for wrangler's local state and secrets;
+//! and, in mode `assets`, `public/.assetsignore` ([`public_files`]).
 //!
 //! The Worker's source is `templates/collector/worker.js`, embedded in the binary; the only
 //! generated part is the registry object, injected as script-safe JSON.
