@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 const STATE_DIR: &str = ".wrangler/state/v3/d1/miniflare-D1DatabaseObject";
+/// The same layout under a `wrangler ... --persist-to <dir>` folder.
+const PERSIST_DIR: &str = "v3/d1/miniflare-D1DatabaseObject";
 const UNIQUE_KEY: &str = "miniflare-D1DatabaseObject";
 /// Rows per remote page: small enough for wrangler's JSON and D1's 30 s limit.
 pub const PAGE_ROWS: usize = 5000;
@@ -134,9 +136,15 @@ pub fn find_local_by_name(root: &Path, name: &str) -> Result<Option<PathBuf>> {
 /// A folder given as `--events`: a collector folder with `.wrangler` state, or the state
 /// folder itself. Exactly one database file must be there (else name it).
 pub fn find_local_in_dir(dir: &Path, _name: Option<&str>) -> Result<PathBuf> {
-    let state = [dir.join(STATE_DIR), dir.to_path_buf()]
-        .into_iter()
-        .find(|d| d.is_dir() && list_sqlite(d).next().is_some());
+    // `.wrangler/state/...` under a collector folder, `v3/d1/...` under a `--persist-to` folder,
+    // or the state folder itself.
+    let state = [
+        dir.join(STATE_DIR),
+        dir.join(PERSIST_DIR),
+        dir.to_path_buf(),
+    ]
+    .into_iter()
+    .find(|d| d.is_dir() && list_sqlite(d).next().is_some());
     let Some(state) = state else {
         return Err(Error::user_hint(
             format!("{}: a folder without wrangler D1 state", dir.display()),

@@ -178,8 +178,9 @@ pub fn recommend(i: &RuleInput<'_>) -> Action {
         "insufficient_data" => {
             put("min_visitors", i.bands.min_visitors as f64);
             format!(
-                "{} visitors, fewer than the {} needed for a verdict ({} more)",
+                "{} visitor{}, fewer than the {} needed for a verdict ({} more)",
                 c.visitors,
+                if c.visitors == 1 { "" } else { "s" },
                 i.bands.min_visitors,
                 i.bands.min_visitors - c.visitors
             )

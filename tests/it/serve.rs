@@ -12,18 +12,18 @@ const BROWSER_UA: &str =
 const SECRET: &str = "test-signing-secret";
 
 /// A running `serve` on a copy of the example site; killed on drop.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
     addr: SocketAddr,
     site: tempfile::TempDir,
-    db: PathBuf,
+    pub(crate) db: PathBuf,
     out: PathBuf,
     stderr: PathBuf,
 }
 
 impl Serve {
     /// `serve --port 0` with a secret file, extra flags appended.
-    fn start(extra: &[&str]) -> Serve {
+    pub(crate) fn start(extra: &[&str]) -> Serve {
         let site = support::copy_site(&support::repo_root());
         Self::start_in(site, extra, true)
     }
@@ -81,11 +81,11 @@ impl Serve {
         }
     }
 
-    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+    pub(crate) fn get(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
         self.send("GET", path, headers, b"")
     }
 
-    fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Resp {
+    pub(crate) fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Resp {
         let mut h = vec![("Content-Type", "text/plain")];
         if !headers
             .iter()
@@ -98,7 +98,7 @@ impl Serve {
     }
 
     /// `POST /s` signed with the test secret at `ts` (unix seconds).
-    fn server_event(&self, body: &str, ts: i64) -> Resp {
+    pub(crate) fn server_event(&self, body: &str, ts: i64) -> Resp {
         let sig = partner_pages::collector::rules::sign(SECRET.as_bytes(), ts, body.as_bytes());
         let ts = ts.to_string();
         self.send(
@@ -181,8 +181,8 @@ struct Row {
 }
 
 #[derive(Debug)]
-struct Resp {
-    status: u16,
+pub(crate) struct Resp {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 }
@@ -238,7 +238,7 @@ impl Resp {
     }
 
     /// `name=value` pairs of the Set-Cookie headers, for the next request's Cookie header.
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.all("set-cookie")
             .iter()
             .map(|c| c.split(';').next().unwrap_or(""))

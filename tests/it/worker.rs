@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "test-signing-secret";
+pub(crate) const SECRET: &str = "test-signing-secret";
 const DESKTOP_UA: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 /// workerd starts in a few seconds; the bound is generous for a busy 2-core machine.
@@ -20,8 +20,8 @@ const ROWS_WITHIN: Duration = Duration::from_secs(30);
 
 /// A built example site with its collector running in `wrangler dev`; killed on drop, even
 /// when the test panics.
-struct Collector {
-    site: tempfile::TempDir,
+pub(crate) struct Collector {
+    pub(crate) site: tempfile::TempDir,
     child: Option<Child>,
     port: u16,
     log: PathBuf,
@@ -29,7 +29,7 @@ struct Collector {
 
 impl Collector {
     /// Build the example site into a temp dir, apply the D1 migrations locally, start the Worker.
-    fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
+    pub(crate) fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
         let wrangler = support::require_tool(
             "wrangler",
             "wrangler (pinned in package.json) runs the Worker in workerd with local D1",
@@ -105,7 +105,7 @@ impl Collector {
         self.site.path().join("collector")
     }
 
-    fn wrangler_cmd(&self, wrangler: &Path, args: &[&str]) -> Command {
+    pub(crate) fn wrangler_cmd(&self, wrangler: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(wrangler);
         cmd.args(args)
             .arg("--persist-to")
@@ -145,12 +145,18 @@ impl Collector {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
         try_http(self.port, method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.log_text()))
     }
 
-    fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Response {
+    pub(crate) fn beacon(&self, body: &str, headers: &[(&str, &str)]) -> Response {
         self.beacon_bytes(body.as_bytes(), headers)
     }
 
@@ -166,7 +172,7 @@ impl Collector {
         self.request("POST", "/e", &all, body)
     }
 
-    fn signed(&self, body: &str, timestamp: i64, secret: &str) -> Response {
+    pub(crate) fn signed(&self, body: &str, timestamp: i64, secret: &str) -> Response {
         let ts = timestamp.to_string();
         let sig = sign(secret, &ts, body);
         self.request(
@@ -215,7 +221,7 @@ impl Collector {
     }
 
     /// Poll until at least `n` rows are there (writes happen after the responses).
-    fn rows_at_least(&self, n: usize) -> Vec<Value> {
+    pub(crate) fn rows_at_least(&self, n: usize) -> Vec<Value> {
         let start = Instant::now();
         loop {
             let rows = self.rows();
@@ -245,9 +251,9 @@ impl Drop for Collector {
     }
 }
 
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
     body: String,
 }
 
@@ -346,7 +352,7 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
