@@ -268,7 +268,11 @@ impl<'a> Pages<'a> {
         source: &std::path::Path,
     ) -> Result<OutputFile, Box<Diagnostic>> {
         match self.templates.render(template, ctx) {
-            Ok(html) => Ok(OutputFile::new(out, html)),
+            Ok(mut html) => {
+                // The rendered String grew by doubling; 20,000 pages of slack is real memory.
+                html.shrink_to_fit();
+                Ok(OutputFile::new(out, html))
+            }
             Err(mut d) => {
                 d.message = format!("{} (while rendering {})", d.message, source.display());
                 Err(d)
