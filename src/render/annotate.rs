@@ -193,6 +193,11 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), crate::calendar::pct)
 }
 
+/// `2026-11-17T12:00:00.000Z` -> `2026-11-17 12:00`, for people.
+fn minutes(ts: &str) -> String {
+    ts.get(..16).unwrap_or(ts).replacen('T', " ", 1)
+}
+
 /// The staff overlay of one landing page: stage rates against the bands, and the action.
 pub fn overlay(funnel: &Value) -> String {
     let visitors = num(funnel, &["figures", "counts", "visitors"]).unwrap_or(0.0);
@@ -220,13 +225,13 @@ pub fn overlay(funnel: &Value) -> String {
     format!(
         "<aside class=\"pp-preview\" aria-labelledby=\"pp-preview-title\">\n\
 <h2 id=\"pp-preview-title\">Funnel preview (staff build, not for deploy)</h2>\n\
-<p>{visitors} visitors, {clicks} clicks, {start} to {end}.</p>\n\
+<p>{visitors} visitors, {clicks} clicks, {start} to {end} UTC.</p>\n\
 <table>\n<caption>Stage rates (share of visitors) against the bands</caption>\n\
 <thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Reached</th><th scope=\"col\">Rate</th><th scope=\"col\">95% interval</th><th scope=\"col\">Band</th><th scope=\"col\">Verdict</th></tr></thead>\n\
 <tbody>\n{rows}</tbody>\n</table>\n\
 <p><strong>Action</strong> (rule <code>{rule}</code>): {action}</p>\n<p>{because}</p>\n</aside>\n",
-        start = esc(text(funnel, &["window", "start"])),
-        end = esc(text(funnel, &["window", "end"])),
+        start = esc(&minutes(text(funnel, &["window", "start"]))),
+        end = esc(&minutes(text(funnel, &["window", "end"]))),
         rule = esc(text(funnel, &["action", "rule"])),
         action = esc(text(funnel, &["action", "action"])),
         because = esc(text(funnel, &["action", "because"])),
@@ -248,6 +253,12 @@ mod tests {
         );
         assert!(out.contains("</style>\n</head>"));
         assert!(out.ends_with("<aside>x</aside>\n</body></html>"));
+    }
+
+    #[test]
+    fn overlay_shows_the_window_to_the_minute() {
+        let v = json!({"window": {"start": "2026-11-17T12:00:00.000Z", "end": "2026-11-24T12:00:00.000Z"}});
+        assert!(overlay(&v).contains("2026-11-17 12:00 to 2026-11-24 12:00 UTC"));
     }
 
     #[test]
