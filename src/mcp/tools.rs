@@ -252,12 +252,14 @@ fn events_arg(server: &Server, tool: &str, events: Option<String>) -> Result<Str
             "`{tool}` needs an event source: pass `events`, or start the server with `partner-pages mcp --events SRC`"
         ))
     })?;
-    if events.starts_with("d1:") {
+    if let Some(db) = events.strip_prefix("d1:") {
         // Reading a remote D1 first pulls new rows into the local cache, which is a write.
+        let cache = crate::events::wrangler::remote_cache_path(&server.root, db);
         return Err(ToolError::BadArguments(format!(
             "`{tool}` is read-only and does not pull from a remote D1 (`{events}`): run \
              `partner-pages report --events {events}` to refresh the local cache, then pass the \
-             cache file (.partner-pages/d1-<database>.sqlite under the site root) as `events`"
+             cache file {} as `events`",
+            cache.display()
         )));
     }
     Ok(events)

@@ -326,6 +326,8 @@ fn mcp_conversation_answers_like_the_cli() {
         ),
         ("calendar_tasks", json!({"weeks": 0})),
         ("list_partners", json!({"x": 1})),
+        // Pulling from a remote D1 would write the local cache: refused.
+        ("leads", json!({"events": "d1:partner-events"})),
         ("no_such_tool", json!({})),
     ] {
         let resp = c.call(tool, args.clone());
