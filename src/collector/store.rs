@@ -44,6 +44,9 @@ type Ack = oneshot::Sender<Result<(), String>>;
 pub struct Store {
     tx: Option<mpsc::Sender<(Event, Ack)>>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// Dropping it stops the checkpointer.
+    stop_checkpoints: Option<std::sync::mpsc::Sender<()>>,
+    checkpointer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Store {
@@ -53,14 +56,35 @@ impl Store {
             path: path.to_path_buf(),
             source,
         })?;
+        // Checkpoints (which fsync) run on their own connection, so a commit never waits for
+        // one; in WAL mode a PASSIVE checkpoint does not block the writer.
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(open_err)?;
+        let ckpt_conn = Connection::open(path).map_err(open_err)?;
+        ckpt_conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let spawn_err =
+            |e: std::io::Error| StoreError::Write(format!("cannot start a thread: {e}"));
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let checkpointer = std::thread::Builder::new()
+            .name("pp-checkpoint".into())
+            .spawn(move || checkpoint_loop(ckpt_conn, stopped))
+            .map_err(spawn_err)?;
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = std::thread::Builder::new()
             .name("pp-event-writer".into())
             .spawn(move || write_loop(conn, rx))
-            .map_err(|e| StoreError::Write(format!("cannot start the writer thread: {e}")))?;
+            .map_err(spawn_err)?;
         Ok(Store {
             tx: Some(tx),
             writer: Some(writer),
+            stop_checkpoints: Some(stop),
+            checkpointer: Some(checkpointer),
         })
     }
 
@@ -87,6 +111,10 @@ impl Store {
         self.tx.take();
         if let Some(w) = self.writer.take() {
             let _ = w.join();
+        }
+        self.stop_checkpoints.take();
+        if let Some(c) = self.checkpointer.take() {
+            let _ = c.join();
         }
     }
 }
@@ -145,6 +173,25 @@ fn commit_batch(conn: &mut Connection, batch: &[(Event, Ack)]) -> rusqlite::Resu
         insert(&tx, e)?;
     }
     tx.commit()
+}
+
+/// How often the checkpointer moves the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn checkpoint_loop(conn: Connection, stopped: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    loop {
+        let last = matches!(
+            stopped.recv_timeout(CHECKPOINT_EVERY),
+            Err(RecvTimeoutError::Disconnected) | Ok(())
+        );
+        // After the writer stopped, TRUNCATE leaves a small WAL behind.
+        let mode = if last { "TRUNCATE" } else { "PASSIVE" };
+        let _ = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()));
+        if last {
+            return;
+        }
+    }
 }
 
 fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<(Event, Ack)>) {
