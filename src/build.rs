@@ -98,6 +98,18 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     };
     let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
     let collector_dir = root.join(COLLECTOR_DIR);
+    let assets_dir = assets_dir_from(&collector_dir, &out_dir);
+    if assets_dir != crate::collector::worker::DEFAULT_ASSETS_DIR {
+        // The Worker serves the static site from wherever `--out` put it.
+        let toml = crate::collector::worker::wrangler_toml(&site, &assets_dir);
+        if let Some(f) = rendered
+            .collector
+            .iter_mut()
+            .find(|f| f.path == crate::collector::worker::WRANGLER_TOML)
+        {
+            f.bytes = toml.into_bytes();
+        }
+    }
     let stats = output::write(&[
         Target {
             dir: &out_dir,
@@ -120,4 +132,37 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         collector_dir,
         timings,
     })
+}
+
+/// The static output folder as wrangler.toml's `[assets] directory` sees it from `collector/`:
+/// relative when both live under the same folder, absolute otherwise.
+fn assets_dir_from(collector_dir: &Path, out_dir: &Path) -> String {
+    let parent = collector_dir.parent().unwrap_or(collector_dir);
+    match out_dir.strip_prefix(parent) {
+        Ok(rel) => format!("../{}", rel.to_string_lossy().replace('\\', "/")),
+        Err(_) => std::path::absolute(out_dir)
+            .unwrap_or_else(|_| out_dir.to_path_buf())
+            .to_string_lossy()
+            .into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod assets_dir_tests {
+    use super::assets_dir_from;
+    use std::path::Path;
+
+    #[test]
+    fn wrangler_assets_follow_the_out_folder() {
+        let c = Path::new("/site/collector");
+        assert_eq!(assets_dir_from(c, Path::new("/site/public")), "../public");
+        assert_eq!(
+            assets_dir_from(c, Path::new("/site/dist/partners")),
+            "../dist/partners"
+        );
+        assert_eq!(
+            assets_dir_from(c, Path::new("/elsewhere/out")),
+            "/elsewhere/out"
+        );
+    }
 }

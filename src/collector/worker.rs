@@ -71,7 +71,7 @@ pub fn render(site: &Site) -> crate::Result<Vec<OutputFile>> {
         OutputFile::new(MIGRATION_SEED, migration_seed()),
         OutputFile::new(MIGRATION_VALUE_USER, migration_value_user()),
         OutputFile::new("worker.js", worker_js(site)),
-        OutputFile::new("wrangler.toml", wrangler_toml(site)),
+        OutputFile::new(WRANGLER_TOML, wrangler_toml(site, DEFAULT_ASSETS_DIR)),
     ])
 }
 
@@ -122,8 +122,14 @@ pub fn worker_js(site: &Site) -> String {
     WORKER_TEMPLATE.replacen(REGISTRY_SLOT, &script_json(&registry), 1)
 }
 
-/// `wrangler.toml`: the D1 binding, and either the static assets or the routes.
-pub fn wrangler_toml(site: &Site) -> String {
+/// File name of the wrangler config inside `collector/`.
+pub const WRANGLER_TOML: &str = "wrangler.toml";
+/// Where the static site is, seen from `collector/`, for a build without `--out`.
+pub const DEFAULT_ASSETS_DIR: &str = "../public";
+
+/// `wrangler.toml`: the D1 binding, and either the static assets (`assets_dir`, relative to
+/// `collector/`) or the routes.
+pub fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
     let cfg = &site.config;
     let c = &cfg.collector;
     let base = cfg.base_path();
@@ -145,7 +151,10 @@ pub fn wrangler_toml(site: &Site) -> String {
     match c.mode {
         CollectorMode::Assets => {
             out.push_str("\n# The Worker also serves the static site; it runs first only on its own routes.\n");
-            out.push_str("[assets]\ndirectory = \"../public\"\nbinding = \"ASSETS\"\n");
+            out.push_str(&format!(
+                "[assets]\ndirectory = {}\nbinding = \"ASSETS\"\n",
+                toml_str(assets_dir)
+            ));
             out.push_str(&format!(
                 "run_worker_first = [{}]\n",
                 worker_paths
@@ -358,7 +367,7 @@ mod tests {
 
     #[test]
     fn assets_mode_serves_public_and_runs_the_worker_first_on_its_routes() {
-        let toml = wrangler_toml(&example_site());
+        let toml = wrangler_toml(&example_site(), DEFAULT_ASSETS_DIR);
         assert!(toml.contains("name = \"aikit-partner-collector\"\nmain = \"worker.js\"\n"));
         assert!(toml.contains(&format!("compatibility_date = \"{COMPATIBILITY_DATE}\"")));
         assert!(toml.contains("[assets]\ndirectory = \"../public\"\nbinding = \"ASSETS\"\n"));
@@ -375,7 +384,7 @@ mod tests {
         site.config.collector.mode = CollectorMode::Route;
         site.config.base_url = "https://example.com/partners".into();
         site.config.collector.database_id = Some("abc-123".into());
-        let toml = wrangler_toml(&site);
+        let toml = wrangler_toml(&site, DEFAULT_ASSETS_DIR);
         assert!(
             toml.contains(
                 "routes = [\"example.com/partners/go/*\", \"example.com/e\", \"example.com/partners/s\"]"
