@@ -819,3 +819,24 @@ fn chromium_walks_the_funnel_and_serve_writes_its_exact_rows() {
         "rows: {rows:#?}"
     );
 }
+
+#[test]
+fn a_base_path_prefixes_links_redirects_and_pages() {
+    let s = Serve::start(&["--no-watch", "--base-url", "https://aikit.example/partners"]);
+    let ua = [("User-Agent", BROWSER_UA)];
+    let click = s.get("/partners/go/seo-consultant?campaign=webinar-dec", &ua);
+    assert_eq!(click.status, 302, "{}", click.text());
+    assert_eq!(
+        click.header("location"),
+        Some("/partners/p/seo-consultant/?campaign=webinar-dec")
+    );
+    let landing = s.get("/partners/p/seo-consultant/?campaign=webinar-dec", &ua);
+    assert_eq!(landing.status, 200);
+    assert!(
+        landing.text().contains("href=\"/partners/"),
+        "links carry the base path"
+    );
+    let rows = s.rows();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].page_path, "/partners/go/seo-consultant");
+}
