@@ -256,37 +256,44 @@ pub const CSV_HEADER: [&str; 22] = [
 /// RFC 4180 CSV, one row per lead (see [`csv`] for quoting and formula neutralisation).
 pub fn to_csv(report: &LeadsReport) -> String {
     let t = |x: Option<Ts>| x.map(|t| t.to_string()).unwrap_or_default();
-    let rows: Vec<Vec<String>> = report
-        .leads
-        .iter()
-        .map(|l| {
-            vec![
-                l.visitor_id.clone(),
-                l.user_id.clone().unwrap_or_default(),
-                l.partner.clone(),
-                l.partner_name.clone(),
-                l.campaign.clone(),
-                l.promise.clone(),
-                l.cta.label.clone(),
-                cta_kind(&l.cta).to_string(),
-                l.cta.url.clone(),
-                l.first_touch.at.to_string(),
-                l.first_touch.stage.to_string(),
-                t(l.stages.click),
-                t(l.stages.visit),
-                t(l.stages.lead_magnet),
-                t(l.stages.cta),
-                t(l.stages.activation),
-                l.last_stage.to_string(),
-                l.last_at.to_string(),
-                format!("{}", l.revenue),
-                l.next_step.rule.to_string(),
-                l.next_step.action.clone(),
-                l.next_step.because.clone(),
-            ]
-        })
-        .collect();
-    csv::write(&CSV_HEADER, &rows)
+    let mut w = csv::Writer::new(&CSV_HEADER);
+    for l in &report.leads {
+        let owned = [
+            l.first_touch.at.to_string(),
+            t(l.stages.click),
+            t(l.stages.visit),
+            t(l.stages.lead_magnet),
+            t(l.stages.cta),
+            t(l.stages.activation),
+            l.last_at.to_string(),
+            format!("{}", l.revenue),
+        ];
+        w.row([
+            l.visitor_id.as_str(),
+            l.user_id.as_deref().unwrap_or_default(),
+            &l.partner,
+            &l.partner_name,
+            &l.campaign,
+            &l.promise,
+            &l.cta.label,
+            cta_kind(&l.cta),
+            &l.cta.url,
+            &owned[0],
+            l.first_touch.stage,
+            &owned[1],
+            &owned[2],
+            &owned[3],
+            &owned[4],
+            &owned[5],
+            l.last_stage,
+            &owned[6],
+            &owned[7],
+            l.next_step.rule,
+            &l.next_step.action,
+            &l.next_step.because,
+        ]);
+    }
+    w.finish()
 }
 
 fn cta_kind(c: &Cta) -> &'static str {

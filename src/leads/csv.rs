@@ -33,23 +33,44 @@ fn field(cell: &str, out: &mut String) {
     }
 }
 
-/// The whole file: BOM, header, rows, each line ended by CRLF.
-pub fn write(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = String::from(BOM);
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        for (i, c) in cells.enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            field(c, &mut out);
-        }
-        out.push_str("\r\n");
-    };
-    line(&mut header.iter().copied());
-    for row in rows {
-        line(&mut row.iter().map(String::as_str));
+/// A CSV file built row by row: BOM, header, rows, each line ended by CRLF.
+pub struct Writer {
+    out: String,
+}
+
+impl Writer {
+    /// A file with this header row.
+    pub fn new(header: &[&str]) -> Writer {
+        let mut w = Writer {
+            out: String::from(BOM),
+        };
+        w.row(header.iter().copied());
+        w
     }
-    out
+
+    /// Append one record.
+    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
+        for (i, c) in cells.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            field(c, &mut self.out);
+        }
+        self.out.push_str("\r\n");
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// The whole file at once (see [`Writer`]).
+pub fn write(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut w = Writer::new(header);
+    for row in rows {
+        w.row(row.iter().map(String::as_str));
+    }
+    w.finish()
 }
 
 #[cfg(test)]
