@@ -766,3 +766,41 @@ fn forget_prints_a_d1_command_that_a_shell_and_wrangler_run_as_is() {
     assert_eq!(d1_ids, sqlite_ids);
     assert_eq!(d1_ids.len(), ROWS.len());
 }
+
+#[test]
+fn markdown_lists_one_table_row_per_lead() {
+    let (site, db) = site_with_events();
+    let md = stdout_ok(&support::run(
+        site.path(),
+        &[
+            "leads",
+            "--events",
+            db.to_str().unwrap(),
+            "--last",
+            "14d",
+            "--now",
+            NOW,
+            "--stage",
+            "click",
+            "--format",
+            "md",
+        ],
+    ));
+    assert!(
+        md.starts_with("# Leads\n\n6 journeys from 2026-11-10T00:00:00.000Z"),
+        "{md}"
+    );
+    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(rows.len(), 6, "{md}");
+    assert!(
+        rows[1].starts_with("| `v-act` | acct-42 | No-code agency partners | partner-summit |"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[1].contains("**hand_to_sales**"), "{}", rows[1]);
+    // Every row has the header's 8 cells: no stray pipe from the data.
+    for r in &rows {
+        let cells = r.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 9, "{r}");
+    }
+}
