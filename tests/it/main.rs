@@ -7,6 +7,7 @@ mod check;
 mod leads;
 mod llms;
 mod mcp;
+mod reliability;
 mod report;
 mod serve;
 mod support;

@@ -7,15 +7,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const BROWSER_UA: &str =
+pub(crate) const BROWSER_UA: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
-const SECRET: &str = "test-signing-secret";
+pub(crate) const SECRET: &str = "test-signing-secret";
 
 /// A running `serve` on a copy of the example site; killed on drop.
 pub(crate) struct Serve {
     child: Child,
-    addr: SocketAddr,
-    site: tempfile::TempDir,
+    pub(crate) addr: SocketAddr,
+    pub(crate) site: tempfile::TempDir,
     pub(crate) db: PathBuf,
     out: PathBuf,
     stderr: PathBuf,
@@ -28,7 +28,7 @@ impl Serve {
         Self::start_in(site, extra, true)
     }
 
-    fn start_in(site: tempfile::TempDir, extra: &[&str], with_secret: bool) -> Serve {
+    pub(crate) fn start_in(site: tempfile::TempDir, extra: &[&str], with_secret: bool) -> Serve {
         let db = site.path().join("events.db");
         let out = site.path().join("public");
         let stderr = site.path().join("serve.stderr");
@@ -109,7 +109,13 @@ impl Serve {
         )
     }
 
-    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    pub(crate) fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
             self.addr,
@@ -128,7 +134,7 @@ impl Serve {
         Resp::parse(&raw)
     }
 
-    fn rows(&self) -> Vec<Row> {
+    pub(crate) fn rows(&self) -> Vec<Row> {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
         let mut stmt = conn
             .prepare(
@@ -154,7 +160,7 @@ impl Serve {
         .unwrap()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }
 }
@@ -168,13 +174,13 @@ impl Drop for Serve {
 
 #[derive(Debug)]
 #[allow(dead_code)]
-struct Row {
+pub(crate) struct Row {
     id: String,
-    partner: String,
-    campaign: String,
-    stage: String,
-    page_path: String,
-    visitor_id: Option<String>,
+    pub(crate) partner: String,
+    pub(crate) campaign: String,
+    pub(crate) stage: String,
+    pub(crate) page_path: String,
+    pub(crate) visitor_id: Option<String>,
     created_at: String,
     value: Option<f64>,
     user_id: Option<String>,
@@ -183,8 +189,8 @@ struct Row {
 #[derive(Debug)]
 pub(crate) struct Resp {
     pub(crate) status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Resp {
@@ -218,14 +224,14 @@ impl Resp {
         }
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     }
 
-    fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(k, _)| k == name)
@@ -233,7 +239,7 @@ impl Resp {
             .collect()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).to_string()
     }
 
@@ -263,7 +269,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
