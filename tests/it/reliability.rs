@@ -705,3 +705,143 @@ mod props {
         }
     }
 }
+
+// ---- hostile partner strings through the whole build --------------------------------------
+
+mod hostile_fields {
+    use crate::support;
+    use proptest::prelude::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Text made of pieces that break HTML, Markdown, JSON and JavaScript when not escaped.
+    fn hostile() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("<x-evil>".to_string()),
+            Just("</script><x-evil>".to_string()),
+            Just("\" x-evil=\"1".to_string()),
+            Just("' x-evil='1".to_string()),
+            Just("\n# x-evil heading".to_string()),
+            Just("\n- [x-evil](https://evil.example)".to_string()),
+            Just("{{ x }}{% if %}".to_string()),
+            Just("&amp;&#x3c;".to_string()),
+            Just("]]>-->".to_string()),
+            Just("\u{2028}\u{2029}".to_string()),
+            Just("`${x}`\\".to_string()),
+            Just("*/ x-evil /*".to_string()),
+            "[^\u{0}-\u{1f}\u{7f}]{0,12}",
+            "[a-zA-Z ]{1,10}",
+        ];
+        proptest::collection::vec(piece, 1..6).prop_map(|v| format!("A {}", v.concat()))
+    }
+
+    fn q(s: &str) -> String {
+        serde_json::to_string(s).unwrap()
+    }
+
+    fn partner_yaml(f: &[String; 10], page: &str) -> String {
+        format!(
+            "name: {}\ncode: acme\naudience: {}\npromise: {}\ncampaigns: [default, launch]\n\
+             landing:\n  headline: {}\n  proof: {}\nlead_magnet: {{ label: {}, url: /get/ }}\n\
+             cta: {{ label: {}, kind: demo, url: /demo }}\nactivation:\n  event: runs_audit\n  \
+             description: {}\n  trigger: {{ page: {} }}\ncommission: {}\n",
+            q(&f[0]),
+            q(&f[1]),
+            q(&f[2]),
+            q(&f[3]),
+            q(&f[4]),
+            q(&f[5]),
+            q(&f[6]),
+            q(&f[7]),
+            q(page),
+            q(&f[8]),
+        )
+    }
+
+    fn check_site(root: &Path) -> Result<(), TestCaseError> {
+        let site = match partner_pages::site::load(root, &Default::default()) {
+            Ok(s) => s,
+            // Refused with diagnostics (YAML forbids C1 controls, say): nothing to escape.
+            Err(_) => return Ok(()),
+        };
+        let acme = site.partner("acme").expect("acme loaded").clone();
+        let report = partner_pages::build::build(root, &Default::default());
+        prop_assert!(report.is_ok(), "a loaded site builds: {:?}", report.err());
+        let public = root.join("public");
+        for page in ["p/acme/index.html", "p/acme/kit/index.html", "index.html"] {
+            let Ok(html) = std::fs::read_to_string(public.join(page)) else {
+                continue;
+            };
+            for bad in ["<x-evil", "\" x-evil=", "' x-evil=", "</script><x-evil"] {
+                prop_assert!(!html.contains(bad), "{page} contains raw {bad:?}");
+            }
+        }
+        // partners.json: valid JSON holding the loaded strings exactly.
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(public.join("partners.json")).unwrap())
+                .map_err(|e| TestCaseError::fail(format!("partners.json: {e}")))?;
+        let entry = json["partners"]
+            .as_array()
+            .and_then(|a| a.iter().find(|p| p["code"] == "acme"))
+            .cloned()
+            .unwrap_or_default();
+        prop_assert_eq!(entry["name"].as_str(), Some(acme.name.as_str()));
+        // llms.txt: hostile text never starts a heading or a link line of its own.
+        for file in ["llms.txt", "llms-full.txt"] {
+            let text = std::fs::read_to_string(public.join(file)).unwrap_or_default();
+            for line in text.lines() {
+                prop_assert!(
+                    !line.trim_start().starts_with("# x-evil")
+                        && !line.trim_start().starts_with("- [x-evil]"),
+                    "{file} line injected: {line:?}"
+                );
+            }
+        }
+        // The Worker: valid JavaScript whose registry reads back as the page trigger.
+        let worker = root.join("collector/worker.js");
+        let node = support::require_tool("node", "Node.js");
+        let out = Command::new(node)
+            .arg("--check")
+            .arg(&worker)
+            .output()
+            .unwrap();
+        prop_assert!(
+            out.status.success(),
+            "node --check worker.js: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let src = std::fs::read_to_string(&worker).unwrap();
+        let line = src
+            .lines()
+            .find_map(|l| l.strip_prefix("const R = "))
+            .and_then(|l| l.strip_suffix(';'))
+            .expect("registry line in worker.js");
+        let reg: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| TestCaseError::fail(format!("registry is not JSON: {e}")))?;
+        prop_assert_eq!(
+            reg["partners"]["acme"]["page"].as_str(),
+            acme.activation.trigger.page.as_deref()
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn hostile_strings_in_every_partner_field_are_escaped_in_pages_json_llms_and_worker(
+            f in proptest::array::uniform10(hostile()),
+            page in prop_oneof![Just("/welcome".to_string()), "/[a-z\"'<>\\\\`$]{1,12}"],
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            std::fs::create_dir_all(root.join("partners")).unwrap();
+            std::fs::write(
+                root.join("partner-pages.yaml"),
+                std::fs::read(support::repo_root().join("partner-pages.yaml")).unwrap(),
+            ).unwrap();
+            std::fs::write(root.join("partners/acme.yaml"), partner_yaml(&f, &page)).unwrap();
+            check_site(root)?;
+        }
+    }
+}
