@@ -11,6 +11,11 @@
 //! 2. rename every temporary over its target;
 //! 3. remove the files the previous manifest lists that this build no longer produces;
 //! 4. write the new manifest.
+//!
+//! While temporaries exist, a marker file ([`WRITING`]) sits in the folder. A build killed
+//! before it finished (kill -9, power loss) leaves the marker; the next build then first removes
+//! every temporary of ours (`.<name>.pp-tmp-<pid>`) under the folder. Builds with nothing to
+//! write never create the marker, so a no-change rebuild costs no extra walk.
 
 use crate::error::{Error, Result};
 use crate::render::OutputFile;
@@ -19,6 +24,9 @@ use std::path::{Path, PathBuf};
 
 /// The manifest file in each output folder: the paths we wrote, one per line, sorted.
 pub const MANIFEST: &str = ".partner-pages-manifest";
+/// Present while a build has temporaries in the folder; see the module doc.
+pub const WRITING: &str = ".partner-pages-writing";
+const TMP_MARK: &str = ".pp-tmp-";
 const MANIFEST_HEADER: &str =
     "# Files written by partner-pages; it removes only these when they become stale.\n";
 
@@ -53,6 +61,7 @@ pub fn write(targets: &[Target]) -> Result<WriteStats> {
     let mut previous = Vec::with_capacity(targets.len());
     let staged = (|| -> Result<()> {
         for t in targets {
+            sweep_interrupted(t.dir)?;
             let old = read_manifest(t.dir)?;
             stage(t, &old, &mut pending, &mut stats)?;
             previous.push(old);
@@ -61,6 +70,9 @@ pub fn write(targets: &[Target]) -> Result<WriteStats> {
     })();
     if let Err(e) = staged {
         discard(&pending);
+        for t in targets {
+            let _ = std::fs::remove_file(t.dir.join(WRITING));
+        }
         return Err(e);
     }
 
@@ -93,6 +105,15 @@ pub fn write(targets: &[Target]) -> Result<WriteStats> {
             }
         }
         write_manifest(t)?;
+        match std::fs::remove_file(t.dir.join(WRITING)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(
+                    format!("cannot remove {}", t.dir.join(WRITING).display()),
+                    e,
+                ))
+            }
+            _ => {}
+        }
     }
     Ok(stats)
 }
@@ -111,6 +132,7 @@ fn stage(
         )
     })?;
     let mut dirs_made: HashSet<PathBuf> = HashSet::new();
+    let mut marked = false;
     for f in t.files {
         let dest = t.dir.join(&f.path);
         match std::fs::symlink_metadata(&dest) {
@@ -153,13 +175,44 @@ fn stage(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = parent.join(format!(".{name}.pp-tmp-{}", std::process::id()));
+        if !marked {
+            let marker = t.dir.join(WRITING);
+            std::fs::write(&marker, "")
+                .map_err(|e| Error::io(format!("cannot write {}", marker.display()), e))?;
+            marked = true;
+        }
+        let tmp = parent.join(format!(".{name}{TMP_MARK}{}", std::process::id()));
         std::fs::write(&tmp, &f.bytes)
             .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
         pending.push(Pending { tmp, dest });
         stats.written += 1;
     }
     Ok(())
+}
+
+/// A previous build was killed with temporaries in `dir` (its marker is there): remove every
+/// temporary of ours under `dir`, then the marker.
+fn sweep_interrupted(dir: &Path) -> Result<()> {
+    let marker = dir.join(WRITING);
+    if !marker.is_file() {
+        return Ok(());
+    }
+    for entry in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        let name = entry.file_name().to_string_lossy();
+        let ours = name.starts_with('.')
+            && name
+                .rsplit_once(TMP_MARK)
+                .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if ours && entry.file_type().is_file() {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::io(format!("cannot remove {}", entry.path().display()), e))?;
+        }
+    }
+    std::fs::remove_file(&marker)
+        .map_err(|e| Error::io(format!("cannot remove {}", marker.display()), e))
 }
 
 fn discard(pending: &[Pending]) {

@@ -48,6 +48,13 @@ fn big_site(n: usize) -> tempfile::TempDir {
     site
 }
 
+fn has_temporaries(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().contains(".pp-tmp-"))
+}
+
 fn build_ok(root: &Path) {
     let out = support::run(root, &["build"]);
     assert!(
@@ -75,8 +82,10 @@ fn kill_9_of_build_mid_write_leaves_whole_files_and_the_next_build_succeeds() {
     )
     .unwrap();
 
+    // Kill -9 at moments that land mid-write: as soon as the first temporary file appears
+    // (staging), and some time after it (staging or the renames), plus once early (render).
     let mut states = Vec::new();
-    for delay_ms in [150u64, 400, 800, 1500] {
+    for extra_ms in [None, Some(0u64), Some(150), Some(400)] {
         let mut child = Command::new(support::bin())
             .arg("--root")
             .arg(site.path())
@@ -86,18 +95,38 @@ fn kill_9_of_build_mid_write_leaves_whole_files_and_the_next_build_succeeds() {
             .stderr(Stdio::null())
             .spawn()
             .expect("start build");
-        std::thread::sleep(Duration::from_millis(delay_ms));
+        match extra_ms {
+            None => std::thread::sleep(Duration::from_millis(100)),
+            Some(extra) => {
+                let start = std::time::Instant::now();
+                while child.try_wait().unwrap().is_none()
+                    && start.elapsed() < Duration::from_secs(120)
+                    && !has_temporaries(&public)
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                std::thread::sleep(Duration::from_millis(extra));
+            }
+        }
         child.kill().expect("kill -9 build"); // SIGKILL on unix
         let status = child.wait().unwrap();
-        states.push((delay_ms, status.success(), tree(&public)));
+        states.push((extra_ms, status.success(), tree(&public)));
     }
+    assert!(
+        states
+            .iter()
+            .any(|(_, _, st)| st.keys().any(|k| k.contains(".pp-tmp-"))),
+        "no kill landed while temporaries were on disk (mid-write); the test proves nothing"
+    );
 
     build_ok(site.path());
     let after = tree(&public);
     assert!(before != after, "the second version changed the pages");
     assert!(
-        !after.keys().any(|k| k.contains(".pp-tmp-")),
-        "a completed build leaves no temporary file: {:?}",
+        !after
+            .keys()
+            .any(|k| k.contains(".pp-tmp-") || k.ends_with(".partner-pages-writing")),
+        "the build after the kills leaves no temporary file and no marker: {:?}",
         after
             .keys()
             .filter(|k| k.contains(".pp-tmp-"))
@@ -105,20 +134,20 @@ fn kill_9_of_build_mid_write_leaves_whole_files_and_the_next_build_succeeds() {
     );
     for (delay, _, state) in &states {
         for (path, bytes) in state {
-            if path.contains(".pp-tmp-") {
-                continue; // a temporary name, never a page's name
+            if path.contains(".pp-tmp-") || path.ends_with(".partner-pages-writing") {
+                continue; // a temporary name or the marker, never a page's name
             }
             let was = before.get(path);
             let will = after.get(path);
             assert!(
                 was == Some(bytes) || will == Some(bytes),
-                "after kill -9 at {delay} ms, {path} is neither its previous nor its new version (torn)"
+                "after kill -9 ({delay:?} ms after the first temporary), {path} is neither its previous nor its new version (torn)"
             );
         }
         for path in before.keys() {
             assert!(
                 state.contains_key(path) || !after.contains_key(path),
-                "after kill -9 at {delay} ms, {path} is missing"
+                "after kill -9 ({delay:?}), {path} is missing"
             );
         }
     }
