@@ -874,3 +874,102 @@ mod hostile_fields {
         }
     }
 }
+
+// ---- hostile requests against the Worker (wrangler dev, local D1) -------------------------
+
+#[test]
+fn worker_refuses_header_injection_open_redirects_and_forged_signatures() {
+    use crate::worker::{now as wnow, Collector, SECRET as WSECRET};
+    let c = Collector::start(|_| {});
+    let ua = ("User-Agent", BROWSER_UA);
+    let registered = [
+        "/p/ai-tools-directory/",
+        "/p/founder-community/",
+        "/p/nocode-agency/",
+        "/p/seo-consultant/",
+    ];
+    let mut clicks = 0;
+    for path in [
+        "/go/seo-consultant?campaign=x%0d%0aX-Injected:%201",
+        "/go/seo-consultant?campaign=%0d%0aSet-Cookie:%20evil=1",
+        "/go/seo-consultant%0d%0aX-Injected:%201",
+        "/go/%2F%2Fevil.example",
+        "/go/https:%2F%2Fevil.example",
+        "/go/seo-consultant?campaign=//evil",
+        "/go/seo-consultant?campaign=https://evil.example",
+        "/go/..%2F..",
+        "/go/%2e%2e%2f%2e%2e",
+        "/go/seo-consultant%2F..%2F..%2F%2Fevil.example",
+    ] {
+        let r = c.request("GET", path, &[ua], b"");
+        clicks += usize::from(r.status == 302);
+        for (k, v) in &r.headers {
+            assert!(
+                !k.to_ascii_lowercase().starts_with("x-injected")
+                    && !v.to_ascii_lowercase().contains("x-injected"),
+                "{path}: injected header {k}: {v}"
+            );
+        }
+        for cookie in r.header_all("set-cookie") {
+            assert!(
+                !cookie.to_ascii_lowercase().starts_with("evil"),
+                "{path}: {cookie}"
+            );
+        }
+        if (300..400).contains(&r.status) {
+            let loc = r.header_all("location").first().copied().unwrap_or("");
+            assert!(
+                registered.iter().any(|l| loc == *l
+                    || loc.starts_with(&format!("{l}?campaign="))
+                        && !loc[l.len()..].contains("//")),
+                "{path} redirected to {loc}"
+            );
+        }
+    }
+    let body = r#"{"event":"activation","partner":"seo-consultant","visitor_id":"v-1"}"#;
+    let other =
+        r#"{"event":"revenue","partner":"seo-consultant","visitor_id":"v-1","value":1000000}"#;
+    let ts = wnow();
+    let sign = |t: i64, b: &str| {
+        partner_pages::collector::rules::sign(WSECRET.as_bytes(), t, b.as_bytes())
+    };
+    for (what, t, sig) in [
+        ("signature of another body", ts, sign(ts, body)),
+        ("signature of another timestamp", ts + 1, sign(ts, other)),
+        (
+            "dated an hour in the future",
+            ts + 3600,
+            sign(ts + 3600, other),
+        ),
+        (
+            "replayed from an hour ago",
+            ts - 3600,
+            sign(ts - 3600, other),
+        ),
+    ] {
+        let t = t.to_string();
+        let r = c.request(
+            "POST",
+            "/s",
+            &[("X-PP-Timestamp", &t), ("X-PP-Signature", &sig)],
+            other.as_bytes(),
+        );
+        assert_eq!(r.status, 401, "{what}");
+    }
+    // A genuine event after the refusals, then the table holds exactly the clicks that were
+    // accepted plus that one event: the forged ones wrote nothing.
+    let r = c.signed(other, wnow(), WSECRET);
+    assert_eq!(r.status, 204);
+    let rows = c.rows_at_least(clicks + 1);
+    assert_eq!(rows.len(), clicks + 1, "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r["partner_code"] == "seo-consultant"
+            && (r["event_name"] == "click" || r["event_name"] == "revenue")),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r["event_name"] == "revenue").count(),
+        1,
+        "{rows:?}"
+    );
+}

@@ -188,7 +188,7 @@ impl Collector {
     }
 
     /// Every row of `partner_events`, via `wrangler d1 execute --local --json`.
-    fn rows(&self) -> Vec<Value> {
+    pub(crate) fn rows(&self) -> Vec<Value> {
         let wrangler = support::require_tool("wrangler", "wrangler runs local D1 queries");
         let out = self
             .wrangler_cmd(
@@ -258,7 +258,7 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    fn header_all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn header_all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case(name))
