@@ -11,8 +11,9 @@
 
 use crate::error::Result;
 use crate::output::{self, Target, WriteStats};
-use crate::render::{render_site, RenderOptions};
+use crate::render::{render_site, OutputFile, RenderOptions};
 use crate::site::{load, LoadOptions};
+use crate::stamp;
 use std::path::{Path, PathBuf};
 
 /// Default output folder of the static site, relative to the site root.
@@ -65,6 +66,38 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         timings.push((stage, now - clock));
         clock = now;
     };
+    let default_out = if opts.preview {
+        PREVIEW_DIR
+    } else {
+        PUBLIC_DIR
+    };
+    let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
+    let collector_dir = root.join(COLLECTOR_DIR);
+    // The no-change fast path; builds annotated with events depend on more than files.
+    let inputs = (opts.events.is_none() && !opts.preview)
+        .then(|| {
+            stamp::inputs(&stamp::Key {
+                root,
+                out_dir: &out_dir,
+                base_url: opts.base_url.as_deref(),
+                llms_merge: opts.llms_merge.as_deref(),
+            })
+        })
+        .flatten();
+    if let Some(fresh) = inputs.as_ref().and_then(|h| stamp::fresh(&out_dir, h)) {
+        lap("stamp");
+        return Ok(BuildReport {
+            pages: fresh.pages,
+            files: fresh.files,
+            stats: WriteStats {
+                unchanged: fresh.files,
+                ..WriteStats::default()
+            },
+            out_dir,
+            collector_dir,
+            timings,
+        });
+    }
     let mut site = load(
         root,
         &LoadOptions {
@@ -91,13 +124,6 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     // Checked (markers, H1) before anything is written; written after the site.
     let llms_host = crate::render::llms::merge::prepare(&site)?;
     lap("render");
-    let default_out = if opts.preview {
-        PREVIEW_DIR
-    } else {
-        PUBLIC_DIR
-    };
-    let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
-    let collector_dir = root.join(COLLECTOR_DIR);
     let assets_dir = assets_dir_from(&collector_dir, &out_dir);
     if assets_dir != crate::collector::worker::DEFAULT_ASSETS_DIR {
         // The Worker serves the static site from wherever `--out` put it.
@@ -110,28 +136,50 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             f.bytes = toml.into_bytes();
         }
     }
-    let stats = output::write(&[
-        Target {
-            dir: &out_dir,
-            files: &rendered.public,
-        },
-        Target {
-            dir: &collector_dir,
-            files: &rendered.collector,
-        },
-    ])?;
+    // Never leave a stamp that claims the output of an earlier build.
+    let stats = output::write_with(
+        &[
+            Target {
+                dir: &out_dir,
+                files: &rendered.public,
+            },
+            Target {
+                dir: &collector_dir,
+                files: &rendered.collector,
+            },
+        ],
+        || stamp::remove(&out_dir),
+    )?;
     if let Some(host) = llms_host {
         host.write()?;
     }
+    let pages = rendered.page_count();
+    if let Some(h) = inputs {
+        let host = site.config.llms.merge.as_ref().map(|m| site.root.join(m));
+        stamp::write(
+            &out_dir,
+            &stamp::finish(h, host.as_deref()),
+            host.as_deref(),
+            pages,
+            &[
+                (&out_dir, paths(&rendered.public)),
+                (&collector_dir, paths(&rendered.collector)),
+            ],
+        )?;
+    }
     lap("write");
     Ok(BuildReport {
-        pages: rendered.page_count(),
+        pages,
         files: rendered.public.len() + rendered.collector.len(),
         stats,
         out_dir,
         collector_dir,
         timings,
     })
+}
+
+fn paths(files: &[OutputFile]) -> Vec<&str> {
+    files.iter().map(|f| f.path.as_str()).collect()
 }
 
 /// The static output folder as wrangler.toml's `[assets] directory` sees it from `collector/`:

@@ -24,6 +24,7 @@ pub mod site;
 pub mod build;
 pub mod output;
 pub mod render;
+pub mod stamp;
 
 // Measurement: the Worker we generate and the local collector.
 pub mod collector;

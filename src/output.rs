@@ -56,6 +56,15 @@ struct Pending {
 
 /// Write every target; see the module doc for the order that keeps failures harmless.
 pub fn write(targets: &[Target]) -> Result<WriteStats> {
+    write_with(targets, || Ok(()))
+}
+
+/// [`write`], calling `before_moves` once every file is staged, before the first one is moved
+/// into place (the build removes its stamp there: nothing is touched if staging fails).
+pub fn write_with(
+    targets: &[Target],
+    before_moves: impl FnOnce() -> Result<()>,
+) -> Result<WriteStats> {
     let mut stats = WriteStats::default();
     let mut pending = Vec::new();
     let mut previous = Vec::with_capacity(targets.len());
@@ -68,7 +77,7 @@ pub fn write(targets: &[Target]) -> Result<WriteStats> {
         }
         Ok(())
     })();
-    if let Err(e) = staged {
+    if let Err(e) = staged.and_then(|()| before_moves()) {
         discard(&pending);
         for t in targets {
             let _ = std::fs::remove_file(t.dir.join(WRITING));

@@ -175,6 +175,8 @@ fn tree(root: &Path, dirs: &[&str]) -> BTreeMap<String, Vec<u8>> {
             .sort_by_file_name()
             .into_iter()
             .filter_map(Result::ok)
+            // The build stamp holds mtimes: bookkeeping, not output.
+            .filter(|e| e.file_name() != ".partner-pages-stamp")
         {
             if e.file_type().is_file() {
                 let rel = e

@@ -2,6 +2,7 @@
 //! One test binary for all areas keeps link time down.
 
 mod build;
+mod build_fast;
 mod calendar;
 mod check;
 mod leads;

@@ -18,6 +18,8 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .into_iter()
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
+        // The build stamp holds mtimes: bookkeeping, not output.
+        .filter(|e| e.file_name() != ".partner-pages-stamp")
         .map(|e| {
             let rel = e.path().strip_prefix(dir).unwrap();
             (

@@ -1,0 +1,211 @@
+//! The no-change fast path of `build`: a second build with nothing changed is skipped (all
+//! unchanged, nothing rewritten), and every kind of change still gives a real rebuild.
+
+use crate::support::{copy_site, repo_root, run};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+const STAMP: &str = ".partner-pages-stamp";
+
+/// `build -v` that must succeed; returns stderr (summary and stage timings).
+fn build(root: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["-v", "build"];
+    args.extend_from_slice(extra);
+    let out = run(root, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "build failed: {stderr}");
+    stderr
+}
+
+/// (written, unchanged, removed) of the summary line.
+fn counts(summary: &str) -> (usize, usize, usize) {
+    let line = summary
+        .lines()
+        .find(|l| l.starts_with("built "))
+        .unwrap_or_else(|| panic!("no summary in {summary}"));
+    let inner = &line[line.find('(').unwrap() + 1..line.find(')').unwrap()];
+    let n: Vec<usize> = inner
+        .split(", ")
+        .map(|p| p.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    (n[0], n[1], n[2])
+}
+
+/// The fast path prints only its `stamp` stage; a real build loads the site.
+fn was_skipped(summary: &str) -> bool {
+    let stages: Vec<&str> = summary
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(!stages.is_empty(), "no stage timings in {summary}");
+    !stages.contains(&"load")
+}
+
+/// Every file of the two output folders with its mtime.
+fn mtimes(root: &Path) -> BTreeMap<String, SystemTime> {
+    ["public", "collector"]
+        .iter()
+        .flat_map(|d| walkdir::WalkDir::new(root.join(d)).sort_by_file_name())
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            let time = e.metadata().unwrap().modified().unwrap();
+            (rel.to_string_lossy().into_owned(), time)
+        })
+        .collect()
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+/// A site built once, its first summary's (written, unchanged, removed).
+fn built_site() -> (tempfile::TempDir, (usize, usize, usize)) {
+    let site = copy_site(&repo_root());
+    let first = build(site.path(), &[]);
+    assert!(!was_skipped(&first), "first build is a real one: {first}");
+    let c = counts(&first);
+    assert!(c.0 > 10 && c.1 == 0, "{first}");
+    (site, c)
+}
+
+#[test]
+fn second_build_reports_all_unchanged_and_rewrites_nothing() {
+    let (site, (written, _, _)) = built_site();
+    let before = mtimes(site.path());
+    assert!(before.contains_key(&format!("public/{STAMP}")));
+    // A coarse-mtime file system would hide a rewrite: wait past its granularity.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = build(site.path(), &[]);
+    assert!(was_skipped(&second), "{second}");
+    assert_eq!(counts(&second), (0, written, 0), "{second}");
+    assert!(second.contains("built 12 pages"), "{second}");
+    assert_eq!(mtimes(site.path()), before, "nothing was rewritten");
+}
+
+#[test]
+fn stamp_is_not_in_the_manifest_sitemap_or_served_files() {
+    let (site, _) = built_site();
+    let public = site.path().join("public");
+    assert!(public.join(STAMP).is_file());
+    assert!(!read(public.join(".partner-pages-manifest")).contains(STAMP));
+    assert!(!read(public.join("sitemap.xml")).contains(STAMP));
+    assert!(read(public.join(".assetsignore"))
+        .lines()
+        .any(|l| l == STAMP));
+}
+
+#[test]
+fn editing_a_partner_rebuilds_its_page() {
+    let (site, _) = built_site();
+    let yaml = site.path().join("partners/seo-consultant.yaml");
+    let text = read(&yaml).replace(
+        "Ship AI content your clients can trust",
+        "Fast path headline",
+    );
+    std::fs::write(&yaml, text).unwrap();
+    let out = build(site.path(), &[]);
+    assert!(!was_skipped(&out), "{out}");
+    assert!(counts(&out).0 >= 1, "{out}");
+    assert!(
+        read(site.path().join("public/p/seo-consultant/index.html")).contains("Fast path headline")
+    );
+    assert!(was_skipped(&build(site.path(), &[])), "stamp renewed");
+}
+
+#[test]
+fn adding_a_content_file_rebuilds_with_its_page() {
+    let (site, _) = built_site();
+    std::fs::write(
+        site.path().join("content/fast-path-notes.md"),
+        "---\ntitle: Fast path notes\ndescription: Notes on the fast path.\nkind: tutorial\n---\n\nSome notes.\n",
+    )
+    .unwrap();
+    let out = build(site.path(), &[]);
+    assert!(!was_skipped(&out), "{out}");
+    assert!(out.contains("built 13 pages"), "{out}");
+    assert!(read(site.path().join("public/fast-path-notes/index.html")).contains("Some notes."));
+}
+
+#[test]
+fn changing_a_site_template_rebuilds_the_pages() {
+    let (site, _) = built_site();
+    let tpl = site.path().join("templates/landing.html");
+    let text = read(&tpl).replacen(
+        "<article class=\"landing\">",
+        "<article class=\"landing\"><!-- fast-path-marker -->",
+        1,
+    );
+    assert!(
+        text.contains("fast-path-marker"),
+        "landing.html changed shape"
+    );
+    std::fs::write(&tpl, text).unwrap();
+    let out = build(site.path(), &[]);
+    assert!(!was_skipped(&out), "{out}");
+    assert!(
+        read(site.path().join("public/p/seo-consultant/index.html")).contains("fast-path-marker")
+    );
+}
+
+#[test]
+fn a_deleted_output_file_is_written_again() {
+    let (site, _) = built_site();
+    let page = site.path().join("public/p/nocode-agency/index.html");
+    let bytes = read(&page);
+    std::fs::remove_file(&page).unwrap();
+    let out = build(site.path(), &[]);
+    assert!(!was_skipped(&out), "{out}");
+    assert_eq!(counts(&out).0, 1, "{out}");
+    assert_eq!(read(&page), bytes);
+}
+
+#[test]
+fn an_output_file_edited_by_hand_is_restored() {
+    let (site, _) = built_site();
+    let page = site.path().join("public/p/nocode-agency/kit/index.html");
+    let bytes = read(&page);
+    // Same size, different bytes: only the mtime tells.
+    std::fs::write(&page, bytes.replacen('<', "[", 1)).unwrap();
+    let out = build(site.path(), &[]);
+    assert!(!was_skipped(&out), "{out}");
+    assert_eq!(counts(&out).0, 1, "{out}");
+    assert_eq!(read(&page), bytes);
+}
+
+#[test]
+fn a_base_url_change_rebuilds_and_changing_back_too() {
+    let (site, _) = built_site();
+    let page = site.path().join("public/p/seo-consultant/index.html");
+    let out = build(site.path(), &["--base-url", "https://other.example/sub/"]);
+    assert!(!was_skipped(&out), "{out}");
+    assert!(read(&page).contains("https://other.example/sub/p/seo-consultant/"));
+    let again = build(site.path(), &["--base-url", "https://other.example/sub/"]);
+    assert!(was_skipped(&again), "{again}");
+    let back = build(site.path(), &[]);
+    assert!(!was_skipped(&back), "{back}");
+    assert!(read(&page).contains("https://aikit.example/p/seo-consultant/"));
+}
+
+#[test]
+fn a_failed_build_does_not_renew_the_stamp() {
+    let (site, _) = built_site();
+    let yaml = site.path().join("partners/seo-consultant.yaml");
+    let good = read(&yaml);
+    std::fs::write(
+        &yaml,
+        good.replace("code: seo-consultant", "code: Bad Code"),
+    )
+    .unwrap();
+    let out = run(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run(site.path(), &["build"]);
+    assert_eq!(out.status.code(), Some(1), "the broken input is seen again");
+    // Back to the inputs of the output on disk: that output is still current.
+    std::fs::write(&yaml, good).unwrap();
+    assert!(was_skipped(&build(site.path(), &[])));
+}
