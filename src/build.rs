@@ -84,7 +84,15 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             })
         })
         .flatten();
-    if let Some(fresh) = inputs.as_ref().and_then(|h| stamp::fresh(&out_dir, h)) {
+    // An interrupted build leaves temporaries to sweep: not fresh.
+    let interrupted = [&out_dir, &collector_dir]
+        .iter()
+        .any(|d| d.join(output::WRITING).exists());
+    let fresh = inputs
+        .as_ref()
+        .filter(|_| !interrupted)
+        .and_then(|h| stamp::fresh(&out_dir, h));
+    if let Some(fresh) = fresh {
         lap("stamp");
         return Ok(BuildReport {
             pages: fresh.pages,
