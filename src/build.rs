@@ -74,7 +74,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
     let collector_dir = root.join(COLLECTOR_DIR);
     // The no-change fast path; builds annotated with events depend on more than files.
-    let inputs = (opts.events.is_none() && !opts.preview)
+    let inputs = (opts.events.is_none() && !opts.preview && opts.render.funnel.is_empty())
         .then(|| {
             stamp::inputs(&stamp::Key {
                 root,

@@ -209,3 +209,29 @@ fn a_failed_build_does_not_renew_the_stamp() {
     std::fs::write(&yaml, good).unwrap();
     assert!(was_skipped(&build(site.path(), &[])));
 }
+
+#[test]
+fn a_hand_edit_of_the_merged_host_llms_txt_rebuilds() {
+    let (site, _) = built_site();
+    let host_dir = tempfile::tempdir().unwrap();
+    let host = host_dir.path().join("llms.txt");
+    let original = "# Host docs\n\n> The host's own summary.\n";
+    std::fs::write(&host, original).unwrap();
+    let merge = ["--llms-merge", host.to_str().unwrap()];
+    let out = build(site.path(), &merge);
+    assert!(!was_skipped(&out), "another option: {out}");
+    let merged = read(&host);
+    assert!(
+        merged.contains(partner_pages::render::llms::MARKER_START),
+        "{merged}"
+    );
+    assert!(
+        was_skipped(&build(site.path(), &merge)),
+        "merged host is the stamped one"
+    );
+    // The host site regenerates its llms.txt without our block.
+    std::fs::write(&host, original).unwrap();
+    let out = build(site.path(), &merge);
+    assert!(!was_skipped(&out), "{out}");
+    assert_eq!(read(&host), merged);
+}
