@@ -257,6 +257,52 @@ impl Source {
         }
     }
 
+    /// As [`Source::scan`], with the reading on a second thread: the source (SQLite's pages,
+    /// the dump parser) and `sink` run side by side, rows passing in batches through a small
+    /// bounded channel, so memory stays flat. Rows arrive in the same order.
+    pub fn scan_threaded(&self, opts: &ScanOptions, sink: &mut RowSink<'_>) -> Result<u64> {
+        if let Source::Memory(_) = self {
+            return self.scan(opts, sink);
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        std::thread::scope(|scope| {
+            let producer = scope.spawn(move || {
+                let mut batch = Batch::default();
+                let n = self.scan(opts, &mut |r| {
+                    batch.push(&r);
+                    if batch.rows.len() >= BATCH_ROWS {
+                        let full = std::mem::take(&mut batch);
+                        tx.send(full)
+                            .map_err(|_| Error::Internal("reader stopped".into()))?;
+                    }
+                    Ok(())
+                })?;
+                if !batch.rows.is_empty() {
+                    let _ = tx.send(batch);
+                }
+                Ok::<u64, Error>(n)
+            });
+            let mut consumed: Result<()> = Ok(());
+            for batch in rx.iter() {
+                for i in 0..batch.rows.len() {
+                    if let Err(e) = sink(batch.row(i)) {
+                        consumed = Err(e);
+                        break;
+                    }
+                }
+                if consumed.is_err() {
+                    break;
+                }
+            }
+            drop(rx);
+            let produced = producer
+                .join()
+                .map_err(|_| Error::Internal("the event reader thread panicked".into()))?;
+            consumed?;
+            produced
+        })
+    }
+
     /// Every row in memory. For small sources and tests; reports stream with [`Source::scan`].
     pub fn read_all(&self) -> Result<Vec<Event>> {
         let mut out = Vec::new();
@@ -265,6 +311,63 @@ impl Source {
             Ok(())
         })?;
         Ok(out)
+    }
+}
+
+const BATCH_ROWS: usize = 8192;
+
+/// Rows copied out of a source's buffers, to cross threads.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// Per row: end offsets of id, partner_code, campaign, event_name, page_path, visitor_id,
+    /// created_at, user_id; then value, and flags (1: visitor id, 2: user id).
+    rows: Vec<([u32; 8], Option<f64>, u8)>,
+}
+
+impl Batch {
+    fn push(&mut self, r: &Row<'_>) {
+        let mut ends = [0u32; 8];
+        let fields = [
+            r.id,
+            r.partner_code,
+            r.campaign,
+            r.event_name,
+            r.page_path,
+            r.visitor_id.unwrap_or(""),
+            r.created_at,
+            r.user_id.unwrap_or(""),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            self.text.push_str(f);
+            ends[i] = self.text.len() as u32;
+        }
+        let flags = u8::from(r.visitor_id.is_some()) | (u8::from(r.user_id.is_some()) << 1);
+        self.rows.push((ends, r.value, flags));
+    }
+
+    fn row(&self, i: usize) -> Row<'_> {
+        let (ends, value, flags) = &self.rows[i];
+        let start = if i == 0 {
+            0
+        } else {
+            self.rows[i - 1].0[7] as usize
+        };
+        let field = |k: usize| {
+            let a = if k == 0 { start } else { ends[k - 1] as usize };
+            &self.text[a..ends[k] as usize]
+        };
+        Row {
+            id: field(0),
+            partner_code: field(1),
+            campaign: field(2),
+            event_name: field(3),
+            page_path: field(4),
+            visitor_id: (flags & 1 != 0).then(|| field(5)),
+            created_at: field(6),
+            value: *value,
+            user_id: (flags & 2 != 0).then(|| field(7)),
+        }
     }
 }
 
@@ -387,6 +490,39 @@ mod tests {
             msg.contains("expected the seed's columns id, partner_code"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_threaded_scan_hands_over_the_same_rows_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("e.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(SCHEMA_SQL).unwrap();
+        conn.execute_batch(EXTRA_COLUMNS_SQL).unwrap();
+        conn.execute_batch("BEGIN").unwrap();
+        for i in 0..(BATCH_ROWS * 2 + 17) {
+            conn.execute(
+                "INSERT INTO partner_events VALUES (?1, 'seo', 'c', 'visit', '/p/', ?2, '2026-11-17 10:00:00', ?3, ?4)",
+                rusqlite::params![
+                    format!("id{i}"),
+                    (i % 3 != 0).then(|| format!("v{i}")),
+                    (i % 5 == 0).then_some(i as f64),
+                    (i % 7 == 0).then(|| format!("u{i}"))
+                ],
+            )
+            .unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let src = Source::Sqlite(db);
+        let plain = src.read_all().unwrap();
+        let mut threaded = Vec::new();
+        src.scan_threaded(&ScanOptions::default(), &mut |r| {
+            threaded.push(r.to_event());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(plain.len(), BATCH_ROWS * 2 + 17);
+        assert_eq!(plain, threaded);
     }
 
     #[test]

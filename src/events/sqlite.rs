@@ -14,8 +14,7 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| sql_err(path, "cannot open", e))?;
-    // Sequential reads of a large file: memory-map it instead of copying pages into the cache.
-    let _ = conn.pragma_update(None, "mmap_size", 1i64 << 40);
+    // No mmap: mapped pages of a multi-GB file would count as this process's memory.
     Ok(conn)
 }
 

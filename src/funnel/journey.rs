@@ -233,7 +233,7 @@ pub(crate) fn scan_journeys(
         progress: cfg.progress.clone(),
     };
     let in_range = |t: Ts| t >= range.start && t < range.end;
-    ex.rows_read = source.scan(&opts, &mut |r: Row<'_>| {
+    ex.rows_read = source.scan_threaded(&opts, &mut |r: Row<'_>| {
         let Some(t) = Ts::parse(r.created_at) else {
             ex.invalid_time_rows += 1;
             return Ok(());
