@@ -19,6 +19,20 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
 }
 
 fn sql_err(path: &Path, what: &str, e: rusqlite::Error) -> Error {
+    let locked = matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if locked {
+        return Error::user_hint(
+            format!(
+                "{}: the database is locked by another connection",
+                path.display()
+            ),
+            "another program holds an exclusive lock on it (an open transaction in sqlite3, \
+             a copy in progress); run the command again once that program is done",
+        );
+    }
     let hint = "expected a SQLite file with the partner_events table (the `serve` database or \
                 wrangler's local D1 state)";
     Error::user_hint(format!("{}: {what}: {e}", path.display()), hint)

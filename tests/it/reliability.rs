@@ -230,7 +230,7 @@ fn report_on_a_locked_database_is_a_clear_user_error() {
     assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
-        stderr.contains("events.db") && stderr.to_lowercase().contains("lock"),
+        stderr.contains("events.db") && stderr.contains("locked by another connection"),
         "the error names the file and the lock: {stderr}"
     );
     assert!(out.stdout.is_empty(), "no partial report on stdout");
