@@ -236,7 +236,15 @@ fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        // No folder yet (or a file where it should be: `stage` then reports the folder).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(BTreeSet::new())
+        }
         Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
     };
     Ok(text
