@@ -10,6 +10,7 @@ use crate::collector::store::Store;
 use crate::collector::{
     is_bot, MAX_BEACON_BODY, MAX_SERVER_BODY, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
+use crate::render::escape_html;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -511,21 +512,6 @@ pub fn error_page(diagnostics: &str) -> String {
          <body><h1>Build failed</h1><p>Fix the problem below and save: this page reloads by itself.</p><pre>{}</pre></body></html>\n",
         escape_html(diagnostics)
     )
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Content type by extension; unknown files are served as bytes.

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::funnel::{FunnelReport, Range};
+use crate::render::escape_html;
 use crate::render::OutputFile;
 use crate::site::Site;
 use serde_json::{json, Value};
@@ -155,21 +156,6 @@ fn inject(html: &str, overlay: &str) -> String {
     out
 }
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn num(v: &Value, path: &[&str]) -> Option<f64> {
     let mut cur = v;
     for p in path {
@@ -218,8 +204,8 @@ pub fn overlay(funnel: &Value) -> String {
             pct(r["high"].as_f64()),
             pct(r["band"]["low"].as_f64()),
             pct(r["band"]["high"].as_f64()),
-            esc(verdict),
-            esc(verdict),
+            escape_html(verdict),
+            escape_html(verdict),
         ));
     }
     format!(
@@ -230,11 +216,11 @@ pub fn overlay(funnel: &Value) -> String {
 <thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Reached</th><th scope=\"col\">Rate</th><th scope=\"col\">95% interval</th><th scope=\"col\">Band</th><th scope=\"col\">Verdict</th></tr></thead>\n\
 <tbody>\n{rows}</tbody>\n</table>\n\
 <p><strong>Action</strong> (rule <code>{rule}</code>): {action}</p>\n<p>{because}</p>\n</aside>\n",
-        start = esc(&minutes(text(funnel, &["window", "start"]))),
-        end = esc(&minutes(text(funnel, &["window", "end"]))),
-        rule = esc(text(funnel, &["action", "rule"])),
-        action = esc(text(funnel, &["action", "action"])),
-        because = esc(text(funnel, &["action", "because"])),
+        start = escape_html(&minutes(text(funnel, &["window", "start"]))),
+        end = escape_html(&minutes(text(funnel, &["window", "end"]))),
+        rule = escape_html(text(funnel, &["action", "rule"])),
+        action = escape_html(text(funnel, &["action", "action"])),
+        because = escape_html(text(funnel, &["action", "because"])),
     )
 }
 

@@ -5,22 +5,8 @@
 use super::{excluded_lines, stage_label, when};
 use crate::funnel::stats::pct;
 use crate::funnel::{Figures, FunnelReport, Rate, Stage};
+use crate::render::escape_html;
 use std::fmt::Write;
-
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
 
 const CSS: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1d2433}\
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}th,td{border-bottom:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top}\
@@ -36,16 +22,16 @@ pub fn html(r: &FunnelReport) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Partner funnel report {} – {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
-        esc(&when(r.range.start)),
-        esc(&when(r.range.end))
+        escape_html(&when(r.range.start)),
+        escape_html(&when(r.range.end))
     );
     let _ = writeln!(o, "<h1>Partner funnel report</h1>");
     let _ = writeln!(
         o,
         "<p>{} to {} (end excluded) · source <code>{}</code> · first-touch attribution, {}-day window.</p>",
-        esc(&when(r.range.start)),
-        esc(&when(r.range.end)),
-        esc(&r.source),
+        escape_html(&when(r.range.start)),
+        escape_html(&when(r.range.end)),
+        escape_html(&r.source),
         r.window_days
     );
     let _ = writeln!(
@@ -59,15 +45,15 @@ pub fn html(r: &FunnelReport) -> String {
         let _ = writeln!(
             o,
             "<tr><td><a href=\"#p-{}\">{}</a></td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}{}{}<td>{} <code>{}</code></td></tr>",
-            esc(&p.code),
-            esc(&p.code),
+            escape_html(&p.code),
+            escape_html(&p.code),
             f.counts.clicks,
             f.counts.visitors,
             rate_td(&f.rates.lead_magnet),
             rate_td(&f.rates.cta),
             rate_td(&f.rates.activation),
-            esc(&p.action.action),
-            esc(&p.action.rule)
+            escape_html(&p.action.action),
+            escape_html(&p.action.rule)
         );
     }
     let a = &r.average;
@@ -84,23 +70,23 @@ pub fn html(r: &FunnelReport) -> String {
         let _ = writeln!(
             o,
             "<section id=\"p-{}\">\n<h2>{} — {}</h2>",
-            esc(&p.code),
-            esc(&p.code),
-            esc(&p.name)
+            escape_html(&p.code),
+            escape_html(&p.code),
+            escape_html(&p.name)
         );
         if !p.promise.is_empty() {
             let _ = writeln!(
                 o,
                 "<p>Promise: {} · activation event: <code>{}</code></p>",
-                esc(&p.promise),
-                esc(&p.activation_event)
+                escape_html(&p.promise),
+                escape_html(&p.activation_event)
             );
         }
         let _ = writeln!(
             o,
             "<div class=\"action\"><strong>Action:</strong> {}<br><span class=\"muted\">Because {}.</span></div>",
-            esc(&p.action.action),
-            esc(&p.action.because)
+            escape_html(&p.action.action),
+            escape_html(&p.action.because)
         );
         o.push_str(&chart(&p.code, &p.figures));
         stage_table(&mut o, &p.figures);
@@ -111,7 +97,7 @@ pub fn html(r: &FunnelReport) -> String {
                 let _ = writeln!(
                     o,
                     "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>{}{}{}</tr>",
-                    esc(&c.campaign),
+                    escape_html(&c.campaign),
                     f.counts.clicks,
                     f.counts.visitors,
                     rate_td(&f.rates.lead_magnet),
@@ -134,7 +120,7 @@ pub fn html(r: &FunnelReport) -> String {
         let _ = writeln!(
             o,
             "<tr><td>{}</td><td class=\"n\">{n}</td></tr>",
-            esc(&label)
+            escape_html(&label)
         );
     }
     let _ = writeln!(o, "</tbody>\n</table>\n</section>\n</body>\n</html>");
@@ -146,7 +132,7 @@ fn rate_td(r: &Rate) -> String {
         None => "<td>–</td>".into(),
         Some(_) => format!(
             "<td class=\"{v}\">{} <small>{v}</small></td>",
-            esc(&r.proportion.display()),
+            escape_html(&r.proportion.display()),
             v = r.verdict.as_str()
         ),
     }
@@ -155,7 +141,7 @@ fn rate_td(r: &Rate) -> String {
 fn stage_table(o: &mut String, f: &Figures) {
     let c = &f.counts;
     let _ = writeln!(o, "<table>\n<thead><tr><th>Stage</th><th>Visitors</th><th>Share of visitors [95% CI]</th><th>Band</th><th>Verdict</th></tr></thead>\n<tbody>");
-    let _ = writeln!(o, "<tr><td>Click</td><td class=\"n\">{}</td><td colspan=\"3\" class=\"muted\">click → visit {}</td></tr>", c.clicks, esc(&f.steps.click_to_visit.display()));
+    let _ = writeln!(o, "<tr><td>Click</td><td class=\"n\">{}</td><td colspan=\"3\" class=\"muted\">click → visit {}</td></tr>", c.clicks, escape_html(&f.steps.click_to_visit.display()));
     let _ = writeln!(
         o,
         "<tr><td>Visit</td><td class=\"n\">{}</td><td colspan=\"3\"></td></tr>",
@@ -170,7 +156,7 @@ fn stage_table(o: &mut String, f: &Figures) {
             o,
             "<tr><td>{}</td><td class=\"n\">{n}</td><td>{}</td><td>{}–{}</td><td class=\"{v}\">{v}</td></tr>",
             stage_label(s),
-            esc(&r.proportion.display()),
+            escape_html(&r.proportion.display()),
             pct(r.band.low),
             pct(r.band.high),
             v = r.verdict.as_str()
@@ -189,11 +175,11 @@ fn chart(id: &str, f: &Figures) -> String {
     let rates_top = 5.0 * row_h + 34.0;
     let h = rates_top + 3.0 * row_h + 30.0;
     let mut o = String::new();
-    let title_id = format!("chart-{}", esc(id));
+    let title_id = format!("chart-{}", escape_html(id));
     let _ = writeln!(
         o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"{title_id}\">\n<title id=\"{title_id}\">Funnel of {}: {} clicks, {} visitors, {} lead magnet, {} CTA, {} activation</title>",
-        esc(id),
+        escape_html(id),
         c.clicks,
         c.visitors,
         c.lead_magnet,
@@ -267,7 +253,7 @@ fn chart(id: &str, f: &Figures) -> String {
                 y + 9.0,
                 x(r.proportion.high) + 6.0,
                 y + 13.0,
-                esc(&format!("{} {}", r.proportion.display(), r.verdict.as_str()))
+                escape_html(&format!("{} {}", r.proportion.display(), r.verdict.as_str()))
             );
         }
     }
