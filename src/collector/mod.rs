@@ -21,18 +21,22 @@
 //!   `Cache-Control: no-store`. Not counted -> the same redirect, no row, no cookie. Other
 //!   methods -> 405.
 //! - `POST /e` (beacon; `Content-Type: text/plain`, body at most [`MAX_BEACON_BODY`] bytes):
-//!   JSON object `{"e": stage, "p": code?, "c": campaign?, "u": page path, "n": name?}`.
-//!   Checked in this order: too big -> 413; not counted -> 204; not a JSON object, `u` not a
-//!   string starting with `/` or over [`MAX_PAGE_PATH`] bytes, `p`/`c`/`n` present but not
-//!   strings -> 400; `e` not one of `visit`, `lead_magnet`, `cta`, `activation` -> 400. The
+//!   JSON object `{"e": stage, "p": code?, "c": campaign?, "u": page path, "n": name?,
+//!   "v": page id?}`. Checked in this order: too big -> 413; not counted -> 204; not a JSON
+//!   object, `u` not a string starting with `/` or over [`MAX_PAGE_PATH`] bytes, `p`/`c`/`n`
+//!   present but not strings, `v` present but not a lower-case UUID v4
+//!   ([`rules::valid_page_id`]) -> 400; `e` not one of `visit`, `lead_magnet`, `cta`, `activation` -> 400. The
 //!   partner is `p`, else the `<prefix>_src` cookie's code; none or unknown -> 400. The
 //!   campaign is `c`, else the cookie's campaign when the cookie names the same partner, else
 //!   `default`; unknown -> `default`. `activation` is written only when it matches the
 //!   partner's trigger: `page` trigger and no `n` and `u` equal to the trigger page (both
 //!   compared without a trailing `/`, so `/pricing/` matches `/pricing`), or `click` trigger and
 //!   `n` equal to its name; otherwise 204 and nothing written (a beacon on a shared host page
-//!   cannot know the visitor's partner). The visitor id is a valid `<prefix>_vid` cookie, else
-//!   a new one, and then `<prefix>_vid` and (when missing) `<prefix>_src` are set as above.
+//!   cannot know the visitor's partner). The visitor id is a valid `<prefix>_vid` cookie (the
+//!   cookie always wins), else `v`, else a new one; without the cookie, `<prefix>_vid` (to that
+//!   id) and (when missing) `<prefix>_src` are set as above. So on a direct visit (no `/go/`,
+//!   no cookie yet) every event of the page, even one sent before the first answer set the
+//!   cookie, gets the same visitor id.
 //!   page_path = `u`. Answers 204. Other methods -> 405.
 //! - `POST /s` (server-to-server; body at most [`MAX_SERVER_BODY`] bytes): JSON
 //!   `{"event": "activation"|"revenue", "partner": code, "campaign": c?, "visitor_id": id,
@@ -54,7 +58,9 @@
 //!   carries `data-partner` (landing pages); `lead_magnet` / `cta` on clicks of
 //!   `[data-pp]` elements; `{"e":"activation","u":path}` on load when the path is a `page:`
 //!   trigger; `{"e":"activation","n":name,...}` on clicks of `[data-pp-click=name]` for `click:`
-//!   trigger names. `p` is the script's `data-partner`, `c` the page's `?campaign=`.
+//!   trigger names. `p` is the script's `data-partner`, `c` the page's `?campaign=`, `v` a
+//!   page id made once per page load with `crypto.randomUUID()` (omitted where the browser
+//!   has none, e.g. a plain-http page outside localhost).
 
 /// Largest accepted beacon body.
 pub const MAX_BEACON_BODY: usize = 1024;

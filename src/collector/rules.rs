@@ -211,6 +211,20 @@ pub fn valid_cookie_visitor_id(id: &str) -> bool {
     (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// A beacon page id (`v`) we adopt as the visitor id: exactly what `crypto.randomUUID()`
+/// gives, a lower-case UUID v4 (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`).
+pub fn valid_page_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            14 => *c == b'4',
+            19 => matches!(c, b'8' | b'9' | b'a' | b'b'),
+            _ => hex(c),
+        })
+}
+
 /// Does the request opt out (Do-Not-Track / Global Privacy Control) under this site's config?
 pub fn opted_out(reg: &Registry, dnt: Option<&str>, gpc: Option<&str>) -> bool {
     (reg.honor_dnt && dnt == Some("1")) || (reg.honor_gpc && gpc == Some("1"))
@@ -339,6 +353,12 @@ pub fn beacon(
         opt_str(&msg, "c")?,
         opt_str(&msg, "n")?,
     );
+    let page_id = match opt_str(&msg, "v")? {
+        Some(v) if !valid_page_id(v) => {
+            return Err(bad("v must be a lower-case UUID v4 (the beacon's page id)"))
+        }
+        v => v,
+    };
     let stage = match msg.get("e").and_then(|e| e.as_str()) {
         Some(e @ ("visit" | "lead_magnet" | "cta" | "activation")) => e,
         _ => return Err(bad("unknown stage")),
@@ -365,10 +385,12 @@ pub fn beacon(
             return Ok(BeaconOutcome::Ignore);
         }
     }
+    // The cookie wins; without one, the page's id (so every event of a direct visit sent
+    // before the first answer set the cookie gets the same visitor), else a new id.
     let (visitor_id, set) = match &cookies.visitor_id {
         Some(v) => (v.clone(), SetCookies::default()),
         None => (
-            new_visitor_id(),
+            page_id.map_or_else(new_visitor_id, String::from),
             SetCookies {
                 vid: true,
                 src: src.is_none(),
@@ -804,6 +826,59 @@ mod tests {
                 src: false
             }
         );
+    }
+
+    const PAGE_ID: &str = "0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn beacon_without_cookie_adopts_the_page_id_and_the_cookie_wins_over_it() {
+        let body = format!(r#"{{"e":"cta","p":"seo","u":"/p/seo/","v":"{PAGE_ID}"}}"#);
+        let a = record(beacon(
+            &reg(),
+            body.as_bytes(),
+            &Cookies::default(),
+            fixed_id,
+        ));
+        assert_eq!(a.visitor_id, PAGE_ID);
+        assert_eq!(
+            a.set,
+            SetCookies {
+                vid: true,
+                src: true
+            }
+        );
+        let cookies = parse_cookies(["pp_vid=visitor1"], "pp");
+        let a = record(beacon(&reg(), body.as_bytes(), &cookies, fixed_id));
+        assert_eq!(a.visitor_id, "visitor1");
+        assert_eq!(a.set, SetCookies::default());
+    }
+
+    #[test]
+    fn malformed_page_ids_are_refused() {
+        assert!(valid_page_id(PAGE_ID));
+        assert!(valid_page_id(&new_uuid()));
+        for bad_id in [
+            "",
+            "visitor1",
+            "0B7E4F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
+            "0b7e4f3a-1c2d-3e5f-8a9b-0c1d2e3f4a5b",
+            "0b7e4f3a-1c2d-4e5f-7a9b-0c1d2e3f4a5b",
+            "0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5",
+            "0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5bb",
+            "0b7e4f3a11c2d-4e5f-8a9b-0c1d2e3f4a5b",
+            "0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5g",
+            "0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a\u{e9}",
+        ] {
+            assert!(!valid_page_id(bad_id), "{bad_id}");
+            let body = serde_json::json!({"e":"visit","p":"seo","u":"/","v":bad_id}).to_string();
+            let got = beacon(&reg(), body.as_bytes(), &Cookies::default(), fixed_id);
+            assert_eq!(got.unwrap_err().status(), 400, "{bad_id}");
+        }
+        for not_string in ["null", "5", "[]", "{}"] {
+            let body = format!(r#"{{"e":"visit","p":"seo","u":"/","v":{not_string}}}"#);
+            let got = beacon(&reg(), body.as_bytes(), &Cookies::default(), fixed_id);
+            assert_eq!(got.unwrap_err().status(), 400, "{not_string}");
+        }
     }
 
     #[test]

@@ -41,14 +41,18 @@ pub struct Beacon {
 /// (the privacy opt-out test) filled in by [`beacon`]. Hand-minified: every byte counts
 /// against [`GZIP_BUDGET`].
 ///
+/// `i` is the page id (`crypto.randomUUID()`, made once per page load, sent as `v` in every
+/// event): on a direct visit the collector adopts it as the visitor id while there is no
+/// visitor cookie yet, so a click sent before the first answer does not split the journey.
 /// `f(e,n)` sends one event; the click listener runs in the capture phase so a page handler
 /// that stops propagation cannot hide a conversion.
 const TEMPLATE: &str = concat!(
     "(function(){try{",
     "var d=document,s=d.currentScript,p=s&&s.getAttribute('data-partner'),n=navigator,l=location,",
-    "U=@U@,P=@P@,K=@K@,u=l.pathname,c=new URLSearchParams(l.search).get('campaign');",
+    "U=@U@,P=@P@,K=@K@,u=l.pathname,c=new URLSearchParams(l.search).get('campaign'),",
+    "i=crypto.randomUUID&&crypto.randomUUID();",
     "if(@D@)return;",
-    "function f(e,k){try{var o={e:e,u:u};p&&(o.p=p);c&&(o.c=c);k&&(o.n=k);o=JSON.stringify(o);",
+    "function f(e,k){try{var o={e:e,u:u,v:i};p&&(o.p=p);c&&(o.c=c);k&&(o.n=k);o=JSON.stringify(o);",
     "n.sendBeacon&&n.sendBeacon(U,o)||fetch(U,{method:'POST',body:o,keepalive:!0,credentials:'same-origin'})",
     "}catch(x){}}",
     "p&&f('visit');",

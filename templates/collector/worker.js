@@ -11,6 +11,8 @@ const R = /*@REGISTRY@*/ {};
 const BEACON_STAGES = ["visit", "lead_magnet", "cta", "activation"];
 const SERVER_EVENTS = ["activation", "revenue"];
 const VISITOR_ID = /^[A-Za-z0-9-]{8,64}$/;
+// The beacon's page id: what crypto.randomUUID() gives, a lower-case UUID v4.
+const PAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const SEED_INSERT =
   "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const SERVER_INSERT =
@@ -63,6 +65,8 @@ async function beaconRoute(request, env, ctx, url) {
   for (const k of ["p", "c", "n"]) {
     if (msg[k] !== undefined && typeof msg[k] !== "string") return answer(400, k + " must be a string");
   }
+  if (msg.v !== undefined && (typeof msg.v !== "string" || !PAGE_ID.test(msg.v)))
+    return answer(400, "v must be a lower-case UUID v4 (the beacon's page id)");
   if (!BEACON_STAGES.includes(msg.e)) return answer(400, "unknown stage");
   const src = sourceCookie(request);
   const code = msg.p || (src && src.code);
@@ -71,9 +75,11 @@ async function beaconRoute(request, env, ctx, url) {
   const campaign = knownCampaign(partner, msg.c || (src && src.code === code ? src.campaign : null));
   if (msg.e === "activation" && !triggerMatches(partner, msg)) return answer(204);
   const headers = {};
+  // The cookie wins; without one, the page's id (every event of a direct visit sent before the
+  // first answer set the cookie gets the same visitor), else a new id.
   let visitor = knownVisitor(request);
   if (!visitor) {
-    visitor = crypto.randomUUID();
+    visitor = msg.v || crypto.randomUUID();
     const cookies = [cookie(url, "_vid", visitor)];
     if (!src) cookies.push(cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
     headers["Set-Cookie"] = cookies;

@@ -5,6 +5,10 @@
 //   node tests/browser/flow.mjs --base http://127.0.0.1:8787 --partner founder-community \
 //     --campaign slack-digest --activation page:/pricing/
 //   (--activation click:<name> clicks [data-pp-click="<name>"] on the landing page instead)
+//   --direct 1: a direct visit instead: open the landing page without the /go/ link (no
+//   visitor cookie yet) and click lead_magnet and cta at once, without waiting for any answer.
+//   The beacons are held in the browser until all three (visit, lead_magnet, cta) are out, so
+//   none of them can carry a cookie set by another's answer: the race is certain, not lucky.
 //
 // Prints one JSON object: {"landing": url, "beacons": [{"body": ..., "status": n}, ...],
 // "cookies": [...], "page_errors": [uncaught errors on the page, expected none]}.
@@ -74,23 +78,46 @@ try {
     fail(`no answered ${stage} beacon after ${what}; beacons so far: ${JSON.stringify(beacons)}`);
   };
 
+  if (opt.direct) {
+    // Hold every beacon until the first three are out, then let them go together.
+    const held = [];
+    let released = false;
+    const release = () => {
+      released = true;
+      for (const r of held.splice(0)) r.continue().catch(() => {});
+    };
+    await context.route(endpoint, (route) => {
+      if (released) return route.continue();
+      held.push(route);
+      if (held.length >= 3) release();
+    });
+    setTimeout(() => {
+      if (!released) {
+        console.error(`flow.mjs: only ${held.length} beacons went out in time on the direct visit`);
+        release();
+      }
+    }, STEP_TIMEOUT_MS).unref();
+  }
+
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
-  const go = `${opt.base}/go/${encodeURIComponent(opt.partner)}` + (opt.campaign ? `?campaign=${encodeURIComponent(opt.campaign)}` : "");
+  const query = opt.campaign ? `?campaign=${encodeURIComponent(opt.campaign)}` : "";
+  const go = opt.direct ? `${opt.base}/p/${encodeURIComponent(opt.partner)}/${query}` : `${opt.base}/go/${encodeURIComponent(opt.partner)}${query}`;
   const res = await page.goto(go, { waitUntil: "load" });
   if (!res || !res.ok()) fail(`${go} answered ${res && res.status()}`);
   const landing = page.url();
   if (!new URL(landing).pathname.endsWith(`/p/${opt.partner}/`)) fail(`${go} did not land on the partner page but on ${landing}`);
-  await answered("visit", "opening the landing page");
+  if (!opt.direct) await answered("visit", "opening the landing page");
 
   // Ctrl+click opens the link in a background tab: the click is the conversion, and the
-  // landing page stays put (no second visit from coming back).
+  // landing page stays put (no second visit from coming back). A direct visit clicks at once.
   for (const stage of ["lead_magnet", "cta"]) {
     await page.locator(`[data-pp="${stage}"]`).first().click({ modifiers: ["Control"] });
-    await answered(stage, `clicking [data-pp="${stage}"]`);
+    if (!opt.direct) await answered(stage, `clicking [data-pp="${stage}"]`);
   }
+  for (const stage of ["visit", "lead_magnet", "cta"]) await answered(stage, `the ${stage} beacon`);
 
   const [kind, target] = [opt.activation.slice(0, opt.activation.indexOf(":")), opt.activation.slice(opt.activation.indexOf(":") + 1)];
   if (kind === "page") {

@@ -652,7 +652,9 @@ mod props {
                 Just("/welcome"),
                 Just("copy"),
                 Just("launch"),
-                Just("/")
+                Just("/"),
+                Just("0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"),
+                Just("0B7E4F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B")
             ]
             .prop_map(|s| serde_json::Value::String(s.into())),
         ];
@@ -662,6 +664,7 @@ mod props {
             Just("c"),
             Just("u"),
             Just("n"),
+            Just("v"),
             Just("event"),
             Just("partner"),
             Just("campaign"),
@@ -693,6 +696,14 @@ mod props {
                     prop_assert!(["visit", "lead_magnet", "cta", "activation"].contains(&a.stage.as_str()));
                     prop_assert_eq!(Some(a.page_path.as_str()), v["u"].as_str());
                     prop_assert!(a.page_path.starts_with('/'));
+                    // No cookie: the page id when the body has one (only a valid one passes).
+                    match v.get("v") {
+                        Some(id) => {
+                            prop_assert!(rules::valid_page_id(id.as_str().unwrap_or("")));
+                            prop_assert_eq!(Some(a.visitor_id.as_str()), id.as_str());
+                        }
+                        None => prop_assert_eq!(a.visitor_id.as_str(), "vid-12345"),
+                    }
                 }
                 Ok(_) => {}
                 Err(r) => prop_assert!([400u16, 413].contains(&r.status())),

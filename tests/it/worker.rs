@@ -617,6 +617,17 @@ fn worker_refuses_bad_requests_writes_nothing_for_them_and_stores_sql_verbatim()
 
 /// Run `tests/browser/flow.mjs` against the Worker; gives the visitor id the browser holds.
 fn browser_flow(c: &Collector, partner: &str, campaign: &str, activation: &str) -> String {
+    browser_flow_with(c, partner, campaign, activation, &[]).1
+}
+
+/// [`browser_flow`] with extra flow.mjs arguments; gives the flow's JSON too.
+fn browser_flow_with(
+    c: &Collector,
+    partner: &str,
+    campaign: &str,
+    activation: &str,
+    extra: &[&str],
+) -> (Value, String) {
     let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
     support::require_tool("chromium", "Debian package `chromium`");
     let base = format!("http://127.0.0.1:{}", c.port);
@@ -631,6 +642,7 @@ fn browser_flow(c: &Collector, partner: &str, campaign: &str, activation: &str) 
             campaign,
         ])
         .args(["--activation", activation])
+        .args(extra)
         .current_dir(support::repo_root())
         .output()
         .expect("run node");
@@ -651,12 +663,13 @@ fn browser_flow(c: &Collector, partner: &str, campaign: &str, activation: &str) 
         flow["landing"],
         format!("{base}/p/{partner}/?campaign={campaign}")
     );
-    flow["cookies"]
+    let vid = flow["cookies"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["name"] == "pp_vid"))
         .and_then(|c| c["value"].as_str())
         .expect("the browser holds the pp_vid cookie")
-        .to_string()
+        .to_string();
+    (flow, vid)
 }
 
 /// One visitor's rows as (stage, partner, campaign, page_path), in funnel order.
@@ -815,6 +828,50 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
     );
 }
 
+#[test]
+fn chromium_direct_visit_clicking_at_once_keeps_one_visitor_id_in_the_worker() {
+    // No /go/ link, so no cookie; visit, lead_magnet and cta all leave before any answer.
+    let c = Collector::start(|_| {});
+    let (flow, vid) = browser_flow_with(
+        &c,
+        "ai-tools-directory",
+        "featured-listing",
+        "click:copy-snippet",
+        &["--direct", "1"],
+    );
+    let page_ids: std::collections::BTreeSet<_> = flow["beacons"]
+        .as_array()
+        .expect("beacons")
+        .iter()
+        .map(|b| {
+            b["body"]["v"]
+                .as_str()
+                .expect("every event carries the page id")
+        })
+        .collect();
+    assert_eq!(page_ids.len(), 1, "one page id per page load: {flow}");
+    assert_eq!(page_ids.first(), Some(&vid.as_str()), "{flow}");
+    let rows = c.rows_at_least(4);
+    assert_eq!(rows.len(), 4, "{rows:#?}");
+    let landing = "/p/ai-tools-directory/";
+    let want: Vec<_> = ["visit", "lead_magnet", "cta", "activation"]
+        .into_iter()
+        .map(|e| {
+            (
+                e.to_string(),
+                "ai-tools-directory".to_string(),
+                "featured-listing".to_string(),
+                landing.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        journey(&rows, &vid),
+        want,
+        "one journey, one visitor id: {rows:#?}"
+    );
+}
+
 /// Beacon bodies at the edges of the protocol; `@` is replaced by a per-pass marker so every
 /// recorded row has its own page path.
 fn beacon_corpus() -> Vec<Vec<u8>> {
@@ -860,6 +917,16 @@ fn beacon_corpus() -> Vec<Vec<u8>> {
         r#"null"#,
         r#""#,
         r#"{"e":"visit","p":"seo-consultant","u":"/d/@/trailing"} x"#,
+        // The page id: adopted without a cookie, refused when malformed.
+        r#"{"e":"cta","p":"seo-consultant","u":"/d/@/page-id","v":"0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5@"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-upper","v":"0B7E4F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-v1","v":"0b7e4f3a-1c2d-1e5f-8a9b-0c1d2e3f4a5b"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-short","v":"0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-cookie-shape","v":"visitor-0001"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-newline","v":"0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n"}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-null","v":null}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-number","v":7}"#,
+        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-empty","v":""}"#,
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -924,11 +991,19 @@ fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
                 r.body
             );
             if let Some(a) = want_row {
-                let vid = if cookie.is_some() {
-                    Some(a.visitor_id.clone())
-                } else {
-                    None
-                };
+                // An id from the cookie or the body must be kept exactly; a fresh one cannot be
+                // predicted ("new" in the rules, a random UUID in the Worker).
+                let vid = (a.visitor_id != "new").then(|| a.visitor_id.clone());
+                if a.set.vid {
+                    let set = r.header_all("set-cookie");
+                    assert!(
+                        set.iter()
+                            .any(|c| c
+                                .starts_with(&format!("pp_vid={}", vid.as_deref().unwrap_or("")))),
+                        "the Worker sets pp_vid to the adopted id for {:?}: {set:?}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
                 expected.push((a.stage, a.partner, a.campaign, a.page_path, vid));
             }
         }
@@ -948,8 +1023,10 @@ fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
                 field(r, "partner_code").to_string(),
                 field(r, "campaign").to_string(),
                 field(r, "page_path").to_string(),
-                // Without a cookie the Worker makes a fresh id; with one it keeps it.
-                (vid == "cookie-visitor-0001").then(|| vid.to_string()),
+                // Without a cookie or page id the Worker makes a fresh id (a v4 UUID whose
+                // first group is not the corpus's), else it keeps the one it was given.
+                (vid == "cookie-visitor-0001" || vid.starts_with("0b7e4f3a-"))
+                    .then(|| vid.to_string()),
             )
         })
         .collect();
