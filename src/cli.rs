@@ -108,7 +108,7 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one and prints it).
     #[arg(long, short, default_value_t = 8080)]
     pub port: u16,
-    /// SQLite file the local collector writes to.
+    /// SQLite file the local collector writes to (a relative path is in the site root).
     #[arg(long, default_value = "partner-events.db")]
     pub db: PathBuf,
     /// File holding the /s signing secret (default: $PP_SIGNING_SECRET).

@@ -29,7 +29,10 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         quiet: global.quiet,
     };
     let secret = read_secret(args.secret_file.as_deref())?;
-    let store = Store::open(&args.db)
+    // Like the site's other files (partners/, public/, collector/), a relative --db lives in the
+    // site root, not in whatever folder the command was started from; absolute paths stay.
+    let db = global.root.join(&args.db);
+    let store = Store::open(&db)
         .map_err(|e| Error::user_hint(e.to_string(), "pass --db with a writable path"))?;
     let watch = !args.no_watch;
     let app = App::new(
@@ -70,7 +73,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         if !global.quiet {
             println!(
                 "  collector: GET /go/<code>, POST /e, POST /s -> {}",
-                args.db.display()
+                db.display()
             );
             if secret.is_none() {
                 println!("  POST /s answers 503: set ${SECRET_ENV} or pass --secret-file");

@@ -30,6 +30,18 @@ impl Serve {
 
     pub(crate) fn start_in(site: tempfile::TempDir, extra: &[&str], with_secret: bool) -> Serve {
         let db = site.path().join("events.db");
+        Self::spawn(site, extra, with_secret, db.as_os_str(), None)
+    }
+
+    /// `serve` with `--db <db_arg>` as given (possibly relative), started in `cwd`.
+    fn spawn(
+        site: tempfile::TempDir,
+        extra: &[&str],
+        with_secret: bool,
+        db_arg: &std::ffi::OsStr,
+        cwd: Option<&std::path::Path>,
+    ) -> Serve {
+        let db = site.path().join(db_arg);
         let out = site.path().join("public");
         let stderr = site.path().join("serve.stderr");
         let secret = site.path().join("secret.txt");
@@ -38,7 +50,7 @@ impl Serve {
         cmd.arg("--root")
             .arg(site.path())
             .args(["serve", "--port", "0", "--db"])
-            .arg(&db)
+            .arg(db_arg)
             .args(extra)
             .env_remove("PARTNER_PAGES_ROOT")
             .env_remove("PP_SIGNING_SECRET")
@@ -46,6 +58,9 @@ impl Serve {
             .stderr(std::fs::File::create(&stderr).unwrap());
         if with_secret {
             cmd.arg("--secret-file").arg(&secret);
+        }
+        if let Some(cwd) = cwd {
+            cmd.current_dir(cwd);
         }
         let mut child = cmd.spawn().expect("start partner-pages serve");
         let stdout = child.stdout.take().unwrap();
@@ -274,6 +289,31 @@ pub(crate) fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+#[test]
+fn a_relative_db_path_is_in_the_site_root_not_the_working_folder() {
+    let site = support::copy_site(&support::repo_root());
+    let elsewhere = site.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let s = Serve::spawn(
+        site,
+        &["--no-watch"],
+        true,
+        std::ffi::OsStr::new("relative.db"),
+        Some(&elsewhere),
+    );
+    let r = s.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 204, "{}\n{}", r.text(), s.stderr());
+    assert!(s.site.path().join("relative.db").is_file());
+    assert_eq!(s.rows().len(), 1, "the row is in <root>/relative.db");
+    assert!(
+        !elsewhere.join("relative.db").exists(),
+        "nothing is written under the working folder"
+    );
 }
 
 #[test]
