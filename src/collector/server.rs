@@ -389,10 +389,14 @@ async fn static_file(
     let Some(segments) = rules::safe_segments(local) else {
         return plain(StatusCode::BAD_REQUEST, "bad path");
     };
+    let hidden = segments.iter().any(|s| is_hidden(s));
     let out_dir = app.out_dir.clone();
     let wants_dir = local.ends_with('/');
     let segs = segments.clone();
     let found = tokio::task::spawn_blocking(move || {
+        if hidden {
+            return Found::Missing;
+        }
         let mut dir = out_dir.clone();
         dir.extend(&segs);
         if !wants_dir && !segs.is_empty() && dir.is_dir() {
@@ -450,6 +454,13 @@ async fn static_file(
             }
         }
     }
+}
+
+/// A dotfile or dot-folder (the build's `.partner-pages-manifest`, `.pp-tmp-*` temporaries,
+/// `.assetsignore`, an editor's `.swp`): never served, as if absent. `.well-known` is the
+/// exception (RFC 8615: `security.txt`, verification files).
+fn is_hidden(segment: &str) -> bool {
+    segment.starts_with('.') && segment != ".well-known"
 }
 
 /// An HTML response; with live reload on, the reload script goes before `</body>`.
@@ -585,6 +596,22 @@ mod tests {
         let page = error_page("error: bad <script> in partners/x.yaml:3:7");
         assert!(page.contains("bad &lt;script&gt; in partners/x.yaml:3:7"));
         assert!(!page.contains("<script>"));
+    }
+
+    #[test]
+    fn dot_segments_are_hidden_except_well_known() {
+        for s in [
+            ".partner-pages-manifest",
+            ".pp-tmp-123",
+            ".assetsignore",
+            ".git",
+            ".",
+        ] {
+            assert!(is_hidden(s), "{s}");
+        }
+        for s in [".well-known", "index.html", "a.b", "x."] {
+            assert!(!is_hidden(s), "{s}");
+        }
     }
 
     #[test]

@@ -643,6 +643,44 @@ fn static_files_have_their_content_types() {
 }
 
 #[test]
+fn dotfiles_of_the_output_are_not_served_but_well_known_is() {
+    let s = Serve::start(&["--no-watch"]);
+    // The build's own bookkeeping files (manifest, stamp, .assetsignore, ...).
+    let mut dotfiles: Vec<String> = std::fs::read_dir(&s.out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.') && s.out.join(n).is_file())
+        .collect();
+    assert!(
+        !dotfiles.is_empty(),
+        "the build writes dotfiles into the output"
+    );
+    std::fs::create_dir_all(s.out.join("fixture/.git")).unwrap();
+    std::fs::write(s.out.join("fixture/.git/config"), "SECRET-GIT").unwrap();
+    std::fs::write(s.out.join(".pp-tmp-123"), "SECRET-TMP").unwrap();
+    dotfiles.push("fixture/.git/config".into());
+    dotfiles.push(".pp-tmp-123".into());
+    for f in &dotfiles {
+        for path in [format!("/{f}"), format!("/{}", f.replacen('.', "%2e", 1))] {
+            let r = s.get(&path, &[]);
+            assert_eq!(r.status, 404, "{path}: {}", r.text());
+            let on_disk = std::fs::read(s.out.join(f)).unwrap();
+            assert!(
+                on_disk.is_empty() || !r.body.windows(on_disk.len()).any(|w| w == on_disk),
+                "{path} leaks its content"
+            );
+        }
+    }
+    assert_eq!(s.get("/fixture/.git/", &[]).status, 404);
+    std::fs::create_dir_all(s.out.join(".well-known")).unwrap();
+    std::fs::write(s.out.join(".well-known/security.txt"), "Contact: x").unwrap();
+    let r = s.get("/.well-known/security.txt", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "Contact: x");
+}
+
+#[test]
 fn path_traversal_is_refused() {
     let s = Serve::start(&["--no-watch"]);
     // A file right outside the served folder, and a symlink that points to it.
