@@ -18,8 +18,8 @@
 //!   SameSite=Lax; Max-Age=<window days * 86400>` (`Secure` dropped on plain http to
 //!   localhost / 127.0.0.1 / [::1]), then `302 Location: <base_path>/p/<code>/?campaign=<c>`
 //!   (campaign omitted when `default`; only ever the registered landing page) with
-//!   `Cache-Control: no-store`. Not counted -> the same redirect, no row, no cookie. Other
-//!   methods -> 405.
+//!   `Cache-Control: no-store`. Not counted, or `HEAD` -> the same redirect, no row, no
+//!   cookie. Other methods -> 405.
 //! - `POST /e` (beacon; `Content-Type: text/plain`, body at most [`MAX_BEACON_BODY`] bytes):
 //!   JSON object `{"e": stage, "p": code?, "c": campaign?, "u": page path, "n": name?,
 //!   "v": page id?}`. Checked in this order: too big -> 413; not counted -> 204; not a JSON

@@ -162,7 +162,8 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
         if !is_get {
             return not_allowed("GET, HEAD");
         }
-        return go(&app, reg, code, req.uri().query(), req.headers()).await;
+        let head = method == Method::HEAD;
+        return go(&app, reg, code, req.uri().query(), req.headers(), head).await;
     }
     if path == reg.endpoint {
         if method != Method::POST {
@@ -270,6 +271,7 @@ async fn go(
     code: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    head: bool,
 ) -> Response {
     let click = match rules::click(reg, code, query, &cookies(reg, headers), rules::new_uuid) {
         Ok(c) => c,
@@ -279,7 +281,8 @@ async fn go(
     if let Ok(loc) = HeaderValue::from_str(&click.location) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
-    if not_counted(reg, headers) {
+    // HEAD (link checkers, unfurlers) gets the same redirect but is not a click.
+    if head || not_counted(reg, headers) {
         return resp;
     }
     if let Err(e) = record(app, click.event.clone()).await {

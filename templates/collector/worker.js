@@ -44,7 +44,8 @@ function goRoute(request, env, ctx, url, code) {
   const campaign = knownCampaign(partner, url.searchParams.get("campaign"));
   const location = R.basePath + partner.landing + (campaign === "default" ? "" : "?campaign=" + encodeURIComponent(campaign));
   const headers = new Headers({ Location: location, "Cache-Control": "no-store" });
-  if (counted(request)) {
+  // HEAD (link checkers, unfurlers) gets the same redirect but is not a click.
+  if (request.method === "GET" && counted(request)) {
     const visitor = knownVisitor(request) || crypto.randomUUID();
     headers.append("Set-Cookie", cookie(url, "_vid", visitor));
     headers.append("Set-Cookie", cookie(url, "_src", code + "." + encodeURIComponent(campaign)));

@@ -643,6 +643,29 @@ fn static_files_have_their_content_types() {
 }
 
 #[test]
+fn head_on_a_partner_link_redirects_like_get_but_records_nothing() {
+    let s = Serve::start(&["--no-watch"]);
+    let ua = [("User-Agent", BROWSER_UA)];
+    let path = "/go/seo-consultant?campaign=webinar-dec";
+    let head = s.send("HEAD", path, &ua, b"");
+    assert_eq!(head.status, 302, "{}", head.text());
+    assert_eq!(
+        head.header("location"),
+        Some("/p/seo-consultant/?campaign=webinar-dec")
+    );
+    assert_eq!(head.header("cache-control"), Some("no-store"));
+    assert!(head.all("set-cookie").is_empty(), "{:?}", head.headers);
+    assert!(head.body.is_empty());
+    assert!(s.rows().is_empty(), "HEAD is not a click: {:?}", s.rows());
+    // The same request as GET is one (the test above would have seen its row).
+    let get = s.get(path, &ua);
+    assert_eq!(get.status, 302);
+    assert_eq!(get.header("location"), head.header("location"));
+    assert_eq!(s.rows().len(), 1);
+    assert_eq!(s.rows()[0].stage, "click");
+}
+
+#[test]
 fn dotfiles_of_the_output_are_not_served_but_well_known_is() {
     let s = Serve::start(&["--no-watch"]);
     // The build's own bookkeeping files (manifest, stamp, .assetsignore, ...).

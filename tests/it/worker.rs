@@ -433,6 +433,24 @@ fn worker_refuses_bad_requests_writes_nothing_for_them_and_stores_sql_verbatim()
     let r = c.request("GET", "/go/seo-consultant", &[bot], b"");
     assert_eq!(r.status, 302, "bot click still redirects");
     assert!(r.header_all("set-cookie").is_empty(), "no cookie for a bot");
+    // HEAD from a browser (a link checker, an unfurler) is not a click: same redirect, no row.
+    let r = c.request(
+        "HEAD",
+        "/go/seo-consultant?campaign=webinar-dec",
+        &[ua],
+        b"",
+    );
+    assert_eq!(
+        r.status, 302,
+        "HEAD on a partner link redirects: {}",
+        r.body
+    );
+    assert_eq!(
+        r.header_all("location"),
+        ["/p/seo-consultant/?campaign=webinar-dec"]
+    );
+    assert_eq!(r.header_all("cache-control"), ["no-store"]);
+    assert!(r.header_all("set-cookie").is_empty(), "no cookie for HEAD");
     let r = c.beacon(
         r#"{"e":"visit","p":"seo-consultant","u":"/refused/dnt"}"#,
         &[("DNT", "1")],
