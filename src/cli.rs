@@ -117,6 +117,9 @@ pub struct ServeArgs {
     /// Do not watch files or rebuild.
     #[arg(long)]
     pub no_watch: bool,
+    /// Seconds a collector request body may take to arrive; slower ones get 408.
+    #[arg(long, value_name = "SECS", default_value_t = crate::collector::server::BODY_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

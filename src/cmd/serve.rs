@@ -40,6 +40,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             out_dir: builder.out.clone(),
             secret: secret.clone(),
             live_reload: watch,
+            body_timeout: Duration::from_secs(args.body_timeout),
         },
         store,
     );

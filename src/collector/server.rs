@@ -36,7 +36,13 @@ pub struct ServerOptions {
     pub secret: Option<Vec<u8>>,
     /// Inject the reload script and serve the event stream.
     pub live_reload: bool,
+    /// How long a request body (`/e`, `/s`) may take to arrive in full; a slower one gets 408
+    /// and the connection is closed, so trickling clients cannot hold connections open.
+    pub body_timeout: std::time::Duration,
 }
+
+/// Default of [`ServerOptions::body_timeout`]: bodies are at most 4 KB.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Shared state of the server; the dev loop updates it after each build.
 pub struct App {
@@ -46,6 +52,7 @@ pub struct App {
     /// Live reload: `None` when off; taken at shutdown so open streams end.
     reload: std::sync::Mutex<Option<broadcast::Sender<()>>>,
     live_reload: bool,
+    body_timeout: std::time::Duration,
     site: RwLock<SiteState>,
 }
 
@@ -64,6 +71,7 @@ impl App {
             secret: opts.secret,
             reload: std::sync::Mutex::new(opts.live_reload.then(|| broadcast::channel(16).0)),
             live_reload: opts.live_reload,
+            body_timeout: opts.body_timeout,
             site: RwLock::new(SiteState::default()),
         })
     }
@@ -292,23 +300,30 @@ async fn go(
     resp
 }
 
-/// The body, or 413 as soon as it is known to be over `limit`.
-async fn read_body(req: Request, limit: usize) -> Result<(HeaderMap, Bytes), Refusal> {
+/// The body, or 413 as soon as it is known to be over `limit`, or 408 (and the connection
+/// closed) when it has not arrived in full within the body timeout.
+async fn read_body(app: &App, req: Request, limit: usize) -> Result<(HeaderMap, Bytes), Response> {
     let (parts, body) = req.into_parts();
     let declared = header_str(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return Err(Refusal::TooLarge);
+        return Err(refuse(Refusal::TooLarge));
     }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| Refusal::TooLarge)?;
-    Ok((parts.headers, bytes))
+    match tokio::time::timeout(app.body_timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok((parts.headers, bytes)),
+        Ok(Err(_)) => Err(refuse(Refusal::TooLarge)),
+        Err(_) => {
+            let mut resp = plain(StatusCode::REQUEST_TIMEOUT, "request body too slow");
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(resp)
+        }
+    }
 }
 
 async fn beacon(app: &App, reg: &Registry, req: Request) -> Response {
-    let (headers, body) = match read_body(req, MAX_BEACON_BODY).await {
+    let (headers, body) = match read_body(app, req, MAX_BEACON_BODY).await {
         Ok(b) => b,
-        Err(r) => return refuse(r),
+        Err(resp) => return resp,
     };
     let no_content = StatusCode::NO_CONTENT.into_response();
     if not_counted(reg, &headers) {
@@ -329,9 +344,9 @@ async fn beacon(app: &App, reg: &Registry, req: Request) -> Response {
 }
 
 async fn server_event(app: &App, reg: &Registry, req: Request) -> Response {
-    let (headers, body) = match read_body(req, MAX_SERVER_BODY).await {
+    let (headers, body) = match read_body(app, req, MAX_SERVER_BODY).await {
         Ok(b) => b,
-        Err(r) => return refuse(r),
+        Err(resp) => return resp,
     };
     let checked = rules::verify_signature(
         app.secret.as_deref(),

@@ -666,6 +666,52 @@ fn head_on_a_partner_link_redirects_like_get_but_records_nothing() {
 }
 
 #[test]
+fn a_trickling_body_is_cut_off_with_408_and_writes_no_row() {
+    let s = Serve::start(&["--no-watch", "--body-timeout", "1"]);
+    // A valid beacon, sent one byte every 100 ms: complete after ~6 s if nobody stops it.
+    let body = br#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/slow-loris"}"#;
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    let head = format!(
+        "POST /e HTTP/1.1\r\nHost: {}\r\nContent-Type: text/plain\r\nUser-Agent: {BROWSER_UA}\r\nContent-Length: {}\r\n\r\n",
+        s.addr,
+        body.len()
+    );
+    c.write_all(head.as_bytes()).unwrap();
+    // Bounded: the reader gives up after 30 s; the writer stops when the server answered.
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut reader = c.try_clone().unwrap();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = answered.clone();
+    let read = std::thread::spawn(move || {
+        let mut raw = Vec::new();
+        let closed = reader.read_to_end(&mut raw).is_ok();
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        (raw, closed)
+    });
+    let mut sent = 0;
+    for b in body {
+        if answered.load(std::sync::atomic::Ordering::SeqCst) || c.write_all(&[*b]).is_err() {
+            break;
+        }
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (raw, closed) = read.join().unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(closed, "the server closed the connection: {text}");
+    assert!(sent < body.len(), "cut off before the body was complete");
+    assert!(s.rows().is_empty(), "{:?}", s.rows());
+    // Everyone else is still served.
+    let r = s.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(s.rows().len(), 1);
+}
+
+#[test]
 fn dotfiles_of_the_output_are_not_served_but_well_known_is() {
     let s = Serve::start(&["--no-watch"]);
     // The build's own bookkeeping files (manifest, stamp, .assetsignore, ...).
