@@ -8,7 +8,14 @@
 //! cargo run --release --example loadgen -- --addr 127.0.0.1:8080 --events 100000 --clients 50
 //! ```
 //!
-//! Prints one line: `requests=<n> ok=<n> errors=<n> seconds=<s> per_sec=<r> p50_us=<t> p99_us=<t>`.
+//! Bounded in count and time: at most `--events` requests, none started after `--max-secs`
+//! (default 300), and an answer that takes longer than `--request-secs` (default 30) counts as an
+//! error; a client whose connection fails reconnects and goes on.
+//!
+//! Prints one line: `requests=<n> ok=<n> errors=<n> seconds=<s> per_sec=<r> p50_us=<t>
+//! p99_us=<t> stopped_early=<0|1>`. `ok` counts the answers with the expected status (204 for a
+//! beacon: an acknowledged event), `errors` any other status, a failed connection or a timeout,
+//! `requests` = ok + errors, and the rate is answered requests per second.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +36,8 @@ struct Opts {
     /// `beacon` (POST /e) or a path to GET (the static-file peer).
     mode: String,
     expect: u16,
+    max_secs: f64,
+    request_secs: f64,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -39,6 +48,8 @@ fn parse_args() -> Result<Opts, String> {
         partner: "seo-consultant".into(),
         mode: "beacon".into(),
         expect: 204,
+        max_secs: 300.0,
+        request_secs: 30.0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -48,6 +59,10 @@ fn parse_args() -> Result<Opts, String> {
             "--events" => o.events = value.parse().map_err(|e| format!("--events: {e}"))?,
             "--clients" => o.clients = value.parse().map_err(|e| format!("--clients: {e}"))?,
             "--partner" => o.partner = value,
+            "--max-secs" => o.max_secs = value.parse().map_err(|e| format!("--max-secs: {e}"))?,
+            "--request-secs" => {
+                o.request_secs = value.parse().map_err(|e| format!("--request-secs: {e}"))?
+            }
             "--get" => {
                 o.mode = value;
                 o.expect = 200;
@@ -116,27 +131,78 @@ async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<
     }
 }
 
-async fn client(
-    o: Arc<Opts>,
-    id: usize,
-    next: Arc<AtomicUsize>,
-) -> std::io::Result<(Vec<u32>, usize)> {
-    let req = request(&o, id);
-    let mut s = TcpStream::connect(o.addr).await?;
+/// What one client saw: latencies of answered requests, expected answers, other outcomes.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<u32>,
+    ok: usize,
+    errors: usize,
+    stopped_early: bool,
+}
+
+async fn connect(o: &Opts) -> std::io::Result<TcpStream> {
+    let s = TcpStream::connect(o.addr).await?;
     s.set_nodelay(true)?;
+    Ok(s)
+}
+
+async fn client(o: Arc<Opts>, id: usize, next: Arc<AtomicUsize>, deadline: Instant) -> Tally {
+    let req = request(&o, id);
+    let per_request = Duration::from_secs_f64(o.request_secs);
+    let mut tally = Tally::default();
+    let mut conn: Option<TcpStream> = None;
     let mut buf = Vec::with_capacity(8192);
-    let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut failed_connects = 0;
     while next.fetch_add(1, Ordering::Relaxed) < o.events {
+        if Instant::now() >= deadline {
+            tally.stopped_early = true;
+            break;
+        }
+        if conn.is_none() {
+            match connect(&o).await {
+                Ok(s) => {
+                    conn = Some(s);
+                    buf.clear();
+                    failed_connects = 0;
+                }
+                Err(e) => {
+                    tally.errors += 1;
+                    failed_connects += 1;
+                    if failed_connects >= 10 {
+                        eprintln!("loadgen: client {id} gives up: {e}");
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(s) = conn.as_mut() else { continue };
         let t = Instant::now();
-        s.write_all(&req).await?;
-        let status = read_response(&mut s, &mut buf).await?;
-        latencies.push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
-        if status != o.expect {
-            errors += 1;
+        let answer = tokio::time::timeout(per_request, async {
+            s.write_all(&req).await?;
+            read_response(s, &mut buf).await
+        })
+        .await;
+        match answer {
+            Ok(Ok(status)) => {
+                tally
+                    .latencies
+                    .push(t.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                if status == o.expect {
+                    tally.ok += 1;
+                } else {
+                    tally.errors += 1;
+                }
+            }
+            // A failed or timed-out request: its connection is dropped, the next one reconnects.
+            Ok(Err(_)) | Err(_) => {
+                tally.errors += 1;
+                conn = None;
+            }
         }
     }
-    Ok((latencies, errors))
+    tally
 }
 
 #[tokio::main]
@@ -150,20 +216,19 @@ async fn main() {
     };
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(o.max_secs);
     let tasks: Vec<_> = (0..o.clients)
-        .map(|id| tokio::spawn(client(o.clone(), id, next.clone())))
+        .map(|id| tokio::spawn(client(o.clone(), id, next.clone(), deadline)))
         .collect();
     let mut all = Vec::with_capacity(o.events);
-    let mut errors = 0;
+    let (mut ok, mut errors, mut stopped_early) = (0, 0, false);
     for t in tasks {
         match t.await {
-            Ok(Ok((lat, err))) => {
-                all.extend(lat);
-                errors += err;
-            }
-            Ok(Err(e)) => {
-                eprintln!("loadgen: a client failed: {e}");
-                errors += 1;
+            Ok(tally) => {
+                all.extend(tally.latencies);
+                ok += tally.ok;
+                errors += tally.errors;
+                stopped_early |= tally.stopped_early;
             }
             Err(e) => {
                 eprintln!("loadgen: a client panicked: {e}");
@@ -182,16 +247,17 @@ async fn main() {
             .unwrap_or(0)
     };
     println!(
-        "requests={} ok={} errors={} seconds={:.3} per_sec={:.0} p50_us={} p99_us={}",
-        all.len(),
-        all.len().saturating_sub(errors),
+        "requests={} ok={} errors={} seconds={:.3} per_sec={:.0} p50_us={} p99_us={} stopped_early={}",
+        ok + errors,
+        ok,
         errors,
         secs,
         all.len() as f64 / secs,
         pct(0.50),
-        pct(0.99)
+        pct(0.99),
+        u8::from(stopped_early)
     );
-    if errors > 0 {
+    if errors > 0 || stopped_early {
         std::process::exit(1);
     }
 }
