@@ -8,6 +8,8 @@
 //! unknown tools are protocol errors (`-32602`); a tool that ran and failed on its input (a bad
 //! range, a missing event file, a partner that does not exist) answers `isError: true` with the
 //! same message the CLI prints, so the agent can read it and correct itself; bugs are `-32603`.
+//! `check` finding problems is such a tool error too (the CLI exits 1): `isError: true`, with
+//! the diagnostics JSON of `check --json` as the first text block and the summary as the second.
 
 pub mod tools;
 
@@ -91,6 +93,10 @@ impl ServerHandler for Server {
             }
             Ok(Err(ToolError::Failed(e))) => {
                 CallToolResult::error(vec![ContentBlock::text(e.to_string())])
+            }
+            // The diagnostics stay machine-readable: the first block is `check --json`'s array.
+            Ok(Err(ToolError::Problems { json, summary })) => {
+                CallToolResult::error(vec![ContentBlock::text(json), ContentBlock::text(summary)])
             }
             Err(join) => {
                 return Err(McpError::internal_error(

@@ -24,6 +24,9 @@ pub enum ToolError {
     UnknownTool(String),
     /// The tool ran and failed, with the CLI's message (`isError: true`; `-32603` for bugs).
     Failed(Error),
+    /// `check` found problems: `json` is what `check --json` prints (the CLI exits 1), and
+    /// `summary` its one line ("2 errors in 1 file"). Sent with `isError: true`.
+    Problems { json: String, summary: String },
 }
 
 impl From<Error> for ToolError {
@@ -240,7 +243,16 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
         }
         "check" => {
             let input: CheckInput = parse(name, args)?;
-            Ok(check(server, input.file)?)
+            let diags = check(server, input.file)?;
+            let json = format!("{}\n", diags.to_json());
+            if diags.is_empty() {
+                Ok(json)
+            } else {
+                Err(ToolError::Problems {
+                    json,
+                    summary: diags.summary(),
+                })
+            }
         }
         other => Err(ToolError::UnknownTool(other.to_string())),
     }
@@ -381,11 +393,10 @@ fn calendar_tasks(server: &Server, events: String, input: CalendarInput) -> Resu
     calendar::to_json(&cal)
 }
 
-/// `check`: what `check --json [FILE]` prints. Problems are the answer, not a tool failure: an
-/// empty array means the site (or file) is valid.
-fn check(server: &Server, file: Option<String>) -> Result<String> {
+/// `check`: the problems `check --json [FILE]` prints. None (an empty array) means the site
+/// (or file) is valid; problems make the call a tool error, as they make the CLI exit 1.
+fn check(server: &Server, file: Option<String>) -> Result<crate::diagnostics::Diagnostics> {
     // Relative to the site root: the server's working folder means nothing to an agent.
     let files: Vec<std::path::PathBuf> = file.into_iter().map(|f| server.root.join(f)).collect();
-    let diags = crate::cmd::check::diagnostics(&server.root, &files)?;
-    Ok(format!("{}\n", diags.to_json()))
+    crate::cmd::check::diagnostics(&server.root, &files)
 }

@@ -312,6 +312,52 @@ fn mcp_conversation_answers_like_the_cli() {
     let check_all = c.call("check", json!({}));
     assert_eq!(tool_text(&check_all), cli(root, &["check", "--json"]));
 
+    // A site with problems: a tool error (the CLI exits 1), the diagnostics still as the JSON
+    // of `check --json`, then the one-line summary.
+    let broken = root.join("partners/zz-broken.yaml");
+    let yaml = std::fs::read_to_string(root.join("partners/seo-consultant.yaml"))
+        .unwrap()
+        .replace("code: seo-consultant", "code: zz-broken")
+        .replace("campaigns:", "campaings:");
+    std::fs::write(&broken, yaml).unwrap();
+    let out = support::run(root, &["check", "--json", "partners/zz-broken.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "the CLI fails on the problem");
+    let problems = c.call("check", json!({"file": "partners/zz-broken.yaml"}));
+    let result = &problems["result"];
+    assert_eq!(result["isError"], true, "{problems}");
+    let text = result["content"][0]["text"]
+        .as_str()
+        .expect("diagnostics text");
+    assert_eq!(text, String::from_utf8(out.stdout).unwrap());
+    let diags: Value = serde_json::from_str(text).expect("diagnostics are JSON");
+    let first = &diags[0];
+    assert_eq!(first["file"], "partners/zz-broken.yaml", "{diags}");
+    assert!(first["line"].as_u64().unwrap() >= 1, "{diags}");
+    assert!(
+        first["message"].as_str().unwrap().contains("campaings"),
+        "{diags}"
+    );
+    assert_eq!(
+        result["content"][1]["text"],
+        format!(
+            "{} error{} in 1 file",
+            diags.as_array().unwrap().len(),
+            if diags.as_array().unwrap().len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )
+    );
+    let whole = c.call("check", json!({}));
+    assert_eq!(whole["result"]["isError"], true, "{whole}");
+    std::fs::remove_file(&broken).unwrap();
+    assert_eq!(
+        tool_text(&c.call("check", json!({}))),
+        "[]\n",
+        "fixed: no problem, no error"
+    );
+
     // Bad arguments: protocol errors (-32602) for what the input schema rejects...
     for (tool, args) in [
         ("leads", json!({"stage": "purchase"})),
