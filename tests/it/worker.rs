@@ -847,6 +847,73 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
 }
 
 #[test]
+fn the_worker_serves_no_dotfile_of_the_output_but_well_known() {
+    // What a build killed mid-write can leave (temporaries beside their targets, the marker),
+    // a stray dot-folder, and a .well-known file that must stay public.
+    let c = Collector::start(|public| {
+        let write = |rel: &str, text: &str| {
+            let path = public.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(".index.html.pp-tmp-4242", "SECRET-TMP-ROOT");
+        write(
+            "p/seo-consultant/.index.html.pp-tmp-4242",
+            "SECRET-TMP-DEEP",
+        );
+        write(".partner-pages-writing", "SECRET-MARKER");
+        write("fixture/.git/config", "SECRET-GIT");
+        write(
+            ".well-known/security.txt",
+            "Contact: mailto:security@example.com\n",
+        );
+    });
+    let public = c.site.path().join("public");
+    let ignore = std::fs::read_to_string(public.join(".assetsignore")).expect(".assetsignore");
+    for path in [
+        "/.index.html.pp-tmp-4242",
+        "/p/seo-consultant/.index.html.pp-tmp-4242",
+        "/.partner-pages-writing",
+        "/.partner-pages-manifest",
+        "/.partner-pages-stamp",
+        "/.assetsignore",
+        "/fixture/.git/config",
+    ] {
+        assert!(
+            public.join(&path[1..]).is_file(),
+            "{path} is on disk, so the test means something"
+        );
+        let r = c.request("GET", path, &[("User-Agent", DESKTOP_UA)], b"");
+        assert_eq!(
+            r.status, 404,
+            "{path} must not be served: {}\n{ignore}",
+            r.body
+        );
+        assert!(
+            !r.body.contains("SECRET") && !r.body.contains("pp-tmp"),
+            "{path}: {}",
+            r.body
+        );
+    }
+    let r = c.request(
+        "GET",
+        "/.well-known/security.txt",
+        &[("User-Agent", DESKTOP_UA)],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{ignore}");
+    assert!(r.body.contains("Contact:"), "{}", r.body);
+    // The site itself is still served.
+    let r = c.request(
+        "GET",
+        "/p/seo-consultant/",
+        &[("User-Agent", DESKTOP_UA)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
 fn chromium_direct_visit_clicking_at_once_keeps_one_visitor_id_in_the_worker() {
     // No /go/ link, so no cookie; visit, lead_magnet and cta all leave before any answer.
     let c = Collector::start(|_| {});
