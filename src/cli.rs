@@ -117,9 +117,10 @@ pub struct ServeArgs {
     /// Do not watch files or rebuild.
     #[arg(long)]
     pub no_watch: bool,
-    /// Seconds a collector request body may take to arrive; slower ones get 408.
-    #[arg(long, value_name = "SECS", default_value_t = crate::collector::server::BODY_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub body_timeout: u64,
+    /// Seconds a request head, or a collector request body, may take to arrive; a slower
+    /// head closes the connection, a slower body gets 408.
+    #[arg(long, value_name = "SECS", default_value_t = crate::collector::server::READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub read_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -35,12 +35,13 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let store = Store::open(&db)
         .map_err(|e| Error::user_hint(e.to_string(), "pass --db with a writable path"))?;
     let watch = !args.no_watch;
+    let read_timeout = Duration::from_secs(args.read_timeout);
     let app = App::new(
         ServerOptions {
             out_dir: builder.out.clone(),
             secret: secret.clone(),
             live_reload: watch,
-            body_timeout: Duration::from_secs(args.body_timeout),
+            body_timeout: read_timeout,
         },
         store,
     );
@@ -89,13 +90,17 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             watch_and_rebuild(builder.clone(), app.clone())?;
         }
         let shutdown_app = app.clone();
-        axum::serve(listener, server::router(app.clone()))
-            .with_graceful_shutdown(async move {
+        server::serve(
+            listener,
+            server::router(app.clone()),
+            read_timeout,
+            async move {
                 shutdown_signal().await;
                 shutdown_app.stop_streams();
-            })
-            .await
-            .map_err(|e| Error::io("the server stopped", e))
+            },
+        )
+        .await;
+        Ok(())
     });
     rt.shutdown_timeout(Duration::from_secs(2));
     // Every acknowledged event is already committed; this commits what is still queued.

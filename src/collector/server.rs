@@ -41,8 +41,9 @@ pub struct ServerOptions {
     pub body_timeout: std::time::Duration,
 }
 
-/// Default of [`ServerOptions::body_timeout`]: bodies are at most 4 KB.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Default of `serve --read-timeout`: the time a request head, or a collector request body
+/// (at most 4 KB), may take to arrive.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Shared state of the server; the dev loop updates it after each build.
 pub struct App {
@@ -132,6 +133,54 @@ pub fn router(app: Arc<App>) -> Router {
         .route(RELOAD_PATH, get(reload_stream))
         .fallback(dispatch)
         .with_state(app)
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves, then let open requests finish.
+///
+/// `axum::serve` sets no timer, so a client trickling a request head would hold its connection
+/// for ever; here a request head (also the next one on an idle keep-alive connection) must
+/// arrive within `head_timeout`, else the connection is closed. Bodies have their own limit
+/// ([`ServerOptions::body_timeout`]).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    head_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: the next accept may work.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Nagle only delays small answers.
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(head_timeout);
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            // A client that goes away or times out is not an error of the server.
+            let _ = watcher.watch(conn).await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn reload_stream(State(app): State<Arc<App>>) -> Response {

@@ -667,7 +667,7 @@ fn head_on_a_partner_link_redirects_like_get_but_records_nothing() {
 
 #[test]
 fn a_trickling_body_is_cut_off_with_408_and_writes_no_row() {
-    let s = Serve::start(&["--no-watch", "--body-timeout", "1"]);
+    let s = Serve::start(&["--no-watch", "--read-timeout", "1"]);
     // A valid beacon, sent one byte every 100 ms: complete after ~6 s if nobody stops it.
     let body = br#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/slow-loris"}"#;
     let mut c = TcpStream::connect(s.addr).unwrap();
@@ -709,6 +709,49 @@ fn a_trickling_body_is_cut_off_with_408_and_writes_no_row() {
     );
     assert_eq!(r.status, 204);
     assert_eq!(s.rows().len(), 1);
+}
+
+#[test]
+fn a_trickling_request_head_gets_its_connection_closed() {
+    let s = Serve::start(&["--no-watch", "--read-timeout", "1"]);
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\n", s.addr).as_bytes())
+        .unwrap();
+    // Bounded: the reader gives up after 30 s; the writer sends at most 100 header lines, one
+    // every 100 ms, and stops as soon as the server has closed the connection.
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut reader = c.try_clone().unwrap();
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = closed.clone();
+    let read = std::thread::spawn(move || {
+        let mut raw = Vec::new();
+        let eof = reader.read_to_end(&mut raw).is_ok();
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        (raw, eof)
+    });
+    let mut sent = 0;
+    while sent < 100 && !closed.load(std::sync::atomic::Ordering::SeqCst) {
+        if c.write_all(format!("X-Slow-{sent}: y\r\n").as_bytes())
+            .is_err()
+        {
+            break;
+        }
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (raw, eof) = read.join().unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    assert!(eof, "the server closed the connection");
+    assert!(
+        sent < 100,
+        "closed before the client gave up ({sent} lines sent)"
+    );
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "no page for an unfinished head: {text}"
+    );
+    // Everyone else is still served.
+    assert_eq!(s.get("/", &[]).status, 200);
 }
 
 #[test]
