@@ -182,7 +182,8 @@ pub fn list() -> Vec<Tool> {
             "check",
             "Check the site",
             "Validate one partner file or the whole site; every problem with file, line, column \
-             and a hint. Same JSON as `partner-pages check --json`.",
+             and a hint. Same JSON as `partner-pages check --json`: `[]` when valid; problems \
+             come back as a tool error (isError: true) carrying that JSON, then a summary line.",
         ),
     ]
 }
