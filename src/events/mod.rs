@@ -30,6 +30,7 @@ mod sqlite;
 mod time;
 pub mod wrangler;
 
+pub(crate) use time::DateCache;
 pub use time::{Ts, MS_PER_DAY};
 
 /// The seed's schema (DESIGN.md section 3), unchanged so existing D1 databases keep working.
@@ -161,6 +162,12 @@ impl ScanOptions {
 
 /// Callback a scan feeds; returning an error stops the scan.
 pub type RowSink<'s> = dyn FnMut(Row<'_>) -> Result<()> + 's;
+
+/// One part's callback of [`Source::scan_parts`] (it may run on another thread).
+pub type PartSink<'s> = dyn FnMut(Row<'_>) -> Result<()> + Send + 's;
+
+/// Below this many rowids a SQLite source is read by one connection: threads do not pay off.
+pub const SPLIT_MIN_ROWS: u64 = 20_000;
 
 /// Where events come from. Open one with [`Source::open`].
 #[derive(Debug, Clone)]
@@ -300,6 +307,71 @@ impl Source {
                 .map_err(|_| Error::Internal("the event reader thread panicked".into()))?;
             consumed?;
             produced
+        })
+    }
+
+    /// As [`Source::scan`], spread over `parts` (each its own sink, each fed on its own thread):
+    /// a SQLite source of at least [`SPLIT_MIN_ROWS`] rows is cut into equal rowid ranges, one
+    /// read connection per part; every other source feeds `parts[0]` alone (through
+    /// [`Source::scan_threaded`]). Which part gets which row is not part of the contract: a
+    /// caller must give the same answer whatever the split.
+    pub fn scan_parts(&self, opts: &ScanOptions, parts: &mut [&mut PartSink<'_>]) -> Result<u64> {
+        let path = match self {
+            Source::Sqlite(p) => Some(p),
+            Source::RemoteD1 { cache, .. } if cache.exists() => Some(cache),
+            _ => None,
+        };
+        let bounds = match path {
+            Some(p) if parts.len() > 1 => sqlite::rowid_bounds(p)?,
+            _ => None,
+        };
+        let (Some(path), Some((lo, hi))) = (path, bounds) else {
+            return match parts.first_mut() {
+                Some(first) => self.scan_threaded(opts, &mut **first),
+                None => Ok(0),
+            };
+        };
+        let span = (hi - lo).saturating_add(1) as u64;
+        if span < SPLIT_MIN_ROWS {
+            return self.scan_threaded(opts, &mut *parts[0]);
+        }
+        if let Some(pb) = &opts.progress {
+            pb.set_length(span);
+        }
+        let n = parts.len() as u64;
+        let step = span.div_ceil(n);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = parts
+                .iter_mut()
+                .enumerate()
+                .map(|(i, part)| {
+                    let a = lo.saturating_add((step * i as u64) as i64);
+                    let b = lo
+                        .saturating_add((step * (i as u64 + 1)) as i64)
+                        .saturating_sub(1)
+                        .min(hi);
+                    scope.spawn(move || sqlite::scan_rowids(path, opts, Some((a, b)), &mut **part))
+                })
+                .collect();
+            let mut total = 0;
+            let mut first_err = None;
+            for h in handles {
+                match h.join() {
+                    Ok(Ok(k)) => total += k,
+                    Ok(Err(e)) => {
+                        first_err.get_or_insert(e);
+                    }
+                    Err(_) => {
+                        first_err.get_or_insert(Error::Internal(
+                            "an event reader thread panicked".into(),
+                        ));
+                    }
+                }
+            }
+            match first_err {
+                Some(e) => Err(e),
+                None => Ok(total),
+            }
         })
     }
 

@@ -77,6 +77,34 @@ fn quote_ident(s: &str) -> String {
 }
 
 pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> Result<u64> {
+    if let Some(pb) = &opts.progress {
+        pb.set_length(rowid_bounds(path)?.map_or(0, |(_, hi)| hi.max(0) as u64));
+    }
+    scan_rowids(path, opts, None, sink)
+}
+
+/// The smallest and largest rowid of `partner_events` (`None`: empty table). Both are one
+/// b-tree descent each, whatever the table size.
+pub(crate) fn rowid_bounds(path: &Path) -> Result<Option<(i64, i64)>> {
+    let conn = open_read_only(path)?;
+    columns(&conn, path)?;
+    conn.query_row(
+        &format!("SELECT min(rowid), max(rowid) FROM {TABLE}"),
+        [],
+        |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)),
+    )
+    .map(|(lo, hi)| lo.zip(hi))
+    .map_err(|e| sql_err(path, "cannot read partner_events", e))
+}
+
+/// As [`scan`], only the rows whose rowid is in `[lo, hi]` when `rowids` is given (several of
+/// these run side by side on their own connections). Progress advances by rows read.
+pub(crate) fn scan_rowids(
+    path: &Path,
+    opts: &ScanOptions,
+    rowids: Option<(i64, i64)>,
+    sink: &mut RowSink<'_>,
+) -> Result<u64> {
     let conn = open_read_only(path)?;
     let names = columns(&conn, path)?;
     let map = ColumnMap::from_names(&names, &path.display().to_string())?;
@@ -125,20 +153,13 @@ pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> R
         params.push(hi);
         conds.push(format!("{created} < ?{}", params.len()));
     }
+    if let Some((lo, hi)) = rowids {
+        // A rowid range is a seek in the table's own b-tree (NOT INDEXED still allows it).
+        conds.insert(0, format!("rowid BETWEEN {lo} AND {hi}"));
+    }
     if !conds.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conds.join(" AND "));
-    }
-    if let Some(pb) = &opts.progress {
-        // rowid order is insertion order; max(rowid) is a cheap size estimate.
-        let total: i64 = conn
-            .query_row(
-                &format!("SELECT coalesce(max(rowid), 0) FROM {TABLE}"),
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
-        pb.set_length(total.max(0) as u64);
     }
     let mut stmt = conn
         .prepare(&sql)
@@ -197,7 +218,7 @@ pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> R
         n += 1;
         if n & 0xFFFF == 0 {
             if let Some(pb) = &opts.progress {
-                pb.set_position(n);
+                pb.inc(0x10000);
             }
         }
     }

@@ -29,53 +29,95 @@ impl Ts {
             return None;
         }
         let date = parse_date_bytes(&b[..10])?;
-        if b[10] != b'T' && b[10] != b't' && b[10] != b' ' {
-            return None;
-        }
-        if b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        let h = two(b[11], b[12])?;
-        let mi = two(b[14], b[15])?;
-        let sec = two(b[17], b[18])?;
-        if h > 23 || mi > 59 || sec > 60 {
-            return None;
-        }
-        let mut i = 19;
-        let mut ms: i64 = 0;
-        if i < b.len() && b[i] == b'.' {
-            i += 1;
-            let start = i;
-            let mut scale = 100;
-            while i < b.len() && b[i].is_ascii_digit() {
-                ms += i64::from(b[i] - b'0') * scale;
-                scale /= 10;
-                i += 1;
-            }
-            if i == start {
-                return None;
-            }
-        }
-        let mut offset_min: i64 = 0;
-        if i < b.len() {
-            match b[i] {
-                b'Z' | b'z' if i + 1 == b.len() => {}
-                b'+' | b'-' if b.len() == i + 6 && b[i + 3] == b':' => {
-                    let oh = two(b[i + 1], b[i + 2])?;
-                    let om = two(b[i + 4], b[i + 5])?;
-                    offset_min = oh * 60 + om;
-                    if b[i] == b'+' {
-                        offset_min = -offset_min;
-                    }
-                }
-                _ => return None,
-            }
-        }
-        Some(Ts(date.0
-            + ((h * 60 + mi + offset_min) * 60 + sec) * 1000
-            + ms))
+        parse_time_of_day(b, date)
     }
 
+    /// As [`Ts::parse`], remembering the last date seen: rows come in about time order, so
+    /// most share their day with the previous row and skip the calendar arithmetic.
+    pub(crate) fn parse_cached(s: &str, cache: &mut DateCache) -> Option<Ts> {
+        let b = s.as_bytes();
+        if b.len() < 19 {
+            return None;
+        }
+        let date = if b[..10] == cache.text {
+            cache.day
+        } else {
+            let d = parse_date_bytes(&b[..10])?;
+            cache.text.copy_from_slice(&b[..10]);
+            cache.day = d;
+            d
+        };
+        parse_time_of_day(b, date)
+    }
+}
+
+/// The last date [`Ts::parse_cached`] parsed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DateCache {
+    text: [u8; 10],
+    day: Ts,
+}
+
+impl Default for DateCache {
+    fn default() -> DateCache {
+        // 0xFF is never in UTF-8 text: the first row always misses.
+        DateCache {
+            text: [0xFF; 10],
+            day: Ts(0),
+        }
+    }
+}
+
+/// The part after `YYYY-MM-DD` (checked by the caller, `b.len() >= 19`) on top of `date`.
+fn parse_time_of_day(b: &[u8], date: Ts) -> Option<Ts> {
+    if b[10] != b'T' && b[10] != b't' && b[10] != b' ' {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let h = two(b[11], b[12])?;
+    let mi = two(b[14], b[15])?;
+    let sec = two(b[17], b[18])?;
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut ms: i64 = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let start = i;
+        let mut scale = 100;
+        while i < b.len() && b[i].is_ascii_digit() {
+            ms += i64::from(b[i] - b'0') * scale;
+            scale /= 10;
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    let mut offset_min: i64 = 0;
+    if i < b.len() {
+        match b[i] {
+            b'Z' | b'z' if i + 1 == b.len() => {}
+            b'+' | b'-' if b.len() == i + 6 && b[i + 3] == b':' => {
+                let oh = two(b[i + 1], b[i + 2])?;
+                let om = two(b[i + 4], b[i + 5])?;
+                offset_min = oh * 60 + om;
+                if b[i] == b'+' {
+                    offset_min = -offset_min;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(Ts(date.0
+        + ((h * 60 + mi + offset_min) * 60 + sec) * 1000
+        + ms))
+}
+
+impl Ts {
     /// Parse a date `YYYY-MM-DD` (midnight UTC) or a full time as [`Ts::parse`] accepts.
     pub fn parse_date_or_time(s: &str) -> Option<Ts> {
         if s.len() == 10 {

@@ -1,107 +1,169 @@
-//! Funnel stage helper: the visitor buckets of one scan — rows packed into bytes, spread by a
-//! hash of the visitor id, kept in memory up to a budget and then in unnamed temporary files.
+//! Funnel stage helper: the visitor partitions of one scan part — packed rows spread over
+//! [`PARTITIONS`] partitions by a hash of the visitor id, kept in memory up to a budget, then
+//! appended in chunks to one unnamed temporary file.
 //!
-//! Takes: packed rows. Gives: one bucket's bytes at a time (every row of a visitor is in the
-//! same bucket), so memory is one bucket whatever the size of the table.
+//! Takes: packed rows (see `pack.rs`) with their partition. Gives: one partition's bytes at a
+//! time (every row of a visitor is in the same partition), so the attribution stage holds one
+//! partition, whatever the size of the table.
 
-use super::journey::PARTITIONS;
 use crate::error::{Error, Result};
-use std::io::{BufWriter, Read, Seek, Write};
+use std::fs::File;
+use std::io::Write;
 
-pub(crate) enum Bucket {
-    Mem(Vec<u8>),
-    File(BufWriter<std::fs::File>),
-}
+/// Number of partitions rows are spread over by visitor id.
+pub const PARTITIONS: usize = 256;
+/// Once spilling, a partition's bytes go to the file in chunks of about this size.
+const CHUNK: usize = 64 << 10;
 
-/// The packed-row buckets of one scan.
-pub(crate) struct Buckets {
-    parts: Vec<Bucket>,
-    buffered: usize,
+/// The packed-row partitions of one scan part.
+pub(crate) struct Store {
+    /// Per partition: bytes not (yet) in the file.
+    mem: Vec<Vec<u8>>,
+    /// Per partition: (offset, length) of its chunks in the file, in write order.
+    chunks: Vec<Vec<(u64, usize)>>,
+    file: Option<File>,
+    file_len: u64,
+    /// Bytes the in-memory buffers hold (their capacity: growth doubles them).
+    held: usize,
     budget: usize,
 }
 
-impl Buckets {
-    pub fn new(budget: usize) -> Buckets {
-        Buckets {
-            parts: (0..PARTITIONS).map(|_| Bucket::Mem(Vec::new())).collect(),
-            buffered: 0,
+impl Store {
+    pub fn new(budget: usize) -> Store {
+        Store {
+            mem: (0..PARTITIONS).map(|_| Vec::new()).collect(),
+            chunks: (0..PARTITIONS).map(|_| Vec::new()).collect(),
+            file: None,
+            file_len: 0,
+            held: 0,
             budget,
         }
     }
 
-    pub fn push(&mut self, vid: &[u8], rec: &[u8]) -> Result<()> {
-        let p = (fnv1a(vid) % PARTITIONS as u64) as usize;
-        match &mut self.parts[p] {
-            Bucket::Mem(v) => {
-                v.extend_from_slice(rec);
-                self.buffered += rec.len();
-                if self.buffered > self.budget {
-                    self.spill()?;
-                }
+    /// Partition `p`'s buffer, to append one packed row to; then call [`Store::wrote`].
+    #[inline]
+    pub fn buf(&mut self, p: usize) -> &mut Vec<u8> {
+        &mut self.mem[p]
+    }
+
+    /// A row was appended to partition `p`, whose buffer held `cap_before` bytes before.
+    #[inline]
+    pub fn wrote(&mut self, p: usize, cap_before: usize) -> Result<()> {
+        if self.file.is_some() {
+            if self.mem[p].len() >= CHUNK {
+                self.flush(p)?;
             }
-            Bucket::File(w) => w
-                .write_all(rec)
-                .map_err(|e| Error::io("cannot write a temporary file", e))?,
+            return Ok(());
+        }
+        let cap = self.mem[p].capacity();
+        if cap != cap_before {
+            self.held = self.held + cap - cap_before;
+            if self.held > self.budget {
+                self.spill()?;
+            }
         }
         Ok(())
+    }
+
+    /// Whether rows went to the temporary file.
+    #[cfg(test)]
+    pub fn spilled(&self) -> bool {
+        self.file.is_some()
     }
 
     fn spill(&mut self) -> Result<()> {
-        for part in &mut self.parts {
-            if let Bucket::Mem(v) = part {
-                let file = tempfile::tempfile()
-                    .map_err(|e| Error::io("cannot create a temporary file", e))?;
-                let mut w = BufWriter::with_capacity(256 << 10, file);
-                w.write_all(v)
-                    .map_err(|e| Error::io("cannot write a temporary file", e))?;
-                *part = Bucket::File(w);
-            }
+        let file =
+            tempfile::tempfile().map_err(|e| Error::io("cannot create a temporary file", e))?;
+        self.file = Some(file);
+        for p in 0..PARTITIONS {
+            self.flush(p)?;
+            // Room for a chunk and the row that completes it: no regrowth from here on.
+            self.mem[p] = Vec::with_capacity(CHUNK + (128 << 10));
         }
-        self.buffered = 0;
         Ok(())
     }
 
-    /// Bucket `i`'s bytes (the bucket is emptied).
-    pub fn take(&mut self, i: usize) -> Result<Vec<u8>> {
-        match std::mem::replace(&mut self.parts[i], Bucket::Mem(Vec::new())) {
-            Bucket::Mem(v) => Ok(v),
-            Bucket::File(w) => {
-                let mut f = w
-                    .into_inner()
-                    .map_err(|e| Error::io("cannot write a temporary file", e.into_error()))?;
-                f.rewind()
+    fn flush(&mut self, p: usize) -> Result<()> {
+        let bytes = &mut self.mem[p];
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        file.write_all(bytes)
+            .map_err(|e| Error::io("cannot write a temporary file", e))?;
+        self.chunks[p].push((self.file_len, bytes.len()));
+        self.file_len += bytes.len() as u64;
+        bytes.clear();
+        Ok(())
+    }
+
+    /// Append partition `p`'s bytes to `out` and forget them.
+    pub fn take(&mut self, p: usize, out: &mut Vec<u8>) -> Result<()> {
+        if let Some(file) = &self.file {
+            for &(off, len) in &self.chunks[p] {
+                let start = out.len();
+                out.resize(start + len, 0);
+                read_at(file, &mut out[start..], off)
                     .map_err(|e| Error::io("cannot read a temporary file", e))?;
-                let mut v = Vec::new();
-                f.read_to_end(&mut v)
-                    .map_err(|e| Error::io("cannot read a temporary file", e))?;
-                Ok(v)
             }
+            self.chunks[p] = Vec::new();
+        }
+        let mem = std::mem::take(&mut self.mem[p]);
+        out.extend_from_slice(&mem);
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, off)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(off))?;
+    f.read_exact(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(s: &mut Store, p: usize, row: &[u8]) {
+        let cap = s.buf(p).capacity();
+        s.buf(p).extend_from_slice(row);
+        s.wrote(p, cap).unwrap();
+    }
+
+    #[test]
+    fn over_budget_rows_go_to_the_file_and_come_back_in_order() {
+        let mut s = Store::new(4 << 10);
+        let mut expected = vec![Vec::new(); 3];
+        for i in 0..100_000u32 {
+            let p = (i % 3) as usize;
+            let row = i.to_le_bytes();
+            push(&mut s, p, &row);
+            expected[p].extend_from_slice(&row);
+        }
+        assert!(s.spilled());
+        for (p, want) in expected.iter().enumerate() {
+            let mut got = vec![7u8];
+            s.take(p, &mut got).unwrap();
+            assert_eq!(&got[1..], &want[..], "partition {p}");
         }
     }
-}
 
-pub(crate) fn fnv1a(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in b {
-        h ^= u64::from(c);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    #[test]
+    fn under_budget_rows_stay_in_memory() {
+        let mut s = Store::new(64 << 20);
+        push(&mut s, 5, b"abc");
+        assert!(!s.spilled());
+        let mut got = Vec::new();
+        s.take(5, &mut got).unwrap();
+        assert_eq!(got, b"abc");
     }
-    h
-}
-
-// Packed row: u16 vid_len, vid, i64 time, u16 partner, u32 campaign, u8 kind, u8 flags,
-// [f64 value if flags&1], [u16 len, user bytes if flags&2].
-pub(crate) const F_VALUE: u8 = 1;
-pub(crate) const F_USER: u8 = 2;
-
-/// A packed row unpacked, pointing into its bucket buffer.
-#[derive(Clone, Copy)]
-pub(crate) struct Rec {
-    pub visitor: u32,
-    pub time: i64,
-    pub campaign: u32,
-    pub partner: u16,
-    pub kind: u8,
-    pub value: f64,
-    pub user: (u32, u16),
 }

@@ -4,23 +4,25 @@
 //! journeys that start in the range, with the time each stage was first reached (and the rows
 //! set apart: unknown partners, no visitor id, bots, ...).
 //!
-//! How it stays fast and flat: one sequential scan of the source; each row is packed (about 35
-//! bytes) into one of [`PARTITIONS`] buckets chosen by a hash of its visitor id, kept in memory
-//! while small and spilled to unnamed temporary files beyond [`SPILL_BYTES`]. Then each bucket in
-//! turn is sorted by (visitor, time) and walked: one visitor's rows are always in one bucket, so
-//! memory is one bucket, whatever the size of the table.
+//! How it stays fast and flat: one sequential scan of the source (a large SQLite file is read in
+//! rowid ranges by one thread per core); each row is packed (about 33 bytes, a UUID visitor id
+//! as a number) into one of [`PARTITIONS`] partitions chosen by a hash of its visitor id, held in
+//! memory up to [`SPILL_BYTES`] and beyond that appended to a temporary file. Then each
+//! partition in turn is sorted by (visitor, time) and walked: one visitor's rows are always in
+//! one partition, so memory is the budget plus one partition, whatever the size of the table.
+//! The walk order (partition, then visitor id) does not depend on the row order or the split.
 
-use super::buckets::{Buckets, Rec, F_USER, F_VALUE};
+pub use super::buckets::PARTITIONS;
+use super::pack::{self, Packer, Rec};
 use super::{FunnelConfig, Range};
-use crate::error::{Error, Result};
-use crate::events::{Row, ScanOptions, Source, Ts};
+use crate::error::Result;
+use crate::events::{PartSink, Row, ScanOptions, Source, Ts};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Number of buckets rows are spread over by visitor id.
-pub const PARTITIONS: usize = 64;
-/// Default buffered bytes over which buckets move to temporary files.
-pub const SPILL_BYTES: usize = 48 << 20;
+/// Default bytes of packed rows held in memory before the partitions move to a temporary file
+/// (a row is about 33 bytes: a few million rows stay in memory).
+pub const SPILL_BYTES: usize = 128 << 20;
 
 /// What a row means to the funnel. Stages sort before revenue, so at equal times a `visit`
 /// comes before the `lead_magnet` it enables.
@@ -53,9 +55,9 @@ impl Stage {
     }
 }
 
-const KIND_REVENUE: u8 = 5;
+pub(crate) const KIND_REVENUE: u8 = 5;
 /// A row kept only so the bot rule counts it (unknown partner code or event name).
-const KIND_COUNT_ONLY: u8 = 255;
+pub(crate) const KIND_COUNT_ONLY: u8 = 255;
 
 /// The time each stage was first reached in a journey (`None`: not reached).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -197,12 +199,27 @@ pub(crate) struct RawJourney {
 
 /// One visitor's journeys in the range, handed to the consumer.
 pub(crate) struct VisitorJourneys<'a> {
-    pub visitor_id: &'a str,
+    visitor: Visitor<'a>,
     pub journeys: &'a [RawJourney],
     buf: &'a [u8],
 }
 
+/// A visitor id as packed: a UUID's number or the id's bytes.
+#[derive(Clone, Copy)]
+enum Visitor<'a> {
+    Uuid(u64, u64),
+    Text(&'a [u8]),
+}
+
 impl VisitorJourneys<'_> {
+    /// The visitor id as stored (a UUID in its canonical text).
+    pub fn visitor_id(&self) -> String {
+        match self.visitor {
+            Visitor::Uuid(hi, lo) => pack::uuid_text(hi, lo),
+            Visitor::Text(b) => String::from_utf8_lossy(b).into_owned(),
+        }
+    }
+
     pub fn user_id(&self, j: &RawJourney) -> Option<&str> {
         let (off, len) = j.user;
         if len == 0 {
@@ -212,8 +229,18 @@ impl VisitorJourneys<'_> {
     }
 }
 
+/// How many parts the scan is split into (threads, for a large SQLite source): `cfg`'s, or
+/// one per core, at most 4.
+fn scan_parts(cfg: &FunnelConfig) -> usize {
+    match cfg.scan_parts {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4)),
+        n => n,
+    }
+}
+
 /// Scan `source` and hand each visitor's journeys that start in `range` to `each`, in a
-/// deterministic order (by visitor-id hash bucket, then visitor id).
+/// deterministic order (by visitor-id hash partition, then visitor id), whatever the split of
+/// the scan.
 pub(crate) fn scan_journeys(
     source: &Source,
     registry: &mut Registry,
@@ -224,88 +251,48 @@ pub(crate) fn scan_journeys(
     let window_ms = i64::from(cfg.window_days) * crate::events::MS_PER_DAY;
     let read_start = Ts(range.start.0 - window_ms);
     let mut ex = Excluded::default();
-    let mut buckets = Buckets::new(cfg.memory_budget);
-    let mut rec = Vec::with_capacity(128);
     let opts = ScanOptions {
         since: Some(read_start),
         until: Some(range.end),
         skip_id_and_path: true,
         progress: cfg.progress.clone(),
     };
-    let in_range = |t: Ts| t >= range.start && t < range.end;
-    ex.rows_read = source.scan_threaded(&opts, &mut |r: Row<'_>| {
-        let Some(t) = Ts::parse(r.created_at) else {
-            ex.invalid_time_rows += 1;
-            return Ok(());
-        };
-        if t < read_start || t >= range.end {
-            return Ok(());
-        }
-        let (partner, kind) = match registry.partner(r.partner_code) {
-            None => {
-                if in_range(t) {
-                    *ex.unknown_partner_rows
-                        .entry(r.partner_code.to_string())
-                        .or_default() += 1;
-                }
-                (u16::MAX, KIND_COUNT_ONLY)
-            }
-            Some(p) => {
-                if r.visitor_id.is_none() {
-                    if in_range(t) {
-                        *ex.no_visitor_rows
-                            .entry(r.partner_code.to_string())
-                            .or_default() += 1;
-                    }
-                    return Ok(());
-                }
-                match Stage::from_name(r.event_name) {
-                    Some(s) => (p, s as u8),
-                    None if r.event_name == crate::partner::REVENUE => (p, KIND_REVENUE),
-                    None => {
-                        if in_range(t) {
-                            *ex.unknown_event_rows
-                                .entry(r.event_name.to_string())
-                                .or_default() += 1;
-                        }
-                        (p, KIND_COUNT_ONLY)
-                    }
-                }
-            }
-        };
-        let Some(vid) = r.visitor_id else {
-            return Ok(());
-        };
-        let vid = vid.as_bytes();
-        let vid = &vid[..vid.len().min(u16::MAX as usize)];
-        let campaign = if kind == KIND_COUNT_ONLY {
-            0
-        } else {
-            registry.campaign(r.campaign)
-        };
-        rec.clear();
-        rec.extend_from_slice(&(vid.len() as u16).to_le_bytes());
-        rec.extend_from_slice(vid);
-        rec.extend_from_slice(&t.0.to_le_bytes());
-        rec.extend_from_slice(&partner.to_le_bytes());
-        rec.extend_from_slice(&campaign.to_le_bytes());
-        rec.push(kind);
-        let user = r
-            .user_id
-            .filter(|u| !u.is_empty())
-            .map(|u| &u.as_bytes()[..u.len().min(u16::MAX as usize)]);
-        let flags =
-            if r.value.is_some() { F_VALUE } else { 0 } | if user.is_some() { F_USER } else { 0 };
-        rec.push(flags);
-        if let Some(v) = r.value {
-            rec.extend_from_slice(&v.to_le_bytes());
-        }
-        if let Some(u) = user {
-            rec.extend_from_slice(&(u.len() as u16).to_le_bytes());
-            rec.extend_from_slice(u);
-        }
-        buckets.push(vid, &rec)
-    })?;
+    let code_names = registry.codes.clone();
+    let codes: pack::FxMap<&str, u16> = code_names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i as u16))
+        .collect();
+    let parts = scan_parts(cfg);
+    let mut packers: Vec<Packer<'_>> = (0..parts)
+        .map(|_| Packer::new(&codes, read_start, range, cfg.memory_budget / parts))
+        .collect();
+    {
+        let mut sinks: Vec<_> = packers
+            .iter_mut()
+            .map(|p| move |r: Row<'_>| p.row(r))
+            .collect();
+        let mut refs: Vec<&mut PartSink<'_>> =
+            sinks.iter_mut().map(|s| s as &mut PartSink<'_>).collect();
+        ex.rows_read = source.scan_parts(&opts, &mut refs)?;
+    }
+    // Campaign numbers in name order: the same whatever part saw a campaign first.
+    let mut names: Vec<&str> = packers
+        .iter()
+        .flat_map(|p| p.campaigns().iter().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for n in names {
+        registry.campaign(n);
+    }
+    let remaps: Vec<Vec<u32>> = packers
+        .iter()
+        .map(|p| p.campaigns().iter().map(|c| registry.campaign(c)).collect())
+        .collect();
+    for p in &mut packers {
+        p.count_apart(&mut ex);
+    }
     if let Some(pb) = &cfg.progress {
         pb.set_message("attributing journeys");
     }
@@ -315,9 +302,19 @@ pub(crate) fn scan_journeys(
         bot_max: u64::from(cfg.bot_max_events),
         journeys: Vec::new(),
     };
-    for i in 0..PARTITIONS {
-        let buf = buckets.take(i)?;
-        walker.bucket(&buf, &mut ex, each)?;
+    let mut buf = Vec::new();
+    let mut recs = Vec::new();
+    let mut texts = Vec::new();
+    for part in 0..PARTITIONS {
+        buf.clear();
+        recs.clear();
+        texts.clear();
+        for (p, remap) in packers.iter_mut().zip(&remaps) {
+            let start = buf.len();
+            p.store.take(part, &mut buf)?;
+            pack::unpack(&buf, start..buf.len(), remap, &mut recs, &mut texts)?;
+        }
+        walker.partition(&buf, &mut recs, &texts, &mut ex, each);
     }
     Ok(ex)
 }
@@ -330,95 +327,65 @@ struct Walker {
 }
 
 impl Walker {
-    fn bucket(
+    /// Walk one partition: its rows sorted by visitor then time, one visitor at a time.
+    fn partition(
         &mut self,
         buf: &[u8],
+        recs: &mut [Rec],
+        texts: &[(u32, u16)],
         ex: &mut Excluded,
         each: &mut dyn FnMut(&VisitorJourneys<'_>),
-    ) -> Result<()> {
-        if buf.is_empty() {
-            return Ok(());
+    ) {
+        if recs.is_empty() {
+            return;
         }
-        let corrupt = || Error::Internal("a temporary bucket file is truncated".into());
-        let mut ids: HashMap<&[u8], u32> = HashMap::new();
-        let mut names: Vec<&[u8]> = Vec::new();
-        let mut recs: Vec<Rec> = Vec::with_capacity(buf.len() / 40);
-        let mut i = 0usize;
-        let u16_at = |i: usize| -> Option<u16> {
-            Some(u16::from_le_bytes(buf.get(i..i + 2)?.try_into().ok()?))
-        };
-        while i < buf.len() {
-            let vlen = u16_at(i).ok_or_else(corrupt)? as usize;
-            let vid = buf.get(i + 2..i + 2 + vlen).ok_or_else(corrupt)?;
-            i += 2 + vlen;
-            let fixed = buf.get(i..i + 16).ok_or_else(corrupt)?;
-            let time = i64::from_le_bytes(fixed[0..8].try_into().map_err(|_| corrupt())?);
-            let partner = u16::from_le_bytes([fixed[8], fixed[9]]);
-            let campaign = u32::from_le_bytes(fixed[10..14].try_into().map_err(|_| corrupt())?);
-            let (kind, flags) = (fixed[14], fixed[15]);
-            i += 16;
-            let mut value = 0.0;
-            if flags & F_VALUE != 0 {
-                value = f64::from_le_bytes(
-                    buf.get(i..i + 8)
-                        .ok_or_else(corrupt)?
-                        .try_into()
-                        .map_err(|_| corrupt())?,
-                );
-                i += 8;
+        let bytes = |(off, len): (u32, u16)| &buf[off as usize..off as usize + len as usize];
+        // Text ids: number them in text order (so the walk order does not depend on the
+        // source's row order); equal texts get one number.
+        let mut ids: Vec<Visitor<'_>> = Vec::new();
+        if !texts.is_empty() {
+            let mut order: Vec<u32> = (0..texts.len() as u32).collect();
+            order.sort_unstable_by(|a, b| bytes(texts[*a as usize]).cmp(bytes(texts[*b as usize])));
+            let mut rank = vec![0u64; texts.len()];
+            for (k, &i) in order.iter().enumerate() {
+                let b = bytes(texts[i as usize]);
+                if k == 0 || bytes(texts[order[k - 1] as usize]) != b {
+                    ids.push(Visitor::Text(b));
+                }
+                rank[i as usize] = (ids.len() - 1) as u64;
             }
-            let mut user = (0u32, 0u16);
-            if flags & F_USER != 0 {
-                let ulen = u16_at(i).ok_or_else(corrupt)?;
-                user = ((i + 2) as u32, ulen);
-                i += 2 + ulen as usize;
+            for r in recs.iter_mut().filter(|r| r.text) {
+                r.lo = rank[r.lo as usize];
             }
-            let next = names.len() as u32;
-            let visitor = *ids.entry(vid).or_insert_with(|| {
-                names.push(vid);
-                next
-            });
-            recs.push(Rec {
-                visitor,
-                time,
-                campaign,
-                partner,
-                kind,
-                value,
-                user,
-            });
         }
-        // Rank visitors by id so the order does not depend on the source's row order.
-        let mut order: Vec<u32> = (0..names.len() as u32).collect();
-        order.sort_unstable_by(|a, b| names[*a as usize].cmp(names[*b as usize]));
-        let mut rank = vec![0u32; names.len()];
-        for (r, v) in order.iter().enumerate() {
-            rank[*v as usize] = r as u32;
-        }
-        for r in &mut recs {
-            r.visitor = rank[r.visitor as usize];
-        }
-        recs.sort_unstable_by_key(|r| (r.visitor, r.time, r.kind, r.partner, r.campaign));
+        recs.sort_unstable_by(|a, b| {
+            (a.text, a.hi, a.lo, a.time, a.kind, a.partner, a.campaign)
+                .cmp(&(b.text, b.hi, b.lo, b.time, b.kind, b.partner, b.campaign))
+                .then_with(|| a.value.total_cmp(&b.value))
+                .then_with(|| bytes(a.user).cmp(bytes(b.user)))
+        });
         let mut start = 0;
         while start < recs.len() {
-            let v = recs[start].visitor;
-            let mut end = start;
-            while end < recs.len() && recs[end].visitor == v {
+            let first = recs[start];
+            let mut end = start + 1;
+            while end < recs.len() && recs[end].same_visitor(&first) {
                 end += 1;
             }
-            let vid = names[order[v as usize] as usize];
             self.visitor(&recs[start..end], ex);
             if !self.journeys.is_empty() {
-                let visitor_id = std::str::from_utf8(vid).unwrap_or("");
+                let visitor = if first.text {
+                    ids[first.lo as usize]
+                } else {
+                    Visitor::Uuid(first.hi, first.lo)
+                };
                 each(&VisitorJourneys {
-                    visitor_id,
+                    visitor,
                     journeys: &self.journeys,
                     buf,
                 });
             }
             start = end;
         }
-        Ok(())
     }
 
     /// Build one visitor's journeys from its rows in time order (into `self.journeys`).
@@ -514,11 +481,7 @@ pub(crate) fn collect(
     let mut raw: Vec<(String, RawJourney, Option<String>)> = Vec::new();
     let ex = scan_journeys(source, registry, cfg, range, &mut |v| {
         for j in v.journeys {
-            raw.push((
-                v.visitor_id.to_string(),
-                *j,
-                v.user_id(j).map(str::to_string),
-            ));
+            raw.push((v.visitor_id(), *j, v.user_id(j).map(str::to_string)));
         }
     })?;
     for (visitor_id, j, user_id) in raw {

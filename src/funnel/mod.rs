@@ -53,6 +53,7 @@
 mod buckets;
 pub mod count;
 pub mod journey;
+mod pack;
 pub mod range;
 pub mod rules;
 pub mod stats;
@@ -81,8 +82,11 @@ pub struct FunnelConfig {
     pub bands: Bands,
     /// Progress while reading a large source (a terminal only; `None` = quiet).
     pub progress: Option<indicatif::ProgressBar>,
-    /// Bytes of packed rows kept in memory before the buckets move to temporary files.
+    /// Bytes of packed rows (about 33 a row) held in memory before they move to a temporary
+    /// file; memory stays near this whatever the size of the table.
     pub memory_budget: usize,
+    /// Parts a large SQLite source is read in, side by side (0: one per core, at most 4).
+    pub scan_parts: usize,
 }
 
 impl Default for FunnelConfig {
@@ -110,6 +114,7 @@ impl FunnelConfig {
             bands: c.bands.clone(),
             progress: None,
             memory_budget: journey::SPILL_BYTES,
+            scan_parts: 0,
         }
     }
 }

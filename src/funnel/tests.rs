@@ -330,3 +330,146 @@ fn many_rows_spill_to_buckets_and_give_the_same_counts() {
         ((n / 3) as u64, expected_lm, (n / 3) as u64 - expected_lm)
     );
 }
+
+/// A mixed table: UUID and other visitor ids, both timestamp formats, revenue and user ids,
+/// unknown partners and events, rows without a visitor, a bot; rows not in time order.
+fn mixed_rows(n: usize) -> Vec<Event> {
+    let mut rows = Vec::with_capacity(n);
+    let mut i = 0usize;
+    while rows.len() < n {
+        let vid = if i % 3 == 0 {
+            format!("visitor-{i}")
+        } else {
+            format!(
+                "{:08x}-{:04x}-4abc-8def-{:012x}",
+                i * 2_654_435_761 % (1 << 32),
+                i % 65536,
+                i
+            )
+        };
+        let day = 17 + i % 7;
+        let partner = ["seo", "agency", "seo", "gone", "agency"][i % 5];
+        let campaign = ["default", "webinar", "jan"][i % 3];
+        let at = |h: usize, sqlite: bool| {
+            if sqlite {
+                format!("2026-11-{day} {h:02}:00:00")
+            } else {
+                format!("2026-11-{day}T{h:02}:00:00.{:03}Z", i % 1000)
+            }
+        };
+        let mut push = |stage: &str, created_at: String, value: Option<f64>, user: Option<&str>| {
+            rows.push(Event {
+                id: format!("r{}", rows.len()),
+                partner_code: partner.into(),
+                campaign: campaign.into(),
+                event_name: stage.into(),
+                page_path: "/".into(),
+                visitor_id: (i % 17 != 0).then(|| vid.clone()),
+                created_at,
+                value,
+                user_id: user.map(str::to_string),
+            })
+        };
+        // Out of order: the lead magnet row comes first.
+        if i % 4 == 0 {
+            push("lead_magnet", at(11, i % 5 == 0), None, None);
+        }
+        push("click", at(9, false), None, None);
+        push("visit", at(10, i % 5 == 0), None, None);
+        if i % 6 == 0 {
+            push(
+                "activation",
+                at(12, false),
+                None,
+                Some(&format!("acct-{i}")),
+            );
+            push("revenue", at(13, false), Some((i % 97) as f64 + 0.25), None);
+        }
+        if i % 13 == 0 {
+            push("scroll", at(14, false), None, None);
+        }
+        if i == 40 {
+            for k in 0..120 {
+                push(
+                    "visit",
+                    format!("2026-11-20T10:{:02}:{:02}.000Z", k / 60, k % 60),
+                    None,
+                    None,
+                );
+            }
+        }
+        i += 1;
+    }
+    rows
+}
+
+fn write_sqlite(path: &std::path::Path, rows: &[Event]) {
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(crate::events::SCHEMA_SQL).unwrap();
+    conn.execute_batch(crate::events::EXTRA_COLUMNS_SQL)
+        .unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut st = tx
+            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            .unwrap();
+        for e in rows {
+            st.execute(rusqlite::params![
+                e.id,
+                e.partner_code,
+                e.campaign,
+                e.event_name,
+                e.page_path,
+                e.visitor_id,
+                e.created_at,
+                e.value,
+                e.user_id
+            ])
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+#[test]
+fn split_and_spilled_sqlite_scan_gives_the_in_memory_report() {
+    let rows = mixed_rows(crate::events::SPLIT_MIN_ROWS as usize + 5_000);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("events.db");
+    write_sqlite(&db, &rows);
+    let memory = Source::Memory(rows);
+    let sqlite = Source::Sqlite(db);
+    let plain = FunnelConfig {
+        scan_parts: 1,
+        ..Default::default()
+    };
+    // Three readers, each with a few KB before its rows go to a temporary file.
+    let split = FunnelConfig {
+        scan_parts: 3,
+        memory_budget: 48 << 10,
+        ..Default::default()
+    };
+    let json = |src: &Source, cfg: &FunnelConfig| {
+        let mut r = serde_json::to_value(compute(src, &PARTNERS, cfg, range()).unwrap()).unwrap();
+        r["source"] = serde_json::Value::Null;
+        r
+    };
+    let want = json(&memory, &plain);
+    assert!(
+        want["partners"][1]["figures"]["counts"]["visitors"]
+            .as_u64()
+            .unwrap()
+            > 1000
+    );
+    assert_eq!(want["excluded"]["bot_visitors"], 1);
+    assert_eq!(json(&sqlite, &split), want);
+    assert_eq!(json(&sqlite, &plain), want);
+    let j =
+        |src: &Source, cfg: &FunnelConfig| journeys(src, &PARTNERS, cfg, range()).unwrap().journeys;
+    let want = j(&memory, &plain);
+    assert!(want
+        .iter()
+        .any(|j| j.user_id.is_some() && j.visitor_id.contains('-')));
+    assert!(want.iter().any(|j| j.visitor_id.starts_with("visitor-")));
+    assert_eq!(j(&sqlite, &split), want);
+}
