@@ -52,6 +52,11 @@
 //!   page_path defaults to `/s`. Not subject to the bot / DNT / GPC rules (it is signed, and
 //!   backends use curl-like agents). Writes `value` and `user_id` too (migration 0002); `/go`
 //!   and `/e` rows write only the seed's columns. Answers 204. Other methods -> 405.
+//! - Storage: `/e` and `/s` answer 204 only once the row is written (`serve`: its SQLite commit;
+//!   the Worker: the D1 `INSERT`); a failed write -> 503 with `Retry-After: 5`, no row, logged.
+//!   `/go/` never depends on the write: the Worker redirects first and writes the click in
+//!   `ctx.waitUntil`; `serve` commits it first; a failed click write (logged) still redirects,
+//!   without cookies in `serve`.
 //! - Every row: `id` a random UUID, `created_at` UTC ISO-8601 with milliseconds and `Z`.
 //!   All SQL uses bound parameters; values are stored verbatim.
 //! - Beacon (`crate::render::beacon`): sends `visit` on load only on pages whose script tag

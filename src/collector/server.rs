@@ -301,15 +301,24 @@ fn plain(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-/// Write the event; answer only once its batch has committed.
+/// Seconds a client is asked to wait before retrying an event that could not be stored.
+const RETRY_AFTER_SECS: &str = "5";
+
+/// Write the event; answer only once its batch has committed. A failed write is logged and
+/// answered 503 with `Retry-After` (as the Worker does): nothing is acknowledged unless stored.
 async fn record(app: &App, accepted: rules::Accepted) -> Result<(), Response> {
     let event = accepted.into_event(rules::new_uuid(), rules::timestamp(chrono::Utc::now()));
     app.store.insert(event).await.map_err(|e| {
-        eprintln!("partner-pages serve: {e}");
-        plain(
+        eprintln!("partner-pages serve: write failed: {e}");
+        let mut resp = plain(
             StatusCode::SERVICE_UNAVAILABLE,
-            "the event could not be stored",
-        )
+            "the event could not be stored, retry later",
+        );
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECS),
+        );
+        resp
     })
 }
 
@@ -342,10 +351,12 @@ async fn go(
     if head || not_counted(reg, headers) {
         return resp;
     }
-    if let Err(e) = record(app, click.event.clone()).await {
-        return e;
+    // The click is committed before the redirect (a local commit is quick), but a person's
+    // navigation is never refused because of the database: a failed write (logged by `record`)
+    // still redirects, as the Worker does.
+    if record(app, click.event.clone()).await.is_ok() {
+        add_cookies(&mut resp, reg, headers, &click.event);
     }
-    add_cookies(&mut resp, reg, headers, &click.event);
     resp
 }
 

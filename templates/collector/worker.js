@@ -49,7 +49,13 @@ function goRoute(request, env, ctx, url, code) {
     const visitor = knownVisitor(request) || crypto.randomUUID();
     headers.append("Set-Cookie", cookie(url, "_vid", visitor));
     headers.append("Set-Cookie", cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
-    write(env, ctx, SEED_INSERT, [code, campaign, "click", R.basePath + "/go/" + code, visitor]);
+    // A person's navigation never waits on the database: the click row is written after the
+    // redirect (a failed write is logged, the redirect stands).
+    ctx.waitUntil(
+      insert(env, SEED_INSERT, [code, campaign, "click", R.basePath + "/go/" + code, visitor]).catch((err) =>
+        console.error("partner-pages collector: click write failed", String(err)),
+      ),
+    );
   }
   return new Response(null, { status: 302, headers });
 }
@@ -85,7 +91,7 @@ async function beaconRoute(request, env, ctx, url) {
     if (!src) cookies.push(cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
     headers["Set-Cookie"] = cookies;
   }
-  write(env, ctx, SEED_INSERT, [code, campaign, msg.e, msg.u, visitor]);
+  if (!(await stored(env, SEED_INSERT, [code, campaign, msg.e, msg.u, visitor]))) return notStored();
   return answer(204, null, headers);
 }
 
@@ -116,7 +122,7 @@ async function serverRoute(request, env, ctx) {
   if (msg.page_path !== undefined && msg.page_path !== null && !isPath(msg.page_path)) return answer(400, "page_path must be a path");
   if (msg.campaign !== undefined && msg.campaign !== null && typeof msg.campaign !== "string") return answer(400, "campaign must be a string");
   const campaign = knownCampaign(partner, msg.campaign);
-  write(env, ctx, SERVER_INSERT, [
+  const row = [
     msg.partner,
     campaign,
     msg.event,
@@ -124,14 +130,30 @@ async function serverRoute(request, env, ctx) {
     msg.visitor_id,
     hasValue ? msg.value : null,
     msg.user_id == null ? null : msg.user_id,
-  ]);
+  ];
+  if (!(await stored(env, SERVER_INSERT, row))) return notStored();
   return answer(204);
 }
 
-// The row goes to D1 after the response: the visitor never waits on the database.
-function write(env, ctx, sql, [code, campaign, event, pagePath, visitor, ...extra]) {
-  const stmt = env.DB.prepare(sql).bind(crypto.randomUUID(), code, campaign, event, pagePath, visitor, new Date().toISOString(), ...extra);
-  ctx.waitUntil(stmt.run().catch((err) => console.error("partner-pages collector: write failed", String(err))));
+// One INSERT (a single statement: the row is written whole or not at all).
+function insert(env, sql, [code, campaign, event, pagePath, visitor, ...extra]) {
+  return env.DB.prepare(sql).bind(crypto.randomUUID(), code, campaign, event, pagePath, visitor, new Date().toISOString(), ...extra).run();
+}
+
+// `/e` and `/s` answer 204 only once D1 has the row: nothing acknowledged is lost. A failed
+// write is logged and answered 503 (see notStored) so a caller that reads answers can retry.
+async function stored(env, sql, row) {
+  try {
+    await insert(env, sql, row);
+    return true;
+  } catch (err) {
+    console.error("partner-pages collector: write failed", String(err && err.message ? err.message : err));
+    return false;
+  }
+}
+
+function notStored() {
+  return answer(503, "the event could not be stored, retry later", { "Retry-After": "5" });
 }
 
 // Known bots, and browsers that opted out when the site honours it, are not counted.

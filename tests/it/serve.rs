@@ -1095,3 +1095,39 @@ fn a_base_path_prefixes_links_redirects_and_pages() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].page_path, "/partners/go/seo-consultant");
 }
+
+#[test]
+fn a_failed_write_answers_503_with_retry_after_and_a_click_still_redirects() {
+    let s = Serve::start(&["--no-watch"]);
+    // A real SQLite failure: the table is dropped under the running server.
+    let conn = rusqlite::Connection::open(&s.db).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn.execute_batch("DROP TABLE partner_events").unwrap();
+    drop(conn);
+
+    let r = s.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[],
+    );
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert!(
+        r.all("set-cookie").is_empty(),
+        "no cookie for an unstored event"
+    );
+    let r = s.server_event(
+        r#"{"event":"activation","partner":"seo-consultant","visitor_id":"v1"}"#,
+        now(),
+    );
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("retry-after"), Some("5"));
+    let r = s.get("/go/seo-consultant", &[("User-Agent", BROWSER_UA)]);
+    assert_eq!(r.status, 302, "a click redirects even when its write fails");
+    assert_eq!(r.header("location"), Some("/p/seo-consultant/"));
+    assert_eq!(
+        s.stderr().matches("write failed").count(),
+        3,
+        "{}",
+        s.stderr()
+    );
+}
