@@ -204,6 +204,12 @@ pub struct LeadsArgs {
     pub stage: String,
     #[arg(long, value_enum, default_value = "json")]
     pub format: LeadsFormat,
+    /// At most N leads (1 to 1000); the JSON's `next_cursor` gives the next page. Default: all.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Start after the page this cursor came from (`next_cursor` of the previous answer).
+    #[arg(long, value_name = "CURSOR")]
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Args)]

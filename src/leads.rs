@@ -11,6 +11,7 @@
 
 pub mod csv;
 pub mod forget;
+pub mod page;
 pub mod rules;
 
 use crate::cli::RangeArgs;
@@ -91,7 +92,11 @@ pub struct LeadsReport {
     pub stage: &'static str,
     /// The partner filter, if any.
     pub partner: Option<String>,
-    /// Sorted by first touch, then visitor id.
+    /// How many leads the query has in all pages.
+    pub total: usize,
+    /// Give it back as `cursor` for the next page; `null` on the last (or only) page.
+    pub next_cursor: Option<String>,
+    /// Sorted by first touch, then visitor id (this page's, see [`page`]).
     pub leads: Vec<Lead>,
     /// Rows set apart by the funnel rules (the same counts `report` shows).
     pub excluded: Excluded,
@@ -169,6 +174,7 @@ pub fn from_journeys(
         .filter(|j| j.reached.last().is_some_and(|last| last >= opts.stage))
         .filter_map(|j| Some(lead(j, site.partner(&j.partner)?, opts.now)))
         .collect();
+    let leads: Vec<Lead> = leads;
     LeadsReport {
         version: VERSION,
         source: source.to_string(),
@@ -176,6 +182,8 @@ pub fn from_journeys(
         now: opts.now,
         stage: opts.stage.name(),
         partner: opts.partner.clone(),
+        total: leads.len(),
+        next_cursor: None,
         leads,
         excluded: journeys.excluded.clone(),
     }
@@ -308,10 +316,15 @@ fn cta_kind(c: &Cta) -> &'static str {
 
 /// Markdown for people: one table, then nothing else to scroll past.
 pub fn markdown(report: &LeadsReport) -> String {
+    let shown = if report.leads.len() == report.total {
+        String::new()
+    } else {
+        format!(" ({} on this page)", report.leads.len())
+    };
     let mut out = format!(
-        "# Leads\n\n{} journey{} from {} to {} that reached at least `{}`{} (source {}, now {}).\n\n",
-        report.leads.len(),
-        if report.leads.len() == 1 { "" } else { "s" },
+        "# Leads\n\n{} journey{} from {} to {} that reached at least `{}`{} (source {}, now {}){shown}.\n\n",
+        report.total,
+        if report.total == 1 { "" } else { "s" },
         report.range.start,
         report.range.end,
         report.stage,

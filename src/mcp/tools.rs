@@ -97,7 +97,13 @@ pub struct LeadsInput {
     /// Range end (exclusive): a UTC date or an RFC 3339 time.
     pub until: Option<String>,
     /// "Now" as an RFC 3339 time (ranges and the days in next steps). Default: the current time.
+    /// Give it when paging, so the range does not move between pages.
     pub now: Option<String>,
+    /// At most this many leads in the answer (1 to 1000). Default 200.
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous answer, to get the next page. Default: the first page.
+    pub cursor: Option<String>,
 }
 
 /// Arguments of `calendar_tasks` (the flags of `calendar`).
@@ -170,7 +176,11 @@ pub fn list() -> Vec<Tool> {
             "Leads",
             "One row per lead journey that reached at least `stage`: who sent it (partner, \
              campaign), the promise and CTA it responded to, every stage reached with its time, \
-             and the next step from a named rule. Same JSON as `partner-pages leads --format json`.",
+             and the next step from a named rule. Paged: at most `limit` leads (default 200, \
+             max 1000) in a stable order; `total` counts all of them, and while more remain \
+             `next_cursor` is a string to pass back as `cursor` (with the same other arguments, \
+             `now` included) for the next page, `null` on the last one. Same JSON as \
+             `partner-pages leads --format json --limit N --cursor C`.",
         ),
         tool::<CalendarInput>(
             "calendar_tasks",
@@ -217,6 +227,20 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
         "leads" => {
             let input: LeadsInput = parse(name, args)?;
             let stage = input.stage.unwrap_or(StageName::Visit);
+            let bad =
+                |e: Error| ToolError::BadArguments(format!("invalid arguments for `leads`: {e}"));
+            let limit = crate::leads::page::check_limit(
+                input
+                    .limit
+                    .map_or(crate::leads::page::DEFAULT_LIMIT, |n| n as usize),
+            )
+            .map_err(bad)?;
+            let cursor = input
+                .cursor
+                .as_deref()
+                .map(crate::leads::page::Cursor::parse)
+                .transpose()
+                .map_err(bad)?;
             let range = range_args(
                 server,
                 name,
@@ -227,7 +251,7 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
                 input.until,
                 input.now,
             )?;
-            Ok(leads(server, range, stage)?)
+            Ok(leads(server, range, stage, cursor, limit)?)
         }
         "calendar_tasks" => {
             let input: CalendarInput = parse(name, args)?;
@@ -370,9 +394,16 @@ fn funnel_report(server: &Server, flags: RangeArgs) -> Result<String> {
     Ok(report::json(&funnel))
 }
 
-/// `leads`: what `leads --format json` prints.
-fn leads(server: &Server, flags: RangeArgs, stage: StageName) -> Result<String> {
-    let report = crate::leads::from_flags(&server.root, &flags, stage.as_str())?;
+/// `leads`: what `leads --format json --limit N [--cursor C]` prints.
+fn leads(
+    server: &Server,
+    flags: RangeArgs,
+    stage: StageName,
+    cursor: Option<crate::leads::page::Cursor>,
+    limit: usize,
+) -> Result<String> {
+    let mut report = crate::leads::from_flags(&server.root, &flags, stage.as_str())?;
+    crate::leads::page::apply(&mut report, cursor.as_ref(), Some(limit));
     Ok(crate::leads::json(&report))
 }
 

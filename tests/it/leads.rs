@@ -349,19 +349,141 @@ fn leads_json_matches_its_schema() {
             "click",
         ],
     ));
-    let instance = site.path().join("leads.json");
-    std::fs::write(&instance, out).unwrap();
+    // A middle page too: a non-null next_cursor and fewer leads than the total.
+    let page = leads_json(site.path(), &db, &["--stage", "click", "--limit", "2"]);
+    assert!(page["next_cursor"].is_string(), "{page}");
     let schema = support::repo_root().join("schemas/leads.schema.json");
-    let py = python(&[
-        "tests/py/validate_json.py",
-        schema.to_str().unwrap(),
-        instance.to_str().unwrap(),
-    ]);
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
+    for (name, text) in [("leads.json", out), ("page.json", page.to_string())] {
+        let instance = site.path().join(name);
+        std::fs::write(&instance, text).unwrap();
+        let py = python(&[
+            "tests/py/validate_json.py",
+            schema.to_str().unwrap(),
+            instance.to_str().unwrap(),
+        ]);
+        assert!(
+            py.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&py.stderr)
+        );
+    }
+}
+
+/// Follow `next_cursor` from the first page with `--limit n`; every page's JSON.
+fn cli_pages(site: &Path, db: &Path, n: &str) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut extra = vec!["--stage", "click", "--limit", n];
+        if let Some(c) = &cursor {
+            extra.extend(["--cursor", c.as_str()]);
+        }
+        let page = leads_json(site, db, &extra);
+        cursor = page["next_cursor"].as_str().map(String::from);
+        pages.push(page);
+        if cursor.is_none() {
+            return pages;
+        }
+        assert!(pages.len() <= 10, "paging does not end: {pages:#?}");
+    }
+}
+
+#[test]
+fn leads_limit_and_cursor_page_through_every_lead_exactly_once() {
+    let (site, db) = site_with_events();
+    let all = leads_json(site.path(), &db, &["--stage", "click"]);
+    let every = all["leads"].as_array().unwrap().clone();
+    assert_eq!(every.len(), 6);
+    assert_eq!(all["total"], 6);
+    assert_eq!(all["next_cursor"], Value::Null, "no --limit: everything");
+    for (n, want_pages) in [("1", 6), ("2", 3), ("4", 2), ("6", 1), ("1000", 1)] {
+        let pages = cli_pages(site.path(), &db, n);
+        assert_eq!(pages.len(), want_pages, "--limit {n}");
+        let got: Vec<Value> = pages
+            .iter()
+            .flat_map(|p| p["leads"].as_array().unwrap().clone())
+            .collect();
+        assert_eq!(
+            got, every,
+            "--limit {n}: the pages are the full list, in order"
+        );
+        for p in &pages {
+            assert_eq!(p["total"], 6);
+            assert_eq!(p["excluded"], all["excluded"]);
+        }
+    }
+
+    // Markdown and CSV: everything without --limit; with it, the page and the next cursor on
+    // stderr.
+    let db_s = db.to_str().unwrap();
+    let base = [
+        "leads", "--events", db_s, "--last", "14d", "--now", NOW, "--stage", "click",
+    ];
+    let md = stdout_ok(&support::run(
+        site.path(),
+        &[&base[..], &["--format", "md"]].concat(),
+    ));
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| `")).count(),
+        6,
+        "{md}"
     );
+    let csv = stdout_ok(&support::run(
+        site.path(),
+        &[&base[..], &["--format", "csv"]].concat(),
+    ));
+    assert_eq!(csv.lines().count(), 7, "header + 6 leads: {csv}");
+    let out = support::run(
+        site.path(),
+        &[&base[..], &["--format", "md", "--limit", "2"]].concat(),
+    );
+    let md = stdout_ok(&out);
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| `")).count(),
+        2,
+        "{md}"
+    );
+    assert!(
+        md.contains("6 journeys") && md.contains("(2 on this page)"),
+        "{md}"
+    );
+    let first = cli_pages(site.path(), &db, "2").remove(0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "--cursor {}",
+            first["next_cursor"].as_str().unwrap()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn leads_refuses_a_bad_cursor_or_limit_with_exit_1() {
+    let (site, db) = site_with_events();
+    let db = db.to_str().unwrap();
+    for (flag, value, says) in [
+        (
+            "--cursor",
+            "not-a-cursor",
+            "not a cursor from a previous leads answer",
+        ),
+        ("--cursor", "", "not a cursor from a previous leads answer"),
+        ("--limit", "0", "must be 1 to 1000"),
+        ("--limit", "1001", "must be 1 to 1000"),
+    ] {
+        let out = support::run(
+            site.path(),
+            &["leads", "--events", db, "--now", NOW, flag, value],
+        );
+        assert_eq!(out.status.code(), Some(1), "{flag} {value:?}");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing printed on stdout for {flag} {value:?}"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{flag} {value:?}: {err}");
+    }
 }
 
 fn python(args: &[&str]) -> std::process::Output {

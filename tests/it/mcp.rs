@@ -449,3 +449,110 @@ fn mcp_tools_write_nothing() {
         "a tool changed a file under the site root"
     );
 }
+
+#[test]
+fn mcp_leads_pages_through_every_lead_exactly_once() {
+    let (site, db) = site_with_events();
+    let root = site.path();
+    let events = db.to_str().unwrap();
+    let mut c = Client::spawn(root, &db);
+    c.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+
+    // The tool advertises its paging arguments.
+    let tools = c.request("tools/list", json!({}));
+    let leads_tool = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "leads")
+        .expect("leads tool")
+        .clone();
+    let props = &leads_tool["inputSchema"]["properties"];
+    assert!(
+        props["limit"].is_object() && props["cursor"].is_object(),
+        "{leads_tool}"
+    );
+
+    let full: Value = serde_json::from_str(&cli(
+        root,
+        &[
+            "leads", "--events", events, "--stage", "click", "--last", "14d", "--now", NOW,
+        ],
+    ))
+    .unwrap();
+    let every = full["leads"].as_array().unwrap().clone();
+    assert_eq!(every.len(), 6, "{full}");
+
+    let mut got = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut args = json!({"stage": "click", "last": "14d", "now": NOW, "limit": 4});
+        let mut flags = vec![
+            "leads", "--events", events, "--stage", "click", "--last", "14d", "--now", NOW,
+            "--limit", "4",
+        ];
+        if let Some(cur) = &cursor {
+            args["cursor"] = json!(cur);
+            flags.extend(["--cursor", cur.as_str()]);
+        }
+        let resp = c.call("leads", args);
+        let text = tool_text(&resp).to_string();
+        assert_eq!(
+            text,
+            cli(root, &flags),
+            "page {pages}: the tool answers like the CLI"
+        );
+        let page: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(page["total"], 6);
+        assert!(page["leads"].as_array().unwrap().len() <= 4);
+        got.extend(page["leads"].as_array().unwrap().iter().cloned());
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+        assert!(pages <= 10, "paging does not end");
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(
+        got, every,
+        "the pages give every lead exactly once, in order"
+    );
+
+    // Without `limit` the tool gives at most 200: all six here, no next page.
+    let whole: Value = serde_json::from_str(tool_text(&c.call(
+        "leads",
+        json!({"stage": "click", "last": "14d", "now": NOW}),
+    )))
+    .unwrap();
+    assert_eq!(whole["leads"], full["leads"]);
+    assert_eq!(whole["next_cursor"], Value::Null);
+
+    // A bad cursor or limit is a clear protocol error, and the server keeps answering.
+    for args in [
+        json!({"now": NOW, "cursor": "not-a-cursor"}),
+        json!({"now": NOW, "cursor": ""}),
+        json!({"now": NOW, "limit": 0}),
+        json!({"now": NOW, "limit": 1001}),
+    ] {
+        let resp = c.call("leads", args.clone());
+        assert_eq!(resp["error"]["code"], -32602, "{args}: {resp}");
+        let msg = resp["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("cursor") || msg.contains("limit"),
+            "{args}: the message names the argument: {msg}"
+        );
+    }
+    let resp = c.call("leads", json!({"now": NOW, "limit": "ten"}));
+    assert_eq!(
+        resp["error"]["code"], -32602,
+        "a limit that is no number: {resp}"
+    );
+    assert!(tool_text(&c.call("list_partners", json!({}))).contains("seo-consultant"));
+    assert!(c.close().success());
+}
