@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 pub mod files;
 pub mod ics;
+pub mod manifest;
 pub mod plan;
 pub mod proposal;
 pub mod run;

@@ -4,11 +4,14 @@
 //! Takes: the planned [`Calendar`] and the site. Gives: files under `content/briefs/`,
 //! `emails/` and `proposals/`; everything is rendered before the first write.
 //!
-//! Edited files: when a task's file exists with other bytes than we would write (someone edited
-//! it, or the data changed), it is left alone and the new version goes to the first free name
-//! with a suffix (`x.md` -> `x-2.md`, `x-3.md`, ...). A file that already holds exactly our bytes
-//! is not touched, so re-running with the same data and dates changes nothing.
+//! Edited files: the manifest ([`super::manifest`]) records the hash of every file we wrote.
+//! A task file that still holds what we wrote is unedited: new data replaces it in place. One
+//! whose bytes differ from what we wrote (someone edited it, or it is not in the manifest) is
+//! left alone and the new version goes to the first name with a suffix (`x.md` -> `x-2.md`,
+//! `x-3.md`, ...) that is free or unedited. A file that already holds exactly our bytes is not
+//! touched, so re-running with the same data and dates changes nothing.
 
+use super::manifest::Manifest;
 use super::{proposal, Calendar, Task, TaskKind};
 use crate::error::{Error, Result};
 use crate::site::Site;
@@ -27,6 +30,8 @@ pub const PROPOSAL_TEMPLATE: &str = "calendar/proposal.md";
 pub enum Outcome {
     Written,
     Unchanged,
+    /// The file held an earlier version we generated, unedited: replaced in place.
+    Updated,
     /// The task's first-choice file had been edited; the new version is in the task's
     /// (suffixed) `file`, written now or found there unchanged.
     KeptEdited {
@@ -207,14 +212,17 @@ pub fn with_suffix(rel: &str, n: u32) -> String {
 }
 
 /// Pick the file each rendered task goes to (never an edited one) and write it. Updates each
-/// task's `file` to the name used. With `write` false nothing is written (a dry run: the
-/// names and outcomes are those a real run would give).
+/// task's `file` to the name used. With `write` false nothing is written, the manifest
+/// included (a dry run: the names and outcomes are those a real run would give).
 pub fn write_all(
     root: &Path,
     cal: &mut Calendar,
     rendered: &[Rendered],
     write: bool,
 ) -> Result<Vec<(String, Outcome)>> {
+    let mut manifest = Manifest::load(root);
+    // Names given to a task of this run: never a second task's file, even if ours.
+    let mut claimed = std::collections::BTreeSet::new();
     let mut results = Vec::new();
     for r in rendered {
         let base = cal.tasks[r.task].file.clone();
@@ -226,35 +234,35 @@ pub fn write_all(
                 with_suffix(&base, n)
             };
             let path = root.join(&rel);
-            match std::fs::read(&path) {
-                Ok(existing) if existing == r.bytes => {
-                    cal.tasks[r.task].file = rel.clone();
-                    break if n == 1 {
-                        Outcome::Unchanged
-                    } else {
-                        Outcome::KeptEdited {
-                            edited: base.clone(),
-                            written: false,
-                        }
-                    };
-                }
-                Ok(_) => n += 1,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    if write {
-                        write_atomic(&path, &r.bytes)?;
-                    }
-                    cal.tasks[r.task].file = rel.clone();
-                    break if n == 1 {
-                        Outcome::Written
-                    } else {
-                        Outcome::KeptEdited {
-                            edited: base.clone(),
-                            written: true,
-                        }
-                    };
-                }
+            // Whether the task goes to `rel` (else: an edit is there, try the next name), and
+            // whether that writes.
+            let (place, written) = match std::fs::read(&path) {
+                _ if claimed.contains(&rel) => (false, false),
+                Ok(existing) if existing == r.bytes => (true, false),
+                Ok(existing) if manifest.generated(&rel, &existing) => (true, true),
+                Ok(_) => (false, false),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (true, true),
                 Err(e) => return Err(Error::io(format!("reading {}", path.display()), e)),
+            };
+            if place {
+                let existed = path.exists();
+                if write && written {
+                    write_atomic(&path, &r.bytes)?;
+                }
+                manifest.record(&rel, &r.bytes);
+                claimed.insert(rel.clone());
+                cal.tasks[r.task].file = rel;
+                break match (n, written, existed) {
+                    (1, false, _) => Outcome::Unchanged,
+                    (1, true, false) => Outcome::Written,
+                    (1, true, true) => Outcome::Updated,
+                    (_, written, _) => Outcome::KeptEdited {
+                        edited: base.clone(),
+                        written,
+                    },
+                };
             }
+            n += 1;
             if n > 1000 {
                 return Err(Error::user_hint(
                     format!("{base}: more than 1000 edited versions exist"),
@@ -264,11 +272,14 @@ pub fn write_all(
         };
         results.push((cal.tasks[r.task].file.clone(), outcome));
     }
+    if write {
+        manifest.save(root)?;
+    }
     Ok(results)
 }
 
 /// Write to a temporary name beside `path`, then rename over it.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;

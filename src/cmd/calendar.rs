@@ -30,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
         let (mut written, mut unchanged) = (0, 0);
         for (file, outcome) in &outcomes {
             match outcome {
-                Outcome::Written => written += 1,
+                Outcome::Written | Outcome::Updated => written += 1,
                 Outcome::Unchanged => unchanged += 1,
                 Outcome::KeptEdited { edited, written: w } => {
                     if *w {

@@ -494,12 +494,104 @@ fn rerun_with_the_same_data_and_dates_changes_no_byte() {
     let first_out = calendar(root, &db, "md");
     let first = tree(root, &["content/briefs", "emails", "proposals"]);
     assert_eq!(first.len(), 10);
+    let manifest = std::fs::read(root.join(".pp-calendar.json")).expect("the manifest");
     let second_out = calendar(root, &db, "md");
     assert_eq!(first_out, second_out);
     assert_eq!(
         first,
         tree(root, &["content/briefs", "emails", "proposals"])
     );
+    assert_eq!(
+        manifest,
+        std::fs::read(root.join(".pp-calendar.json")).unwrap(),
+        "the manifest is unchanged too"
+    );
+}
+
+/// The seed traffic with more of it: the same tasks (so the same file names), other figures.
+fn more_traffic() -> Vec<Traffic> {
+    SEED_TRAFFIC
+        .iter()
+        .map(|t| Traffic {
+            clicks: t.clicks + 20,
+            visits: t.visits + 20,
+            ..*t
+        })
+        .collect()
+}
+
+/// The task files a fresh copy of the site gets from `traffic`: what "the new version" is.
+fn fresh_files(traffic: &[Traffic]) -> BTreeMap<String, Vec<u8>> {
+    let site = support::copy_site(&support::repo_root());
+    let db = events_db(site.path(), traffic);
+    calendar(site.path(), &db, "json");
+    tree(site.path(), &["content/briefs", "emails", "proposals"])
+}
+
+#[test]
+fn an_unedited_task_file_is_rewritten_in_place_when_the_data_changes() {
+    let (site, db) = seed_site();
+    let root = site.path();
+    calendar(root, &db, "json");
+    let first = tree(root, &["content/briefs", "emails", "proposals"]);
+
+    let data = tempfile::tempdir().unwrap();
+    let more = events_db(data.path(), &more_traffic());
+    let want = fresh_files(&more_traffic());
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        first.keys().collect::<Vec<_>>(),
+        "the new data plans the same task files"
+    );
+    let changed: Vec<_> = want.keys().filter(|k| want[*k] != first[*k]).collect();
+    assert!(!changed.is_empty(), "the new data changes some files");
+
+    let again = tasks(&calendar(root, &more, "json"));
+    assert_eq!(
+        tree(root, &["content/briefs", "emails", "proposals"]),
+        want,
+        "every unedited file holds the new version, in place, and no -2 copy exists"
+    );
+    for t in &again {
+        assert!(
+            want.contains_key(t["file"].as_str().unwrap()),
+            "the calendar points at the rewritten file: {t}"
+        );
+    }
+}
+
+#[test]
+fn an_edited_task_file_is_kept_and_new_data_goes_to_a_suffixed_copy() {
+    let (site, db) = seed_site();
+    let root = site.path();
+    let all = tasks(&calendar(root, &db, "json"));
+    let rel = task(&all, "seo-consultant", "brief")["file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edited = read(root, &rel).replace("## Goal", "## Goal\n\nOur editor's own angle.");
+    std::fs::write(root.join(&rel), &edited).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let more = events_db(data.path(), &more_traffic());
+    let want = fresh_files(&more_traffic());
+    let again = tasks(&calendar(root, &more, "json"));
+    assert_eq!(read(root, &rel), edited, "the edit survived new data");
+    let copy = rel.replace(".md", "-2.md");
+    assert_eq!(
+        task(&again, "seo-consultant", "brief")["file"],
+        copy.as_str()
+    );
+    assert_eq!(
+        std::fs::read(root.join(&copy)).unwrap(),
+        want[&rel],
+        "the copy is the new version"
+    );
+    // Every other (unedited) file took the new data in place.
+    let mut got = tree(root, &["content/briefs", "emails", "proposals"]);
+    assert_eq!(got.remove(&copy), Some(want[&rel].clone()));
+    got.insert(rel.clone(), want[&rel].clone());
+    assert_eq!(got, want);
 }
 
 #[test]
