@@ -83,18 +83,18 @@ pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> R
     scan_rowids(path, opts, None, sink)
 }
 
-/// The smallest and largest rowid of `partner_events` (`None`: empty table). Both are one
-/// b-tree descent each, whatever the table size.
+/// The smallest and largest rowid of `partner_events` (`None`: empty table). Two queries:
+/// each is one b-tree descent, while `SELECT min(rowid), max(rowid)` scans the whole table.
 pub(crate) fn rowid_bounds(path: &Path) -> Result<Option<(i64, i64)>> {
     let conn = open_read_only(path)?;
     columns(&conn, path)?;
-    conn.query_row(
-        &format!("SELECT min(rowid), max(rowid) FROM {TABLE}"),
-        [],
-        |r| Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?)),
-    )
-    .map(|(lo, hi)| lo.zip(hi))
-    .map_err(|e| sql_err(path, "cannot read partner_events", e))
+    let one = |agg: &str| {
+        conn.query_row(&format!("SELECT {agg}(rowid) FROM {TABLE}"), [], |r| {
+            r.get::<_, Option<i64>>(0)
+        })
+        .map_err(|e| sql_err(path, "cannot read partner_events", e))
+    };
+    Ok(one("min")?.zip(one("max")?))
 }
 
 /// As [`scan`], only the rows whose rowid is in `[lo, hi]` when `rowids` is given (several of

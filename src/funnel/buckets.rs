@@ -99,19 +99,37 @@ impl Store {
         Ok(())
     }
 
-    /// Append partition `p`'s bytes to `out` and forget them.
-    pub fn take(&mut self, p: usize, out: &mut Vec<u8>) -> Result<()> {
-        if let Some(file) = &self.file {
-            for &(off, len) in &self.chunks[p] {
+    /// Each partition's share, owned, so partitions can be read on several threads (with the
+    /// file, when rows went there).
+    pub fn into_pieces(self) -> (Option<File>, Vec<Piece>) {
+        let pieces = self
+            .chunks
+            .into_iter()
+            .zip(self.mem)
+            .map(|(chunks, mem)| Piece { chunks, mem })
+            .collect();
+        (self.file, pieces)
+    }
+}
+
+/// One partition's rows from one [`Store`]: chunks in its file, then bytes in memory.
+pub(crate) struct Piece {
+    chunks: Vec<(u64, usize)>,
+    mem: Vec<u8>,
+}
+
+impl Piece {
+    /// Append the rows to `out` (`file`: the store's, when it spilled).
+    pub fn read(self, file: Option<&File>, out: &mut Vec<u8>) -> Result<()> {
+        if let Some(file) = file {
+            for &(off, len) in &self.chunks {
                 let start = out.len();
                 out.resize(start + len, 0);
                 read_at(file, &mut out[start..], off)
                     .map_err(|e| Error::io("cannot read a temporary file", e))?;
             }
-            self.chunks[p] = Vec::new();
         }
-        let mem = std::mem::take(&mut self.mem[p]);
-        out.extend_from_slice(&mem);
+        out.extend_from_slice(&self.mem);
         Ok(())
     }
 }
@@ -150,10 +168,11 @@ mod tests {
             expected[p].extend_from_slice(&row);
         }
         assert!(s.spilled());
-        for (p, want) in expected.iter().enumerate() {
+        let (file, pieces) = s.into_pieces();
+        for (p, piece) in pieces.into_iter().enumerate().take(3) {
             let mut got = vec![7u8];
-            s.take(p, &mut got).unwrap();
-            assert_eq!(&got[1..], &want[..], "partition {p}");
+            piece.read(file.as_ref(), &mut got).unwrap();
+            assert_eq!(&got[1..], &expected[p][..], "partition {p}");
         }
     }
 
@@ -162,8 +181,9 @@ mod tests {
         let mut s = Store::new(64 << 20);
         push(&mut s, 5, b"abc");
         assert!(!s.spilled());
+        let (file, mut pieces) = s.into_pieces();
         let mut got = Vec::new();
-        s.take(5, &mut got).unwrap();
+        pieces.swap_remove(5).read(file.as_ref(), &mut got).unwrap();
         assert_eq!(got, b"abc");
     }
 }

@@ -12,10 +12,11 @@
 //! one partition, so memory is the budget plus one partition, whatever the size of the table.
 //! The walk order (partition, then visitor id) does not depend on the row order or the split.
 
+use super::buckets::Piece;
 pub use super::buckets::PARTITIONS;
 use super::pack::{self, Packer, Rec};
 use super::{FunnelConfig, Range};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::{PartSink, Row, ScanOptions, Source, Ts};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -302,21 +303,105 @@ pub(crate) fn scan_journeys(
         bot_max: u64::from(cfg.bot_max_events),
         journeys: Vec::new(),
     };
+    // Hand each partition's pieces (one per part) to the thread that prepares it.
+    let workers = parts;
+    let mut files = Vec::with_capacity(parts);
+    let mut jobs: Vec<Vec<(usize, Vec<Piece>)>> = (0..workers).map(|_| Vec::new()).collect();
+    for p in 0..PARTITIONS {
+        jobs[p % workers].push((p, Vec::with_capacity(parts)));
+    }
+    for packer in packers {
+        let (file, pieces) = packer.into_store().into_pieces();
+        files.push(file);
+        for (p, piece) in pieces.into_iter().enumerate() {
+            jobs[p % workers][p / workers].1.push(piece);
+        }
+    }
+    let files = &files;
+    let remaps = &remaps;
+    if workers == 1 {
+        for (_, pieces) in jobs.pop().unwrap_or_default() {
+            let part = prepare(pieces, files, remaps)?;
+            walker.partition(&part, &mut ex, each);
+        }
+        return Ok(ex);
+    }
+    // Reading, unpacking and sorting run on `workers` threads; the walk stays here, in
+    // partition order, so the result does not depend on the number of threads.
+    std::thread::scope(|scope| {
+        let mut inbox = Vec::with_capacity(workers);
+        for job in jobs {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Prepared>>(1);
+            inbox.push(rx);
+            scope.spawn(move || {
+                for (_, pieces) in job {
+                    let part = prepare(pieces, files, remaps);
+                    let failed = part.is_err();
+                    if tx.send(part).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+        }
+        for p in 0..PARTITIONS {
+            let part = inbox[p % workers]
+                .recv()
+                .map_err(|_| Error::Internal("a partition reader stopped".into()))??;
+            walker.partition(&part, &mut ex, each);
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(ex)
+}
+
+/// One partition ready to walk: its rows unpacked and sorted by (visitor, time, ...).
+struct Prepared {
+    buf: Vec<u8>,
+    recs: Vec<Rec>,
+    /// Text visitor ids (byte ranges in `buf`) by their number (`Rec::lo` of a text row).
+    ids: Vec<(u32, u16)>,
+}
+
+/// Read one partition's pieces (one per scan part) and sort its rows.
+fn prepare(
+    pieces: Vec<Piece>,
+    files: &[Option<std::fs::File>],
+    remaps: &[Vec<u32>],
+) -> Result<Prepared> {
     let mut buf = Vec::new();
     let mut recs = Vec::new();
     let mut texts = Vec::new();
-    for part in 0..PARTITIONS {
-        buf.clear();
-        recs.clear();
-        texts.clear();
-        for (p, remap) in packers.iter_mut().zip(&remaps) {
-            let start = buf.len();
-            p.store.take(part, &mut buf)?;
-            pack::unpack(&buf, start..buf.len(), remap, &mut recs, &mut texts)?;
-        }
-        walker.partition(&buf, &mut recs, &texts, &mut ex, each);
+    for (k, piece) in pieces.into_iter().enumerate() {
+        let start = buf.len();
+        piece.read(files[k].as_ref(), &mut buf)?;
+        pack::unpack(&buf, start..buf.len(), &remaps[k], &mut recs, &mut texts)?;
     }
-    Ok(ex)
+    let bytes = |(off, len): (u32, u16)| &buf[off as usize..off as usize + len as usize];
+    // Text ids: number them in text order (so the walk order does not depend on the source's
+    // row order); equal texts get one number.
+    let mut ids = Vec::new();
+    if !texts.is_empty() {
+        let mut order: Vec<u32> = (0..texts.len() as u32).collect();
+        order.sort_unstable_by(|a, b| bytes(texts[*a as usize]).cmp(bytes(texts[*b as usize])));
+        let mut rank = vec![0u64; texts.len()];
+        for (k, &i) in order.iter().enumerate() {
+            let b = bytes(texts[i as usize]);
+            if k == 0 || bytes(texts[order[k - 1] as usize]) != b {
+                ids.push(texts[i as usize]);
+            }
+            rank[i as usize] = (ids.len() - 1) as u64;
+        }
+        for r in recs.iter_mut().filter(|r| r.text) {
+            r.lo = rank[r.lo as usize];
+        }
+    }
+    recs.sort_unstable_by(|a: &Rec, b: &Rec| {
+        (a.text, a.hi, a.lo, a.time, a.kind, a.partner, a.campaign)
+            .cmp(&(b.text, b.hi, b.lo, b.time, b.kind, b.partner, b.campaign))
+            .then_with(|| a.value.total_cmp(&b.value))
+            .then_with(|| bytes(a.user).cmp(bytes(b.user)))
+    });
+    Ok(Prepared { buf, recs, ids })
 }
 
 struct Walker {
@@ -327,43 +412,14 @@ struct Walker {
 }
 
 impl Walker {
-    /// Walk one partition: its rows sorted by visitor then time, one visitor at a time.
+    /// Walk one prepared partition, one visitor at a time.
     fn partition(
         &mut self,
-        buf: &[u8],
-        recs: &mut [Rec],
-        texts: &[(u32, u16)],
+        part: &Prepared,
         ex: &mut Excluded,
         each: &mut dyn FnMut(&VisitorJourneys<'_>),
     ) {
-        if recs.is_empty() {
-            return;
-        }
-        let bytes = |(off, len): (u32, u16)| &buf[off as usize..off as usize + len as usize];
-        // Text ids: number them in text order (so the walk order does not depend on the
-        // source's row order); equal texts get one number.
-        let mut ids: Vec<Visitor<'_>> = Vec::new();
-        if !texts.is_empty() {
-            let mut order: Vec<u32> = (0..texts.len() as u32).collect();
-            order.sort_unstable_by(|a, b| bytes(texts[*a as usize]).cmp(bytes(texts[*b as usize])));
-            let mut rank = vec![0u64; texts.len()];
-            for (k, &i) in order.iter().enumerate() {
-                let b = bytes(texts[i as usize]);
-                if k == 0 || bytes(texts[order[k - 1] as usize]) != b {
-                    ids.push(Visitor::Text(b));
-                }
-                rank[i as usize] = (ids.len() - 1) as u64;
-            }
-            for r in recs.iter_mut().filter(|r| r.text) {
-                r.lo = rank[r.lo as usize];
-            }
-        }
-        recs.sort_unstable_by(|a, b| {
-            (a.text, a.hi, a.lo, a.time, a.kind, a.partner, a.campaign)
-                .cmp(&(b.text, b.hi, b.lo, b.time, b.kind, b.partner, b.campaign))
-                .then_with(|| a.value.total_cmp(&b.value))
-                .then_with(|| bytes(a.user).cmp(bytes(b.user)))
-        });
+        let (buf, recs) = (&part.buf[..], &part.recs[..]);
         let mut start = 0;
         while start < recs.len() {
             let first = recs[start];
@@ -374,7 +430,8 @@ impl Walker {
             self.visitor(&recs[start..end], ex);
             if !self.journeys.is_empty() {
                 let visitor = if first.text {
-                    ids[first.lo as usize]
+                    let (off, len) = part.ids[first.lo as usize];
+                    Visitor::Text(&buf[off as usize..off as usize + len as usize])
                 } else {
                     Visitor::Uuid(first.hi, first.lo)
                 };

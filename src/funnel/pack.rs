@@ -210,6 +210,11 @@ impl<'a> Packer<'a> {
         i
     }
 
+    /// The packed rows.
+    pub fn into_store(self) -> Store {
+        self.store
+    }
+
     /// The campaign names of this part, by their number in its packed rows.
     pub fn campaigns(&self) -> &[String] {
         &self.campaigns
