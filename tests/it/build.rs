@@ -1,7 +1,7 @@
 //! `build` and `init` end to end: output layout, determinism, atomic writes, escaping,
 //! base paths, template overrides, HTML validity (W3C Nu) and accessibility (axe-core).
 
-use crate::support::{self, copy_site, repo_root, run};
+use crate::support::{self, copy_site, read, repo_root, run};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -27,17 +27,8 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn build_ok(root: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["build"];
-    args.extend_from_slice(extra);
-    let out = run(root, &args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "build failed: {stderr}");
-    stderr
-}
-
-fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path.as_ref())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+    let args: Vec<&str> = ["build"].iter().chain(extra).copied().collect();
+    String::from_utf8_lossy(&support::run_ok(root, &args).stderr).into_owned()
 }
 
 #[test]
@@ -304,21 +295,8 @@ fn init_scaffolds_a_site_that_builds_and_refuses_a_non_empty_folder() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
 }
 
-/// The W3C Nu checker jar installed by `npm ci` (vnu-jar).
-fn vnu_jar() -> std::path::PathBuf {
-    let jar = repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
-    assert!(
-        jar.is_file(),
-        "required test component vnu-jar is missing ({}). Run `bash scripts/test`, which installs it.",
-        jar.display()
-    );
-    jar
-}
-
 #[test]
 fn example_pages_pass_the_w3c_nu_html_checker() {
-    let java = support::require_tool("java", "a Java runtime (Debian: default-jre-headless)");
-    let jar = vnu_jar();
     let site = copy_site(&repo_root());
     build_ok(site.path(), &[]);
     let public = site.path().join("public");
@@ -328,18 +306,7 @@ fn example_pages_pass_the_w3c_nu_html_checker() {
         .map(|p| public.join(p))
         .collect();
     assert!(pages.len() >= 12, "{pages:?}");
-    let out = std::process::Command::new(java)
-        .arg("-jar")
-        .arg(jar)
-        .args(["--errors-only", "--format", "gnu"])
-        .args(&pages)
-        .output()
-        .expect("run java -jar vnu.jar");
-    let report = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && report.trim().is_empty(),
-        "W3C Nu checker found errors:\n{report}"
-    );
+    support::assert_nu_clean(&pages);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The no-change fast path of `build`: a second build with nothing changed is skipped (all
 //! unchanged, nothing rewritten), and every kind of change still gives a real rebuild.
 
-use crate::support::{copy_site, repo_root, run};
+use crate::support::{self, copy_site, read, repo_root, run};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -10,12 +10,8 @@ const STAMP: &str = ".partner-pages-stamp";
 
 /// `build -v` that must succeed; returns stderr (summary and stage timings).
 fn build(root: &Path, extra: &[&str]) -> String {
-    let mut args = vec!["-v", "build"];
-    args.extend_from_slice(extra);
-    let out = run(root, &args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "build failed: {stderr}");
-    stderr
+    let args: Vec<&str> = ["-v", "build"].iter().chain(extra).copied().collect();
+    String::from_utf8_lossy(&support::run_ok(root, &args).stderr).into_owned()
 }
 
 /// (written, unchanged, removed) of the summary line.
@@ -56,11 +52,6 @@ fn mtimes(root: &Path) -> BTreeMap<String, SystemTime> {
             (rel.to_string_lossy().into_owned(), time)
         })
         .collect()
-}
-
-fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path.as_ref())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
 }
 
 /// A site built once, its first summary's (written, unchanged, removed).

@@ -449,29 +449,7 @@ fn ics_parses_with_one_event_per_task_on_the_right_dates() {
 fn json_validates_against_the_committed_schema() {
     let (site, db) = seed_site();
     let json = calendar(site.path(), &db, "json");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.json");
-    std::fs::write(&path, &json).unwrap();
-    let py = support::require_tool("python3", "Python 3 with jsonschema");
-    let schema = support::repo_root().join("schemas/calendar.schema.json");
-    let out = Command::new(py)
-        .args([
-            "-c",
-            "import json,sys,jsonschema\n\
-             s=json.load(open(sys.argv[1]))\n\
-             jsonschema.Draft202012Validator.check_schema(s)\n\
-             jsonschema.Draft202012Validator(s).validate(json.load(open(sys.argv[2])))\n\
-             print('valid')",
-        ])
-        .arg(&schema)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "schema validation failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_valid_json("calendar.schema.json", &json);
 }
 
 #[test]
@@ -814,26 +792,7 @@ fn preview_build_has_an_overlay_and_annotations_and_passes_the_html_checker() {
         "the band is shown: {seo}"
     );
 
-    let java = support::require_tool("java", "a Java runtime for the Nu HTML checker");
-    let jar = support::repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
-    assert!(
-        jar.exists(),
-        "the Nu HTML checker is missing at {}: run `bash scripts/test`",
-        jar.display()
-    );
-    let out = Command::new(java)
-        .arg("-jar")
-        .arg(&jar)
-        .arg("--errors-only")
-        .args(&pages)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "vnu found errors:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_nu_clean(&pages);
 }
 
 #[test]

@@ -58,12 +58,7 @@ fn has_temporaries(dir: &Path) -> bool {
 }
 
 fn build_ok(root: &Path) {
-    let out = support::run(root, &["build"]);
-    assert!(
-        out.status.success(),
-        "build failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::run_ok(root, &["build"]);
 }
 
 #[test]

@@ -239,25 +239,11 @@ fn report_recommends_the_seeds_two_actions() {
 
 #[test]
 fn json_report_validates_against_the_committed_schema() {
-    let python = require_tool(
-        "python3",
-        "Python 3 with jsonschema (tests/requirements.txt)",
-    );
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_file(dir.path());
-    let json_path = dir.path().join("report.json");
-    std::fs::write(&json_path, report(db.to_str().unwrap(), "json", dir.path())).unwrap();
-    let out = Command::new(python)
-        .arg(repo_root().join("tests/py/report_schema_check.py"))
-        .arg(repo_root().join("schemas/report.schema.json"))
-        .arg(&json_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "schema validation failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    support::assert_valid_json(
+        "report.schema.json",
+        &report(db.to_str().unwrap(), "json", dir.path()),
     );
     // The schema's rule names are the code's.
     let schema: serde_json::Value = serde_json::from_str(
@@ -440,16 +426,6 @@ fn a_file_of_another_format_names_what_was_expected() {
 
 #[test]
 fn html_report_is_self_contained_and_passes_the_nu_checker() {
-    let java = require_tool(
-        "java",
-        "a Java runtime for the Nu HTML checker (apt-get install default-jre-headless)",
-    );
-    let vnu = repo_root().join("node_modules/vnu-jar/build/dist/vnu.jar");
-    assert!(
-        vnu.exists(),
-        "the Nu HTML checker is missing at {}: run `npm ci`",
-        vnu.display()
-    );
     let dir = tempfile::tempdir().unwrap();
     let db = sqlite_file(dir.path());
     let out_file = dir.path().join("report.html");
@@ -484,19 +460,7 @@ fn html_report_is_self_contained_and_passes_the_nu_checker() {
             .contains("http"),
         "external reference"
     );
-    let check = Command::new(java)
-        .arg("-jar")
-        .arg(&vnu)
-        .arg("--errors-only")
-        .arg(&out_file)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "Nu HTML checker: {}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    support::assert_nu_clean(&[out_file]);
 }
 
 /// One scripted visitor: partner, campaign, beacon stages after the click, server-side event.

@@ -6,9 +6,6 @@
       JSON: title, summary, info, sections {name: [{title, url, desc}]}, with Markdown escapes
       decoded in titles and notes. With PUBLIC_DIR and BASE_URL, every link under BASE_URL must
       resolve to a file in PUBLIC_DIR; missing ones are listed in "missing".
-  check_llms.py schema SCHEMA JSON_FILE
-      Validate JSON_FILE against the JSON Schema (draft 2020-12) with jsonschema; exit 1 with
-      every error on failure.
   check_llms.py alternates PUBLIC_DIR BASE_PATH
       Every <link rel="alternate" type="text/markdown" href=...> in PUBLIC_DIR/**/*.html must
       point at a file in PUBLIC_DIR; prints {"checked": n, "pages": n, "missing": [...]}.
@@ -23,7 +20,6 @@ from urllib.parse import unquote, urlsplit
 
 try:
     import llms_txt
-    import jsonschema
 except ImportError as e:  # a missing component is a failure, never a silent pass
     sys.exit(f"missing Python package: {e.name}; run `bash scripts/test` (pip install -r tests/requirements.txt)")
 
@@ -86,29 +82,6 @@ def cmd_parse(args):
     json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
 
 
-def cmd_schema(args):
-    schema = json.loads(pathlib.Path(args[0]).read_text(encoding="utf-8"))
-    doc = json.loads(pathlib.Path(args[1]).read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    errors = sorted(jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).iter_errors(doc), key=str)
-    if errors:
-        for e in errors:
-            print(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}", file=sys.stderr)
-        sys.exit(1)
-    print(json.dumps({"valid": True, "partners": len(doc.get("partners", []))}))
-
-
-class _Alternates(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.hrefs = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "link" and (a.get("rel") or "").lower() == "alternate" and a.get("type") == "text/markdown":
-            self.hrefs.append(a.get("href") or "")
-
-
 def cmd_alternates(args):
     public, base_path = pathlib.Path(args[0]), args[1].rstrip("/")
     missing, checked, pages = [], 0, 0
@@ -128,7 +101,7 @@ def cmd_alternates(args):
 
 
 if __name__ == "__main__":
-    cmds = {"parse": cmd_parse, "schema": cmd_schema, "alternates": cmd_alternates}
+    cmds = {"parse": cmd_parse, "alternates": cmd_alternates}
     if len(sys.argv) < 3 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](sys.argv[2:])
