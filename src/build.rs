@@ -10,8 +10,8 @@
 //! ```
 
 use crate::error::Result;
-use crate::output::{self, Target, WriteStats};
-use crate::render::{render_site, OutputFile, RenderOptions};
+use crate::output::{self, WriteStats};
+use crate::render::{render_site, render_site_into, OutputFile, RenderOptions, Streamed};
 use crate::site::{load, LoadOptions};
 use crate::stamp;
 use std::path::{Path, PathBuf};
@@ -117,18 +117,28 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     }
     lap("load");
     let annotations = crate::render::annotate::for_build(&site, opts)?;
-    let annotated;
-    let render = match &annotations {
-        Some(a) => {
-            annotated = a.render_options(opts.render.progress);
-            &annotated
+    // Opened before rendering: each page is staged as soon as it is rendered (the site never
+    // sits in memory at once) and nothing reaches the output folders before the commits below.
+    // Dropped on an error, a folder removes what it staged.
+    let out = output::Folder::open(&out_dir)?;
+    let collector = output::Folder::open(&collector_dir)?;
+    let put = |f: OutputFile| out.put(&f);
+    let mut streamed = match (opts.preview, &annotations) {
+        (true, Some(a)) => {
+            // A staff preview: pages get the overlay after rendering, so render in memory.
+            let mut rendered = render_site(&site, &a.render_options(opts.render.progress))?;
+            crate::render::annotate::apply_preview(&mut rendered.public, a)?;
+            for f in &rendered.public {
+                out.put(f)?;
+            }
+            Streamed {
+                public: rendered.public.into_iter().map(|f| f.path).collect(),
+                collector: rendered.collector,
+            }
         }
-        None => &opts.render,
+        (_, Some(a)) => render_site_into(&site, &a.render_options(opts.render.progress), &put)?,
+        (_, None) => render_site_into(&site, &opts.render, &put)?,
     };
-    let mut rendered = render_site(&site, render)?;
-    if let (true, Some(a)) = (opts.preview, &annotations) {
-        crate::render::annotate::apply_preview(&mut rendered.public, a)?;
-    }
     // Checked (markers, H1) before anything is written; written after the site.
     let llms_host = crate::render::llms::merge::prepare(&site)?;
     lap("render");
@@ -136,7 +146,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     if assets_dir != crate::collector::worker::DEFAULT_ASSETS_DIR {
         // The Worker serves the static site from wherever `--out` put it.
         let toml = crate::collector::worker::wrangler_toml(&site, &assets_dir);
-        if let Some(f) = rendered
+        if let Some(f) = streamed
             .collector
             .iter_mut()
             .find(|f| f.path == crate::collector::worker::WRANGLER_TOML)
@@ -144,24 +154,19 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             f.bytes = toml.into_bytes();
         }
     }
+    for f in &streamed.collector {
+        collector.put(f)?;
+    }
     // Never leave a stamp that claims the output of an earlier build.
-    let stats = output::write_with(
-        &[
-            Target {
-                dir: &out_dir,
-                files: &rendered.public,
-            },
-            Target {
-                dir: &collector_dir,
-                files: &rendered.collector,
-            },
-        ],
-        || stamp::remove(&out_dir),
-    )?;
+    stamp::remove(&out_dir)?;
+    let public_paths: Vec<&str> = streamed.public.iter().map(String::as_str).collect();
+    let collector_paths = paths(&streamed.collector);
+    let mut stats = out.commit(&public_paths)?;
+    stats += collector.commit(&collector_paths)?;
     if let Some(host) = llms_host {
         host.write()?;
     }
-    let pages = rendered.page_count();
+    let pages = streamed.page_count();
     if let Some(h) = inputs {
         let host = site.config.llms.merge.as_ref().map(|m| site.root.join(m));
         stamp::write(
@@ -169,16 +174,13 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             &stamp::finish(h, host.as_deref()),
             host.as_deref(),
             pages,
-            &[
-                (&out_dir, paths(&rendered.public)),
-                (&collector_dir, paths(&rendered.collector)),
-            ],
+            &[(&out_dir, public_paths), (&collector_dir, collector_paths)],
         )?;
     }
     lap("write");
     Ok(BuildReport {
         pages,
-        files: rendered.public.len() + rendered.collector.len(),
+        files: streamed.public.len() + streamed.collector.len(),
         stats,
         out_dir,
         collector_dir,

@@ -1,32 +1,53 @@
-//! Write stage: rendered files go to disk atomically (temp name + rename), unchanged files are
-//! left alone, stale files of ours are removed.
+//! Write stage: rendered files go to disk so that a failure or a kill never leaves a torn
+//! output; unchanged files are left alone, stale files of ours are removed.
 //!
-//! Takes: output folders and the [`OutputFile`]s for each. Gives: the files on disk and
-//! [`WriteStats`]. Each folder keeps a manifest ([`MANIFEST`]) of the files we wrote, so a
-//! rebuild removes only our own stale files (a removed partner's pages), never a host site's.
+//! Takes: an output folder ([`Folder::open`]) and its [`OutputFile`]s, handed over one by one
+//! ([`Folder::put`], from any thread, while rendering goes on), then the sorted list of every
+//! path of the build ([`Folder::commit`]). Gives: the files on disk and [`WriteStats`]. Each
+//! folder keeps a manifest ([`MANIFEST`]) of the files we wrote, so a rebuild removes only our
+//! own stale files (a removed partner's pages), never a host site's.
 //!
-//! Order of work, so that a failure leaves the previous output as it was:
-//! 1. compare every file with what is on disk (size first, then bytes); write each changed file
-//!    to a temporary name beside its target. Any error: the temporaries are removed, done.
-//! 2. rename every temporary over its target;
-//! 3. remove the files the previous manifest lists that this build no longer produces;
-//! 4. write the new manifest.
+//! A folder is written one of two ways, chosen when it is opened:
 //!
-//! While temporaries exist, a marker file ([`WRITING`]) sits in the folder. A build killed
-//! before it finished (kill -9, power loss) leaves the marker; the next build then first removes
-//! every temporary of ours (`.<name>.pp-tmp-<pid>`) under the folder. Builds with nothing to
-//! write never create the marker, so a no-change rebuild costs no extra walk.
+//! - **Fresh** (the folder is missing or empty, the first build): every file goes under its final
+//!   name into a staging folder beside it (`.<name>.pp-staging-<pid>`), the manifest last; the
+//!   commit renames the staging folder onto the folder, one rename for the whole site. Until
+//!   then the folder itself is not touched. Where that rename cannot be done (the folder is a
+//!   mount point), the staging folder's entries are moved in one by one, the manifest first, so
+//!   that a later build knows every file as ours. A build that fails or is killed leaves only
+//!   the staging folder, outside the output; the next build removes it (any
+//!   `.<name>.pp-staging-<digits>` beside the folder), so it is never served or deployed.
+//! - **Update** (the folder has content): each file is compared with what is on disk (size
+//!   first, then bytes); a changed file is written to a temporary name beside its target
+//!   (`.<name>.pp-tmp-<pid>`). The commit renames every temporary over its target, removes the
+//!   files the previous manifest lists that this build no longer produces, and writes the new
+//!   manifest. While temporaries exist, a marker file ([`WRITING`]) sits in the folder; a build
+//!   killed before it finished leaves the marker, and the next build first removes every
+//!   temporary of ours under the folder. Builds with nothing to write never create the marker.
+//!
+//! A [`Folder`] dropped without a commit (an error anywhere, in render or write) removes its
+//! staging folder or its temporaries: the output is as it was.
+//!
+//! Promise: against a crash of the process (kill -9, out of memory), every file is either its
+//! previous or its new version, never torn. There is no fsync: after a power loss the latest
+//! build's files may be empty or missing (the next build restores them; the output is derived
+//! from the inputs), the same as other static site generators.
 
 use crate::error::{Error, Result};
 use crate::render::OutputFile;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// The manifest file in each output folder: the paths we wrote, one per line, sorted.
 pub const MANIFEST: &str = ".partner-pages-manifest";
 /// Present while a build has temporaries in the folder; see the module doc.
 pub const WRITING: &str = ".partner-pages-writing";
-const TMP_MARK: &str = ".pp-tmp-";
+/// Part of the name of a temporary file, `.<name>.pp-tmp-<pid>`.
+pub const TMP_MARK: &str = ".pp-tmp-";
+/// Part of the name of a staging folder, `.<name>.pp-staging-<pid>`, beside the output folder.
+pub const STAGING_MARK: &str = ".pp-staging-";
 const MANIFEST_HEADER: &str =
     "# Files written by partner-pages; it removes only these when they become stale.\n";
 
@@ -48,10 +69,271 @@ pub struct WriteStats {
     pub removed: usize,
 }
 
-/// A file to move into place in step 2.
+impl std::ops::AddAssign for WriteStats {
+    fn add_assign(&mut self, o: WriteStats) {
+        self.written += o.written;
+        self.unchanged += o.unchanged;
+        self.removed += o.removed;
+    }
+}
+
+/// A file to move into place at commit (update mode).
 struct Pending {
     tmp: PathBuf,
     dest: PathBuf,
+}
+
+enum Mode {
+    /// Files go under their final names into `staging`, renamed onto the folder at commit.
+    Fresh { staging: PathBuf },
+    /// Changed files go to temporaries beside their targets, renamed at commit.
+    Update {
+        old: BTreeSet<String>,
+        pending: Mutex<Vec<Pending>>,
+        /// The [`WRITING`] marker was created (under the lock, before the first temporary).
+        marked: Mutex<bool>,
+    },
+}
+
+/// An output folder being written: [`open`](Folder::open), [`put`](Folder::put) every file,
+/// [`commit`](Folder::commit). Dropped without a commit, it removes what it staged.
+pub struct Folder {
+    dir: PathBuf,
+    mode: Mode,
+    dirs_made: Mutex<HashSet<PathBuf>>,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    committed: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Folder {
+    /// Clean up after an interrupted build, read the manifest, pick the mode (module doc).
+    pub fn open(dir: &Path) -> Result<Folder> {
+        sweep_interrupted(dir)?;
+        let staging = staging_place(dir);
+        if let Some((parent, prefix)) = &staging {
+            sweep_staging(parent, prefix)?;
+        }
+        let fresh = match std::fs::symlink_metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Ok(m) if m.is_dir() => std::fs::read_dir(dir).is_ok_and(|mut r| r.next().is_none()),
+            _ => false,
+        };
+        if let (true, Some((parent, prefix))) = (fresh, staging) {
+            let staging = parent.join(format!("{prefix}{}", std::process::id()));
+            // A folder we cannot create beside the output (read-only parent): update mode,
+            // which reports the output folder itself if that cannot be created either.
+            if std::fs::create_dir_all(&parent).is_ok() && std::fs::create_dir(&staging).is_ok() {
+                return Ok(Folder::new(dir, Mode::Fresh { staging }));
+            }
+        }
+        let old = read_manifest(dir)?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::io(
+                format!("cannot create the output folder {}", dir.display()),
+                e,
+            )
+        })?;
+        Ok(Folder::new(
+            dir,
+            Mode::Update {
+                old,
+                pending: Mutex::new(Vec::new()),
+                marked: Mutex::new(false),
+            },
+        ))
+    }
+
+    fn new(dir: &Path, mode: Mode) -> Folder {
+        Folder {
+            dir: dir.to_path_buf(),
+            mode,
+            dirs_made: Mutex::new(HashSet::new()),
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            committed: false,
+        }
+    }
+
+    /// True when the folder was missing or empty and is written through a staging folder.
+    pub fn is_fresh(&self) -> bool {
+        matches!(self.mode, Mode::Fresh { .. })
+    }
+
+    /// Stage one file (any thread). Its path must be plain relative (checked by render).
+    pub fn put(&self, f: &OutputFile) -> Result<()> {
+        match &self.mode {
+            Mode::Fresh { staging } => {
+                let dest = staging.join(&f.path);
+                self.make_parent(&dest, staging)?;
+                std::fs::write(&dest, &f.bytes)
+                    .map_err(|e| Error::io(format!("cannot write {}", dest.display()), e))?;
+            }
+            Mode::Update {
+                old,
+                pending,
+                marked,
+            } => {
+                let dest = self.dir.join(&f.path);
+                if !self.must_write(&dest, f, old)? {
+                    self.unchanged.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                self.make_parent(&dest, &self.dir)?;
+                {
+                    let mut marked = lock(marked);
+                    if !*marked {
+                        let marker = self.dir.join(WRITING);
+                        std::fs::write(&marker, "").map_err(|e| {
+                            Error::io(format!("cannot write {}", marker.display()), e)
+                        })?;
+                        *marked = true;
+                    }
+                }
+                let name = dest
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let tmp = dest.with_file_name(format!(".{name}{TMP_MARK}{}", std::process::id()));
+                // Listed before it exists: a failed write is removed with the others.
+                lock(pending).push(Pending {
+                    tmp: tmp.clone(),
+                    dest,
+                });
+                std::fs::write(&tmp, &f.bytes)
+                    .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+            }
+        }
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Update mode: false when `dest` already holds these bytes; an error when something that
+    /// is not ours is in the way.
+    fn must_write(&self, dest: &Path, f: &OutputFile, old: &BTreeSet<String>) -> Result<bool> {
+        match std::fs::symlink_metadata(dest) {
+            Ok(m) if m.is_file() => {
+                if m.len() == f.bytes.len() as u64
+                    && std::fs::read(dest).is_ok_and(|b| b == f.bytes)
+                {
+                    return Ok(false);
+                }
+                if !old.contains(&f.path) {
+                    return Err(Error::user_hint(
+                        format!(
+                            "{} exists and was not written by partner-pages; refusing to overwrite it",
+                            dest.display()
+                        ),
+                        "move it away, or build into a sub-folder of the host site with --out",
+                    ));
+                }
+                Ok(true)
+            }
+            Ok(_) => Err(Error::user_hint(
+                format!(
+                    "cannot write {}: something other than a file is in the way",
+                    dest.display()
+                ),
+                "remove it, or build into another folder with --out",
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+            Err(e) => Err(Error::io(format!("cannot read {}", dest.display()), e)),
+        }
+    }
+
+    fn make_parent(&self, dest: &Path, root: &Path) -> Result<()> {
+        let parent = dest.parent().unwrap_or(root);
+        if parent == root || lock(&self.dirs_made).contains(parent) {
+            return Ok(());
+        }
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+        lock(&self.dirs_made).insert(parent.to_path_buf());
+        Ok(())
+    }
+
+    /// Put everything in place: `paths` are every file of this build for this folder, sorted
+    /// (those [`put`](Folder::put) and those found unchanged).
+    pub fn commit(mut self, paths: &[&str]) -> Result<WriteStats> {
+        let mut stats = WriteStats {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed: 0,
+        };
+        match &self.mode {
+            Mode::Fresh { staging } => {
+                write_manifest(staging, paths)?;
+                if std::fs::rename(staging, &self.dir).is_err() {
+                    move_entries(staging, &self.dir)?;
+                }
+            }
+            Mode::Update { old, pending, .. } => {
+                let pending = std::mem::take(&mut *lock(pending));
+                for (i, p) in pending.iter().enumerate() {
+                    if let Err(e) = std::fs::rename(&p.tmp, &p.dest) {
+                        discard(&pending[i..]);
+                        return Err(Error::io(
+                            format!("cannot move {} into place", p.dest.display()),
+                            e,
+                        ));
+                    }
+                }
+                let now: HashSet<&str> = paths.iter().copied().collect();
+                for stale in old.iter().filter(|p| !now.contains(p.as_str())) {
+                    let path = self.dir.join(stale);
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {
+                            stats.removed += 1;
+                            remove_empty_parents(&self.dir, &path);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => {
+                            return Err(Error::io(
+                                format!("cannot remove stale {}", path.display()),
+                                e,
+                            ))
+                        }
+                    }
+                }
+                write_manifest(&self.dir, paths)?;
+                let marker = self.dir.join(WRITING);
+                match std::fs::remove_file(&marker) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(format!("cannot remove {}", marker.display()), e))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.committed = true;
+        Ok(stats)
+    }
+}
+
+impl Drop for Folder {
+    /// Not committed: remove what was staged, so the output is as it was.
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        match &self.mode {
+            Mode::Fresh { staging } => {
+                let _ = std::fs::remove_dir_all(staging);
+            }
+            Mode::Update {
+                pending, marked, ..
+            } => {
+                discard(&lock(pending));
+                if *lock(marked) {
+                    let _ = std::fs::remove_file(self.dir.join(WRITING));
+                }
+            }
+        }
+    }
 }
 
 /// Write every target; see the module doc for the order that keeps failures harmless.
@@ -65,138 +347,87 @@ pub fn write_with(
     targets: &[Target],
     before_moves: impl FnOnce() -> Result<()>,
 ) -> Result<WriteStats> {
+    let mut folders = Vec::with_capacity(targets.len());
+    for t in targets {
+        let folder = Folder::open(t.dir)?;
+        for f in t.files {
+            folder.put(f)?;
+        }
+        folders.push(folder);
+    }
+    before_moves()?;
     let mut stats = WriteStats::default();
-    let mut pending = Vec::new();
-    let mut previous = Vec::with_capacity(targets.len());
-    let staged = (|| -> Result<()> {
-        for t in targets {
-            sweep_interrupted(t.dir)?;
-            let old = read_manifest(t.dir)?;
-            stage(t, &old, &mut pending, &mut stats)?;
-            previous.push(old);
-        }
-        Ok(())
-    })();
-    if let Err(e) = staged.and_then(|()| before_moves()) {
-        discard(&pending);
-        for t in targets {
-            let _ = std::fs::remove_file(t.dir.join(WRITING));
-        }
-        return Err(e);
-    }
-
-    for (i, p) in pending.iter().enumerate() {
-        if let Err(e) = std::fs::rename(&p.tmp, &p.dest) {
-            discard(&pending[i..]);
-            return Err(Error::io(
-                format!("cannot move {} into place", p.dest.display()),
-                e,
-            ));
-        }
-    }
-
-    for (t, old) in targets.iter().zip(&previous) {
-        let now: HashSet<&str> = t.files.iter().map(|f| f.path.as_str()).collect();
-        for stale in old.iter().filter(|p| !now.contains(p.as_str())) {
-            let path = t.dir.join(stale);
-            match std::fs::remove_file(&path) {
-                Ok(()) => {
-                    stats.removed += 1;
-                    remove_empty_parents(t.dir, &path);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(Error::io(
-                        format!("cannot remove stale {}", path.display()),
-                        e,
-                    ))
-                }
-            }
-        }
-        write_manifest(t)?;
-        match std::fs::remove_file(t.dir.join(WRITING)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::io(
-                    format!("cannot remove {}", t.dir.join(WRITING).display()),
-                    e,
-                ))
-            }
-            _ => {}
-        }
+    for (folder, t) in folders.into_iter().zip(targets) {
+        let paths: Vec<&str> = t.files.iter().map(|f| f.path.as_str()).collect();
+        stats += folder.commit(&paths)?;
     }
     Ok(stats)
 }
 
-/// Step 1 for one folder: compare, and write changed files to temporary names.
-fn stage(
-    t: &Target,
-    old: &BTreeSet<String>,
-    pending: &mut Vec<Pending>,
-    stats: &mut WriteStats,
-) -> Result<()> {
-    std::fs::create_dir_all(t.dir).map_err(|e| {
+/// Where the staging folder of `dir` goes: its parent, and the name without the pid.
+fn staging_place(dir: &Path) -> Option<(PathBuf, String)> {
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some((parent, format!(".{name}{STAGING_MARK}")))
+}
+
+/// `<prefix><digits>`: a staging folder or temporary of ours.
+fn is_ours(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Remove the staging folders a failed or killed build left beside the output folder.
+fn sweep_staging(parent: &Path, prefix: &str) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Ok(());
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_ours(&name, prefix) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(entry.path()).map_err(|e| {
+                Error::io(
+                    format!(
+                        "cannot remove {}, left by an interrupted build",
+                        entry.path().display()
+                    ),
+                    e,
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The one-rename commit failed (a mount point, another file system): move the entries of
+/// `staging` into `dir` one by one, the manifest first, then remove `staging`.
+fn move_entries(staging: &Path, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
         Error::io(
-            format!("cannot create the output folder {}", t.dir.display()),
+            format!("cannot create the output folder {}", dir.display()),
             e,
         )
     })?;
-    let mut dirs_made: HashSet<PathBuf> = HashSet::new();
-    let mut marked = false;
-    for f in t.files {
-        let dest = t.dir.join(&f.path);
-        match std::fs::symlink_metadata(&dest) {
-            Ok(m) if m.is_file() => {
-                if m.len() == f.bytes.len() as u64
-                    && std::fs::read(&dest).is_ok_and(|b| b == f.bytes)
-                {
-                    stats.unchanged += 1;
-                    continue;
-                }
-                if !old.contains(&f.path) {
-                    return Err(Error::user_hint(
-                        format!(
-                            "{} exists and was not written by partner-pages; refusing to overwrite it",
-                            dest.display()
-                        ),
-                        "move it away, or build into a sub-folder of the host site with --out",
-                    ));
-                }
-            }
-            Ok(_) => {
-                return Err(Error::user_hint(
-                    format!(
-                        "cannot write {}: something other than a file is in the way",
-                        dest.display()
-                    ),
-                    "remove it, or build into another folder with --out",
-                ))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io(format!("cannot read {}", dest.display()), e)),
+    let mut names: Vec<_> = std::fs::read_dir(staging)
+        .and_then(|r| r.map(|e| e.map(|e| e.file_name())).collect())
+        .map_err(|e| Error::io(format!("cannot read {}", staging.display()), e))?;
+    names.sort_by_key(|n| (n != MANIFEST, n.clone()));
+    for name in names {
+        let (from, to) = (staging.join(&name), dir.join(&name));
+        if std::fs::symlink_metadata(&to).is_ok() {
+            return Err(Error::user(format!(
+                "{} appeared while the build was running; nothing of this build was moved over it",
+                to.display()
+            )));
         }
-        let parent = dest.parent().unwrap_or(t.dir).to_path_buf();
-        if !dirs_made.contains(&parent) {
-            std::fs::create_dir_all(&parent)
-                .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
-            dirs_made.insert(parent.clone());
-        }
-        let name = dest
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if !marked {
-            let marker = t.dir.join(WRITING);
-            std::fs::write(&marker, "")
-                .map_err(|e| Error::io(format!("cannot write {}", marker.display()), e))?;
-            marked = true;
-        }
-        let tmp = parent.join(format!(".{name}{TMP_MARK}{}", std::process::id()));
-        std::fs::write(&tmp, &f.bytes)
-            .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
-        pending.push(Pending { tmp, dest });
-        stats.written += 1;
+        std::fs::rename(&from, &to)
+            .map_err(|e| Error::io(format!("cannot move {} into place", to.display()), e))?;
     }
-    Ok(())
+    std::fs::remove_dir(staging)
+        .map_err(|e| Error::io(format!("cannot remove {}", staging.display()), e))
 }
 
 /// A previous build was killed with temporaries in `dir` (its marker is there): remove every
@@ -236,7 +467,7 @@ fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        // No folder yet (or a file where it should be: `stage` then reports the folder).
+        // No folder yet (or a file where it should be: `open` then reports the folder).
         Err(e)
             if matches!(
                 e.kind(),
@@ -254,22 +485,24 @@ fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
         .collect())
 }
 
-fn write_manifest(t: &Target) -> Result<()> {
-    let mut text = String::from(MANIFEST_HEADER);
-    for f in t.files {
-        text.push_str(&f.path);
+fn write_manifest(dir: &Path, paths: &[&str]) -> Result<()> {
+    let mut text = String::with_capacity(MANIFEST_HEADER.len() + paths.len() * 32);
+    text.push_str(MANIFEST_HEADER);
+    for p in paths {
+        text.push_str(p);
         text.push('\n');
     }
-    let path = t.dir.join(MANIFEST);
+    let path = dir.join(MANIFEST);
     if std::fs::read(&path).is_ok_and(|b| b == text.as_bytes()) {
         return Ok(());
     }
-    let tmp = t
-        .dir
-        .join(format!("{MANIFEST}.pp-tmp-{}", std::process::id()));
+    let tmp = dir.join(format!("{MANIFEST}.pp-tmp-{}", std::process::id()));
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(format!("cannot write {}", path.display()), e)
+        })
 }
 
 /// `a/b.html`: no leading `/`, no `.`/`..`/empty segments, no backslashes.
@@ -398,5 +631,65 @@ mod tests {
             got.into_iter().collect::<Vec<_>>(),
             vec!["ok.html".to_string()]
         );
+    }
+
+    #[test]
+    fn a_missing_folder_appears_whole_at_commit_and_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let ours = files(&[("a/index.html", "A"), ("b.html", "B")]);
+        let folder = Folder::open(&out).unwrap();
+        assert!(folder.is_fresh());
+        for f in &ours {
+            folder.put(f).unwrap();
+        }
+        assert!(!out.exists(), "nothing in the output before the commit");
+        let s = folder.commit(&["a/index.html", "b.html"]).unwrap();
+        assert_eq!(s.written, 2);
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/index.html")).unwrap(),
+            "A"
+        );
+        assert_eq!(
+            read_manifest(&out).unwrap().into_iter().collect::<Vec<_>>(),
+            vec!["a/index.html".to_string(), "b.html".to_string()]
+        );
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("public")]);
+    }
+
+    #[test]
+    fn a_folder_dropped_without_commit_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let folder = Folder::open(&empty).unwrap();
+        assert!(folder.is_fresh(), "an empty folder is staged too");
+        folder.put(&OutputFile::new("x/y.html", "y")).unwrap();
+        drop(folder);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("empty")]);
+        assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+
+        // Update mode: temporaries and the marker go too.
+        std::fs::write(empty.join("host.html"), "host").unwrap();
+        let folder = Folder::open(&empty).unwrap();
+        assert!(!folder.is_fresh());
+        folder.put(&OutputFile::new("x/y.html", "y")).unwrap();
+        assert!(empty.join(WRITING).exists());
+        drop(folder);
+        let left: Vec<_> = walkdir::WalkDir::new(&empty)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec!["host.html".to_string()]);
     }
 }

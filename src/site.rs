@@ -42,19 +42,29 @@ pub struct LoadOptions {
     pub base_url: Option<String>,
 }
 
-/// A partner file that loaded, with what the checks across files need.
+/// A partner file that loaded, with what the checks across files need. The YAML node tree is
+/// dropped as soon as the file is parsed (it is most of a partner's memory): only the positions
+/// the checks across files point at are kept.
 struct Loaded {
-    partner: Located<Partner>,
+    partner: Partner,
     text: String,
+    code_pos: Pos,
+    body_pos: Pos,
 }
 
 impl Loaded {
-    fn report(&self) -> Report<'_> {
-        Report::new(&self.partner.value.source, &self.text, 0)
+    fn new(partner: Located<Partner>, text: String) -> Loaded {
+        let node: &Node = &partner.node;
+        let pos = |path: &[&str]| node.lookup(path).map_or(node.pos, |n| n.pos);
+        Loaded {
+            code_pos: pos(&["code"]),
+            body_pos: pos(&["landing", "body"]),
+            partner: partner.value,
+            text,
+        }
     }
-    fn pos(&self, path: &[&str]) -> Pos {
-        let node: &Node = &self.partner.node;
-        node.lookup(path).map_or(node.pos, |n| n.pos)
+    fn report(&self) -> Report<'_> {
+        Report::new(&self.partner.source, &self.text, 0)
     }
 }
 
@@ -73,7 +83,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
         Some(config) if diags.is_empty() => {
             let mut partners: Vec<Partner> = loaded
                 .into_iter()
-                .map(|l| l.partner.value)
+                .map(|l| l.partner)
                 .filter(|p| !p.draft)
                 .collect();
             partners.sort_by(|a, b| a.code.cmp(&b.code));
@@ -185,7 +195,7 @@ fn load_partner_files(root: &Path, files: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagn
         let partner = crate::partner::parse(&text, &mut r);
         diags.append(&mut r.diags);
         if let Some(partner) = partner {
-            out.push(Loaded { partner, text });
+            out.push(Loaded::new(partner, text));
         }
     }
     (out, diags)
@@ -195,7 +205,7 @@ fn load_partner_files(root: &Path, files: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagn
 fn check_duplicate_codes(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
     let mut by_code: BTreeMap<&str, Vec<&Loaded>> = BTreeMap::new();
     for l in loaded {
-        by_code.entry(&l.partner.value.code).or_default().push(l);
+        by_code.entry(&l.partner.code).or_default().push(l);
     }
     for (code, users) in by_code.into_iter().filter(|(_, u)| u.len() > 1) {
         for l in &users {
@@ -203,18 +213,13 @@ fn check_duplicate_codes(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
                 .iter()
                 .filter(|o| !std::ptr::eq(**o, *l))
                 .map(|o| {
-                    let p = o.pos(&["code"]);
-                    format!(
-                        "{}:{}:{}",
-                        o.partner.value.source.display(),
-                        p.line,
-                        p.column
-                    )
+                    let p = o.code_pos;
+                    format!("{}:{}:{}", o.partner.source.display(), p.line, p.column)
                 })
                 .collect();
             let d = l
                 .report()
-                .at(l.pos(&["code"]), format!("duplicate partner code `{code}`, also used at {}", others.join(", ")))
+                .at(l.code_pos, format!("duplicate partner code `{code}`, also used at {}", others.join(", ")))
                 .expected("a code used by one partner file only")
                 .hint("codes name URLs, cookies and events: give each partner its own, and keep only one file per code");
             diags.push(d);
@@ -261,7 +266,7 @@ fn check_landing_bodies(
     diags: &mut Vec<Diagnostic>,
 ) {
     for l in loaded {
-        let Some(body) = &l.partner.value.landing.body else {
+        let Some(body) = &l.partner.landing.body else {
             continue;
         };
         let in_content =
@@ -276,7 +281,7 @@ fn check_landing_bodies(
         let mut d = l
             .report()
             .at(
-                l.pos(&["landing", "body"]),
+                l.body_pos,
                 format!("landing body `{body}` is not a content file"),
             )
             .expected("a path like `content/<name>.md` of a file that exists");

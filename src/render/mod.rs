@@ -70,52 +70,102 @@ pub struct RenderOptions<'a> {
 /// Render the whole site in memory: pages, kits, index, content pages, sitemap, the agent files
 /// (`render::llms`) and the collector bundle (`collector::worker`).
 pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
+    let files = std::sync::Mutex::new(Vec::new());
+    let streamed = render_site_into(site, opts, &|f| {
+        files.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+        Ok(())
+    })?;
+    let mut public = files.into_inner().unwrap_or_else(|e| e.into_inner());
+    public.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Rendered {
+        public,
+        collector: streamed.collector,
+    })
+}
+
+/// Receives each `public/` file as soon as it is rendered, on the render threads.
+pub type Sink<'s> = &'s (dyn Fn(OutputFile) -> Result<()> + Sync);
+
+/// What [`render_site_into`] gives back once the whole site rendered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Streamed {
+    /// Every path handed to the sink, sorted, checked (plain relative, no duplicates).
+    pub public: Vec<String>,
+    /// Files for `<root>/collector/`, sorted and checked.
+    pub collector: Vec<OutputFile>,
+}
+
+impl Streamed {
+    /// Number of HTML pages in `public/`.
+    pub fn page_count(&self) -> usize {
+        self.public.iter().filter(|p| p.ends_with(".html")).count()
+    }
+}
+
+/// Render the whole site, handing each `public/` file to `sink` as soon as it is rendered (the
+/// partner pages on all cores), so the site never sits in memory at once. Paths are checked
+/// once everything has rendered: an `Err` may come after the sink took files, so a sink must
+/// only stage them (see [`crate::output::Folder`]), never publish them before this returns.
+/// After the first error the sink gets nothing more; rendering goes on to report every
+/// template problem.
+pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result<Streamed> {
     let templates = templates::Templates::load(&site.root)?;
     let beacon = beacon::beacon(site);
     let pages = pages::Pages::new(site, &templates, &beacon).map_err(|d| one(*d))?;
 
-    let mut diags = Diagnostics::default();
-    let mut public = Vec::with_capacity(site.partners.len() * 2 + site.content.len() + 2);
     if let Some(p) = opts.progress {
         p.start("rendering", site.partners.len());
     }
-    for result in render_partners(site, &pages, opts) {
-        match result {
-            Ok(f) => public.push(f),
-            Err(d) => diags.push(*d),
-        }
-    }
+    let partners = render_partners(site, &pages, opts, sink);
     if let Some(p) = opts.progress {
         p.finish();
     }
+    let mut diags = Diagnostics::default();
+    for d in partners.diags {
+        diags.push(d);
+    }
+    if let Some(e) = partners.error {
+        if diags.is_empty() {
+            return Err(e);
+        }
+    }
+    let mut paths = partners.paths;
+    paths.reserve(site.content.len() + 16);
+    let mut rest = Vec::with_capacity(site.content.len() + 2);
     match pages.index() {
-        Ok(f) => public.push(f),
+        Ok(f) => rest.push(f),
         Err(d) => diags.push(*d),
     }
     for c in pages::published(site) {
         match pages.content(c) {
-            Ok(f) => public.push(f),
+            Ok(f) => rest.push(f),
             Err(d) => diags.push(*d),
         }
     }
-    public.push(pages::sitemap(site));
+    rest.push(pages::sitemap(site));
     if !diags.is_empty() {
         return Err(dedup(diags).into());
     }
-
-    public.extend(llms::render(site)?);
-    public.extend(beacon::public_files(&beacon));
-    public.extend(crate::collector::worker::public_files(site));
+    rest.extend(beacon::public_files(&beacon));
+    rest.extend(crate::collector::worker::public_files(site));
+    let mut put = |f: OutputFile| {
+        paths.push(f.path.clone());
+        sink(f)
+    };
+    for f in rest {
+        put(f)?;
+    }
+    llms::render_each(site, &mut put)?;
     let collector = crate::collector::worker::render(site)?;
-    Ok(Rendered {
-        public: checked("public", public)?,
+    Ok(Streamed {
+        public: checked_paths("public", paths)?,
         collector: checked("collector", collector)?,
     })
 }
 
 /// For `check`: render everything in memory, write nothing; the template problems found.
 pub fn check(site: &Site) -> Diagnostics {
-    match render_site(site, &RenderOptions::default()) {
+    match render_site_into(site, &RenderOptions::default(), &|_| Ok(())) {
         Ok(_) => Diagnostics::default(),
         Err(Error::Input(d)) => d,
         Err(e) => Diagnostics(vec![Diagnostic::new(
@@ -127,22 +177,58 @@ pub fn check(site: &Site) -> Diagnostics {
     }
 }
 
-/// Landing page and kit of every partner, in code order, rendered on all cores.
+/// What the partner pages gave: the paths handed to the sink, template problems, the first
+/// error of the sink.
+struct PartnerPages {
+    paths: Vec<String>,
+    diags: Vec<Diagnostic>,
+    error: Option<Error>,
+}
+
+/// Landing page and kit of every partner, in code order, rendered on all cores; each file goes
+/// to the sink from the thread that rendered it, so writing overlaps rendering.
 fn render_partners(
     site: &Site,
     pages: &pages::Pages,
     opts: &RenderOptions,
-) -> Vec<Result<OutputFile, Box<Diagnostic>>> {
+    sink: Sink,
+) -> PartnerPages {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // One thread per core: staging a file is CPU work in the kernel (inode allocation), not a
+    // wait, so more threads only contend for the file system's locks.
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
     let chunk = site.partners.len().div_ceil(threads).max(64);
+    // Set on the first problem: nothing more goes to the sink.
+    let failed = AtomicBool::new(false);
     let render_chunk = |partners: &[crate::partner::Partner]| {
-        let mut out = Vec::with_capacity(partners.len() * 2);
+        let mut out = PartnerPages {
+            paths: Vec::with_capacity(partners.len() * 2),
+            diags: Vec::new(),
+            error: None,
+        };
         for (i, p) in partners.iter().enumerate() {
-            out.push(pages.landing(p, opts.funnel.get(&p.code)));
-            out.push(pages.kit(p));
+            for file in [pages.landing(p, opts.funnel.get(&p.code)), pages.kit(p)] {
+                match file {
+                    Ok(f) if !failed.load(Ordering::Relaxed) => {
+                        out.paths.push(f.path.clone());
+                        if let Err(e) = sink(f) {
+                            failed.store(true, Ordering::Relaxed);
+                            out.error = Some(e);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(d) => {
+                        failed.store(true, Ordering::Relaxed);
+                        out.diags.push(*d);
+                    }
+                }
+            }
+            if out.error.is_some() {
+                break;
+            }
             if let Some(progress) = opts.progress {
                 if i % 64 == 63 {
                     progress.advance(64);
@@ -161,12 +247,20 @@ fn render_partners(
         let handles: Vec<_> = site
             .partners
             .chunks(chunk)
-            .map(|part| s.spawn(move || render_chunk(part)))
+            .map(|part| s.spawn(|| render_chunk(part)))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        let mut all = PartnerPages {
+            paths: Vec::with_capacity(site.partners.len() * 2),
+            diags: Vec::new(),
+            error: None,
+        };
+        for h in handles {
+            let part = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            all.paths.extend(part.paths);
+            all.diags.extend(part.diags);
+            all.error = all.error.or(part.error);
+        }
+        all
     })
 }
 
@@ -209,6 +303,12 @@ fn checked(root: &str, mut files: Vec<OutputFile>) -> Result<Vec<OutputFile>> {
     } else {
         Err(Error::Input(dedup(diags)))
     }
+}
+
+/// [`checked`] for paths only (the files already went to the sink).
+fn checked_paths(root: &str, paths: Vec<String>) -> Result<Vec<String>> {
+    let files: Vec<OutputFile> = paths.into_iter().map(|p| OutputFile::new(p, [])).collect();
+    Ok(checked(root, files)?.into_iter().map(|f| f.path).collect())
 }
 
 fn one(d: Diagnostic) -> Error {

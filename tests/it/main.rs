@@ -3,6 +3,7 @@
 
 mod build;
 mod build_fast;
+mod build_write;
 mod calendar;
 mod check;
 mod leads;

@@ -38,28 +38,40 @@ pub const PARTNERS_JSON: &str = "partners.json";
 /// host's file through [`merge::prepare`].
 pub fn render(site: &Site) -> crate::Result<Vec<OutputFile>> {
     let mut files = Vec::new();
+    render_each(site, &mut |f| {
+        files.push(f);
+        Ok(())
+    })?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// [`render`], handing each file to `put` as soon as it is made (unsorted), so the mirrors of a
+/// large site do not sit in memory next to llms-full.txt.
+pub fn render_each(
+    site: &Site,
+    put: &mut dyn FnMut(OutputFile) -> crate::Result<()>,
+) -> crate::Result<()> {
     if site.config.llms.merge.is_none() {
-        files.push(OutputFile::new(LLMS_TXT, txt::llms_txt(site)));
+        put(OutputFile::new(LLMS_TXT, txt::llms_txt(site)))?;
     }
     let pages = mirror::pages(site);
     if site.config.llms.full {
-        files.push(OutputFile::new(
+        put(OutputFile::new(
             LLMS_FULL_TXT,
             mirror::llms_full(site, &pages),
-        ));
+        ))?;
     }
     for page in pages {
-        files.push(OutputFile::new(
+        put(OutputFile::new(
             output_path(&markdown_path(&page.site_path)),
             page.markdown(),
-        ));
+        ))?;
     }
-    files.push(OutputFile::new(
+    put(OutputFile::new(
         PARTNERS_JSON,
         registry::partners_json(site)?,
-    ));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    ))
 }
 
 /// The site path of a page's Markdown mirror: the page URL plus `.md`, and for a URL without a
