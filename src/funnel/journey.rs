@@ -14,7 +14,7 @@
 
 use super::buckets::Piece;
 pub use super::buckets::PARTITIONS;
-use super::pack::{self, Packer, Rec};
+use super::pack::{self, Packer, Rec, EMPTY_REC};
 use super::{FunnelConfig, Range};
 use crate::error::{Error, Result};
 use crate::events::{PartSink, Row, ScanOptions, Source, Ts};
@@ -369,7 +369,7 @@ fn prepare(
     remaps: &[Vec<u32>],
 ) -> Result<Prepared> {
     let mut buf = Vec::new();
-    let mut recs = Vec::new();
+    let mut recs: Vec<Rec> = Vec::new();
     let mut texts = Vec::new();
     for (k, piece) in pieces.into_iter().enumerate() {
         let start = buf.len();
@@ -395,13 +395,51 @@ fn prepare(
             r.lo = rank[r.lo as usize];
         }
     }
-    recs.sort_unstable_by(|a: &Rec, b: &Rec| {
+    let recs = sort_rows(recs, |a: &Rec, b: &Rec| {
         (a.text, a.hi, a.lo, a.time, a.kind, a.partner, a.campaign)
             .cmp(&(b.text, b.hi, b.lo, b.time, b.kind, b.partner, b.campaign))
             .then_with(|| a.value.total_cmp(&b.value))
             .then_with(|| bytes(a.user).cmp(bytes(b.user)))
     });
     Ok(Prepared { buf, recs, ids })
+}
+
+/// Bits of a UUID's high word that [`sort_rows`] distributes on first.
+const RADIX_BITS: u32 = 12;
+
+/// `recs` in `cmp` order (which must order by `text`, then `hi` first): one counting pass on
+/// the leading bits of `hi` (text ids after every UUID), then each small run sorted by `cmp`.
+/// Random (v4) UUIDs spread evenly, so the runs are a few rows; time-ordered ones only make the
+/// runs longer, never the result different.
+fn sort_rows(recs: Vec<Rec>, cmp: impl Fn(&Rec, &Rec) -> std::cmp::Ordering) -> Vec<Rec> {
+    let slots = (1usize << RADIX_BITS) + 1;
+    let slot = |r: &Rec| {
+        if r.text {
+            slots - 1
+        } else {
+            (r.hi >> (64 - RADIX_BITS)) as usize
+        }
+    };
+    let mut starts = vec![0usize; slots + 1];
+    for r in &recs {
+        starts[slot(r) + 1] += 1;
+    }
+    for i in 1..=slots {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut out = vec![EMPTY_REC; recs.len()];
+    for r in recs {
+        let s = slot(&r);
+        out[next[s]] = r;
+        next[s] += 1;
+    }
+    for w in starts.windows(2) {
+        if w[1] - w[0] > 1 {
+            out[w[0]..w[1]].sort_unstable_by(&cmp);
+        }
+    }
+    out
 }
 
 struct Walker {
@@ -572,4 +610,42 @@ pub(crate) fn intern(registry: &mut Registry, j: &Journey) -> Option<RawJourney>
         rows: j.rows,
         user: (0, 0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_then_run_sort_equals_one_full_sort() {
+        // Leading bits spread (v4-like), shared (v7-like), and text ids, in a scrambled order.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut recs = Vec::new();
+        for i in 0..5_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let hi = match i % 3 {
+                0 => x,
+                1 => 0x0190_0000_0000_0000 | (x >> 40),
+                _ => 0,
+            };
+            recs.push(Rec {
+                hi,
+                lo: x % 7,
+                time: (x % 5) as i64,
+                kind: (x % 3) as u8,
+                text: i % 3 == 2,
+                ..EMPTY_REC
+            });
+        }
+        let cmp = |a: &Rec, b: &Rec| {
+            (a.text, a.hi, a.lo, a.time, a.kind).cmp(&(b.text, b.hi, b.lo, b.time, b.kind))
+        };
+        let key = |r: &Rec| (r.text, r.hi, r.lo, r.time, r.kind);
+        let mut want: Vec<_> = recs.iter().map(key).collect();
+        want.sort_unstable();
+        let got: Vec<_> = sort_rows(recs, cmp).iter().map(key).collect();
+        assert_eq!(got, want);
+    }
 }

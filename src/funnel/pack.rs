@@ -343,6 +343,19 @@ pub(crate) struct Rec {
     pub text: bool,
 }
 
+/// A placeholder row (to size buffers).
+pub(crate) const EMPTY_REC: Rec = Rec {
+    hi: 0,
+    lo: 0,
+    time: 0,
+    value: 0.0,
+    campaign: 0,
+    user: (0, 0),
+    partner: 0,
+    kind: 0,
+    text: false,
+};
+
 impl Rec {
     /// The same visitor.
     #[inline]
