@@ -145,17 +145,38 @@ pub(crate) fn scan_rowids(
     // cannot use it, and walking it fetches rows at random (the seed query's 27 s).
     sql.push_str(" NOT INDEXED");
     let mut conds = Vec::new();
-    if let Some(lo) = lo {
-        params.push(lo);
-        conds.push(format!("{created} >= ?{}", params.len()));
+    let rowid_cond = rowids.map(|(a, b)| format!("rowid BETWEEN {a} AND {b}"));
+    // The time range in SQL costs SQLite two text comparisons per row; when the first and the
+    // last row (rows are appended in about time order) are both in it, most rows are, and the
+    // same test runs here on the bytes instead (`in_bounds`, the same rows either way).
+    let filter_here = (lo.is_some() || hi.is_some())
+        && !filter_mode_sql()
+        && ["ASC", "DESC"].iter().all(|dir| {
+            let q = format!(
+                "SELECT {created} FROM {TABLE} {} ORDER BY rowid {dir} LIMIT 1",
+                rowid_cond
+                    .as_deref()
+                    .map(|c| format!("WHERE {c}"))
+                    .unwrap_or_default()
+            );
+            conn.query_row(&q, [], |r| {
+                Ok(in_bounds(r.get_ref(0)?, lo.as_deref(), hi.as_deref()))
+            })
+            .unwrap_or(false)
+        });
+    if !filter_here {
+        if let Some(lo) = &lo {
+            params.push(lo.clone());
+            conds.push(format!("{created} >= ?{}", params.len()));
+        }
+        if let Some(hi) = &hi {
+            params.push(hi.clone());
+            conds.push(format!("{created} < ?{}", params.len()));
+        }
     }
-    if let Some(hi) = hi {
-        params.push(hi);
-        conds.push(format!("{created} < ?{}", params.len()));
-    }
-    if let Some((lo, hi)) = rowids {
+    if let Some(c) = rowid_cond {
         // A rowid range is a seek in the table's own b-tree (NOT INDEXED still allows it).
-        conds.insert(0, format!("rowid BETWEEN {lo} AND {hi}"));
+        conds.insert(0, c);
     }
     if !conds.is_empty() {
         sql.push_str(" WHERE ");
@@ -174,6 +195,14 @@ pub(crate) fn scan_rowids(
             Ok(None) => break,
             Err(e) => return Err(sql_err(path, "while reading partner_events", e)),
         };
+        if filter_here {
+            let at = r
+                .get_ref(4)
+                .map_err(|e| sql_err(path, "while reading partner_events", e))?;
+            if !in_bounds(at, lo.as_deref(), hi.as_deref()) {
+                continue;
+            }
+        }
         let text = |i: usize| -> Result<Option<&str>> {
             match r.get_ref(i) {
                 Ok(ValueRef::Text(t)) | Ok(ValueRef::Blob(t)) => {
@@ -223,4 +252,90 @@ pub(crate) fn scan_rowids(
         }
     }
     Ok(n)
+}
+
+/// `created_at >= lo AND created_at < hi` as SQLite decides it for a TEXT column with text
+/// bounds: text compares byte by byte; NULL, numbers (below any text) and blobs (above any
+/// text) never pass both.
+fn in_bounds(v: ValueRef<'_>, lo: Option<&str>, hi: Option<&str>) -> bool {
+    match v {
+        ValueRef::Text(t) => {
+            lo.is_none_or(|lo| t >= lo.as_bytes()) && hi.is_none_or(|hi| t < hi.as_bytes())
+        }
+        ValueRef::Null => false,
+        ValueRef::Integer(_) | ValueRef::Real(_) => lo.is_none(),
+        ValueRef::Blob(_) => hi.is_none(),
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: force the time range into SQL (to compare both ways of filtering).
+    static FORCE_SQL_FILTER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn filter_mode_sql() -> bool {
+    FORCE_SQL_FILTER.with(|f| f.get())
+}
+
+#[cfg(not(test))]
+fn filter_mode_sql() -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Event, Ts};
+
+    fn scan_all(path: &Path, opts: &ScanOptions, sql: bool) -> Vec<Event> {
+        FORCE_SQL_FILTER.with(|f| f.set(sql));
+        let mut out = Vec::new();
+        scan(path, opts, &mut |r| {
+            out.push(r.to_event());
+            Ok(())
+        })
+        .unwrap();
+        FORCE_SQL_FILTER.with(|f| f.set(false));
+        out
+    }
+
+    #[test]
+    fn time_range_filtered_here_keeps_the_rows_sql_keeps() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("e.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(crate::events::SCHEMA_SQL).unwrap();
+        // First and last rows in range (so the filter runs here), odd values between.
+        let created: [&dyn rusqlite::ToSql; 9] = [
+            &"2026-11-18T00:00:00.000Z",
+            &"2026-11-01 10:00:00",
+            &"2026-11-17",
+            &"2026-11-30T00:00:00.000Z",
+            &"garbage",
+            &12345_i64,
+            &b"2026-11-18 blob".to_vec(),
+            &"2026-11-24 23:59:59",
+            &"2026-11-19T00:00:00.000Z",
+        ];
+        for (i, at) in created.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO partner_events VALUES (?1, 'seo', 'default', 'visit', '/', 'v', ?2)",
+                rusqlite::params![format!("r{i}"), at],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let opts = ScanOptions {
+            since: Ts::parse("2026-11-17T10:00:00Z"),
+            until: Ts::parse("2026-11-24T00:00:00Z"),
+            ..Default::default()
+        };
+        let sql = scan_all(&db, &opts, true);
+        let here = scan_all(&db, &opts, false);
+        let ids: Vec<&str> = here.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["r0", "r2", "r7", "r8"]);
+        assert_eq!(here, sql);
+    }
 }
