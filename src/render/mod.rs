@@ -116,7 +116,23 @@ pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result
     if let Some(p) = opts.progress {
         p.start("rendering", site.partners.len());
     }
-    let partners = render_partners(site, &pages, opts, sink);
+    // The agent files (a Markdown mirror per page, llms-full.txt, partners.json) need only the
+    // site: made on their own thread while the partner pages render on the others.
+    let (partners, agents) = std::thread::scope(|s| {
+        let agents = s.spawn(|| {
+            let mut paths = Vec::with_capacity(site.partners.len() + site.content.len() + 4);
+            llms::render_each(site, &mut |f| {
+                paths.push(f.path.clone());
+                sink(f)
+            })
+            .map(|()| paths)
+        });
+        let partners = render_partners(site, &pages, opts, sink);
+        let agents = agents
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (partners, agents)
+    });
     if let Some(p) = opts.progress {
         p.finish();
     }
@@ -148,14 +164,11 @@ pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result
     }
     rest.extend(beacon::public_files(&beacon));
     rest.extend(crate::collector::worker::public_files(site));
-    let mut put = |f: OutputFile| {
-        paths.push(f.path.clone());
-        sink(f)
-    };
+    paths.extend(agents?);
     for f in rest {
-        put(f)?;
+        paths.push(f.path.clone());
+        sink(f)?;
     }
-    llms::render_each(site, &mut put)?;
     let collector = crate::collector::worker::render(site)?;
     Ok(Streamed {
         public: checked_paths("public", paths)?,
