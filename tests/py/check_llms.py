@@ -82,6 +82,17 @@ def cmd_parse(args):
     json.dump(out, sys.stdout, indent=1, ensure_ascii=False)
 
 
+class _Alternates(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "link" and (a.get("rel") or "").lower() == "alternate" and a.get("type") == "text/markdown":
+            self.hrefs.append(a.get("href") or "")
+
+
 def cmd_alternates(args):
     public, base_path = pathlib.Path(args[0]), args[1].rstrip("/")
     missing, checked, pages = [], 0, 0
