@@ -4,7 +4,8 @@
 //! there is no second implementation here), the site's partners and "now". Gives: a
 //! [`LeadsReport`] (the JSON of `leads --format json`, schema `schemas/leads.schema.json`),
 //! rendered as JSON, CSV ([`csv`]) or Markdown. Each lead's next step comes from the named rules
-//! of [`rules`]. [`forget`] deletes one person's rows on request.
+//! of [`rules`]. [`forget`] deletes one person's rows on request. The command streams: see
+//! [`stream`] (leads in order within a memory budget, [`sort`]) and [`page`] (one page kept).
 //!
 //! Lead rows may carry the product's user id: `leads` is a staff command, and nothing here is
 //! written under `public/` or into llms.txt.
@@ -13,6 +14,8 @@ pub mod csv;
 pub mod forget;
 pub mod page;
 pub mod rules;
+pub mod sort;
+pub mod stream;
 
 use crate::cli::RangeArgs;
 use crate::error::{Error, Result};
@@ -22,6 +25,7 @@ use crate::partner::{Cta, Partner};
 use crate::site::Site;
 use rules::NextStep;
 use serde::Serialize;
+pub use stream::{stream, write_csv, write_json, write_markdown, LeadStream, Paging};
 
 /// Version of the JSON shape of [`LeadsReport`].
 pub const VERSION: u32 = 1;
@@ -125,8 +129,14 @@ pub fn parse_now(now: Option<&str>) -> Result<Ts> {
     }
 }
 
-/// The leads for the command-line flags (what `leads` and the MCP `leads` tool share).
-pub fn from_flags(root: &std::path::Path, flags: &RangeArgs, stage: &str) -> Result<LeadsReport> {
+/// The leads for the command-line flags, streamed (what `leads` and the MCP `leads` tool
+/// share): one page of them when `paging` has a limit.
+pub fn from_flags(
+    root: &std::path::Path,
+    flags: &RangeArgs,
+    stage: &str,
+    paging: Paging<'_>,
+) -> Result<LeadStream> {
     let site = crate::load(root, &crate::LoadOptions::default())?;
     let opts = LeadsOptions {
         stage: parse_stage(stage)?,
@@ -141,10 +151,11 @@ pub fn from_flags(root: &std::path::Path, flags: &RangeArgs, stage: &str) -> Res
         flags.until.as_deref(),
         Some(&now),
     )?;
-    compute(&site, &flags.events, range, &opts)
+    stream(&site, &flags.events, range, &opts, paging, sort::SORT_BYTES)
 }
 
-/// The leads of `site` from the event source `events` over `range`.
+/// The leads of `site` from the event source `events` over `range`, every one in memory (for
+/// library users; the command streams them, see [`stream`]).
 pub fn compute(
     site: &Site,
     events: &str,
@@ -263,45 +274,51 @@ pub const CSV_HEADER: [&str; 22] = [
 
 /// RFC 4180 CSV, one row per lead (see [`csv`] for quoting and formula neutralisation).
 pub fn to_csv(report: &LeadsReport) -> String {
-    let t = |x: Option<Ts>| x.map(|t| t.to_string()).unwrap_or_default();
-    let mut w = csv::Writer::new(&CSV_HEADER);
+    let mut w = csv::text_writer(&CSV_HEADER);
     for l in &report.leads {
-        let owned = [
-            l.first_touch.at.to_string(),
-            t(l.stages.click),
-            t(l.stages.visit),
-            t(l.stages.lead_magnet),
-            t(l.stages.cta),
-            t(l.stages.activation),
-            l.last_at.to_string(),
-            format!("{}", l.revenue),
-        ];
-        w.row([
-            l.visitor_id.as_str(),
-            l.user_id.as_deref().unwrap_or_default(),
-            &l.partner,
-            &l.partner_name,
-            &l.campaign,
-            &l.promise,
-            &l.cta.label,
-            cta_kind(&l.cta),
-            &l.cta.url,
-            &owned[0],
-            l.first_touch.stage,
-            &owned[1],
-            &owned[2],
-            &owned[3],
-            &owned[4],
-            &owned[5],
-            l.last_stage,
-            &owned[6],
-            &owned[7],
-            l.next_step.rule,
-            &l.next_step.action,
-            &l.next_step.because,
-        ]);
+        // Writing to a Vec<u8> cannot fail.
+        let _ = csv_row(l, &mut w);
     }
-    w.finish()
+    csv::finish_text(w)
+}
+
+/// One lead's CSV record.
+fn csv_row<W: std::io::Write>(l: &Lead, w: &mut csv::Writer<W>) -> std::io::Result<()> {
+    let t = |x: Option<Ts>| x.map(|t| t.to_string()).unwrap_or_default();
+    let owned = [
+        l.first_touch.at.to_string(),
+        t(l.stages.click),
+        t(l.stages.visit),
+        t(l.stages.lead_magnet),
+        t(l.stages.cta),
+        t(l.stages.activation),
+        l.last_at.to_string(),
+        format!("{}", l.revenue),
+    ];
+    w.row([
+        l.visitor_id.as_str(),
+        l.user_id.as_deref().unwrap_or_default(),
+        &l.partner,
+        &l.partner_name,
+        &l.campaign,
+        &l.promise,
+        &l.cta.label,
+        cta_kind(&l.cta),
+        &l.cta.url,
+        &owned[0],
+        l.first_touch.stage,
+        &owned[1],
+        &owned[2],
+        &owned[3],
+        &owned[4],
+        &owned[5],
+        l.last_stage,
+        &owned[6],
+        &owned[7],
+        l.next_step.rule,
+        &l.next_step.action,
+        &l.next_step.because,
+    ])
 }
 
 fn cta_kind(c: &Cta) -> &'static str {
@@ -316,13 +333,30 @@ fn cta_kind(c: &Cta) -> &'static str {
 
 /// Markdown for people: one table, then nothing else to scroll past.
 pub fn markdown(report: &LeadsReport) -> String {
-    let shown = if report.leads.len() == report.total {
+    let mut out = md_intro(report, report.leads.len());
+    if report.leads.is_empty() {
+        return out;
+    }
+    out.push_str(MD_TABLE_HEAD);
+    for l in &report.leads {
+        out.push_str(&md_row(l));
+    }
+    out
+}
+
+/// The Markdown table's header and rule lines.
+const MD_TABLE_HEAD: &str = "| Visitor | User | Partner | Campaign | Promise | First touch | Last stage | Next step |\n|---|---|---|---|---|---|---|---|\n";
+
+/// The Markdown title and summary of a report (whose page holds `shown` leads); with no lead,
+/// the line that says so.
+fn md_intro(report: &LeadsReport, shown: usize) -> String {
+    let on_page = if shown == report.total {
         String::new()
     } else {
-        format!(" ({} on this page)", report.leads.len())
+        format!(" ({shown} on this page)")
     };
     let mut out = format!(
-        "# Leads\n\n{} journey{} from {} to {} that reached at least `{}`{} (source {}, now {}){shown}.\n\n",
+        "# Leads\n\n{} journey{} from {} to {} that reached at least `{}`{} (source {}, now {}){on_page}.\n\n",
         report.total,
         if report.total == 1 { "" } else { "s" },
         report.range.start,
@@ -336,30 +370,29 @@ pub fn markdown(report: &LeadsReport) -> String {
         report.source,
         report.now,
     );
-    if report.leads.is_empty() {
+    if shown == 0 {
         out.push_str("No leads in this range.\n");
-        return out;
-    }
-    out.push_str("| Visitor | User | Partner | Campaign | Promise | First touch | Last stage | Next step |\n");
-    out.push_str("|---|---|---|---|---|---|---|---|\n");
-    for l in &report.leads {
-        out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} ({}) | {} ({}) | **{}**: {} — {} |\n",
-            cell(&l.visitor_id),
-            l.user_id.as_deref().map(cell).unwrap_or_default(),
-            cell(&l.partner_name),
-            cell(&l.campaign),
-            cell(&l.promise),
-            l.first_touch.at,
-            l.first_touch.stage,
-            l.last_stage,
-            l.last_at,
-            l.next_step.rule,
-            cell(&l.next_step.action),
-            cell(&l.next_step.because),
-        ));
     }
     out
+}
+
+/// One lead's Markdown table row.
+fn md_row(l: &Lead) -> String {
+    format!(
+        "| `{}` | {} | {} | {} | {} | {} ({}) | {} ({}) | **{}**: {} — {} |\n",
+        cell(&l.visitor_id),
+        l.user_id.as_deref().map(cell).unwrap_or_default(),
+        cell(&l.partner_name),
+        cell(&l.campaign),
+        cell(&l.promise),
+        l.first_touch.at,
+        l.first_touch.stage,
+        l.last_stage,
+        l.last_at,
+        l.next_step.rule,
+        cell(&l.next_step.action),
+        cell(&l.next_step.because),
+    )
 }
 
 /// A Markdown table cell: no pipes or line breaks from the data.

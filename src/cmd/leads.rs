@@ -1,4 +1,5 @@
-//! `leads`: one row per lead journey as JSON, CSV or Markdown on stdout.
+//! `leads`: one row per lead journey as JSON, CSV or Markdown on stdout, written as the leads
+//! come (memory does not grow with the output).
 
 use crate::cli::{GlobalArgs, LeadsArgs, LeadsFormat};
 use crate::error::{Error, Result};
@@ -12,24 +13,27 @@ pub fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
         .as_deref()
         .map(leads::page::Cursor::parse)
         .transpose()?;
-    let mut report = leads::from_flags(&global.root, &args.range, &args.stage)?;
-    leads::page::apply(&mut report, cursor.as_ref(), limit);
-    if let (Some(next), LeadsFormat::Csv | LeadsFormat::Md) = (&report.next_cursor, args.format) {
+    let paging = leads::Paging {
+        cursor: cursor.as_ref(),
+        limit,
+    };
+    let stream = leads::from_flags(&global.root, &args.range, &args.stage, paging)?;
+    if let (Some(next), LeadsFormat::Csv | LeadsFormat::Md) =
+        (&stream.head.next_cursor, args.format)
+    {
         // JSON carries it; CSV and Markdown have no place for it.
         eprintln!(
             "partner-pages leads: {} of {} leads shown; next page: --cursor {next}",
-            report.leads.len(),
-            report.total
+            stream.shown, stream.head.total
         );
     }
-    let text = match args.format {
-        LeadsFormat::Json => leads::json(&report),
-        LeadsFormat::Csv => leads::to_csv(&report),
-        LeadsFormat::Md => leads::markdown(&report),
-    };
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|_| out.flush())
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match args.format {
+        LeadsFormat::Json => leads::write_json(stream, &mut out)?,
+        LeadsFormat::Csv => leads::write_csv(stream, &mut out)?,
+        LeadsFormat::Md => leads::write_markdown(stream, &mut out)?,
+    }
+    out.flush()
         .map_err(|e| Error::io("cannot write the leads to stdout", e))
 }

@@ -33,44 +33,67 @@ fn field(cell: &str, out: &mut String) {
     }
 }
 
-/// A CSV file built row by row: BOM, header, rows, each line ended by CRLF.
-pub struct Writer {
-    out: String,
+/// A CSV file written row by row to `W` (a file, stdout, a `Vec<u8>`): BOM, header, rows,
+/// each line ended by CRLF. Only one line is held at a time.
+pub struct Writer<W: std::io::Write> {
+    out: W,
+    line: String,
 }
 
-impl Writer {
+impl<W: std::io::Write> Writer<W> {
     /// A file with this header row.
-    pub fn new(header: &[&str]) -> Writer {
+    pub fn new(mut out: W, header: &[&str]) -> std::io::Result<Writer<W>> {
+        out.write_all(BOM.as_bytes())?;
         let mut w = Writer {
-            out: String::from(BOM),
+            out,
+            line: String::new(),
         };
-        w.row(header.iter().copied());
-        w
+        w.row(header.iter().copied())?;
+        Ok(w)
     }
 
-    /// Append one record.
-    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) {
+    /// Write one record.
+    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+        self.line.clear();
         for (i, c) in cells.into_iter().enumerate() {
             if i > 0 {
-                self.out.push(',');
+                self.line.push(',');
             }
-            field(c, &mut self.out);
+            field(c, &mut self.line);
         }
-        self.out.push_str("\r\n");
+        self.line.push_str("\r\n");
+        self.out.write_all(self.line.as_bytes())
     }
 
-    pub fn finish(self) -> String {
+    /// The writer the rows went to.
+    pub fn into_inner(self) -> W {
         self.out
     }
 }
 
-/// The whole file at once (see [`Writer`]).
+/// The whole file at once, as text (see [`Writer`]).
 pub fn write(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut w = Writer::new(header);
+    let mut w = text_writer(header);
     for row in rows {
-        w.row(row.iter().map(String::as_str));
+        // Writing to a Vec<u8> cannot fail.
+        let _ = w.row(row.iter().map(String::as_str));
     }
-    w.finish()
+    finish_text(w)
+}
+
+/// A [`Writer`] into memory.
+pub fn text_writer(header: &[&str]) -> Writer<Vec<u8>> {
+    let mut w = Writer {
+        out: BOM.as_bytes().to_vec(),
+        line: String::new(),
+    };
+    let _ = w.row(header.iter().copied());
+    w
+}
+
+/// The text a [`text_writer`] holds (only `&str` cells went in: always UTF-8).
+pub fn finish_text(w: Writer<Vec<u8>>) -> String {
+    String::from_utf8(w.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]

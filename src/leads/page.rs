@@ -1,18 +1,21 @@
-//! Per-lead stage, paging: cuts a [`LeadsReport`] to one page of leads.
+//! Per-lead stage, paging: one page of leads.
 //!
-//! Takes: a report whose leads are in their stable order (first touch, then visitor id), an
-//! optional cursor from a previous page and an optional limit. Gives: the same report holding
-//! only that page, with `total` (every lead of the query) and `next_cursor` (`null` on the last
-//! page).
+//! Takes: an optional cursor from a previous page and an optional limit, and either a report
+//! whose leads are in their stable order (first touch, then visitor id: [`apply`]) or the leads
+//! one by one in walk order ([`Selector`], which keeps only `limit` of them, so a page costs the
+//! same memory whatever the table). Gives: that page, `total` (every lead of the query) and
+//! `next_cursor` (`null` on the last page); both ways give the same page.
 //!
 //! The cursor is a key, not an offset: it names the last lead of the page (its first-touch time
 //! and visitor id, plus how many leads with exactly that key were already given), so a page
 //! boundary stays put when leads are added before it; pass `now` (or `since`/`until`) so the
 //! range itself does not move between pages. It is opaque to callers (URL-safe base64).
 
+use super::sort::Rec;
 use super::{Lead, LeadsReport};
 use crate::error::{Error, Result};
 use base64::Engine;
+use std::collections::BinaryHeap;
 
 /// Leads per page of the MCP `leads` tool when no `limit` is given.
 pub const DEFAULT_LIMIT: usize = 200;
@@ -114,6 +117,131 @@ pub fn apply(report: &mut LeadsReport, cursor: Option<&Cursor>, limit: Option<us
         .encode()
     });
     report.leads = all.into_iter().skip(start).take(end - start).collect();
+}
+
+/// Whether a lead comes after a cursor, for leads offered in walk order (the order that breaks
+/// ties between equal keys): the first `skip` leads with the cursor's very key are before it.
+pub struct After<'c> {
+    cursor: Option<&'c Cursor>,
+    equal_seen: usize,
+}
+
+impl<'c> After<'c> {
+    pub fn new(cursor: Option<&'c Cursor>) -> After<'c> {
+        After {
+            cursor,
+            equal_seen: 0,
+        }
+    }
+
+    pub fn keeps(&mut self, rec: &Rec) -> bool {
+        let Some(c) = self.cursor else {
+            return true;
+        };
+        match rec_key(rec).cmp(&c.key()) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => {
+                self.equal_seen += 1;
+                self.equal_seen > c.skip
+            }
+        }
+    }
+}
+
+fn rec_key(r: &Rec) -> (i64, &str) {
+    (r.start.0, &r.visitor_id)
+}
+
+/// One page chosen while leads stream by: the `limit` first leads after the cursor, kept in a
+/// bounded heap (memory: `limit` leads, whatever the number of leads).
+pub struct Selector<'c> {
+    after: After<'c>,
+    limit: usize,
+    /// Leads after the cursor (on this page or later ones).
+    remaining: usize,
+    heap: BinaryHeap<Largest>,
+}
+
+/// A lead in the page heap, the last in output order on top.
+struct Largest(Rec);
+
+impl PartialEq for Largest {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Largest {}
+impl PartialOrd for Largest {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Largest {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp_key(&o.0)
+    }
+}
+
+impl<'c> Selector<'c> {
+    /// At most `limit` (at least 1) leads after `cursor`.
+    pub fn new(cursor: Option<&'c Cursor>, limit: usize) -> Selector<'c> {
+        let limit = limit.max(1);
+        Selector {
+            after: After::new(cursor),
+            limit,
+            remaining: 0,
+            heap: BinaryHeap::with_capacity(limit + 1),
+        }
+    }
+
+    /// Consider one lead (in walk order).
+    pub fn offer(&mut self, rec: Rec) {
+        if !self.after.keeps(&rec) {
+            return;
+        }
+        self.remaining += 1;
+        if self.heap.len() < self.limit {
+            self.heap.push(Largest(rec));
+        } else if self
+            .heap
+            .peek()
+            .is_some_and(|top| rec.cmp_key(&top.0).is_lt())
+        {
+            self.heap.pop();
+            self.heap.push(Largest(rec));
+        }
+    }
+
+    /// The page in order, and the cursor of the next page (`None` on the last).
+    pub fn finish(self) -> (Vec<Rec>, Option<String>) {
+        let page: Vec<Rec> = self
+            .heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|l| l.0)
+            .collect();
+        let next = (self.remaining > page.len())
+            .then(|| page.last())
+            .flatten()
+            .map(|last| {
+                // Leads with the last one's key: the ones on this page, and the ones the
+                // cursor already skipped when the page started within that key.
+                let on_page = page.iter().filter(|r| rec_key(r) == rec_key(last)).count();
+                let before = self
+                    .after
+                    .cursor
+                    .filter(|c| c.key() == rec_key(last))
+                    .map_or(0, |c| c.skip);
+                Cursor {
+                    at: last.start.0,
+                    visitor_id: last.visitor_id.clone(),
+                    skip: before + on_page,
+                }
+                .encode()
+            });
+        (page, next)
+    }
 }
 
 #[cfg(test)]

@@ -402,9 +402,12 @@ fn leads(
     cursor: Option<crate::leads::page::Cursor>,
     limit: usize,
 ) -> Result<String> {
-    let mut report = crate::leads::from_flags(&server.root, &flags, stage.as_str())?;
-    crate::leads::page::apply(&mut report, cursor.as_ref(), Some(limit));
-    Ok(crate::leads::json(&report))
+    let paging = crate::leads::Paging {
+        cursor: cursor.as_ref(),
+        limit: Some(limit),
+    };
+    let page = crate::leads::from_flags(&server.root, &flags, stage.as_str(), paging)?;
+    Ok(crate::leads::json(&page.collect_report()?))
 }
 
 /// `calendar_tasks`: what `calendar --format json` prints, from the planner's dry run (the
