@@ -129,7 +129,8 @@ impl Sorter {
             buf: Vec::new(),
             index: Vec::new(),
             runs: Vec::new(),
-            budget: budget.max(1 << 10),
+            // Offsets in the buffer are u32.
+            budget: budget.clamp(1 << 10, 1 << 31),
             len: 0,
         }
     }

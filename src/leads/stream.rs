@@ -260,15 +260,16 @@ pub fn write_json(leads: LeadStream, out: &mut impl Write) -> Result<()> {
     if let Some(e) = doc.leads.failed.take() {
         return Err(e);
     }
-    written.map_err(|e| match e.io_error_kind() {
-        Some(kind) => Error::io("cannot write the leads", std::io::Error::from(kind)),
-        None => Error::Internal(format!("cannot write the leads as JSON: {e}")),
+    written.map_err(|e| match e.is_io() {
+        true => write_err(std::io::Error::from(e)),
+        false => Error::Internal(format!("cannot write the leads as JSON: {e}")),
     })?;
     out.write_all(b"\n").map_err(write_err)
 }
 
+/// A failed write (the command writes to stdout, and says so as it always did).
 fn write_err(e: std::io::Error) -> Error {
-    Error::io("cannot write the leads", e)
+    Error::io("cannot write the leads to stdout", e)
 }
 
 /// Write `leads` as `leads --format csv` prints it (the bytes of [`to_csv`]).
