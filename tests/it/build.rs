@@ -1,30 +1,8 @@
 //! `build` and `init` end to end: output layout, determinism, atomic writes, escaping,
 //! base paths, template overrides, HTML validity (W3C Nu) and accessibility (axe-core).
 
-use crate::support::{self, copy_site, read, repo_root, run};
-use std::collections::BTreeMap;
+use crate::support::{self, copy_site, read, repo_root, run, tree};
 use std::path::Path;
-
-/// Every file under `dir` (relative path -> bytes), manifest included.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        // The build stamp holds mtimes: bookkeeping, not output.
-        .filter(|e| e.file_name() != ".partner-pages-stamp")
-        .map(|e| {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            (rel, std::fs::read(e.path()).unwrap())
-        })
-        .collect()
-}
 
 fn build_ok(root: &Path, extra: &[&str]) -> String {
     let args: Vec<&str> = ["build"].iter().chain(extra).copied().collect();

@@ -2,26 +2,10 @@
 //! one staging folder beside it; a failure or a kill -9 leaves the output as it was and a
 //! staging folder that the next build removes and that never lands in the output.
 
-use crate::support::{self, copy_site, repo_root, run};
-use std::collections::BTreeMap;
+use crate::support::{self, big_site, copy_site, repo_root, run, tree};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Every file under `dir` (relative path -> bytes), without the stamp (it holds mtimes).
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .filter(|e| e.file_name() != ".partner-pages-stamp")
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy();
-            (rel.replace('\\', "/"), std::fs::read(e.path()).unwrap())
-        })
-        .collect()
-}
 
 /// Names in `dir` that are staging folders or temporaries of a build.
 fn leftovers(dir: &Path) -> Vec<String> {
@@ -146,26 +130,6 @@ fn a_staging_folder_left_by_a_failed_build_is_removed_by_the_next_and_host_names
         assert!(root.join(keep).is_dir(), "{keep} is not ours and is kept");
     }
     assert!(!tree(&root.join("public")).contains_key("p/x/index.html"));
-}
-
-/// A copy of the example site plus `n` generated partners.
-fn big_site(n: usize) -> tempfile::TempDir {
-    let site = copy_site(&repo_root());
-    for i in 0..n {
-        let yaml = format!(
-            "name: Partner {i:05}\ncode: partner-{i:05}\naudience: Readers of letter {i}\n\
-             promise: Playbook {i}\ncampaigns: [default, launch]\nlanding:\n  headline: Ship with partner {i}\n  \
-             proof: Used by {i} teams\nlead_magnet: {{ label: Get it, url: /downloads/p.pdf }}\n\
-             cta: {{ label: Start now, kind: demo, url: /start }}\nactivation:\n  event: runs_audit\n  \
-             description: Runs an audit\n  trigger: {{ server: true }}\ncommission: 10% of revenue\n"
-        );
-        std::fs::write(
-            site.path().join(format!("partners/partner-{i:05}.yaml")),
-            yaml,
-        )
-        .unwrap();
-    }
-    site
 }
 
 fn staging_dirs(root: &Path) -> Vec<std::path::PathBuf> {

@@ -3,52 +3,12 @@
 //! refusals), `worker.rs` and `check.rs`; this file covers what those do not.
 
 use crate::serve::{now, Serve, BROWSER_UA, SECRET};
-use crate::support;
-use std::collections::BTreeMap;
+use crate::support::{self, big_site, tree};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// Every file under `dir` (relative path -> bytes), sorted.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        // The build stamp holds mtimes: bookkeeping, not output.
-        .filter(|e| e.file_name() != ".partner-pages-stamp")
-        .map(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap();
-            (
-                rel.to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
-/// A copy of the example site plus `n` generated partners.
-fn big_site(n: usize) -> tempfile::TempDir {
-    let site = support::copy_site(&support::repo_root());
-    for i in 0..n {
-        let yaml = format!(
-            "name: Partner {i:05}\ncode: partner-{i:05}\naudience: Readers of letter {i}\n\
-             promise: Playbook {i}\ncampaigns: [default, launch]\nlanding:\n  headline: Ship with partner {i}\n  \
-             proof: Used by {i} teams\nlead_magnet: {{ label: Get it, url: /downloads/p.pdf }}\n\
-             cta: {{ label: Start now, kind: demo, url: /start }}\nactivation:\n  event: runs_audit\n  \
-             description: Runs an audit\n  trigger: {{ server: true }}\ncommission: 10% of revenue\n"
-        );
-        std::fs::write(
-            site.path().join(format!("partners/partner-{i:05}.yaml")),
-            yaml,
-        )
-        .unwrap();
-    }
-    site
-}
 
 fn has_temporaries(dir: &Path) -> bool {
     walkdir::WalkDir::new(dir)

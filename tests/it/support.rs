@@ -1,6 +1,7 @@
 //! Shared helpers for end-to-end tests.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -155,4 +156,40 @@ pub fn assert_nu_clean<P: AsRef<Path>>(files: &[P]) {
         out.status.success() && report.trim().is_empty(),
         "W3C Nu checker found errors:\n{report}"
     );
+}
+
+/// Every file under `dir` (relative path with `/` -> bytes), manifest included, without the build
+/// stamp (it holds mtimes: bookkeeping, not output).
+pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_name() != ".partner-pages-stamp")
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy();
+            (rel.replace('\\', "/"), std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// A copy of the example site plus `n` generated partners.
+pub fn big_site(n: usize) -> tempfile::TempDir {
+    let site = copy_site(&repo_root());
+    for i in 0..n {
+        let yaml = format!(
+            "name: Partner {i:05}\ncode: partner-{i:05}\naudience: Readers of letter {i}\n\
+             promise: Playbook {i}\ncampaigns: [default, launch]\nlanding:\n  headline: Ship with partner {i}\n  \
+             proof: Used by {i} teams\nlead_magnet: {{ label: Get it, url: /downloads/p.pdf }}\n\
+             cta: {{ label: Start now, kind: demo, url: /start }}\nactivation:\n  event: runs_audit\n  \
+             description: Runs an audit\n  trigger: {{ server: true }}\ncommission: 10% of revenue\n"
+        );
+        std::fs::write(
+            site.path().join(format!("partners/partner-{i:05}.yaml")),
+            yaml,
+        )
+        .unwrap();
+    }
+    site
 }
