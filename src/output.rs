@@ -194,11 +194,7 @@ impl Folder {
                         *marked = true;
                     }
                 }
-                let name = dest
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let tmp = dest.with_file_name(format!(".{name}{TMP_MARK}{}", std::process::id()));
+                let tmp = tmp_path(&dest);
                 // Listed before it exists: a failed write is removed with the others.
                 lock(pending).push(Pending {
                     tmp: tmp.clone(),
@@ -496,9 +492,26 @@ fn write_manifest(dir: &Path, paths: &[&str]) -> Result<()> {
     if std::fs::read(&path).is_ok_and(|b| b == text.as_bytes()) {
         return Ok(());
     }
-    let tmp = dir.join(format!("{MANIFEST}.pp-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &path))
+    write_atomic(&path, text.as_bytes())
+}
+
+/// The temporary name of `dest` while it is written: `.<name>.pp-tmp-<pid>` beside it.
+fn tmp_path(dest: &Path) -> PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    dest.with_file_name(format!(".{name}{TMP_MARK}{}", std::process::id()))
+}
+
+/// Write one file whole or not at all: the bytes go to a temporary name beside `path` (see
+/// [`TMP_MARK`]), which is then renamed over it; on failure the temporary is removed and `path`
+/// keeps what it had. For the single files outside a build's output set (the manifest, the
+/// build stamp, `report --out`, calendar task files).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
         .map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
             Error::io(format!("cannot write {}", path.display()), e)

@@ -154,14 +154,7 @@ pub fn write(
             text.push_str(&format!("{} {time} {}\n", meta.len(), path.display()));
         }
     }
-    let dest = out_dir.join(STAMP);
-    let tmp = out_dir.join(format!("{STAMP}.pp-tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &dest))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io(format!("cannot write {}", dest.display()), e)
-        })
+    crate::output::write_atomic(&out_dir.join(STAMP), text.as_bytes())
 }
 
 /// Remove the stamp of `out_dir` (before a full build writes anything).

@@ -278,21 +278,12 @@ pub fn write_all(
     Ok(results)
 }
 
-/// Write to a temporary name beside `path`, then rename over it.
+/// Create `path`'s folder if needed, then write it whole or not at all.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(format!("renaming to {}", path.display()), e)
-    })
+    crate::output::write_atomic(path, bytes)
 }
 
 #[cfg(test)]
