@@ -80,7 +80,7 @@ impl Iterator for LeadStream {
 }
 
 impl LeadStream {
-    /// The whole report in memory (what the MCP tool answers: a page of at most 1000 leads).
+    /// The whole report in memory (for library callers that want the leads as values).
     pub fn collect_report(self) -> Result<LeadsReport> {
         let mut head = self.head.clone();
         head.leads = self.collect::<Result<Vec<Lead>>>()?;

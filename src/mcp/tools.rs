@@ -407,7 +407,10 @@ fn leads(
         limit: Some(limit),
     };
     let page = crate::leads::from_flags(&server.root, &flags, stage.as_str(), paging)?;
-    Ok(crate::leads::json(&page.collect_report()?))
+    // The CLI's writer, so the answer is its bytes by construction.
+    let mut out = Vec::new();
+    crate::leads::write_json(page, &mut out)?;
+    String::from_utf8(out).map_err(|e| Error::Internal(format!("leads JSON is not UTF-8: {e}")))
 }
 
 /// `calendar_tasks`: what `calendar --format json` prints, from the planner's dry run (the
