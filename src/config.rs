@@ -285,6 +285,9 @@ impl Config {
             };
             flag(r, node, &["collector", "endpoint"], problem);
         }
+        if let Some(problem) = rules::d1_database_name(&self.collector.database) {
+            flag(r, node, &["collector", "database"], problem);
+        }
         if self.collector.mode == CollectorMode::Route && self.collector.route.is_none() {
             let pos = node.key_pos(&["collector", "mode"]).unwrap_or(node.pos);
             let d = r
@@ -401,12 +404,13 @@ mod tests {
 
     #[test]
     fn every_config_problem_is_reported_at_its_value() {
-        let text = "name: S\nbase_url: example.com\nsummary: Sum\ncollector: { endpoint: e }\nattribution:\n  window_days: 0\nbands:\n  cta: { low: 0.2, high: 0.1 }\n  activation: { low: 1, high: 3 }\n";
+        let text = "name: S\nbase_url: example.com\nsummary: Sum\ncollector: { endpoint: e, database: \"x; rm -rf ~\" }\nattribution:\n  window_days: 0\nbands:\n  cta: { low: 0.2, high: 0.1 }\n  activation: { low: 1, high: 3 }\n";
         assert_eq!(
             load(text).unwrap_err(),
             vec![
                 "2:11 base_url `example.com` is not an absolute http(s) URL",
                 "4:24 `e` is not a site path",
+                "4:37 `x; rm -rf ~` is not a D1 database name",
                 "6:16 `attribution.window_days` is 0: no visit could ever be attributed",
                 "8:15 `bands.cta` has low 0.2 above high 0.1",
                 "9:31 `bands.activation.high` is 3, outside 0..1",

@@ -268,10 +268,27 @@ pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<ContentPage> {
             }
         };
         let path = entry.path();
-        if !entry.file_type().is_file() || path.extension().is_none_or(|x| x != "md") {
-            continue;
-        }
         let rel = path.strip_prefix(root).unwrap_or(path);
+        if entry.path_is_symlink() {
+            // Followed when it stays in the site and points at a Markdown file; otherwise
+            // reported (folders too), never skipped without a word.
+            let is_md = path.extension().is_some_and(|x| x == "md");
+            let to_dir = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+            if !is_md && !to_dir {
+                continue;
+            }
+            if let Err(d) = crate::load::check_link(root, path, rel) {
+                diags.push(*d);
+                continue;
+            }
+        } else if !entry.file_type().is_file() || path.extension().is_none_or(|x| x != "md") {
+            continue;
+        } else if crate::load::through_link(root, path) {
+            if let Err(d) = crate::load::check_link(root, path, rel) {
+                diags.push(*d);
+                continue;
+            }
+        }
         match yaml::read_text(path, rel, MAX_CONTENT_BYTES) {
             Ok(text) => out.extend(parse(&text, rel, diags)),
             Err(d) => diags.push(*d),

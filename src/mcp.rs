@@ -117,14 +117,178 @@ pub fn serve(server: Server) -> Result<()> {
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
     runtime.block_on(async move {
+        let (transport, framing) = framed_stdio();
         let running = server
-            .serve(rmcp::transport::stdio())
+            .serve(transport)
             .await
             .map_err(|e| Error::user(format!("MCP session did not start: {e}")))?;
         running
             .waiting()
             .await
             .map_err(|e| Error::Internal(format!("MCP server task failed: {e}")))?;
+        // The session is over: let the last answers reach stdout.
+        let _ = framing.await;
         Ok(())
     })
+}
+
+/// The longest JSON-RPC line read; a longer one is answered with a parse error and skipped
+/// (memory stays bounded whatever a client sends).
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// stdin/stdout framed for the SDK, with what it leaves unanswered answered here, as JSON-RPC
+/// 2.0 says: a line that is not JSON gets a parse error (`-32700`, `id: null`), JSON that is not
+/// a JSON-RPC 2.0 object an invalid-request error (`-32600`), and a line over
+/// [`MAX_LINE_BYTES`] a parse error. Only well-formed messages reach the SDK. The returned task
+/// ends once the SDK's output and these answers are written.
+fn framed_stdio() -> (
+    (tokio::io::DuplexStream, tokio::io::DuplexStream),
+    tokio::task::JoinHandle<()>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (mut to_sdk, sdk_in) = tokio::io::duplex(1 << 16);
+    let (sdk_out, from_sdk) = tokio::io::duplex(1 << 16);
+    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let mut stdin = BufReader::new(tokio::io::stdin());
+        while let Some(line) = read_line(&mut stdin, MAX_LINE_BYTES).await {
+            let verdict = match line {
+                Line::TooLong => Err(error_line(
+                    -32700,
+                    &format!("Parse error: a line longer than {MAX_LINE_BYTES} bytes"),
+                    serde_json::Value::Null,
+                )),
+                Line::Text(bytes) => check_message(&bytes).map(|()| bytes),
+            };
+            match verdict {
+                Ok(mut bytes) => {
+                    bytes.push(b'\n');
+                    if to_sdk.write_all(&bytes).await.is_err() {
+                        break;
+                    }
+                }
+                Err(answer) => {
+                    if answers.send(answer).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // stdin closed: the SDK sees the end of its input and stops.
+        let _ = to_sdk.shutdown().await;
+    });
+    let writer = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        let mut sdk_lines = BufReader::new(from_sdk).lines();
+        let (mut sdk_open, mut answers_open) = (true, true);
+        loop {
+            let line = tokio::select! {
+                l = sdk_lines.next_line(), if sdk_open => l.ok().flatten().or_else(|| {
+                    sdk_open = false;
+                    None
+                }),
+                a = answered.recv(), if answers_open => a.or_else(|| {
+                    answers_open = false;
+                    None
+                }),
+                else => break,
+            };
+            let Some(line) = line else { continue };
+            if stdout
+                .write_all(format!("{line}\n").as_bytes())
+                .await
+                .is_err()
+                || stdout.flush().await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    ((sdk_in, sdk_out), writer)
+}
+
+enum Line {
+    Text(Vec<u8>),
+    TooLong,
+}
+
+/// The next line without its end (`\n` or `\r\n`), empty lines skipped; `None` at the end of
+/// input. A line over `limit` bytes is consumed without being kept.
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R, limit: usize) -> Option<Line> {
+    use tokio::io::AsyncBufReadExt;
+    loop {
+        let mut line = Vec::new();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let buf = match r.fill_buf().await {
+                Ok(b) => b,
+                Err(_) => return None,
+            };
+            if buf.is_empty() {
+                if !any {
+                    return None;
+                }
+                break;
+            }
+            any = true;
+            let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (&buf[..i], Some(i + 1)),
+                None => (buf, None),
+            };
+            if !too_long && line.len() + chunk.len() <= limit {
+                line.extend_from_slice(chunk);
+            } else {
+                too_long = true;
+                line = Vec::new();
+            }
+            let used = done.unwrap_or(chunk.len());
+            r.consume(used);
+            if done.is_some() {
+                break;
+            }
+        }
+        if too_long {
+            return Some(Line::TooLong);
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        return Some(Line::Text(line));
+    }
+}
+
+/// `Ok` for a JSON-RPC 2.0 message (an object with `"jsonrpc": "2.0"`), else the error line
+/// to answer with.
+fn check_message(bytes: &[u8]) -> std::result::Result<(), String> {
+    use serde_json::Value;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| error_line(-32700, &format!("Parse error: {e}"), Value::Null))?;
+    let Value::Object(obj) = &value else {
+        return Err(error_line(
+            -32600,
+            "Invalid Request: expected a JSON-RPC 2.0 object",
+            Value::Null,
+        ));
+    };
+    if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        let id = match obj.get("id") {
+            Some(id @ (Value::String(_) | Value::Number(_))) => id.clone(),
+            _ => Value::Null,
+        };
+        return Err(error_line(
+            -32600,
+            "Invalid Request: \"jsonrpc\" must be \"2.0\"",
+            id,
+        ));
+    }
+    Ok(())
+}
+
+fn error_line(code: i64, message: &str, id: serde_json::Value) -> String {
+    serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+        .to_string()
 }

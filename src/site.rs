@@ -150,10 +150,15 @@ fn load_partners(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<Loaded> {
     let Ok(read) = std::fs::read_dir(&dir) else {
         return out; // a site without partners yet is valid
     };
+    // Links are checked (inside the site, to a YAML file) before anything is read; a link to
+    // a folder or a broken one is reported, never silently skipped.
     let mut files: Vec<PathBuf> = read
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "yaml" || x == "yml")
+                && (p.is_file() || std::fs::symlink_metadata(p).is_ok_and(|m| m.is_symlink()))
+        })
         .collect();
     files.sort();
     // Files are independent: read them on a few threads, in chunks, and join the results in file
@@ -184,6 +189,12 @@ fn load_partner_files(root: &Path, files: &[PathBuf]) -> (Vec<Loaded>, Vec<Diagn
     let mut diags = Vec::new();
     for path in files {
         let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
+        if crate::load::through_link(root, path) {
+            if let Err(d) = crate::load::check_link(root, path, &rel) {
+                diags.push(*d);
+                continue;
+            }
+        }
         let text = match yaml::read_text(path, &rel, yaml::MAX_YAML_BYTES) {
             Ok(t) => t,
             Err(d) => {

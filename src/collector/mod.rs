@@ -13,7 +13,8 @@
 //! - `GET /go/<code>?campaign=<c>`: unknown code -> 404, nothing written. Unknown campaign ->
 //!   `default`. Writes a `click` row (page_path `<base_path>/go/<code>`), sets cookies
 //!   `<prefix>_vid` (random visitor id, a UUID v4 unless a valid one is already set: valid is
-//!   `[A-Za-z0-9-]{8,64}`) and `<prefix>_src` (`<code>.<campaign>`, the campaign
+//!   exactly the format the collectors issue, a lower-case UUID v4, [`rules::valid_page_id`];
+//!   any other value is ignored as if absent) and `<prefix>_src` (`<code>.<campaign>`, the campaign
 //!   URI-component-encoded; always overwritten by a click), both `Path=/; HttpOnly; Secure;
 //!   SameSite=Lax; Max-Age=<window days * 86400>` (`Secure` dropped on plain http to
 //!   localhost / 127.0.0.1 / [::1]), then `302 Location: <base_path>/p/<code>/?campaign=<c>`

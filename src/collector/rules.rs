@@ -206,9 +206,10 @@ pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &st
     }
 }
 
-/// A visitor id we accept from a cookie: `[A-Za-z0-9-]{8,64}` (ours are UUIDs).
+/// A visitor id we accept from a cookie: exactly the format the collectors issue, a lower-case
+/// UUID v4 ([`valid_page_id`]); anything else is ignored and a new id is issued.
 pub fn valid_cookie_visitor_id(id: &str) -> bool {
-    (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    valid_page_id(id)
 }
 
 /// A beacon page id (`v`) we adopt as the visitor id: exactly what `crypto.randomUUID()`
@@ -750,11 +751,14 @@ mod tests {
         }
     }
 
+    const VID1: &str = "6f1c2a3b-4d5e-4f60-9a1b-2c3d4e5f6a7b";
+    const VID2: &str = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d";
+
     #[test]
     fn click_keeps_an_existing_visitor_id() {
-        let cookies = parse_cookies(["pp_vid=abcd-1234; other=1"], "pp");
+        let cookies = parse_cookies([&*format!("pp_vid={VID1}; other=1")], "pp");
         let c = click(&reg(), "seo", None, &cookies, fixed_id).unwrap();
-        assert_eq!(c.event.visitor_id, "abcd-1234");
+        assert_eq!(c.event.visitor_id, VID1);
     }
 
     #[test]
@@ -762,11 +766,25 @@ mod tests {
         let c = parse_cookies(["pp_vid=a b c d e;pp_src=seo", "pp_vid=x'--"], "pp");
         assert_eq!(c, Cookies::default());
         assert_eq!(parse_cookies(["pp_vid=short"], "pp").visitor_id, None);
+        // Only the format the collectors issue: a lower-case UUID v4.
+        for chosen in [
+            "visitor1",
+            "abc-DEF-123-x",
+            "0B7E4F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
+            "0b7e4f3a-1c2d-1e5f-8a9b-0c1d2e3f4a5b",
+            "0b7e4f3a1c2d4e5f8a9b0c1d2e3f4a5b",
+            &"a".repeat(64),
+        ] {
+            let c = parse_cookies([&*format!("pp_vid={chosen}")], "pp");
+            assert_eq!(c.visitor_id, None, "{chosen}");
+        }
         let c = parse_cookies(
-            ["pp_src=seo.webinar%2D1; pp_vid=visitor1; pp_vid=visitor2"],
+            [&*format!(
+                "pp_src=seo.webinar%2D1; pp_vid={VID1}; pp_vid={VID2}"
+            )],
             "pp",
         );
-        assert_eq!(c.visitor_id.as_deref(), Some("visitor1"));
+        assert_eq!(c.visitor_id.as_deref(), Some(VID1));
         assert_eq!(c.source, Some(("seo".into(), "webinar-1".into())));
     }
 
@@ -780,7 +798,7 @@ mod tests {
 
     #[test]
     fn beacon_takes_partner_and_campaign_from_the_source_cookie() {
-        let cookies = parse_cookies(["pp_vid=visitor1; pp_src=seo.webinar"], "pp");
+        let cookies = parse_cookies([&*format!("pp_vid={VID1}; pp_src=seo.webinar")], "pp");
         let a = record(beacon(
             &reg(),
             br#"{"e":"visit","u":"/p/seo/"}"#,
@@ -791,13 +809,13 @@ mod tests {
             (a.partner.as_str(), a.campaign.as_str()),
             ("seo", "webinar")
         );
-        assert_eq!(a.visitor_id, "visitor1");
+        assert_eq!(a.visitor_id, VID1);
         assert_eq!(a.set, SetCookies::default());
     }
 
     #[test]
     fn beacon_does_not_lend_a_cookie_campaign_to_another_partner() {
-        let cookies = parse_cookies(["pp_vid=visitor1; pp_src=seo.webinar"], "pp");
+        let cookies = parse_cookies([&*format!("pp_vid={VID1}; pp_src=seo.webinar")], "pp");
         let body = br#"{"e":"visit","p":"founders","u":"/p/founders/"}"#;
         let a = record(beacon(&reg(), body, &cookies, fixed_id));
         assert_eq!(a.campaign, "default");
@@ -847,9 +865,9 @@ mod tests {
                 src: true
             }
         );
-        let cookies = parse_cookies(["pp_vid=visitor1"], "pp");
+        let cookies = parse_cookies([&*format!("pp_vid={VID1}")], "pp");
         let a = record(beacon(&reg(), body.as_bytes(), &cookies, fixed_id));
-        assert_eq!(a.visitor_id, "visitor1");
+        assert_eq!(a.visitor_id, VID1);
         assert_eq!(a.set, SetCookies::default());
     }
 

@@ -497,7 +497,9 @@ async fn static_file(
     }
     match found {
         Found::AddSlash => {
-            let mut loc = format!("{raw_path}/");
+            // One leading slash, whatever the request had: `//p` must not become the
+            // scheme-relative `//p/` (another host for a browser).
+            let mut loc = format!("/{}/", raw_path.trim_start_matches('/'));
             if let Some(q) = query {
                 loc.push('?');
                 loc.push_str(q);

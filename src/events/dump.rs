@@ -12,7 +12,7 @@ use super::{ColumnMap, Row, RowSink, ScanOptions, OPTIONAL_COLUMNS, REQUIRED_COL
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use std::borrow::Cow;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> Result<u64> {
@@ -33,7 +33,7 @@ pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> R
                 .expected("`INSERT INTO partner_events [(columns)] VALUES (...), ...;` with literal values, as `wrangler d1 export` writes")
                 .hint("export again with `wrangler d1 export <db> --local --output events.sql` or `sqlite3 events.db .dump`")]))
         };
-        let mut p = Parser { s: &stmt, i: 0 };
+        let mut p = Parser::new(&stmt);
         if p.keyword("CREATE") {
             p.keyword("TEMP");
             p.keyword("TEMPORARY");
@@ -156,15 +156,27 @@ fn to_row<'a>(vals: &'a [Val<'a>], map: &ColumnMap) -> Result<Row<'a>, String> {
     })
 }
 
-/// Splits a dump into statements at `;` outside quotes and comments, line by line.
+/// The longest statement read (`wrangler d1 export` and `sqlite3 .dump` write one row per
+/// `INSERT`, a few hundred bytes): a longer one is refused, so memory stays bounded whatever
+/// the file holds.
+pub const MAX_STATEMENT_BYTES: usize = 16 << 20;
+/// Bytes read at a time: a file without line ends is still read in bounded pieces.
+const PIECE: u64 = 1 << 20;
+
+/// Splits a dump into statements at `;` outside quotes and comments, piece by piece (a line,
+/// or [`PIECE`] bytes of a longer one).
 struct DumpReader<'p, R> {
     reader: R,
     path: &'p Path,
     line: usize,
+    /// The last piece ended a line: the next one starts a new line.
+    at_line_start: bool,
     bytes_read: u64,
     buf: Vec<u8>,
     pending: Vec<u8>,
     pending_line: usize,
+    /// The statement being collected grew past [`MAX_STATEMENT_BYTES`].
+    overflow: bool,
     state: Quote,
     ready: std::collections::VecDeque<(Vec<u8>, usize)>,
 }
@@ -177,6 +189,7 @@ enum Quote {
     Backtick,
     Bracket,
     BlockComment,
+    LineComment,
 }
 
 impl<'p, R: BufRead> DumpReader<'p, R> {
@@ -185,10 +198,12 @@ impl<'p, R: BufRead> DumpReader<'p, R> {
             reader,
             path,
             line: 0,
+            at_line_start: true,
             bytes_read: 0,
             buf: Vec::new(),
             pending: Vec::new(),
             pending_line: 0,
+            overflow: false,
             state: Quote::None,
             ready: Default::default(),
         }
@@ -200,9 +215,18 @@ impl<'p, R: BufRead> DumpReader<'p, R> {
             if let Some((stmt, line)) = self.ready.pop_front() {
                 return self.finish(stmt, line).map(Some);
             }
+            if self.overflow {
+                return Err(self.error(
+                    self.pending_line,
+                    &format!(
+                        "a statement longer than {} MiB (is a `;` missing?)",
+                        MAX_STATEMENT_BYTES >> 20
+                    ),
+                ));
+            }
             self.buf.clear();
-            let got = self
-                .reader
+            let got = (&mut self.reader)
+                .take(PIECE)
                 .read_until(b'\n', &mut self.buf)
                 .map_err(|e| Error::io(format!("cannot read {}", self.path.display()), e))?;
             if got == 0 {
@@ -210,18 +234,28 @@ impl<'p, R: BufRead> DumpReader<'p, R> {
                 if rest.iter().all(u8::is_ascii_whitespace) {
                     return Ok(None);
                 }
-                if !matches!(self.state, Quote::None | Quote::BlockComment) {
+                if !matches!(
+                    self.state,
+                    Quote::None | Quote::BlockComment | Quote::LineComment
+                ) {
                     return Err(
                         self.error(self.pending_line, "the file ends inside a quoted value")
                     );
                 }
                 return self.finish(rest, self.pending_line).map(Some);
             }
-            self.line += 1;
+            if self.at_line_start {
+                self.line += 1;
+            }
+            self.at_line_start = self.buf.last() == Some(&b'\n');
             self.bytes_read += got as u64;
             let bytes = std::mem::take(&mut self.buf);
             self.split_line(&bytes);
             self.buf = bytes;
+            if self.pending.len() > MAX_STATEMENT_BYTES {
+                self.overflow = true;
+                self.pending = Vec::new();
+            }
         }
     }
 
@@ -229,6 +263,17 @@ impl<'p, R: BufRead> DumpReader<'p, R> {
         let mut i = 0;
         while i < bytes.len() {
             let c = bytes[i];
+            if self.state == Quote::LineComment {
+                // Dropped up to the line end; tokens stay apart.
+                if c == b'\n' {
+                    self.state = Quote::None;
+                    if !self.pending.is_empty() {
+                        self.pending.push(b' ');
+                    }
+                }
+                i += 1;
+                continue;
+            }
             if self.pending.is_empty() && self.state == Quote::None && c.is_ascii_whitespace() {
                 i += 1;
                 continue;
@@ -243,11 +288,9 @@ impl<'p, R: BufRead> DumpReader<'p, R> {
                     b'`' => self.state = Quote::Backtick,
                     b'[' => self.state = Quote::Bracket,
                     b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                        // Line comment: drop the rest of the line, keep tokens apart.
-                        if !self.pending.is_empty() {
-                            self.pending.push(b' ');
-                        }
-                        return;
+                        self.state = Quote::LineComment;
+                        i += 2;
+                        continue;
                     }
                     b'/' if bytes.get(i + 1) == Some(&b'*') => {
                         self.state = Quote::BlockComment;
@@ -353,6 +396,71 @@ mod tests {
         let sql = "CREATE TABLE partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at);\n\nINSERT INTO partner_events VALUES('a','seo' 'x');\n";
         let e = rows_of(sql).unwrap_err().to_string();
         assert!(e.contains("d.sql:3:"), "{e}");
+    }
+
+    const HEAD: &str = "CREATE TABLE partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at);\n";
+
+    #[test]
+    fn deeply_nested_calls_are_a_located_error_not_a_stack_overflow() {
+        let n = 50_000;
+        let sql = format!(
+            "{HEAD}INSERT INTO partner_events VALUES('a','seo','d','visit',{}'x'{},'v','2026-11-17');\n",
+            "replace(".repeat(n),
+            ",'a','b')".repeat(n)
+        );
+        let e = rows_of(&sql).unwrap_err().to_string();
+        assert!(
+            e.contains("d.sql:2:") && e.contains("nested more than"),
+            "{e}"
+        );
+        // The depth dumps really use is read.
+        let ok = format!(
+            "{HEAD}INSERT INTO partner_events VALUES('a','seo','d','visit',replace(replace('/a\\n\\r','\\n',char(10)),'\\r',char(13)),'v','2026-11-17');\n"
+        );
+        assert_eq!(rows_of(&ok).unwrap()[0].page_path, "/a\n\r");
+    }
+
+    #[test]
+    fn expanding_calls_stop_at_the_value_limit() {
+        // 20 nested replace('aaaa'...) would make 4^20 bytes (4 TiB).
+        let n = 15;
+        let sql = format!(
+            "{HEAD}INSERT INTO partner_events VALUES('a','seo','d','visit',{}'aaaa'{},'v','2026-11-17');\n",
+            "replace(".repeat(n),
+            ",'a','aaaa')".repeat(n)
+        );
+        let e = rows_of(&sql).unwrap_err().to_string();
+        assert!(e.contains("d.sql:2:") && e.contains("bytes of text"), "{e}");
+        // Side by side: each call small, together over the row's budget.
+        let wide: Vec<String> = (0..9)
+            .map(|_| format!("replace('{}','a','{}')", "a".repeat(1024), "b".repeat(1000)))
+            .collect();
+        let sql = format!(
+            "CREATE TABLE partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id);\nINSERT INTO partner_events VALUES({});\n",
+            wide.join(",")
+        );
+        let e = rows_of(&sql).unwrap_err().to_string();
+        assert!(e.contains("bytes of text"), "{e}");
+        // An empty pattern leaves the text alone, as in SQLite.
+        let sql = format!(
+            "{HEAD}INSERT INTO partner_events VALUES('a','seo','d','visit',replace('/p','','xyz'),'v','2026-11-17');\n"
+        );
+        assert_eq!(rows_of(&sql).unwrap()[0].page_path, "/p");
+    }
+
+    #[test]
+    fn a_statement_without_end_is_refused_at_the_limit() {
+        let mut sql = format!("{HEAD}INSERT INTO partner_events VALUES('a','seo','d','visit','/");
+        sql.push_str(&"x".repeat(MAX_STATEMENT_BYTES + 10));
+        let e = rows_of(&sql).unwrap_err().to_string();
+        assert!(e.contains("d.sql:2\n") && e.contains("longer than"), "{e}");
+        // A comment split across pieces still ends at its line end.
+        let sql = format!(
+            "{HEAD}-- {}\nINSERT INTO partner_events VALUES('a','seo','d','visit','/p','v','2026-11-17');\n",
+            "c".repeat(3 << 20)
+        );
+        let rows = rows_of(&sql).unwrap();
+        assert_eq!(rows.len(), 1);
     }
 
     #[test]

@@ -13,9 +13,28 @@ use std::path::Path;
 const EXPECTED: &str = "expected the JSON printed by `wrangler d1 execute <db> --json --command \
     \"SELECT * FROM partner_events\"`: an array of {\"results\": [...], \"success\": true, \"meta\": {...}}";
 
+/// The largest wrangler JSON file read: it is parsed whole (a few times its size in memory).
+/// wrangler prints one query's answer; bigger tables go through a dump or a SQLite file.
+pub const MAX_JSON_BYTES: u64 = 64 << 20;
+
 pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> Result<u64> {
     let file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?
+        .len();
+    if size > MAX_JSON_BYTES {
+        return Err(Error::user_hint(
+            format!(
+                "{}: {size} bytes of wrangler JSON, more than the {} MiB read whole",
+                path.display(),
+                MAX_JSON_BYTES >> 20
+            ),
+            "export the table instead: `wrangler d1 export <db> --output events.sql` \
+             (add --local for the local state); a dump is streamed",
+        ));
+    }
     let value: Value = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
         Error::user_hint(
             format!(
@@ -75,18 +94,49 @@ pub(crate) fn scan_value(
                     EXPECTED,
                 ));
             };
-            let get = |col: usize| obj.get(names[col]);
-            let text = |col: usize| -> Option<&str> { get(col).and_then(Value::as_str) };
+            // Each value must have its column's type: text (or null where the column is
+            // nullable), a number for `value`. A wrong type is an error, never a blank.
+            let wrong = |col: usize, want: &str, got: Option<&Value>| -> Error {
+                Error::user_hint(
+                    format!(
+                        "{what}: result set {k}, row {i}, column `{}`: expected {want}, found {}",
+                        names[col],
+                        got.map_or("nothing (the column is missing)", type_name)
+                    ),
+                    EXPECTED,
+                )
+            };
+            let text = |col: usize| -> Result<&str> {
+                match obj.get(names[col]) {
+                    Some(Value::String(s)) => Ok(s),
+                    got => Err(wrong(col, "text", got)),
+                }
+            };
+            let nullable = |col: usize| -> Result<Option<&str>> {
+                match obj.get(names[col]) {
+                    Some(Value::String(s)) => Ok(Some(s)),
+                    Some(Value::Null) | None => Ok(None),
+                    got => Err(wrong(col, "text or null", got)),
+                }
+            };
+            let value = match map.value {
+                None => None,
+                Some(col) => match obj.get(names[col]) {
+                    Some(Value::Number(n)) => n.as_f64(),
+                    Some(Value::Null) | None => None,
+                    got => return Err(wrong(col, "a number or null", got)),
+                },
+            };
             let r = Row {
-                id: text(map.required[0]).unwrap_or(""),
-                partner_code: text(map.required[1]).unwrap_or(""),
-                campaign: text(map.required[2]).unwrap_or(""),
-                event_name: text(map.required[3]).unwrap_or(""),
-                page_path: text(map.required[4]).unwrap_or(""),
-                visitor_id: text(map.required[5]),
-                created_at: text(map.required[6]).unwrap_or(""),
-                value: map.value.and_then(get).and_then(Value::as_f64),
-                user_id: map.user_id.and_then(text),
+                id: text(map.required[0])?,
+                partner_code: text(map.required[1])?,
+                campaign: text(map.required[2])?,
+                event_name: text(map.required[3])?,
+                page_path: text(map.required[4])?,
+                visitor_id: nullable(map.required[5])?,
+                created_at: text(map.required[6])?,
+                value,
+                user_id: map.user_id.map(nullable).transpose()?.flatten(),
             };
             if opts.keep_text(&bounds, r.created_at) {
                 sink(r)?;
@@ -101,6 +151,17 @@ pub(crate) fn scan_value(
         ));
     }
     Ok(n)
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 #[cfg(test)]
@@ -136,5 +197,43 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing columns"), "{e}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_a_located_error() {
+        const ROW: &str = r#""id":"a","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/p/seo/","visitor_id":null"#;
+        for (extra, column, found) in [
+            (r#""created_at":5"#, "created_at", "a number"),
+            (
+                r#""created_at":"2026-11-17 10:00:00","value":"3""#,
+                "value",
+                "text",
+            ),
+            (
+                r#""created_at":"2026-11-17 10:00:00","user_id":[1]"#,
+                "user_id",
+                "an array",
+            ),
+            (r#""created_at":{"a":1}"#, "created_at", "an object"),
+        ] {
+            let good = format!(
+                r#"{{{ROW},"created_at":"2026-11-17 10:00:00","value":null,"user_id":null}}"#
+            );
+            let text = format!(r#"[{{"results":[{good},{{{ROW},{extra}}}],"success":true}}]"#);
+            let e = rows(&text).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("result set 0, row 1, column `{column}`"))
+                    && e.contains(&format!("found {found}")),
+                "{extra}: {e}"
+            );
+        }
+        // A wrong type in the first row's key set: `id` as a number.
+        let e = rows(r#"[{"results":[{"id":1,"partner_code":"seo","campaign":"d","event_name":"visit","page_path":"/","visitor_id":"v","created_at":"2026-11-17"}]}]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column `id`: expected text, found a number"),
+            "{e}"
+        );
     }
 }

@@ -33,14 +33,37 @@ impl Val<'_> {
 
 pub(crate) type PResult<T> = std::result::Result<T, (usize, String)>;
 
+/// Deepest nesting of function calls in one value (`sqlite3 .dump` writes two or three:
+/// `replace(replace('...','\n',char(10)),'\r',char(13))`). Deeper input is refused before the
+/// reader's stack could run out.
+pub const MAX_CALL_DEPTH: usize = 16;
+/// Largest text a function call in a dump may produce (`replace` and `char` can multiply the
+/// input); a dump of `partner_events` holds short values.
+pub const MAX_VALUE_BYTES: usize = 1 << 20;
+/// Most text the function calls of one row (one `VALUES` tuple) may produce together, so many
+/// small calls side by side cannot multiply a dump either.
+pub const MAX_ROW_EXPANSION: usize = 4 << 20;
+
 /// A small recursive-descent reader for the statements dumps contain. Positions are byte
 /// offsets into the statement.
 pub(crate) struct Parser<'a> {
     pub s: &'a str,
     pub i: usize,
+    /// Function calls open around the current value.
+    depth: usize,
+    /// Bytes the function calls of the current tuple have produced.
+    produced: usize,
 }
 
 impl<'a> Parser<'a> {
+    pub(crate) fn new(s: &'a str) -> Self {
+        Parser {
+            s,
+            i: 0,
+            depth: 0,
+            produced: 0,
+        }
+    }
     fn bytes(&self) -> &'a [u8] {
         self.s.as_bytes()
     }
@@ -277,34 +300,49 @@ impl<'a> Parser<'a> {
                 if self.peek() != Some(b'(') {
                     return Err((at, format!("unsupported value `{name}`")));
                 }
-                self.i += 1;
-                let mut args = Vec::new();
-                loop {
-                    self.ws();
-                    if self.peek() == Some(b')') {
-                        self.i += 1;
-                        break;
-                    }
-                    args.push(self.value()?);
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b')') => {
-                            self.i += 1;
-                            break;
-                        }
-                        _ => return self.err("expected `,` or `)` in a function call"),
-                    }
+                if self.depth >= MAX_CALL_DEPTH {
+                    return Err((
+                        at,
+                        format!("function calls nested more than {MAX_CALL_DEPTH} deep in a value"),
+                    ));
                 }
-                call(&name, &args)
-                    .map(|s| Val::Text(Cow::Owned(s)))
-                    .map_err(|m| (at, m))
+                self.i += 1;
+                self.depth += 1;
+                let args = self.call_args();
+                self.depth -= 1;
+                let args = args?;
+                let budget = MAX_ROW_EXPANSION.saturating_sub(self.produced);
+                let text = call(&name, &args, budget.min(MAX_VALUE_BYTES)).map_err(|m| (at, m))?;
+                self.produced += text.len();
+                Ok(Val::Text(Cow::Owned(text)))
+            }
+        }
+    }
+    /// The arguments of a call, after its `(`, up to and with its `)`.
+    fn call_args(&mut self) -> PResult<Vec<Val<'a>>> {
+        let mut args = Vec::new();
+        loop {
+            self.ws();
+            if self.peek() == Some(b')') {
+                self.i += 1;
+                return Ok(args);
+            }
+            args.push(self.value()?);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b')') => {
+                    self.i += 1;
+                    return Ok(args);
+                }
+                _ => return self.err("expected `,` or `)` in a function call"),
             }
         }
     }
     /// `(v, v, ...)`.
     pub(crate) fn tuple(&mut self) -> PResult<Vec<Val<'a>>> {
         self.expect(b'(')?;
+        self.produced = 0;
         let mut out = Vec::with_capacity(9);
         loop {
             out.push(self.value()?);
@@ -321,20 +359,45 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The SQL functions `sqlite3 .dump` writes for text with control characters.
-fn call(name: &str, args: &[Val<'_>]) -> Result<String, String> {
-    let text = |i: usize| args.get(i).and_then(Val::as_text).unwrap_or("").to_string();
+/// The SQL functions `sqlite3 .dump` writes for text with control characters. No result
+/// grows past [`MAX_VALUE_BYTES`]: the size is known before the text is built.
+fn call(name: &str, args: &[Val<'_>], limit: usize) -> Result<String, String> {
+    let text = |i: usize| args.get(i).and_then(Val::as_text).unwrap_or("");
+    let too_big = |n: usize| {
+        format!(
+            "{name}() would make {n} bytes of text, over the limit of {MAX_VALUE_BYTES} bytes a \
+             value and {MAX_ROW_EXPANSION} bytes a row may expand to"
+        )
+    };
     match name {
-        "replace" if args.len() == 3 => Ok(text(0).replace(&text(1), &text(2))),
-        "char" => args
-            .iter()
-            .map(|a| {
-                a.as_number()
-                    .and_then(|n| char::from_u32(n as u32))
-                    .ok_or_else(|| "char() needs code points".to_string())
-            })
-            .collect(),
-        "unistr" if args.len() == 1 => unistr(&text(0)),
+        "replace" if args.len() == 3 => {
+            let (s, from, to) = (text(0), text(1), text(2));
+            // SQLite: an empty pattern leaves the text as it is.
+            if from.is_empty() {
+                return Ok(s.to_string());
+            }
+            let hits = s.matches(from).count();
+            let size = (s.len() - hits * from.len()).saturating_add(hits.saturating_mul(to.len()));
+            if size > limit {
+                return Err(too_big(size));
+            }
+            Ok(s.replace(from, to))
+        }
+        "char" => {
+            if args.len().saturating_mul(4) > limit {
+                return Err(too_big(args.len().saturating_mul(4)));
+            }
+            args.iter()
+                .map(|a| {
+                    a.as_number()
+                        .filter(|n| (0.0..=f64::from(u32::MAX)).contains(n))
+                        .and_then(|n| char::from_u32(n as u32))
+                        .ok_or_else(|| "char() needs code points".to_string())
+                })
+                .collect()
+        }
+        "unistr" if args.len() == 1 && text(0).len() > limit => Err(too_big(text(0).len())),
+        "unistr" if args.len() == 1 => unistr(text(0)),
         _ => Err(format!("unsupported function `{name}()` in a value")),
     }
 }

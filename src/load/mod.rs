@@ -8,8 +8,10 @@ pub mod rules;
 pub mod schema;
 pub mod yaml;
 
+use crate::diagnostics::Diagnostic;
 use schema::{Report, Shape};
 use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
 use yaml::{Node, Pos};
 
 /// A typed model with the tree it was read from (positions for later checks).
@@ -143,6 +145,75 @@ pub fn flag_at(r: &mut Report, pos: Pos, problem: rules::Problem) {
         d = d.hint(h);
     }
     r.push(d);
+}
+
+/// The file a symbolic link met while loading (`partners/`, `content/`, `templates/`) points
+/// to, checked before a byte of it is read: it must exist, be a file inside the site root and
+/// have the link's own extension (a `partners/x.yaml` pointing at `.env` is refused, so no line
+/// of it can appear in an error). `path` is the link (or a file under a linked folder), `rel`
+/// its name for messages. The error names both paths and never the file's content.
+pub fn check_link(root: &Path, path: &Path, rel: &Path) -> Result<PathBuf, Box<Diagnostic>> {
+    let refuse = |message: String, hint: &str| {
+        Box::new(
+            Diagnostic::new(rel, 0, 0, message)
+                .expected("a file inside the site folder, or a link to one with the same extension")
+                .hint(hint.to_string()),
+        )
+    };
+    let Ok(target) = path.canonicalize() else {
+        return Err(refuse(
+            format!("`{}` is a broken symbolic link", rel.display()),
+            "point the link at an existing file or remove it",
+        ));
+    };
+    let inside = root
+        .canonicalize()
+        .is_ok_and(|root| target.starts_with(root));
+    if !inside {
+        return Err(refuse(
+            format!(
+                "`{}` is a symbolic link to {}, outside the site; not read",
+                rel.display(),
+                target.display()
+            ),
+            "copy the file into the site instead of linking to it",
+        ));
+    }
+    if !target.is_file() {
+        return Err(refuse(
+            format!(
+                "`{}` is a symbolic link to a folder ({}); linked folders are not followed",
+                rel.display(),
+                target.display()
+            ),
+            "move or copy the folder into the site",
+        ));
+    }
+    let ext = |p: &Path| p.extension().map(|e| e.to_ascii_lowercase());
+    if ext(&target) != ext(path) {
+        return Err(refuse(
+            format!(
+                "`{}` is a symbolic link to {}, a file of another kind; not read",
+                rel.display(),
+                target.display()
+            ),
+            "link only to a file with the same extension",
+        ));
+    }
+    Ok(target)
+}
+
+/// Does `path` go through a symbolic link below `root` (the file itself or a folder on the
+/// way)? Only then is [`check_link`] needed.
+pub fn through_link(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut at = root.to_path_buf();
+    rel.components().any(|c| {
+        at.push(c);
+        std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+    })
 }
 
 #[cfg(test)]

@@ -102,15 +102,15 @@ pub fn link(value: &str) -> Option<Problem> {
             );
         }
     }
-    if value.starts_with("//") {
-        return problem(
-            format!("protocol-relative URL `{value}`"),
-            LINK,
-            Some(format!("write the scheme: `https:{value}`")),
-        );
-    }
     if value.starts_with('/') {
-        return None;
+        return site_path_rule(value, LINK);
+    }
+    if value.contains('\\') {
+        return problem(
+            format!("`{value}` contains a backslash"),
+            LINK,
+            Some("browsers read `\\` as `/`, so it can point elsewhere: write `/`".into()),
+        );
     }
     if let Some(rest) = lower
         .strip_prefix("https://")
@@ -145,12 +145,45 @@ pub fn link(value: &str) -> Option<Problem> {
     )
 }
 
-/// A path on this site (`/pricing`), used for page triggers and the beacon endpoint.
+/// A path on this site (`/pricing`), used for page triggers, the beacon endpoint and the
+/// site-path form of links. The one rule for site paths: it starts with exactly one `/`, and
+/// holds no backslash, space or control character anywhere. Browsers read `\` as `/`, so
+/// `/\evil.example/x` and `//evil.example/x` both lead to another host.
 pub fn site_path(value: &str) -> Option<Problem> {
-    if let Some(p) = no_space(value, SITE_PATH) {
+    site_path_rule(value, SITE_PATH)
+}
+
+/// `true` when `value` passes [`site_path`]: for code that only needs the verdict.
+pub fn is_site_path(value: &str) -> bool {
+    site_path(value).is_none()
+}
+
+fn site_path_rule(value: &str, expected: &'static str) -> Option<Problem> {
+    if let Some(p) = no_space(value, expected) {
         return Some(p);
     }
-    if value.starts_with("//") || !value.starts_with('/') {
+    if value.contains('\\') {
+        let fixed = format!("/{}", value.replace('\\', "/").trim_start_matches('/'));
+        return problem(
+            format!("`{value}` contains a backslash"),
+            expected,
+            Some(format!(
+                "browsers read `\\` as `/`, so it can lead to another host: use `{fixed}`"
+            )),
+        );
+    }
+    if value.starts_with("//") {
+        return problem(
+            format!("protocol-relative URL `{value}`"),
+            expected,
+            Some(if expected == LINK {
+                format!("write the scheme: `https:{value}`")
+            } else {
+                "use the path only, without a host".to_string()
+            }),
+        );
+    }
+    if !value.starts_with('/') {
         let fixed = format!("/{}", value.trim_start_matches('/'));
         let hint = if value.contains("://") {
             "use the path only, without scheme and host".to_string()
@@ -159,11 +192,37 @@ pub fn site_path(value: &str) -> Option<Problem> {
         };
         return problem(
             format!("`{value}` is not a site path"),
-            SITE_PATH,
+            expected,
             Some(hint),
         );
     }
     None
+}
+
+pub const D1_NAME: &str = "a D1 database name: letters, digits, `-` and `_`, starting with a letter or digit, at most 64 characters, e.g. `partner-events`";
+
+/// A Cloudflare D1 database name (the API's pattern `[a-zA-Z0-9][a-zA-Z0-9_-]*`, at most 64):
+/// it goes into `wrangler.toml`, its shell-command comments and `wrangler d1` arguments.
+pub fn d1_database_name(value: &str) -> Option<Problem> {
+    let ok = !value.is_empty()
+        && value.len() <= 64
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        return None;
+    }
+    let suggestion = slugify(value);
+    problem(
+        format!(
+            "`{}` is not a D1 database name",
+            value.chars().take(80).collect::<String>().escape_debug()
+        ),
+        D1_NAME,
+        (!suggestion.is_empty() && suggestion.len() <= 64 && suggestion != value)
+            .then(|| format!("use `{suggestion}`")),
+    )
 }
 
 fn no_space(value: &str, expected: &'static str) -> Option<Problem> {
@@ -357,10 +416,41 @@ mod tests {
     }
 
     #[test]
+    fn d1_names_are_letters_digits_dash_underscore() {
+        for ok in ["partner-events", "db_1", "A1", &"a".repeat(64)] {
+            assert_eq!(d1_database_name(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "-x",
+            "x;rm -rf ~",
+            "$(id)",
+            "a b",
+            "a'b",
+            "ü",
+            &"a".repeat(65),
+        ] {
+            assert!(d1_database_name(bad).is_some(), "{bad}");
+        }
+        assert_eq!(
+            d1_database_name("Partner Events").unwrap().hint.as_deref(),
+            Some("use `partner-events`")
+        );
+    }
+
+    #[test]
     fn site_paths_start_with_one_slash() {
         assert_eq!(site_path("/pricing"), None);
         assert!(site_path("pricing").is_some());
         assert!(site_path("//x").is_some());
+        for evil in ["/\\evil.example/x", "/a\\b", "\\\\evil.example"] {
+            let p = site_path(evil).unwrap();
+            assert!(p.message.contains("backslash"), "{evil}: {p:?}");
+            assert!(link(evil).is_some(), "{evil}");
+            assert!(!is_site_path(evil), "{evil}");
+        }
+        assert!(link("https://a.example\\@evil.example/").is_some());
+        assert!(is_site_path("/p/seo/"));
         assert!(site_path("https://x/pricing")
             .unwrap()
             .hint

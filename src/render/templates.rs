@@ -94,15 +94,24 @@ impl Templates {
                         continue;
                     }
                 };
-                if !entry.file_type().is_file() {
+                let path = entry.path();
+                let linked = entry.path_is_symlink();
+                if !linked && !entry.file_type().is_file() {
                     continue;
                 }
-                let path = entry.path();
                 let rel = path.strip_prefix(root).unwrap_or(path).to_path_buf();
                 let Some(name) = template_name(path.strip_prefix(&dir).unwrap_or(path)) else {
                     continue;
                 };
-                if entry.metadata().map(|m| m.len()).unwrap_or(0) > MAX_TEMPLATE_BYTES {
+                // A link (or a file under a linked folder) is read only when it stays in the
+                // site and keeps its extension; no byte of anything else is read.
+                if linked || crate::load::through_link(root, path) {
+                    if let Err(d) = crate::load::check_link(root, path, &rel) {
+                        diags.push(*d);
+                        continue;
+                    }
+                }
+                if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) > MAX_TEMPLATE_BYTES {
                     diags.push(Diagnostic::new(
                         rel,
                         0,

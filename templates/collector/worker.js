@@ -10,9 +10,10 @@ const R = /*@REGISTRY@*/ {};
 
 const BEACON_STAGES = ["visit", "lead_magnet", "cta", "activation"];
 const SERVER_EVENTS = ["activation", "revenue"];
-const VISITOR_ID = /^[A-Za-z0-9-]{8,64}$/;
-// The beacon's page id: what crypto.randomUUID() gives, a lower-case UUID v4.
+// The beacon's page id and the visitor id of the cookie: what crypto.randomUUID() gives, a
+// lower-case UUID v4 (the only visitor ids the collector issues).
 const PAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const VISITOR_ID = PAGE_ID;
 const SEED_INSERT =
   "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const SERVER_INSERT =

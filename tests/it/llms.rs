@@ -224,6 +224,38 @@ fn five_hundred_partner_site_parses_and_every_linked_md_exists() {
 }
 
 #[test]
+fn a_site_without_description_still_gives_the_reference_parser_its_summary() {
+    let site_dir = generated_site(3, "https://x.example");
+    let config = site_dir.path().join("partner-pages.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("description:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, text, "the description line was removed");
+    std::fs::write(&config, without).unwrap();
+    let site = load(site_dir.path());
+    assert!(site.config.description.is_none());
+    let out = publish(site_dir.path(), &[]);
+    let parsed = check(&[
+        "parse",
+        out.path().join("llms.txt").to_str().unwrap(),
+        out.path().to_str().unwrap(),
+        &site.config.base_url,
+    ]);
+    assert!(
+        !parsed["summary"].as_str().unwrap_or("").is_empty(),
+        "{parsed}"
+    );
+    assert!(
+        !parsed["info"].as_str().unwrap_or("").is_empty(),
+        "{parsed}"
+    );
+    assert_llms_txt_matches(&site, &parsed);
+}
+
+#[test]
 fn hostile_partner_names_stay_one_item_each_for_the_reference_parser() {
     let site_dir = generated_site(15, "https://x.example");
     let out = publish(site_dir.path(), &[]);

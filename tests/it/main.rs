@@ -6,6 +6,7 @@ mod build_fast;
 mod build_write;
 mod calendar;
 mod check;
+mod hardening;
 mod leads;
 mod llms;
 mod mcp;

@@ -77,6 +77,19 @@ impl Client {
         }
     }
 
+    /// Write `line` as is (it may not be JSON) and read the next message the server writes.
+    fn send_raw(&mut self, line: &[u8]) -> Value {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(line).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("an answer to a malformed line (server closed or hung)");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+    }
+
     fn call(&mut self, tool: &str, arguments: Value) -> Value {
         self.request("tools/call", json!({"name": tool, "arguments": arguments}))
     }
@@ -402,6 +415,43 @@ fn mcp_conversation_answers_like_the_cli() {
         .contains("did you mean `seo-consultant`"));
 
     // The server is still answering after the errors, and exits cleanly when the client leaves.
+    let again = c.call("list_partners", json!({}));
+    assert!(tool_text(&again).contains("seo-consultant"));
+    assert!(c.close().success());
+}
+
+#[test]
+fn mcp_answers_malformed_lines_with_json_rpc_errors_and_keeps_serving() {
+    let (site, db) = site_with_events();
+    let mut c = Client::spawn(site.path(), &db);
+    c.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let long = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":9,\"x\":\"{}\"}}",
+        "a".repeat(17 << 20)
+    );
+    for (line, code) in [
+        (&b"{not json"[..], -32700),
+        (b"\xff\xfe\x00garbage", -32700),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":", -32700),
+        (deep.as_bytes(), -32700),
+        (long.as_bytes(), -32700),
+        (b"[1,2,3]", -32600),
+        (b"42", -32600),
+    ] {
+        let answer = c.send_raw(line);
+        assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
+        assert_eq!(answer["id"], Value::Null, "{answer}");
+        assert_eq!(answer["error"]["code"], code, "{answer}");
+    }
+    let wrong_version = c.send_raw(br#"{"jsonrpc":"1.0","id":7,"method":"tools/list"}"#);
+    assert_eq!(wrong_version["id"], 7, "{wrong_version}");
+    assert_eq!(wrong_version["error"]["code"], -32600);
+    // The session goes on.
     let again = c.call("list_partners", json!({}));
     assert!(tool_text(&again).contains("seo-consultant"));
     assert!(c.close().success());

@@ -513,7 +513,7 @@ fn sql_in_every_field_is_stored_verbatim_or_refused_never_executed() {
     assert_eq!(r.status, 302);
     let cookie = format!(
         "pp_vid={}; pp_src=seo-consultant.{}",
-        "abc-DEF-123-x",
+        "5d2c1b0a-9e8f-4a7b-b6c5-d4e3f2a1b0c9",
         enc(sql)
     );
     let u = format!("/p/seo-consultant/?q={sql}");

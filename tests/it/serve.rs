@@ -636,6 +636,13 @@ fn static_files_have_their_content_types() {
     let slashless = s.get("/fixture/sub", &[]);
     assert_eq!(slashless.status, 301);
     assert_eq!(slashless.header("location"), Some("/fixture/sub/"));
+    // Extra leading slashes never make a scheme-relative `Location` (another host).
+    for path in ["//fixture/sub", "///fixture/sub", "//fixture/sub?x=1"] {
+        let r = s.get(path, &[]);
+        assert_eq!(r.status, 301, "{path}");
+        let loc = r.header("location").unwrap_or("");
+        assert!(loc.starts_with("/fixture/sub/"), "{path} -> {loc}");
+    }
     assert_eq!(s.get("/fixture/missing.css", &[]).status, 404);
     // Without --no-watch nothing is injected: the served bytes are the built bytes.
     let built = std::fs::read(s.out.join("index.html")).unwrap();

@@ -1168,7 +1168,8 @@ fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
     let site = partner_pages::load(&support::repo_root(), &Default::default()).expect("site loads");
     let reg = rules::Registry::from_site(&site);
     let c = Collector::start(|_| {});
-    let with_cookie = "pp_vid=cookie-visitor-0001; pp_src=founder-community.slack-digest";
+    let with_cookie =
+        "pp_vid=3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f; pp_src=founder-community.slack-digest";
 
     let mut expected = Vec::new();
     for (pass, cookie) in [("a", None), ("b", Some(with_cookie))] {

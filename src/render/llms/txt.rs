@@ -233,9 +233,17 @@ pub(super) fn sections_markdown(sections: &[Section]) -> String {
     out
 }
 
+/// The details paragraph of an llms.txt whose site has no `description`: the llms.txt format
+/// reads the summary blockquote only when something follows it before the first section.
+pub const DEFAULT_DETAILS: &str =
+    "The sections below link to Markdown copies of this site's pages: each partner offer with its promise, audience, call to action and activation event.";
+
 /// The whole `llms.txt`.
 pub fn llms_txt(site: &Site) -> String {
     let mut out = head(site);
+    if site.config.description.is_none() {
+        out.push_str(&format!("\n{DEFAULT_DETAILS}\n"));
+    }
     let sections = sections(site);
     if !sections.is_empty() {
         out.push('\n');
