@@ -32,6 +32,7 @@ pub mod collector;
 // Reading events back and deciding what to do.
 pub mod calendar;
 pub mod events;
+pub mod experiment;
 pub mod funnel;
 pub mod leads;
 pub mod report;
