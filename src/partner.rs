@@ -57,6 +57,10 @@ pub struct Partner {
     /// Extra note for the llms.txt item.
     #[serde(default)]
     pub llms_note: Option<String>,
+    /// An experiment: two to four variants of the page, the first being the control (the
+    /// partner's own fields). Empty when the partner runs no test.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
     /// The file this partner came from, relative to the site root.
     #[serde(skip)]
     pub source: PathBuf,
@@ -125,7 +129,98 @@ pub struct Trigger {
     pub click: Option<String>,
 }
 
+/// One variant of a partner's page: an id and what it changes. Fields left out are the
+/// partner's own.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Slug `[a-z0-9-]`, unique within the partner; stored with every event.
+    pub id: String,
+    /// Share of visitors, in any unit (`70` and `30`, or `2` and `1`); equal when left out.
+    #[serde(default)]
+    pub weight: Option<f64>,
+    #[serde(default)]
+    pub promise: Option<String>,
+    #[serde(default)]
+    pub landing: Option<LandingOverride>,
+    #[serde(default)]
+    pub lead_magnet: Option<LabelOverride>,
+    #[serde(default)]
+    pub cta: Option<LabelOverride>,
+}
+
+/// A variant's `landing`: any of headline, proof and body.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LandingOverride {
+    #[serde(default)]
+    pub headline: Option<String>,
+    #[serde(default)]
+    pub proof: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// A variant's `lead_magnet` or `cta`: its label (the link and kind stay the partner's).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LabelOverride {
+    pub label: String,
+}
+
+impl Variant {
+    /// Whether the variant changes anything.
+    pub fn overrides_anything(&self) -> bool {
+        self.promise.is_some()
+            || self.landing.is_some()
+            || self.lead_magnet.is_some()
+            || self.cta.is_some()
+    }
+}
+
 impl Partner {
+    /// The variant `id` as a whole partner: the partner's fields with the variant's overrides,
+    /// and no variants. `None` when the partner has no such variant.
+    pub fn with_variant(&self, id: &str) -> Option<Partner> {
+        let v = self.variants.iter().find(|v| v.id == id)?;
+        let mut p = self.clone();
+        p.variants = Vec::new();
+        if let Some(x) = &v.promise {
+            p.promise = x.clone();
+        }
+        if let Some(l) = &v.landing {
+            if let Some(x) = &l.headline {
+                p.landing.headline = x.clone();
+            }
+            if let Some(x) = &l.proof {
+                p.landing.proof = x.clone();
+            }
+            if let Some(x) = &l.body {
+                p.landing.body = Some(x.clone());
+            }
+        }
+        if let Some(x) = &v.lead_magnet {
+            p.lead_magnet.label = x.label.clone();
+        }
+        if let Some(x) = &v.cta {
+            p.cta.label = x.label.clone();
+        }
+        Some(p)
+    }
+
+    /// The id of the control (the first variant), when the partner runs a test.
+    pub fn control(&self) -> Option<&str> {
+        self.variants.first().map(|v| v.id.as_str())
+    }
+
+    /// The declared variants with their weights (equal when none is given), for the statistics.
+    pub fn experiment_variants(&self) -> Vec<crate::experiment::Variant> {
+        self.variants
+            .iter()
+            .map(|v| crate::experiment::Variant::new(v.id.clone(), v.weight.unwrap_or(1.0)))
+            .collect()
+    }
+
     /// Every allowed campaign, `default` first, then the declared ones in file order.
     pub fn all_campaigns(&self) -> Vec<&str> {
         let mut out = vec![DEFAULT_CAMPAIGN];
@@ -170,6 +265,23 @@ const TRIGGER: &[Field] = &[
     Field::opt("page", Shape::Text),
     Field::opt("click", Shape::Text),
 ];
+const LANDING_OVERRIDE: &[Field] = &[
+    Field::opt("headline", Shape::Text),
+    Field::opt("proof", Shape::Text),
+    Field::opt("body", Shape::Text),
+];
+const LABEL_OVERRIDE: &[Field] = &[Field::req("label", Shape::Text)];
+const VARIANT: &[Field] = &[
+    Field::req("id", Shape::Text),
+    Field::opt("weight", Shape::Number),
+    Field::opt("promise", Shape::Text),
+    Field::opt("landing", Shape::Map(LANDING_OVERRIDE)),
+    Field::opt("lead_magnet", Shape::Map(LABEL_OVERRIDE)),
+    Field::opt("cta", Shape::Map(LABEL_OVERRIDE)),
+];
+/// At most this many variants: each more splits the traffic further and slows every verdict.
+pub const MAX_VARIANTS: usize = 4;
+
 const ACTIVATION: &[Field] = &[
     Field::req("event", Shape::Text),
     Field::req("description", Shape::Text),
@@ -195,6 +307,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
     Field::opt("llms", Shape::Bool),
     Field::opt("llms_section", Shape::Text),
     Field::opt("llms_note", Shape::Text),
+    Field::opt("variants", Shape::List(&Shape::Map(VARIANT))),
 ]);
 
 /// Load one partner file's text: shape, types, then the rules of [`validate`].
@@ -255,6 +368,72 @@ pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
         flag(r, node, &["activation", "event"], problem);
     }
     check_trigger(&p.activation.trigger, node, r);
+    check_variants(p, node, r);
+}
+
+/// Two to four variants with distinct slug ids; weights on all or none, each above zero; the
+/// first (the control) shows the partner's own fields, so it overrides nothing.
+fn check_variants(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
+    let vs = &p.variants;
+    if vs.is_empty() {
+        return;
+    }
+    if vs.len() < 2 || vs.len() > MAX_VARIANTS {
+        let pos = node.key_pos(&["variants"]).unwrap_or(node.pos);
+        let d = r
+            .at(
+                pos,
+                format!("`variants` lists {} variant{}", vs.len(), if vs.len() == 1 { "" } else { "s" }),
+            )
+            .expected("two to four variants, the first being the control")
+            .hint(if vs.len() < 2 {
+                "add a second variant to test against the control, or remove `variants:` to run no test"
+            } else {
+                "keep the promises you most want to compare: each variant more splits the traffic and slows the verdict"
+            });
+        r.push(d);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, v) in vs.iter().enumerate() {
+        let idx = i.to_string();
+        let at = |field: &'static str| ["variants", idx.as_str(), field];
+        if let Some(problem) = rules::slug(&v.id, "variant id") {
+            flag(r, node, &at("id"), problem);
+        } else if seen.contains(&v.id.as_str()) {
+            let pos = node.lookup(&at("id")).map_or(node.pos, |n| n.pos);
+            let d = r
+                .at(pos, format!("variant `{}` is listed twice", v.id))
+                .expected("a distinct id per variant (events store it)")
+                .hint("rename one of them");
+            r.push(d);
+        }
+        seen.push(&v.id);
+        if let Some(w) = v.weight {
+            if !(w > 0.0 && w.is_finite()) {
+                let pos = node.lookup(&at("weight")).map_or(node.pos, |n| n.pos);
+                let d = r
+                    .at(pos, format!("variant `{}` has weight {w}", v.id))
+                    .expected("a number above zero (a share of visitors, in any unit)")
+                    .hint("remove `weight:` from every variant to split the traffic equally");
+                r.push(d);
+            }
+        } else if vs.iter().any(|o| o.weight.is_some()) {
+            let pos = node.lookup(&at("id")).map_or(node.pos, |n| n.pos);
+            let d = r
+                .at(pos, format!("variant `{}` has no weight while others do", v.id))
+                .expected("`weight:` on every variant, or on none (equal shares)")
+                .hint("add `weight:` to this variant");
+            r.push(d);
+        }
+        if i == 0 && v.overrides_anything() {
+            let pos = node.lookup(&["variants", "0", "id"]).map_or(node.pos, |n| n.pos);
+            let d = r
+                .at(pos, format!("the control variant `{}` overrides the partner's fields", v.id))
+                .expected("a first variant (the control) with only `id` and `weight`: it shows the partner's own promise, landing and labels")
+                .hint("move these values into the partner's own fields, or put the control first");
+            r.push(d);
+        }
+    }
 }
 
 fn check_campaigns(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
@@ -444,6 +623,54 @@ mod tests {
         assert_eq!(
             messages("partners/alpha.yaml", &text),
             vec!["5:31 campaign `webinar` is listed twice"]
+        );
+    }
+
+    const VARIANTS: &str = "variants:\n  - id: control\n    weight: 2\n  - id: speed\n    weight: 1\n    promise: Fast\n    landing: { headline: H2, body: content/b.md }\n    cta: { label: Start }\n";
+
+    #[test]
+    fn variants_load_and_apply_their_overrides() {
+        let p = load("partners/alpha.yaml", &format!("{VALID}{VARIANTS}")).unwrap();
+        assert_eq!(p.control(), Some("control"));
+        let w: Vec<(String, f64)> = p
+            .experiment_variants()
+            .into_iter()
+            .map(|v| (v.id, v.weight))
+            .collect();
+        assert_eq!(w, vec![("control".into(), 2.0), ("speed".into(), 1.0)]);
+        let speed = p.with_variant("speed").unwrap();
+        assert_eq!(speed.promise, "Fast");
+        assert_eq!(speed.landing.headline, "H2");
+        assert_eq!(speed.landing.proof, "Pr");
+        assert_eq!(speed.landing.body.as_deref(), Some("content/b.md"));
+        assert_eq!(speed.lead_magnet.label, "Get");
+        assert_eq!(speed.cta.label, "Start");
+        assert!(speed.variants.is_empty());
+        let control = p.with_variant("control").unwrap();
+        assert_eq!(control.promise, "P");
+        assert!(p.with_variant("nope").is_none());
+    }
+
+    #[test]
+    fn variant_problems_are_located() {
+        let one = format!("{VALID}variants:\n  - id: control\n");
+        assert_eq!(
+            messages("partners/alpha.yaml", &one),
+            vec!["15:1 `variants` lists 1 variant"]
+        );
+        let five: String = (0..5).map(|i| format!("  - id: v{i}\n")).collect();
+        assert_eq!(
+            messages("partners/alpha.yaml", &format!("{VALID}variants:\n{five}")),
+            vec!["15:1 `variants` lists 5 variants"]
+        );
+        let mixed = format!("{VALID}variants:\n  - id: a\n    weight: 1\n  - id: b\n  - id: a\n    weight: -1\n");
+        assert_eq!(
+            messages("partners/alpha.yaml", &mixed),
+            vec![
+                "18:9 variant `b` has no weight while others do",
+                "19:9 variant `a` is listed twice",
+                "20:13 variant `a` has weight -1",
+            ]
         );
     }
 }

@@ -49,16 +49,30 @@ struct Loaded {
     partner: Partner,
     text: String,
     code_pos: Pos,
-    body_pos: Pos,
+    /// Every `landing.body` of the file (the partner's, then its variants'), with its position.
+    bodies: Vec<(String, Pos)>,
 }
 
 impl Loaded {
     fn new(partner: Located<Partner>, text: String) -> Loaded {
         let node: &Node = &partner.node;
         let pos = |path: &[&str]| node.lookup(path).map_or(node.pos, |n| n.pos);
+        let p = &partner.value;
+        let mut bodies: Vec<(String, Pos)> = p
+            .landing
+            .body
+            .iter()
+            .map(|b| (b.clone(), pos(&["landing", "body"])))
+            .collect();
+        for (i, v) in p.variants.iter().enumerate() {
+            if let Some(b) = v.landing.as_ref().and_then(|l| l.body.as_ref()) {
+                let idx = i.to_string();
+                bodies.push((b.clone(), pos(&["variants", &idx, "landing", "body"])));
+            }
+        }
         Loaded {
             code_pos: pos(&["code"]),
-            body_pos: pos(&["landing", "body"]),
+            bodies,
             partner: partner.value,
             text,
         }
@@ -276,10 +290,10 @@ fn check_landing_bodies(
     content: &[ContentPage],
     diags: &mut Vec<Diagnostic>,
 ) {
-    for l in loaded {
-        let Some(body) = &l.partner.landing.body else {
-            continue;
-        };
+    for (l, (body, body_pos)) in loaded
+        .iter()
+        .flat_map(|l| l.bodies.iter().map(move |b| (l, b)))
+    {
         let in_content =
             Path::new(body).starts_with("content") && body.ends_with(".md") && !body.contains("..");
         if in_content && root.join(body).is_file() {
@@ -292,7 +306,7 @@ fn check_landing_bodies(
         let mut d = l
             .report()
             .at(
-                l.body_pos,
+                *body_pos,
                 format!("landing body `{body}` is not a content file"),
             )
             .expected("a path like `content/<name>.md` of a file that exists");
