@@ -420,13 +420,18 @@ fn check_variants(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
         } else if vs.iter().any(|o| o.weight.is_some()) {
             let pos = node.lookup(&at("id")).map_or(node.pos, |n| n.pos);
             let d = r
-                .at(pos, format!("variant `{}` has no weight while others do", v.id))
+                .at(
+                    pos,
+                    format!("variant `{}` has no weight while others do", v.id),
+                )
                 .expected("`weight:` on every variant, or on none (equal shares)")
                 .hint("add `weight:` to this variant");
             r.push(d);
         }
         if i == 0 && v.overrides_anything() {
-            let pos = node.lookup(&["variants", "0", "id"]).map_or(node.pos, |n| n.pos);
+            let pos = node
+                .lookup(&["variants", "0", "id"])
+                .map_or(node.pos, |n| n.pos);
             let d = r
                 .at(pos, format!("the control variant `{}` overrides the partner's fields", v.id))
                 .expected("a first variant (the control) with only `id` and `weight`: it shows the partner's own promise, landing and labels")
@@ -663,7 +668,9 @@ mod tests {
             messages("partners/alpha.yaml", &format!("{VALID}variants:\n{five}")),
             vec!["15:1 `variants` lists 5 variants"]
         );
-        let mixed = format!("{VALID}variants:\n  - id: a\n    weight: 1\n  - id: b\n  - id: a\n    weight: -1\n");
+        let mixed = format!(
+            "{VALID}variants:\n  - id: a\n    weight: 1\n  - id: b\n  - id: a\n    weight: -1\n"
+        );
         assert_eq!(
             messages("partners/alpha.yaml", &mixed),
             vec![
