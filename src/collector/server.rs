@@ -138,8 +138,9 @@ pub fn router(app: Arc<App>) -> Router {
 /// Serve `router` on `listener` until `shutdown` resolves, then let open requests finish.
 ///
 /// `axum::serve` sets no timer, so a client trickling a request head would hold its connection
-/// for ever; here a request head (also the next one on an idle keep-alive connection) must
-/// arrive within `head_timeout`, else the connection is closed. Bodies have their own limit
+/// for ever; here a request head must arrive in full within `head_timeout` of the connection's
+/// start (or of the previous answer, on a keep-alive connection), else the connection is
+/// closed: a socket that sends no byte at all is closed too. Bodies have their own limit
 /// ([`ServerOptions::body_timeout`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
@@ -169,12 +170,15 @@ pub async fn serve(
         let service = TowerToHyperService::new(router.clone());
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
+            // HTTP/1 only: the version sniffing of an HTTP/1-or-2 connection waits for the first
+            // bytes with no timer, so a socket that never sends one would stay open for ever.
+            // Here the head timer runs from the accept, and again on every idle keep-alive.
+            let mut builder = Builder::new(TokioExecutor::new()).http1_only();
             builder
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(head_timeout);
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
             // A client that goes away or times out is not an error of the server.
             let _ = watcher.watch(conn).await;
         });

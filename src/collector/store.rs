@@ -68,6 +68,9 @@ impl Store {
         ckpt_conn
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        ckpt_conn
+            .pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
+            .map_err(open_err)?;
         let spawn_err =
             |e: std::io::Error| StoreError::Write(format!("cannot start a thread: {e}"));
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -75,10 +78,15 @@ impl Store {
             .name("pp-checkpoint".into())
             .spawn(move || checkpoint_loop(ckpt_conn, stopped))
             .map_err(spawn_err)?;
+        let wal = {
+            let mut p = path.as_os_str().to_owned();
+            p.push("-wal");
+            PathBuf::from(p)
+        };
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = std::thread::Builder::new()
             .name("pp-event-writer".into())
-            .spawn(move || write_loop(conn, rx))
+            .spawn(move || write_loop(conn, rx, wal))
             .map_err(spawn_err)?;
         Ok(Store {
             tx: Some(tx),
@@ -131,6 +139,7 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.execute_batch(SCHEMA_SQL)?;
     let mut have = std::collections::BTreeSet::new();
     {
@@ -178,6 +187,14 @@ fn commit_batch(conn: &mut Connection, batch: &[(Event, Ack)]) -> rusqlite::Resu
 /// How often the checkpointer moves the WAL into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// WAL size above which the writer, between two batches (their requests already answered),
+/// runs a TRUNCATE checkpoint that empties the file. Under steady load the PASSIVE checkpoints
+/// never catch up with the writer, and SQLite restarts the WAL from its start only once one
+/// has; so the WAL stays under this plus one batch.
+pub const WAL_TRUNCATE_BYTES: u64 = 16 << 20;
+/// `PRAGMA journal_size_limit`: what a WAL file is cut back to whenever SQLite restarts it.
+pub const JOURNAL_SIZE_LIMIT: i64 = 4 << 20;
+
 fn checkpoint_loop(conn: Connection, stopped: std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
     loop {
@@ -194,7 +211,7 @@ fn checkpoint_loop(conn: Connection, stopped: std::sync::mpsc::Receiver<()>) {
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<(Event, Ack)>) {
+fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<(Event, Ack)>, wal: PathBuf) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -219,6 +236,10 @@ fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<(Event, Ack)>) {
                     let _ = ack.send(one.map_err(|err| err.to_string()));
                 }
             }
+        }
+        // The batch is answered; a WAL grown past the bound is emptied before the next one.
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_BYTES) {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         }
     }
 }

@@ -333,3 +333,152 @@ fn a_symlinked_content_file_inside_the_site_is_built() {
         built.keys().collect::<Vec<_>>()
     );
 }
+
+/// Open files the test process may hold (`Max open files` of /proc/self/limits, soft limit).
+fn open_file_limit() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(1024)
+}
+
+#[test]
+fn serve_answers_at_once_while_2000_idle_connections_wait_and_closes_them_after_the_read_timeout() {
+    use std::io::Read;
+    const IDLE: usize = 2000;
+    let limit = open_file_limit();
+    assert!(
+        limit >= (IDLE as u64) * 2 + 200,
+        "this test holds {IDLE} sockets (and serve as many): raise the open-file limit \
+         (`ulimit -n 8192`), it is {limit}"
+    );
+    let s = crate::serve::Serve::start(&["--no-watch", "--read-timeout", "3"]);
+    let opened = std::time::Instant::now();
+    let idle: Vec<std::net::TcpStream> = (0..IDLE)
+        .map(|_| std::net::TcpStream::connect(s.addr).expect("connect"))
+        .collect();
+    // A normal request is answered within a second while they all wait.
+    let asked = std::time::Instant::now();
+    let r = s.get("/", &[]);
+    let took = asked.elapsed();
+    assert_eq!(r.status, 200);
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    // After the read timeout every idle socket is closed by the server: a read gives the end
+    // of the stream (or a reset), not a wait. Sockets the kernel queued past the listen backlog
+    // are accepted (and timed) a little later, so allow a few seconds more.
+    std::thread::sleep(Duration::from_secs(3).saturating_sub(opened.elapsed()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut open = idle;
+    while !open.is_empty() && std::time::Instant::now() < deadline {
+        open.retain(|c| {
+            let mut c = c;
+            c.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            let mut buf = [0u8; 256];
+            match c.read(&mut buf) {
+                Ok(_) => false,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => false,
+                Err(_) => true,
+            }
+        });
+    }
+    let still_open = open.len();
+    assert_eq!(
+        still_open, 0,
+        "idle connections left open after the read timeout"
+    );
+    assert_eq!(s.get("/", &[]).status, 200);
+}
+
+/// One keep-alive client: `n` beacons on one connection; the number answered 204.
+fn beacons_on_one_connection(addr: std::net::SocketAddr, n: usize) -> usize {
+    use std::io::Read;
+    let body = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#;
+    let request = format!(
+        "POST /e HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        crate::serve::BROWSER_UA,
+        body.len()
+    );
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut reader = BufReader::new(c.try_clone().unwrap());
+    let mut ok = 0;
+    for _ in 0..n {
+        if c.write_all(request.as_bytes()).is_err() {
+            break;
+        }
+        // The head of the answer; 204 has no body, anything else says its length.
+        let mut status = String::new();
+        if reader.read_line(&mut status).unwrap_or(0) == 0 {
+            break;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return ok;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut skip = vec![0u8; length];
+        let _ = reader.read_exact(&mut skip);
+        if status.starts_with("HTTP/1.1 204") {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+#[test]
+fn serve_keeps_its_wal_under_64_mb_through_50000_events_and_kill_9_loses_none() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 3125;
+    let mut s = crate::serve::Serve::start(&["--no-watch"]);
+    let wal = {
+        let mut p = s.db.clone().into_os_string();
+        p.push("-wal");
+        PathBuf::from(p)
+    };
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (wal, done) = (wal.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut max = 0u64;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                max = max.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            max
+        })
+    };
+    let addr = s.addr;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| std::thread::spawn(move || beacons_on_one_connection(addr, EACH)))
+        .collect();
+    let acked: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let max_wal = sampler.join().unwrap();
+    assert_eq!(acked, CLIENTS * EACH, "every event answered 204");
+    eprintln!("WAL: at most {max_wal} bytes during {acked} events");
+    assert!(
+        max_wal < 64 << 20,
+        "the WAL grew to {max_wal} bytes during {acked} events"
+    );
+    // SIGKILL: no graceful shutdown, no final checkpoint; every acknowledged event is there.
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    let rows: i64 = rusqlite::Connection::open(&s.db)
+        .unwrap()
+        .query_row("SELECT count(*) FROM partner_events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows as usize, acked);
+}

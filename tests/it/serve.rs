@@ -13,7 +13,7 @@ pub(crate) const SECRET: &str = "test-signing-secret";
 
 /// A running `serve` on a copy of the example site; killed on drop.
 pub(crate) struct Serve {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) addr: SocketAddr,
     pub(crate) site: tempfile::TempDir,
     pub(crate) db: PathBuf,
