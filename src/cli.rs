@@ -1,6 +1,7 @@
 //! Command-line interface: one variant per command, with help that teaches.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use partner_pages::stage::Stage;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -119,7 +120,7 @@ pub struct ServeArgs {
     pub no_watch: bool,
     /// Seconds a request head, or a collector request body, may take to arrive; a slower
     /// head closes the connection, a slower body gets 408.
-    #[arg(long, value_name = "SECS", default_value_t = crate::collector::server::READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECS", default_value_t = partner_pages::collector::server::READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub read_timeout: u64,
 }
 
@@ -151,6 +152,18 @@ pub struct RangeArgs {
     /// Only this partner.
     #[arg(long)]
     pub partner: Option<String>,
+}
+
+impl RangeArgs {
+    /// The range as the library takes it.
+    pub fn spec(&self) -> partner_pages::funnel::RangeSpec<'_> {
+        partner_pages::funnel::RangeSpec {
+            last: self.last.as_deref(),
+            since: self.since.as_deref(),
+            until: self.until.as_deref(),
+            now: self.now.as_deref(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -201,7 +214,7 @@ pub struct LeadsArgs {
     pub range: RangeArgs,
     /// Only journeys that reached at least this stage.
     #[arg(long, default_value = "visit")]
-    pub stage: String,
+    pub stage: Stage,
     #[arg(long, value_enum, default_value = "json")]
     pub format: LeadsFormat,
     /// At most N leads (1 to 1000); the JSON's `next_cursor` gives the next page. Default: all.

@@ -17,10 +17,9 @@ pub mod rules;
 pub mod sort;
 pub mod stream;
 
-use crate::cli::RangeArgs;
 use crate::error::{Error, Result};
 use crate::events::Ts;
-use crate::funnel::{Excluded, FunnelConfig, Journey, Journeys, Range, Stage};
+use crate::funnel::{Excluded, FunnelConfig, Journey, Journeys, Range, RangeSpec, Stage};
 use crate::partner::{Cta, Partner};
 use crate::site::Site;
 use rules::NextStep;
@@ -106,16 +105,6 @@ pub struct LeadsReport {
     pub excluded: Excluded,
 }
 
-/// Parse a stage name as `--stage` takes it.
-pub fn parse_stage(s: &str) -> Result<Stage> {
-    Stage::from_name(s).ok_or_else(|| {
-        Error::user_hint(
-            format!("--stage {s}: not a funnel stage"),
-            "stages in funnel order: click, visit, lead_magnet, cta, activation",
-        )
-    })
-}
-
 /// Parse `--now` (default: the current time).
 pub fn parse_now(now: Option<&str>) -> Result<Ts> {
     match now {
@@ -129,29 +118,37 @@ pub fn parse_now(now: Option<&str>) -> Result<Ts> {
     }
 }
 
-/// The leads for the command-line flags, streamed (what `leads` and the MCP `leads` tool
-/// share): one page of them when `paging` has a limit.
-pub fn from_flags(
-    root: &std::path::Path,
-    flags: &RangeArgs,
-    stage: &str,
-    paging: Paging<'_>,
-) -> Result<LeadStream> {
-    let site = crate::load(root, &crate::LoadOptions::default())?;
+/// What `leads` (and the MCP `leads` tool) asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The event source (see [`crate::events::Source::open`]).
+    pub events: &'a str,
+    /// The range; its `now` is also the "now" of the next-step rules.
+    pub range: RangeSpec<'a>,
+    /// Only this partner's journeys.
+    pub partner: Option<&'a str>,
+    /// Only journeys that reached at least this stage.
+    pub stage: Stage,
+    /// Which page of the leads.
+    pub paging: Paging<'a>,
+}
+
+/// The leads `req` asks for, streamed (what `leads` and the MCP `leads` tool share): one page
+/// of them when the paging has a limit.
+pub fn run(site: &Site, req: &Request) -> Result<LeadStream> {
     let opts = LeadsOptions {
-        stage: parse_stage(stage)?,
-        partner: flags.partner.clone(),
-        now: parse_now(flags.now.as_deref())?,
+        stage: req.stage,
+        partner: req.partner.map(str::to_string),
+        now: parse_now(req.range.now)?,
     };
     // One "now" for the range and the rules, even when it is the current time.
     let now = opts.now.to_string();
-    let range = Range::from_flags(
-        flags.last.as_deref(),
-        flags.since.as_deref(),
-        flags.until.as_deref(),
-        Some(&now),
-    )?;
-    stream(&site, &flags.events, range, &opts, paging, sort::SORT_BYTES)
+    let range = RangeSpec {
+        now: Some(&now),
+        ..req.range
+    }
+    .resolve()?;
+    stream(site, req.events, range, &opts, req.paging, sort::SORT_BYTES)
 }
 
 /// The leads of `site` from the event source `events` over `range`, every one in memory (for
@@ -191,7 +188,7 @@ pub fn from_journeys(
         source: source.to_string(),
         range: journeys.range,
         now: opts.now,
-        stage: opts.stage.name(),
+        stage: opts.stage.as_str(),
         partner: opts.partner.clone(),
         total: leads.len(),
         next_cursor: None,
@@ -204,7 +201,7 @@ fn lead(j: &Journey, p: &Partner, now: Ts) -> Lead {
     let r = &j.reached;
     let (last_stage, last_at) = r
         .last()
-        .and_then(|s| Some((s.name(), r.get(s)?)))
+        .and_then(|s| Some((s.as_str(), r.get(s)?)))
         .unwrap_or(("click", j.start));
     Lead {
         visitor_id: j.visitor_id.clone(),

@@ -13,12 +13,14 @@
 //! ```
 
 // Inputs and their validation.
+pub mod check;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
 pub mod load;
 pub mod partner;
 pub mod site;
+pub mod stage;
 
 // Rendering and writing the static output.
 pub mod build;
@@ -40,9 +42,7 @@ pub mod report;
 // Agents.
 pub mod mcp;
 
-// Command line.
-pub mod cli;
-pub mod cmd;
+// Errors shared by every stage.
 pub mod error;
 
 pub use build::{build, BuildOptions, BuildReport};

@@ -10,10 +10,6 @@ use crate::load::{flag, from_text, Located};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The funnel stages, in order (DESIGN.md section 3). `event_name` stores these names.
-pub const STAGES: [&str; 5] = ["click", "visit", "lead_magnet", "cta", "activation"];
-/// Server-side revenue signal, not a funnel stage.
-pub const REVENUE: &str = "revenue";
 /// The campaign every partner has, and that unknown `?campaign=` values map to.
 pub const DEFAULT_CAMPAIGN: &str = "default";
 

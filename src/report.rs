@@ -1,13 +1,12 @@
 //! Report stage: a [`FunnelReport`] as Markdown for people, JSON for agents (schema:
 //! `schemas/report.schema.json`), or a self-contained HTML page with an SVG funnel per partner.
 //!
-//! Takes: the site (partner registry, config), an `--events` source and a range. Gives: the
-//! rendered text; the same inputs give the same bytes.
+//! Takes: the site (partner registry, config) and a [`Request`] (event source, range, partner).
+//! Gives: the [`FunnelReport`] and its rendered text; the same inputs give the same bytes.
 
-use crate::cli::ReportFormat;
 use crate::error::{Error, Result};
 use crate::events::{self, Source};
-use crate::funnel::{self, FunnelConfig, FunnelReport, Range};
+use crate::funnel::{self, FunnelConfig, FunnelReport, Range, RangeSpec};
 use crate::site::Site;
 
 mod html;
@@ -15,6 +14,43 @@ mod markdown;
 
 pub use html::html;
 pub use markdown::markdown;
+
+/// What `report` (and the MCP `funnel_report` tool) asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Request<'a> {
+    /// The event source (see [`Source::open`]).
+    pub events: &'a str,
+    /// The report range.
+    pub range: RangeSpec<'a>,
+    /// Only this partner (a code in `partners/`).
+    pub partner: Option<&'a str>,
+    /// Hide the progress bar.
+    pub quiet: bool,
+}
+
+/// The report's text formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown for people.
+    Md,
+    /// A self-contained HTML page.
+    Html,
+    /// JSON for agents (`schemas/report.schema.json`).
+    Json,
+}
+
+/// The funnel report `req` asks for: the range resolved, the partner checked, the events read.
+pub fn run(site: &Site, req: &Request) -> Result<FunnelReport> {
+    let range = req.range.resolve()?;
+    if let Some(code) = req.partner {
+        check_partner(site, code)?;
+    }
+    let funnel = funnel_for(site, req.events, range, req.quiet)?;
+    Ok(match req.partner {
+        Some(code) => funnel.only(code),
+        None => funnel,
+    })
+}
 
 /// Open `events` for `site`: resolve the source, and for `d1:<name>` pull new remote rows into
 /// the local cache first (through `npx wrangler`, in the folder of `wrangler.toml`).
@@ -81,11 +117,11 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
 }
 
 /// The report in `format`.
-pub fn render(report: &FunnelReport, format: ReportFormat) -> String {
+pub fn render(report: &FunnelReport, format: Format) -> String {
     match format {
-        ReportFormat::Md => markdown(report),
-        ReportFormat::Html => html(report),
-        ReportFormat::Json => json(report),
+        Format::Md => markdown(report),
+        Format::Html => html(report),
+        Format::Json => json(report),
     }
 }
 

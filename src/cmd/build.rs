@@ -1,9 +1,9 @@
 //! `partner-pages build`: load, render and write the site, with a progress bar on a terminal.
 
-use crate::build::{build, BuildOptions};
 use crate::cli::{BuildArgs, GlobalArgs};
-use crate::error::{Error, Result};
-use crate::render::{Progress, RenderOptions};
+use partner_pages::build::{build, BuildOptions};
+use partner_pages::error::{Error, Result};
+use partner_pages::render::{Progress, RenderOptions};
 use std::io::IsTerminal;
 use std::time::Instant;
 

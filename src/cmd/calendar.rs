@@ -1,12 +1,12 @@
 //! `calendar`: plan the next weeks' tasks, write the task files, print the calendar.
 
-use crate::calendar::{self, files::Outcome, run::Request};
 use crate::cli::{CalendarArgs, CalendarFormat, GlobalArgs};
-use crate::error::{Error, Result};
+use partner_pages::calendar::{self, files::Outcome, run::Request};
+use partner_pages::error::{Error, Result};
 use std::io::Write;
 
 pub fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
-    let site = crate::load(&global.root, &crate::LoadOptions::default())?;
+    let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
     let (cal, outcomes) = calendar::run::run(
         &site,
         &Request {

@@ -1,7 +1,7 @@
 use crate::cli::{ForgetArgs, GlobalArgs};
-use crate::config::{Config, CONFIG_FILE};
-use crate::error::{Error, Result};
-use crate::leads::forget::{forget, summary, Person};
+use partner_pages::config::{Config, CONFIG_FILE};
+use partner_pages::error::{Error, Result};
+use partner_pages::leads::forget::{forget, summary, Person};
 
 pub fn run(global: &GlobalArgs, args: ForgetArgs) -> Result<()> {
     let person = match (args.visitor, args.user) {

@@ -4,7 +4,7 @@
 //! name in the site's `templates/` overrides one of them.
 
 use crate::cli::{GlobalArgs, InitArgs};
-use crate::error::{Error, Result};
+use partner_pages::error::{Error, Result};
 use std::path::Path;
 
 /// The scaffold: (path relative to the new site, contents).

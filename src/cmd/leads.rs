@@ -2,8 +2,8 @@
 //! come (memory does not grow with the output).
 
 use crate::cli::{GlobalArgs, LeadsArgs, LeadsFormat};
-use crate::error::{Error, Result};
-use crate::leads;
+use partner_pages::error::{Error, Result};
+use partner_pages::leads;
 
 pub fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
     // Paging arguments are checked before any event is read.
@@ -17,7 +17,17 @@ pub fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
         cursor: cursor.as_ref(),
         limit,
     };
-    let stream = leads::from_flags(&global.root, &args.range, &args.stage, paging)?;
+    let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
+    let stream = leads::run(
+        &site,
+        &leads::Request {
+            events: &args.range.events,
+            range: args.range.spec(),
+            partner: args.range.partner.as_deref(),
+            stage: args.stage,
+            paging,
+        },
+    )?;
     if let (Some(next), LeadsFormat::Csv | LeadsFormat::Md) =
         (&stream.head.next_cursor, args.format)
     {

@@ -1,6 +1,6 @@
 use crate::cli::{GlobalArgs, McpArgs};
-use crate::error::Result;
-use crate::mcp::{serve, Server};
+use partner_pages::error::Result;
+use partner_pages::mcp::{serve, Server};
 
 pub fn run(global: &GlobalArgs, args: McpArgs) -> Result<()> {
     serve(Server {

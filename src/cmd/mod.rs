@@ -1,7 +1,7 @@
 //! One small file per command: turn arguments into a library call and print the result.
 
 use crate::cli::{Cli, Command};
-use crate::error::Result;
+use partner_pages::error::Result;
 
 mod build;
 mod calendar;

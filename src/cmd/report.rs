@@ -1,21 +1,26 @@
 //! `report`: the funnel as Markdown, JSON or HTML, on stdout or into `--out` (written atomically).
 
-use crate::cli::{GlobalArgs, ReportArgs};
-use crate::error::{Error, Result};
-use crate::funnel::Range;
-use crate::report;
+use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
+use partner_pages::error::{Error, Result};
+use partner_pages::report;
 
 pub fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
-    let site = crate::load(&global.root, &crate::LoadOptions::default())?;
-    let range = Range::from_args(&args.range)?;
-    if let Some(code) = &args.range.partner {
-        report::check_partner(&site, code)?;
-    }
-    let mut funnel = report::funnel_for(&site, &args.range.events, range, global.quiet)?;
-    if let Some(code) = &args.range.partner {
-        funnel = funnel.only(code);
-    }
-    let text = report::render(&funnel, args.format);
+    let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
+    let funnel = report::run(
+        &site,
+        &report::Request {
+            events: &args.range.events,
+            range: args.range.spec(),
+            partner: args.range.partner.as_deref(),
+            quiet: global.quiet,
+        },
+    )?;
+    let format = match args.format {
+        ReportFormat::Md => report::Format::Md,
+        ReportFormat::Html => report::Format::Html,
+        ReportFormat::Json => report::Format::Json,
+    };
+    let text = report::render(&funnel, format);
     match &args.out {
         None => {
             use std::io::Write;
@@ -24,6 +29,6 @@ pub fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
                 .and_then(|_| out.flush())
                 .map_err(|e| Error::io("cannot write the report to stdout", e))
         }
-        Some(path) => crate::output::write_atomic(path, text.as_bytes()),
+        Some(path) => partner_pages::output::write_atomic(path, text.as_bytes()),
     }
 }

@@ -1,13 +1,13 @@
 //! `serve`: build, serve the output with the local collector, rebuild on change (live reload).
 
-use crate::build::BuildOptions;
 use crate::cli::{GlobalArgs, ServeArgs};
-use crate::collector::rules::Registry;
-use crate::collector::server::{self, App, ServerOptions};
-use crate::collector::store::Store;
-use crate::collector::SECRET_ENV;
-use crate::error::{Error, Result};
-use crate::site::LoadOptions;
+use partner_pages::build::BuildOptions;
+use partner_pages::collector::rules::Registry;
+use partner_pages::collector::server::{self, App, ServerOptions};
+use partner_pages::collector::store::Store;
+use partner_pages::collector::SECRET_ENV;
+use partner_pages::error::{Error, Result};
+use partner_pages::site::LoadOptions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -109,7 +109,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
 }
 
 fn app_base_path(builder: &Builder) -> String {
-    crate::site::load(&builder.root, &builder.load_options())
+    partner_pages::site::load(&builder.root, &builder.load_options())
         .map(|s| s.config.base_path().to_string())
         .unwrap_or_default()
 }
@@ -172,14 +172,14 @@ impl Builder {
     /// The build pipeline; gives the registry the collector checks requests against.
     /// (The site is loaded twice, here and in `build`: loading is cheap next to rendering.)
     fn build(&self) -> std::result::Result<Registry, String> {
-        let site =
-            crate::site::load(&self.root, &self.load_options()).map_err(|d| d.to_string())?;
+        let site = partner_pages::site::load(&self.root, &self.load_options())
+            .map_err(|d| d.to_string())?;
         let opts = BuildOptions {
             out: Some(self.out.clone()),
             base_url: self.base_url.clone(),
             ..Default::default()
         };
-        crate::build::build(&self.root, &opts).map_err(|e| e.to_string())?;
+        partner_pages::build::build(&self.root, &opts).map_err(|e| e.to_string())?;
         Ok(Registry::from_site(&site))
     }
 }
@@ -269,7 +269,7 @@ fn is_input(root: &Path, path: &Path) -> bool {
 fn is_input_rel(rel: &Path) -> bool {
     let mut parts = rel.components();
     match parts.next().and_then(|c| c.as_os_str().to_str()) {
-        Some(crate::config::CONFIG_FILE) => parts.next().is_none(),
+        Some(partner_pages::config::CONFIG_FILE) => parts.next().is_none(),
         Some(first) => WATCHED_DIRS.contains(&first),
         None => false,
     }

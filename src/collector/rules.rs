@@ -7,8 +7,9 @@
 
 use crate::collector::{MAX_BEACON_BODY, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS};
 use crate::events::Event;
-use crate::partner::{DEFAULT_CAMPAIGN, REVENUE};
+use crate::partner::DEFAULT_CAMPAIGN;
 use crate::site::Site;
+use crate::stage::REVENUE;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest accepted `/s` `visitor_id` (bytes). Cookie ids are stricter, see [`parse_cookies`].

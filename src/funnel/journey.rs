@@ -25,36 +25,9 @@ use std::collections::{BTreeMap, HashMap};
 /// (a row is about 33 bytes: a few million rows stay in memory).
 pub const SPILL_BYTES: usize = 128 << 20;
 
-/// What a row means to the funnel. Stages sort before revenue, so at equal times a `visit`
-/// comes before the `lead_magnet` it enables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    Click = 0,
-    Visit = 1,
-    LeadMagnet = 2,
-    Cta = 3,
-    Activation = 4,
-}
-
-impl Stage {
-    pub const ALL: [Stage; 5] = [
-        Stage::Click,
-        Stage::Visit,
-        Stage::LeadMagnet,
-        Stage::Cta,
-        Stage::Activation,
-    ];
-
-    /// The `event_name` stored for this stage.
-    pub fn name(self) -> &'static str {
-        crate::partner::STAGES[self as usize]
-    }
-
-    pub fn from_name(s: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|st| st.name() == s)
-    }
-}
+/// What a row means to the funnel: its stage (stages sort before revenue, so at equal times a
+/// `visit` comes before the `lead_magnet` it enables).
+pub use crate::stage::Stage;
 
 pub(crate) const KIND_REVENUE: u8 = 5;
 /// A row kept only so the bot rule counts it (unknown partner code or event name).

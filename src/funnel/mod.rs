@@ -63,7 +63,7 @@ mod tests;
 
 pub use count::{Counts, Figures, Rate, Rates, Steps};
 pub use journey::{Excluded, Journey, Reached, Stage};
-pub use range::Range;
+pub use range::{Range, RangeSpec};
 pub use rules::{Action, RULES};
 pub use stats::{Proportion, Verdict};
 

@@ -251,7 +251,7 @@ impl<'a> Packer<'a> {
                     "lead_magnet" => Stage::LeadMagnet as u8,
                     "cta" => Stage::Cta as u8,
                     "activation" => Stage::Activation as u8,
-                    crate::partner::REVENUE => KIND_REVENUE,
+                    crate::stage::REVENUE => KIND_REVENUE,
                     other => {
                         if in_range {
                             bump(&mut self.apart.unknown_event_rows, other);

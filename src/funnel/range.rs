@@ -1,9 +1,9 @@
-//! Funnel stage helper: the report range `[start, end)` from `--last`, `--since`, `--until`
-//! and `--now`, in UTC.
+//! Funnel stage helper: the report range `[start, end)` from `last`, `since`, `until` and
+//! `now`, in UTC.
 //!
-//! Takes: the range flags. Gives: a [`Range`]; bad values are user errors with a hint.
+//! Takes: a [`RangeSpec`] (the range as a person or an agent writes it). Gives: a [`Range`];
+//! bad values are user errors with a hint.
 
-use crate::cli::RangeArgs;
 use crate::error::{Error, Result};
 use crate::events::Ts;
 use serde::Serialize;
@@ -13,6 +13,34 @@ use serde::Serialize;
 pub struct Range {
     pub start: Ts,
     pub end: Ts,
+}
+
+/// A range as it is asked for: `last` (a duration ending at `now`) or `since`/`until` (dates or
+/// RFC 3339 times), and `now` (default: the current time). What `report`, `leads` and the MCP
+/// tools take; [`RangeSpec::resolve`] turns it into a [`Range`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RangeSpec<'a> {
+    /// A duration ending at `now`: `7d`, `24h`, `4w`, `90m` (default `7d`).
+    pub last: Option<&'a str>,
+    /// Start (inclusive): a UTC date or an RFC 3339 time.
+    pub since: Option<&'a str>,
+    /// End (exclusive): a UTC date or an RFC 3339 time (default: `now`).
+    pub until: Option<&'a str>,
+    /// "Now", RFC 3339 (default: the current time).
+    pub now: Option<&'a str>,
+}
+
+impl RangeSpec<'_> {
+    /// The range `[start, end)`; `last` together with `since` or `until` is refused.
+    pub fn resolve(&self) -> Result<Range> {
+        if self.last.is_some() && (self.since.is_some() || self.until.is_some()) {
+            return Err(Error::user_hint(
+                "give `last` or `since`/`until`, not both",
+                "`last` is a duration ending now; `since`/`until` are the range's start and end",
+            ));
+        }
+        Range::from_flags(self.last, self.since, self.until, self.now)
+    }
 }
 
 impl Range {
@@ -60,15 +88,6 @@ impl Range {
             ));
         }
         Ok(range)
-    }
-
-    pub fn from_args(a: &RangeArgs) -> Result<Range> {
-        Range::from_flags(
-            a.last.as_deref(),
-            a.since.as_deref(),
-            a.until.as_deref(),
-            a.now.as_deref(),
-        )
     }
 
     pub fn contains(&self, t: Ts) -> bool {

@@ -185,7 +185,7 @@ pub fn from_source(
             source: source.describe(),
             range,
             now: opts.now,
-            stage: opts.stage.name(),
+            stage: opts.stage.as_str(),
             partner: opts.partner.clone(),
             total,
             next_cursor,

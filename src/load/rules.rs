@@ -3,7 +3,7 @@
 //! Takes: one string value. Gives: `None` when it is fine, or a [`Problem`] saying what is wrong,
 //! what shape was expected and how to fix it. Positions are added by the caller.
 
-use crate::partner::{REVENUE, STAGES};
+use crate::stage::{Stage, REVENUE};
 
 /// What is wrong with a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,13 +241,13 @@ fn no_space(value: &str, expected: &'static str) -> Option<Problem> {
 
 /// The partner's activation name: an identifier that is not a funnel stage.
 pub fn event_name(value: &str) -> Option<Problem> {
-    if STAGES.contains(&value) || value == REVENUE {
+    if Stage::from_name(value).is_some() || value == REVENUE {
         return problem(
             format!("activation event `{value}` collides with the funnel stage `{value}`"),
             EVENT_NAME,
             Some(format!(
                 "stage names ({}) are reserved; name what the user did, e.g. `{value}_done` or `runs_first_audit`",
-                STAGES.iter().chain([&REVENUE]).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+                Stage::ALL.iter().map(|s| s.as_str()).chain([REVENUE]).map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
             )),
         );
     }

@@ -7,8 +7,9 @@
 //! is the check the server applies.
 
 use super::Server;
-use crate::cli::RangeArgs;
 use crate::error::{Error, Result};
+use crate::funnel::RangeSpec;
+use crate::stage::Stage;
 use rmcp::handler::server::common::schema_for_input;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use rmcp::schemars::JsonSchema;
@@ -61,24 +62,6 @@ pub struct ReportInput {
     pub now: Option<String>,
 }
 
-/// A funnel stage, in funnel order.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-#[schemars(crate = "rmcp::schemars")]
-pub enum StageName {
-    Click,
-    Visit,
-    LeadMagnet,
-    Cta,
-    Activation,
-}
-
-impl StageName {
-    pub fn as_str(self) -> &'static str {
-        crate::partner::STAGES[self as usize]
-    }
-}
-
 /// Arguments of `leads` (the flags of `leads`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -89,7 +72,7 @@ pub struct LeadsInput {
     /// Only this partner code.
     pub partner: Option<String>,
     /// Only journeys that reached at least this stage. Default: visit.
-    pub stage: Option<StageName>,
+    pub stage: Option<Stage>,
     /// Range ending at `now`: 7d, 24h, 4w, 90m. Not with since/until. Default 7d.
     pub last: Option<String>,
     /// Range start (inclusive): a UTC date or an RFC 3339 time.
@@ -212,21 +195,21 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
         }
         "funnel_report" => {
             let input: ReportInput = parse(name, args)?;
-            let range = range_args(
+            let events = events_arg(server, name, input.events.clone())?;
+            let range = range_spec(name, &input.last, &input.since, &input.until, &input.now)?;
+            Ok(funnel_report(
                 server,
-                name,
-                input.events,
-                input.partner,
-                input.last,
-                input.since,
-                input.until,
-                input.now,
-            )?;
-            Ok(funnel_report(server, range)?)
+                &crate::report::Request {
+                    events: &events,
+                    range,
+                    partner: input.partner.as_deref(),
+                    quiet: true,
+                },
+            )?)
         }
         "leads" => {
             let input: LeadsInput = parse(name, args)?;
-            let stage = input.stage.unwrap_or(StageName::Visit);
+            let stage = input.stage.unwrap_or(Stage::Visit);
             let bad =
                 |e: Error| ToolError::BadArguments(format!("invalid arguments for `leads`: {e}"));
             let limit = crate::leads::page::check_limit(
@@ -241,17 +224,19 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
                 .map(crate::leads::page::Cursor::parse)
                 .transpose()
                 .map_err(bad)?;
-            let range = range_args(
-                server,
-                name,
-                input.events,
-                input.partner,
-                input.last,
-                input.since,
-                input.until,
-                input.now,
-            )?;
-            Ok(leads(server, range, stage, cursor, limit)?)
+            let events = events_arg(server, name, input.events.clone())?;
+            let range = range_spec(name, &input.last, &input.since, &input.until, &input.now)?;
+            let req = crate::leads::Request {
+                events: &events,
+                range,
+                partner: input.partner.as_deref(),
+                stage,
+                paging: crate::leads::Paging {
+                    cursor: cursor.as_ref(),
+                    limit: Some(limit),
+                },
+            };
+            Ok(leads(server, &req)?)
         }
         "calendar_tasks" => {
             let input: CalendarInput = parse(name, args)?;
@@ -302,29 +287,24 @@ fn events_arg(server: &Server, tool: &str, events: Option<String>) -> Result<Str
     Ok(events)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn range_args(
-    server: &Server,
+/// The range arguments of `tool`; `last` with `since`/`until` is a bad argument.
+fn range_spec<'a>(
     tool: &str,
-    events: Option<String>,
-    partner: Option<String>,
-    last: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    now: Option<String>,
-) -> Result<RangeArgs, ToolError> {
+    last: &'a Option<String>,
+    since: &'a Option<String>,
+    until: &'a Option<String>,
+    now: &'a Option<String>,
+) -> Result<RangeSpec<'a>, ToolError> {
     if last.is_some() && (since.is_some() || until.is_some()) {
         return Err(ToolError::BadArguments(format!(
             "invalid arguments for `{tool}`: give `last` or `since`/`until`, not both"
         )));
     }
-    Ok(RangeArgs {
-        events: events_arg(server, tool, events)?,
-        last,
-        since,
-        until,
-        now,
-        partner,
+    Ok(RangeSpec {
+        last: last.as_deref(),
+        since: since.as_deref(),
+        until: until.as_deref(),
+        now: now.as_deref(),
     })
 }
 
@@ -379,34 +359,16 @@ pub fn partners_json(site: &crate::Site) -> String {
     s
 }
 
-/// `funnel_report`: the steps of `report --format json`, quiet.
-fn funnel_report(server: &Server, flags: RangeArgs) -> Result<String> {
-    use crate::report;
+/// `funnel_report`: what `report --format json` prints.
+fn funnel_report(server: &Server, req: &crate::report::Request) -> Result<String> {
     let site = load_site(server)?;
-    let range = crate::funnel::Range::from_args(&flags)?;
-    if let Some(code) = &flags.partner {
-        report::check_partner(&site, code)?;
-    }
-    let mut funnel = report::funnel_for(&site, &flags.events, range, true)?;
-    if let Some(code) = &flags.partner {
-        funnel = funnel.only(code);
-    }
-    Ok(report::json(&funnel))
+    Ok(crate::report::json(&crate::report::run(&site, req)?))
 }
 
 /// `leads`: what `leads --format json --limit N [--cursor C]` prints.
-fn leads(
-    server: &Server,
-    flags: RangeArgs,
-    stage: StageName,
-    cursor: Option<crate::leads::page::Cursor>,
-    limit: usize,
-) -> Result<String> {
-    let paging = crate::leads::Paging {
-        cursor: cursor.as_ref(),
-        limit: Some(limit),
-    };
-    let page = crate::leads::from_flags(&server.root, &flags, stage.as_str(), paging)?;
+fn leads(server: &Server, req: &crate::leads::Request) -> Result<String> {
+    let site = load_site(server)?;
+    let page = crate::leads::run(&site, req)?;
     // The CLI's writer, so the answer is its bytes by construction.
     let mut out = Vec::new();
     crate::leads::write_json(page, &mut out)?;
@@ -436,5 +398,5 @@ fn calendar_tasks(server: &Server, events: String, input: CalendarInput) -> Resu
 fn check(server: &Server, file: Option<String>) -> Result<crate::diagnostics::Diagnostics> {
     // Relative to the site root: the server's working folder means nothing to an agent.
     let files: Vec<std::path::PathBuf> = file.into_iter().map(|f| server.root.join(f)).collect();
-    crate::cmd::check::diagnostics(&server.root, &files)
+    Ok(crate::check::run(&server.root, &files)?.diagnostics)
 }

@@ -559,7 +559,10 @@ fn leads_refuses_an_unknown_stage_and_partner_with_a_hint() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("--stage purchase") && err.contains("lead_magnet"),
+        // clap's own message, with the library's reason (the stages in order) after it.
+        err.contains("'purchase' for '--stage")
+            && err.contains("not a funnel stage")
+            && err.contains("click, visit, lead_magnet, cta, activation"),
         "{err}"
     );
     let out = support::run(

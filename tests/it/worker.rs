@@ -815,7 +815,7 @@ fn browser_flow_with(
 
 /// One visitor's rows as (stage, partner, campaign, page_path), in funnel order.
 fn journey(rows: &[Value], visitor: &str) -> Vec<(String, String, String, String)> {
-    let stage_order = |e: &str| partner_pages::partner::STAGES.iter().position(|s| *s == e);
+    let stage_order = |e: &str| partner_pages::stage::Stage::from_name(e);
     let mut got: Vec<_> = rows
         .iter()
         .filter(|r| field(r, "visitor_id") == visitor)

@@ -1,0 +1,87 @@
+//! Check stage: load and validate the site (or some partner files), render everything in
+//! memory, write nothing.
+//!
+//! Takes: a site root and the partner files to check (none: the whole site). Gives: a
+//! [`Checked`] with every problem found ([`Diagnostics`]); what `check` prints and the MCP
+//! `check` tool answers.
+
+use crate::diagnostics::Diagnostics;
+use crate::error::{Error, Result};
+use crate::site::{self, LoadOptions, Site};
+use std::path::{Path, PathBuf};
+
+/// What a check found.
+#[derive(Debug)]
+pub struct Checked {
+    /// Every problem (empty: valid).
+    pub diagnostics: Diagnostics,
+    /// The site, when it loaded.
+    pub site: Option<Site>,
+    /// The files checked, relative to the site root (`None`: the whole site).
+    pub files: Option<Vec<PathBuf>>,
+}
+
+/// Check the site at `root`, or only `files` (paths relative to the current folder or to the
+/// root) and the config.
+pub fn run(root: &Path, files: &[PathBuf]) -> Result<Checked> {
+    let only = only_files(root, files)?;
+    let result = site::load(root, &LoadOptions::default());
+    let diagnostics = select(&result, &only);
+    Ok(Checked {
+        diagnostics,
+        site: result.ok(),
+        files: only,
+    })
+}
+
+fn select(
+    result: &std::result::Result<Site, Diagnostics>,
+    only: &Option<Vec<PathBuf>>,
+) -> Diagnostics {
+    match (result, only) {
+        (Ok(site), _) => crate::render::check(site),
+        (Err(d), None) => d.clone(),
+        // Config problems matter to every partner file, so they are always shown.
+        (Err(d), Some(files)) => Diagnostics(
+            d.0.iter()
+                .filter(|x| {
+                    files.contains(&x.file) || x.file == Path::new(crate::config::CONFIG_FILE)
+                })
+                .cloned()
+                .collect(),
+        ),
+    }
+}
+
+/// The files to check as paths relative to the site root (how diagnostics name files).
+fn only_files(root: &Path, files: &[PathBuf]) -> Result<Option<Vec<PathBuf>>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let root_abs = root
+        .canonicalize()
+        .map_err(|e| Error::io(format!("cannot open the site root {}", root.display()), e))?;
+    let mut out = Vec::new();
+    for f in files {
+        // A path relative to the current folder, or else to the site root.
+        let candidate = if f.exists() { f.clone() } else { root.join(f) };
+        let abs = candidate.canonicalize().map_err(|_| {
+            Error::user_hint(
+                format!("no such file: {}", f.display()),
+                "pass partner files like partners/<code>.yaml",
+            )
+        })?;
+        let rel = abs.strip_prefix(&root_abs).map_err(|_| {
+            Error::user_hint(
+                format!(
+                    "{} is not inside the site root {}",
+                    f.display(),
+                    root.display()
+                ),
+                "check files of the site they belong to (the site root is where partner-pages.yaml is)",
+            )
+        })?;
+        out.push(rel.to_path_buf());
+    }
+    Ok(Some(out))
+}
