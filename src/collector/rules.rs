@@ -155,6 +155,7 @@ impl Accepted {
             created_at,
             value: self.value,
             user_id: self.user_id,
+            variant: None,
         }
     }
 }

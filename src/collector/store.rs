@@ -13,7 +13,7 @@
 //! crash may lose the last commits before the next checkpoint. For a local dev collector
 //! that is the right trade (`FULL` would fsync on every batch).
 
-use crate::events::{Event, EXTRA_COLUMNS_SQL, SCHEMA_SQL};
+use crate::events::{Event, SCHEMA_SQL};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use tokio::sync::{mpsc, oneshot};
@@ -141,25 +141,13 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.execute_batch(SCHEMA_SQL)?;
-    let mut have = std::collections::BTreeSet::new();
-    {
-        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('partner_events')")?;
-        for name in stmt.query_map([], |r| r.get::<_, String>(0))? {
-            have.insert(name?);
-        }
-    }
-    // EXTRA_COLUMNS_SQL is one ALTER per line; add only the columns a database lacks.
-    for stmt in EXTRA_COLUMNS_SQL.lines() {
-        let column = stmt.split_whitespace().nth(5).unwrap_or("");
-        if !column.is_empty() && !have.contains(column) {
-            conn.execute_batch(stmt)?;
-        }
-    }
+    crate::events::add_missing_columns(&conn)?;
     Ok(conn)
 }
 
 const INSERT: &str = "INSERT INTO partner_events (id, partner_code, campaign, event_name, \
-    page_path, visitor_id, created_at, value, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    page_path, visitor_id, created_at, value, user_id, variant) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
     conn.prepare_cached(INSERT)?.execute(rusqlite::params![
@@ -172,6 +160,7 @@ fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
         e.created_at,
         e.value,
         e.user_id,
+        e.variant,
     ])?;
     Ok(())
 }
@@ -259,6 +248,7 @@ mod tests {
             created_at: "2026-11-25T08:00:00.000Z".into(),
             value: None,
             user_id: None,
+            variant: None,
         }
     }
 
@@ -278,7 +268,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(cols[7..], ["value", "user_id"]);
+        assert_eq!(cols[7..], ["value", "user_id", "variant"]);
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

@@ -3,7 +3,7 @@
 //! Takes: the site (the partner registry is compiled into the Worker, so unknown codes and
 //! campaigns are refused without a lookup). Gives: the files of `collector/`, relative to it:
 //! `worker.js`, `wrangler.toml`, `migrations/0001_partner_events.sql`,
-//! `migrations/0002_value_user.sql` and a `.gitignore` for wrangler's local state and secrets;
+//! `migrations/0002_value_user.sql`, `migrations/0003_variant.sql` and a `.gitignore` for wrangler's local state and secrets;
 //! and, in mode `assets`, `public/.assetsignore` ([`public_files`]).
 //!
 //! The Worker's source is `templates/collector/worker.js`, embedded in the binary; the only
@@ -14,7 +14,7 @@ use crate::collector::{
     SIGNATURE_WINDOW_SECS,
 };
 use crate::config::CollectorMode;
-use crate::events::{EXTRA_COLUMNS_SQL, SCHEMA_SQL};
+use crate::events::{SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
 use crate::render::beacon::script_json;
 use crate::render::OutputFile;
 use crate::site::Site;
@@ -34,6 +34,7 @@ pub const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-0000-0000-000000000000"
 /// Migration file names, in order.
 pub const MIGRATION_SEED: &str = "migrations/0001_partner_events.sql";
 pub const MIGRATION_VALUE_USER: &str = "migrations/0002_value_user.sql";
+pub const MIGRATION_VARIANT: &str = "migrations/0003_variant.sql";
 
 /// What the Worker knows about the site. Field names are read by `worker.js`.
 #[derive(Debug, Serialize)]
@@ -70,6 +71,7 @@ pub fn render(site: &Site) -> crate::Result<Vec<OutputFile>> {
         OutputFile::new(".gitignore", ".wrangler/\n.dev.vars\n"),
         OutputFile::new(MIGRATION_SEED, migration_seed()),
         OutputFile::new(MIGRATION_VALUE_USER, migration_value_user()),
+        OutputFile::new(MIGRATION_VARIANT, migration_variant()),
         OutputFile::new("worker.js", worker_js(site)),
         OutputFile::new(WRANGLER_TOML, wrangler_toml(site, DEFAULT_ASSETS_DIR)),
     ])
@@ -217,7 +219,13 @@ pub fn migration_seed() -> String {
 
 /// Nullable revenue value and the product's opaque user id, written by `POST /s`.
 pub fn migration_value_user() -> String {
-    format!("-- Nullable columns for server-side events: revenue value, opaque user id.\n{EXTRA_COLUMNS_SQL}\n")
+    format!("-- Nullable columns for server-side events: revenue value, opaque user id.\n{VALUE_USER_SQL}\n")
+}
+
+/// The experiment variant a visitor was shown; null for older rows and partners without
+/// variants (both read as the control).
+pub fn migration_variant() -> String {
+    format!("-- Nullable experiment variant of each event (null reads as the control).\n{VARIANT_SQL}\n")
 }
 
 /// A TOML basic string (JSON string escapes are valid TOML for these characters).
@@ -276,6 +284,7 @@ mod tests {
                 ".gitignore",
                 "migrations/0001_partner_events.sql",
                 "migrations/0002_value_user.sql",
+                "migrations/0003_variant.sql",
                 "worker.js",
                 "wrangler.toml"
             ]
@@ -321,14 +330,15 @@ mod tests {
         db.execute_batch(file(&files, MIGRATION_SEED)).unwrap();
         db.execute_batch(file(&files, MIGRATION_VALUE_USER))
             .unwrap();
+        db.execute_batch(file(&files, MIGRATION_VARIANT)).unwrap();
         let n: i64 = db
             .query_row(
-                "SELECT count(*) FROM pragma_table_info('partner_events') WHERE name IN ('value', 'user_id') AND \"notnull\" = 0",
+                "SELECT count(*) FROM pragma_table_info('partner_events') WHERE name IN ('value', 'user_id', 'variant') AND \"notnull\" = 0",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(n, 2);
+        assert_eq!(n, 3);
     }
 
     #[test]

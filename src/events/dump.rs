@@ -89,7 +89,7 @@ pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> R
                     (Some(m), _) | (None, Some(m)) => Cow::Borrowed(m),
                     (None, None) => Cow::Owned(default_columns(vals.len()).ok_or_else(|| {
                         at(tuple_at, format!(
-                            "INSERT without a column list and no CREATE TABLE before it: {} values, expected 7 (the seed's columns) or 9 (with value, user_id)",
+                            "INSERT without a column list and no CREATE TABLE before it: {} values, expected 7 (the seed's columns), 9 (with value, user_id) or 10 (and variant)",
                             vals.len()
                         ))
                     })?),
@@ -125,7 +125,8 @@ fn default_columns(n: usize) -> Option<ColumnMap> {
     let mut names: Vec<&str> = REQUIRED_COLUMNS.to_vec();
     match n {
         7 => {}
-        9 => names.extend(OPTIONAL_COLUMNS),
+        9 => names.extend(&OPTIONAL_COLUMNS[..2]),
+        10 => names.extend(OPTIONAL_COLUMNS),
         _ => return None,
     }
     ColumnMap::from_names(&names, "").ok()
@@ -150,6 +151,10 @@ fn to_row<'a>(vals: &'a [Val<'a>], map: &ColumnMap) -> Result<Row<'a>, String> {
             None => None,
         },
         user_id: match map.user_id {
+            Some(i) => text(i)?,
+            None => None,
+        },
+        variant: match map.variant {
             Some(i) => text(i)?,
             None => None,
         },

@@ -137,6 +137,7 @@ pub(crate) fn scan_value(
                 created_at: text(map.required[6])?,
                 value,
                 user_id: map.user_id.map(nullable).transpose()?.flatten(),
+                variant: map.variant.map(nullable).transpose()?.flatten(),
             };
             if opts.keep_text(&bounds, r.created_at) {
                 sink(r)?;

@@ -39,10 +39,46 @@ pub const SCHEMA_SQL: &str = "CREATE TABLE IF NOT EXISTS partner_events (id TEXT
   visitor_id TEXT, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS idx_partner_events_code_time ON partner_events(partner_code, created_at);";
 
-/// Later, nullable columns (migration 0002): revenue value and the product's opaque user id.
-/// Readers accept a table without them.
-pub const EXTRA_COLUMNS_SQL: &str = "ALTER TABLE partner_events ADD COLUMN value REAL;
-ALTER TABLE partner_events ADD COLUMN user_id TEXT;";
+/// Later, nullable columns: revenue value and the product's opaque user id (migration 0002),
+/// the experiment variant the visitor saw (migration 0003). Readers accept a table without
+/// them. One `ALTER` per line (see [`add_missing_columns`]).
+pub const EXTRA_COLUMNS_SQL: &str = concat!(value_user_sql!(), "\n", variant_sql!());
+/// Migration 0002: revenue value and user id (unchanged since released).
+pub const VALUE_USER_SQL: &str = value_user_sql!();
+/// Migration 0003: the experiment variant.
+pub const VARIANT_SQL: &str = variant_sql!();
+
+macro_rules! value_user_sql {
+    () => {
+        "ALTER TABLE partner_events ADD COLUMN value REAL;\nALTER TABLE partner_events ADD COLUMN user_id TEXT;"
+    };
+}
+use value_user_sql;
+macro_rules! variant_sql {
+    () => {
+        "ALTER TABLE partner_events ADD COLUMN variant TEXT;"
+    };
+}
+use variant_sql;
+
+/// Adds the columns of [`EXTRA_COLUMNS_SQL`] a `partner_events` table lacks (the `serve`
+/// database, the remote cache), leaving the rows as they are.
+pub fn add_missing_columns(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let mut have = std::collections::BTreeSet::new();
+    {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('partner_events')")?;
+        for name in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            have.insert(name?);
+        }
+    }
+    for stmt in EXTRA_COLUMNS_SQL.lines() {
+        let column = stmt.split_whitespace().nth(5).unwrap_or("");
+        if !column.is_empty() && !have.contains(column) {
+            conn.execute_batch(stmt)?;
+        }
+    }
+    Ok(())
+}
 
 /// The table every source must hold.
 pub const TABLE: &str = "partner_events";
@@ -57,7 +93,7 @@ pub const REQUIRED_COLUMNS: [&str; 7] = [
     "created_at",
 ];
 /// Nullable columns a later migration may add.
-pub const OPTIONAL_COLUMNS: [&str; 2] = ["value", "user_id"];
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["value", "user_id", "variant"];
 
 /// One row of `partner_events`, owned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,6 +113,10 @@ pub struct Event {
     /// The product's opaque user id from a server-side event (migration 0002); never public.
     #[serde(default)]
     pub user_id: Option<String>,
+    /// The experiment variant the visitor was shown (migration 0003); none for partners
+    /// without variants and for rows written before it (both read as the control).
+    #[serde(default)]
+    pub variant: Option<String>,
 }
 
 impl Event {
@@ -92,6 +132,7 @@ impl Event {
             created_at: &self.created_at,
             value: self.value,
             user_id: self.user_id.as_deref(),
+            variant: self.variant.as_deref(),
         }
     }
 }
@@ -108,6 +149,7 @@ pub struct Row<'a> {
     pub created_at: &'a str,
     pub value: Option<f64>,
     pub user_id: Option<&'a str>,
+    pub variant: Option<&'a str>,
 }
 
 impl Row<'_> {
@@ -122,6 +164,7 @@ impl Row<'_> {
             created_at: self.created_at.to_string(),
             value: self.value,
             user_id: self.user_id.map(str::to_string),
+            variant: self.variant.map(str::to_string),
         }
     }
 }
@@ -393,13 +436,14 @@ const BATCH_ROWS: usize = 8192;
 struct Batch {
     text: String,
     /// Per row: end offsets of id, partner_code, campaign, event_name, page_path, visitor_id,
-    /// created_at, user_id; then value, and flags (1: visitor id, 2: user id).
-    rows: Vec<([u32; 8], Option<f64>, u8)>,
+    /// created_at, user_id, variant; then value, and flags (1: visitor id, 2: user id,
+    /// 4: variant).
+    rows: Vec<([u32; 9], Option<f64>, u8)>,
 }
 
 impl Batch {
     fn push(&mut self, r: &Row<'_>) {
-        let mut ends = [0u32; 8];
+        let mut ends = [0u32; 9];
         let fields = [
             r.id,
             r.partner_code,
@@ -409,12 +453,15 @@ impl Batch {
             r.visitor_id.unwrap_or(""),
             r.created_at,
             r.user_id.unwrap_or(""),
+            r.variant.unwrap_or(""),
         ];
         for (i, f) in fields.iter().enumerate() {
             self.text.push_str(f);
             ends[i] = self.text.len() as u32;
         }
-        let flags = u8::from(r.visitor_id.is_some()) | (u8::from(r.user_id.is_some()) << 1);
+        let flags = u8::from(r.visitor_id.is_some())
+            | (u8::from(r.user_id.is_some()) << 1)
+            | (u8::from(r.variant.is_some()) << 2);
         self.rows.push((ends, r.value, flags));
     }
 
@@ -423,7 +470,7 @@ impl Batch {
         let start = if i == 0 {
             0
         } else {
-            self.rows[i - 1].0[7] as usize
+            self.rows[i - 1].0[8] as usize
         };
         let field = |k: usize| {
             let a = if k == 0 { start } else { ends[k - 1] as usize };
@@ -439,6 +486,7 @@ impl Batch {
             created_at: field(6),
             value: *value,
             user_id: (flags & 2 != 0).then(|| field(7)),
+            variant: (flags & 4 != 0).then(|| field(8)),
         }
     }
 }
@@ -489,6 +537,7 @@ pub(crate) struct ColumnMap {
     pub required: [usize; 7],
     pub value: Option<usize>,
     pub user_id: Option<usize>,
+    pub variant: Option<usize>,
 }
 
 impl ColumnMap {
@@ -526,6 +575,7 @@ impl ColumnMap {
             required,
             value: find("value"),
             user_id: find("user_id"),
+            variant: find("variant"),
         })
     }
 }
@@ -549,6 +599,45 @@ pub fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every reader hands over the variant column; a table without it (or a NULL) gives none.
+    #[test]
+    fn every_reader_reads_the_variant_and_old_tables_read_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let variants = |src: &Source| -> Vec<Option<String>> {
+            let mut out = Vec::new();
+            src.scan_threaded(&ScanOptions::default(), &mut |r| {
+                out.push(r.variant.map(str::to_string));
+                Ok(())
+            })
+            .unwrap();
+            out
+        };
+        let ins = "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES ('a','seo','default','visit','/p/seo/','v1','2026-11-17T10:00:00.000Z');";
+        // A seed-only table.
+        let old = dir.path().join("old.db");
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        conn.execute_batch(SCHEMA_SQL).unwrap();
+        conn.execute_batch(ins).unwrap();
+        drop(conn);
+        assert_eq!(variants(&Source::Sqlite(old.clone())), vec![None]);
+        // Migrated in place: the old row stays without a variant, a new one has it.
+        let conn = rusqlite::Connection::open(&old).unwrap();
+        add_missing_columns(&conn).unwrap();
+        add_missing_columns(&conn).unwrap(); // twice is harmless
+        conn.execute_batch("INSERT INTO partner_events VALUES ('b','seo','default','visit','/p/seo/','v2','2026-11-17T10:00:01.000Z',NULL,NULL,'speed');").unwrap();
+        drop(conn);
+        let want = vec![None, Some("speed".to_string())];
+        assert_eq!(variants(&Source::Sqlite(old)), want);
+        // A dump, with and without a column list.
+        let dump = dir.path().join("d.sql");
+        std::fs::write(&dump, "CREATE TABLE partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant);\nINSERT INTO partner_events VALUES('a','seo','default','visit','/p/seo/','v1','2026-11-17T10:00:00.000Z',NULL,NULL,NULL);\nINSERT INTO partner_events VALUES('b','seo','default','visit','/p/seo/','v2','2026-11-17T10:00:01.000Z',NULL,NULL,'speed');\n").unwrap();
+        assert_eq!(variants(&Source::Dump(dump)), want);
+        // The JSON of `wrangler d1 execute --json` (a row without the key reads none).
+        let json = dir.path().join("w.json");
+        std::fs::write(&json, r#"[{"results":[{"id":"a","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/p/seo/","visitor_id":"v1","created_at":"2026-11-17T10:00:00.000Z","variant":null},{"id":"b","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/p/seo/","visitor_id":"v2","created_at":"2026-11-17T10:00:01.000Z","variant":"speed"}],"success":true}]"#).unwrap();
+        assert_eq!(variants(&Source::WranglerJson(json)), want);
+    }
 
     #[test]
     fn schema_error_names_the_missing_and_expected_columns() {
@@ -574,12 +663,13 @@ mod tests {
         conn.execute_batch("BEGIN").unwrap();
         for i in 0..(BATCH_ROWS * 2 + 17) {
             conn.execute(
-                "INSERT INTO partner_events VALUES (?1, 'seo', 'c', 'visit', '/p/', ?2, '2026-11-17 10:00:00', ?3, ?4)",
+                "INSERT INTO partner_events VALUES (?1, 'seo', 'c', 'visit', '/p/', ?2, '2026-11-17 10:00:00', ?3, ?4, ?5)",
                 rusqlite::params![
                     format!("id{i}"),
                     (i % 3 != 0).then(|| format!("v{i}")),
                     (i % 5 == 0).then_some(i as f64),
-                    (i % 7 == 0).then(|| format!("u{i}"))
+                    (i % 7 == 0).then(|| format!("u{i}")),
+                    (i % 2 == 0).then(|| format!("x{i}"))
                 ],
             )
             .unwrap();

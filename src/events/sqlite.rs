@@ -130,6 +130,10 @@ pub(crate) fn scan_rowids(
         cols.push(&names[i]);
         cols.len() - 1
     });
+    let variant_at = map.variant.map(|i| {
+        cols.push(&names[i]);
+        cols.len() - 1
+    });
     let created = quote_ident(&names[map.required[6]]);
     let (lo, hi) = opts.text_bounds();
     let mut sql = format!(
@@ -239,6 +243,10 @@ pub(crate) fn scan_rowids(
             page_path: if with_id { text(6)?.unwrap_or("") } else { "" },
             value,
             user_id: match user_at {
+                Some(i) => text(i)?,
+                None => None,
+            },
+            variant: match variant_at {
                 Some(i) => text(i)?,
                 None => None,
             },

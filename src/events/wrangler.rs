@@ -267,18 +267,7 @@ pub fn pull_remote(
     let db_err =
         |e: rusqlite::Error| Error::Internal(format!("remote cache {}: {e}", cache.display()));
     conn.execute_batch(super::SCHEMA_SQL).map_err(db_err)?;
-    let has_extra: bool = conn
-        .query_row(
-            "SELECT count(*) FROM pragma_table_info('partner_events') WHERE name = 'user_id'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(db_err)?
-        > 0;
-    if !has_extra {
-        conn.execute_batch(super::EXTRA_COLUMNS_SQL)
-            .map_err(db_err)?;
-    }
+    super::add_missing_columns(&conn).map_err(db_err)?;
     let mut total = 0u64;
     for code in partner_codes {
         loop {
@@ -315,7 +304,7 @@ pub fn pull_remote(
             let mut n = 0u64;
             {
                 let mut ins = tx
-                    .prepare("INSERT OR IGNORE INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                    .prepare("INSERT OR IGNORE INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
                     .map_err(db_err)?;
                 let mut sink = |r: Row<'_>| -> Result<()> {
                     ins.execute(rusqlite::params![
@@ -327,7 +316,8 @@ pub fn pull_remote(
                         r.visitor_id,
                         r.created_at,
                         r.value,
-                        r.user_id
+                        r.user_id,
+                        r.variant
                     ])
                     .map_err(db_err)?;
                     n += 1;

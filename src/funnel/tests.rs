@@ -17,6 +17,7 @@ fn ev(vid: Option<&str>, partner: &str, stage: &str, at: &str) -> Event {
         created_at: at.into(),
         value: None,
         user_id: None,
+        variant: None,
     }
 }
 
@@ -368,6 +369,7 @@ fn mixed_rows(n: usize) -> Vec<Event> {
                 created_at,
                 value,
                 user_id: user.map(str::to_string),
+                variant: None,
             })
         };
         // Out of order: the lead magnet row comes first.
@@ -411,7 +413,7 @@ fn write_sqlite(path: &std::path::Path, rows: &[Event]) {
     let tx = conn.transaction().unwrap();
     {
         let mut st = tx
-            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
             .unwrap();
         for e in rows {
             st.execute(rusqlite::params![
@@ -423,7 +425,8 @@ fn write_sqlite(path: &std::path::Path, rows: &[Event]) {
                 e.visitor_id,
                 e.created_at,
                 e.value,
-                e.user_id
+                e.user_id,
+                e.variant
             ])
             .unwrap();
         }

@@ -343,6 +343,7 @@ mod tests {
                         created_at,
                         value,
                         user_id: user,
+                        variant: None,
                     })
                 };
             if i % 7 != 0 {
