@@ -24,7 +24,8 @@
 //! - `POST /e` (beacon; `Content-Type: text/plain`, body at most [`MAX_BEACON_BODY`] bytes):
 //!   JSON object `{"e": stage, "p": code?, "c": campaign?, "u": page path, "n": name?,
 //!   "v": page id?}`. Checked in this order: too big -> 413; not counted -> 204; not a JSON
-//!   object, `u` not a string starting with `/` or over [`MAX_PAGE_PATH`] bytes, `p`/`c`/`n`
+//!   object (or nested deeper than [`MAX_JSON_DEPTH`]), `u` not a string starting with `/` or
+//!   over [`MAX_PAGE_PATH`] bytes, `p`/`c`/`n`
 //!   present but not strings, `v` present but not a lower-case UUID v4
 //!   ([`rules::valid_page_id`]) -> 400; `e` not one of `visit`, `lead_magnet`, `cta`, `activation` -> 400. The
 //!   partner is `p`, else the `<prefix>_src` cookie's code; none or unknown -> 400. The
@@ -47,7 +48,7 @@
 //!   wrangler secret; an env var or `--secret-file` for `serve`). Checked in this order: too big
 //!   -> 413; no secret configured -> 503; missing/malformed/bad signature -> 401; timestamp
 //!   more than [`SIGNATURE_WINDOW_SECS`] away from now -> 401 (replay); then 400 for: not a JSON
-//!   object, unknown `event`, unknown `partner`, `visitor_id` not a string of 1..=128 bytes,
+//!   object (or nested deeper than [`MAX_JSON_DEPTH`]), unknown `event`, unknown `partner`, `visitor_id` not a string of 1..=128 bytes,
 //!   `user_id` not a string of at most 256 bytes, `value` not a finite number, `revenue`
 //!   without `value`, `page_path` not a path (as `u` above). Unknown campaign -> `default`;
 //!   page_path defaults to `/s`. Not subject to the bot / DNT / GPC rules (it is signed, and
@@ -74,6 +75,10 @@ pub const MAX_BEACON_BODY: usize = 1024;
 pub const MAX_SERVER_BODY: usize = 4096;
 /// Largest accepted `page_path`.
 pub const MAX_PAGE_PATH: usize = 512;
+/// Deepest nesting of arrays and objects in a `/e` or `/s` body (the bodies we define are flat
+/// objects, depth 1). Both collectors count it on the raw bytes, before parsing, the same way
+/// ([`rules::json_depth`]); deeper -> 400.
+pub const MAX_JSON_DEPTH: usize = 16;
 /// How far a signed `/s` timestamp may be from now, either way.
 pub const SIGNATURE_WINDOW_SECS: i64 = 300;
 /// Header names of the `/s` signature.

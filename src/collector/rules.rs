@@ -5,7 +5,9 @@
 //! The wire protocol these rules implement is written in [`crate::collector`]; the Worker
 //! implements the same rules in JavaScript.
 
-use crate::collector::{MAX_BEACON_BODY, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS};
+use crate::collector::{
+    MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS,
+};
 use crate::events::Event;
 use crate::partner::DEFAULT_CAMPAIGN;
 use crate::site::Site;
@@ -296,7 +298,40 @@ pub fn click(
 
 type Json = serde_json::Map<String, serde_json::Value>;
 
+/// The deepest nesting of `[`/`{` in `body`, counted on the bytes outside JSON strings (the
+/// Worker counts the same way, so both refuse the same bodies before parsing them).
+pub fn json_depth(body: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 fn json_object(body: &[u8]) -> Result<Json, Refusal> {
+    if json_depth(body) > MAX_JSON_DEPTH {
+        return Err(bad(format!(
+            "body nested more than {MAX_JSON_DEPTH} levels deep"
+        )));
+    }
     match serde_json::from_slice(body) {
         Ok(serde_json::Value::Object(o)) => Ok(o),
         _ => Err(bad("body must be a JSON object")),
@@ -871,6 +906,32 @@ mod tests {
         let a = record(beacon(&reg(), body.as_bytes(), &cookies, fixed_id));
         assert_eq!(a.visitor_id, VID1);
         assert_eq!(a.set, SetCookies::default());
+    }
+
+    #[test]
+    fn bodies_nested_deeper_than_the_limit_are_refused_before_parsing() {
+        assert_eq!(json_depth(br#"{"a":[1,{"b":"[[[[{{"}],"c":"\"["}"#), 3);
+        let nested = |n: usize| {
+            format!(
+                r#"{{"e":"visit","p":"seo","u":"/p/seo/","x":{}1{}}}"#,
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        let at_limit = nested(MAX_JSON_DEPTH - 1);
+        assert!(beacon(&reg(), at_limit.as_bytes(), &Cookies::default(), fixed_id).is_ok());
+        for n in [MAX_JSON_DEPTH, 400] {
+            let body = nested(n);
+            let r = beacon(&reg(), body.as_bytes(), &Cookies::default(), fixed_id).unwrap_err();
+            assert_eq!(r.status(), 400);
+            assert!(r.reason().contains("nested"), "{}", r.reason());
+        }
+        let deep_server = format!(
+            r#"{{"event":"activation","partner":"seo","visitor_id":"v","x":{}{}}}"#,
+            "{\"a\":".repeat(400),
+            "}".repeat(400)
+        );
+        assert!(server_event(&reg(), deep_server.as_bytes()).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! generated part is the registry object, injected as script-safe JSON.
 
 use crate::collector::{
-    BOT_UA_MARKERS, MAX_BEACON_BODY, MAX_PAGE_PATH, MAX_SERVER_BODY, SECRET_ENV,
+    BOT_UA_MARKERS, MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SECRET_ENV,
     SIGNATURE_WINDOW_SECS,
 };
 use crate::config::CollectorMode;
@@ -49,6 +49,7 @@ struct Registry<'a> {
     max_beacon_body: usize,
     max_server_body: usize,
     max_page_path: usize,
+    max_json_depth: usize,
     signature_window_secs: i64,
     bot_markers: &'a [&'a str],
     partners: BTreeMap<&'a str, RegistryPartner<'a>>,
@@ -114,6 +115,7 @@ pub fn worker_js(site: &Site) -> String {
         max_beacon_body: MAX_BEACON_BODY,
         max_server_body: MAX_SERVER_BODY,
         max_page_path: MAX_PAGE_PATH,
+        max_json_depth: MAX_JSON_DEPTH,
         signature_window_secs: SIGNATURE_WINDOW_SECS,
         bot_markers: BOT_UA_MARKERS,
         partners: site

@@ -67,6 +67,7 @@ async function beaconRoute(request, env, ctx, url) {
   const bytes = await readLimitedBytes(request, R.maxBeaconBody);
   if (bytes === null) return answer(413, "body too large");
   if (!counted(request)) return answer(204);
+  if (jsonDepth(bytes) > R.maxJsonDepth) return answer(400, "body nested more than " + R.maxJsonDepth + " levels deep");
   const msg = parseObject(bytes);
   if (!msg) return answer(400, "body must be a JSON object");
   if (!isPath(msg.u)) return answer(400, "u must be a path starting with / of at most " + R.maxPagePath + " bytes");
@@ -108,6 +109,7 @@ async function serverRoute(request, env, ctx) {
   if (!/^[0-9]{1,12}$/.test(ts) || !/^[0-9a-fA-F]{64}$/.test(sig)) return answer(401, "missing or malformed signature");
   if (!(await signatureValid(secret, ts, bytes, sig))) return answer(401, "bad signature");
   if (Math.abs(Date.now() / 1000 - Number(ts)) > R.signatureWindowSecs) return answer(401, "stale timestamp");
+  if (jsonDepth(bytes) > R.maxJsonDepth) return answer(400, "body nested more than " + R.maxJsonDepth + " levels deep");
   const msg = parseObject(bytes);
   if (!msg) return answer(400, "body must be a JSON object");
   if (!SERVER_EVENTS.includes(msg.event)) return answer(400, "unknown event");
@@ -223,7 +225,8 @@ async function signatureValid(secret, ts, bytes, hex) {
   return crypto.subtle.verify("HMAC", key, sig, signed);
 }
 
-// The body as bytes, or null when it is over `limit` (checked before and while reading).
+// The body as bytes, or null when it is over `limit` (checked before and while reading; an
+// oversize body is read to its end and dropped, never kept).
 async function readLimitedBytes(request, limit) {
   const declared = Number(request.headers.get("content-length"));
   if (declared > limit) return null;
@@ -236,7 +239,9 @@ async function readLimitedBytes(request, limit) {
     if (done) break;
     size += value.length;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      // Read the rest without keeping it: cancelling a body that is still arriving breaks the
+      // connection under workerd (the next request failed). The platform caps a body's size.
+      while (!(await reader.read()).done);
       return null;
     }
     chunks.push(value);
@@ -248,6 +253,24 @@ async function readLimitedBytes(request, limit) {
     at += c.length;
   }
   return out;
+}
+
+// The deepest nesting of [ and { outside JSON strings, counted on the bytes before parsing
+// (as `serve` counts it: rules::json_depth).
+function jsonDepth(bytes) {
+  let depth = 0, max = 0, inString = false, escaped = false;
+  for (const b of bytes) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (b === 0x5c) escaped = true;
+      else if (b === 0x22) inString = false;
+      continue;
+    }
+    if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) max = Math.max(max, ++depth);
+    else if ((b === 0x5d || b === 0x7d) && depth > 0) depth--;
+  }
+  return max;
 }
 
 // A JSON object from strict UTF-8 (no BOM, no lone surrogates, as `serve` reads it), else null.

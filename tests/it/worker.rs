@@ -1147,6 +1147,26 @@ fn beacon_corpus() -> Vec<Vec<u8>> {
         .into_bytes(),
     );
     cases.push(b"{\"e\":\"visit\",\"p\":\"seo-consultant\",\"u\":\"/d/@/bad-utf8-\xff\"}".to_vec());
+    // Nesting: at the shared limit (accepted), one deeper and 400 deep (refused by both).
+    let depth = partner_pages::collector::MAX_JSON_DEPTH;
+    for (name, n) in [("at-limit", depth - 1), ("over", depth), ("deep-400", 400)] {
+        cases.push(
+            format!(
+                r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/nested-{name}","x":{}1{}}}"#,
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+            .into_bytes(),
+        );
+    }
+    cases.push(
+        format!(
+            r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/nested-objects","x":{}1{}}}"#,
+            "{\"a\":".repeat(300),
+            "}".repeat(300)
+        )
+        .into_bytes(),
+    );
     // 512 bytes of path in 2-byte characters: fine as bytes; one more character is over.
     for n in [253, 254] {
         cases.push(
@@ -1162,14 +1182,74 @@ fn beacon_corpus() -> Vec<Vec<u8>> {
     cases
 }
 
+/// `POST /e` with a chunked body of `chunks` x 1 KB (no Content-Length); the answer's status.
+fn chunked_beacon(port: u16, chunks: usize) -> std::io::Result<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let head = format!(
+        "POST /e HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nUser-Agent: {DESKTOP_UA}\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes())?;
+    let chunk = format!("400\r\n{}\r\n", "x".repeat(1024));
+    for _ in 0..chunks {
+        // The server may answer and stop reading before the end: that is its right.
+        if stream.write_all(chunk.as_bytes()).is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = String::from_utf8_lossy(&raw);
+    head.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status in {head:?}")))
+}
+
+#[test]
+fn an_oversize_chunked_body_gets_413_and_the_next_requests_are_served() {
+    let c = Collector::start(|_| {});
+    let ok = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/after-chunked"}"#;
+    for round in 0..3 {
+        let status = chunked_beacon(c.port, 64)
+            .unwrap_or_else(|e| panic!("round {round}: {e}\n{}", c.log_text()));
+        assert_eq!(status, 413, "round {round}\n{}", c.log_text());
+        let next = c.beacon(ok, &[]);
+        assert_eq!(
+            next.status,
+            204,
+            "round {round}: the request after a refused chunked body: {}\n{}",
+            next.body,
+            c.log_text()
+        );
+    }
+    assert_eq!(
+        c.rows()
+            .iter()
+            .filter(|r| field(r, "page_path").ends_with("after-chunked"))
+            .count(),
+        3
+    );
+}
+
+/// The visitor id of the agreement test's cookie (a lower-case UUID v4, as the collectors issue).
+const COOKIE_VISITOR: &str = "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
     use partner_pages::collector::rules;
     let site = partner_pages::load(&support::repo_root(), &Default::default()).expect("site loads");
     let reg = rules::Registry::from_site(&site);
     let c = Collector::start(|_| {});
-    let with_cookie =
-        "pp_vid=3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f; pp_src=founder-community.slack-digest";
+    let with_cookie = format!("pp_vid={COOKIE_VISITOR}; pp_src=founder-community.slack-digest");
+    let with_cookie = with_cookie.as_str();
 
     let mut expected = Vec::new();
     for (pass, cookie) in [("a", None), ("b", Some(with_cookie))] {
@@ -1234,8 +1314,7 @@ fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
                 field(r, "page_path").to_string(),
                 // Without a cookie or page id the Worker makes a fresh id (a v4 UUID whose
                 // first group is not the corpus's), else it keeps the one it was given.
-                (vid == "cookie-visitor-0001" || vid.starts_with("0b7e4f3a-"))
-                    .then(|| vid.to_string()),
+                (vid == COOKIE_VISITOR || vid.starts_with("0b7e4f3a-")).then(|| vid.to_string()),
             )
         })
         .collect();
