@@ -1,7 +1,8 @@
 //! The public pipeline a host site generator can call: load -> render -> write.
 //!
-//! Takes: a site root and [`BuildOptions`]. Gives: `public/` (or `out`) and `<root>/collector/`
-//! on disk and a [`BuildReport`]. Nothing is written unless the whole site loads and renders.
+//! Takes: a site root and [`BuildOptions`]. Gives: `public/` (or `out`), `<root>/collector/` and
+//! the private partner kits (`<root>/kits/`, see [`crate::kits`]) on disk and a [`BuildReport`].
+//! Nothing is written unless the whole site loads and renders.
 //!
 //! ```no_run
 //! let report = partner_pages::build(std::path::Path::new("."), &Default::default())?;
@@ -53,6 +54,8 @@ pub struct BuildReport {
     pub stats: WriteStats,
     pub out_dir: PathBuf,
     pub collector_dir: PathBuf,
+    /// The private kits folder (`kits.dir`): one kit per partner, never published.
+    pub kits_dir: PathBuf,
     /// Wall time of each stage (`load`, `render`, `write`), for `-v` and benchmarks.
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -73,6 +76,11 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     };
     let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
     let collector_dir = root.join(COLLECTOR_DIR);
+    // Where the kits go and whether they are hosted come from the config: read before the
+    // fast path (a changed secret or a moved kits folder is a change). The fast path itself
+    // hashes the config too; this read is only what it needs for its key.
+    let kits_key = crate::kits::stamp_key(root);
+    let kits_dir = root.join(&kits_key.dir);
     // The no-change fast path; builds annotated with events depend on more than files.
     let inputs = (opts.events.is_none() && !opts.preview && opts.render.funnel.is_empty())
         .then(|| {
@@ -81,11 +89,12 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
                 out_dir: &out_dir,
                 base_url: opts.base_url.as_deref(),
                 llms_merge: opts.llms_merge.as_deref(),
+                kits: &kits_key.fingerprint,
             })
         })
         .flatten();
     // An interrupted build leaves temporaries to sweep: not fresh.
-    let interrupted = [&out_dir, &collector_dir]
+    let interrupted = [&out_dir, &collector_dir, &kits_dir]
         .iter()
         .any(|d| d.join(output::WRITING).exists());
     let fresh = inputs
@@ -103,6 +112,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             },
             out_dir,
             collector_dir,
+            kits_dir,
             timings,
         });
     }
@@ -115,6 +125,8 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(host) = &opts.llms_merge {
         site.config.llms.merge = Some(host.to_string_lossy().into_owned());
     }
+    let kits_dir = root.join(&site.config.kits.dir);
+    crate::kits::check_place(root, &kits_dir, &out_dir, &collector_dir)?;
     lap("load");
     let annotations = crate::render::annotate::for_build(&site, opts)?;
     // Opened before rendering: each page is staged as soon as it is rendered (the site never
@@ -122,7 +134,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     // Dropped on an error, a folder removes what it staged.
     let out = output::Folder::open(&out_dir)?;
     let collector = output::Folder::open(&collector_dir)?;
+    let kits = output::Folder::open(&kits_dir)?;
     let put = |f: OutputFile| out.put(&f);
+    let put_kit = |f: OutputFile| kits.put(&f);
     let mut streamed = match (opts.preview, &annotations) {
         (true, Some(a)) => {
             // A staff preview: pages get the overlay after rendering, so render in memory.
@@ -131,13 +145,22 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             for f in &rendered.public {
                 out.put(f)?;
             }
+            for f in &rendered.kits {
+                kits.put(f)?;
+            }
             Streamed {
                 public: rendered.public.into_iter().map(|f| f.path).collect(),
+                kits: rendered.kits.into_iter().map(|f| f.path).collect(),
                 collector: rendered.collector,
             }
         }
-        (_, Some(a)) => render_site_into(&site, &a.render_options(opts.render.progress), &put)?,
-        (_, None) => render_site_into(&site, &opts.render, &put)?,
+        (_, Some(a)) => render_site_into(
+            &site,
+            &a.render_options(opts.render.progress),
+            &put,
+            &put_kit,
+        )?,
+        (_, None) => render_site_into(&site, &opts.render, &put, &put_kit)?,
     };
     // Checked (markers, H1) before anything is written; written after the site.
     let llms_host = crate::render::llms::merge::prepare(&site)?;
@@ -161,8 +184,10 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     stamp::remove(&out_dir)?;
     let public_paths: Vec<&str> = streamed.public.iter().map(String::as_str).collect();
     let collector_paths = paths(&streamed.collector);
+    let kit_paths: Vec<&str> = streamed.kits.iter().map(String::as_str).collect();
     let mut stats = out.commit(&public_paths)?;
     stats += collector.commit(&collector_paths)?;
+    stats += kits.commit(&kit_paths)?;
     if let Some(host) = llms_host {
         host.write()?;
     }
@@ -174,16 +199,21 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             &stamp::finish(h, host.as_deref()),
             host.as_deref(),
             pages,
-            &[(&out_dir, public_paths), (&collector_dir, collector_paths)],
+            &[
+                (&out_dir, public_paths),
+                (&collector_dir, collector_paths),
+                (&kits_dir, kit_paths),
+            ],
         )?;
     }
     lap("write");
     Ok(BuildReport {
         pages,
-        files: streamed.public.len() + streamed.collector.len(),
+        files: streamed.public.len() + streamed.collector.len() + streamed.kits.len(),
         stats,
         out_dir,
         collector_dir,
+        kits_dir,
         timings,
     })
 }

@@ -37,6 +37,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     #[serde(default)]
     pub llms: LlmsConfig,
+    #[serde(default)]
+    pub kits: KitsConfig,
 }
 
 fn default_language() -> String {
@@ -171,6 +173,28 @@ pub struct LlmsConfig {
     pub merge: Option<String>,
 }
 
+/// Where the partner kits go. Kits carry each partner's commission and tracked links, so they
+/// are private by default: written beside the output, never into it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct KitsConfig {
+    /// Private folder of the kits (`<dir>/<code>/index.html` and `index.md`), relative to the
+    /// site root; never inside the static output.
+    pub dir: String,
+    /// Also publish each kit on the site at `/kits/<token>/`, the token derived from the kit
+    /// secret (see [`crate::kits`]); off by default.
+    pub hosted: bool,
+}
+
+impl Default for KitsConfig {
+    fn default() -> Self {
+        KitsConfig {
+            dir: "kits".into(),
+            hosted: false,
+        }
+    }
+}
+
 impl Config {
     /// The path part of `base_url` without a trailing slash: "" or "/partners".
     pub fn base_path(&self) -> &str {
@@ -251,6 +275,13 @@ pub const SCHEMA: Shape = Shape::Map(&[
             Field::opt("merge", Shape::Text),
         ]),
     ),
+    Field::opt(
+        "kits",
+        Shape::Map(&[
+            Field::opt("dir", Shape::Text),
+            Field::opt("hosted", Shape::Bool),
+        ]),
+    ),
 ]);
 
 /// Load the config text: shape, types, then the rules of [`Config::validate`].
@@ -326,6 +357,9 @@ impl Config {
             };
             flag(r, node, &["attribution", "cookie_prefix"], problem);
         }
+        if let Some(problem) = kits_dir(&self.kits.dir) {
+            flag(r, node, &["kits", "dir"], problem);
+        }
         for (name, band) in [
             ("lead_magnet", self.bands.lead_magnet),
             ("cta", self.bands.cta),
@@ -334,6 +368,45 @@ impl Config {
             check_band(name, band, node, r);
         }
     }
+}
+
+/// Folders of a site that the kits must not be written into (its inputs and other outputs).
+const NOT_FOR_KITS: &[&str] = &[
+    "partners",
+    "content",
+    "templates",
+    "public",
+    "preview",
+    "collector",
+];
+
+/// `kits.dir`: a folder of its own, not the site root nor one of the site's other folders (the
+/// build also refuses a kits folder inside the output folder, which `--out` may move).
+fn kits_dir(dir: &str) -> Option<Problem> {
+    const EXPECTED: &str = "a folder of its own, relative to the site root, e.g. `kits`";
+    let trimmed = dir.trim_end_matches('/');
+    let first = trimmed.trim_start_matches("./");
+    if trimmed.is_empty() || first.is_empty() || first == "." {
+        return Some(Problem {
+            message: format!("`kits.dir` `{dir}` is the site root"),
+            expected: EXPECTED,
+            hint: Some("kits hold each partner's private terms: give them their own folder".into()),
+        });
+    }
+    let top = first.split('/').next().unwrap_or(first);
+    if NOT_FOR_KITS.contains(&top) {
+        return Some(Problem {
+            message: format!("`kits.dir` `{dir}` is inside the site's `{top}` folder"),
+            expected: EXPECTED,
+            hint: Some(if matches!(top, "public" | "preview") {
+                "kits under the published output would be public; keep them beside it, e.g. `kits`"
+                    .into()
+            } else {
+                format!("`{top}/` belongs to the site; use a folder of its own, e.g. `kits`")
+            }),
+        });
+    }
+    None
 }
 
 fn check_band(name: &str, band: Band, node: &crate::load::yaml::Node, r: &mut Report) {

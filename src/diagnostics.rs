@@ -8,9 +8,22 @@ use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 
+/// How bad a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The site cannot be built as it is.
+    #[default]
+    Error,
+    /// The site builds, but something is probably not what was meant (`check` exits 0).
+    Warning,
+}
+
 /// One user-facing problem with an input file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    /// `error` or `warning`.
+    pub severity: Severity,
     /// The file the problem is in, relative to the site root when possible.
     pub file: PathBuf,
     /// 1-based line, 0 when the problem is about the whole file (e.g. it cannot be read).
@@ -36,6 +49,7 @@ impl Diagnostic {
         message: impl Into<String>,
     ) -> Self {
         Diagnostic {
+            severity: Severity::Error,
             file: file.into(),
             line,
             column,
@@ -44,6 +58,17 @@ impl Diagnostic {
             hint: None,
             source_line: None,
         }
+    }
+
+    /// The same problem as a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// True for a warning (the site still builds).
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
     }
 
     pub fn expected(mut self, expected: impl Into<String>) -> Self {
@@ -77,11 +102,11 @@ impl Diagnostic {
     pub fn render(&self, color: bool) -> String {
         let p = Paint(color);
         let mut out = String::new();
-        out += &format!(
-            "{}{}\n",
-            p.red_bold("error"),
-            p.bold(&format!(": {}", self.message))
-        );
+        let label = match self.severity {
+            Severity::Error => p.red_bold("error"),
+            Severity::Warning => p.yellow_bold("warning"),
+        };
+        out += &format!("{label}{}\n", p.bold(&format!(": {}", self.message)));
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
         out += &format!("{pad}{} {}\n", p.blue("-->"), self.location());
@@ -97,7 +122,12 @@ impl Diagnostic {
                 .take(start)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            out += &format!("{pad} {bar} {lead}{}\n", p.red_bold(&"^".repeat(width)));
+            let carets = "^".repeat(width);
+            let carets = match self.severity {
+                Severity::Error => p.red_bold(&carets),
+                Severity::Warning => p.yellow_bold(&carets),
+            };
+            out += &format!("{pad} {bar} {lead}{carets}\n");
         }
         if let Some(e) = &self.expected {
             out += &format!("{pad} {} expected: {e}\n", p.blue("="));
@@ -165,6 +195,9 @@ impl Paint {
     fn red_bold(&self, s: &str) -> String {
         self.wrap("1;31", s)
     }
+    fn yellow_bold(&self, s: &str) -> String {
+        self.wrap("1;33", s)
+    }
     fn blue(&self, s: &str) -> String {
         self.wrap("1;34", s)
     }
@@ -206,14 +239,27 @@ impl Diagnostics {
         files.len()
     }
 
-    /// "2 errors in 1 file".
+    /// How many of them are errors (the rest are warnings).
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| !d.is_warning()).count()
+    }
+
+    /// True when there is at least one error (warnings alone do not fail).
+    pub fn has_errors(&self) -> bool {
+        self.error_count() > 0
+    }
+
+    /// "2 errors in 1 file", "1 warning in 1 file", "1 error and 2 warnings in 2 files".
     pub fn summary(&self) -> String {
-        let (n, m) = (self.len(), self.file_count());
-        format!(
-            "{n} error{} in {m} file{}",
-            if n == 1 { "" } else { "s" },
-            if m == 1 { "" } else { "s" }
-        )
+        let (e, m) = (self.error_count(), self.file_count());
+        let w = self.len() - e;
+        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let what = match (e, w) {
+            (_, 0) => count(e, "error"),
+            (0, _) => count(w, "warning"),
+            _ => format!("{} and {}", count(e, "error"), count(w, "warning")),
+        };
+        format!("{what} in {m} file{}", if m == 1 { "" } else { "s" })
     }
 
     /// Every diagnostic, a blank line between them, then the summary.

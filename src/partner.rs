@@ -32,8 +32,9 @@ pub struct Partner {
     pub lead_magnet: Link,
     pub cta: Cta,
     pub activation: Activation,
-    /// Shown only in the partner kit.
-    #[serde(default)]
+    /// Private to the partner: shown only in the partner kit (never serialised with the rest:
+    /// templates get it through [`Partner::view`]).
+    #[serde(default, skip_serializing)]
     pub commission: Option<String>,
     /// Meta description; defaults to the promise and proof.
     #[serde(default)]
@@ -233,11 +234,30 @@ impl Partner {
         format!("/p/{}/", self.code)
     }
 
-    /// Site path of the partner kit.
-    pub fn kit_path(&self) -> String {
-        format!("/p/{}/kit/", self.code)
+    /// The partner as a template sees it: every field of its YAML, and `commission` only
+    /// when `private` (the kit, the partner's own emails); public pages get it as none.
+    pub fn view(&self, private: bool) -> PartnerView<'_> {
+        PartnerView {
+            fields: self,
+            commission: if private {
+                self.commission.as_deref()
+            } else {
+                None
+            },
+        }
     }
 }
+
+/// `partner` in a template context; see [`Partner::view`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PartnerView<'a> {
+    #[serde(flatten)]
+    pub fields: &'a Partner,
+    pub commission: Option<&'a str>,
+}
+
+/// Fields of a partner that are private to the partner (its kit), never on a public page.
+pub const PRIVATE_FIELDS: &[&str] = &["commission"];
 
 /// `cta.kind` values, in the order the docs list them.
 pub const CTA_KINDS: &[&str] = &["demo", "newsletter", "tutorial", "download"];
@@ -552,12 +572,25 @@ mod tests {
         let mut p = load("partners/alpha.yaml", VALID).unwrap();
         p.landing.body = Some("content/x.md".into());
         p.activation.trigger.page = Some("/x".into());
-        let json = serde_json::to_value(&p).unwrap();
+        // The view a kit gets is the whole partner (public pages get `commission` as none).
+        let json = serde_json::to_value(p.view(true)).unwrap();
         assert_eq!(
             field_paths(&SCHEMA),
             json_paths(&json),
             "add the new field to partner::SCHEMA"
         );
+    }
+
+    #[test]
+    fn commission_reaches_only_a_private_view() {
+        let mut p = load("partners/alpha.yaml", VALID).unwrap();
+        p.commission = Some("25% recurring".into());
+        assert!(!serde_json::to_string(&p).unwrap().contains("25%"));
+        let public = serde_json::to_value(p.view(false)).unwrap();
+        assert_eq!(public["commission"], serde_json::Value::Null);
+        assert_eq!(public["name"], serde_json::json!(p.name));
+        let private = serde_json::to_value(p.view(true)).unwrap();
+        assert_eq!(private["commission"], "25% recurring");
     }
 
     proptest::proptest! {

@@ -24,6 +24,8 @@ pub struct Site {
     pub partners: Vec<Partner>,
     /// Sorted by slug; includes sections and drafts (render decides what to publish).
     pub content: Vec<ContentPage>,
+    /// Whether kits are also published on the site (`kits.hosted` and the kit secret).
+    pub kit_hosting: crate::kits::Hosting,
 }
 
 impl Site {
@@ -94,7 +96,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     check_landing_bodies(root, &loaded, &content, &mut diags);
 
     match config {
-        Some(config) if diags.is_empty() => {
+        Some((config, kit_hosting)) if diags.is_empty() => {
             let mut partners: Vec<Partner> = loaded
                 .into_iter()
                 .map(|l| l.partner)
@@ -108,6 +110,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
                 config,
                 partners,
                 content,
+                kit_hosting,
             })
         }
         _ => {
@@ -118,7 +121,11 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     }
 }
 
-fn load_config(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> Option<Config> {
+fn load_config(
+    root: &Path,
+    opts: &LoadOptions,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Config, crate::kits::Hosting)> {
     let path = root.join(CONFIG_FILE);
     if !path.is_file() {
         diags.push(
@@ -154,7 +161,10 @@ fn load_config(root: &Path, opts: &LoadOptions, diags: &mut Vec<Diagnostic>) -> 
             }
         }
     }
-    config
+    config.map(|c| {
+        let hosting = crate::kits::Hosting::read(root, c.kits.hosted, &text);
+        (c, hosting)
+    })
 }
 
 /// Every `partners/*.yaml` (and `.yml`), sorted by file name; subfolders are not read.

@@ -28,6 +28,8 @@ pub struct Key<'a> {
     pub out_dir: &'a Path,
     pub base_url: Option<&'a str>,
     pub llms_merge: Option<&'a Path>,
+    /// Where the kits go and how they are hosted ([`crate::kits::StampKey`]).
+    pub kits: &'a str,
 }
 
 /// Hash of everything but the llms host file (which the build itself rewrites): finish it with
@@ -64,6 +66,7 @@ pub fn inputs(key: &Key) -> Option<Sha256> {
         b"llms_merge",
         option(merge.as_deref().map(str::as_bytes)).as_slice(),
     );
+    field(&mut h, b"kits", key.kits.as_bytes());
     file(&mut h, CONFIG_FILE, &key.root.join(CONFIG_FILE)).ok()?;
     for dir in INPUT_DIRS {
         let top = key.root.join(dir);
@@ -221,6 +224,7 @@ mod tests {
             out_dir: &out,
             base_url,
             llms_merge: None,
+            kits: "",
         };
         finish(inputs(&key).unwrap(), None)
     }
@@ -263,6 +267,7 @@ mod tests {
             out_dir: &dir.path().join("public"),
             base_url: None,
             llms_merge: None,
+            kits: "",
         })
         .unwrap();
         let a = finish(h.clone(), Some(&host));
@@ -283,6 +288,7 @@ mod tests {
             out_dir: &out,
             base_url: None,
             llms_merge: None,
+            kits: "",
         };
         let h = inputs(&key).unwrap();
         let s = finish(h.clone(), None);

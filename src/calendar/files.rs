@@ -51,7 +51,8 @@ pub struct Rendered {
 #[derive(Serialize)]
 struct TaskContext<'a> {
     site: SiteContext<'a>,
-    partner: &'a crate::partner::Partner,
+    /// With `commission`: task files are the staff's, and the email goes to the partner itself.
+    partner: crate::partner::PartnerView<'a>,
     task: &'a Task,
     /// The target stage's figures (None for collect-traffic).
     stage: Option<&'a super::StageFigures>,
@@ -110,7 +111,7 @@ pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
                 base_url: &site.config.base_url,
                 min_visitors: site.config.bands.min_visitors,
             },
-            partner,
+            partner: partner.view(true),
             task,
             stage: task
                 .target_stage

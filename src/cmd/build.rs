@@ -35,16 +35,18 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
     if !global.quiet {
         let s = report.stats;
         eprintln!(
-            "built {} pages ({} written, {} unchanged, {} removed) in {} ms",
+            "built {} pages ({} written, {} unchanged, {} removed) in {} ms; private partner kits in {}",
             report.pages,
             s.written,
             s.unchanged,
             s.removed,
-            started.elapsed().as_millis()
+            started.elapsed().as_millis(),
+            report.kits_dir.display()
         );
         if global.verbose > 0 {
             eprintln!("  site:      {}", report.out_dir.display());
             eprintln!("  collector: {}", report.collector_dir.display());
+            eprintln!("  kits:      {}", report.kits_dir.display());
             for (stage, took) in &report.timings {
                 eprintln!("  {stage:<10} {} ms", took.as_millis());
             }

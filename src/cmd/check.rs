@@ -9,21 +9,31 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     if args.json {
         println!("{}", diags.to_json());
     }
-    if !diags.is_empty() {
+    if diags.has_errors() {
         return Err(if args.json {
             Error::user(diags.summary())
         } else {
             Error::Input(diags)
         });
     }
+    // Warnings only: shown, and the site is fine to build.
+    if !diags.is_empty() && !args.json {
+        use std::io::IsTerminal;
+        eprintln!("{}", diags.render(std::io::stderr().is_terminal()));
+    }
     if !global.quiet && !args.json {
+        let warned = if diags.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", diags.summary())
+        };
         match (&checked.site, &checked.files) {
             (Some(site), None) => println!(
-                "ok: {} partners, {} content pages",
+                "ok: {} partners, {} content pages{warned}",
                 site.partners.len(),
                 site.content.len()
             ),
-            (_, Some(files)) => println!("ok: {} files", files.len()),
+            (_, Some(files)) => println!("ok: {} files{warned}", files.len()),
             (None, None) => {}
         }
     }

@@ -69,7 +69,10 @@ Use this list the week before a launch. Each step takes minutes.
 | The link is tracked | So you know which partner sent whom |
 "#,
     ),
-    (".gitignore", "/public\n/collector\n*.db\n"),
+    (
+        ".gitignore",
+        "/public\n/collector\n/kits\n/.kit-secret\n*.db\n",
+    ),
 ];
 
 pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
@@ -82,7 +85,9 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
         println!("  partners/newsletter-friends.yaml   one partner");
         println!("  content/launch-checklist.md        its lead magnet page");
         println!();
-        println!("Next: partner-pages --root {shown} build   (writes {shown}/public)");
+        println!(
+            "Next: partner-pages --root {shown} build   (writes {shown}/public, and each partner's private kit to {shown}/kits)"
+        );
         println!(
             "Templates are built in; to change one, put a file of the same name in {shown}/templates/ \
              (base.html, landing.html, kit.html, index.html, page.html, style.css). See docs/build.md."

@@ -102,6 +102,7 @@ impl Default for FunnelConfig {
             bands: Default::default(),
             privacy: Default::default(),
             llms: Default::default(),
+            kits: Default::default(),
         })
     }
 }

@@ -45,14 +45,11 @@ pub static RULES: &[Rule] = &[
         when: "reached activation",
         decide: |r, p, _| {
             let at = r.activation?;
-            let commission = p
-                .commission
-                .as_deref()
-                .map(|c| format!(" (commission: {c})"))
-                .unwrap_or_default();
+            // No commission here: leads reach agents (MCP), and the terms are private to the
+            // partner's kit.
             Some((
                 format!(
-                    "Hand to sales as a lead referred by {}{commission}; credit the partner",
+                    "Hand to sales as a lead referred by {}; credit the partner",
                     p.name
                 ),
                 format!("{} at {}", p.activation.event, ts(at)),
@@ -291,15 +288,23 @@ mod tests {
     }
 
     #[test]
-    fn hand_to_sales_names_the_partner_and_commission() {
+    fn hand_to_sales_names_the_partner_not_the_commission() {
         let r = Reached {
             activation: Some(t("2026-11-02T00:00:00Z")),
             ..Default::default()
         };
         let step = next_step(&r, &partner(), t("2026-11-03T00:00:00Z"));
         assert!(step.action.contains("SEO network"), "{}", step.action);
-        assert!(step.action.contains("20%"), "{}", step.action);
+        assert!(
+            p_has_commission(),
+            "the test partner has a commission to leave out"
+        );
+        assert!(!step.action.contains("20%"), "{}", step.action);
         assert_eq!(step.because, "runs_first_audit at 2026-11-02T00:00:00.000Z");
+    }
+
+    fn p_has_commission() -> bool {
+        partner().commission.is_some_and(|c| c.contains("20%"))
     }
 
     #[test]

@@ -145,7 +145,8 @@ pub fn list() -> Vec<Tool> {
             "list_partners",
             "List partners",
             "Every partner of the site from partners/*.yaml: code, name, audience, promise, \
-             campaigns, landing page, lead magnet, CTA, activation event and commission.",
+             campaigns, landing page, lead magnet, CTA and activation event (commission terms \
+             are private to each partner's kit and not given).",
         ),
         tool::<ReportInput>(
             "funnel_report",
@@ -255,7 +256,7 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
             let input: CheckInput = parse(name, args)?;
             let diags = check(server, input.file)?;
             let json = format!("{}\n", diags.to_json());
-            if diags.is_empty() {
+            if !diags.has_errors() {
                 Ok(json)
             } else {
                 Err(ToolError::Problems {
@@ -332,7 +333,6 @@ pub fn partners_json(site: &crate::Site) -> String {
         lead_magnet: &'a crate::partner::Link,
         cta: &'a crate::partner::Cta,
         activation: &'a crate::partner::Activation,
-        commission: Option<&'a str>,
         source: String,
     }
     let entries: Vec<Entry> = site
@@ -349,7 +349,6 @@ pub fn partners_json(site: &crate::Site) -> String {
             lead_magnet: &p.lead_magnet,
             cta: &p.cta,
             activation: &p.activation,
-            commission: p.commission.as_deref(),
             source: p.source.to_string_lossy().replace('\\', "/"),
         })
         .collect();

@@ -37,6 +37,8 @@ impl OutputFile {
 pub struct Rendered {
     /// Files for `public/` (or `--out`).
     pub public: Vec<OutputFile>,
+    /// Files for the private kits folder (`kits.dir`): never published.
+    pub kits: Vec<OutputFile>,
     /// Files for `<root>/collector/`.
     pub collector: Vec<OutputFile>,
 }
@@ -71,14 +73,27 @@ pub struct RenderOptions<'a> {
 /// (`render::llms`) and the collector bundle (`collector::worker`).
 pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
     let files = std::sync::Mutex::new(Vec::new());
-    let streamed = render_site_into(site, opts, &|f| {
-        files.lock().unwrap_or_else(|e| e.into_inner()).push(f);
-        Ok(())
-    })?;
-    let mut public = files.into_inner().unwrap_or_else(|e| e.into_inner());
-    public.sort_by(|a, b| a.path.cmp(&b.path));
+    let kits = std::sync::Mutex::new(Vec::new());
+    let streamed = render_site_into(
+        site,
+        opts,
+        &|f| {
+            files.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+            Ok(())
+        },
+        &|f| {
+            kits.lock().unwrap_or_else(|e| e.into_inner()).push(f);
+            Ok(())
+        },
+    )?;
+    let sorted = |m: std::sync::Mutex<Vec<OutputFile>>| {
+        let mut v = m.into_inner().unwrap_or_else(|e| e.into_inner());
+        v.sort_by(|a, b| a.path.cmp(&b.path));
+        v
+    };
     Ok(Rendered {
-        public,
+        public: sorted(files),
+        kits: sorted(kits),
         collector: streamed.collector,
     })
 }
@@ -91,6 +106,8 @@ pub type Sink<'s> = &'s (dyn Fn(OutputFile) -> Result<()> + Sync);
 pub struct Streamed {
     /// Every path handed to the sink, sorted, checked (plain relative, no duplicates).
     pub public: Vec<String>,
+    /// Every path handed to the kits sink, sorted, checked.
+    pub kits: Vec<String>,
     /// Files for `<root>/collector/`, sorted and checked.
     pub collector: Vec<OutputFile>,
 }
@@ -102,13 +119,22 @@ impl Streamed {
     }
 }
 
-/// Render the whole site, handing each `public/` file to `sink` as soon as it is rendered (the
-/// partner pages on all cores), so the site never sits in memory at once. Paths are checked
+/// Render the whole site, handing each `public/` file to `sink` and each file of the private kits
+/// folder to `kits` as soon as it is rendered (the partner pages on all cores), so the site
+/// never sits in memory at once. Paths are checked
 /// once everything has rendered: an `Err` may come after the sink took files, so a sink must
 /// only stage them (see [`crate::output::Folder`]), never publish them before this returns.
 /// After the first error the sink gets nothing more; rendering goes on to report every
 /// template problem.
-pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result<Streamed> {
+pub fn render_site_into(
+    site: &Site,
+    opts: &RenderOptions,
+    sink: Sink,
+    kits: Sink,
+) -> Result<Streamed> {
+    if let crate::kits::Hosting::NoSecret(d) = &site.kit_hosting {
+        return Err(one((**d).clone()));
+    }
     let templates = templates::Templates::load(&site.root)?;
     let beacon = beacon::beacon(site);
     let pages = pages::Pages::new(site, &templates, &beacon).map_err(|d| one(*d))?;
@@ -127,7 +153,7 @@ pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result
             })
             .map(|()| paths)
         });
-        let partners = render_partners(site, &pages, opts, sink);
+        let partners = render_partners(site, &pages, opts, sink, kits);
         let agents = agents
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -146,6 +172,7 @@ pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result
         }
     }
     let mut paths = partners.paths;
+    let kit_paths = partners.kit_paths;
     paths.reserve(site.content.len() + 16);
     let mut rest = Vec::with_capacity(site.content.len() + 2);
     match pages.index() {
@@ -172,39 +199,63 @@ pub fn render_site_into(site: &Site, opts: &RenderOptions, sink: Sink) -> Result
     let collector = crate::collector::worker::render(site)?;
     Ok(Streamed {
         public: checked_paths("public", paths)?,
+        kits: checked_paths(&site.config.kits.dir, kit_paths)?,
         collector: checked("collector", collector)?,
     })
 }
 
-/// For `check`: render everything in memory, write nothing; the template problems found.
+/// For `check`: render everything in memory, write nothing; the template problems found, and
+/// as warnings the uses of private partner fields in templates of public pages and a missing
+/// kit secret (the secret may exist only where the site is built).
 pub fn check(site: &Site) -> Diagnostics {
-    match render_site_into(site, &RenderOptions::default(), &|_| Ok(())) {
-        Ok(_) => Diagnostics::default(),
-        Err(Error::Input(d)) => d,
-        Err(e) => Diagnostics(vec![Diagnostic::new(
+    let mut out = Diagnostics::default();
+    let without_hosting;
+    let site = match &site.kit_hosting {
+        crate::kits::Hosting::NoSecret(d) => {
+            out.push((**d).clone().warning());
+            without_hosting = Site {
+                kit_hosting: crate::kits::Hosting::Private,
+                ..site.clone()
+            };
+            &without_hosting
+        }
+        _ => site,
+    };
+    match render_site_into(site, &RenderOptions::default(), &|_| Ok(()), &|_| Ok(())) {
+        Ok(_) => {}
+        Err(Error::Input(d)) => out.0.extend(d.0),
+        Err(e) => out.push(Diagnostic::new(
             crate::config::CONFIG_FILE,
             0,
             0,
             format!("rendering failed: {e}"),
-        )]),
+        )),
     }
+    if let Ok(t) = templates::Templates::load(&site.root) {
+        out.0.extend(t.private_field_uses(pages::PUBLIC_TEMPLATES));
+    }
+    out
 }
 
 /// What the partner pages gave: the paths handed to the sink, template problems, the first
 /// error of the sink.
 struct PartnerPages {
     paths: Vec<String>,
+    /// Paths handed to the kits sink.
+    kit_paths: Vec<String>,
     diags: Vec<Diagnostic>,
     error: Option<Error>,
 }
 
 /// Landing page and kit of every partner, in code order, rendered on all cores; each file goes
-/// to the sink from the thread that rendered it, so writing overlaps rendering.
+/// to its sink (the kit's to `kits`, a hosted kit's copy to `sink`) from the thread that
+/// rendered it, so writing overlaps rendering.
 fn render_partners(
     site: &Site,
     pages: &pages::Pages,
     opts: &RenderOptions,
     sink: Sink,
+    kits: Sink,
 ) -> PartnerPages {
     use std::sync::atomic::{AtomicBool, Ordering};
     // One thread per core: staging a file is CPU work in the kernel (inode allocation), not a
@@ -219,24 +270,39 @@ fn render_partners(
     let render_chunk = |partners: &[crate::partner::Partner]| {
         let mut out = PartnerPages {
             paths: Vec::with_capacity(partners.len() * 2),
+            kit_paths: Vec::with_capacity(partners.len() * 2),
             diags: Vec::new(),
             error: None,
         };
         for (i, p) in partners.iter().enumerate() {
-            for file in [pages.landing(p, opts.funnel.get(&p.code)), pages.kit(p)] {
-                match file {
-                    Ok(f) if !failed.load(Ordering::Relaxed) => {
-                        out.paths.push(f.path.clone());
-                        if let Err(e) = sink(f) {
-                            failed.store(true, Ordering::Relaxed);
-                            out.error = Some(e);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(d) => {
-                        failed.store(true, Ordering::Relaxed);
-                        out.diags.push(*d);
-                    }
+            let landing = pages.landing(p, opts.funnel.get(&p.code));
+            let kit = pages.kit(p);
+            let files = match (landing, kit) {
+                (Ok(landing), Ok(kit)) => {
+                    let mut files = vec![(false, landing), (true, kit.html), (true, kit.markdown)];
+                    files.extend(kit.hosted.map(|h| (false, h)));
+                    files
+                }
+                (landing, kit) => {
+                    failed.store(true, Ordering::Relaxed);
+                    out.diags.extend(landing.err().map(|d| *d));
+                    out.diags.extend(kit.err().map(|d| *d));
+                    Vec::new()
+                }
+            };
+            for (private, f) in files {
+                if failed.load(Ordering::Relaxed) {
+                    break;
+                }
+                let (paths, to) = if private {
+                    (&mut out.kit_paths, kits)
+                } else {
+                    (&mut out.paths, sink)
+                };
+                paths.push(f.path.clone());
+                if let Err(e) = to(f) {
+                    failed.store(true, Ordering::Relaxed);
+                    out.error = Some(e);
                 }
             }
             if out.error.is_some() {
@@ -264,12 +330,14 @@ fn render_partners(
             .collect();
         let mut all = PartnerPages {
             paths: Vec::with_capacity(site.partners.len() * 2),
+            kit_paths: Vec::with_capacity(site.partners.len() * 2),
             diags: Vec::new(),
             error: None,
         };
         for h in handles {
             let part = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
             all.paths.extend(part.paths);
+            all.kit_paths.extend(part.kit_paths);
             all.diags.extend(part.diags);
             all.error = all.error.or(part.error);
         }

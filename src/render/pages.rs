@@ -17,6 +17,10 @@ use minijinja::Value;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The templates that render public pages (with whatever they extend, include or import);
+/// `kit.html` is the private one.
+pub const PUBLIC_TEMPLATES: &[&str] = &["landing.html", "index.html", "page.html"];
+
 /// `site`: the same for every page.
 #[derive(Debug, Serialize)]
 pub struct SiteCtx<'a> {
@@ -36,9 +40,9 @@ pub struct SiteCtx<'a> {
 pub struct PageCtx {
     pub title: String,
     pub description: String,
-    /// Absolute URL of this page.
+    /// Absolute URL of this page ("" for a kit that is not hosted: it has no URL).
     pub canonical: String,
-    /// Root-relative URL of this page (with the base path).
+    /// Root-relative URL of this page (with the base path; "" for a kit that is not hosted).
     pub url: String,
     pub noindex: bool,
     /// Root-relative URL of the page's Markdown mirror, none for pages without one (kit).
@@ -77,14 +81,12 @@ pub struct LandingCtx<'a> {
     pub page: PageCtx,
     pub style: &'a StyleCtx,
     pub beacon: &'a BeaconCtx,
-    /// The partner as in its YAML file.
-    pub partner: &'a Partner,
+    /// The partner as in its YAML file, `commission` none (it is private to the kit).
+    pub partner: crate::partner::PartnerView<'a>,
     pub lead_magnet: Href,
     pub cta: Href,
     /// The `landing.body` section rendered to HTML (headings shifted under the h1), or none.
     pub body: Option<Value>,
-    /// Root-relative URL of the partner's kit.
-    pub kit_url: String,
     /// Funnel figures of this partner (`build --events`, issue 7); none otherwise.
     pub funnel: Option<&'a serde_json::Value>,
 }
@@ -96,18 +98,34 @@ pub struct TrackedLink {
     pub url: String,
 }
 
-/// Context of `kit.html`.
+/// Context of `kit.html`: a private page, sent to the partner or hosted at a secret path.
 #[derive(Debug, Serialize)]
 pub struct KitCtx<'a> {
+    /// As on other pages, but `home` is absolute (the kit is also opened as a file).
     pub site: &'a SiteCtx<'a>,
     pub page: PageCtx,
     pub style: &'a StyleCtx,
-    pub partner: &'a Partner,
+    /// The partner as in its YAML file, `commission` included.
+    pub partner: crate::partner::PartnerView<'a>,
     pub links: Vec<TrackedLink>,
     /// Absolute URL of the landing page.
     pub landing_url: String,
     /// A ready-to-post paragraph with the default tracked link.
     pub blurb: String,
+    /// Absolute URL of the hosted kit (`kits.hosted`), none when kits are private only.
+    pub hosted_url: Option<String>,
+}
+
+/// A partner's kit, rendered: the HTML page and its Markdown twin for the private kits folder,
+/// and the site path of its hosted copy (the same HTML) when kits are hosted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kit {
+    /// `<code>/index.html` in the kits folder.
+    pub html: OutputFile,
+    /// `<code>/index.md` in the kits folder.
+    pub markdown: OutputFile,
+    /// `kits/<token>/index.html` in the static output, when hosted.
+    pub hosted: Option<OutputFile>,
 }
 
 /// A partner as listed on the index.
@@ -161,6 +179,8 @@ pub struct Pages<'a> {
     site: &'a Site,
     templates: &'a Templates,
     site_ctx: SiteCtx<'a>,
+    /// `site_ctx` with an absolute `home`, for the kits.
+    kit_site_ctx: SiteCtx<'a>,
     style: StyleCtx,
     beacon: BeaconCtx,
     csp_with_beacon: String,
@@ -200,18 +220,20 @@ impl<'a> Pages<'a> {
                 )
             })
             .collect();
+        let site_ctx = |home: String| SiteCtx {
+            name: &config.name,
+            base_url: &config.base_url,
+            base_path: config.base_path(),
+            language: &config.language,
+            summary: &config.summary,
+            description: config.description.as_deref(),
+            home,
+        };
         Ok(Pages {
             site,
             templates,
-            site_ctx: SiteCtx {
-                name: &config.name,
-                base_url: &config.base_url,
-                base_path: config.base_path(),
-                language: &config.language,
-                summary: &config.summary,
-                description: config.description.as_deref(),
-                home: config.site_url("/"),
-            },
+            site_ctx: site_ctx(config.site_url("/")),
+            kit_site_ctx: site_ctx(config.absolute_url("/")),
             style,
             beacon: BeaconCtx {
                 js: Value::from_safe_string(beacon.js.clone()),
@@ -238,7 +260,6 @@ impl<'a> Pages<'a> {
         let config = self.config();
         let url = config.site_url(site_path);
         let (markdown_url, csp) = match kind {
-            "kit" => (None, self.csp_without_script.clone()),
             "index" => (
                 Some(config.site_url(&llms::markdown_path(site_path))),
                 self.csp_without_script.clone(),
@@ -319,7 +340,7 @@ impl<'a> Pages<'a> {
             ),
             style: &self.style,
             beacon: &self.beacon,
-            partner,
+            partner: partner.view(false),
             lead_magnet: Href {
                 href: self.href(&partner.lead_magnet.url),
             },
@@ -327,7 +348,6 @@ impl<'a> Pages<'a> {
                 href: self.href(&partner.cta.url),
             },
             body,
-            kit_url: self.config().site_url(&partner.kit_path()),
             funnel,
         };
         self.render(
@@ -338,8 +358,10 @@ impl<'a> Pages<'a> {
         )
     }
 
-    /// `p/<code>/kit/index.html` (noindex, not in the sitemap).
-    pub fn kit(&self, partner: &Partner) -> Result<OutputFile, Box<Diagnostic>> {
+    /// The partner's kit: `<code>/index.html` and `index.md` for the private kits folder, and
+    /// the hosted copy at `kits/<token>/index.html` when kits are hosted (noindex, no referrer,
+    /// listed nowhere).
+    pub fn kit(&self, partner: &Partner) -> Result<Kit, Box<Diagnostic>> {
         let config = self.config();
         let links: Vec<TrackedLink> = partner
             .all_campaigns()
@@ -356,27 +378,58 @@ impl<'a> Pages<'a> {
             partner.promise,
             tracked_link(config, &partner.code, DEFAULT_CAMPAIGN)
         );
-        let ctx = KitCtx {
-            site: &self.site_ctx,
-            page: self.page(
-                &partner.kit_path(),
-                format!("Partner kit: {} | {}", partner.name, config.name),
-                format!("Tracked links and copy for {}.", partner.name),
-                true,
-                "kit",
-            ),
-            style: &self.style,
+        let hosted_path = self.site.kit_hosting.path(partner);
+        let hosted_url = hosted_path.as_deref().map(|p| config.absolute_url(p));
+        let landing_url = config.absolute_url(&partner.landing_path());
+        let markdown = crate::kits::markdown(
             partner,
+            &landing_url,
+            &links
+                .iter()
+                .map(|l| (l.campaign.clone(), l.url.clone()))
+                .collect::<Vec<_>>(),
+            &blurb,
+            hosted_url.as_deref(),
+        );
+        let ctx = KitCtx {
+            site: &self.kit_site_ctx,
+            page: PageCtx {
+                title: format!("Partner kit: {} | {}", partner.name, config.name),
+                description: format!("Tracked links and copy for {}.", partner.name),
+                canonical: hosted_url.clone().unwrap_or_default(),
+                url: hosted_path
+                    .as_deref()
+                    .map(|p| config.site_url(p))
+                    .unwrap_or_default(),
+                noindex: true,
+                markdown_url: None,
+                csp: Value::from_safe_string(self.csp_without_script.clone()),
+                kind: "kit",
+            },
+            style: &self.style,
+            partner: partner.view(true),
             links,
-            landing_url: config.absolute_url(&partner.landing_path()),
+            landing_url,
             blurb,
+            hosted_url,
         };
-        self.render(
+        let html = self.render(
             "kit.html",
-            format!("p/{}/kit/index.html", partner.code),
+            format!("{}/index.html", partner.code),
             ctx,
             &partner.source,
-        )
+        )?;
+        let hosted = hosted_path.map(|p| {
+            OutputFile::new(
+                format!("{}index.html", p.trim_start_matches('/')),
+                html.bytes.clone(),
+            )
+        });
+        Ok(Kit {
+            markdown: OutputFile::new(format!("{}/index.md", partner.code), markdown),
+            html,
+            hosted,
+        })
     }
 
     /// `index.html`: the partners and the published content.

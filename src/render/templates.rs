@@ -170,6 +170,58 @@ impl Templates {
         self.origin.contains_key(name)
     }
 
+    /// Warnings for every use of a partner field that is private to the kit
+    /// ([`crate::partner::PRIVATE_FIELDS`], as `partner.<field>` or `partner["<field>"]`) in
+    /// the templates that render public pages: `roots` and every template they extend, include
+    /// or import, at the template line of the use. Public pages get those fields as none, so
+    /// the use shows nothing (or "none") where the author expected the value.
+    pub fn private_field_uses(&self, roots: &[&str]) -> Vec<Diagnostic> {
+        let mut seen: Vec<String> = Vec::new();
+        let mut queue: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
+        while let Some(name) = queue.pop() {
+            if seen.contains(&name) || !self.has(&name) {
+                continue;
+            }
+            if let Ok(t) = self.env.get_template(&name) {
+                queue.extend(referenced_templates(t.source()));
+            }
+            seen.push(name);
+        }
+        seen.sort();
+        let mut out = Vec::new();
+        for name in &seen {
+            let Ok(t) = self.env.get_template(name) else {
+                continue;
+            };
+            let src = t.source();
+            for (at, field) in private_uses(src) {
+                let before = &src[..at];
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                let shown = self.origin.get(name).cloned().unwrap_or_default();
+                out.push(
+                    Diagnostic::new(
+                        shown,
+                        line,
+                        column,
+                        format!(
+                            "`partner.{field}` is private to the partner kit, but this template renders public pages"
+                        ),
+                    )
+                    .expected(format!(
+                        "`partner.{field}` only in kit.html (or the templates only kit.html uses)"
+                    ))
+                    .hint(format!(
+                        "public pages get `partner.{field}` as none, so nothing of it is published; show it in kit.html, which goes to the partner privately"
+                    ))
+                    .with_source(src)
+                    .warning(),
+                );
+            }
+        }
+        out
+    }
+
     fn diagnostic(&self, err: &minijinja::Error) -> Diagnostic {
         let name = err.name().unwrap_or("<template>");
         let shown = self
@@ -214,6 +266,115 @@ fn html_formatter(
         }
         _ => minijinja::escape_formatter(out, state, value),
     }
+}
+
+/// The code parts of a template (`{{ ... }}` and `{% ... %}`, not comments nor raw blocks),
+/// as (start offset, text).
+fn code_blocks(src: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut raw = false;
+    while let Some(rel) = src[i..].find('{') {
+        let start = i + rel;
+        let close = match src.as_bytes().get(start + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                i = start + 1;
+                continue;
+            }
+        };
+        let body_start = start + 2;
+        let Some(len) = src[body_start..].find(close) else {
+            break;
+        };
+        let body = &src[body_start..body_start + len];
+        i = body_start + len + 2;
+        let tag = body.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        if close == "%}" && tag.split_whitespace().next() == Some("raw") {
+            raw = true;
+            continue;
+        }
+        if close == "%}" && tag.split_whitespace().next() == Some("endraw") {
+            raw = false;
+            continue;
+        }
+        if close != "#}" && !raw {
+            out.push((body_start, body));
+        }
+    }
+    out
+}
+
+/// Template names a template extends, includes or imports (the string literals of those tags).
+fn referenced_templates(src: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (at, body) in code_blocks(src) {
+        let is_tag = src[..at].ends_with("{%");
+        let first = body
+            .trim_start_matches(['-', '+'])
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        if !is_tag || !matches!(first, "extends" | "include" | "import" | "from") {
+            continue;
+        }
+        let mut rest = body;
+        while let Some(q) = rest.find(['"', '\'']) {
+            let quote = rest.as_bytes()[q] as char;
+            let after = &rest[q + 1..];
+            let Some(end) = after.find(quote) else { break };
+            out.push(after[..end].to_string());
+            rest = &after[end + 1..];
+        }
+    }
+    out
+}
+
+/// Uses of a private partner field in the code of a template: (byte offset, field).
+fn private_uses(src: &str) -> Vec<(usize, &'static str)> {
+    let mut out = Vec::new();
+    for (at, body) in code_blocks(src) {
+        let bytes = body.as_bytes();
+        let mut from = 0;
+        while let Some(rel) = body[from..].find("partner") {
+            let start = from + rel;
+            from = start + "partner".len();
+            let word_before = start > 0
+                && (bytes[start - 1].is_ascii_alphanumeric()
+                    || matches!(bytes[start - 1], b'_' | b'.'));
+            if word_before {
+                continue;
+            }
+            let rest = body[from..].trim_start();
+            let field_text = if let Some(r) = rest.strip_prefix('.') {
+                let r = r.trim_start();
+                let end = r
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(r.len());
+                &r[..end]
+            } else if let Some(r) = rest.strip_prefix('[') {
+                let r = r.trim_start();
+                match r.chars().next() {
+                    Some(q @ ('"' | '\'')) => {
+                        let r = &r[1..];
+                        r.find(q).map_or("", |end| &r[..end])
+                    }
+                    _ => "",
+                }
+            } else {
+                ""
+            };
+            if let Some(field) = crate::partner::PRIVATE_FIELDS
+                .iter()
+                .find(|f| **f == field_text)
+            {
+                out.push((at + start, *field));
+            }
+        }
+    }
+    out
 }
 
 /// `/`-separated template name of a file under `templates/`; `None` for hidden files.
@@ -323,6 +484,36 @@ mod tests {
             files[1].starts_with("templates/partials/card.html:2"),
             "{files:?}"
         );
+    }
+
+    #[test]
+    fn private_fields_in_templates_of_public_pages_are_found_at_their_line() {
+        let dir = site_with(&[
+            (
+                "landing.html",
+                "{% extends \"base.html\" %}\n{% block main %}\n<p>{{ partner.name }}</p>\n<p>Earn {{ partner.commission }}</p>\n{# partner.commission in a comment #}\n{% include \"terms.html\" %}\n{% endblock %}\n",
+            ),
+            ("terms.html", "x\n{% if partner [ 'commission' ] %}y{% endif %}\n"),
+            ("kit.html", "{{ partner.commission }}"),
+            ("index.html", "{% raw %}{{ partner.commission }}{% endraw %}{{ mypartner.commission }}"),
+        ]);
+        let t = Templates::load(dir.path()).unwrap();
+        let found: Vec<String> = t
+            .private_field_uses(&["landing.html", "index.html", "page.html"])
+            .iter()
+            .map(|d| format!("{} {:?}", d.location(), d.severity))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "templates/landing.html:4:12 Warning",
+                "templates/terms.html:2:7 Warning"
+            ]
+        );
+        let none = Templates::load(tempfile::tempdir().unwrap().path()).unwrap();
+        assert!(none
+            .private_field_uses(&["landing.html", "index.html", "page.html"])
+            .is_empty());
     }
 
     #[test]

@@ -13,13 +13,17 @@ fn build_ok(root: &Path, extra: &[&str]) -> String {
 fn example_site_builds_every_page_kind() {
     let site = copy_site(&repo_root());
     let summary = build_ok(site.path(), &[]);
-    assert!(summary.contains("built 12 pages"), "{summary}");
+    assert!(summary.contains("built 8 pages"), "{summary}");
     let public = site.path().join("public");
+    assert!(
+        site.path().join("kits/seo-consultant/index.html").is_file(),
+        "the kit is private, beside public/"
+    );
+    assert!(!public.join("p/seo-consultant/kit").exists());
     for p in [
         "index.html",
         "sitemap.xml",
         "p/seo-consultant/index.html",
-        "p/seo-consultant/kit/index.html",
         "cost-reduction-guide/index.html",
         "llms-txt-guide/index.html",
         "migration-playbook/index.html",
@@ -80,11 +84,13 @@ fn removed_partner_pages_are_removed_and_host_files_kept() {
     std::fs::write(public.join("host.html"), "host page").unwrap();
     std::fs::write(public.join("p/host-note.txt"), "host note").unwrap();
     build_ok(site.path(), &[]);
-    assert!(public.join("p/founder-community/kit/index.html").is_file());
+    let kit = site.path().join("kits/founder-community");
+    assert!(kit.join("index.html").is_file());
 
     std::fs::remove_file(site.path().join("partners/founder-community.yaml")).unwrap();
     let summary = build_ok(site.path(), &[]);
-    // Landing page and kit at least (agent files of the partner, if any, go too).
+    // Landing page and the kit's two files at least (agent files of the partner go too).
+    assert!(!kit.exists(), "the removed partner's kit is removed");
     assert!(
         !summary.contains(" 0 removed") && !summary.contains(" 1 removed"),
         "{summary}"
@@ -197,7 +203,7 @@ fn sub_folder_build_prefixes_every_link_with_the_base_path() {
     assert!(landing.contains(r#"href="/partners/demo" data-pp="cta""#));
     assert!(landing.contains(r#"<a class="brand" href="/partners/">"#));
     assert!(landing.contains(r#"href="/partners/p/seo-consultant/index.html.md""#));
-    let kit = read(out_dir.join("p/seo-consultant/kit/index.html"));
+    let kit = read(site.path().join("kits/seo-consultant/index.html"));
     assert!(kit.contains("https://host.example/partners/go/seo-consultant?campaign=webinar-dec"));
     assert!(read(out_dir.join("sitemap.xml"))
         .contains("<loc>https://host.example/partners/p/nocode-agency/</loc>"));
@@ -217,7 +223,7 @@ fn a_site_template_overrides_the_default() {
     )
     .unwrap();
     build_ok(site.path(), &[]);
-    let kit = read(site.path().join("public/p/nocode-agency/kit/index.html"));
+    let kit = read(site.path().join("kits/nocode-agency/index.html"));
     assert!(
         kit.contains("<h1>Custom kit for No-code agency partners</h1>"),
         "{kit}"
@@ -277,12 +283,17 @@ fn init_scaffolds_a_site_that_builds_and_refuses_a_non_empty_folder() {
 fn example_pages_pass_the_w3c_nu_html_checker() {
     let site = copy_site(&repo_root());
     build_ok(site.path(), &[]);
-    let public = site.path().join("public");
-    let pages: Vec<_> = tree(&public)
-        .into_keys()
-        .filter(|p| p.ends_with(".html"))
-        .map(|p| public.join(p))
-        .collect();
+    // The public pages and the private kits (a partner opens those too).
+    let mut pages = Vec::new();
+    for dir in ["public", "kits"] {
+        let dir = site.path().join(dir);
+        pages.extend(
+            tree(&dir)
+                .into_keys()
+                .filter(|p| p.ends_with(".html"))
+                .map(|p| dir.join(p)),
+        );
+    }
     assert!(pages.len() >= 12, "{pages:?}");
     support::assert_nu_clean(&pages);
 }
@@ -292,24 +303,29 @@ fn example_pages_have_no_serious_axe_violations_in_chromium() {
     let node = support::require_tool("node", "Node.js 20");
     let site = copy_site(&repo_root());
     build_ok(site.path(), &[]);
-    let html_pages = tree(&site.path().join("public"))
-        .into_keys()
-        .filter(|p| p.ends_with(".html"))
-        .count();
-    let out = std::process::Command::new(node)
-        .arg(repo_root().join("tests/browser/validate.mjs"))
-        .arg(site.path().join("public"))
-        .current_dir(repo_root())
-        .output()
-        .expect("run node tests/browser/validate.mjs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "axe-core / CSP check failed:\n{stdout}\n{stderr}"
-    );
-    // Every page was checked in both colour schemes.
-    assert_eq!(stdout.lines().count(), 2 * html_pages, "{stdout}");
+    // The public pages and the private kits (a partner opens those too).
+    for dir in ["public", "kits"] {
+        let dir = site.path().join(dir);
+        let html_pages = tree(&dir)
+            .into_keys()
+            .filter(|p| p.ends_with(".html"))
+            .count();
+        assert!(html_pages >= 4, "{}", dir.display());
+        let out = std::process::Command::new(&node)
+            .arg(repo_root().join("tests/browser/validate.mjs"))
+            .arg(&dir)
+            .current_dir(repo_root())
+            .output()
+            .expect("run node tests/browser/validate.mjs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "axe-core / CSP check failed:\n{stdout}\n{stderr}"
+        );
+        // Every page was checked in both colour schemes.
+        assert_eq!(stdout.lines().count(), 2 * html_pages, "{stdout}");
+    }
 }
 
 #[test]
@@ -365,13 +381,20 @@ fn example_pages_match_their_snapshots() {
     build_ok(site.path(), &[]);
     let public = site.path().join("public");
     for (name, path) in [
-        ("landing_seo_consultant", "p/seo-consultant/index.html"),
-        ("kit_seo_consultant", "p/seo-consultant/kit/index.html"),
-        ("index", "index.html"),
-        ("content_llms_txt_guide", "llms-txt-guide/index.html"),
+        (
+            "landing_seo_consultant",
+            "public/p/seo-consultant/index.html",
+        ),
+        ("kit_seo_consultant", "kits/seo-consultant/index.html"),
+        ("index", "public/index.html"),
+        ("content_llms_txt_guide", "public/llms-txt-guide/index.html"),
     ] {
-        insta::assert_snapshot!(name, redacted(&read(public.join(path))));
+        insta::assert_snapshot!(name, redacted(&read(site.path().join(path))));
     }
+    insta::assert_snapshot!(
+        "kit_seo_consultant_markdown",
+        read(site.path().join("kits/seo-consultant/index.md"))
+    );
     insta::assert_snapshot!("sitemap", read(public.join("sitemap.xml")));
 }
 

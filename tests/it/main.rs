@@ -7,6 +7,7 @@ mod build_write;
 mod calendar;
 mod check;
 mod hardening;
+mod kits;
 mod leads;
 mod llms;
 mod mcp;

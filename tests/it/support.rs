@@ -193,3 +193,40 @@ pub fn big_site(n: usize) -> tempfile::TempDir {
     }
     site
 }
+
+/// Two kit secrets for the tests of hosted partner kits.
+pub const KIT_SECRET_A: &str = "kit-secret-for-tests-one-0123456789";
+pub const KIT_SECRET_B: &str = "kit-secret-for-tests-two-9876543210";
+
+/// The token of a hosted kit, computed here from its definition (HMAC-SHA256 of the code under
+/// the secret, first 128 bits in hex), not by the code under test.
+pub fn kit_token(secret: &str, code: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(b"partner-pages kit\0");
+    mac.update(code.as_bytes());
+    mac.finalize().into_bytes()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Append `kits: { hosted: true }` to the site config.
+pub fn opt_in_hosted_kits(root: &Path) {
+    let config = root.join("partner-pages.yaml");
+    std::fs::write(&config, format!("{}kits:\n  hosted: true\n", read(&config))).unwrap();
+}
+
+/// `partner-pages build` with the kit secret in the environment (or none).
+pub fn build_with_kit_secret(root: &Path, secret: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(bin());
+    cmd.arg("--root")
+        .arg(root)
+        .arg("build")
+        .env_remove("PARTNER_PAGES_ROOT")
+        .env_remove("PARTNER_PAGES_KIT_SECRET");
+    if let Some(s) = secret {
+        cmd.env("PARTNER_PAGES_KIT_SECRET", s);
+    }
+    cmd.output().expect("run partner-pages build")
+}

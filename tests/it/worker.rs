@@ -1462,3 +1462,39 @@ fn worker_and_the_local_collector_rules_agree_on_every_signed_case() {
         "the Worker wrote exactly the rows the rules accept"
     );
 }
+
+#[test]
+fn the_worker_serves_a_hosted_kit_only_at_its_secret_path() {
+    use crate::support::{
+        build_with_kit_secret, kit_token as token, opt_in_hosted_kits, KIT_SECRET_A as SECRET_A,
+        KIT_SECRET_B as SECRET_B,
+    };
+    let code = "nocode-agency";
+    let c = Collector::start(|public| {
+        // Rebuilt with hosted kits before the Worker starts.
+        let root = public.parent().unwrap();
+        opt_in_hosted_kits(root);
+        let out = build_with_kit_secret(root, Some(SECRET_A));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    let get = |path: &str| c.request("GET", path, &[("User-Agent", DESKTOP_UA)], b"");
+    let right = format!("/kits/{}/", token(SECRET_A, code));
+    let r = get(&right);
+    assert_eq!(r.status, 200, "{right}");
+    assert!(r.body.contains("25% recurring for 12 months"), "{}", r.body);
+    for wrong in [
+        format!("/kits/{}/", token(SECRET_B, code)),
+        format!("/kits/{}/", &token(SECRET_A, code)[..31]),
+        format!("/p/{code}/kit/"),
+        format!("/kits/{code}/"),
+        "/kits/".to_string(),
+    ] {
+        let r = get(&wrong);
+        assert_eq!(r.status, 404, "{wrong}: {}", r.body);
+        assert!(!r.body.contains("recurring"), "{wrong}: {}", r.body);
+    }
+}
