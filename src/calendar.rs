@@ -286,10 +286,8 @@ pub fn lower_first(s: &str) -> String {
     }
 }
 
-/// `0.0067` -> `0.7%`.
-pub fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
+/// Rates as the report writes them: `0.0067` -> `0.7%`, `0.2` -> `20%`.
+pub(crate) use crate::funnel::stats::pct;
 
 fn make_task(
     partner: &Partner,

@@ -4,6 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use partner_pages::stage::Stage;
 use std::path::PathBuf;
 
+/// The flag that gives the library's request field `field` (`since` -> `--since`).
+pub fn flag(field: &str) -> String {
+    format!("--{}", field.replace('_', "-"))
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "partner-pages",

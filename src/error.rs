@@ -13,6 +13,20 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// A bad value for a named field of a request (exit 1), e.g. `weeks` 0. The field is the
+    /// library's name; each front end shows it its way ([`Error::naming_fields`]): the command
+    /// line as its flag (`--weeks`), the MCP server as the tool argument (`weeks`).
+    #[error("{}", self.naming_fields(|f| format!("`{f}`")))]
+    Field {
+        /// The request field, e.g. `since`, `stage`, `weeks`.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        problem: String,
+        /// What to write instead.
+        hint: Option<String>,
+    },
     /// An I/O failure, with what we were doing (exit 1: the environment, not a bug).
     #[error("{context}: {source}")]
     Io {
@@ -38,6 +52,39 @@ impl Error {
             hint: Some(hint.into()),
         }
     }
+    /// A bad `value` for the request field `field`.
+    pub fn field(
+        field: &'static str,
+        value: impl Into<String>,
+        problem: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        Error::Field {
+            field,
+            value: value.into(),
+            problem: problem.into(),
+            hint: Some(hint.into()),
+        }
+    }
+    /// The message with a [`Error::Field`]'s field written by `name` (`--weeks` on the command
+    /// line); other errors as they display.
+    pub fn naming_fields(&self, name: impl Fn(&str) -> String) -> String {
+        match self {
+            Error::Field {
+                field,
+                value,
+                problem,
+                hint,
+            } => format!(
+                "{} {value}: {problem}{}",
+                name(field),
+                hint.as_ref()
+                    .map(|h| format!("\n  = help: {h}"))
+                    .unwrap_or_default()
+            ),
+            other => other.to_string(),
+        }
+    }
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
@@ -53,3 +100,24 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_error_names_the_field_as_each_front_end_asks() {
+        let e = Error::field("lead_stage", "x", "not a stage", "write visit");
+        assert_eq!(
+            e.to_string(),
+            "`lead_stage` x: not a stage\n  = help: write visit"
+        );
+        assert_eq!(
+            e.naming_fields(|f| format!("--{}", f.replace('_', "-"))),
+            "--lead-stage x: not a stage\n  = help: write visit"
+        );
+        assert_eq!(e.exit_code(), 1);
+        let other = Error::user("plain");
+        assert_eq!(other.naming_fields(|_| unreachable!()), "plain");
+    }
+}

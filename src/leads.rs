@@ -105,13 +105,15 @@ pub struct LeadsReport {
     pub excluded: Excluded,
 }
 
-/// Parse `--now` (default: the current time).
+/// Parse `now` (default: the current time).
 pub fn parse_now(now: Option<&str>) -> Result<Ts> {
     match now {
         None => Ok(Ts::now()),
         Some(s) => Ts::parse_date_or_time(s.trim()).ok_or_else(|| {
-            Error::user_hint(
-                format!("--now {s}: not a date or time"),
+            Error::field(
+                "now",
+                s,
+                "not a date or time",
                 "write a UTC date like 2026-11-17 or a time like 2026-11-17T10:00:00Z",
             )
         }),

@@ -26,7 +26,8 @@ fn main() {
                     use std::io::IsTerminal;
                     eprintln!("{}", d.render(std::io::stderr().is_terminal()))
                 }
-                _ => eprintln!("{e}"),
+                // A bad value of a request field: named as the flag that gave it.
+                _ => eprintln!("{}", e.naming_fields(cli::flag)),
             }
             e.exit_code()
         }

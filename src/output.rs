@@ -224,7 +224,7 @@ impl Folder {
                             "{} exists and was not written by partner-pages; refusing to overwrite it",
                             dest.display()
                         ),
-                        "move it away, or build into a sub-folder of the host site with --out",
+                        "move it away, or build into a sub-folder of the host site (another output folder)",
                     ));
                 }
                 Ok(true)
@@ -234,7 +234,7 @@ impl Folder {
                     "cannot write {}: something other than a file is in the way",
                     dest.display()
                 ),
-                "remove it, or build into another folder with --out",
+                "remove it, or build into another output folder",
             )),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
             Err(e) => Err(Error::io(format!("cannot read {}", dest.display()), e)),

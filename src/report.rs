@@ -73,7 +73,7 @@ pub fn open_source(site: &Site, events: &str) -> Result<Source> {
     Ok(source)
 }
 
-/// Refuse a `--partner` code that is not in `partners/`, suggesting the closest one.
+/// Refuse a `partner` code that is not in `partners/`, suggesting the closest one.
 pub fn check_partner(site: &Site, code: &str) -> Result<()> {
     if site.partner(code).is_some() {
         return Ok(());
@@ -97,10 +97,7 @@ pub fn check_partner(site: &Site, code: &str) -> Result<()> {
             }
         ),
     };
-    Err(Error::user_hint(
-        format!("--partner {code}: no such partner"),
-        hint,
-    ))
+    Err(Error::field("partner", code, "no such partner", hint))
 }
 
 /// The funnel of `site` from `events` over `range`: what `report`, the build annotation and

@@ -136,7 +136,7 @@ fn load_config(
                 format!("no site config `{CONFIG_FILE}` in {}", root.display()),
             )
             .expected("a site root with partner-pages.yaml, partners/ and content/")
-            .hint("run `partner-pages init` to create a site, or pass --root"),
+            .hint("run `partner-pages init` to create a site, or give the root of an existing one"),
         );
         return None;
     }

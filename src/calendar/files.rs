@@ -191,7 +191,7 @@ fn yaml_filter(v: minijinja::Value) -> String {
     }
 }
 
-/// `{{ 0.0067 | pct }}` -> `0.7%`.
+/// `{{ 0.0067 | pct }}` -> `0.7%` (the report's formatter).
 fn pct_filter(v: f64) -> String {
     super::pct(v)
 }

@@ -45,8 +45,10 @@ fn plan_and_place(
     write: bool,
 ) -> Result<(Calendar, Vec<(String, Outcome)>)> {
     if req.weeks == 0 || req.weeks > MAX_WEEKS {
-        return Err(Error::user_hint(
-            format!("--weeks {}: expected 1 to {MAX_WEEKS}", req.weeks),
+        return Err(Error::field(
+            "weeks",
+            req.weeks.to_string(),
+            format!("expected 1 to {MAX_WEEKS}"),
             "plan one week at a time and re-run when new data is in",
         ));
     }
@@ -54,8 +56,10 @@ fn plan_and_place(
     let now = to_utc(range.end)?;
     let start = match req.start {
         Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-            Error::user_hint(
-                format!("--start {s}: not a date"),
+            Error::field(
+                "start",
+                s,
+                "not a date",
                 "write the first day of the plan as YYYY-MM-DD, e.g. 2026-11-30",
             )
         })?,

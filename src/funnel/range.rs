@@ -59,16 +59,16 @@ impl Range {
         now: Option<&str>,
     ) -> Result<Range> {
         let now = match now {
-            Some(s) => parse_time("--now", s)?,
+            Some(s) => parse_time("now", s)?,
             None => Ts::now(),
         };
         let range = if since.is_some() || until.is_some() {
             let end = until
-                .map(|s| parse_time("--until", s))
+                .map(|s| parse_time("until", s))
                 .transpose()?
                 .unwrap_or(now);
             let start = match since {
-                Some(s) => parse_time("--since", s)?,
+                Some(s) => parse_time("since", s)?,
                 None => Ts(end.0 - parse_duration(last.unwrap_or("7d"))?),
             };
             Range { start, end }
@@ -84,7 +84,7 @@ impl Range {
                     "empty report range: {} is not before {}",
                     range.start, range.end
                 ),
-                "--since is inclusive and --until exclusive; give --since an earlier time",
+                "the start (`since`) is inclusive and the end (`until`) exclusive: give an earlier start",
             ));
         }
         Ok(range)
@@ -95,10 +95,12 @@ impl Range {
     }
 }
 
-fn parse_time(flag: &str, s: &str) -> Result<Ts> {
+fn parse_time(field: &'static str, s: &str) -> Result<Ts> {
     Ts::parse_date_or_time(s.trim()).ok_or_else(|| {
-        Error::user_hint(
-            format!("{flag} {s}: not a date or time"),
+        Error::field(
+            field,
+            s,
+            "not a date or time",
             "write a UTC date like 2026-11-17 or a time like 2026-11-17T10:00:00Z",
         )
     })
@@ -108,8 +110,10 @@ fn parse_time(flag: &str, s: &str) -> Result<Ts> {
 pub fn parse_duration(s: &str) -> Result<i64> {
     let s = s.trim();
     let bad = || {
-        Error::user_hint(
-            format!("--last {s}: not a duration"),
+        Error::field(
+            "last",
+            s,
+            "not a duration",
             "write a whole number and a unit: 7d (days), 24h (hours), 4w (weeks), 90m (minutes)",
         )
     };

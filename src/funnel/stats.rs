@@ -122,7 +122,8 @@ impl Verdict {
     }
 }
 
-/// `12.3%` (one decimal).
+/// A rate as a percentage with at most one decimal: `0.123` -> `12.3%`, `0.2` -> `20%`. The
+/// one formatter of rates: reports, calendar tasks, annotations and templates (`pct` filter).
 pub fn pct(x: f64) -> String {
     format!("{}%", pct_bare(x))
 }

@@ -38,8 +38,10 @@ impl Cursor {
     /// Read a cursor given back by a previous page.
     pub fn parse(s: &str) -> Result<Cursor> {
         let bad = || {
-            Error::user_hint(
-                format!("cursor {s:?}: not a cursor from a previous leads answer"),
+            Error::field(
+                "cursor",
+                format!("{s:?}"),
+                "not a cursor from a previous leads answer",
                 "pass `next_cursor` of the previous page exactly as given, or no cursor for \
                  the first page",
             )
@@ -83,8 +85,10 @@ pub fn check_limit(limit: usize) -> Result<usize> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(limit)
     } else {
-        Err(Error::user_hint(
-            format!("limit {limit}: must be 1 to {MAX_LIMIT}"),
+        Err(Error::field(
+            "limit",
+            limit.to_string(),
+            format!("must be 1 to {MAX_LIMIT}"),
             "page through bigger answers with the cursor each page gives (`next_cursor`)",
         ))
     }

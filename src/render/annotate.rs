@@ -30,8 +30,8 @@ pub struct Annotations {
     pub partners: BTreeMap<String, Value>,
 }
 
-/// The annotations of a build: `None` without `--events`; `--preview` without `--events` is a
-/// user error.
+/// The annotations of a build: `None` without `events`; `preview` without `events` is a user
+/// error.
 pub fn for_build(site: &Site, opts: &crate::build::BuildOptions) -> Result<Option<Annotations>> {
     match &opts.events {
         Some(events) => compute(
@@ -42,8 +42,8 @@ pub fn for_build(site: &Site, opts: &crate::build::BuildOptions) -> Result<Optio
         )
         .map(Some),
         None if opts.preview => Err(Error::user_hint(
-            "`--preview` needs `--events`",
-            "pass the event source to annotate, e.g. --events partner-events.db",
+            "a preview build needs `events`, the event source of its funnel figures",
+            "give the event source to annotate with, e.g. partner-events.db",
         )),
         None => Ok(None),
     }
@@ -176,7 +176,7 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map_or_else(|| "–".into(), crate::calendar::pct)
+    x.map_or_else(|| "–".into(), crate::funnel::stats::pct)
 }
 
 /// `2026-11-17T12:00:00.000Z` -> `2026-11-17 12:00`, for people.

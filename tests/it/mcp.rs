@@ -401,7 +401,10 @@ fn mcp_conversation_answers_like_the_cli() {
     assert_eq!(resp["result"]["isError"], true, "{resp}");
     let msg = resp["result"]["content"][0]["text"].as_str().unwrap();
     assert!(
-        msg.contains("--last 7 days") && msg.contains("7d (days)"),
+        // Named as the tool's argument, not as the command line's flag.
+        msg.contains("`last` 7 days: not a duration")
+            && msg.contains("7d (days)")
+            && !msg.contains("--"),
         "{msg}"
     );
     let resp = c.call(

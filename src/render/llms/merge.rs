@@ -90,7 +90,7 @@ pub fn prepare(site: &Site) -> Result<Option<HostUpdate>> {
     let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::user_hint(
             format!("the host llms.txt to merge into does not exist: {}", path.display()),
-            "create it with at least an H1 line (`# Site name`), or drop --llms-merge / `llms.merge` to publish our own llms.txt",
+            "create it with at least an H1 line (`# Site name`), or drop the merge (`llms.merge`) to publish our own llms.txt",
         ),
         _ => Error::io(format!("reading {}", path.display()), e),
     })?;
