@@ -10,9 +10,13 @@
 //! # Ok::<(), partner_pages::Error>(())
 //! ```
 
+pub mod annotate;
+
+use crate::collector::worker;
 use crate::error::Result;
+use crate::output::OutputFile;
 use crate::output::{self, WriteStats};
-use crate::render::{render_site, render_site_into, OutputFile, RenderOptions, Streamed};
+use crate::render::{render_site, render_site_into, RenderOptions, Streamed};
 use crate::site::{load, LoadOptions};
 use crate::stamp;
 use std::path::{Path, PathBuf};
@@ -128,7 +132,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     let kits_dir = root.join(&site.config.kits.dir);
     crate::kits::check_place(root, &kits_dir, &out_dir, &collector_dir)?;
     lap("load");
-    let annotations = crate::render::annotate::for_build(&site, opts)?;
+    let annotations = annotate::for_build(&site, opts)?;
     // Opened before rendering: each page is staged as soon as it is rendered (the site never
     // sits in memory at once) and nothing reaches the output folders before the commits below.
     // Dropped on an error, a folder removes what it staged.
@@ -141,7 +145,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         (true, Some(a)) => {
             // A staff preview: pages get the overlay after rendering, so render in memory.
             let mut rendered = render_site(&site, &a.render_options(opts.render.progress))?;
-            crate::render::annotate::apply_preview(&mut rendered.public, a)?;
+            annotate::apply_preview(&mut rendered.public, a)?;
             for f in &rendered.public {
                 out.put(f)?;
             }
@@ -151,7 +155,6 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             Streamed {
                 public: rendered.public.into_iter().map(|f| f.path).collect(),
                 kits: rendered.kits.into_iter().map(|f| f.path).collect(),
-                collector: rendered.collector,
             }
         }
         (_, Some(a)) => render_site_into(
@@ -164,26 +167,39 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     };
     // Checked (markers, H1) before anything is written; written after the site.
     let llms_host = crate::render::llms::merge::prepare(&site)?;
-    lap("render");
+    // The Worker bundle: collector/, and what the Worker needs in public/.
+    for f in worker::public_files(&site) {
+        if let Err(at) = streamed.public.binary_search(&f.path) {
+            out.put(&f)?;
+            streamed.public.insert(at, f.path);
+        } else {
+            return Err(crate::Error::Internal(format!(
+                "{} is rendered twice (site and collector)",
+                f.path
+            )));
+        }
+    }
+    let mut collector_files = worker::render(&site)?;
     let assets_dir = assets_dir_from(&collector_dir, &out_dir);
-    if assets_dir != crate::collector::worker::DEFAULT_ASSETS_DIR {
-        // The Worker serves the static site from wherever `--out` put it.
-        let toml = crate::collector::worker::wrangler_toml(&site, &assets_dir);
-        if let Some(f) = streamed
-            .collector
+    if assets_dir != worker::DEFAULT_ASSETS_DIR {
+        // The Worker serves the static site from wherever `out` put it.
+        let toml = worker::wrangler_toml(&site, &assets_dir);
+        if let Some(f) = collector_files
             .iter_mut()
-            .find(|f| f.path == crate::collector::worker::WRANGLER_TOML)
+            .find(|f| f.path == worker::WRANGLER_TOML)
         {
             f.bytes = toml.into_bytes();
         }
     }
-    for f in &streamed.collector {
+    collector_files.sort_by(|a, b| a.path.cmp(&b.path));
+    for f in &collector_files {
         collector.put(f)?;
     }
+    lap("render");
     // Never leave a stamp that claims the output of an earlier build.
     stamp::remove(&out_dir)?;
     let public_paths: Vec<&str> = streamed.public.iter().map(String::as_str).collect();
-    let collector_paths = paths(&streamed.collector);
+    let collector_paths = paths(&collector_files);
     let kit_paths: Vec<&str> = streamed.kits.iter().map(String::as_str).collect();
     let mut stats = out.commit(&public_paths)?;
     stats += collector.commit(&collector_paths)?;
@@ -209,7 +225,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     lap("write");
     Ok(BuildReport {
         pages,
-        files: streamed.public.len() + streamed.collector.len() + streamed.kits.len(),
+        files: streamed.public.len() + collector_files.len() + streamed.kits.len(),
         stats,
         out_dir,
         collector_dir,

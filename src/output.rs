@@ -34,11 +34,27 @@
 //! from the inputs), the same as other static site generators.
 
 use crate::error::{Error, Result};
-use crate::render::OutputFile;
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+
+/// One file of the build output, rendered in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Path relative to the output root, `/`-separated, e.g. `p/seo-consultant/index.html`.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+impl OutputFile {
+    pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        OutputFile {
+            path: path.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
 
 /// The manifest file in each output folder: the paths we wrote, one per line, sorted.
 pub const MANIFEST: &str = ".partner-pages-manifest";

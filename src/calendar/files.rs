@@ -175,27 +175,6 @@ fn proposal_diff(
     Ok((changes, diff))
 }
 
-/// Filters the task templates use, added to the site's template environment:
-/// `yaml` (a YAML-safe quoted scalar) and `pct` (`0.0067` -> `0.7%`).
-pub fn add_filters(env: &mut minijinja::Environment<'static>) {
-    env.add_filter("yaml", yaml_filter);
-    env.add_filter("pct", pct_filter);
-}
-
-/// `{{ x | yaml }}`: a YAML double-quoted scalar (JSON quoting is valid YAML).
-fn yaml_filter(v: minijinja::Value) -> String {
-    match v.as_str() {
-        Some(s) => serde_json::Value::String(s.to_string()).to_string(),
-        None if v.is_none() || v.is_undefined() => "null".into(),
-        None => v.to_string(),
-    }
-}
-
-/// `{{ 0.0067 | pct }}` -> `0.7%` (the report's formatter).
-fn pct_filter(v: f64) -> String {
-    super::pct(v)
-}
-
 /// `x.md` + 2 -> `x-2.md`; `x.yaml.patch` + 2 -> `x-2.yaml.patch`.
 pub fn with_suffix(rel: &str, n: u32) -> String {
     let (dir, name) = rel.rsplit_once('/').map_or(("", rel), |(d, n)| (d, n));

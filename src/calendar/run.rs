@@ -52,7 +52,7 @@ fn plan_and_place(
             "plan one week at a time and re-run when new data is in",
         ));
     }
-    let range = Range::from_flags(Some(crate::render::annotate::WINDOW), None, None, req.now)?;
+    let range = Range::from_flags(Some(crate::funnel::range::RECENT), None, None, req.now)?;
     let now = to_utc(range.end)?;
     let start = match req.start {
         Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {

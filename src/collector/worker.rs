@@ -15,8 +15,8 @@ use crate::collector::{
 };
 use crate::config::CollectorMode;
 use crate::events::{SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
+use crate::output::OutputFile;
 use crate::render::beacon::script_json;
-use crate::render::OutputFile;
 use crate::site::Site;
 use serde::Serialize;
 use std::collections::BTreeMap;

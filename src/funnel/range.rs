@@ -15,6 +15,9 @@ pub struct Range {
     pub end: Ts,
 }
 
+/// The recent window the build annotation and the calendar read: the 7 days ending at `now`.
+pub const RECENT: &str = "7d";
+
 /// A range as it is asked for: `last` (a duration ending at `now`) or `since`/`until` (dates or
 /// RFC 3339 times), and `now` (default: the current time). What `report`, `leads` and the MCP
 /// tools take; [`RangeSpec::resolve`] turns it into a [`Range`].

@@ -18,7 +18,7 @@
 //! `try`), never blocks (one `sendBeacon`, falling back to a `keepalive` fetch) and, when the
 //! config says so, sends nothing under Do-Not-Track or Global Privacy Control.
 
-use crate::render::OutputFile;
+use crate::output::OutputFile;
 use crate::site::Site;
 use std::collections::BTreeSet;
 

@@ -1,46 +1,28 @@
 //! Render stage: a loaded [`Site`](crate::site::Site) becomes a list of output files in memory.
 //!
-//! Takes: the site and [`RenderOptions`]. Gives: [`Rendered`] (files for `public/` and for
-//! `collector/`), every page rendered and every path checked before anything is written;
-//! [`crate::output`] writes them atomically afterwards.
+//! Takes: the site and [`RenderOptions`]. Gives: [`Rendered`] (the files for `public/`), every
+//! page rendered and every path checked before anything is written; [`crate::output`] writes
+//! them atomically afterwards. The Worker bundle is not rendered here: [`crate::build`] adds it
+//! from [`crate::collector::worker`].
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
+use crate::output::OutputFile;
 use crate::site::Site;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub mod annotate;
 pub mod beacon;
 pub mod llms;
 pub mod pages;
 pub mod templates;
 
-/// One file of the build output, rendered in memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputFile {
-    /// Path relative to the output root, `/`-separated, e.g. `p/seo-consultant/index.html`.
-    pub path: String,
-    pub bytes: Vec<u8>,
-}
-
-impl OutputFile {
-    pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        OutputFile {
-            path: path.into(),
-            bytes: bytes.into(),
-        }
-    }
-}
-
 /// Everything a build produces, in memory, sorted by path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rendered {
-    /// Files for `public/` (or `--out`).
+    /// Files for `public/` (or the output folder asked for).
     pub public: Vec<OutputFile>,
     /// Files for the private kits folder (`kits.dir`): never published.
     pub kits: Vec<OutputFile>,
-    /// Files for `<root>/collector/`.
-    pub collector: Vec<OutputFile>,
 }
 
 impl Rendered {
@@ -69,12 +51,12 @@ pub struct RenderOptions<'a> {
     pub progress: Option<&'a dyn Progress>,
 }
 
-/// Render the whole site in memory: pages, kits, index, content pages, sitemap, the agent files
-/// (`render::llms`) and the collector bundle (`collector::worker`).
+/// Render the whole site in memory: pages, kits, index, content pages, sitemap and the agent
+/// files (`render::llms`).
 pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
     let files = std::sync::Mutex::new(Vec::new());
     let kits = std::sync::Mutex::new(Vec::new());
-    let streamed = render_site_into(
+    render_site_into(
         site,
         opts,
         &|f| {
@@ -94,7 +76,6 @@ pub fn render_site(site: &Site, opts: &RenderOptions) -> Result<Rendered> {
     Ok(Rendered {
         public: sorted(files),
         kits: sorted(kits),
-        collector: streamed.collector,
     })
 }
 
@@ -108,8 +89,6 @@ pub struct Streamed {
     pub public: Vec<String>,
     /// Every path handed to the kits sink, sorted, checked.
     pub kits: Vec<String>,
-    /// Files for `<root>/collector/`, sorted and checked.
-    pub collector: Vec<OutputFile>,
 }
 
 impl Streamed {
@@ -190,17 +169,14 @@ pub fn render_site_into(
         return Err(dedup(diags).into());
     }
     rest.extend(beacon::public_files(&beacon));
-    rest.extend(crate::collector::worker::public_files(site));
     paths.extend(agents?);
     for f in rest {
         paths.push(f.path.clone());
         sink(f)?;
     }
-    let collector = crate::collector::worker::render(site)?;
     Ok(Streamed {
         public: checked_paths("public", paths)?,
         kits: checked_paths(&site.config.kits.dir, kit_paths)?,
-        collector: checked("collector", collector)?,
     })
 }
 

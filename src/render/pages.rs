@@ -7,11 +7,11 @@
 use crate::config::Config;
 use crate::content::ContentPage;
 use crate::diagnostics::Diagnostic;
+use crate::output::OutputFile;
 use crate::partner::{Partner, DEFAULT_CAMPAIGN};
 use crate::render::beacon::{csp_sha256, Beacon};
 use crate::render::llms;
 use crate::render::templates::Templates;
-use crate::render::OutputFile;
 use crate::site::Site;
 use minijinja::Value;
 use serde::Serialize;

@@ -140,7 +140,7 @@ impl Templates {
         env.set_keep_trailing_newline(true);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
-        crate::calendar::files::add_filters(&mut env);
+        add_filters(&mut env);
         let mut origin = BTreeMap::new();
         for (name, (src, shown)) in sources {
             if let Err(e) = env.add_template_owned(name.clone(), src.clone()) {
@@ -236,6 +236,27 @@ impl Templates {
             .unwrap_or_default();
         diagnostic_at(err, &shown, &src)
     }
+}
+
+/// Filters every template can use (the calendar's task templates among them):
+/// `yaml` (a YAML-safe quoted scalar) and `pct` (`0.0067` -> `0.7%`).
+fn add_filters(env: &mut minijinja::Environment<'static>) {
+    env.add_filter("yaml", yaml_filter);
+    env.add_filter("pct", pct_filter);
+}
+
+/// `{{ x | yaml }}`: a YAML double-quoted scalar (JSON quoting is valid YAML).
+fn yaml_filter(v: minijinja::Value) -> String {
+    match v.as_str() {
+        Some(s) => serde_json::Value::String(s.to_string()).to_string(),
+        None if v.is_none() || v.is_undefined() => "null".into(),
+        None => v.to_string(),
+    }
+}
+
+/// `{{ 0.0067 | pct }}` -> `0.7%` (the report's formatter).
+fn pct_filter(v: f64) -> String {
+    crate::funnel::stats::pct(v)
 }
 
 /// Escapes `& < > " '` in HTML templates (minijinja's default also escapes `/`, which makes

@@ -22,7 +22,7 @@ pub use merge::{HostUpdate, MARKER_END, MARKER_START};
 pub use txt::{Item, Section, GUIDES, OPTIONAL, PARTNER_OFFERS};
 
 use crate::config::Config;
-use crate::render::OutputFile;
+use crate::output::OutputFile;
 use crate::site::Site;
 
 /// `public/llms.txt`.

@@ -1,4 +1,4 @@
-//! Render stage, annotation: the funnel of each partner for `build --events` (the `funnel`
+//! Build stage, annotation: the funnel of each partner for `build --events` (the `funnel`
 //! template variable), the staff preview overlay and `annotations.json`.
 //!
 //! Takes: the site, an event source and `--now`. Gives: [`Annotations`]: one JSON value per
@@ -10,14 +10,14 @@
 
 use crate::error::{Error, Result};
 use crate::funnel::{FunnelReport, Range};
+use crate::output::OutputFile;
 use crate::render::escape_html;
-use crate::render::OutputFile;
 use crate::site::Site;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// Length of the annotation window, ending at `--now`.
-pub const WINDOW: &str = "7d";
+/// Length of the annotation window, ending at `now`.
+pub use crate::funnel::range::RECENT as WINDOW;
 /// The staff file written beside the pages by `build --preview`.
 pub const ANNOTATIONS_FILE: &str = "annotations.json";
 
