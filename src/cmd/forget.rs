@@ -23,5 +23,20 @@ pub fn run(global: &GlobalArgs, args: ForgetArgs) -> Result<()> {
         .map(|c| c.collector.database)
         .unwrap_or_else(|| "<your-d1-database>".to_string());
     print!("{}", summary(&person, &args.db, &done, &database));
+    // The local copies of the remote D1 (`--events d1:<name>`) hold the same rows: forget
+    // there too, so a report on the cache no longer shows them.
+    let same = |p: &std::path::Path| matches!((p.canonicalize(), args.db.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    for cache in partner_pages::events::wrangler::local_caches(&global.root) {
+        if same(&cache) {
+            continue;
+        }
+        let done = forget(&cache, &person)?;
+        println!(
+            "deleted {} row{} from the local D1 cache {}",
+            done.rows,
+            if done.rows == 1 { "" } else { "s" },
+            cache.display()
+        );
+    }
     Ok(())
 }

@@ -195,6 +195,25 @@ pub fn remote_cache_path(root: &Path, name: &str) -> PathBuf {
         .join(format!("d1-{safe}.sqlite"))
 }
 
+/// Every local cache of a remote D1 under `root` (the files [`remote_cache_path`] names),
+/// sorted: `forget` deletes a person's rows from them too.
+pub fn local_caches(root: &Path) -> Vec<PathBuf> {
+    let dir = root.join(".partner-pages").join("cache");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("d1-") && n.ends_with(".sqlite"))
+                && p.is_file()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// Runs a command and gives its stdout. The real one runs `npx wrangler`; tests give canned
 /// answers (there is no remote D1 here).
 pub trait CommandRunner {
@@ -232,25 +251,59 @@ fn sql_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The query for the next page of one partner's rows after `after = (created_at, id)`.
-pub fn page_query(partner_code: &str, after: Option<(&str, &str)>, limit: usize) -> String {
+/// Where a page of the pull starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart<'a> {
+    /// The partner's first row.
+    First,
+    /// Rows created at or after this `created_at` (the overlap window of a later pull).
+    Since(&'a str),
+    /// Rows after this `(created_at, id)`, in `(created_at, id)` order (the next page).
+    After(&'a str, &'a str),
+}
+
+/// The query for one page of one partner's rows from `start`, in `(created_at, id)` order.
+pub fn page_query(partner_code: &str, start: PageStart<'_>, limit: usize) -> String {
     let mut q = format!(
         "SELECT * FROM {TABLE} WHERE partner_code = {}",
         sql_quote(partner_code)
     );
-    if let Some((t, id)) = after {
-        q.push_str(&format!(
+    match start {
+        PageStart::First => {}
+        PageStart::Since(t) => q.push_str(&format!(" AND created_at >= {}", sql_quote(t))),
+        PageStart::After(t, id) => q.push_str(&format!(
             " AND (created_at > {t} OR (created_at = {t} AND id > {id}))",
             t = sql_quote(t),
             id = sql_quote(id)
-        ));
+        )),
     }
     q.push_str(&format!(" ORDER BY created_at, id LIMIT {limit}"));
     q
 }
 
-/// Pull every row not yet cached of `partner_codes` from remote D1 `database` into `cache`.
-/// Returns the number of new rows. `dir` is where wrangler runs (the folder of wrangler.toml).
+/// How far back from the newest cached row of a partner each pull reads again. Workers
+/// commit concurrently, so a row can land in D1 after a later one was pulled; one committed
+/// within this window of its `created_at` is still fetched. Rows are stored by `id` (the
+/// primary key), so a row read twice is kept once.
+pub const OVERLAP_MS: i64 = 10 * 60 * 1000;
+
+/// `created_at` minus [`OVERLAP_MS`], written in the same form as `created_at` (ISO with `T`
+/// and `Z`, or SQLite's `YYYY-MM-DD HH:MM:SS`) so the text comparison in D1 stays right.
+/// `None` when the text is not a time (then the pull starts at the partner's first row).
+pub fn overlap_start(created_at: &str) -> Option<String> {
+    let t = super::Ts::parse(created_at)?;
+    let back = super::Ts(t.0 - OVERLAP_MS).to_string();
+    Some(if created_at.as_bytes().get(10) == Some(&b' ') {
+        format!("{} {}", &back[..10], &back[11..19])
+    } else {
+        back
+    })
+}
+
+/// Pull the rows of `partner_codes` from remote D1 `database` into `cache`: per partner, from
+/// [`OVERLAP_MS`] before its newest cached row (all rows on the first pull), page by page.
+/// Returns the number of rows new to the cache. `dir` is where wrangler runs (the folder of
+/// wrangler.toml).
 pub fn pull_remote(
     runner: &dyn CommandRunner,
     dir: &Path,
@@ -270,19 +323,23 @@ pub fn pull_remote(
     super::add_missing_columns(&conn).map_err(db_err)?;
     let mut total = 0u64;
     for code in partner_codes {
+        let newest: Option<String> = conn
+            .query_row(
+                "SELECT created_at FROM partner_events WHERE partner_code = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                [code],
+                |r| r.get(0),
+            )
+            .ok();
+        let since = newest.as_deref().and_then(overlap_start);
+        // The (created_at, id) of the last row of the previous page.
+        let mut last: Option<(String, String)> = None;
         loop {
-            let after: Option<(String, String)> = conn
-                .query_row(
-                    "SELECT created_at, id FROM partner_events WHERE partner_code = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
-                    [code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .ok();
-            let query = page_query(
-                code,
-                after.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-                PAGE_ROWS,
-            );
+            let start = match (&last, &since) {
+                (Some((t, id)), _) => PageStart::After(t, id),
+                (None, Some(t)) => PageStart::Since(t),
+                (None, None) => PageStart::First,
+            };
+            let query = page_query(code, start, PAGE_ROWS);
             let args: Vec<String> = [
                 "wrangler",
                 "d1",
@@ -301,26 +358,30 @@ pub fn pull_remote(
                 Error::user(format!("wrangler printed something that is not JSON: {e}"))
             })?;
             let tx = conn.transaction().map_err(db_err)?;
-            let mut n = 0u64;
+            let (mut read, mut new) = (0usize, 0u64);
             {
+                // A row already cached (same id: the overlap) is left as it is.
                 let mut ins = tx
                     .prepare("INSERT OR IGNORE INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
                     .map_err(db_err)?;
                 let mut sink = |r: Row<'_>| -> Result<()> {
-                    ins.execute(rusqlite::params![
-                        r.id,
-                        r.partner_code,
-                        r.campaign,
-                        r.event_name,
-                        r.page_path,
-                        r.visitor_id,
-                        r.created_at,
-                        r.value,
-                        r.user_id,
-                        r.variant
-                    ])
-                    .map_err(db_err)?;
-                    n += 1;
+                    let added = ins
+                        .execute(rusqlite::params![
+                            r.id,
+                            r.partner_code,
+                            r.campaign,
+                            r.event_name,
+                            r.page_path,
+                            r.visitor_id,
+                            r.created_at,
+                            r.value,
+                            r.user_id,
+                            r.variant
+                        ])
+                        .map_err(db_err)?;
+                    new += added as u64;
+                    read += 1;
+                    last = Some((r.created_at.to_string(), r.id.to_string()));
                     Ok(())
                 };
                 super::json::scan_value(
@@ -331,8 +392,8 @@ pub fn pull_remote(
                 )?;
             }
             tx.commit().map_err(db_err)?;
-            total += n;
-            if (n as usize) < PAGE_ROWS {
+            total += new;
+            if read < PAGE_ROWS {
                 break;
             }
         }
@@ -367,7 +428,11 @@ mod tests {
 
     #[test]
     fn page_query_is_a_keyset_on_created_at_and_id() {
-        let q = page_query("seo", Some(("2026-11-17T10:00:00.000Z", "it's")), 10);
+        let q = page_query(
+            "seo",
+            PageStart::After("2026-11-17T10:00:00.000Z", "it's"),
+            10,
+        );
         assert_eq!(
             q,
             "SELECT * FROM partner_events WHERE partner_code = 'seo' AND (created_at > '2026-11-17T10:00:00.000Z' OR (created_at = '2026-11-17T10:00:00.000Z' AND id > 'it''s')) ORDER BY created_at, id LIMIT 10"
@@ -453,15 +518,48 @@ mod tests {
         let got = pull_remote(&fake, dir.path(), "remote-db", &["seo".into()], &cache).unwrap();
         assert_eq!(got as usize, n);
         assert_eq!(fake.calls.borrow().len(), 2, "two pages");
-        // A second pull asks once, after the last cached row, and gets nothing new.
+        // A second pull asks once, for the overlap window before the newest cached row, and
+        // adds nothing: the rows it reads again are already cached.
         let again = pull_remote(&fake, dir.path(), "remote-db", &["seo".into()], &cache).unwrap();
         assert_eq!(again, 0);
+        assert_eq!(fake.calls.borrow().len(), 3);
+        let newest = "2026-11-17T10:27:48.000Z"; // row 5006: second (5006 / 3) = 1668
         assert!(
-            fake.calls.borrow()[2].contains("id > 'id-"),
+            fake.calls.borrow()[2].contains(&format!(
+                "created_at >= '{}'",
+                overlap_start(newest).unwrap()
+            )),
             "{}",
             fake.calls.borrow()[2]
         );
+        // A row committed late with an earlier created_at (inside the window) is fetched by
+        // the next pull, once.
+        fake.remote
+            .execute(
+                "INSERT INTO partner_events VALUES ('late', 'seo', 'default', 'visit', '/p/seo/', 'v-late', '2026-11-17T10:20:00.500Z')",
+                [],
+            )
+            .unwrap();
+        let late = pull_remote(&fake, dir.path(), "remote-db", &["seo".into()], &cache).unwrap();
+        assert_eq!(late, 1);
         let rows = crate::events::Source::Sqlite(cache).read_all().unwrap();
-        assert_eq!(rows.len(), n);
+        assert_eq!(rows.len(), n + 1);
+        let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n + 1, "no row twice");
+    }
+
+    #[test]
+    fn the_overlap_starts_ten_minutes_back_in_the_same_text_form() {
+        assert_eq!(
+            overlap_start("2026-11-17T10:05:00.250Z").as_deref(),
+            Some("2026-11-17T09:55:00.250Z")
+        );
+        assert_eq!(
+            overlap_start("2026-11-17 00:03:00").as_deref(),
+            Some("2026-11-16 23:53:00")
+        );
+        assert_eq!(overlap_start("not a time"), None);
     }
 }

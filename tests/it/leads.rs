@@ -629,6 +629,33 @@ fn forget_removes_exactly_one_visitors_rows_and_nothing_else() {
 }
 
 #[test]
+fn forget_also_deletes_from_the_local_caches_of_remote_d1() {
+    let (site, db) = site_with_events();
+    // The cache `report --events d1:partner-events` keeps, holding the same rows.
+    let cache_dir = site.path().join(".partner-pages/cache");
+    std::fs::create_dir_all(&cache_dir).unwrap();
+    let cache = cache_dir.join("d1-partner-events.sqlite");
+    std::fs::copy(&db, &cache).unwrap();
+    let before = all_rows(&cache);
+    let out = support::run(
+        site.path(),
+        &["forget", "--db", db.to_str().unwrap(), "--visitor", "v-act"],
+    );
+    let text = stdout_ok(&out);
+    assert!(
+        text.contains(&format!(
+            "deleted 6 rows from the local D1 cache {}",
+            cache.display()
+        )),
+        "{text}"
+    );
+    let left = all_rows(&cache);
+    assert_eq!(before.len() - left.len(), 6);
+    assert!(left.iter().all(|(_, v)| v.as_deref() != Some("v-act")));
+    assert_eq!(left, all_rows(&db), "the cache and the file agree");
+}
+
+#[test]
 fn forget_by_user_follows_the_visitor_joined_to_it() {
     let (site, db) = site_with_events();
     let out = support::run(

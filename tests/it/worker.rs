@@ -1498,3 +1498,120 @@ fn the_worker_serves_a_hosted_kit_only_at_its_secret_path() {
         assert!(!r.body.contains("recurring"), "{wrong}: {}", r.body);
     }
 }
+
+/// `npx wrangler d1 execute <db> --remote ...` as the pull runs it, sent to the local D1 of
+/// `persist_to` instead (there is no remote here): the real wrangler, the real D1 engine.
+struct LocalD1 {
+    wrangler: PathBuf,
+    persist_to: PathBuf,
+}
+
+impl partner_pages::events::wrangler::CommandRunner for LocalD1 {
+    fn run(
+        &self,
+        program: &str,
+        args: &[String],
+        dir: &Path,
+    ) -> partner_pages::error::Result<Vec<u8>> {
+        assert_eq!((program, args[0].as_str()), ("npx", "wrangler"));
+        let args: Vec<&str> = args[1..]
+            .iter()
+            .map(|a| {
+                if a == "--remote" {
+                    "--local"
+                } else {
+                    a.as_str()
+                }
+            })
+            .collect();
+        let out = Command::new(&self.wrangler)
+            .args(&args)
+            .arg("--persist-to")
+            .arg(&self.persist_to)
+            .current_dir(dir)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run wrangler");
+        assert!(
+            out.status.success(),
+            "wrangler {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(out.stdout)
+    }
+}
+
+#[test]
+fn the_d1_pull_fetches_a_late_committed_earlier_row_once() {
+    use partner_pages::events::wrangler::{pull_remote, CommandRunner};
+    let wrangler = support::require_tool("wrangler", "wrangler runs the local D1");
+    let site = support::copy_site(&support::repo_root());
+    support::run_ok(site.path(), &["build"]);
+    let collector = site.path().join("collector");
+    let d1 = LocalD1 {
+        wrangler,
+        persist_to: site.path().join("d1-state"),
+    };
+    let execute = |sql: &str| {
+        let args: Vec<String> = [
+            "wrangler",
+            "d1",
+            "execute",
+            "partner-events",
+            "--remote",
+            "--command",
+            sql,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        d1.run("npx", &args, &collector).unwrap();
+    };
+    let migrate: Vec<String> = [
+        "wrangler",
+        "d1",
+        "migrations",
+        "apply",
+        "partner-events",
+        "--remote",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    d1.run("npx", &migrate, &collector).unwrap();
+    let row = |id: &str, at: &str| {
+        format!("INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES ('{id}', 'seo-consultant', 'default', 'visit', '/p/seo-consultant/', 'v-{id}', '{at}')")
+    };
+    execute(&format!(
+        "{}; {}; {}",
+        row("a", "2026-11-17T10:00:00.000Z"),
+        row("b", "2026-11-17T10:05:00.000Z"),
+        row("c", "2026-11-17T10:09:00.000Z")
+    ));
+    let cache = site
+        .path()
+        .join(".partner-pages/cache/d1-partner-events.sqlite");
+    let codes = ["seo-consultant".to_string()];
+    let first = pull_remote(&d1, &collector, "partner-events", &codes, &cache).unwrap();
+    assert_eq!(first, 3);
+    // Another Worker's INSERT commits now, with a created_at before the newest pulled row.
+    execute(&row("late", "2026-11-17T10:04:59.999Z"));
+    let second = pull_remote(&d1, &collector, "partner-events", &codes, &cache).unwrap();
+    assert_eq!(second, 1, "the late row, and only it, is new");
+    let ids: Vec<String> = rusqlite::Connection::open(&cache)
+        .unwrap()
+        .prepare("SELECT id FROM partner_events ORDER BY created_at, id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ids, ["a", "late", "b", "c"], "every row once");
+    // A third pull reads the window again and adds nothing.
+    assert_eq!(
+        pull_remote(&d1, &collector, "partner-events", &codes, &cache).unwrap(),
+        0
+    );
+}
