@@ -46,6 +46,8 @@ pub struct PartnerRule {
     pub page: Option<String>,
     /// `click:` activation trigger name.
     pub click: Option<String>,
+    /// The experiment's variants and weights, the control first; empty without a test.
+    pub variants: Vec<(String, f64)>,
 }
 
 impl Registry {
@@ -61,6 +63,11 @@ impl Registry {
                         landing: p.landing_path(),
                         page: p.activation.trigger.page.clone(),
                         click: p.activation.trigger.click.clone(),
+                        variants: p
+                            .experiment_variants()
+                            .into_iter()
+                            .map(|v| (v.id, v.weight))
+                            .collect(),
                     };
                     (p.code.clone(), rule)
                 })
@@ -136,6 +143,10 @@ pub struct Accepted {
     pub set: SetCookies,
     pub value: Option<f64>,
     pub user_id: Option<String>,
+    /// The experiment variant the visitor is assigned (partners with variants only).
+    pub variant: Option<String>,
+    /// Whether the response sets the variant cookie (`<prefix>_x_<code>`).
+    pub set_variant: bool,
 }
 
 /// Which attribution cookies a response sets.
@@ -157,7 +168,7 @@ impl Accepted {
             created_at,
             value: self.value,
             user_id: self.user_id,
-            variant: None,
+            variant: self.variant,
         }
     }
 }
@@ -177,6 +188,9 @@ pub struct Cookies {
     pub visitor_id: Option<String>,
     /// `(partner, campaign)` from `<prefix>_src` (`<code>.<campaign URI-encoded>`).
     pub source: Option<(String, String)>,
+    /// Experiment assignments from `<prefix>_x_<code>` cookies: code -> variant id (checked
+    /// against the registry when used).
+    pub variants: BTreeMap<String, String>,
 }
 
 /// Read our two cookies from the `Cookie` header values; the first cookie of a name wins.
@@ -184,6 +198,8 @@ pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &st
     let vid_name = format!("{prefix}_vid");
     let src_name = format!("{prefix}_src");
     let (mut vid, mut src) = (None, None);
+    let variant_prefix = format!("{prefix}_x_");
+    let mut variants = BTreeMap::new();
     for header in headers {
         for pair in header.split(';') {
             let Some((name, value)) = pair.split_once('=') else {
@@ -194,6 +210,10 @@ pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &st
                 vid = Some(value);
             } else if name == src_name && src.is_none() {
                 src = Some(value);
+            } else if let Some(code) = name.strip_prefix(&variant_prefix) {
+                variants
+                    .entry(code.to_string())
+                    .or_insert_with(|| value.to_string());
             }
         }
     }
@@ -207,7 +227,114 @@ pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &st
             let campaign = String::from_utf8(percent_decode(campaign)?).ok()?;
             Some((code.to_string(), campaign))
         }),
+        variants,
     }
+}
+
+/// Where a visitor falls in `[0, 1)` for partner `code`: FNV-1a (32 bits) of `<code>/<visitor
+/// id>`, divided by 2^32. The Worker computes the same (`bucket` in `worker.js`).
+pub fn bucket(code: &str, visitor_id: &str) -> f64 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in code.bytes().chain([b'/']).chain(visitor_id.bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    f64::from(h) / 4_294_967_296.0
+}
+
+/// The variant a visitor without a variant cookie gets: deterministic from the visitor id,
+/// in proportion to the weights (the same arithmetic as `pick` in `worker.js`).
+pub fn deterministic_variant<'a>(
+    variants: &'a [(String, f64)],
+    code: &str,
+    visitor_id: &str,
+) -> Option<&'a str> {
+    let total: f64 = variants.iter().map(|(_, w)| w).sum();
+    let mut t = bucket(code, visitor_id) * total;
+    for (id, w) in variants {
+        if t < *w {
+            return Some(id);
+        }
+        t -= w;
+    }
+    variants.last().map(|(id, _)| id.as_str())
+}
+
+/// The variant of `visitor_id` for partner `code`, and whether to set its cookie: the
+/// cookie's when it names a declared variant, else the deterministic one. `None` for a
+/// partner without variants.
+pub fn assign_variant(
+    reg: &Registry,
+    code: &str,
+    cookies: &Cookies,
+    visitor_id: &str,
+) -> Option<(String, bool)> {
+    let rule = reg.partners.get(code)?;
+    if let Some(id) = cookies.variants.get(code) {
+        if rule.variants.iter().any(|(v, _)| v == id) {
+            return Some((id.clone(), false));
+        }
+    }
+    deterministic_variant(&rule.variants, code, visitor_id).map(|id| (id.to_string(), true))
+}
+
+/// A request for a landing page of a partner running a test: which file to serve (relative to
+/// the output folder) and the cookies to set. `rest` is the path without the base path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LandingView {
+    pub partner: String,
+    pub variant: String,
+    /// `p/<code>/v/<id>/index.html`, or `p/<code>/index.html` for the control.
+    pub file: String,
+    pub visitor_id: String,
+    /// Set the visitor cookie (a first view without one) and the variant cookie.
+    pub set_vid: bool,
+    pub set_variant: bool,
+}
+
+/// The variant view of `/p/<code>/` (or `/p/<code>/index.html`) for a partner with variants;
+/// `None` for any other path. The visitor id is the cookie's, else a new one.
+pub fn landing_view(
+    reg: &Registry,
+    rest: &str,
+    cookies: &Cookies,
+    new_visitor_id: impl FnOnce() -> String,
+) -> Option<LandingView> {
+    let page = rest.strip_suffix("index.html").unwrap_or(rest);
+    let code = page.strip_prefix("/p/")?.strip_suffix('/')?;
+    let rule = reg.partners.get(code)?;
+    if rule.variants.is_empty() {
+        return None;
+    }
+    let (visitor_id, set_vid) = match &cookies.visitor_id {
+        Some(v) => (v.clone(), false),
+        None => (new_visitor_id(), true),
+    };
+    let (variant, set_variant) = assign_variant(reg, code, cookies, &visitor_id)?;
+    let control = rule.variants.first().map(|(id, _)| id.as_str()) == Some(variant.as_str());
+    let file = if control {
+        format!("p/{code}/index.html")
+    } else {
+        crate::render::pages::variant_file(code, &variant)
+    };
+    Some(LandingView {
+        partner: code.to_string(),
+        variant,
+        file,
+        visitor_id,
+        set_vid,
+        set_variant: set_variant || set_vid,
+    })
+}
+
+/// The `Set-Cookie` value of a variant assignment.
+pub fn variant_cookie(reg: &Registry, code: &str, variant: &str, secure: bool) -> String {
+    format!(
+        "{}_x_{code}={variant}; Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
+        reg.cookie_prefix,
+        if secure { " Secure;" } else { "" },
+        reg.max_age_secs
+    )
 }
 
 /// A visitor id we accept from a cookie: exactly the format the collectors issue, a lower-case
@@ -276,6 +403,10 @@ pub fn click(
         location.push_str(&encode_uri_component(&campaign));
     }
     let visitor_id = cookies.visitor_id.clone().unwrap_or_else(new_visitor_id);
+    let (variant, set_variant) = match assign_variant(reg, code, cookies, &visitor_id) {
+        Some((v, set)) => (Some(v), set),
+        None => (None, false),
+    };
     Ok(Click {
         event: Accepted {
             partner: code.to_string(),
@@ -291,6 +422,8 @@ pub fn click(
             },
             value: None,
             user_id: None,
+            variant,
+            set_variant,
         },
         location,
     })
@@ -435,6 +568,10 @@ pub fn beacon(
             },
         ),
     };
+    let (variant, set_variant) = match assign_variant(reg, code, cookies, &visitor_id) {
+        Some((v, set)) => (Some(v), set),
+        None => (None, false),
+    };
     Ok(BeaconOutcome::Record(Accepted {
         partner: code.clone(),
         campaign,
@@ -444,6 +581,8 @@ pub fn beacon(
         set,
         value: None,
         user_id: None,
+        variant,
+        set_variant,
     }))
 }
 
@@ -506,6 +645,11 @@ pub fn server_event(reg: &Registry, body: &[u8]) -> Result<Accepted, Refusal> {
         set: SetCookies::default(),
         value,
         user_id,
+        // A backend has no cookie: the visitor's deterministic assignment.
+        variant: reg.partners.get(partner).and_then(|r| {
+            deterministic_variant(&r.variants, partner, visitor_id).map(String::from)
+        }),
+        set_variant: false,
     })
 }
 
@@ -593,6 +737,9 @@ pub fn set_cookie_values(reg: &Registry, a: &Accepted, secure: bool) -> Vec<Stri
             a.partner,
             encode_uri_component(&a.campaign)
         ));
+    }
+    if let (true, Some(v)) = (a.set_variant, &a.variant) {
+        out.push(variant_cookie(reg, &a.partner, v, secure));
     }
     out
 }
@@ -700,6 +847,62 @@ pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
 mod tests {
     use super::*;
 
+    /// The same figures as the Worker's `bucket` and `pick` (worker.js), computed with Node
+    /// 22 on the same inputs: a visitor gets the same variant from `serve` and the Worker.
+    #[test]
+    fn variant_buckets_match_the_worker() {
+        let cases = [
+            ("0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d", 0.778_526_081_005_111_3, "speed", "a"),
+            ("user-42", 0.959_411_121_672_019_4, "speed", "b"),
+            ("é", 0.773_186_548_845_842_5, "speed", "a"),
+        ];
+        let two = [("control".to_string(), 70.0), ("speed".to_string(), 30.0)];
+        let three: Vec<(String, f64)> = ["a", "b", "c"].iter().map(|x| (x.to_string(), 1.0)).collect();
+        for (vid, b, of_two, of_three) in cases {
+            assert_eq!(bucket("seo-consultant", vid), b, "{vid}");
+            assert_eq!(deterministic_variant(&two, "seo-consultant", vid), Some(of_two));
+            assert_eq!(deterministic_variant(&three, "x", vid), Some(of_three));
+        }
+    }
+
+    #[test]
+    fn variant_shares_follow_the_weights_and_the_cookie_sticks() {
+        let mut r = reg();
+        if let Some(rule) = r.partners.get_mut("seo") {
+            rule.variants = vec![("control".into(), 70.0), ("speed".into(), 30.0)];
+        }
+        let mut speed = 0;
+        for i in 0..20_000u32 {
+            let vid = format!("{i:08x}-0000-4000-8000-000000000000");
+            let (v, set) = assign_variant(&r, "seo", &Cookies::default(), &vid).unwrap();
+            assert!(set);
+            speed += u32::from(v == "speed");
+        }
+        let share = f64::from(speed) / 20_000.0;
+        assert!((share - 0.3).abs() < 0.015, "{share}");
+        // A cookie naming a declared variant wins; an unknown one is replaced.
+        let jar = parse_cookies(["pp_x_seo=speed; pp_x_other=z"], "pp");
+        assert_eq!(assign_variant(&r, "seo", &jar, "v"), Some(("speed".into(), false)));
+        let bad = parse_cookies(["pp_x_seo=nope"], "pp");
+        assert!(assign_variant(&r, "seo", &bad, "v").unwrap().1);
+        // Landing views: the control's own file, a variant's file, nothing for other pages.
+        let vid = "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d";
+        let with_vid = parse_cookies([format!("pp_vid={vid}").as_str()], "pp");
+        let view = landing_view(&r, "/p/seo/", &with_vid, || unreachable!()).unwrap();
+        assert_eq!(view.variant, deterministic_variant(&r.partners["seo"].variants, "seo", vid).unwrap());
+        assert!(!view.set_vid && view.set_variant);
+        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo=speed").as_str()], "pp");
+        let view = landing_view(&r, "/p/seo/index.html", &held, || unreachable!()).unwrap();
+        assert_eq!((view.file.as_str(), view.set_variant), ("p/seo/v/speed/index.html", false));
+        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo=control").as_str()], "pp");
+        let view = landing_view(&r, "/p/seo/", &held, || unreachable!()).unwrap();
+        assert_eq!(view.file, "p/seo/index.html");
+        let fresh = landing_view(&r, "/p/seo/", &Cookies::default(), || "new".into()).unwrap();
+        assert!(fresh.set_vid && fresh.set_variant && fresh.visitor_id == "new");
+        assert!(landing_view(&r, "/p/seo/kit/", &held, || "x".into()).is_none());
+        assert!(landing_view(&r, "/p/other/", &held, || "x".into()).is_none());
+    }
+
     fn reg() -> Registry {
         let rule =
             |campaigns: &[&str], page: Option<&str>, click: Option<&str>, code: &str| PartnerRule {
@@ -707,6 +910,7 @@ mod tests {
                 landing: format!("/p/{code}/"),
                 page: page.map(String::from),
                 click: click.map(String::from),
+                variants: Vec::new(),
             };
         let mut partners = BTreeMap::new();
         partners.insert(

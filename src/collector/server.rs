@@ -242,6 +242,40 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
         return not_allowed("GET, HEAD");
     }
     let local = strip_base(&path, &reg.base_path).to_string();
+    // A landing page under test: the visitor's variant, under the same URL (no redirect).
+    if !not_counted(reg, req.headers()) {
+        let jar = cookies(reg, req.headers());
+        if let Some(view) = rules::landing_view(reg, rest, &jar, rules::new_uuid) {
+            let file = format!("/{}", view.file);
+            let mut resp =
+                static_file(&app, &site, &path, &file, req.uri().query(), req.headers()).await;
+            if resp.status() == StatusCode::OK {
+                let secure = rules::secure_for_host(header_str(req.headers(), "host"));
+                let mut set = Vec::new();
+                if view.set_vid {
+                    set.push(format!(
+                        "{}_vid={}; Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
+                        reg.cookie_prefix,
+                        view.visitor_id,
+                        if secure { " Secure;" } else { "" },
+                        reg.max_age_secs
+                    ));
+                }
+                if view.set_variant {
+                    set.push(rules::variant_cookie(reg, &view.partner, &view.variant, secure));
+                }
+                let h = resp.headers_mut();
+                for c in set {
+                    if let Ok(v) = HeaderValue::from_str(&c) {
+                        h.append(header::SET_COOKIE, v);
+                    }
+                }
+                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+                h.insert(header::VARY, HeaderValue::from_static("Cookie"));
+            }
+            return resp;
+        }
+    }
     static_file(&app, &site, &path, &local, req.uri().query(), req.headers()).await
 }
 

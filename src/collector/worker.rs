@@ -64,6 +64,8 @@ struct RegistryPartner<'a> {
     page: Option<&'a str>,
     /// `click:` trigger name, or null.
     click: Option<&'a str>,
+    /// The experiment's `[id, weight]` pairs, the control first; empty without a test.
+    variants: Vec<(String, f64)>,
 }
 
 /// Files relative to `collector/`.
@@ -127,6 +129,15 @@ pub fn worker_js(site: &Site) -> String {
                     landing: p.landing_path(),
                     page: p.activation.trigger.page.as_deref(),
                     click: p.activation.trigger.click.as_deref(),
+                    // The Worker serves the variants' pages only when it serves the site.
+                    variants: match cfg.collector.mode {
+                        CollectorMode::Assets => p
+                            .experiment_variants()
+                            .into_iter()
+                            .map(|v| (v.id, v.weight))
+                            .collect(),
+                        CollectorMode::Route => Vec::new(),
+                    },
                 };
                 (p.code.as_str(), entry)
             })
@@ -156,11 +167,18 @@ pub fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
     out.push_str(&format!("name = {}\n", toml_str(&c.worker_name)));
     out.push_str("main = \"worker.js\"\n");
     out.push_str(&format!("compatibility_date = \"{COMPATIBILITY_DATE}\"\n"));
-    let worker_paths = [
+    let mut worker_paths = vec![
         format!("{base}/go/*"),
         c.endpoint.clone(),
         format!("{base}/s"),
     ];
+    // The landing pages of partners running a test: the Worker picks the visitor's variant.
+    if c.mode == CollectorMode::Assets {
+        for p in site.partners.iter().filter(|p| !p.variants.is_empty()) {
+            worker_paths.push(format!("{base}{}", p.landing_path()));
+            worker_paths.push(format!("{base}{}index.html", p.landing_path()));
+        }
+    }
     match c.mode {
         CollectorMode::Assets => {
             out.push_str("\n# The Worker also serves the static site; it runs first only on its own routes.\n");

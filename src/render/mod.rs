@@ -253,16 +253,25 @@ fn render_partners(
         for (i, p) in partners.iter().enumerate() {
             let landing = pages.landing(p, opts.funnel.get(&p.code));
             let kit = pages.kit(p);
-            let files = match (landing, kit) {
-                (Ok(landing), Ok(kit)) => {
+            // The pages of a test's variants (not the control's, which is the landing page).
+            let variants: Result<Vec<_>, _> = p
+                .variants
+                .iter()
+                .skip(1)
+                .map(|v| pages.variant(p, &v.id))
+                .collect();
+            let files = match (landing, kit, variants) {
+                (Ok(landing), Ok(kit), Ok(variants)) => {
                     let mut files = vec![(false, landing), (true, kit.html), (true, kit.markdown)];
                     files.extend(kit.hosted.map(|h| (false, h)));
+                    files.extend(variants.into_iter().map(|v| (false, v)));
                     files
                 }
-                (landing, kit) => {
+                (landing, kit, variants) => {
                     failed.store(true, Ordering::Relaxed);
                     out.diags.extend(landing.err().map(|d| *d));
                     out.diags.extend(kit.err().map(|d| *d));
+                    out.diags.extend(variants.err().map(|d| *d));
                     Vec::new()
                 }
             };

@@ -74,6 +74,11 @@ pub struct Href {
     pub href: String,
 }
 
+/// Where variant `id` of partner `code` is written, relative to `public/`.
+pub fn variant_file(code: &str, id: &str) -> String {
+    format!("p/{code}/v/{id}/index.html")
+}
+
 /// Context of `landing.html`.
 #[derive(Debug, Serialize)]
 pub struct LandingCtx<'a> {
@@ -356,6 +361,24 @@ impl<'a> Pages<'a> {
             ctx,
             &partner.source,
         )
+    }
+
+    /// `p/<code>/v/<id>/index.html`: the landing page as variant `id` shows it (not the control,
+    /// which is `p/<code>/index.html`). The Worker and `serve` answer `/p/<code>/` with this
+    /// file for the visitors assigned to `id`; its canonical URL stays `/p/<code>/`, and it is
+    /// in no sitemap, llms.txt or mirror.
+    pub fn variant(&self, partner: &Partner, id: &str) -> Result<OutputFile, Box<Diagnostic>> {
+        let Some(shown) = partner.with_variant(id) else {
+            return Err(Box::new(Diagnostic::new(
+                &partner.source,
+                partner.source_line,
+                0,
+                format!("variant `{id}` is not declared"),
+            )));
+        };
+        let mut file = self.landing(&shown, None)?;
+        file.path = variant_file(&partner.code, id);
+        Ok(file)
     }
 
     /// The partner's kit: `<code>/index.html` and `index.md` for the private kits folder, and

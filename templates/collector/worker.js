@@ -18,6 +18,11 @@ const SEED_INSERT =
   "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const SERVER_INSERT =
   "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// Partners running a test also write the variant (migration 0003).
+const VARIANT_INSERT =
+  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const SERVER_VARIANT_INSERT =
+  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 export default {
   async fetch(request, env, ctx) {
@@ -32,7 +37,11 @@ export default {
       console.error("partner-pages collector: internal error", err && err.stack ? err.stack : err);
       return answer(500, "internal error");
     }
-    if (env.ASSETS) return env.ASSETS.fetch(request);
+    if (env.ASSETS) {
+      const view = (request.method === "GET" || request.method === "HEAD") && counted(request) ? landingView(request, rest) : null;
+      if (view) return servedVariant(request, env, url, view);
+      return env.ASSETS.fetch(request);
+    }
     return answer(404, "not found");
   },
 };
@@ -50,10 +59,13 @@ function goRoute(request, env, ctx, url, code) {
     const visitor = knownVisitor(request) || crypto.randomUUID();
     headers.append("Set-Cookie", cookie(url, "_vid", visitor));
     headers.append("Set-Cookie", cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
+    const variant = assignVariant(request, partner, code, visitor);
+    if (variant && variant.set) headers.append("Set-Cookie", cookie(url, "_x_" + code, variant.id));
+    const row = [code, campaign, "click", R.basePath + "/go/" + code, visitor];
     // A person's navigation never waits on the database: the click row is written after the
     // redirect (a failed write is logged, the redirect stands).
     ctx.waitUntil(
-      insert(env, SEED_INSERT, [code, campaign, "click", R.basePath + "/go/" + code, visitor]).catch((err) =>
+      insert(env, variant ? VARIANT_INSERT : SEED_INSERT, variant ? [...row, variant.id] : row).catch((err) =>
         console.error("partner-pages collector: click write failed", String(err)),
       ),
     );
@@ -84,16 +96,20 @@ async function beaconRoute(request, env, ctx, url) {
   const campaign = knownCampaign(partner, msg.c || (src && src.code === code ? src.campaign : null));
   if (msg.e === "activation" && !triggerMatches(partner, msg)) return answer(204);
   const headers = {};
+  const set = [];
   // The cookie wins; without one, the page's id (every event of a direct visit sent before the
   // first answer set the cookie gets the same visitor), else a new id.
   let visitor = knownVisitor(request);
   if (!visitor) {
     visitor = msg.v || crypto.randomUUID();
-    const cookies = [cookie(url, "_vid", visitor)];
-    if (!src) cookies.push(cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
-    headers["Set-Cookie"] = cookies;
+    set.push(cookie(url, "_vid", visitor));
+    if (!src) set.push(cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
   }
-  if (!(await stored(env, SEED_INSERT, [code, campaign, msg.e, msg.u, visitor]))) return notStored();
+  const variant = assignVariant(request, partner, code, visitor);
+  if (variant && variant.set) set.push(cookie(url, "_x_" + code, variant.id));
+  if (set.length) headers["Set-Cookie"] = set;
+  const row = [code, campaign, msg.e, msg.u, visitor];
+  if (!(await stored(env, variant ? VARIANT_INSERT : SEED_INSERT, variant ? [...row, variant.id] : row))) return notStored();
   return answer(204, null, headers);
 }
 
@@ -134,7 +150,10 @@ async function serverRoute(request, env, ctx) {
     hasValue ? msg.value : null,
     msg.user_id == null ? null : msg.user_id,
   ];
-  if (!(await stored(env, SERVER_INSERT, row))) return notStored();
+  // A backend has no cookie: the visitor's deterministic assignment.
+  const variant = partner.variants.length ? pick(partner.variants, msg.partner, msg.visitor_id) : null;
+  if (variant) row.push(variant);
+  if (!(await stored(env, variant ? SERVER_VARIANT_INSERT : SERVER_INSERT, row))) return notStored();
   return answer(204);
 }
 
@@ -172,6 +191,62 @@ function triggerMatches(partner, msg) {
   if (partner.page !== null && msg.n === undefined) return trimSlash(msg.u) === trimSlash(partner.page);
   if (partner.click !== null) return msg.n === partner.click;
   return false;
+}
+
+// Experiments: a sticky variant per visitor and partner, in the cookie `<prefix>_x_<code>`;
+// without it, deterministic from the visitor id (the same arithmetic as `serve`).
+function bucket(code, visitor) {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(code + "/" + visitor)) {
+    h ^= b;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 4294967296;
+}
+
+function pick(variants, code, visitor) {
+  let total = 0;
+  for (const [, w] of variants) total += w;
+  let t = bucket(code, visitor) * total;
+  for (const [id, w] of variants) {
+    if (t < w) return id;
+    t -= w;
+  }
+  return variants[variants.length - 1][0];
+}
+
+function assignVariant(request, partner, code, visitor) {
+  if (!partner.variants.length) return null;
+  const held = cookies(request)[R.cookiePrefix + "_x_" + code];
+  if (held && partner.variants.some(([id]) => id === held)) return { id: held, set: false };
+  return { id: pick(partner.variants, code, visitor), set: true };
+}
+
+// `/p/<code>/` of a partner running a test: which variant this visitor sees.
+function landingView(request, rest) {
+  const page = rest.endsWith("/index.html") ? rest.slice(0, -"index.html".length) : rest;
+  const m = /^\/p\/([a-z0-9-]+)\/$/.exec(page);
+  const partner = m ? own(R.partners, m[1]) : null;
+  if (!partner || !partner.variants.length) return null;
+  const code = m[1];
+  let visitor = knownVisitor(request);
+  const newVisitor = !visitor;
+  if (newVisitor) visitor = crypto.randomUUID();
+  const variant = assignVariant(request, partner, code, visitor);
+  const control = variant.id === partner.variants[0][0];
+  return { code, visitor, newVisitor, variant, path: control ? partner.landing : "/p/" + code + "/v/" + variant.id + "/" };
+}
+
+// The variant's file under the page's own URL (no redirect), with the assignment's cookies.
+async function servedVariant(request, env, url, view) {
+  const asset = await env.ASSETS.fetch(new Request(new URL(R.basePath + view.path, url), request));
+  if (asset.status !== 200) return asset;
+  const resp = new Response(asset.body, asset);
+  if (view.newVisitor) resp.headers.append("Set-Cookie", cookie(url, "_vid", view.visitor));
+  if (view.variant.set || view.newVisitor) resp.headers.append("Set-Cookie", cookie(url, "_x_" + view.code, view.variant.id));
+  resp.headers.set("Cache-Control", "private, no-store");
+  resp.headers.set("Vary", "Cookie");
+  return resp;
 }
 
 function knownCampaign(partner, campaign) {

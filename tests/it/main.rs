@@ -13,6 +13,7 @@ mod llms;
 mod mcp;
 mod reliability;
 mod report;
+mod experiments;
 mod serve;
 mod support;
 mod worker;

@@ -576,6 +576,7 @@ mod props {
                 landing: "/p/acme/".into(),
                 page: Some("/welcome".into()),
                 click: Some("copy".into()),
+                variants: Vec::new(),
             },
         );
         Registry {

@@ -115,6 +115,12 @@ fn partner_page(site: &Site, p: &Partner) -> MirrorPage {
         "- Page: <{}>\n",
         escape::url(&c.absolute_url(&p.landing_path()))
     ));
+    if p.variants.len() > 1 {
+        body.push_str(&format!(
+            "- Note: a test is running on this page: visitors see one of {} versions; this is the original one.\n",
+            p.variants.len()
+        ));
+    }
     if let Some(section) = p
         .landing
         .body
