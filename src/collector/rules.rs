@@ -852,15 +852,26 @@ mod tests {
     #[test]
     fn variant_buckets_match_the_worker() {
         let cases = [
-            ("0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d", 0.778_526_081_005_111_3, "speed", "a"),
+            (
+                "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d",
+                0.778_526_081_005_111_3,
+                "speed",
+                "a",
+            ),
             ("user-42", 0.959_411_121_672_019_4, "speed", "b"),
             ("é", 0.773_186_548_845_842_5, "speed", "a"),
         ];
         let two = [("control".to_string(), 70.0), ("speed".to_string(), 30.0)];
-        let three: Vec<(String, f64)> = ["a", "b", "c"].iter().map(|x| (x.to_string(), 1.0)).collect();
+        let three: Vec<(String, f64)> = ["a", "b", "c"]
+            .iter()
+            .map(|x| (x.to_string(), 1.0))
+            .collect();
         for (vid, b, of_two, of_three) in cases {
             assert_eq!(bucket("seo-consultant", vid), b, "{vid}");
-            assert_eq!(deterministic_variant(&two, "seo-consultant", vid), Some(of_two));
+            assert_eq!(
+                deterministic_variant(&two, "seo-consultant", vid),
+                Some(of_two)
+            );
             assert_eq!(deterministic_variant(&three, "x", vid), Some(of_three));
         }
     }
@@ -882,18 +893,27 @@ mod tests {
         assert!((share - 0.3).abs() < 0.015, "{share}");
         // A cookie naming a declared variant wins; an unknown one is replaced.
         let jar = parse_cookies(["pp_x_seo=speed; pp_x_other=z"], "pp");
-        assert_eq!(assign_variant(&r, "seo", &jar, "v"), Some(("speed".into(), false)));
+        assert_eq!(
+            assign_variant(&r, "seo", &jar, "v"),
+            Some(("speed".into(), false))
+        );
         let bad = parse_cookies(["pp_x_seo=nope"], "pp");
         assert!(assign_variant(&r, "seo", &bad, "v").unwrap().1);
         // Landing views: the control's own file, a variant's file, nothing for other pages.
         let vid = "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d";
         let with_vid = parse_cookies([format!("pp_vid={vid}").as_str()], "pp");
         let view = landing_view(&r, "/p/seo/", &with_vid, || unreachable!()).unwrap();
-        assert_eq!(view.variant, deterministic_variant(&r.partners["seo"].variants, "seo", vid).unwrap());
+        assert_eq!(
+            view.variant,
+            deterministic_variant(&r.partners["seo"].variants, "seo", vid).unwrap()
+        );
         assert!(!view.set_vid && view.set_variant);
         let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo=speed").as_str()], "pp");
         let view = landing_view(&r, "/p/seo/index.html", &held, || unreachable!()).unwrap();
-        assert_eq!((view.file.as_str(), view.set_variant), ("p/seo/v/speed/index.html", false));
+        assert_eq!(
+            (view.file.as_str(), view.set_variant),
+            ("p/seo/v/speed/index.html", false)
+        );
         let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo=control").as_str()], "pp");
         let view = landing_view(&r, "/p/seo/", &held, || unreachable!()).unwrap();
         assert_eq!(view.file, "p/seo/index.html");

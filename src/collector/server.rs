@@ -262,7 +262,12 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
                     ));
                 }
                 if view.set_variant {
-                    set.push(rules::variant_cookie(reg, &view.partner, &view.variant, secure));
+                    set.push(rules::variant_cookie(
+                        reg,
+                        &view.partner,
+                        &view.variant,
+                        secure,
+                    ));
                 }
                 let h = resp.headers_mut();
                 for c in set {
@@ -270,7 +275,10 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
                         h.append(header::SET_COOKIE, v);
                     }
                 }
-                h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+                h.insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                );
                 h.insert(header::VARY, HeaderValue::from_static("Cookie"));
             }
             return resp;

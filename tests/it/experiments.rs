@@ -29,7 +29,10 @@ fn variant_rows(s: &Serve) -> Vec<(String, String, Option<String>)> {
 }
 
 fn shown(body: &str) -> &'static str {
-    match (body.contains(SPEED_HEADLINE), body.contains(CONTROL_HEADLINE)) {
+    match (
+        body.contains(SPEED_HEADLINE),
+        body.contains(CONTROL_HEADLINE),
+    ) {
         (true, false) => "speed",
         (false, true) => "control",
         _ => panic!("the page shows neither or both headlines"),
@@ -70,7 +73,10 @@ fn serve_gives_each_visitor_a_sticky_variant_under_the_same_url_and_records_it()
         assert_eq!(r.status, 204, "{}", r.text());
         let rows = variant_rows(&s);
         let last = rows.last().expect("a row");
-        assert_eq!((last.0.as_str(), last.2.as_deref()), ("visit", Some(variant)));
+        assert_eq!(
+            (last.0.as_str(), last.2.as_deref()),
+            ("visit", Some(variant))
+        );
         let vid = cookie
             .split("; ")
             .find_map(|c| c.strip_prefix("pp_vid="))
@@ -93,5 +99,80 @@ fn serve_gives_each_visitor_a_sticky_variant_under_the_same_url_and_records_it()
     let sitemap = s.get("/sitemap.xml", &[ua]).text();
     assert!(!sitemap.contains("/v/speed"), "{sitemap}");
     let mirror = s.get("/p/seo-consultant/index.html.md", &[ua]).text();
-    assert!(mirror.contains(CONTROL_HEADLINE) && mirror.contains("a test is running"), "{mirror}");
+    assert!(
+        mirror.contains(CONTROL_HEADLINE) && mirror.contains("a test is running"),
+        "{mirror}"
+    );
+}
+
+/// The same with the generated Worker in `wrangler dev` (workerd, local D1): sticky variant by
+/// cookie, the same URL, both variants across visitors, the variant in the D1 rows.
+#[test]
+fn the_worker_gives_each_visitor_a_sticky_variant_and_d1_rows_carry_it() {
+    let c = crate::worker::Collector::start_in(site_with_variants());
+    let ua = ("User-Agent", BROWSER_UA);
+    let mut seen = std::collections::BTreeMap::new();
+    let mut expected_rows = Vec::new();
+    for visitor in 0..12 {
+        let first = c.request("GET", "/p/seo-consultant/", &[ua], b"");
+        assert_eq!(first.status, 200, "visitor {visitor}: {}", first.text());
+        assert!(first.header_all("location").is_empty());
+        let variant = shown(first.text());
+        let cookie: String = first
+            .header_all("set-cookie")
+            .iter()
+            .map(|c| c.split(';').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("; ");
+        assert!(
+            cookie.contains(&format!("pp_x_seo-consultant={variant}"))
+                && cookie.contains("pp_vid="),
+            "{cookie}"
+        );
+        *seen.entry(variant).or_insert(0) += 1;
+        let again = c.request(
+            "GET",
+            "/p/seo-consultant/",
+            &[ua, ("Cookie", cookie.as_str())],
+            b"",
+        );
+        assert_eq!(shown(again.text()), variant);
+        assert!(again.header_all("set-cookie").is_empty());
+        let r = c.beacon(
+            r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+            &[("Cookie", cookie.as_str())],
+        );
+        assert_eq!(r.status, 204, "{}", r.text());
+        expected_rows.push(variant);
+    }
+    assert_eq!(seen.len(), 2, "12 visitors all got one variant: {seen:?}");
+    let wrangler = support::require_tool("wrangler", "wrangler runs local D1 queries");
+    let out = c
+        .wrangler_cmd(
+            &wrangler,
+            &[
+                "d1",
+                "execute",
+                "partner-events",
+                "--local",
+                "--json",
+                "--command",
+                "SELECT variant FROM partner_events WHERE event_name = 'visit' ORDER BY created_at, rowid",
+            ],
+        )
+        .output()
+        .expect("run wrangler d1 execute");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let got: Vec<&str> = v[0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["variant"].as_str())
+        .collect();
+    assert_eq!(got, expected_rows);
 }

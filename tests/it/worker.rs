@@ -31,17 +31,26 @@ pub(crate) struct Collector {
 impl Collector {
     /// Build the example site into a temp dir, apply the D1 migrations locally, start the Worker.
     pub(crate) fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
-        Collector::start_with(prepare_public, true)
+        let site = support::copy_site(&support::repo_root());
+        Collector::start_with(site, prepare_public, true)
+    }
+
+    /// As [`Collector::start`], on a site you prepared (a copy of the example, edited).
+    pub(crate) fn start_in(site: tempfile::TempDir) -> Collector {
+        Collector::start_with(site, |_| {}, true)
     }
 
     /// As [`Collector::start`]; without `migrate` the local D1 has no `partner_events` table,
     /// so every write fails (a real D1 failure).
-    fn start_with(prepare_public: impl FnOnce(&Path), migrate: bool) -> Collector {
+    fn start_with(
+        site: tempfile::TempDir,
+        prepare_public: impl FnOnce(&Path),
+        migrate: bool,
+    ) -> Collector {
         let wrangler = support::require_tool(
             "wrangler",
             "wrangler (pinned in package.json) runs the Worker in workerd with local D1",
         );
-        let site = support::copy_site(&support::repo_root());
         let out = support::run(site.path(), &["build"]);
         assert!(
             out.status.success(),
@@ -272,6 +281,10 @@ pub(crate) struct Response {
 }
 
 impl Response {
+    pub(crate) fn text(&self) -> &str {
+        &self.body
+    }
+
     pub(crate) fn header_all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
@@ -429,7 +442,7 @@ fn worker_answers_204_only_once_d1_holds_the_row() {
 fn worker_answers_503_with_retry_after_when_the_d1_write_fails_and_redirects_clicks_anyway() {
     let wrangler = support::require_tool("wrangler", "wrangler runs local D1 migrations");
     // No migrations applied: the local D1 has no partner_events table, every INSERT fails.
-    let c = Collector::start_with(|_| {}, false);
+    let c = Collector::start_with(support::copy_site(&support::repo_root()), |_| {}, false);
     let beacon = json!({"e": "visit", "p": "seo-consultant", "u": "/d1-down/beacon"}).to_string();
     let r = c.beacon(&beacon, &[]);
     assert_eq!(r.status, 503, "a beacon whose write failed: {}", r.body);
