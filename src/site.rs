@@ -140,6 +140,12 @@ fn load_config(
         );
         return None;
     }
+    if crate::load::through_link(root, &path) {
+        if let Err(d) = crate::load::check_link(root, &path, Path::new(CONFIG_FILE)) {
+            diags.push(*d);
+            return None;
+        }
+    }
     let text = match yaml::read_text(&path, Path::new(CONFIG_FILE), yaml::MAX_YAML_BYTES) {
         Ok(t) => t,
         Err(d) => {

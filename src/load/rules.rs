@@ -314,6 +314,13 @@ pub fn base_url(value: &str) -> Option<Problem> {
     if host.is_empty() {
         return problem(format!("base_url `{value}` has no host"), EXPECTED, None);
     }
+    if value.contains('\\') {
+        return problem(
+            format!("base_url `{value}` contains a backslash"),
+            EXPECTED,
+            Some("browsers read `\\` as `/`: write `/`".into()),
+        );
+    }
     if value.contains(['?', '#']) {
         return problem(
             format!("base_url `{value}` has a query or fragment"),
@@ -413,6 +420,8 @@ mod tests {
         assert!(base_url("ftp://x").is_some());
         assert!(base_url("https:///x").is_some());
         assert!(base_url("https://x/?a=1").is_some());
+        assert!(base_url("https://x/\\evil.example").is_some());
+        assert!(base_url("https://x\\@evil.example/").is_some());
     }
 
     #[test]

@@ -286,6 +286,20 @@ fn symlinks_out_of_the_site_or_to_other_files_are_refused_without_their_content(
             "{file}: {why}\n{stderr}"
         );
     }
+    // The config too.
+    let config = root.join("partner-pages.yaml");
+    std::fs::rename(&config, outside.path().join("config.yaml")).unwrap();
+    symlink(outside.path().join("config.yaml"), &config).unwrap();
+    let run = support::run(root, &["check"]);
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("`partner-pages.yaml` is a symbolic link")
+            && stderr.contains("outside the site"),
+        "{stderr}"
+    );
+    std::fs::remove_file(&config).unwrap();
+    std::fs::rename(outside.path().join("config.yaml"), &config).unwrap();
     // Templates are read by the build, once the site itself loads.
     for f in [
         "partners/outside.yaml",
