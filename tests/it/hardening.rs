@@ -496,3 +496,52 @@ fn serve_keeps_its_wal_under_64_mb_through_50000_events_and_kill_9_loses_none() 
         .unwrap();
     assert_eq!(rows as usize, acked);
 }
+
+#[test]
+fn serve_takes_a_visitor_id_cookie_only_in_the_form_it_issues() {
+    let s = crate::serve::Serve::start(&["--no-watch"]);
+    let body = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#;
+    let issued = "6f1c2a3b-4d5e-4f60-9a1b-2c3d4e5f6a7b";
+    for chosen in ["visitor1", "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE", issued] {
+        let r = s.beacon(body, &[("Cookie", &format!("pp_vid={chosen}"))]);
+        assert_eq!(r.status, 204, "{}", r.text());
+        let row = s.rows().pop().unwrap();
+        let vid = row.visitor_id.unwrap();
+        if chosen == issued {
+            assert_eq!(vid, issued, "an issued id is kept");
+        } else {
+            assert_ne!(vid, chosen, "a chosen id is not stored");
+            assert!(
+                partner_pages::collector::rules::valid_page_id(&vid),
+                "{vid}"
+            );
+            assert!(
+                r.all("set-cookie")
+                    .iter()
+                    .any(|c| c.starts_with(&format!("pp_vid={vid}"))),
+                "a new id is issued: {:?}",
+                r.all("set-cookie")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_collector_database_that_is_not_a_d1_name_is_a_located_config_error() {
+    let site = support::copy_site(&support::repo_root());
+    let config = site.path().join("partner-pages.yaml");
+    let text = support::read(&config);
+    assert!(text.contains("database: partner-events"));
+    std::fs::write(
+        &config,
+        text.replace("database: partner-events", "database: \"x; rm -rf ~\""),
+    )
+    .unwrap();
+    let run = support::run(site.path(), &["check"]);
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("is not a D1 database name") && stderr.contains("partner-pages.yaml:"),
+        "{stderr}"
+    );
+}
