@@ -46,6 +46,12 @@ pub struct BuildOptions<'a> {
     /// Staff build: the funnel overlay on each landing page and `annotations.json`
     /// (needs `events`; the output defaults to `<root>/preview`).
     pub preview: bool,
+    /// The host site's output folder (overrides `host.output` of the config).
+    pub host: Option<PathBuf>,
+    /// Do not fail the build on a link to a page that is in neither output.
+    pub skip_link_check: bool,
+    /// Write only the partner registry files of `host.data` (before the host builds).
+    pub data_only: bool,
 }
 
 /// What a build did.
@@ -73,20 +79,23 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         timings.push((stage, now - clock));
         clock = now;
     };
-    let default_out = if opts.preview {
-        PREVIEW_DIR
-    } else {
-        PUBLIC_DIR
-    };
-    let out_dir = opts.out.clone().unwrap_or_else(|| root.join(default_out));
+    if opts.data_only {
+        return write_host_data_only(root, opts);
+    }
+    let dirs = Dirs::new(root, opts);
+    let out_dir = dirs.out.clone();
     let collector_dir = root.join(COLLECTOR_DIR);
     // Where the kits go and whether they are hosted come from the config: read before the
     // fast path (a changed secret or a moved kits folder is a change). The fast path itself
     // hashes the config too; this read is only what it needs for its key.
     let kits_key = crate::kits::stamp_key(root);
     let kits_dir = root.join(&kits_key.dir);
-    // The no-change fast path; builds annotated with events depend on more than files.
-    let inputs = (opts.events.is_none() && !opts.preview && opts.render.funnel.is_empty())
+    // The no-change fast path; builds annotated with events depend on more than files, and
+    // builds in a host site on the host's output (shell page, link targets).
+    let inputs = (opts.events.is_none()
+        && !opts.preview
+        && opts.render.funnel.is_empty()
+        && !dirs.plugin)
         .then(|| {
             stamp::inputs(&stamp::Key {
                 root,
@@ -179,8 +188,21 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             )));
         }
     }
+    if !opts.skip_link_check {
+        let targets = crate::links::Targets {
+            rendered: streamed.public.iter().map(String::as_str).collect(),
+            host: dirs.host.clone(),
+            out: lexical_absolute(&out_dir),
+        };
+        let problems = crate::links::check(&site, &targets);
+        if !problems.is_empty() {
+            return Err(problems.into());
+        }
+    }
     let mut collector_files = worker::render(&site)?;
-    let assets_dir = assets_dir_from(&collector_dir, &out_dir);
+    // The Worker serves the whole host output when there is one, else the partner output.
+    let served = dirs.host.as_deref().unwrap_or(&out_dir);
+    let assets_dir = assets_dir_from(&collector_dir, served);
     if assets_dir != worker::DEFAULT_ASSETS_DIR {
         // The Worker serves the static site from wherever `out` put it.
         let toml = worker::wrangler_toml(&site, &assets_dir);
@@ -206,6 +228,12 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     stats += kits.commit(&kit_paths)?;
     if let Some(host) = llms_host {
         host.write()?;
+    }
+    write_host_data(&site)?;
+    if let Some(host) = &dirs.host {
+        if site.config.collector.mode == crate::config::CollectorMode::Assets {
+            assets_ignore(&site, host)?;
+        }
     }
     let pages = streamed.page_count();
     if let Some(h) = inputs {
@@ -238,16 +266,151 @@ fn paths(files: &[OutputFile]) -> Vec<&str> {
     files.iter().map(|f| f.path.as_str()).collect()
 }
 
+/// `check --links`: render the site in memory (nothing written) and check its links against
+/// what it rendered and the host output (`host`, else the config's `host.output`).
+pub fn check_links(site: &crate::Site, host: Option<PathBuf>) -> Result<crate::diagnostics::Diagnostics> {
+    let opts = BuildOptions {
+        host,
+        ..Default::default()
+    };
+    let dirs = Dirs::new(&site.root, &opts);
+    let streamed = render_site_into(site, &RenderOptions::default(), &|_| Ok(()), &|_| Ok(()))?;
+    let targets = crate::links::Targets {
+        rendered: streamed.public.iter().map(String::as_str).collect(),
+        host: dirs.host,
+        out: lexical_absolute(&dirs.out),
+    };
+    Ok(crate::links::check(site, &targets))
+}
+
+/// The output folders of a build.
+struct Dirs {
+    /// Where the partner pages go.
+    out: PathBuf,
+    /// The host site's output (served at `/`), absolute: from the options, `host.output`, or
+    /// the folder above `out` when `out` ends with the base path (`public/partners`).
+    host: Option<PathBuf>,
+    /// A build inside a host site (host output or shell page): no no-change fast path.
+    plugin: bool,
+}
+
+impl Dirs {
+    fn new(root: &Path, opts: &BuildOptions) -> Dirs {
+        let peek = crate::config::peek(root);
+        let base_url = opts.base_url.clone().or(peek.base_url).unwrap_or_default();
+        let base_path = crate::config::base_path_of(&base_url);
+        let abs = |p: PathBuf| lexical_absolute(&p);
+        let host = opts
+            .host
+            .clone()
+            .or_else(|| peek.host_output.map(|h| root.join(h)))
+            .map(abs);
+        let out = match (&opts.out, &host) {
+            (Some(out), _) => out.clone(),
+            (None, Some(h)) if !opts.preview && !base_path.is_empty() => {
+                h.join(base_path.trim_start_matches('/'))
+            }
+            _ => root.join(if opts.preview { PREVIEW_DIR } else { PUBLIC_DIR }),
+        };
+        let host = host.or_else(|| crate::links::host_of(&abs(out.clone()), base_path));
+        let out = if host.is_some() { abs(out) } else { out };
+        Dirs {
+            plugin: host.is_some() || peek.shell_page.is_some(),
+            out,
+            host,
+        }
+    }
+}
+
+/// `p` as an absolute path with `.` and `..` resolved by name (the folders need not exist).
+fn lexical_absolute(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `build --data-only`: load the site, write the `host.data` files, nothing else.
+fn write_host_data_only(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
+    let site = load(
+        root,
+        &LoadOptions {
+            base_url: opts.base_url.clone(),
+        },
+    )?;
+    write_host_data(&site)?;
+    Ok(BuildReport {
+        pages: 0,
+        files: site.config.host.data.len(),
+        stats: WriteStats::default(),
+        out_dir: PathBuf::new(),
+        collector_dir: root.join(COLLECTOR_DIR),
+        kits_dir: PathBuf::new(),
+        timings: Vec::new(),
+    })
+}
+
+/// The partner registry for host templates, at each `host.data` path (same bytes each time).
+fn write_host_data(site: &crate::Site) -> Result<()> {
+    if site.config.host.data.is_empty() {
+        return Ok(());
+    }
+    let bytes = crate::render::llms::registry::host_data_json(site)?;
+    for rel in &site.config.host.data {
+        let path = site.root.join(rel);
+        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            continue; // unchanged: do not wake the host's file watcher
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| crate::Error::io(format!("cannot create {}", dir.display()), e))?;
+        }
+        output::write_atomic(&path, &bytes)?;
+    }
+    Ok(())
+}
+
+/// In mode `assets` the Worker serves the host output: wrangler reads `.assetsignore` at its
+/// root, so ours goes there, unless the host has its own (then it is left alone).
+fn assets_ignore(site: &crate::Site, host: &Path) -> Result<()> {
+    let Some(file) = crate::collector::worker::public_files(site).into_iter().next() else {
+        return Ok(());
+    };
+    let path = host.join(&file.path);
+    match std::fs::read(&path) {
+        Ok(old) if old == file.bytes => Ok(()),
+        Ok(old) if !old.starts_with(crate::collector::worker::ASSETS_IGNORE_HEADER.as_bytes()) => Ok(()),
+        _ if host.is_dir() => output::write_atomic(&path, &file.bytes),
+        _ => Ok(()),
+    }
+}
+
 /// The static output folder as wrangler.toml's `[assets] directory` sees it from `collector/`:
-/// relative when both live under the same folder, absolute otherwise.
+/// always a relative path (`../public`, `../../elsewhere/out`), so the generated collector holds
+/// no path of the machine that built it.
 fn assets_dir_from(collector_dir: &Path, out_dir: &Path) -> String {
-    let parent = collector_dir.parent().unwrap_or(collector_dir);
-    match out_dir.strip_prefix(parent) {
-        Ok(rel) => format!("../{}", rel.to_string_lossy().replace('\\', "/")),
-        Err(_) => std::path::absolute(out_dir)
-            .unwrap_or_else(|_| out_dir.to_path_buf())
-            .to_string_lossy()
-            .into_owned(),
+    let (from, to) = (lexical_absolute(collector_dir), lexical_absolute(out_dir));
+    let (from, to): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
     }
 }
 
@@ -266,7 +429,7 @@ mod assets_dir_tests {
         );
         assert_eq!(
             assets_dir_from(c, Path::new("/elsewhere/out")),
-            "/elsewhere/out"
+            "../../elsewhere/out"
         );
     }
 }

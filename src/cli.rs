@@ -74,6 +74,13 @@ pub struct CheckArgs {
     /// Print the diagnostics as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also check that every internal link of the partner pages reaches a page of the host
+    /// output or of the partner output (renders the site in memory; writes nothing).
+    #[arg(long)]
+    pub links: bool,
+    /// The host site's output folder for --links (default: host.output of the config).
+    #[arg(long, value_name = "DIR")]
+    pub host_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -84,6 +91,10 @@ pub struct OutputArgs {
     /// Override base_url from partner-pages.yaml (e.g. https://example.com/partners).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// The host site's output folder, served at `/` (default: host.output of the config); the
+    /// partner pages go to <host-dir><base path> unless --out says otherwise.
+    #[arg(long, value_name = "DIR")]
+    pub host_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +113,13 @@ pub struct BuildArgs {
     /// Merge our section into this existing llms.txt instead of writing our own.
     #[arg(long, value_name = "PATH")]
     pub llms_merge: Option<PathBuf>,
+    /// Do not fail on a link to a page that is in neither the host nor the partner output.
+    #[arg(long)]
+    pub no_link_check: bool,
+    /// Write only the partner registry files listed in host.data (run it before the host
+    /// build, so host templates can read them).
+    #[arg(long)]
+    pub data_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -39,6 +39,35 @@ pub struct Config {
     pub llms: LlmsConfig,
     #[serde(default)]
     pub kits: KitsConfig,
+    /// The host site the partner pages live in (plugin mode): its build output.
+    #[serde(default)]
+    pub host: HostConfig,
+    /// Take the page shell (head assets, header, footer) from a page the host built.
+    #[serde(default)]
+    pub shell: Option<ShellConfig>,
+}
+
+/// The host site generator's side (Hugo, Astro, Eleventy, ...).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostConfig {
+    /// The host's build output folder, relative to the site root: the folder served at `/`.
+    /// The partner pages are written to `<output><base path>` (e.g. `public/partners`), links
+    /// are checked against it, and the Worker serves it whole.
+    pub output: Option<String>,
+    /// Files to write the partner registry to, for host templates (e.g. Hugo
+    /// `data/partners.json`, an Astro collection's `src/data/partners.json`).
+    pub data: Vec<String>,
+}
+
+/// A host-built page whose shell wraps every partner page.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShellConfig {
+    /// The host-built page, relative to the site root, e.g. `public/about/index.html`.
+    pub page: String,
+    /// CSS selector of the element that receives the partner content, e.g. `main`.
+    pub main: String,
 }
 
 fn default_language() -> String {
@@ -198,15 +227,7 @@ impl Default for KitsConfig {
 impl Config {
     /// The path part of `base_url` without a trailing slash: "" or "/partners".
     pub fn base_path(&self) -> &str {
-        let after_scheme = self
-            .base_url
-            .split_once("://")
-            .map(|(_, r)| r)
-            .unwrap_or(&self.base_url);
-        match after_scheme.find('/') {
-            Some(i) => after_scheme[i..].trim_end_matches('/'),
-            None => "",
-        }
+        base_path_of(&self.base_url)
     }
 
     /// Absolute URL of a site path (`/p/x/` -> `https://host/base/p/x/`).
@@ -217,6 +238,77 @@ impl Config {
     /// Root-relative URL of a site path, with the base path (`/p/x/` -> `/base/p/x/`).
     pub fn site_url(&self, site_path: &str) -> String {
         format!("{}{}", self.base_path(), site_path)
+    }
+
+    /// `https://host[:port]` of `base_url`: the origin host paths are resolved against.
+    pub fn origin(&self) -> &str {
+        let base = self.base_url.as_str();
+        let start = base.find("://").map_or(0, |i| i + 3);
+        match base[start..].find('/') {
+            Some(i) => &base[..start + i],
+            None => base,
+        }
+    }
+
+    /// The one rule for a link written in a partner file or front matter (`lead_magnet.url`,
+    /// `cta.url`, `activation.trigger.page`, Markdown links): a root-relative path is a path of
+    /// the host site, from its root (`/pricing` stays `/pricing`, whatever the base path); an
+    /// absolute URL is kept. Only the pages partner-pages writes itself carry the base path
+    /// ([`Config::site_url`]).
+    pub fn link_href(&self, url: &str) -> String {
+        url.to_string()
+    }
+
+    /// The absolute URL of a link as [`Config::link_href`] resolves it: a host path is joined
+    /// to the origin of `base_url` (not to its base path).
+    pub fn link_url(&self, url: &str) -> String {
+        if url.starts_with('/') && !url.starts_with("//") {
+            format!("{}{url}", self.origin())
+        } else {
+            url.to_string()
+        }
+    }
+}
+
+/// What a build needs to know before the site loads (output folders, extra stamp inputs),
+/// read from the config text without validation; the full load checks it afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Peek {
+    pub base_url: Option<String>,
+    pub host_output: Option<String>,
+    pub shell_page: Option<String>,
+}
+
+/// [`Peek`] at `partner-pages.yaml` of `root`; empty when it cannot be read.
+pub fn peek(root: &std::path::Path) -> Peek {
+    use crate::load::yaml;
+    let rel = std::path::Path::new(CONFIG_FILE);
+    let Ok(text) = yaml::read_text(&root.join(rel), rel, yaml::MAX_YAML_BYTES) else {
+        return Peek::default();
+    };
+    let Ok(node) = yaml::parse(&text, rel, 0) else {
+        return Peek::default();
+    };
+    let text_at = |path: &[&str]| match node.lookup(path).map(|n| &n.value) {
+        Some(yaml::Value::Str(s)) => Some(s.clone()),
+        _ => None,
+    };
+    Peek {
+        base_url: text_at(&["base_url"]),
+        host_output: text_at(&["host", "output"]),
+        shell_page: text_at(&["shell", "page"]),
+    }
+}
+
+/// The path part of a base URL without a trailing slash: "" or "/partners".
+pub fn base_path_of(base_url: &str) -> &str {
+    let after_scheme = base_url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(base_url);
+    match after_scheme.find('/') {
+        Some(i) => after_scheme[i..].trim_end_matches('/'),
+        None => "",
     }
 }
 
@@ -282,6 +374,20 @@ pub const SCHEMA: Shape = Shape::Map(&[
             Field::opt("hosted", Shape::Bool),
         ]),
     ),
+    Field::opt(
+        "host",
+        Shape::Map(&[
+            Field::opt("output", Shape::Text),
+            Field::opt("data", Shape::List(&Shape::Text)),
+        ]),
+    ),
+    Field::opt(
+        "shell",
+        Shape::Map(&[
+            Field::req("page", Shape::Text),
+            Field::req("main", Shape::Text),
+        ]),
+    ),
 ]);
 
 /// Load the config text: shape, types, then the rules of [`Config::validate`].
@@ -326,6 +432,36 @@ impl Config {
                 .expected("`route:` with a Workers route pattern, e.g. `aikit.example/go/*`")
                 .hint("or use `mode: assets` to let the Worker serve public/ too");
             r.push(d);
+        }
+        if self.host.output.is_some() && self.base_path().is_empty() {
+            let problem = Problem {
+                message: "`host.output` is set but `base_url` has no path: the partner pages would overwrite the host's pages".into(),
+                expected: "a base_url with the folder of the partner pages, e.g. `https://example.com/partners`",
+                hint: Some("or remove `host:` for a site of partner pages only".into()),
+            };
+            flag(r, node, &["host", "output"], problem);
+        }
+        for (field, value) in [
+            ("output", self.host.output.as_deref()),
+            (
+                "page",
+                self.shell.as_ref().map(|s| s.page.as_str()),
+            ),
+        ] {
+            let Some(value) = value else { continue };
+            if value.is_empty() || std::path::Path::new(value).is_absolute() || value.starts_with('/') {
+                let path: &[&str] = if field == "output" {
+                    &["host", "output"]
+                } else {
+                    &["shell", "page"]
+                };
+                let problem = Problem {
+                    message: format!("`{value}` is not a relative path"),
+                    expected: "a path relative to partner-pages.yaml, e.g. `public` or `../public/about/index.html`",
+                    hint: Some("paths in partner-pages.yaml are relative to its folder, so the site builds the same on every machine".into()),
+                };
+                flag(r, node, path, problem);
+            }
         }
         if self.attribution.window_days == 0 {
             let problem = Problem {
@@ -467,7 +603,10 @@ mod tests {
     #[test]
     fn schema_mirrors_every_field_of_the_struct() {
         use crate::load::schema::{field_paths, json_paths};
-        let json = serde_json::to_value(load(MINIMAL).unwrap()).unwrap();
+        let text = format!(
+            "{MINIMAL}host: {{ output: public, data: [data/partners.json] }}\nshell: {{ page: public/about/index.html, main: main }}\n"
+        );
+        let json = serde_json::to_value(load(&text).unwrap()).unwrap();
         assert_eq!(
             field_paths(&SCHEMA),
             json_paths(&json),

@@ -25,6 +25,7 @@ pub mod stage;
 // Rendering and writing the static output.
 pub mod build;
 pub mod kits;
+pub mod links;
 pub mod output;
 pub mod render;
 pub mod stamp;

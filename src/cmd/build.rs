@@ -17,6 +17,9 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
     let started = Instant::now();
     let bar = (!global.quiet && std::io::stderr().is_terminal()).then(Bar::new);
     let opts = BuildOptions {
+        host: args.output.host_dir,
+        skip_link_check: args.no_link_check,
+        data_only: args.data_only,
         out: args.output.out,
         base_url: args.output.base_url,
         // Relative to where the command runs, not to --root.
@@ -32,6 +35,12 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
         preview: args.preview,
     };
     let report = build(&global.root, &opts)?;
+    if args.data_only {
+        if !global.quiet {
+            eprintln!("wrote {} partner data files", report.files);
+        }
+        return Ok(());
+    }
     if !global.quiet {
         let s = report.stats;
         eprintln!(

@@ -4,8 +4,18 @@ use crate::cli::{CheckArgs, GlobalArgs};
 use partner_pages::error::{Error, Result};
 
 pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
-    let checked = partner_pages::check::run(&global.root, &args.files)?;
-    let diags = checked.diagnostics;
+    let mut checked = partner_pages::check::run(&global.root, &args.files)?;
+    let mut diags = std::mem::take(&mut checked.diagnostics);
+    if let (true, false, Some(site)) = (args.links, diags.has_errors(), &checked.site) {
+        let problems = partner_pages::build::check_links(site, args.host_dir.clone())?;
+        diags.0.extend(problems.0.into_iter().filter(|d| {
+            checked
+                .files
+                .as_ref()
+                .is_none_or(|files| files.contains(&d.file))
+        }));
+        diags.sort();
+    }
     if args.json {
         println!("{}", diags.to_json());
     }
@@ -29,9 +39,10 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
         };
         match (&checked.site, &checked.files) {
             (Some(site), None) => println!(
-                "ok: {} partners, {} content pages{warned}",
+                "ok: {} partners, {} content pages{}{warned}",
                 site.partners.len(),
-                site.content.len()
+                site.content.len(),
+                if args.links { ", every link has a target" } else { "" }
             ),
             (_, Some(files)) => println!("ok: {} files{warned}", files.len()),
             (None, None) => {}

@@ -11,9 +11,11 @@ use std::path::Path;
 pub const SCAFFOLD: &[(&str, &str)] = &[
     (
         "partner-pages.yaml",
-        r#"# Site config. Reference: docs/build.md and `partner-pages --help`.
+        r#"# Site config. Every command explains its options: `partner-pages help build`.
 name: Example Partners
-# Absolute URL where public/ is served; its path (e.g. /partners) prefixes every link.
+# Absolute URL where the partner pages are served; its path (e.g. /partners) prefixes every
+# page partner-pages writes. Links you write (cta.url, ...) starting with `/` are paths of the
+# site from its root and get no prefix.
 base_url: https://example.com
 summary: >-
   Partner offers of Example: each page gives one partner's audience a clear promise,
@@ -21,11 +23,17 @@ summary: >-
 language: en
 collector:
   endpoint: /e
+# Inside a host site (Hugo, Astro, Eleventy, ...): give base_url a path, e.g.
+# https://example.com/partners, and uncomment. The pages then go to public/partners, take the
+# look of a page the host built, and every link is checked against the host's pages.
+# host:
+#   output: public
+# shell: { page: public/about/index.html, main: main }
 "#,
     ),
     (
         "partners/newsletter-friends.yaml",
-        r#"# One partner per file; the file name is free, `code` is the URL slug.
+        r#"# One partner per file, named after its code: partners/<code>.yaml. `code` is the URL slug.
 name: Newsletter friends
 code: newsletter-friends
 audience: Readers of partner newsletters about small-business marketing
@@ -36,11 +44,11 @@ landing:
   proof: The 12-step checklist our customers use before every launch
   body: content/launch-checklist.md
 lead_magnet: { label: Read the launch checklist, url: /launch-checklist/ }
-cta: { label: Join the newsletter, kind: newsletter, url: /newsletter }
+cta: { label: Join the newsletter, kind: newsletter, url: /newsletter/ }
 activation:
-  event: opens_pricing_page
-  description: Opens the pricing page
-  trigger: { page: /pricing }
+  event: confirms_subscription
+  description: Confirms the newsletter subscription
+  trigger: { page: /newsletter-thanks/ }
 commission: 20% of the first year
 "#,
     ),
@@ -70,6 +78,28 @@ Use this list the week before a launch. Each step takes minutes.
 "#,
     ),
     (
+        "content/newsletter.md",
+        r#"---
+title: The newsletter
+description: One short email a month with the checklist's next steps.
+---
+
+One short email a month: what worked in our customers' launches, and nothing else.
+Reply to any issue to reach a person.
+"#,
+    ),
+    (
+        "content/newsletter-thanks.md",
+        r#"---
+title: You are subscribed
+description: Thanks for joining the newsletter.
+noindex: true
+---
+
+Thanks: the first issue arrives at the start of next month.
+"#,
+    ),
+    (
         ".gitignore",
         "/public\n/collector\n/kits\n/.kit-secret\n*.db\n",
     ),
@@ -84,13 +114,14 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
         println!("  partner-pages.yaml                 site config");
         println!("  partners/newsletter-friends.yaml   one partner");
         println!("  content/launch-checklist.md        its lead magnet page");
+        println!("  content/newsletter*.md             the pages its buttons lead to");
         println!();
         println!(
             "Next: partner-pages --root {shown} build   (writes {shown}/public, and each partner's private kit to {shown}/kits)"
         );
         println!(
             "Templates are built in; to change one, put a file of the same name in {shown}/templates/ \
-             (base.html, landing.html, kit.html, index.html, page.html, style.css). See docs/build.md."
+             (base.html, landing.html, kit.html, index.html, page.html, style.css)."
         );
     }
     Ok(())

@@ -18,13 +18,31 @@ const WATCHED_DIRS: [&str; 3] = ["partners", "content", "templates"];
 const DEBOUNCE: Duration = Duration::from_millis(200);
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
+    let root = &global.root;
+    let peek = crate::config::peek(root);
+    let host = args
+        .output
+        .host_dir
+        .clone()
+        .or_else(|| peek.host_output.as_ref().map(|h| root.join(h)));
+    let base_url = args.output.base_url.clone().or(peek.base_url);
+    let base_path = crate::config::base_path_of(base_url.as_deref().unwrap_or("")).to_string();
+    if host.is_some() && base_path.is_empty() {
+        return Err(Error::user_hint(
+            "the partner pages need their own folder in the host site, but base_url has no path",
+            "give base_url a path, e.g. https://example.com/partners, or pass --base-url",
+        ));
+    }
+    let out = match (&args.output.out, &host) {
+        (Some(out), _) => out.clone(),
+        (None, Some(h)) => h.join(base_path.trim_start_matches('/')),
+        (None, None) => root.join("public"),
+    };
     let builder = Builder {
-        root: global.root.clone(),
-        out: args
-            .output
-            .out
-            .clone()
-            .unwrap_or_else(|| global.root.join("public")),
+        root: root.clone(),
+        out,
+        host: host.clone(),
+        shell_page: peek.shell_page.map(|p| root.join(p)),
         base_url: args.output.base_url.clone(),
         quiet: global.quiet,
     };
@@ -39,6 +57,7 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let app = App::new(
         ServerOptions {
             out_dir: builder.out.clone(),
+            host_dir: host.clone(),
             secret: secret.clone(),
             live_reload: watch,
             body_timeout: read_timeout,
@@ -80,8 +99,14 @@ pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             if secret.is_none() {
                 println!("  POST /s answers 503: set ${SECRET_ENV} or pass --secret-file");
             }
+            if let Some(h) = &host {
+                println!("  host site: {} at /", h.display());
+            }
             if watch {
                 println!("  watching partners/, content/, templates/, partner-pages.yaml");
+                if let Some(shell) = &builder.shell_page {
+                    println!("  and the shell page {}", shell.display());
+                }
             }
         }
         use std::io::Write;
@@ -138,6 +163,10 @@ fn read_secret(file: Option<&Path>) -> Result<Option<Vec<u8>>> {
 struct Builder {
     root: PathBuf,
     out: PathBuf,
+    /// The host output served around the partner pages.
+    host: Option<PathBuf>,
+    /// The host page the partner pages are put into: a host rebuild changes it.
+    shell_page: Option<PathBuf>,
     base_url: Option<String>,
     quiet: bool,
 }
@@ -177,6 +206,7 @@ impl Builder {
         let opts = BuildOptions {
             out: Some(self.out.clone()),
             base_url: self.base_url.clone(),
+            host: self.host.clone(),
             ..Default::default()
         };
         partner_pages::build::build(&self.root, &opts).map_err(|e| e.to_string())?;
@@ -205,6 +235,12 @@ fn watch_and_rebuild(builder: Builder, app: Arc<App>) -> Result<()> {
                 .map_err(|e| Error::user(format!("cannot watch {}: {e}", path.display())))?;
         }
     }
+    // The shell page's folder, flat: the host's rebuilds rewrite the page.
+    if let Some(dir) = builder.shell_page.as_ref().and_then(|p| p.parent()) {
+        if dir.is_dir() {
+            let _ = watcher.watch(dir, RecursiveMode::NonRecursive);
+        }
+    }
     // The thread owns the watcher: it lives as long as the process serves.
     std::thread::Builder::new()
         .name("pp-watch".into())
@@ -224,7 +260,9 @@ fn rebuild_loop(
     use notify::Watcher;
     let relevant = |ev: &WatchEvent| match ev {
         Ok(ev) if ev.kind.is_access() => false,
-        Ok(ev) => ev.paths.iter().any(|p| is_input(&builder.root, p)),
+        Ok(ev) => ev.paths.iter().any(|p| {
+            is_input(&builder.root, p) || builder.shell_page.as_deref().is_some_and(|s| same_file(s, p))
+        }),
         Err(_) => false,
     };
     while let Ok(ev) = rx.recv() {
@@ -251,6 +289,14 @@ fn rebuild_loop(
         }
         builder.build_into(&app);
     }
+}
+
+/// The shell page as the watcher reports it (maybe canonical).
+fn same_file(shell: &Path, path: &Path) -> bool {
+    shell == path
+        || shell
+            .canonicalize()
+            .is_ok_and(|s| path.canonicalize().is_ok_and(|p| p == s))
 }
 
 /// Is `path` one of the inputs: the config file, or anything under a watched folder?

@@ -30,8 +30,10 @@ pub const RELOAD_JS: &str = "(function(){if(!window.EventSource)return;var s=new
 
 /// Settings of one server.
 pub struct ServerOptions {
-    /// The folder served as the site (`public/` or `--out`).
+    /// The folder served as the site (`public/` or `--out`), at the base path.
     pub out_dir: PathBuf,
+    /// The host site's output, served at `/` around the partner pages (`serve --host-dir`).
+    pub host_dir: Option<PathBuf>,
     /// `/s` signing secret; `None` answers `/s` with 503.
     pub secret: Option<Vec<u8>>,
     /// Inject the reload script and serve the event stream.
@@ -48,6 +50,7 @@ pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// Shared state of the server; the dev loop updates it after each build.
 pub struct App {
     out_dir: PathBuf,
+    host_dir: Option<PathBuf>,
     store: Store,
     secret: Option<Vec<u8>>,
     /// Live reload: `None` when off; taken at shutdown so open streams end.
@@ -68,6 +71,7 @@ impl App {
     pub fn new(opts: ServerOptions, store: Store) -> Arc<App> {
         Arc::new(App {
             out_dir: opts.out_dir,
+            host_dir: opts.host_dir,
             store,
             secret: opts.secret,
             reload: std::sync::Mutex::new(opts.live_reload.then(|| broadcast::channel(16).0)),
@@ -248,7 +252,7 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
         if let Some(view) = rules::landing_view(reg, rest, &jar, rules::new_uuid) {
             let file = format!("/{}", view.file);
             let mut resp =
-                static_file(&app, &site, &path, &file, req.uri().query(), req.headers()).await;
+                static_file(&app, &site, &app.out_dir, &path, &file, req.uri().query(), req.headers()).await;
             if resp.status() == StatusCode::OK {
                 let secure = rules::secure_for_host(header_str(req.headers(), "host"));
                 let mut set = Vec::new();
@@ -284,7 +288,12 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
             return resp;
         }
     }
-    static_file(&app, &site, &path, &local, req.uri().query(), req.headers()).await
+    // Outside the base path, the host output (when served) answers with its own files.
+    let (dir, local) = match &app.host_dir {
+        Some(host) if local == path && !reg.base_path.is_empty() => (host.clone(), path.clone()),
+        _ => (app.out_dir.clone(), local),
+    };
+    static_file(&app, &site, &dir, &path, &local, req.uri().query(), req.headers()).await
 }
 
 fn not_allowed(allow: &'static str) -> Response {
@@ -502,9 +511,11 @@ fn resolve(out_dir: &Path, segments: &[String]) -> Found {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn static_file(
     app: &App,
     site: &SiteState,
+    out_dir: &Path,
     raw_path: &str,
     local: &str,
     query: Option<&str>,
@@ -514,7 +525,7 @@ async fn static_file(
         return plain(StatusCode::BAD_REQUEST, "bad path");
     };
     let hidden = segments.iter().any(|s| is_hidden(s));
-    let out_dir = app.out_dir.clone();
+    let out_dir = out_dir.to_path_buf();
     let wants_dir = local.ends_with('/');
     let segs = segments.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -573,7 +584,7 @@ async fn static_file(
             }
         }
         Found::Missing => {
-            let page = app.out_dir.join("404.html");
+            let page = app.host_dir.as_ref().unwrap_or(&app.out_dir).join("404.html");
             match tokio::task::spawn_blocking(move || std::fs::read(page)).await {
                 Ok(Ok(bytes)) if html_wanted => html(StatusCode::NOT_FOUND, bytes, app.live_reload),
                 _ => plain(StatusCode::NOT_FOUND, "not found"),

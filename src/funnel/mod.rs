@@ -103,6 +103,8 @@ impl Default for FunnelConfig {
             privacy: Default::default(),
             llms: Default::default(),
             kits: Default::default(),
+            host: Default::default(),
+            shell: None,
         })
     }
 }

@@ -132,6 +132,27 @@ fn scalar_text(value: &yaml::Value) -> String {
     }
 }
 
+/// A diagnostic at the value of `path` in the YAML file `rel` of the site at `root`, for the
+/// checks of later stages (shell, links) that keep only the typed value: the file is read
+/// again, which costs nothing on the good path. When the file or field cannot be found the
+/// diagnostic names the file without a position.
+pub fn at_field(
+    root: &std::path::Path,
+    rel: &std::path::Path,
+    path: &[&str],
+    message: impl Into<String>,
+) -> crate::diagnostics::Diagnostic {
+    let message = message.into();
+    let text = yaml::read_text(&root.join(rel), rel, yaml::MAX_YAML_BYTES).ok();
+    let node = text
+        .as_deref()
+        .and_then(|t| yaml::parse(t, rel, 0).ok());
+    match (text.as_deref(), node.as_ref().and_then(|n| n.lookup(path))) {
+        (Some(text), Some(value)) => Report::new(rel, text, 0).at(value.pos, message),
+        _ => crate::diagnostics::Diagnostic::new(rel, 0, 0, message),
+    }
+}
+
 /// Report a rule [`rules::Problem`] at the value found at `path` (or at `fallback`).
 pub fn flag(r: &mut Report, node: &Node, path: &[&str], problem: rules::Problem) {
     let pos = node.lookup(path).map_or(node.pos, |n| n.pos);

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub mod beacon;
 pub mod llms;
 pub mod pages;
+pub mod shell;
 pub mod templates;
 
 /// Everything a build produces, in memory, sorted by path.

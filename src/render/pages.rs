@@ -192,6 +192,8 @@ pub struct Pages<'a> {
     csp_without_script: String,
     /// `content/x.md` -> its HTML, headings shifted for use under a landing h1.
     bodies: BTreeMap<String, Value>,
+    /// The host page every page is put into (config `shell`), read once.
+    shell: Option<crate::render::shell::Shell>,
 }
 
 impl<'a> Pages<'a> {
@@ -234,7 +236,12 @@ impl<'a> Pages<'a> {
             description: config.description.as_deref(),
             home,
         };
+        let shell = match &config.shell {
+            Some(cfg) => Some(crate::render::shell::Shell::load(&site.root, cfg)?),
+            None => None,
+        };
         Ok(Pages {
+            shell,
             site,
             templates,
             site_ctx: site_ctx(config.site_url("/")),
@@ -295,6 +302,16 @@ impl<'a> Pages<'a> {
     ) -> Result<OutputFile, Box<Diagnostic>> {
         match self.templates.render(template, ctx) {
             Ok(mut html) => {
+                if let Some(shell) = &self.shell {
+                    html = shell.wrap(&html).map_err(|e| {
+                        Box::new(Diagnostic::new(
+                            source,
+                            0,
+                            0,
+                            format!("{e} (while rendering {})", source.display()),
+                        ))
+                    })?;
+                }
                 // The rendered String grew by doubling; 20,000 pages of slack is real memory.
                 html.shrink_to_fit();
                 Ok(OutputFile::new(out, html))
@@ -532,13 +549,10 @@ impl<'a> Pages<'a> {
         )
     }
 
-    /// A link target from YAML, ready for `href=`: site paths get the base path.
+    /// A link target from YAML, ready for `href=`: a host path or URL, by the one rule of
+    /// [`Config::link_href`].
     fn href(&self, url: &str) -> String {
-        if url.starts_with('/') && !url.starts_with("//") {
-            self.config().site_url(url)
-        } else {
-            url.to_string()
-        }
+        self.config().link_href(url)
     }
 }
 

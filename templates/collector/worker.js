@@ -4,7 +4,8 @@
 // rebuild instead of this file. The wire protocol is documented in src/collector/mod.rs.
 //
 // Routes: GET <base>/go/<code>, POST <endpoint> (beacon), POST <base>/s (signed, server side).
-// Everything else goes to the static assets (mode `assets`) or gets 404 (mode `route`).
+// Everything else goes to the static assets (mode `assets`: the whole host site) or, in mode
+// `route`, on to the origin that serves the site (a route sends the Worker only its paths).
 
 const R = /*@REGISTRY@*/ {};
 
@@ -42,7 +43,7 @@ export default {
       if (view) return servedVariant(request, env, url, view);
       return env.ASSETS.fetch(request);
     }
-    return answer(404, "not found");
+    return fetch(request);
   },
 };
 

@@ -13,7 +13,7 @@ fn build_ok(root: &Path, extra: &[&str]) -> String {
 fn example_site_builds_every_page_kind() {
     let site = copy_site(&repo_root());
     let summary = build_ok(site.path(), &[]);
-    assert!(summary.contains("built 8 pages"), "{summary}");
+    assert!(summary.contains("built 12 pages"), "{summary}");
     let public = site.path().join("public");
     assert!(
         site.path().join("kits/seo-consultant/index.html").is_file(),
@@ -187,20 +187,29 @@ fn script_in_a_headline_is_shown_as_text() {
 fn sub_folder_build_prefixes_every_link_with_the_base_path() {
     let site = copy_site(&repo_root());
     let out_dir = site.path().join("host/public/partners");
-    build_ok(
-        site.path(),
-        &[
-            "--out",
-            out_dir.to_str().unwrap(),
-            "--base-url",
-            "https://host.example/partners/",
-        ],
+    let args = [
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--base-url",
+        "https://host.example/partners/",
+    ];
+    // The example's links are host paths (`/demo`): the host output here is empty, so the link
+    // check (against `host/public`, the folder above the base path) refuses the build.
+    let refused = run(site.path(), &[&["build"][..], &args].concat());
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("`cta.url` links to `/demo`, which is not a page of the site"),
+        "{stderr}"
     );
+    assert!(!out_dir.exists(), "nothing written");
+    build_ok(site.path(), &[&args[..], &["--no-link-check"]].concat());
     let landing = read(out_dir.join("p/seo-consultant/index.html"));
     assert!(landing.contains(
         r#"<link rel="canonical" href="https://host.example/partners/p/seo-consultant/">"#
     ));
-    assert!(landing.contains(r#"href="/partners/demo" data-pp="cta""#));
+    // Links written in partner files are host paths: no prefix (pages of ours get one).
+    assert!(landing.contains(r#"href="/demo" data-pp="cta""#));
     assert!(landing.contains(r#"<a class="brand" href="/partners/">"#));
     assert!(landing.contains(r#"href="/partners/p/seo-consultant/index.html.md""#));
     let kit = read(site.path().join("kits/seo-consultant/index.html"));

@@ -76,7 +76,12 @@ fn the_corpus_base_site_is_valid() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "ok: 1 partners, 1 content pages\n"
+        "ok: 1 partners, 2 content pages\n"
+    );
+    let out = run(site.path(), &["check", "--links"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ok: 1 partners, 2 content pages, every link has a target\n"
     );
 }
 
@@ -89,7 +94,7 @@ fn every_bad_input_gives_its_exact_located_diagnostics() {
     for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let site = broken_site(&case);
-        let out = run(site.path(), &["check"]);
+        let out = run(site.path(), &["check", "--links"]);
         let stderr = normalise(&out.stderr, site.path());
         let expected_file = case.join("expected.txt");
         if bless {
@@ -126,7 +131,7 @@ fn every_bad_input_gives_its_exact_located_diagnostics() {
 fn every_diagnostic_points_at_a_real_line_and_column() {
     for case in cases() {
         let site = broken_site(&case);
-        let out = run(site.path(), &["check", "--json"]);
+        let out = run(site.path(), &["check", "--links", "--json"]);
         assert_eq!(out.status.code(), Some(1), "{}", case.display());
         let diags: Vec<serde_json::Value> =
             serde_json::from_slice(&out.stdout).expect("JSON array");

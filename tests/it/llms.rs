@@ -189,7 +189,7 @@ fn generated_site(n: usize, base_url: &str) -> tempfile::TempDir {
             (format!("Partner {i}"), format!("Promise {i}"))
         };
         let yaml = format!(
-            "name: {name}\ncode: {code}\naudience: Audience {i}\npromise: {promise}\ncampaigns: [default, c{i}]\nlanding:\n  headline: Headline {i}\n  proof: Proof {i}\nlead_magnet: {{ label: Get it, url: /downloads/{code}.pdf }}\ncta: {{ label: Book, kind: demo, url: /demo }}\nactivation:\n  event: activates_{i}\n  description: Does thing {i}\n  trigger: {{ server: true }}\ncommission: SECRET-COMMISSION-{i}\n",
+            "name: {name}\ncode: {code}\naudience: Audience {i}\npromise: {promise}\ncampaigns: [default, c{i}]\nlanding:\n  headline: Headline {i}\n  proof: Proof {i}\nlead_magnet: {{ label: Get it, url: https://files.example/{code}.pdf }}\ncta: {{ label: Book, kind: demo, url: /guide/ }}\nactivation:\n  event: activates_{i}\n  description: Does thing {i}\n  trigger: {{ server: true }}\ncommission: SECRET-COMMISSION-{i}\n",
             name = serde_json::to_string(&name).unwrap(),
             promise = serde_json::to_string(&promise).unwrap(),
         );

@@ -9,6 +9,7 @@ mod check;
 mod experiments;
 mod hardening;
 mod kits;
+mod hosts;
 mod leads;
 mod llms;
 mod mcp;

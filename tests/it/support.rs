@@ -181,8 +181,8 @@ pub fn big_site(n: usize) -> tempfile::TempDir {
         let yaml = format!(
             "name: Partner {i:05}\ncode: partner-{i:05}\naudience: Readers of letter {i}\n\
              promise: Playbook {i}\ncampaigns: [default, launch]\nlanding:\n  headline: Ship with partner {i}\n  \
-             proof: Used by {i} teams\nlead_magnet: {{ label: Get it, url: /downloads/p.pdf }}\n\
-             cta: {{ label: Start now, kind: demo, url: /start }}\nactivation:\n  event: runs_audit\n  \
+             proof: Used by {i} teams\nlead_magnet: {{ label: Get it, url: /content-qa-checklist/ }}\n\
+             cta: {{ label: Start now, kind: demo, url: /demo }}\nactivation:\n  event: runs_audit\n  \
              description: Runs an audit\n  trigger: {{ server: true }}\ncommission: 10% of revenue\n"
         );
         std::fs::write(

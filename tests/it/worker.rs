@@ -296,7 +296,7 @@ impl Response {
 
 /// A minimal HTTP/1.1 client (one request per connection), enough to send exact bytes and
 /// headers to the collector, including ones a browser would refuse to send.
-fn try_http(
+pub(crate) fn try_http(
     port: u16,
     method: &str,
     path: &str,
@@ -372,7 +372,7 @@ fn try_http(
     })
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

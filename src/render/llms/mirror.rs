@@ -206,7 +206,7 @@ mod tests {
         let p = site.partner("seo-consultant").unwrap();
         let md = partner_page(&site, p).markdown();
         assert!(md.starts_with("# Ship AI content your clients can trust\n\n> Content QA checklist\n\n40-point checklist used on 1,200 client audits\n\n- For: SEO consultants who audit AI-written content for their clients\n- Partner: SEO consultant network\n"), "{md}");
-        assert!(md.contains("- Free resource: [Download the checklist](https://aikit.example/downloads/content-qa-checklist.pdf)\n"));
+        assert!(md.contains("- Free resource: [Download the checklist](https://aikit.example/content-qa-checklist/)\n"));
         assert!(md.contains("- Next step: [Book a demo](https://aikit.example/demo) (demo)\n"));
         assert!(md.contains(
             "- Activation: Runs a first content audit in AIKit (event: runs_first_audit)\n"
@@ -238,7 +238,7 @@ mod tests {
             "noindex partners are not listed"
         );
         assert!(md.contains("\n## Partner offers\n\n- [Founder community](https://aikit.example/p/founder-community/): Promise: Cost reduction guide."));
-        assert!(md.contains("\n## Guides and resources\n\n- [Cost reduction guide](https://aikit.example/cost-reduction-guide/)\n"));
+        assert!(md.contains("\n## Guides and resources\n\n- [Content QA checklist (printable)](https://aikit.example/content-qa-checklist/)\n- [Cost reduction guide](https://aikit.example/cost-reduction-guide/)\n"));
         assert!(
             !md.contains("index.html.md"),
             "mirrors link to pages, as the HTML does"

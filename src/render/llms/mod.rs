@@ -15,7 +15,7 @@ pub mod escape;
 mod markdown;
 pub mod merge;
 mod mirror;
-mod registry;
+pub mod registry;
 mod txt;
 
 pub use merge::{HostUpdate, MARKER_END, MARKER_START};
@@ -104,16 +104,12 @@ fn output_path(site_path: &str) -> String {
     site_path.trim_start_matches('/').to_string()
 }
 
-/// The canonical absolute URL of a link written in YAML or front matter: a site path
-/// (`/demo`, `/downloads/x.pdf`) is resolved against `base_url` (base path included); an
-/// absolute URL is kept; a tracked `/go/<code>` link becomes the landing page it redirects to.
+/// The canonical absolute URL of a link written in YAML or front matter: a host path
+/// (`/demo`, `/downloads/x.pdf`) is resolved against the origin of `base_url` by the one rule
+/// of [`Config::link_url`]; an absolute URL is kept; a tracked `<base path>/go/<code>` link
+/// becomes the landing page it redirects to.
 pub fn canonical_url(config: &Config, url: &str) -> String {
-    let url = url.trim();
-    let absolute = if url.starts_with('/') && !url.starts_with("//") {
-        config.absolute_url(url)
-    } else {
-        url.to_string()
-    };
+    let absolute = config.link_url(url.trim());
     untracked(config, &absolute).unwrap_or(absolute)
 }
 
@@ -163,16 +159,18 @@ mod tests {
         let mut site = example_site();
         site.config.base_url = "https://host.example/partners".into();
         let c = &site.config;
+        // Host paths are paths of the host site: no base path.
+        assert_eq!(canonical_url(c, "/demo"), "https://host.example/demo");
         assert_eq!(
-            canonical_url(c, "/demo"),
-            "https://host.example/partners/demo"
+            canonical_url(c, "/partners/llms-txt-guide/"),
+            "https://host.example/partners/llms-txt-guide/"
         );
         assert_eq!(
             canonical_url(c, "https://other.example/x"),
             "https://other.example/x"
         );
         assert_eq!(
-            canonical_url(c, "/go/seo-consultant?campaign=webinar-dec"),
+            canonical_url(c, "/partners/go/seo-consultant?campaign=webinar-dec"),
             "https://host.example/partners/p/seo-consultant/"
         );
     }

@@ -64,8 +64,6 @@ struct ActivationOut<'a> {
 /// Pretty-printed JSON with a final newline, partners sorted by code.
 pub fn partners_json(site: &Site) -> crate::Result<Vec<u8>> {
     let c = &site.config;
-    let mut partners: Vec<&Partner> = site.partners.iter().filter(|p| !p.noindex).collect();
-    partners.sort_by(|a, b| a.code.cmp(&b.code));
     let registry = Registry {
         version: REGISTRY_VERSION,
         site: SiteInfo {
@@ -79,9 +77,22 @@ pub fn partners_json(site: &Site) -> crate::Result<Vec<u8>> {
                 .is_none()
                 .then(|| c.absolute_url(&format!("/{}", super::LLMS_TXT))),
         },
-        partners: partners
-            .into_iter()
-            .map(|p| Offer {
+        partners: offers(site),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&registry)
+        .map_err(|e| crate::Error::Internal(format!("serialising partners.json: {e}")))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// The public offers, sorted by code.
+fn offers(site: &Site) -> Vec<Offer<'_>> {
+    let c = &site.config;
+    let mut partners: Vec<&Partner> = site.partners.iter().filter(|p| !p.noindex).collect();
+    partners.sort_by(|a, b| a.code.cmp(&b.code));
+    partners
+        .into_iter()
+        .map(|p| Offer {
                 code: &p.code,
                 name: &p.name,
                 promise: &p.promise,
@@ -105,10 +116,34 @@ pub fn partners_json(site: &Site) -> crate::Result<Vec<u8>> {
                 landing_url: c.absolute_url(&p.landing_path()),
                 markdown_url: c.absolute_url(&markdown_path(&p.landing_path())),
             })
-            .collect(),
-    };
-    let mut bytes = serde_json::to_vec_pretty(&registry)
-        .map_err(|e| crate::Error::Internal(format!("serialising partners.json: {e}")))?;
+        .collect()
+}
+
+/// One partner in the host's data file: `id` (the code, the key Astro's `file()` loader and
+/// Hugo templates use) and the root-relative `url` of its landing page, then the offer.
+#[derive(Serialize)]
+struct HostEntry<'a> {
+    id: &'a str,
+    url: String,
+    #[serde(flatten)]
+    offer: Offer<'a>,
+}
+
+/// The partner registry for host templates (`host.data`): a JSON array of offers sorted by
+/// code, each with `id` and `url`; Hugo reads it as `site.Data.partners`, Astro as a content
+/// collection with `file()`.
+pub fn host_data_json(site: &Site) -> crate::Result<Vec<u8>> {
+    let c = &site.config;
+    let entries: Vec<HostEntry> = offers(site)
+        .into_iter()
+        .map(|offer| HostEntry {
+            id: offer.code,
+            url: c.site_url(&format!("/p/{}/", offer.code)),
+            offer,
+        })
+        .collect();
+    let mut bytes = serde_json::to_vec_pretty(&entries)
+        .map_err(|e| crate::Error::Internal(format!("serialising the host data: {e}")))?;
     bytes.push(b'\n');
     Ok(bytes)
 }

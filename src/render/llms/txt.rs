@@ -354,6 +354,10 @@ mod tests {
             notes,
             [
                 (
+                    "Content QA checklist (printable)",
+                    "Free resource of: SEO consultant network."
+                ),
+                (
                     "Cost reduction guide",
                     "Free resource of: Founder community."
                 ),
@@ -378,7 +382,7 @@ mod tests {
             if c.slug == "migration-playbook" {
                 c.front.draft = true;
             }
-            if c.slug == "cost-reduction-guide" {
+            if c.slug == "cost-reduction-guide" || c.slug == "content-qa-checklist" {
                 c.front.noindex = true;
             }
             if c.slug == "llms-txt-guide" {

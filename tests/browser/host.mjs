@@ -1,0 +1,112 @@
+// A visitor of a host site (Hugo, Astro, Eleventy) with partner pages under a prefix, in headless
+// Chromium: the partner link -> the landing page in the host's shell -> lead magnet and CTA
+// (both pages of the host) -> the activation page of the host.
+//
+//   node tests/browser/host.mjs --base http://127.0.0.1:8787 --prefix /partners --partner acme \
+//     --header "#site-header" --stylesheet /css/site.css --activation /pricing/
+//
+// Prints one JSON object: {"landing": url, "landing_status": n, "header": bool,
+// "stylesheet_status": n, "targets": {"lead_magnet": [url, status], "cta": [url, status]},
+// "activation_status": n, "beacons": [{"body": ..., "status": n}], "page_errors": [...]}.
+// Exits non-zero with a message when a step cannot be done (no silent pass).
+
+import { chromium } from "playwright-core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+// Headless Chromium says "HeadlessChrome", a bot marker the collectors do not count.
+const DESKTOP_UA =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const STEP_TIMEOUT_MS = 20_000;
+
+function fail(msg) {
+  console.error(`host.mjs: ${msg}`);
+  process.exit(1);
+}
+
+const opt = {};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i += 2) {
+  if (!argv[i].startsWith("--") || argv[i + 1] === undefined) fail(`bad argument ${argv[i]}`);
+  opt[argv[i].slice(2)] = argv[i + 1];
+}
+for (const k of ["base", "prefix", "partner", "header", "stylesheet", "activation"]) if (!opt[k]) fail(`--${k} is required`);
+const base = opt.base.replace(/\/$/, "");
+const endpoint = new URL(opt.endpoint || "/e", base).href;
+
+const profile = mkdtempSync(join(tmpdir(), "pp-host-"));
+let context;
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    userAgent: DESKTOP_UA,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const beacons = [];
+  const statuses = new Map();
+  context.on("requestfinished", async (req) => {
+    const res = await req.response();
+    statuses.set(req.url(), res ? res.status() : null);
+    if (req.url() !== endpoint) return;
+    beacons.push({ body: JSON.parse(req.postData() || "null"), status: res ? res.status() : null });
+  });
+  const answered = async (stage, what) => {
+    const until = Date.now() + STEP_TIMEOUT_MS;
+    while (Date.now() < until) {
+      if (beacons.some((b) => b.body && b.body.e === stage && b.status !== null)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    fail(`no answered ${stage} beacon after ${what}; beacons so far: ${JSON.stringify(beacons)}`);
+  };
+
+  const page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+
+  const go = `${base}${opt.prefix}/go/${encodeURIComponent(opt.partner)}`;
+  const res = await page.goto(go, { waitUntil: "load" });
+  if (!res) fail(`${go}: no response`);
+  const landing = page.url();
+  const want = `${opt.prefix}/p/${opt.partner}/`;
+  if (new URL(landing).pathname !== want) fail(`${go} landed on ${landing}, not ${want}`);
+  await answered("visit", "opening the landing page");
+  const header = (await page.locator(opt.header).count()) > 0;
+  const sheet = new URL(opt.stylesheet, base).href;
+  const linked = await page.locator(`link[rel="stylesheet"][href="${opt.stylesheet}"]`).count();
+  const stylesheetStatus = linked > 0 ? statuses.get(sheet) ?? null : null;
+
+  // Ctrl+click opens the link in a background tab: the click is the conversion; the target's
+  // status is then read with the page's cookies.
+  const targets = {};
+  for (const stage of ["lead_magnet", "cta"]) {
+    const link = page.locator(`[data-pp="${stage}"]`).first();
+    const href = new URL(await link.getAttribute("href"), landing).href;
+    await link.click({ modifiers: ["Control"] });
+    await answered(stage, `clicking [data-pp="${stage}"]`);
+    const r = await page.request.get(href, { maxRedirects: 0 });
+    targets[stage] = [href, r.status()];
+  }
+  const act = await page.goto(new URL(opt.activation, base).href, { waitUntil: "load" });
+  await answered("activation", `opening ${opt.activation}`);
+
+  console.log(
+    JSON.stringify({
+      landing,
+      landing_status: res.status(),
+      header,
+      stylesheet_status: stylesheetStatus,
+      targets,
+      activation_status: act ? act.status() : null,
+      beacons,
+      page_errors: pageErrors,
+    }),
+  );
+} catch (err) {
+  fail(err && err.stack ? err.stack : String(err));
+} finally {
+  if (context) await context.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+}
