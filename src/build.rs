@@ -268,7 +268,10 @@ fn paths(files: &[OutputFile]) -> Vec<&str> {
 
 /// `check --links`: render the site in memory (nothing written) and check its links against
 /// what it rendered and the host output (`host`, else the config's `host.output`).
-pub fn check_links(site: &crate::Site, host: Option<PathBuf>) -> Result<crate::diagnostics::Diagnostics> {
+pub fn check_links(
+    site: &crate::Site,
+    host: Option<PathBuf>,
+) -> Result<crate::diagnostics::Diagnostics> {
     let opts = BuildOptions {
         host,
         ..Default::default()
@@ -310,7 +313,11 @@ impl Dirs {
             (None, Some(h)) if !opts.preview && !base_path.is_empty() => {
                 h.join(base_path.trim_start_matches('/'))
             }
-            _ => root.join(if opts.preview { PREVIEW_DIR } else { PUBLIC_DIR }),
+            _ => root.join(if opts.preview {
+                PREVIEW_DIR
+            } else {
+                PUBLIC_DIR
+            }),
         };
         let host = host.or_else(|| crate::links::host_of(&abs(out.clone()), base_path));
         let out = if host.is_some() { abs(out) } else { out };
@@ -382,13 +389,18 @@ fn write_host_data(site: &crate::Site) -> Result<()> {
 /// In mode `assets` the Worker serves the host output: wrangler reads `.assetsignore` at its
 /// root, so ours goes there, unless the host has its own (then it is left alone).
 fn assets_ignore(site: &crate::Site, host: &Path) -> Result<()> {
-    let Some(file) = crate::collector::worker::public_files(site).into_iter().next() else {
+    let Some(file) = crate::collector::worker::public_files(site)
+        .into_iter()
+        .next()
+    else {
         return Ok(());
     };
     let path = host.join(&file.path);
     match std::fs::read(&path) {
         Ok(old) if old == file.bytes => Ok(()),
-        Ok(old) if !old.starts_with(crate::collector::worker::ASSETS_IGNORE_HEADER.as_bytes()) => Ok(()),
+        Ok(old) if !old.starts_with(crate::collector::worker::ASSETS_IGNORE_HEADER.as_bytes()) => {
+            Ok(())
+        }
         _ if host.is_dir() => output::write_atomic(&path, &file.bytes),
         _ => Ok(()),
     }

@@ -443,13 +443,13 @@ impl Config {
         }
         for (field, value) in [
             ("output", self.host.output.as_deref()),
-            (
-                "page",
-                self.shell.as_ref().map(|s| s.page.as_str()),
-            ),
+            ("page", self.shell.as_ref().map(|s| s.page.as_str())),
         ] {
             let Some(value) = value else { continue };
-            if value.is_empty() || std::path::Path::new(value).is_absolute() || value.starts_with('/') {
+            if value.is_empty()
+                || std::path::Path::new(value).is_absolute()
+                || value.starts_with('/')
+            {
                 let path: &[&str] = if field == "output" {
                     &["host", "output"]
                 } else {

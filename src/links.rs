@@ -46,7 +46,24 @@ pub fn check(site: &Site, targets: &Targets) -> Diagnostics {
     for p in &site.partners {
         for (field, url) in links(p) {
             let field: Vec<&str> = field.into_iter().filter(|f| !f.is_empty()).collect();
-            if let Some(d) = check_one(site, targets, p, &field, url) {
+            if let Some(mut d) = check_one(site, targets, p, &field, url) {
+                // A close page of ours is the likely fix of a typo.
+                let base = site.config.base_path();
+                let mut pages: Vec<String> = targets
+                    .rendered
+                    .iter()
+                    .filter_map(|f| f.strip_suffix("index.html"))
+                    .map(|dir| format!("{base}/{dir}"))
+                    .collect();
+                if let Some(host) = &targets.host {
+                    pages.extend(host_pages(host, &targets.out));
+                }
+                let path = url.split(['?', '#']).next().unwrap_or(url);
+                if let Some(m) =
+                    crate::load::schema::did_you_mean(path, pages.iter().map(String::as_str))
+                {
+                    d.hint = Some(format!("did you mean `{m}`?"));
+                }
                 diags.push(d);
             }
         }
@@ -77,7 +94,10 @@ fn check_one(
     } else if base.is_empty() {
         is_route(site, &path)
             || in_rendered(targets, &path)
-            || targets.host.as_deref().is_some_and(|h| on_disk(h, &targets.out, &path))
+            || targets
+                .host
+                .as_deref()
+                .is_some_and(|h| on_disk(h, &targets.out, &path))
     } else {
         match targets.host.as_deref() {
             Some(h) => on_disk(h, &targets.out, &path),
@@ -113,6 +133,30 @@ fn check_one(
     };
     d = d.hint(hint);
     Some(d)
+}
+
+/// Page URLs of the host output (folders with an `index.html`, other files as they are), for
+/// suggestions on the error path only; bounded.
+fn host_pages(host: &Path, out: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(host)
+        .into_iter()
+        .filter_entry(|e| e.path() != out)
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .take(100_000)
+        .filter_map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(host)
+                .ok()?
+                .to_str()?
+                .replace('\\', "/");
+            Some(match rel.strip_suffix("index.html") {
+                Some(dir) => format!("/{dir}"),
+                None => format!("/{rel}"),
+            })
+        })
+        .collect()
 }
 
 /// The collector's routes are link targets too: `/go/<code>` of a partner of this site.

@@ -42,7 +42,11 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
                 "ok: {} partners, {} content pages{}{warned}",
                 site.partners.len(),
                 site.content.len(),
-                if args.links { ", every link has a target" } else { "" }
+                if args.links {
+                    ", every link has a target"
+                } else {
+                    ""
+                }
             ),
             (_, Some(files)) => println!("ok: {} files{warned}", files.len()),
             (None, None) => {}

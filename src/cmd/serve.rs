@@ -261,7 +261,11 @@ fn rebuild_loop(
     let relevant = |ev: &WatchEvent| match ev {
         Ok(ev) if ev.kind.is_access() => false,
         Ok(ev) => ev.paths.iter().any(|p| {
-            is_input(&builder.root, p) || builder.shell_page.as_deref().is_some_and(|s| same_file(s, p))
+            is_input(&builder.root, p)
+                || builder
+                    .shell_page
+                    .as_deref()
+                    .is_some_and(|s| same_file(s, p))
         }),
         Err(_) => false,
     };

@@ -293,7 +293,16 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
         Some(host) if local == path && !reg.base_path.is_empty() => (host.clone(), path.clone()),
         _ => (app.out_dir.clone(), local),
     };
-    static_file(&app, &site, &dir, &path, &local, req.uri().query(), req.headers()).await
+    static_file(
+        &app,
+        &site,
+        &dir,
+        &path,
+        &local,
+        req.uri().query(),
+        req.headers(),
+    )
+    .await
 }
 
 fn not_allowed(allow: &'static str) -> Response {
@@ -584,7 +593,11 @@ async fn static_file(
             }
         }
         Found::Missing => {
-            let page = app.host_dir.as_ref().unwrap_or(&app.out_dir).join("404.html");
+            let page = app
+                .host_dir
+                .as_ref()
+                .unwrap_or(&app.out_dir)
+                .join("404.html");
             match tokio::task::spawn_blocking(move || std::fs::read(page)).await {
                 Ok(Ok(bytes)) if html_wanted => html(StatusCode::NOT_FOUND, bytes, app.live_reload),
                 _ => plain(StatusCode::NOT_FOUND, "not found"),

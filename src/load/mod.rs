@@ -144,9 +144,7 @@ pub fn at_field(
 ) -> crate::diagnostics::Diagnostic {
     let message = message.into();
     let text = yaml::read_text(&root.join(rel), rel, yaml::MAX_YAML_BYTES).ok();
-    let node = text
-        .as_deref()
-        .and_then(|t| yaml::parse(t, rel, 0).ok());
+    let node = text.as_deref().and_then(|t| yaml::parse(t, rel, 0).ok());
     match (text.as_deref(), node.as_ref().and_then(|n| n.lookup(path))) {
         (Some(text), Some(value)) => Report::new(rel, text, 0).at(value.pos, message),
         _ => crate::diagnostics::Diagnostic::new(rel, 0, 0, message),

@@ -79,9 +79,11 @@ impl Shell {
                 .into());
         };
         let Ok(html) = String::from_utf8(bytes) else {
-            return Err(at("page", format!("shell page `{}` is not UTF-8", cfg.page))
-                .expected("an HTML page in UTF-8, as site generators write them")
-                .into());
+            return Err(
+                at("page", format!("shell page `{}` is not UTF-8", cfg.page))
+                    .expected("an HTML page in UTF-8, as site generators write them")
+                    .into(),
+            );
         };
         if let Err(e) = cfg.main.parse::<Selector>() {
             return Err(at("main", format!("`{}` is not a CSS selector: {e}", cfg.main))
@@ -111,7 +113,13 @@ impl Shell {
         let head_done = Cell::new(false);
         let body_done = Cell::new(false);
         let mut handlers = Vec::new();
-        for sel in PAGE_HEAD {
+        // The host's own copy of the beacon (`pp-beacon.js`, for its pages): ours replaces it,
+        // or every click would be counted twice.
+        let host_beacon = format!(
+            "script[src$=\"/{}\"]",
+            crate::render::beacon::HOST_SCRIPT_PATH
+        );
+        for sel in PAGE_HEAD.iter().copied().chain([host_beacon.as_str()]) {
             handlers.push(element!(sel, |el| {
                 el.remove();
                 Ok(())
@@ -237,7 +245,8 @@ mod tests {
     const HOST: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>About us</title>\
         <meta name=\"description\" content=\"Host about\"><link rel=\"canonical\" href=\"https://h.example/about/\">\
         <link rel=\"stylesheet\" href=\"/css/site.css\"></head><body><header id=\"top\"><a href=\"/\">Host</a></header>\
-        <main class=\"content\"><h1>About</h1><p>Host text</p></main><footer>Host footer</footer></body></html>";
+        <main class=\"content\"><h1>About</h1><p>Host text</p></main><footer>Host footer</footer>\
+        <script src=\"/partners/pp-beacon.js\" defer></script></body></html>";
 
     const OURS: &str = "<!doctype html><html><head><title>Offer | P</title>\
         <meta name=\"description\" content=\"Ours\"><meta name=\"robots\" content=\"noindex\">\
@@ -285,6 +294,7 @@ mod tests {
             "Host text",
             "color:red",
             "<header>Ours",
+            "pp-beacon.js",
         ] {
             assert!(!out.contains(gone), "kept {gone}: {out}");
         }

@@ -34,6 +34,38 @@ const HUGO: Host = Host {
     output: "public",
 };
 
+fn eleventy(dir: &Path) -> Command {
+    let mut c = Command::new(require_tool(
+        "eleventy",
+        "Eleventy (pinned in package.json: npm ci)",
+    ));
+    c.arg("--quiet").current_dir(dir);
+    c
+}
+
+fn astro(dir: &Path) -> Command {
+    let mut c = Command::new(require_tool(
+        "astro",
+        "Astro (pinned in package.json: npm ci)",
+    ));
+    c.args(["build", "--silent"])
+        .current_dir(dir)
+        .env("ASTRO_TELEMETRY_DISABLED", "1");
+    c
+}
+
+const ASTRO: Host = Host {
+    name: "astro",
+    build: astro,
+    output: "dist",
+};
+
+const ELEVENTY: Host = Host {
+    name: "eleventy",
+    build: eleventy,
+    output: "_site",
+};
+
 /// A copy of the fixture in a temporary folder (the build writes into it).
 fn fixture(host: &Host) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -44,7 +76,7 @@ fn fixture(host: &Host) -> tempfile::TempDir {
     {
         let rel = entry.path().strip_prefix(&from).unwrap();
         let first = rel.components().next().map(|c| c.as_os_str().to_owned());
-        if first.is_some_and(|f| f == "node_modules" || f == "public" || f == "_site" || f == "dist") {
+        if first.is_some_and(|f| f == "node_modules" || f == ".astro" || f == host.output) {
             continue;
         }
         let dest = dir.path().join(rel);
@@ -54,6 +86,12 @@ fn fixture(host: &Host) -> tempfile::TempDir {
             std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
+    // Astro's config imports `astro/config`: the pinned packages of this repository.
+    std::os::unix::fs::symlink(
+        repo_root().join("node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .unwrap();
     dir
 }
 
@@ -76,7 +114,11 @@ fn pp(site: &Path, args: &[&str]) -> std::process::Output {
 /// The recipe of the docs: partner data for host templates, host build, partner build.
 fn recipe(host: &Host, dir: &Path) {
     let data = pp(dir, &["build", "--data-only"]);
-    assert!(data.status.success(), "{}", String::from_utf8_lossy(&data.stderr));
+    assert!(
+        data.status.success(),
+        "{}",
+        String::from_utf8_lossy(&data.stderr)
+    );
     ok(&format!("{} build", host.name), &mut (host.build)(dir));
     let built = pp(dir, &["build"]);
     assert!(
@@ -217,8 +259,14 @@ fn walk(port: u16) -> Value {
 /// What the walk and the D1 rows must show, whatever the mode.
 fn assert_walk(seen: &Value, dir: &Path) {
     assert_eq!(seen["landing_status"], 200, "{seen}");
-    assert_eq!(seen["header"], true, "the host's header is on the page: {seen}");
-    assert_eq!(seen["stylesheet_status"], 200, "the host's stylesheet loads: {seen}");
+    assert_eq!(
+        seen["header"], true,
+        "the host's header is on the page: {seen}"
+    );
+    assert_eq!(
+        seen["stylesheet_status"], 200,
+        "the host's stylesheet loads: {seen}"
+    );
     for stage in ["lead_magnet", "cta"] {
         assert_eq!(seen["targets"][stage][1], 200, "{stage} target: {seen}");
     }
@@ -230,20 +278,29 @@ fn assert_walk(seen: &Value, dir: &Path) {
         std::thread::sleep(Duration::from_millis(300));
         got = rows(dir);
     }
-    let events: Vec<&str> = got.iter().map(|r| r["event_name"].as_str().unwrap()).collect();
+    let events: Vec<&str> = got
+        .iter()
+        .map(|r| r["event_name"].as_str().unwrap())
+        .collect();
     assert_eq!(
         events,
         ["click", "visit", "lead_magnet", "cta", "activation"],
         "{got:#?}"
     );
-    let visitors: std::collections::BTreeSet<&str> =
-        got.iter().map(|r| r["visitor_id"].as_str().unwrap()).collect();
-    assert_eq!(visitors.len(), 1, "one visitor id for the journey: {got:#?}");
+    let visitors: std::collections::BTreeSet<&str> = got
+        .iter()
+        .map(|r| r["visitor_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        visitors.len(),
+        1,
+        "one visitor id for the journey: {got:#?}"
+    );
     assert!(got.iter().all(|r| r["partner_code"] == "acme"), "{got:#?}");
 }
 
 /// No path of the machine that built it in the generated collector.
-fn assert_portable_collector(dir: &Path) {
+fn assert_portable_collector(host: &Host, dir: &Path) {
     let collector = dir.join("partners-site/collector");
     let needles = [
         dir.to_string_lossy().into_owned(),
@@ -255,16 +312,25 @@ fn assert_portable_collector(dir: &Path) {
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_file())
     {
-        if entry.path().components().any(|c| c.as_os_str() == ".wrangler") {
+        if entry
+            .path()
+            .components()
+            .any(|c| c.as_os_str() == ".wrangler")
+        {
             continue; // wrangler's own local state, not ours
         }
         let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
         for n in &needles {
-            assert!(!text.contains(n.as_str()), "{} holds {n}", entry.path().display());
+            assert!(
+                !text.contains(n.as_str()),
+                "{} holds {n}",
+                entry.path().display()
+            );
         }
     }
     let toml = support::read(collector.join("wrangler.toml"));
-    assert!(toml.contains("directory = \"../../public\""), "{toml}");
+    let want = format!("directory = \"../../{}\"", host.output);
+    assert!(toml.contains(&want), "{toml}");
 }
 
 fn assets_mode(host: &Host) {
@@ -275,23 +341,32 @@ fn assets_mode(host: &Host) {
     let landing = support::read(out.join("partners/p/acme/index.html"));
     assert!(landing.contains("id=\"site-header\""), "{landing}");
     assert!(landing.contains("href=\"/css/site.css\""), "{landing}");
-    assert!(landing.contains("<h1>Launch without the guesswork</h1>"), "{landing}");
+    assert!(
+        landing.contains("<h1>Launch without the guesswork</h1>"),
+        "{landing}"
+    );
     assert!(
         landing.contains("<link rel=\"canonical\" href=\"https://example.com/partners/p/acme/\">"),
         "{landing}"
     );
-    assert!(landing.contains("href=\"/demo/\""), "host paths keep no prefix: {landing}");
+    assert!(
+        landing.contains("href=\"/demo/\""),
+        "host paths keep no prefix: {landing}"
+    );
     let home = support::read(out.join("index.html"));
     assert!(
         home.contains("<a href=\"/partners/p/acme/\">Acme newsletter</a>"),
         "the host template lists the partners from the data file: {home}"
     );
-    assert_portable_collector(dir);
+    assert_portable_collector(host, dir);
     let (_worker, port) = worker(dir, &[]);
     let go = try_http(port, "GET", "/partners/go/acme", &[], b"").unwrap();
     assert_eq!(go.status, 302);
     assert_eq!(go.header_all("location"), ["/partners/p/acme/"]);
-    assert_eq!(try_http(port, "GET", "/about/", &[], b"").unwrap().status, 200);
+    assert_eq!(
+        try_http(port, "GET", "/about/", &[], b"").unwrap().status,
+        200
+    );
     let seen = walk(port);
     assert_walk(&seen, dir);
 }
@@ -315,11 +390,20 @@ fn route_mode(host: &Host) {
     );
     assert_portable_collector_route(dir);
     // The host on a plain static server; the Worker in front of it, as a route does.
-    let python = require_tool("python3", "Python serves the host output as a plain static server");
+    let python = require_tool(
+        "python3",
+        "Python serves the host output as a plain static server",
+    );
     let origin = free_port();
     let mut server = Command::new(python);
     server
-        .args(["-m", "http.server", "--bind", "127.0.0.1", &origin.to_string()])
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &origin.to_string(),
+        ])
         .arg("--directory")
         .arg(dir.join(host.output));
     let mut static_server = Proc::spawn(server, dir.join("static-server.log"));
@@ -361,9 +445,16 @@ fn links_and_rebuilds(host: &Host) {
         );
     }
     let pp_sitemap = support::read(out.join("partners/sitemap.xml"));
-    assert!(pp_sitemap.contains("https://example.com/partners/p/acme/"), "{pp_sitemap}");
+    assert!(
+        pp_sitemap.contains("https://example.com/partners/p/acme/"),
+        "{pp_sitemap}"
+    );
     let good = pp(dir, &["check", "--links"]);
-    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
     assert!(String::from_utf8_lossy(&good.stdout).contains("every link has a target"));
     // A misspelt CTA: check --links and build fail at the partner file's line.
     let partner = dir.join("partners-site/partners/acme.yaml");
@@ -374,7 +465,8 @@ fn links_and_rebuilds(host: &Host) {
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("partners/acme.yaml:11:45") && stderr.contains("/demoo/"),
+            stderr.contains("partners/acme.yaml:10:45")
+                && stderr.contains("did you mean `/demo/`?"),
             "{args:?}: {stderr}"
         );
     }
@@ -393,4 +485,100 @@ fn hugo_site_in_route_mode_walks_the_funnel_with_the_host_on_a_static_server() {
 #[test]
 fn hugo_site_links_are_checked_and_host_rebuilds_are_idempotent() {
     links_and_rebuilds(&HUGO);
+}
+
+#[test]
+fn eleventy_site_in_assets_mode_walks_the_funnel_through_one_worker() {
+    assets_mode(&ELEVENTY);
+}
+
+#[test]
+fn eleventy_site_in_route_mode_walks_the_funnel_with_the_host_on_a_static_server() {
+    route_mode(&ELEVENTY);
+}
+
+#[test]
+fn eleventy_site_links_are_checked_and_host_rebuilds_are_idempotent() {
+    links_and_rebuilds(&ELEVENTY);
+}
+
+#[test]
+fn astro_site_in_assets_mode_walks_the_funnel_through_one_worker() {
+    assets_mode(&ASTRO);
+}
+
+#[test]
+fn astro_site_in_route_mode_walks_the_funnel_with_the_host_on_a_static_server() {
+    route_mode(&ASTRO);
+}
+
+#[test]
+fn astro_site_links_are_checked_and_host_rebuilds_are_idempotent() {
+    links_and_rebuilds(&ASTRO);
+}
+
+/// `serve` in a host site: the host output at `/`, the partner pages at their prefix, the local
+/// collector's routes; a change of a partner file or of the shell page (a host rebuild)
+/// rebuilds the partner pages.
+#[test]
+fn serve_mounts_the_partner_pages_in_the_host_output_and_follows_host_rebuilds() {
+    let site = fixture(&HUGO);
+    let dir = site.path();
+    recipe(&HUGO, dir);
+    let port = free_port();
+    let mut cmd = Command::new(support::bin());
+    cmd.arg("--root")
+        .arg(dir.join("partners-site"))
+        .args(["serve", "--port", &port.to_string(), "--db", "events.db"])
+        .env_remove("PARTNER_PAGES_ROOT");
+    let mut serve = Proc::spawn(cmd, dir.join("serve.log"));
+    serve.wait(port, "/partners/p/acme/", 200);
+    let get = |path: &str| try_http(port, "GET", path, &[], b"").unwrap();
+    assert_eq!(get("/about/").status, 200, "a host page");
+    assert_eq!(get("/css/site.css").status, 200, "a host asset");
+    assert_eq!(get("/demo/").status, 200, "the CTA target on the host");
+    let go = get("/partners/go/acme");
+    assert_eq!(go.status, 302);
+    assert_eq!(go.header_all("location"), ["/partners/p/acme/"]);
+    let page = |path: &str| {
+        let r = Command::new("curl")
+            .args(["-s", &format!("http://127.0.0.1:{port}{path}")])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&r.stdout).into_owned()
+    };
+    assert!(page("/partners/p/acme/").contains("id=\"site-header\""));
+    let until = |what: &str, f: &dyn Fn() -> bool| {
+        let start = Instant::now();
+        while !f() {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{what}:\n{}",
+                serve.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    // A partner file edited: rebuilt.
+    let partner = dir.join("partners-site/partners/acme.yaml");
+    let text = support::read(&partner);
+    std::fs::write(
+        &partner,
+        text.replace("Launch without the guesswork", "Launch with a plan"),
+    )
+    .unwrap();
+    until("the edited headline is served", &|| {
+        page("/partners/p/acme/").contains("Launch with a plan")
+    });
+    // The host rebuilt its shell page (new header): the partner pages follow.
+    let shell = dir.join("public/about/index.html");
+    let html = support::read(&shell);
+    std::fs::write(
+        &shell,
+        html.replace("id=\"site-header\"", "id=\"site-header\" data-v=\"2\""),
+    )
+    .unwrap();
+    until("the new shell is served", &|| {
+        page("/partners/p/acme/").contains("data-v=\"2\"")
+    });
 }

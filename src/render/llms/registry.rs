@@ -93,29 +93,29 @@ fn offers(site: &Site) -> Vec<Offer<'_>> {
     partners
         .into_iter()
         .map(|p| Offer {
-                code: &p.code,
-                name: &p.name,
-                promise: &p.promise,
-                audience: &p.audience,
-                headline: &p.landing.headline,
-                proof: &p.landing.proof,
-                lead_magnet: LinkOut {
-                    label: &p.lead_magnet.label,
-                    url: canonical_url(c, &p.lead_magnet.url),
-                },
-                cta: CtaOut {
-                    label: &p.cta.label,
-                    kind: p.cta.kind,
-                    url: canonical_url(c, &p.cta.url),
-                },
-                activation: ActivationOut {
-                    event: &p.activation.event,
-                    description: &p.activation.description,
-                },
-                campaigns: p.all_campaigns(),
-                landing_url: c.absolute_url(&p.landing_path()),
-                markdown_url: c.absolute_url(&markdown_path(&p.landing_path())),
-            })
+            code: &p.code,
+            name: &p.name,
+            promise: &p.promise,
+            audience: &p.audience,
+            headline: &p.landing.headline,
+            proof: &p.landing.proof,
+            lead_magnet: LinkOut {
+                label: &p.lead_magnet.label,
+                url: canonical_url(c, &p.lead_magnet.url),
+            },
+            cta: CtaOut {
+                label: &p.cta.label,
+                kind: p.cta.kind,
+                url: canonical_url(c, &p.cta.url),
+            },
+            activation: ActivationOut {
+                event: &p.activation.event,
+                description: &p.activation.description,
+            },
+            campaigns: p.all_campaigns(),
+            landing_url: c.absolute_url(&p.landing_path()),
+            markdown_url: c.absolute_url(&markdown_path(&p.landing_path())),
+        })
         .collect()
 }
 
