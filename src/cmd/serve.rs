@@ -19,14 +19,15 @@ const DEBOUNCE: Duration = Duration::from_millis(200);
 
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let root = &global.root;
-    let peek = crate::config::peek(root);
+    let peek = partner_pages::config::peek(root);
     let host = args
         .output
         .host_dir
         .clone()
         .or_else(|| peek.host_output.as_ref().map(|h| root.join(h)));
     let base_url = args.output.base_url.clone().or(peek.base_url);
-    let base_path = crate::config::base_path_of(base_url.as_deref().unwrap_or("")).to_string();
+    let base_path =
+        partner_pages::config::base_path_of(base_url.as_deref().unwrap_or("")).to_string();
     if host.is_some() && base_path.is_empty() {
         return Err(Error::user_hint(
             "the partner pages need their own folder in the host site, but base_url has no path",
