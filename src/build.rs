@@ -92,20 +92,18 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     let kits_dir = root.join(&kits_key.dir);
     // The no-change fast path; builds annotated with events depend on more than files, and
     // builds in a host site on the host's output (shell page, link targets).
-    let inputs = (opts.events.is_none()
-        && !opts.preview
-        && opts.render.funnel.is_empty()
-        && !dirs.plugin)
-        .then(|| {
-            stamp::inputs(&stamp::Key {
-                root,
-                out_dir: &out_dir,
-                base_url: opts.base_url.as_deref(),
-                llms_merge: opts.llms_merge.as_deref(),
-                kits: &kits_key.fingerprint,
+    let inputs =
+        (opts.events.is_none() && !opts.preview && opts.render.funnel.is_empty() && !dirs.plugin)
+            .then(|| {
+                stamp::inputs(&stamp::Key {
+                    root,
+                    out_dir: &out_dir,
+                    base_url: opts.base_url.as_deref(),
+                    llms_merge: opts.llms_merge.as_deref(),
+                    kits: &kits_key.fingerprint,
+                })
             })
-        })
-        .flatten();
+            .flatten();
     // An interrupted build leaves temporaries to sweep: not fresh.
     let interrupted = [&out_dir, &collector_dir, &kits_dir]
         .iter()
