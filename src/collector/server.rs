@@ -251,8 +251,16 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
         let jar = cookies(reg, req.headers());
         if let Some(view) = rules::landing_view(reg, rest, &jar, rules::new_uuid) {
             let file = format!("/{}", view.file);
-            let mut resp =
-                static_file(&app, &site, &app.out_dir, &path, &file, req.uri().query(), req.headers()).await;
+            let mut resp = static_file(
+                &app,
+                &site,
+                &app.out_dir,
+                &path,
+                &file,
+                req.uri().query(),
+                req.headers(),
+            )
+            .await;
             if resp.status() == StatusCode::OK {
                 let secure = rules::secure_for_host(header_str(req.headers(), "host"));
                 let mut set = Vec::new();
