@@ -245,6 +245,14 @@ fn check_on_the_example_site_says_ok_with_counts() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("ok: 4 partners, "), "{stdout}");
     assert!(stdout.ends_with(" content pages\n"), "{stdout}");
+    // Every button of the example site leads to a page it builds.
+    let links = run(&repo_root(), &["check", "--links"]);
+    assert!(
+        links.status.success(),
+        "{}",
+        String::from_utf8_lossy(&links.stderr)
+    );
+    assert!(String::from_utf8_lossy(&links.stdout).ends_with(", every link has a target\n"));
 }
 
 #[test]
