@@ -821,21 +821,10 @@ pub fn safe_segments(raw_path: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// A random UUID v4 (row ids and visitor ids: random, never derived from the request).
+/// A random UUID v4 (row ids and visitor ids: random, never derived from the request), in the
+/// lower-case hyphenated form the collector accepts back as a visitor id.
 pub fn new_uuid() -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut b: [u8; 16] = rand::random();
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let mut out = String::with_capacity(36);
-    for (i, byte) in b.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 0x0f)] as char);
-    }
-    out
+    uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
 /// `created_at` of a row: UTC ISO-8601 with milliseconds and `Z`.
