@@ -42,8 +42,8 @@ pub fn local_object_id(name: &str) -> String {
     out
 }
 
-/// One `[[d1_databases]]` entry of a wrangler.toml.
-#[derive(Debug, Default, Clone, PartialEq)]
+/// One `[[d1_databases]]` entry of a wrangler.toml (other keys are ignored).
+#[derive(Debug, Default, Clone, PartialEq, serde::Deserialize)]
 struct D1Entry {
     binding: Option<String>,
     database_name: Option<String>,
@@ -51,43 +51,19 @@ struct D1Entry {
     preview_database_id: Option<String>,
 }
 
-/// The `[[d1_databases]]` entries of a wrangler.toml (a line reader: these keys are plain
-/// `key = "value"` lines in every wrangler.toml we generate or have seen).
+/// The parts of a wrangler.toml this reader needs.
+#[derive(Debug, Default, serde::Deserialize)]
+struct WranglerToml {
+    #[serde(default)]
+    d1_databases: Vec<D1Entry>,
+}
+
+/// The `[[d1_databases]]` entries of a wrangler.toml; none when it is not valid TOML (the
+/// database is then looked up by its name alone, as when there is no wrangler.toml).
 fn d1_entries(toml: &str) -> Vec<D1Entry> {
-    let mut out = Vec::new();
-    let mut cur: Option<D1Entry> = None;
-    for line in toml.lines() {
-        let t = line.trim();
-        if t.starts_with('[') {
-            if let Some(e) = cur.take() {
-                out.push(e);
-            }
-            if t.replace(' ', "").contains("[[d1_databases]]") || t.contains("d1_databases]]") {
-                cur = Some(D1Entry::default());
-            }
-            continue;
-        }
-        let Some(e) = cur.as_mut() else { continue };
-        let Some((k, v)) = t.split_once('=') else {
-            continue;
-        };
-        let v = v
-            .split('#')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches(|c| c == '"' || c == '\'');
-        let v = Some(v.to_string());
-        match k.trim() {
-            "binding" => e.binding = v,
-            "database_name" => e.database_name = v,
-            "database_id" => e.database_id = v,
-            "preview_database_id" => e.preview_database_id = v,
-            _ => {}
-        }
-    }
-    out.extend(cur);
-    out
+    toml::from_str::<WranglerToml>(toml)
+        .map(|w| w.d1_databases)
+        .unwrap_or_default()
 }
 
 /// Folders that may hold a `.wrangler` state: the generated `collector/`, the site root, cwd.
@@ -423,6 +399,29 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].database_name.as_deref(), Some("partner-events"));
         assert_eq!(e[0].database_id.as_deref(), Some("abc"));
+        assert_eq!(e[0].binding.as_deref(), Some("DB"));
+        // Forms a line reader got wrong: an inline array of tables, a `#` inside a string, a
+        // key of another table with the same name.
+        let toml = "d1_databases = [{ binding = \"DB\", database_name = \"a#b\", database_id = \"x\" }, { database_name = \"two\" }]\n[env.staging]\ndatabase_id = \"not-this\"\n";
+        let e = d1_entries(toml);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0].database_name.as_deref(), Some("a#b"));
+        assert_eq!(e[0].database_id.as_deref(), Some("x"));
+        assert_eq!(e[1].database_name.as_deref(), Some("two"));
+        assert!(d1_entries("[[d1_databases]\nbroken").is_empty());
+    }
+
+    #[test]
+    fn reads_the_wrangler_toml_the_build_writes() {
+        let site = crate::site::load(Path::new(env!("CARGO_MANIFEST_DIR")), &Default::default())
+            .expect("the example site loads");
+        let text = crate::collector::worker::wrangler_toml(&site, "../public");
+        let e = d1_entries(&text);
+        assert_eq!(e.len(), 1, "{text}");
+        assert_eq!(
+            e[0].database_name.as_deref(),
+            Some(site.config.collector.database.as_str())
+        );
         assert_eq!(e[0].binding.as_deref(), Some("DB"));
     }
 
