@@ -4,6 +4,7 @@
 //! renders like rustc (`error: ... --> partners/seo.yaml:3:7`) with the source line, plain or
 //! in colour, and as JSON for `check --json`.
 
+use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -182,27 +183,35 @@ fn token_width(line: &str, start: usize) -> usize {
     token.trim_end().chars().count().max(1)
 }
 
+/// The styles of a diagnostic (anstyle); applied only when colour is asked for. Callers print
+/// coloured text through `anstream`, which drops the styles where the stream or the environment
+/// (`NO_COLOR`, `CLICOLOR=0`, not a terminal) says no and keeps them for `CLICOLOR_FORCE`.
 struct Paint(bool);
 
 impl Paint {
-    fn wrap(&self, code: &str, s: &str) -> String {
+    const ERROR: Style = AnsiColor::Red.on_default().bold();
+    const WARNING: Style = AnsiColor::Yellow.on_default().bold();
+    const GUTTER: Style = AnsiColor::Blue.on_default().bold();
+    const STRONG: Style = Style::new().bold();
+
+    fn wrap(&self, style: Style, s: &str) -> String {
         if self.0 {
-            format!("\x1b[{code}m{s}\x1b[0m")
+            format!("{style}{s}{style:#}")
         } else {
             s.to_string()
         }
     }
     fn red_bold(&self, s: &str) -> String {
-        self.wrap("1;31", s)
+        self.wrap(Self::ERROR, s)
     }
     fn yellow_bold(&self, s: &str) -> String {
-        self.wrap("1;33", s)
+        self.wrap(Self::WARNING, s)
     }
     fn blue(&self, s: &str) -> String {
-        self.wrap("1;34", s)
+        self.wrap(Self::GUTTER, s)
     }
     fn bold(&self, s: &str) -> String {
-        self.wrap("1", s)
+        self.wrap(Self::STRONG, s)
     }
 }
 
@@ -322,7 +331,16 @@ mod tests {
     fn colour_only_when_asked() {
         let d = Diagnostic::new("a", 1, 1, "m");
         assert!(!d.render(false).contains('\x1b'));
-        assert!(d.render(true).contains("\x1b[1;31merror"));
+        let coloured = d.render(true);
+        assert!(
+            coloured.contains("\x1b[1m\x1b[31merror\x1b[0m"),
+            "{coloured:?}"
+        );
+        assert_eq!(
+            anstream::adapter::strip_str(&coloured).to_string(),
+            d.render(false),
+            "stripping the styles gives the plain text"
+        );
     }
 
     #[test]

@@ -20,12 +20,10 @@ fn main() {
     let code = match cmd::run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            // Diagnostics in colour on a terminal, plain in CI and pipes.
+            // Diagnostics in colour on a terminal, plain in CI and pipes and with NO_COLOR
+            // (anstream strips the styles).
             match &e {
-                partner_pages::Error::Input(d) => {
-                    use std::io::IsTerminal;
-                    eprintln!("{}", d.render(std::io::stderr().is_terminal()))
-                }
+                partner_pages::Error::Input(d) => anstream::eprintln!("{}", d.render(true)),
                 // A bad value of a request field: named as the flag that gave it.
                 _ => eprintln!("{}", e.naming_fields(cli::flag)),
             }

@@ -28,8 +28,7 @@ pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     }
     // Warnings only: shown, and the site is fine to build.
     if !diags.is_empty() && !args.json {
-        use std::io::IsTerminal;
-        eprintln!("{}", diags.render(std::io::stderr().is_terminal()));
+        anstream::eprintln!("{}", diags.render(true));
     }
     if !global.quiet && !args.json {
         let warned = if diags.is_empty() {

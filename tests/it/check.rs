@@ -2,7 +2,7 @@
 //! named `err_<what>` like minijinja's inputs, with the expected output beside it), and the
 //! promise that a failed `build` leaves the previous `public/` untouched.
 
-use crate::support::{copy_site, repo_root, run};
+use crate::support::{self, copy_site, repo_root, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -323,4 +323,39 @@ fn diagnostics_are_plain_text_when_not_on_a_terminal() {
     let site = broken_site(&corpus().join("err_unknown_field"));
     let out = run(site.path(), &["check"]);
     assert!(!out.stderr.contains(&0x1b), "no ANSI escapes in a pipe");
+}
+
+/// Colour follows the environment: `CLICOLOR_FORCE` turns it on in a pipe, `NO_COLOR` wins over
+/// it, and a pipe without either is plain.
+#[test]
+fn diagnostics_colour_honours_no_color_and_clicolor() {
+    let site = copy_site(&repo_root());
+    let file = site.path().join("partners/seo-consultant.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("promise:", "promis:")).unwrap();
+    let check = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(support::bin());
+        cmd.arg("--root").arg(site.path()).arg("check");
+        for var in [
+            "NO_COLOR",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+            "PARTNER_PAGES_ROOT",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(env.iter().copied());
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let plain = check(&[]);
+    assert!(
+        plain.starts_with("error: unknown field `promis`"),
+        "{plain}"
+    );
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    let forced = check(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains("\x1b[31merror\x1b[0m"), "{forced:?}");
+    assert_eq!(check(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]), plain);
 }
