@@ -110,7 +110,19 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
     if let Some(pb) = &cfg.progress {
         pb.finish_and_clear();
     }
-    report
+    let mut report = report?;
+    report.experiments = crate::experiment::observe::observe(
+        &source,
+        &site.partners,
+        &site.config.bands,
+        site.config.attribution.bot_max_events,
+        range.end,
+        &crate::experiment::Settings {
+            min_visitors: site.config.bands.min_visitors,
+            ..Default::default()
+        },
+    )?;
+    Ok(report)
 }
 
 /// The report in `format`.

@@ -32,6 +32,7 @@
 //! assert_eq!(test.decision.rule, "interval_excludes_zero");
 //! ```
 
+pub mod observe;
 pub mod sequential;
 
 #[cfg(test)]

@@ -203,6 +203,10 @@ pub struct FunnelReport {
     /// Registered partners, by code (only the `--partner` one when filtered).
     pub partners: Vec<PartnerFunnel>,
     pub excluded: Excluded,
+    /// The tests of partners with `variants`, cumulative from each test's first visit to the
+    /// range's end (absent when no partner runs one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<crate::experiment::observe::PartnerTest>,
 }
 
 impl FunnelReport {
@@ -213,6 +217,7 @@ impl FunnelReport {
     /// Keep one partner (the average stays pooled over all).
     pub fn only(mut self, code: &str) -> FunnelReport {
         self.partners.retain(|p| p.code == code);
+        self.experiments.retain(|t| t.partner == code);
         self
     }
 }
@@ -363,5 +368,6 @@ fn build_report<P: PartnerInfo>(
         average: Figures::new(pooled, bands),
         partners: out,
         excluded,
+        experiments: Vec::new(),
     }
 }

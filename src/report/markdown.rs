@@ -124,6 +124,7 @@ pub fn markdown(r: &FunnelReport) -> String {
             let _ = writeln!(o);
         }
     }
+    experiments(&mut o, r);
     let _ = writeln!(o, "## Funnel average (all partners pooled)\n");
     stage_table(&mut o, &r.average);
     let _ = writeln!(o, "## Rows shown apart\n");
@@ -134,6 +135,81 @@ pub fn markdown(r: &FunnelReport) -> String {
         let _ = writeln!(o, "| {} | {} |", cell(&label), n);
     }
     o
+}
+
+/// Each running test: visitors and conversions per variant, the interval of every difference,
+/// the verdict and its rule, the method.
+fn experiments(o: &mut String, r: &FunnelReport) {
+    use crate::experiment::points_range;
+    for t in &r.experiments {
+        let _ = writeln!(o, "## Test: {}\n", cell(&t.partner));
+        let last = t.looks.last().map(String::as_str).unwrap_or("");
+        let _ = writeln!(
+            o,
+            "{} weekly looks from the first visit to {last}; the control is `{}`.\n",
+            t.looks.len(),
+            t.variants.first().map(|v| v.id.as_str()).unwrap_or("")
+        );
+        let _ = writeln!(
+            o,
+            "| Variant | Weight | Visitors | Lead magnet | CTA | Activation |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
+        for (i, v) in t.variants.iter().enumerate() {
+            let conv = |k: usize| {
+                t.stages
+                    .get(k)
+                    .and_then(|s| s.test.arms.get(i))
+                    .map(|a| a.conversions)
+                    .unwrap_or(0)
+            };
+            let visitors = t.split.last.observed.get(i).copied().unwrap_or(0);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {visitors} | {} | {} | {} |",
+                cell(&v.id),
+                v.weight,
+                conv(0),
+                conv(1),
+                conv(2)
+            );
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "| Stage | Difference (interval, all looks) | Verdict | Rule |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|");
+        for s in &t.stages {
+            let diffs: Vec<String> = s
+                .test
+                .pairs
+                .iter()
+                .map(|p| match p.current {
+                    Some(c) => format!("{} − {}: {}", p.b, p.a, points_range(c.low, c.high)),
+                    None => format!("{} − {}: too early", p.b, p.a),
+                })
+                .collect();
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                stage_label(s.stage),
+                cell(&diffs.join("; ")),
+                s.test.decision,
+                s.test.decision.rule
+            );
+        }
+        let _ = writeln!(o);
+        for s in &t.stages {
+            let _ = writeln!(
+                o,
+                "- {}: {}.",
+                stage_label(s.stage),
+                cell(&s.test.decision.because)
+            );
+        }
+        let _ = writeln!(o, "\nMethod: {}.\n", t.method);
+    }
 }
 
 fn stage_table(o: &mut String, f: &Figures) {

@@ -176,3 +176,91 @@ fn the_worker_gives_each_visitor_a_sticky_variant_and_d1_rows_carry_it() {
         .collect();
     assert_eq!(got, expected_rows);
 }
+
+/// `report` on a test with a clear lift: the winner, its rule and the method, in Markdown and
+/// in JSON that matches the schema; the other partners' figures are untouched.
+#[test]
+fn report_shows_the_test_and_names_the_winner() {
+    let site = site_with_variants();
+    let db = site.path().join("events.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .unwrap();
+    conn.execute_batch(partner_pages::events::EXTRA_COLUMNS_SQL)
+        .unwrap();
+    // 8 weeks from 2026-10-05, 150 visitors a week, half each; lead magnet 20% vs 40%.
+    let mut seed: u64 = 7;
+    let mut next = || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let tx = conn.unchecked_transaction().unwrap();
+    for i in 0..1200u32 {
+        let day = 4 + i / 25; // 2026-10-05 ..
+        let at = |m: u32| format!("2026-{}T10:{m:02}:00.000Z", date(day));
+        let variant = if i % 2 == 0 { "control" } else { "speed" };
+        let vid = format!("{i:08x}-0000-4000-8000-000000000000");
+        let rate = if variant == "speed" { 0.4 } else { 0.2 };
+        let put = |stage: &str, m: u32| {
+            tx.execute(
+                "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, variant) VALUES (?1, 'seo-consultant', 'default', ?2, '/p/seo-consultant/', ?3, ?4, ?5)",
+                rusqlite::params![format!("{vid}-{stage}"), stage, vid, at(m), variant],
+            )
+            .unwrap();
+        };
+        put("visit", 0);
+        if next() < rate {
+            put("lead_magnet", 1);
+        }
+    }
+    tx.commit().unwrap();
+    let args = [
+        "report",
+        "--events",
+        "events.db",
+        "--since",
+        "2026-10-01",
+        "--until",
+        "2026-12-01",
+    ];
+    let json = support::run(site.path(), &[&args[..], &["--format", "json"]].concat());
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let text = String::from_utf8(json.stdout).unwrap();
+    support::assert_valid_json("report.schema.json", &text);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let test = &v["experiments"][0];
+    assert_eq!(test["partner"], "seo-consultant");
+    assert_eq!(test["split"]["mismatch_at"], serde_json::Value::Null);
+    let lead = &test["stages"][0];
+    assert_eq!(lead["stage"], "lead_magnet");
+    assert_eq!(lead["decision"]["verdict"], "winner", "{lead}");
+    assert_eq!(lead["decision"]["winner"], "speed");
+    assert_eq!(lead["arms"][0]["visitors"], 600);
+    let md = support::run(site.path(), &args);
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("## Test: seo-consultant"), "{md}");
+    assert!(md.contains("| Lead magnet | speed − control: +"), "{md}");
+    assert!(
+        md.contains("| winner speed | interval_excludes_zero |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Method: normal-mixture confidence sequence"),
+        "{md}"
+    );
+}
+
+/// `MM-DD` of day `n` counted from 2026-10-01 (October and November only).
+fn date(n: u32) -> String {
+    if n < 31 {
+        format!("10-{:02}", n + 1)
+    } else {
+        format!("11-{:02}", n - 30)
+    }
+}

@@ -1,0 +1,188 @@
+//! Experiments, reading events: each tested partner's visitors per variant, week by week.
+//!
+//! Takes: an event source, the partners (those with `variants` are read), the report's range
+//! and the bands. Gives: a [`PartnerTest`] per tested partner: the weekly looks (cumulative
+//! from the test's first visit to the range's end, one every 7 days ending at the range's end),
+//! the split check and, for the lead-magnet, CTA and activation stages, the test of every
+//! pair of variants.
+//!
+//! A visitor counts once per partner: in the variant of its earliest row that names one (rows
+//! without a variant read as the control), from its first `visit`; a stage counts when reached
+//! at or after that visit. Visitor ids with more than `bot_max_events` rows are left out, as in
+//! the funnel.
+
+use super::{judge_stage, split_check, Look, Settings, SplitCheck, StageTest, Variant};
+use crate::config::{Band, Bands};
+use crate::error::Result;
+use crate::events::{ScanOptions, Source, Ts, MS_PER_DAY};
+use crate::partner::Partner;
+use crate::stage::Stage;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// The stages a test reads, as shares of visitors.
+pub const STAGES: [Stage; 3] = [Stage::LeadMagnet, Stage::Cta, Stage::Activation];
+
+/// One partner's test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartnerTest {
+    pub partner: String,
+    pub variants: Vec<Variant>,
+    /// The end of every weekly look (RFC 3339), oldest first.
+    pub looks: Vec<String>,
+    pub split: SplitCheck,
+    pub stages: Vec<StageResult>,
+    /// The method and its parameters, in words.
+    pub method: String,
+    pub settings: Settings,
+}
+
+/// One stage's test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageResult {
+    pub stage: Stage,
+    #[serde(flatten)]
+    pub test: StageTest,
+}
+
+#[derive(Default)]
+struct Visitor {
+    rows: u32,
+    /// (time of the earliest row naming a variant, that variant)
+    variant: Option<(Ts, String)>,
+    visit: Option<Ts>,
+    /// Every time a stage was reached (checked against the visit at the end).
+    reached: Vec<(Stage, Ts)>,
+}
+
+/// The tests of every partner with variants, from `source` up to `range.end`.
+pub fn observe(
+    source: &Source,
+    partners: &[Partner],
+    bands: &Bands,
+    bot_max_events: u32,
+    end: Ts,
+    s: &Settings,
+) -> Result<Vec<PartnerTest>> {
+    let tested: Vec<&Partner> = partners.iter().filter(|p| p.variants.len() > 1).collect();
+    if tested.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut by: HashMap<(usize, String), Visitor> = HashMap::new();
+    let opts = ScanOptions {
+        until: Some(end),
+        skip_id_and_path: true,
+        ..ScanOptions::default()
+    };
+    source.scan(&opts, &mut |r| {
+        let Some(i) = tested.iter().position(|p| p.code == r.partner_code) else {
+            return Ok(());
+        };
+        let (Some(vid), Some(at)) = (r.visitor_id, Ts::parse(r.created_at)) else {
+            return Ok(());
+        };
+        if at >= end {
+            return Ok(());
+        }
+        let v = by.entry((i, vid.to_string())).or_default();
+        v.rows += 1;
+        if let Some(x) = r.variant {
+            if v.variant.as_ref().is_none_or(|(t, _)| at < *t) {
+                v.variant = Some((at, x.to_string()));
+            }
+        }
+        match Stage::from_name(r.event_name) {
+            Some(Stage::Visit) if v.visit.is_none_or(|t| at < t) => v.visit = Some(at),
+            Some(st) if STAGES.contains(&st) => v.reached.push((st, at)),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let mut out = Vec::new();
+    for (i, p) in tested.iter().enumerate() {
+        let variants = p.experiment_variants();
+        let index = |id: &str| variants.iter().position(|v| v.id == id);
+        // (variant index, first visit, first time of each stage at or after it)
+        let mut people: Vec<(usize, Ts, [Option<Ts>; 3])> = Vec::new();
+        for ((pi, _), v) in &by {
+            if *pi != i || v.rows > bot_max_events {
+                continue;
+            }
+            let Some(visit) = v.visit else { continue };
+            let arm = v
+                .variant
+                .as_ref()
+                .and_then(|(_, id)| index(id))
+                .unwrap_or(0);
+            let mut when = [None; 3];
+            for (st, at) in &v.reached {
+                let k = STAGES.iter().position(|x| x == st).unwrap_or(0);
+                if *at >= visit && when[k].is_none_or(|t| *at < t) {
+                    when[k] = Some(*at);
+                }
+            }
+            people.push((arm, visit, when));
+        }
+        let Some(first) = people.iter().map(|x| x.1).min() else {
+            continue;
+        };
+        // Look ends: the range's end, and every 7 days before it while after the first visit.
+        let mut ends = vec![end];
+        while let Some(&last) = ends.last() {
+            let earlier = Ts(last.0 - 7 * MS_PER_DAY);
+            if earlier <= first || ends.len() >= 520 {
+                break;
+            }
+            ends.push(earlier);
+        }
+        ends.reverse();
+        let looks_of = |k: usize| -> Vec<Look> {
+            ends.iter()
+                .map(|&e| {
+                    let mut arms = vec![super::sequential::Arm::default(); variants.len()];
+                    for (arm, visit, when) in &people {
+                        if *visit < e {
+                            arms[*arm].visitors += 1;
+                            if when[k].is_some_and(|t| t < e) {
+                                arms[*arm].conversions += 1;
+                            }
+                        }
+                    }
+                    Look::new(e.to_string(), arms)
+                })
+                .collect()
+        };
+        let split = split_check(&variants, &looks_of(0), s);
+        let stages = STAGES
+            .iter()
+            .enumerate()
+            .map(|(k, st)| StageResult {
+                stage: *st,
+                test: judge_stage(&variants, &looks_of(k), middle(band(bands, *st)), &split, s),
+            })
+            .collect();
+        out.push(PartnerTest {
+            partner: p.code.clone(),
+            variants,
+            looks: ends.iter().map(|e| e.to_string()).collect(),
+            split,
+            stages,
+            method: s.method(),
+            settings: s.clone(),
+        });
+    }
+    out.sort_by(|a, b| a.partner.cmp(&b.partner));
+    Ok(out)
+}
+
+fn band(b: &Bands, st: Stage) -> Band {
+    match st {
+        Stage::Cta => b.cta,
+        Stage::Activation => b.activation,
+        _ => b.lead_magnet,
+    }
+}
+
+fn middle(b: Band) -> f64 {
+    (b.low + b.high) / 2.0
+}
