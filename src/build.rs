@@ -38,6 +38,7 @@ pub struct BuildOptions<'a> {
     /// Plugin mode: merge our llms.txt sections into this host llms.txt (overrides `llms.merge`;
     /// a relative path is relative to the site root).
     pub llms_merge: Option<PathBuf>,
+    /// Options of the render stage (progress, funnel variables).
     pub render: RenderOptions<'a>,
     /// Annotate partner pages with the funnel of this event source (`build --events`).
     pub events: Option<String>,
@@ -61,8 +62,11 @@ pub struct BuildReport {
     pub pages: usize,
     /// Files produced (static site and collector), manifest not counted.
     pub files: usize,
+    /// What writing did: files written, unchanged, removed.
     pub stats: WriteStats,
+    /// The static site's folder.
     pub out_dir: PathBuf,
+    /// The collector bundle's folder.
     pub collector_dir: PathBuf,
     /// The private kits folder (`kits.dir`): one kit per partner, never published.
     pub kits_dir: PathBuf,

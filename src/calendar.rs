@@ -4,6 +4,7 @@
 //! Gives: a [`Calendar`] of tasks (a blog post brief, an enablement email and a CTA/landing
 //! proposal per partner and week, chosen by the rules in [`plan`]), the task files rendered
 //! through overridable templates ([`files`]), and the calendar as Markdown, JSON or iCalendar.
+#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::config::Bands;
 use crate::partner::Partner;
@@ -14,9 +15,9 @@ use std::collections::BTreeMap;
 
 pub mod files;
 pub mod ics;
-pub mod manifest;
-pub mod plan;
-pub mod proposal;
+pub(crate) mod manifest;
+pub(crate) mod plan;
+pub(crate) mod proposal;
 pub mod run;
 
 /// Version of the JSON shape (`schemas/calendar.schema.json`).
@@ -473,7 +474,7 @@ mod tests {
 #[cfg(test)]
 pub(crate) mod tests_support {
     /// Wilson 95% interval, for hand-built test figures only (the funnel computes the real ones).
-    pub fn wilson(k: u64, n: u64) -> (f64, f64) {
+    pub(crate) fn wilson(k: u64, n: u64) -> (f64, f64) {
         if n == 0 {
             return (0.0, 0.0);
         }

@@ -5,7 +5,7 @@ use partner_pages::stage::Stage;
 use std::path::PathBuf;
 
 /// The flag that gives the library's request field `field` (`since` -> `--since`).
-pub fn flag(field: &str) -> String {
+pub(crate) fn flag(field: &str) -> String {
     format!("--{}", field.replace('_', "-"))
 }
 
@@ -19,7 +19,7 @@ pub fn flag(field: &str) -> String {
                   content calendar.",
     after_help = "Examples:\n  partner-pages init my-site\n  partner-pages check\n  partner-pages build --base-url https://example.com\n  partner-pages serve --port 8080\n  partner-pages report --events partner-events.db --last 7d"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -27,7 +27,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Site root: the folder with partner-pages.yaml, partners/, content/, templates/.
     #[arg(long, global = true, default_value = ".", env = "PARTNER_PAGES_ROOT")]
     pub root: PathBuf,
@@ -40,7 +40,7 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a new site that builds as is: config, one partner, one content page.
     Init(InitArgs),
     /// Validate every partner, content file and template; report all errors at once.
@@ -62,13 +62,13 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Folder to create the site in (default: the current folder; must be empty).
     pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Check only these partner files (default: the whole site).
     pub files: Vec<PathBuf>,
     /// Print the diagnostics as JSON.
@@ -84,7 +84,7 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args, Clone, Default)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output folder for the static site (default: <root>/public).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -98,7 +98,7 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Annotate pages with the funnel of this event source (see `report --help`).
@@ -123,7 +123,7 @@ pub struct BuildArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Address to listen on (loopback by default).
@@ -148,14 +148,14 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReportFormat {
+pub(crate) enum ReportFormat {
     Md,
     Html,
     Json,
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct RangeArgs {
+pub(crate) struct RangeArgs {
     /// Event source: a SQLite file, a D1 name in .wrangler/state, a `wrangler d1 export` .sql dump,
     /// the JSON of `wrangler d1 execute --json`, or d1:<database> for a remote D1.
     #[arg(long, value_name = "SRC")]
@@ -179,7 +179,7 @@ pub struct RangeArgs {
 
 impl RangeArgs {
     /// The range as the library takes it.
-    pub fn spec(&self) -> partner_pages::funnel::RangeSpec<'_> {
+    pub(crate) fn spec(&self) -> partner_pages::funnel::RangeSpec<'_> {
         partner_pages::funnel::RangeSpec {
             last: self.last.as_deref(),
             since: self.since.as_deref(),
@@ -190,7 +190,7 @@ impl RangeArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub range: RangeArgs,
     #[arg(long, value_enum, default_value = "md")]
@@ -201,14 +201,14 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum CalendarFormat {
+pub(crate) enum CalendarFormat {
     Md,
     Json,
     Ics,
 }
 
 #[derive(Debug, Args)]
-pub struct CalendarArgs {
+pub(crate) struct CalendarArgs {
     /// Event source (see `report --help`).
     #[arg(long, value_name = "SRC")]
     pub events: String,
@@ -225,14 +225,14 @@ pub struct CalendarArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum LeadsFormat {
+pub(crate) enum LeadsFormat {
     Json,
     Csv,
     Md,
 }
 
 #[derive(Debug, Args)]
-pub struct LeadsArgs {
+pub(crate) struct LeadsArgs {
     #[command(flatten)]
     pub range: RangeArgs,
     /// Only journeys that reached at least this stage.
@@ -249,7 +249,7 @@ pub struct LeadsArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ForgetArgs {
+pub(crate) struct ForgetArgs {
     /// The local SQLite event file.
     #[arg(long)]
     pub db: PathBuf,
@@ -262,7 +262,7 @@ pub struct ForgetArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct McpArgs {
+pub(crate) struct McpArgs {
     /// Default event source for the report, leads and calendar tools.
     #[arg(long, value_name = "SRC")]
     pub events: Option<String>,

@@ -2,6 +2,7 @@
 //!
 //! Takes: the YAML text. Gives: a validated [`Config`] with defaults filled in, or located
 //! diagnostics.
+#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::load::rules::{self, Problem};
 use crate::load::schema::{Field, Report, Shape};

@@ -3,6 +3,7 @@
 //! Takes: an error found while loading or rendering. Gives: a [`Diagnostic`] that
 //! renders like rustc (`error: ... --> partners/seo.yaml:3:7`) with the source line, plain or
 //! in colour, and as JSON for `check --json`.
+#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;

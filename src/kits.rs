@@ -17,13 +17,13 @@ use sha2::Sha256;
 use std::path::Path;
 
 /// Environment variable holding the kit secret (wins over [`SECRET_FILE`]).
-pub const SECRET_ENV: &str = "PARTNER_PAGES_KIT_SECRET";
+pub(crate) const SECRET_ENV: &str = "PARTNER_PAGES_KIT_SECRET";
 /// File at the site root holding the kit secret (its first line); keep it out of git.
-pub const SECRET_FILE: &str = ".kit-secret";
+pub(crate) const SECRET_FILE: &str = ".kit-secret";
 /// Shortest secret accepted, in bytes: a short secret could be guessed from one kit's path.
-pub const MIN_SECRET_BYTES: usize = 16;
+pub(crate) const MIN_SECRET_BYTES: usize = 16;
 /// Folder of the hosted kits in the static output.
-pub const HOSTED_DIR: &str = "kits";
+pub(crate) const HOSTED_DIR: &str = "kits";
 /// Hex characters of the token in a hosted kit's path (128 bits of the HMAC).
 const TOKEN_HEX: usize = 32;
 
@@ -144,7 +144,7 @@ impl Hosting {
 
 /// What of the kits a build's no-change stamp depends on, read without loading the site.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StampKey {
+pub(crate) struct StampKey {
     /// `kits.dir` as configured (default `kits`).
     pub dir: String,
     /// The folder and the hosting ([`Hosting::fingerprint`]): a rotated secret rebuilds.
@@ -153,7 +153,7 @@ pub struct StampKey {
 
 /// The [`StampKey`] of the site at `root` (defaults when the config cannot be read: the full
 /// build that follows reports the problem).
-pub fn stamp_key(root: &Path) -> StampKey {
+pub(crate) fn stamp_key(root: &Path) -> StampKey {
     let text = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
     let mut r = crate::load::schema::Report::new(Path::new(crate::config::CONFIG_FILE), &text, 0);
     let kits = crate::config::parse(&text, &mut r)
@@ -168,7 +168,7 @@ pub fn stamp_key(root: &Path) -> StampKey {
 
 /// Refuse a kits folder that would be published or mixed with another output: inside the
 /// static output folder (or holding it), or inside the collector folder.
-pub fn check_place(
+pub(crate) fn check_place(
     root: &Path,
     kits_dir: &Path,
     out_dir: &Path,
@@ -233,7 +233,7 @@ fn position_of(text: &str, key: &str) -> (usize, usize) {
 /// The Markdown kit (`<kits.dir>/<code>/index.md`): the same facts as the HTML kit, to paste
 /// into an email to the partner. Text from YAML is escaped so it stays text; the blurb is a
 /// code block, copied exactly as written.
-pub fn markdown(
+pub(crate) fn markdown(
     partner: &Partner,
     landing_url: &str,
     links: &[(String, String)],

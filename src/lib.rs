@@ -4,48 +4,57 @@
 //!
 //! ```text
 //! partners/*.yaml ─┐
-//! content/*.md ────┼─> load (config, partner, content) ─> validate ─> render (templates) ─> write (atomic)
-//! templates/ ──────┘                                                    ├─ pages, kit, sitemap
-//!                                                                       ├─ llms.txt + .md mirrors
-//!                                                                       └─ collector/ (Worker, wrangler.toml, migrations)
+//! content/*.md ────┼─> load (config, partner, content) ─> site ─> render (templates) ─┐
+//! templates/ ──────┘        (check: load + render, write nothing)   pages, kits, sitemap, │
+//!                                                                   llms.txt + mirrors    │
+//!                     build: + annotations (funnel) + collector/ (Worker bundle) ─> output (atomic)
 //!
-//! events (sqlite | d1 dump | wrangler json) ─> funnel (attribution, stages, stats) ─> report | annotate | calendar | leads
+//! events (sqlite | d1 dump | wrangler json) ─> funnel (attribution, stages, stats)
+//!                                              ─> report | leads | calendar | build annotations
+//!
+//! The command line (the binary) and the MCP server (`mcp`) are front ends over the same calls:
+//! each use case takes a request value (`report::Request`, `leads::Request`,
+//! `calendar::run::Request`, `check::run`) and errors name request fields, not flags.
 //! ```
 
-// Inputs and their validation.
+// 1. Load: the inputs, read and validated; every problem located (diagnostics).
 pub mod check;
 pub mod config;
 pub mod content;
 pub mod diagnostics;
-pub mod load;
+pub mod error;
+pub(crate) mod load;
 pub mod partner;
 pub mod site;
 pub mod stage;
 
-// Rendering and writing the static output.
-pub mod build;
-pub mod kits;
-pub mod links;
-pub mod output;
+// 2. Render, in memory: pages, sitemap, llms.txt and mirrors, beacon, host shell (templates);
+//    the links they hold are checked (links).
+pub(crate) mod kits;
+pub(crate) mod links;
 pub mod render;
-pub mod stamp;
 
-// Measurement: the Worker we generate and the local collector.
+// 3. Build: the no-change stamp, funnel annotations, render, the Worker bundle, then write
+//    atomically (output).
+pub mod build;
+pub mod output;
+pub(crate) mod stamp;
+
+// 4. Collect: the Worker we generate and the local collector of `serve`.
 pub mod collector;
 
-// Reading events back and deciding what to do.
-pub mod calendar;
+// 5. Read events back: sources, funnel (attribution, counts, intervals, actions).
 pub mod events;
 pub mod experiment;
 pub mod funnel;
+
+// 6. Decide: the report, the leads, the content calendar.
+pub mod calendar;
 pub mod leads;
 pub mod report;
 
-// Agents.
+// 7. Agents: the MCP server over the same library calls as the command line.
 pub mod mcp;
-
-// Errors shared by every stage.
-pub mod error;
 
 pub use build::{build, BuildOptions, BuildReport};
 pub use error::{Error, Result};

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Where link targets can be.
-pub struct Targets<'a> {
+pub(crate) struct Targets<'a> {
     /// Paths the build rendered, relative to the partner output (`p/x/index.html`).
     pub rendered: HashSet<&'a str>,
     /// The host site's output folder, served at `/` (plugin mode).
@@ -41,7 +41,7 @@ fn links(p: &Partner) -> Vec<([&'static str; 3], &str)> {
 }
 
 /// Check every partner's links; problems sorted by file and position.
-pub fn check(site: &Site, targets: &Targets) -> Diagnostics {
+pub(crate) fn check(site: &Site, targets: &Targets) -> Diagnostics {
     let mut diags = Diagnostics::default();
     for p in &site.partners {
         for (field, url) in links(p) {
@@ -223,7 +223,7 @@ fn percent_decode(s: &str) -> String {
 /// The host output folder of a partner output: the folder the base path is under, when the
 /// output's last folders spell the base path (`site/public/partners` with `/partners` ->
 /// `site/public`).
-pub fn host_of(out: &Path, base_path: &str) -> Option<PathBuf> {
+pub(crate) fn host_of(out: &Path, base_path: &str) -> Option<PathBuf> {
     let mut dir = out.to_path_buf();
     for seg in base_path.split('/').filter(|s| !s.is_empty()).rev() {
         if dir.file_name()? != seg {

@@ -26,6 +26,7 @@ use tools::ToolError;
 /// The server's state: where the site is and which events to read by default.
 #[derive(Debug, Clone)]
 pub struct Server {
+    /// The site root.
     pub root: PathBuf,
     /// Default event source for the report, leads and calendar tools (`--events`).
     pub events: Option<String>,

@@ -44,10 +44,12 @@ use std::sync::Mutex;
 pub struct OutputFile {
     /// Path relative to the output root, `/`-separated, e.g. `p/seo-consultant/index.html`.
     pub path: String,
+    /// The file's content.
     pub bytes: Vec<u8>,
 }
 
 impl OutputFile {
+    /// A file at `path` (relative, `/`-separated) holding `bytes`.
     pub fn new(path: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
         OutputFile {
             path: path.into(),
@@ -70,7 +72,9 @@ const MANIFEST_HEADER: &str =
 /// One output folder and what should be in it (paths relative to it, sorted).
 #[derive(Debug, Clone, Copy)]
 pub struct Target<'a> {
+    /// The folder.
     pub dir: &'a Path,
+    /// Its files, sorted by path.
     pub files: &'a [OutputFile],
 }
 

@@ -3,6 +3,7 @@
 //! Takes: the YAML text of a partner file. Gives: a validated [`Partner`] or located
 //! diagnostics; the checks across files (duplicate codes, missing landing bodies) happen in
 //! [`crate::site`].
+#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::load::rules;
 use crate::load::schema::{Field, Report, Shape};

@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// The stamp file in the static output folder; never listed in a manifest or the sitemap.
-pub const STAMP: &str = ".partner-pages-stamp";
+pub(crate) const STAMP: &str = ".partner-pages-stamp";
 const HEADER: &str = "# partner-pages build stamp: a build with the same inputs and these files untouched is skipped.\n";
 /// Input folders of a site, hashed recursively.
 const INPUT_DIRS: [&str; 3] = ["partners", "content", "templates"];
 
 /// The build options that change the output.
 #[derive(Debug, Clone, Copy)]
-pub struct Key<'a> {
+pub(crate) struct Key<'a> {
     pub root: &'a Path,
     pub out_dir: &'a Path,
     pub base_url: Option<&'a str>,
@@ -34,7 +34,7 @@ pub struct Key<'a> {
 
 /// Hash of everything but the llms host file (which the build itself rewrites): finish it with
 /// [`finish`]. `None` when an input cannot be read or the binary cannot be identified.
-pub fn inputs(key: &Key) -> Option<Sha256> {
+pub(crate) fn inputs(key: &Key) -> Option<Sha256> {
     let mut h = Sha256::new();
     field(
         &mut h,
@@ -91,7 +91,7 @@ pub fn inputs(key: &Key) -> Option<Sha256> {
 }
 
 /// The stamp: the input hash plus the llms host file the build merged into (path and bytes).
-pub fn finish(mut h: Sha256, llms_host: Option<&Path>) -> String {
+pub(crate) fn finish(mut h: Sha256, llms_host: Option<&Path>) -> String {
     if let Some(host) = llms_host {
         let _ = file(&mut h, "llms host", host);
     }
@@ -100,14 +100,14 @@ pub fn finish(mut h: Sha256, llms_host: Option<&Path>) -> String {
 
 /// What a fresh stamp says about the build it skips.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fresh {
+pub(crate) struct Fresh {
     pub pages: usize,
     pub files: usize,
 }
 
 /// The stamp file in `out_dir` if it matches the inputs hashed in `h` and every file it lists
 /// still has the size and mtime it had after that build.
-pub fn fresh(out_dir: &Path, h: &Sha256) -> Option<Fresh> {
+pub(crate) fn fresh(out_dir: &Path, h: &Sha256) -> Option<Fresh> {
     let text = std::fs::read_to_string(out_dir.join(STAMP)).ok()?;
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
     let stamp = lines.next()?.strip_prefix("stamp ")?;
@@ -133,7 +133,7 @@ pub fn fresh(out_dir: &Path, h: &Sha256) -> Option<Fresh> {
 
 /// Record a successful build: `files` are the paths written (each output folder with its files;
 /// the manifest of each folder is listed too). Written last, via a temporary name.
-pub fn write(
+pub(crate) fn write(
     out_dir: &Path,
     stamp: &str,
     llms_host: Option<&Path>,
@@ -161,7 +161,7 @@ pub fn write(
 }
 
 /// Remove the stamp of `out_dir` (before a full build writes anything).
-pub fn remove(out_dir: &Path) -> Result<()> {
+pub(crate) fn remove(out_dir: &Path) -> Result<()> {
     let path = out_dir.join(STAMP);
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

@@ -24,7 +24,9 @@ pub const ANNOTATIONS_FILE: &str = "annotations.json";
 /// Funnel figures per partner, ready for templates.
 #[derive(Debug, Clone)]
 pub struct Annotations {
+    /// The window the figures cover.
     pub range: Range,
+    /// The event source, as the report describes it.
     pub source: String,
     /// Partner code -> the `funnel` variable of its landing page.
     pub partners: BTreeMap<String, Value>,

@@ -17,18 +17,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The manifest's file name, at the site root.
-pub const FILE: &str = ".pp-calendar.json";
+pub(crate) const FILE: &str = ".pp-calendar.json";
 const VERSION: u32 = 1;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     version: u32,
     /// Task file (relative to the site root, `/`-separated) -> hex SHA-256 of what we wrote.
     files: BTreeMap<String, String>,
 }
 
 /// Hex SHA-256 of `bytes`.
-pub fn hash(bytes: &[u8]) -> String {
+pub(crate) fn hash(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -41,7 +41,7 @@ impl Manifest {
     }
 
     /// The site's manifest; empty when there is none or it cannot be read as one.
-    pub fn load(root: &Path) -> Manifest {
+    pub(crate) fn load(root: &Path) -> Manifest {
         std::fs::read(Self::path(root))
             .ok()
             .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
@@ -50,17 +50,17 @@ impl Manifest {
     }
 
     /// Did we generate exactly `bytes` at `rel`?
-    pub fn generated(&self, rel: &str, bytes: &[u8]) -> bool {
+    pub(crate) fn generated(&self, rel: &str, bytes: &[u8]) -> bool {
         self.files.get(rel).is_some_and(|h| *h == hash(bytes))
     }
 
-    pub fn record(&mut self, rel: &str, bytes: &[u8]) {
+    pub(crate) fn record(&mut self, rel: &str, bytes: &[u8]) {
         self.files.insert(rel.to_string(), hash(bytes));
     }
 
     /// Write the manifest (entries of files no longer on disk dropped); untouched when its
     /// bytes would not change.
-    pub fn save(mut self, root: &Path) -> Result<()> {
+    pub(crate) fn save(mut self, root: &Path) -> Result<()> {
         self.version = VERSION;
         self.files.retain(|rel, _| root.join(rel).is_file());
         let mut text = serde_json::to_string_pretty(&self)

@@ -20,17 +20,17 @@ use super::{PartnerFigures, StageFigures, TaskKind};
 use chrono::{Days, NaiveDate};
 
 /// Funnel stages that have bands, in funnel order.
-pub const BANDED_STAGES: [&str; 3] = ["lead_magnet", "cta", "activation"];
+pub(crate) const BANDED_STAGES: [&str; 3] = ["lead_magnet", "cta", "activation"];
 
 /// Allocation rule names (they appear in every task and in the docs).
-pub const RULE_CO_MARKETING: &str = "co-marketing";
-pub const RULE_COLLECT: &str = "collect-traffic";
-pub const RULE_FIX: &str = "fix-weakest-step";
-pub const RULE_STRENGTH: &str = "build-on-strength";
+pub(crate) const RULE_CO_MARKETING: &str = "co-marketing";
+pub(crate) const RULE_COLLECT: &str = "collect-traffic";
+pub(crate) const RULE_FIX: &str = "fix-weakest-step";
+pub(crate) const RULE_STRENGTH: &str = "build-on-strength";
 
 /// Day of the week (0 = the week's first day) each kind of task is scheduled on: the landing
 /// fix first, then the partner email, then the brief.
-pub fn day_offset(kind: TaskKind) -> u64 {
+pub(crate) fn day_offset(kind: TaskKind) -> u64 {
     match kind {
         TaskKind::Proposal => 0,
         TaskKind::Email => 1,
@@ -40,7 +40,7 @@ pub fn day_offset(kind: TaskKind) -> u64 {
 
 /// Where a partner stands, decided once from its figures.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Standing {
+pub(crate) enum Standing {
     CoMarketing,
     Collect,
     /// Steps to work on, weakest first.
@@ -51,15 +51,15 @@ pub enum Standing {
 
 /// Funnel action rules (from [`crate::funnel::RULES`]) that mean "qualified audience, give it
 /// more inventory".
-pub const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_every_band"];
+pub(crate) const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_every_band"];
 /// The funnel action rule that means "not enough visitors for a verdict".
-pub const INSUFFICIENT_RULE: &str = "insufficient_data";
+pub(crate) const INSUFFICIENT_RULE: &str = "insufficient_data";
 /// The funnel action rule that means "keep the page as it is".
-pub const WITHIN_RULE: &str = "within_bands";
+pub(crate) const WITHIN_RULE: &str = "within_bands";
 
 /// Classify a partner from the funnel's recommended action (the funnel decides; the calendar
 /// only turns the decision into weeks of work).
-pub fn standing(f: &PartnerFigures) -> Standing {
+pub(crate) fn standing(f: &PartnerFigures) -> Standing {
     let rule = f.action.rule.as_str();
     if STRENGTH_RULES.contains(&rule) {
         return Standing::CoMarketing;
@@ -81,7 +81,7 @@ pub fn standing(f: &PartnerFigures) -> Standing {
 }
 
 /// Banded stages ranked weakest first: wholly below the band, then by rate / band low.
-pub fn weakest_first(f: &PartnerFigures) -> Vec<String> {
+pub(crate) fn weakest_first(f: &PartnerFigures) -> Vec<String> {
     let mut ranked: Vec<(&StageFigures, bool, f64)> = BANDED_STAGES
         .iter()
         .filter_map(|s| f.stage(s))
@@ -104,7 +104,7 @@ pub fn weakest_first(f: &PartnerFigures) -> Vec<String> {
 }
 
 /// The stage that converts best relative to its band, among stages someone reached.
-pub fn best_relative(f: &PartnerFigures) -> Option<&StageFigures> {
+pub(crate) fn best_relative(f: &PartnerFigures) -> Option<&StageFigures> {
     BANDED_STAGES
         .iter()
         .filter_map(|s| f.stage(s))
@@ -113,13 +113,13 @@ pub fn best_relative(f: &PartnerFigures) -> Option<&StageFigures> {
 }
 
 /// What to tell the partner converted: the best stage, if it reaches its band at all.
-pub fn strongest(f: &PartnerFigures) -> Option<&StageFigures> {
+pub(crate) fn strongest(f: &PartnerFigures) -> Option<&StageFigures> {
     best_relative(f).filter(|s| s.rate >= s.band_low)
 }
 
 /// The campaign to push next: the one with the most activations, then lead magnets, then
 /// visitors; `default` when no campaign has traffic.
-pub fn next_campaign(f: &PartnerFigures) -> String {
+pub(crate) fn next_campaign(f: &PartnerFigures) -> String {
     f.campaigns
         .iter()
         .filter(|c| c.visitors > 0)
@@ -142,7 +142,7 @@ pub fn next_campaign(f: &PartnerFigures) -> String {
 }
 
 /// The questions a partner's audience asks before taking a step; a brief answers them.
-pub fn objections(stage: &str, audience: &str, promise: &str) -> Vec<String> {
+pub(crate) fn objections(stage: &str, audience: &str, promise: &str) -> Vec<String> {
     match stage {
         "lead_magnet" => vec![
             format!("Is the {promise} written for {audience}, or is it generic advice?"),
@@ -168,7 +168,7 @@ pub fn objections(stage: &str, audience: &str, promise: &str) -> Vec<String> {
 
 /// What the planner decides for one partner in one week, before files are named.
 #[derive(Debug, Clone)]
-pub struct WeekPlan {
+pub(crate) struct WeekPlan {
     pub rule: &'static str,
     pub target_stage: Option<String>,
     /// Co-marketing format of the week (`guest-post` or `webinar`).
@@ -177,7 +177,7 @@ pub struct WeekPlan {
 }
 
 /// The plan for `week` (0-based) of a partner with `standing`.
-pub fn week_plan(standing: &Standing, week: u32) -> WeekPlan {
+pub(crate) fn week_plan(standing: &Standing, week: u32) -> WeekPlan {
     match standing {
         Standing::CoMarketing => WeekPlan {
             rule: RULE_CO_MARKETING,
@@ -216,14 +216,14 @@ pub fn week_plan(standing: &Standing, week: u32) -> WeekPlan {
 }
 
 /// Date of a task: the week's first day plus the kind's offset.
-pub fn task_date(start: NaiveDate, week: u32, kind: TaskKind) -> NaiveDate {
+pub(crate) fn task_date(start: NaiveDate, week: u32, kind: TaskKind) -> NaiveDate {
     start
         .checked_add_days(Days::new(u64::from(week) * 7 + day_offset(kind)))
         .unwrap_or(start)
 }
 
 /// A short `[a-z0-9-]` slug of a stage or format, for file names.
-pub fn slug(s: &str) -> String {
+pub(crate) fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {

@@ -11,14 +11,14 @@ use serde_json::Value;
 
 /// One proposed change: a field path in the partner file and its new value.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Edit {
+pub(crate) struct Edit {
     /// `["landing", "headline"]`, `["campaigns"]`.
     pub path: Vec<&'static str>,
     pub value: Value,
 }
 
 /// The fields the task proposes to change, by its rule and target stage.
-pub fn proposed_edits(partner: &Partner, task: &Task) -> Vec<Edit> {
+pub(crate) fn proposed_edits(partner: &Partner, task: &Task) -> Vec<Edit> {
     let s = |v: String| Value::String(v);
     if task.rule == plan::RULE_CO_MARKETING {
         let campaign = format!(
@@ -92,7 +92,7 @@ fn contains_ci(hay: &str, needle: &str) -> bool {
 
 /// Apply `edits` to the partner YAML `text`. A field inside a block mapping is changed in
 /// place (its line and any continuation lines); anything else rewrites the top-level key.
-pub fn apply(text: &str, edits: &[Edit]) -> String {
+pub(crate) fn apply(text: &str, edits: &[Edit]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     for edit in edits {
         apply_one(&mut lines, edit);
@@ -282,7 +282,7 @@ fn scalar(v: &Value) -> String {
 
 /// A unified diff of `old` -> `new` for `path` (as `a/<path>` and `b/<path>`), three lines of
 /// context, ready for `git apply` or `patch -p1`. Empty when nothing changed.
-pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+pub(crate) fn unified_diff(path: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split_inclusive('\n').collect();
     let b: Vec<&str> = new.split_inclusive('\n').collect();
     let ops = diff_ops(&a, &b);

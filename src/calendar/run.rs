@@ -20,12 +20,15 @@ pub const MAX_WEEKS: u32 = 52;
 /// What `calendar` was asked for.
 #[derive(Debug, Clone, Default)]
 pub struct Request<'a> {
+    /// The event source.
     pub events: &'a str,
+    /// How many weeks to plan (1 to [`MAX_WEEKS`]).
     pub weeks: u32,
     /// First day of the plan, `YYYY-MM-DD` (default: the Monday after `now`).
     pub start: Option<&'a str>,
     /// RFC 3339 (default: the current time).
     pub now: Option<&'a str>,
+    /// Hide the progress bar.
     pub quiet: bool,
 }
 

@@ -7,7 +7,7 @@ use partner_pages::render::{Progress, RenderOptions};
 use std::io::IsTerminal;
 use std::time::Instant;
 
-pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
     if args.events.is_none() && (args.now.is_some() || args.preview) {
         return Err(Error::user_hint(
             "`--now` and `--preview` annotate pages with funnel figures: they need `--events`",

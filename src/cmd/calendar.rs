@@ -5,7 +5,7 @@ use partner_pages::calendar::{self, files::Outcome, run::Request};
 use partner_pages::error::{Error, Result};
 use std::io::Write;
 
-pub fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
     let (cal, outcomes) = calendar::run::run(
         &site,

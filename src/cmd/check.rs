@@ -3,7 +3,7 @@
 use crate::cli::{CheckArgs, GlobalArgs};
 use partner_pages::error::{Error, Result};
 
-pub fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
+pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     let mut checked = partner_pages::check::run(&global.root, &args.files)?;
     let mut diags = std::mem::take(&mut checked.diagnostics);
     if let (true, false, Some(site)) = (args.links, diags.has_errors(), &checked.site) {

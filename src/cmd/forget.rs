@@ -3,7 +3,7 @@ use partner_pages::config::{Config, CONFIG_FILE};
 use partner_pages::error::{Error, Result};
 use partner_pages::leads::forget::{forget, summary, Person};
 
-pub fn run(global: &GlobalArgs, args: ForgetArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: ForgetArgs) -> Result<()> {
     let person = match (args.visitor, args.user) {
         (Some(v), None) if !v.is_empty() => Person::Visitor(v),
         (None, Some(u)) if !u.is_empty() => Person::User(u),

@@ -8,7 +8,7 @@ use partner_pages::error::{Error, Result};
 use std::path::Path;
 
 /// The scaffold: (path relative to the new site, contents).
-pub const SCAFFOLD: &[(&str, &str)] = &[
+pub(super) const SCAFFOLD: &[(&str, &str)] = &[
     (
         "partner-pages.yaml",
         r#"# Site config. Every command explains its options: `partner-pages help build`.
@@ -105,7 +105,7 @@ Thanks: the first issue arrives at the start of next month.
     ),
 ];
 
-pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
     let dir = args.dir.unwrap_or_else(|| global.root.clone());
     scaffold(&dir)?;
     if !global.quiet {
@@ -128,7 +128,7 @@ pub fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
 }
 
 /// Write the scaffold into `dir`, which must be missing or empty.
-pub fn scaffold(dir: &Path) -> Result<()> {
+pub(super) fn scaffold(dir: &Path) -> Result<()> {
     if let Ok(mut entries) = std::fs::read_dir(dir) {
         if entries.next().is_some() {
             return Err(Error::user_hint(

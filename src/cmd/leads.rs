@@ -5,7 +5,7 @@ use crate::cli::{GlobalArgs, LeadsArgs, LeadsFormat};
 use partner_pages::error::{Error, Result};
 use partner_pages::leads;
 
-pub fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
     // Paging arguments are checked before any event is read.
     let limit = args.limit.map(leads::page::check_limit).transpose()?;
     let cursor = args

@@ -2,7 +2,7 @@ use crate::cli::{GlobalArgs, McpArgs};
 use partner_pages::error::Result;
 use partner_pages::mcp::{serve, Server};
 
-pub fn run(global: &GlobalArgs, args: McpArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: McpArgs) -> Result<()> {
     serve(Server {
         root: global.root.clone(),
         events: args.events,

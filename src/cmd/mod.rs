@@ -5,7 +5,7 @@ use partner_pages::error::Result;
 
 mod build;
 mod calendar;
-pub mod check;
+pub(crate) mod check;
 mod forget;
 mod init;
 mod leads;
@@ -13,7 +13,7 @@ mod mcp;
 mod report;
 mod serve;
 
-pub fn run(cli: Cli) -> Result<()> {
+pub(crate) fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     match cli.command {
         Command::Init(a) => init::run(g, a),

@@ -4,7 +4,7 @@ use crate::cli::{GlobalArgs, ReportArgs, ReportFormat};
 use partner_pages::error::{Error, Result};
 use partner_pages::report;
 
-pub fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
     let funnel = report::run(
         &site,

@@ -17,7 +17,7 @@ const WATCHED_DIRS: [&str; 3] = ["partners", "content", "templates"];
 /// Quiet time after the last file event before rebuilding (editors write in bursts).
 const DEBOUNCE: Duration = Duration::from_millis(200);
 
-pub fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
+pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     let root = &global.root;
     let peek = partner_pages::config::peek(root);
     let host = args

@@ -83,11 +83,12 @@ pub const MAX_JSON_DEPTH: usize = 16;
 pub const SIGNATURE_WINDOW_SECS: i64 = 300;
 /// Header names of the `/s` signature.
 pub const TIMESTAMP_HEADER: &str = "x-pp-timestamp";
+/// Header carrying the HMAC-SHA256 signature of a server-side (`/s`) request.
 pub const SIGNATURE_HEADER: &str = "x-pp-signature";
 /// Environment variable / wrangler secret holding the `/s` signing secret.
 pub const SECRET_ENV: &str = "PP_SIGNING_SECRET";
 
-pub mod worker;
+pub(crate) mod worker;
 
 /// Substrings of user agents we do not count (lower-case match). The Worker gets the same list.
 pub const BOT_UA_MARKERS: &[&str] = &[

@@ -68,6 +68,7 @@ struct SiteState {
 }
 
 impl App {
+    /// The collector app over `store`, with no site built yet.
     pub fn new(opts: ServerOptions, store: Store) -> Arc<App> {
         Arc::new(App {
             out_dir: opts.out_dir,

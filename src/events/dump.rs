@@ -164,7 +164,7 @@ fn to_row<'a>(vals: &'a [Val<'a>], map: &ColumnMap) -> Result<Row<'a>, String> {
 /// The longest statement read (`wrangler d1 export` and `sqlite3 .dump` write one row per
 /// `INSERT`, a few hundred bytes): a longer one is refused, so memory stays bounded whatever
 /// the file holds.
-pub const MAX_STATEMENT_BYTES: usize = 16 << 20;
+pub(super) const MAX_STATEMENT_BYTES: usize = 16 << 20;
 /// Bytes read at a time: a file without line ends is still read in bounded pieces.
 const PIECE: u64 = 1 << 20;
 

@@ -15,7 +15,7 @@ const EXPECTED: &str = "expected the JSON printed by `wrangler d1 execute <db> -
 
 /// The largest wrangler JSON file read: it is parsed whole (a few times its size in memory).
 /// wrangler prints one query's answer; bigger tables go through a dump or a SQLite file.
-pub const MAX_JSON_BYTES: u64 = 64 << 20;
+pub(super) const MAX_JSON_BYTES: u64 = 64 << 20;
 
 pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> Result<u64> {
     let file = std::fs::File::open(path)

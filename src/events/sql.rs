@@ -36,13 +36,13 @@ pub(crate) type PResult<T> = std::result::Result<T, (usize, String)>;
 /// Deepest nesting of function calls in one value (`sqlite3 .dump` writes two or three:
 /// `replace(replace('...','\n',char(10)),'\r',char(13))`). Deeper input is refused before the
 /// reader's stack could run out.
-pub const MAX_CALL_DEPTH: usize = 16;
+pub(super) const MAX_CALL_DEPTH: usize = 16;
 /// Largest text a function call in a dump may produce (`replace` and `char` can multiply the
 /// input); a dump of `partner_events` holds short values.
-pub const MAX_VALUE_BYTES: usize = 1 << 20;
+pub(super) const MAX_VALUE_BYTES: usize = 1 << 20;
 /// Most text the function calls of one row (one `VALUES` tuple) may produce together, so many
 /// small calls side by side cannot multiply a dump either.
-pub const MAX_ROW_EXPANSION: usize = 4 << 20;
+pub(super) const MAX_ROW_EXPANSION: usize = 4 << 20;
 
 /// A small recursive-descent reader for the statements dumps contain. Positions are byte
 /// offsets into the statement.

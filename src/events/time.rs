@@ -19,6 +19,7 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ts(pub i64);
 
+/// Milliseconds in a day.
 pub const MS_PER_DAY: i64 = 86_400_000;
 
 impl Ts {
@@ -133,6 +134,7 @@ impl Ts {
         format!("{y:04}-{m:02}-{d:02}")
     }
 
+    /// This time `days` days later (earlier when negative).
     pub fn plus_days(self, days: i64) -> Ts {
         Ts(self.0 + days * MS_PER_DAY)
     }

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::Write;
 
 /// Number of partitions rows are spread over by visitor id.
-pub const PARTITIONS: usize = 256;
+pub(crate) const PARTITIONS: usize = 256;
 /// Once spilling, a partition's bytes go to the file in chunks of about this size.
 const CHUNK: usize = 64 << 10;
 
@@ -29,7 +29,7 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    pub fn new(budget: usize) -> Store {
+    pub(super) fn new(budget: usize) -> Store {
         Store {
             mem: (0..PARTITIONS).map(|_| Vec::new()).collect(),
             chunks: (0..PARTITIONS).map(|_| Vec::new()).collect(),
@@ -42,13 +42,13 @@ impl Store {
 
     /// Partition `p`'s buffer, to append one packed row to; then call [`Store::wrote`].
     #[inline]
-    pub fn buf(&mut self, p: usize) -> &mut Vec<u8> {
+    pub(super) fn buf(&mut self, p: usize) -> &mut Vec<u8> {
         &mut self.mem[p]
     }
 
     /// A row was appended to partition `p`, whose buffer held `cap_before` bytes before.
     #[inline]
-    pub fn wrote(&mut self, p: usize, cap_before: usize) -> Result<()> {
+    pub(super) fn wrote(&mut self, p: usize, cap_before: usize) -> Result<()> {
         if self.file.is_some() {
             if self.mem[p].len() >= CHUNK {
                 self.flush(p)?;
@@ -67,7 +67,7 @@ impl Store {
 
     /// Whether rows went to the temporary file.
     #[cfg(test)]
-    pub fn spilled(&self) -> bool {
+    pub(super) fn spilled(&self) -> bool {
         self.file.is_some()
     }
 
@@ -101,7 +101,7 @@ impl Store {
 
     /// Each partition's share, owned, so partitions can be read on several threads (with the
     /// file, when rows went there).
-    pub fn into_pieces(self) -> (Option<File>, Vec<Piece>) {
+    pub(super) fn into_pieces(self) -> (Option<File>, Vec<Piece>) {
         let pieces = self
             .chunks
             .into_iter()
@@ -120,7 +120,7 @@ pub(crate) struct Piece {
 
 impl Piece {
     /// Append the rows to `out` (`file`: the store's, when it spilled).
-    pub fn read(self, file: Option<&File>, out: &mut Vec<u8>) -> Result<()> {
+    pub(super) fn read(self, file: Option<&File>, out: &mut Vec<u8>) -> Result<()> {
         if let Some(file) = file {
             for &(off, len) in &self.chunks {
                 let start = out.len();

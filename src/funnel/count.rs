@@ -2,6 +2,7 @@
 //! with intervals and verdicts, the pooled average.
 //!
 //! Takes: each visitor's journeys in the range. Gives: [`Counts`] and [`Figures`].
+#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use super::journey::{RawJourney, Stage};
 use super::stats::{Proportion, Verdict};
@@ -131,7 +132,7 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// One visitor's journeys in the range, in time order.
-    pub fn visitor(&mut self, journeys: &[RawJourney]) {
+    pub(crate) fn visitor(&mut self, journeys: &[RawJourney]) {
         // Per partner: has a visit journey / a click journey been counted yet.
         let mut seen: Vec<(u16, bool, bool)> = Vec::with_capacity(2);
         for j in journeys {
@@ -171,7 +172,7 @@ impl Tally {
         }
     }
 
-    pub fn partner_total(&self, partner: u16) -> Counts {
+    pub(crate) fn partner_total(&self, partner: u16) -> Counts {
         // Sorted, so float sums (revenue) add up in the same order on every run.
         let mut keys: Vec<&(u16, u32)> =
             self.by_campaign.keys().filter(|k| k.0 == partner).collect();

@@ -11,9 +11,10 @@
 //! partition in turn is sorted by (visitor, time) and walked: one visitor's rows are always in
 //! one partition, so memory is the budget plus one partition, whatever the size of the table.
 //! The walk order (partition, then visitor id) does not depend on the row order or the split.
+#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use super::buckets::Piece;
-pub use super::buckets::PARTITIONS;
+pub(crate) use super::buckets::PARTITIONS;
 use super::pack::{self, Packer, Rec, EMPTY_REC};
 use super::{FunnelConfig, Range};
 use crate::error::{Error, Result};
@@ -23,7 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Default bytes of packed rows held in memory before the partitions move to a temporary file
 /// (a row is about 33 bytes: a few million rows stay in memory).
-pub const SPILL_BYTES: usize = 128 << 20;
+pub(crate) const SPILL_BYTES: usize = 128 << 20;
 
 /// What a row means to the funnel: its stage (stages sort before revenue, so at equal times a
 /// `visit` comes before the `lead_magnet` it enables).
@@ -132,7 +133,7 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    pub fn new<'a>(codes: impl IntoIterator<Item = &'a str>) -> Registry {
+    pub(crate) fn new<'a>(codes: impl IntoIterator<Item = &'a str>) -> Registry {
         let mut r = Registry::default();
         for c in codes {
             if !r.index.contains_key(c) {
@@ -142,10 +143,10 @@ impl Registry {
         }
         r
     }
-    pub fn partner(&self, code: &str) -> Option<u16> {
+    pub(crate) fn partner(&self, code: &str) -> Option<u16> {
         self.index.get(code).copied()
     }
-    pub fn campaign(&mut self, name: &str) -> u32 {
+    pub(crate) fn campaign(&mut self, name: &str) -> u32 {
         if let Some(i) = self.campaign_index.get(name) {
             return *i;
         }
@@ -187,14 +188,14 @@ enum Visitor<'a> {
 
 impl VisitorJourneys<'_> {
     /// The visitor id as stored (a UUID in its canonical text).
-    pub fn visitor_id(&self) -> String {
+    pub(crate) fn visitor_id(&self) -> String {
         match self.visitor {
             Visitor::Uuid(hi, lo) => pack::uuid_text(hi, lo),
             Visitor::Text(b) => String::from_utf8_lossy(b).into_owned(),
         }
     }
 
-    pub fn user_id(&self, j: &RawJourney) -> Option<&str> {
+    pub(crate) fn user_id(&self, j: &RawJourney) -> Option<&str> {
         let (off, len) = j.user;
         if len == 0 {
             return None;

@@ -172,7 +172,7 @@ pub(crate) struct Packer<'a> {
 }
 
 impl<'a> Packer<'a> {
-    pub fn new(
+    pub(super) fn new(
         partners: &'a FxMap<&'a str, u16>,
         read_start: Ts,
         range: Range,
@@ -211,18 +211,18 @@ impl<'a> Packer<'a> {
     }
 
     /// The packed rows.
-    pub fn into_store(self) -> Store {
+    pub(super) fn into_store(self) -> Store {
         self.store
     }
 
     /// The campaign names of this part, by their number in its packed rows.
-    pub fn campaigns(&self) -> &[String] {
+    pub(super) fn campaigns(&self) -> &[String] {
         &self.campaigns
     }
 
     /// Pack one row (or count it apart). The rules are those of `journey.rs`'s module doc.
     #[inline]
-    pub fn row(&mut self, r: Row<'_>) -> Result<()> {
+    pub(super) fn row(&mut self, r: Row<'_>) -> Result<()> {
         let Some(t) = Ts::parse_cached(r.created_at, &mut self.dates) else {
             self.apart.invalid_time_rows += 1;
             return Ok(());
@@ -311,7 +311,7 @@ impl<'a> Packer<'a> {
     }
 
     /// Add what this part set apart to `ex`.
-    pub fn count_apart(&mut self, ex: &mut Excluded) {
+    pub(super) fn count_apart(&mut self, ex: &mut Excluded) {
         let a = std::mem::take(&mut self.apart);
         ex.invalid_time_rows += a.invalid_time_rows;
         for (map, into) in [
@@ -359,7 +359,7 @@ pub(crate) const EMPTY_REC: Rec = Rec {
 impl Rec {
     /// The same visitor.
     #[inline]
-    pub fn same_visitor(&self, o: &Rec) -> bool {
+    pub(super) fn same_visitor(&self, o: &Rec) -> bool {
         self.hi == o.hi && self.lo == o.lo && self.text == o.text
     }
 }

@@ -11,7 +11,9 @@ use serde::Serialize;
 /// A half-open time range `[start, end)`, UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Range {
+    /// First instant in the range.
     pub start: Ts,
+    /// First instant after the range.
     pub end: Ts,
 }
 
@@ -93,6 +95,7 @@ impl Range {
         Ok(range)
     }
 
+    /// Is `t` in `[start, end)`?
     pub fn contains(&self, t: Ts) -> bool {
         t >= self.start && t < self.end
     }
@@ -110,7 +113,7 @@ fn parse_time(field: &'static str, s: &str) -> Result<Ts> {
 }
 
 /// `7d`, `24h`, `4w`, `90m` in milliseconds.
-pub fn parse_duration(s: &str) -> Result<i64> {
+pub(crate) fn parse_duration(s: &str) -> Result<i64> {
     let s = s.trim();
     let bad = || {
         Error::field(

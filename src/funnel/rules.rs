@@ -17,7 +17,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Below this click-to-visit share, the handoff from the partner's link to the page is broken.
-pub const CLICK_TO_VISIT_FLOOR: f64 = 0.80;
+pub(crate) const CLICK_TO_VISIT_FLOOR: f64 = 0.80;
 
 /// What the rules see of a partner.
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +130,7 @@ pub const RULES: &[Rule] = &[
 ];
 
 /// Pick the first matching rule and say why.
-pub fn recommend(i: &RuleInput<'_>) -> Action {
+pub(crate) fn recommend(i: &RuleInput<'_>) -> Action {
     let rule = RULES
         .iter()
         .find(|r| (r.test)(i))

@@ -7,13 +7,13 @@
 //! `@`, a tab or a CR gets a leading `'`, the convention spreadsheets show as plain text.
 
 /// The UTF-8 byte-order mark written before the header.
-pub const BOM: &str = "\u{feff}";
+pub(crate) const BOM: &str = "\u{feff}";
 
 /// Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection list).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell as the spreadsheet should see it: text, never a formula.
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(FORMULA_STARTS) {
         format!("'{cell}").into()
     } else {
@@ -35,14 +35,14 @@ fn field(cell: &str, out: &mut String) {
 
 /// A CSV file written row by row to `W` (a file, stdout, a `Vec<u8>`): BOM, header, rows,
 /// each line ended by CRLF. Only one line is held at a time.
-pub struct Writer<W: std::io::Write> {
+pub(crate) struct Writer<W: std::io::Write> {
     out: W,
     line: String,
 }
 
 impl<W: std::io::Write> Writer<W> {
     /// A file with this header row.
-    pub fn new(mut out: W, header: &[&str]) -> std::io::Result<Writer<W>> {
+    pub(crate) fn new(mut out: W, header: &[&str]) -> std::io::Result<Writer<W>> {
         out.write_all(BOM.as_bytes())?;
         let mut w = Writer {
             out,
@@ -53,7 +53,10 @@ impl<W: std::io::Write> Writer<W> {
     }
 
     /// Write one record.
-    pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> std::io::Result<()> {
+    pub(crate) fn row<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = &'a str>,
+    ) -> std::io::Result<()> {
         self.line.clear();
         for (i, c) in cells.into_iter().enumerate() {
             if i > 0 {
@@ -64,15 +67,11 @@ impl<W: std::io::Write> Writer<W> {
         self.line.push_str("\r\n");
         self.out.write_all(self.line.as_bytes())
     }
-
-    /// The writer the rows went to.
-    pub fn into_inner(self) -> W {
-        self.out
-    }
 }
 
 /// The whole file at once, as text (see [`Writer`]).
-pub fn write(header: &[&str], rows: &[Vec<String>]) -> String {
+#[cfg(test)]
+pub(crate) fn write(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut w = text_writer(header);
     for row in rows {
         // Writing to a Vec<u8> cannot fail.
@@ -82,7 +81,7 @@ pub fn write(header: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// A [`Writer`] into memory.
-pub fn text_writer(header: &[&str]) -> Writer<Vec<u8>> {
+pub(crate) fn text_writer(header: &[&str]) -> Writer<Vec<u8>> {
     let mut w = Writer {
         out: BOM.as_bytes().to_vec(),
         line: String::new(),
@@ -92,7 +91,7 @@ pub fn text_writer(header: &[&str]) -> Writer<Vec<u8>> {
 }
 
 /// The text a [`text_writer`] holds (only `&str` cells went in: always UTF-8).
-pub fn finish_text(w: Writer<Vec<u8>>) -> String {
+pub(crate) fn finish_text(w: Writer<Vec<u8>>) -> String {
     String::from_utf8(w.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 

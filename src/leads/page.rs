@@ -131,6 +131,7 @@ pub struct After<'c> {
 }
 
 impl<'c> After<'c> {
+    /// Keeps what comes after `cursor` (everything without one).
     pub fn new(cursor: Option<&'c Cursor>) -> After<'c> {
         After {
             cursor,
@@ -138,6 +139,7 @@ impl<'c> After<'c> {
         }
     }
 
+    /// Does `rec` come after the cursor?
     pub fn keeps(&mut self, rec: &Rec) -> bool {
         let Some(c) = self.cursor else {
             return true;

@@ -29,6 +29,7 @@ pub struct NextStep {
 
 /// One named rule: when it applies, and what to do then.
 pub struct Rule {
+    /// The rule's name, as `next_step.rule` gives it.
     pub name: &'static str,
     /// The condition in words (for docs and `because`).
     pub when: &'static str,

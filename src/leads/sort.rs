@@ -17,7 +17,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 
 /// Default bytes of packed leads held in memory before a sorted run goes to a temporary file.
-pub const SORT_BYTES: usize = 64 << 20;
+pub(crate) const SORT_BYTES: usize = 64 << 20;
 
 /// Bytes of a record before its visitor and user ids.
 const FIXED: usize = 8 + 8 + 2 + 4 + 5 * 8 + 8 + 4 + 2 + 2;
@@ -114,7 +114,7 @@ fn enc_key(b: &[u8]) -> (i64, &[u8], u64) {
 }
 
 /// Records pushed in any order, given back sorted (see the module doc).
-pub struct Sorter {
+pub(crate) struct Sorter {
     buf: Vec<u8>,
     /// Start offsets of the records in `buf`.
     index: Vec<u32>,
@@ -124,7 +124,7 @@ pub struct Sorter {
 }
 
 impl Sorter {
-    pub fn new(budget: usize) -> Sorter {
+    pub(crate) fn new(budget: usize) -> Sorter {
         Sorter {
             buf: Vec::new(),
             index: Vec::new(),
@@ -136,15 +136,11 @@ impl Sorter {
     }
 
     /// How many records were pushed.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn push(&mut self, rec: &Rec) -> Result<()> {
+    pub(crate) fn push(&mut self, rec: &Rec) -> Result<()> {
         if !self.index.is_empty() && self.buf.len() + self.index.len() * 4 >= self.budget {
             self.spill()?;
         }
@@ -181,7 +177,7 @@ impl Sorter {
     }
 
     /// Every record, in order.
-    pub fn finish(mut self) -> Sorted {
+    pub(crate) fn finish(mut self) -> Sorted {
         self.sort_index();
         let mut sources: Vec<Source> = self
             .runs
@@ -268,7 +264,7 @@ impl Ord for Head {
 }
 
 /// The records of a [`Sorter`], merged in order.
-pub struct Sorted {
+pub(crate) struct Sorted {
     sources: Vec<Source>,
     heads: BinaryHeap<Head>,
     started: bool,

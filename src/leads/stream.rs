@@ -20,7 +20,9 @@ use std::io::Write;
 /// `limit` (all without one).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Paging<'a> {
+    /// Start after this cursor (from the first lead without one).
     pub cursor: Option<&'a Cursor>,
+    /// At most this many leads (all without a limit).
     pub limit: Option<usize>,
 }
 

@@ -4,9 +4,9 @@
 //! Takes: a file (or a front matter block) and the [`schema::Shape`] of its model. Gives: the
 //! typed value with its located tree and text (for later cross-file checks), or diagnostics.
 
-pub mod rules;
-pub mod schema;
-pub mod yaml;
+pub(crate) mod rules;
+pub(crate) mod schema;
+pub(crate) mod yaml;
 
 use crate::diagnostics::Diagnostic;
 use schema::{Report, Shape};
@@ -23,7 +23,7 @@ pub struct Located<T> {
 
 /// Parse `text` (which starts `line_offset` lines into `r.file`), check it against `shape` and
 /// deserialize `T`. Problems go to `r`; `None` when there were any.
-pub fn from_text<T: DeserializeOwned>(
+pub(crate) fn from_text<T: DeserializeOwned>(
     text: &str,
     shape: &Shape,
     r: &mut Report,
@@ -136,7 +136,7 @@ fn scalar_text(value: &yaml::Value) -> String {
 /// checks of later stages (shell, links) that keep only the typed value: the file is read
 /// again, which costs nothing on the good path. When the file or field cannot be found the
 /// diagnostic names the file without a position.
-pub fn at_field(
+pub(crate) fn at_field(
     root: &std::path::Path,
     rel: &std::path::Path,
     path: &[&str],
@@ -152,13 +152,13 @@ pub fn at_field(
 }
 
 /// Report a rule [`rules::Problem`] at the value found at `path` (or at `fallback`).
-pub fn flag(r: &mut Report, node: &Node, path: &[&str], problem: rules::Problem) {
+pub(crate) fn flag(r: &mut Report, node: &Node, path: &[&str], problem: rules::Problem) {
     let pos = node.lookup(path).map_or(node.pos, |n| n.pos);
     flag_at(r, pos, problem);
 }
 
 /// Report a rule [`rules::Problem`] at `pos`.
-pub fn flag_at(r: &mut Report, pos: Pos, problem: rules::Problem) {
+pub(crate) fn flag_at(r: &mut Report, pos: Pos, problem: rules::Problem) {
     let mut d = r.at(pos, problem.message).expected(problem.expected);
     if let Some(h) = problem.hint {
         d = d.hint(h);
@@ -171,7 +171,7 @@ pub fn flag_at(r: &mut Report, pos: Pos, problem: rules::Problem) {
 /// have the link's own extension (a `partners/x.yaml` pointing at `.env` is refused, so no line
 /// of it can appear in an error). `path` is the link (or a file under a linked folder), `rel`
 /// its name for messages. The error names both paths and never the file's content.
-pub fn check_link(root: &Path, path: &Path, rel: &Path) -> Result<PathBuf, Box<Diagnostic>> {
+pub(crate) fn check_link(root: &Path, path: &Path, rel: &Path) -> Result<PathBuf, Box<Diagnostic>> {
     let refuse = |message: String, hint: &str| {
         Box::new(
             Diagnostic::new(rel, 0, 0, message)
@@ -224,7 +224,7 @@ pub fn check_link(root: &Path, path: &Path, rel: &Path) -> Result<PathBuf, Box<D
 
 /// Does `path` go through a symbolic link below `root` (the file itself or a folder on the
 /// way)? Only then is [`check_link`] needed.
-pub fn through_link(root: &Path, path: &Path) -> bool {
+pub(crate) fn through_link(root: &Path, path: &Path) -> bool {
     let Ok(rel) = path.strip_prefix(root) else {
         return false;
     };

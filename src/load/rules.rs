@@ -7,7 +7,7 @@ use crate::stage::{Stage, REVENUE};
 
 /// What is wrong with a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     pub expected: &'static str,
     pub hint: Option<String>,
@@ -25,14 +25,15 @@ fn problem(
     })
 }
 
-pub const SLUG: &str = "a slug: lowercase letters a-z, digits 0-9 and `-`, starting and ending with a letter or digit (at most 64)";
-pub const LINK: &str = "a site path starting with `/` (e.g. `/demo`) or an absolute http(s) URL";
-pub const SITE_PATH: &str = "a site path starting with `/`, e.g. `/pricing`";
-pub const EVENT_NAME: &str =
+pub(crate) const SLUG: &str = "a slug: lowercase letters a-z, digits 0-9 and `-`, starting and ending with a letter or digit (at most 64)";
+pub(crate) const LINK: &str =
+    "a site path starting with `/` (e.g. `/demo`) or an absolute http(s) URL";
+pub(crate) const SITE_PATH: &str = "a site path starting with `/`, e.g. `/pricing`";
+pub(crate) const EVENT_NAME: &str =
     "a name of lowercase letters, digits and `_`, starting with a letter, e.g. `runs_first_audit`";
 
 /// A lowercase slug with the same words: "Upper Case" -> "upper-case".
-pub fn slugify(s: &str) -> String {
+pub(crate) fn slugify(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars().flat_map(char::to_lowercase) {
         if c.is_ascii_alphanumeric() {
@@ -45,7 +46,7 @@ pub fn slugify(s: &str) -> String {
 }
 
 /// `what` is the thing the slug names ("partner code", "campaign").
-pub fn slug(value: &str, what: &str) -> Option<Problem> {
+pub(crate) fn slug(value: &str, what: &str) -> Option<Problem> {
     let ok_chars = value
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -88,7 +89,7 @@ fn describe_char(c: char) -> String {
 }
 
 /// A link target on a page: a site path or an absolute http(s) URL; never `javascript:`.
-pub fn link(value: &str) -> Option<Problem> {
+pub(crate) fn link(value: &str) -> Option<Problem> {
     if let Some(p) = no_space(value, LINK) {
         return Some(p);
     }
@@ -149,12 +150,13 @@ pub fn link(value: &str) -> Option<Problem> {
 /// site-path form of links. The one rule for site paths: it starts with exactly one `/`, and
 /// holds no backslash, space or control character anywhere. Browsers read `\` as `/`, so
 /// `/\evil.example/x` and `//evil.example/x` both lead to another host.
-pub fn site_path(value: &str) -> Option<Problem> {
+pub(crate) fn site_path(value: &str) -> Option<Problem> {
     site_path_rule(value, SITE_PATH)
 }
 
 /// `true` when `value` passes [`site_path`]: for code that only needs the verdict.
-pub fn is_site_path(value: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn is_site_path(value: &str) -> bool {
     site_path(value).is_none()
 }
 
@@ -199,11 +201,11 @@ fn site_path_rule(value: &str, expected: &'static str) -> Option<Problem> {
     None
 }
 
-pub const D1_NAME: &str = "a D1 database name: letters, digits, `-` and `_`, starting with a letter or digit, at most 64 characters, e.g. `partner-events`";
+pub(crate) const D1_NAME: &str = "a D1 database name: letters, digits, `-` and `_`, starting with a letter or digit, at most 64 characters, e.g. `partner-events`";
 
 /// A Cloudflare D1 database name (the API's pattern `[a-zA-Z0-9][a-zA-Z0-9_-]*`, at most 64):
 /// it goes into `wrangler.toml`, its shell-command comments and `wrangler d1` arguments.
-pub fn d1_database_name(value: &str) -> Option<Problem> {
+pub(crate) fn d1_database_name(value: &str) -> Option<Problem> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && value.as_bytes()[0].is_ascii_alphanumeric()
@@ -240,7 +242,7 @@ fn no_space(value: &str, expected: &'static str) -> Option<Problem> {
 }
 
 /// The partner's activation name: an identifier that is not a funnel stage.
-pub fn event_name(value: &str) -> Option<Problem> {
+pub(crate) fn event_name(value: &str) -> Option<Problem> {
     if Stage::from_name(value).is_some() || value == REVENUE {
         return problem(
             format!("activation event `{value}` collides with the funnel stage `{value}`"),
@@ -267,7 +269,7 @@ pub fn event_name(value: &str) -> Option<Problem> {
 }
 
 /// The `data-` hook of a click trigger: letters, digits, `-` and `_`.
-pub fn hook_name(value: &str) -> Option<Problem> {
+pub(crate) fn hook_name(value: &str) -> Option<Problem> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && value
@@ -285,7 +287,7 @@ pub fn hook_name(value: &str) -> Option<Problem> {
 }
 
 /// The site's base URL: absolute http(s) with a host, no query or fragment.
-pub fn base_url(value: &str) -> Option<Problem> {
+pub(crate) fn base_url(value: &str) -> Option<Problem> {
     const EXPECTED: &str =
         "an absolute http(s) URL, e.g. `https://example.com` or `https://example.com/partners`";
     if let Some(p) = no_space(value, EXPECTED) {

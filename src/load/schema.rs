@@ -78,7 +78,7 @@ impl Shape {
 }
 
 /// "one of `a`, `b` or `c`".
-pub fn one_of(words: &[&str]) -> String {
+pub(crate) fn one_of(words: &[&str]) -> String {
     let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
     match quoted.split_last() {
         None => "nothing".into(),
@@ -88,7 +88,7 @@ pub fn one_of(words: &[&str]) -> String {
 }
 
 /// The closest candidate to a misspelled word, if one is close enough to be what was meant.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -143,7 +143,7 @@ impl<'a> Report<'a> {
 
 /// Check `node` against `shape`. `name` is the field's dotted name for messages, `owner` the
 /// position of the field's key (where "missing field" points).
-pub fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report) {
+pub(crate) fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report) {
     let wrong = |r: &mut Report, expected: String| {
         let what = if name.is_empty() {
             "the file".to_string()
@@ -266,7 +266,8 @@ pub fn check(node: &Node, shape: &Shape, name: &str, owner: Pos, r: &mut Report)
 
 /// Dotted paths of every field of a mapping shape (`landing.headline`), for the tests that keep
 /// each schema in step with its struct.
-pub fn field_paths(shape: &Shape) -> std::collections::BTreeSet<String> {
+#[cfg(test)]
+pub(crate) fn field_paths(shape: &Shape) -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
     fn walk(shape: &Shape, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
         if let Shape::Map(fields) = shape {
@@ -282,7 +283,8 @@ pub fn field_paths(shape: &Shape) -> std::collections::BTreeSet<String> {
 }
 
 /// Dotted paths of every object key in a serialized struct (the other side of [`field_paths`]).
-pub fn json_paths(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
+#[cfg(test)]
+pub(crate) fn json_paths(value: &serde_json::Value) -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
     fn walk(v: &serde_json::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
         if let serde_json::Value::Object(map) = v {

@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::Path;
 
 /// Largest YAML file we read (partners and config). Bigger files are refused before parsing.
-pub const MAX_YAML_BYTES: u64 = 64 * 1024;
+pub(crate) const MAX_YAML_BYTES: u64 = 64 * 1024;
 
 /// A 1-based position in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -124,7 +124,7 @@ impl Node {
 /// Parser settings shared by the tree and the typed pass: duplicate keys are errors, only
 /// YAML 1.2 booleans (no `no` -> false surprises), and a small alias budget so a billion-laughs
 /// file is refused after a few thousand events instead of eating memory.
-pub fn options() -> serde_saphyr::Options {
+pub(crate) fn options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_aliases = 256;
     budget.max_anchors = 256;
@@ -144,7 +144,7 @@ pub fn options() -> serde_saphyr::Options {
 /// Read a file as UTF-8 text, refusing files over `limit` bytes and locating the first byte that
 /// is not UTF-8.
 /// Errors are boxed: they are rare and a [`Diagnostic`] is large.
-pub fn read_text(path: &Path, rel: &Path, limit: u64) -> Result<String, Box<Diagnostic>> {
+pub(crate) fn read_text(path: &Path, rel: &Path, limit: u64) -> Result<String, Box<Diagnostic>> {
     let size = std::fs::metadata(path)
         .map_err(|e| {
             Box::new(Diagnostic::new(
@@ -204,7 +204,7 @@ pub fn read_text(path: &Path, rel: &Path, limit: u64) -> Result<String, Box<Diag
 }
 
 /// Parse YAML text into a located tree. `line_offset` is added to every line (front matter).
-pub fn parse(text: &str, file: &Path, line_offset: usize) -> Result<Node, Box<Diagnostic>> {
+pub(crate) fn parse(text: &str, file: &Path, line_offset: usize) -> Result<Node, Box<Diagnostic>> {
     if text.trim().is_empty()
         || text
             .lines()
@@ -229,7 +229,7 @@ pub fn parse(text: &str, file: &Path, line_offset: usize) -> Result<Node, Box<Di
 }
 
 /// Deserialize the typed model from text that already passed the schema check.
-pub fn typed<T: serde::de::DeserializeOwned>(
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
     text: &str,
     file: &Path,
     line_offset: usize,

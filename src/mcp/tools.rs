@@ -27,7 +27,12 @@ pub enum ToolError {
     Failed(Error),
     /// `check` found problems: `json` is what `check --json` prints (the CLI exits 1), and
     /// `summary` its one line ("2 errors in 1 file"). Sent with `isError: true`.
-    Problems { json: String, summary: String },
+    Problems {
+        /// The diagnostics as `check --json` prints them.
+        json: String,
+        /// One line: how many problems in how many files.
+        summary: String,
+    },
 }
 
 impl From<Error> for ToolError {

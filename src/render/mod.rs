@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub mod beacon;
 pub mod llms;
-pub mod pages;
-pub mod shell;
-pub mod templates;
+pub(crate) mod pages;
+pub(crate) mod shell;
+pub(crate) mod templates;
 
 /// Everything a build produces, in memory, sorted by path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,8 +38,11 @@ impl Rendered {
 
 /// Reports rendering progress (a terminal progress bar in the CLI; nothing in tests).
 pub trait Progress: Sync {
+    /// A stage of `total` steps starts.
     fn start(&self, stage: &str, total: usize);
+    /// `n` more steps are done.
     fn advance(&self, n: usize);
+    /// The stage is over.
     fn finish(&self);
 }
 
@@ -49,6 +52,7 @@ pub struct RenderOptions<'a> {
     /// Funnel figures per partner code, passed to `landing.html` as `funnel` (issue 7:
     /// `build --events`). Partners without an entry get `funnel = none`.
     pub funnel: BTreeMap<String, serde_json::Value>,
+    /// Where to report progress (none: silent).
     pub progress: Option<&'a dyn Progress>,
 }
 

@@ -19,11 +19,11 @@ use std::collections::BTreeMap;
 
 /// The templates that render public pages (with whatever they extend, include or import);
 /// `kit.html` is the private one.
-pub const PUBLIC_TEMPLATES: &[&str] = &["landing.html", "index.html", "page.html"];
+pub(crate) const PUBLIC_TEMPLATES: &[&str] = &["landing.html", "index.html", "page.html"];
 
 /// `site`: the same for every page.
 #[derive(Debug, Serialize)]
-pub struct SiteCtx<'a> {
+pub(crate) struct SiteCtx<'a> {
     pub name: &'a str,
     pub base_url: &'a str,
     /// "" or "/partners": prefix of every root-relative link.
@@ -37,7 +37,7 @@ pub struct SiteCtx<'a> {
 
 /// `page`: what the `<head>` of `base.html` needs.
 #[derive(Debug, Serialize)]
-pub struct PageCtx {
+pub(crate) struct PageCtx {
     pub title: String,
     pub description: String,
     /// Absolute URL of this page ("" for a kit that is not hosted: it has no URL).
@@ -56,32 +56,32 @@ pub struct PageCtx {
 
 /// `style`: the site's CSS (`templates/style.css`) and its CSP hash.
 #[derive(Debug, Serialize)]
-pub struct StyleCtx {
+pub(crate) struct StyleCtx {
     pub css: Value,
     pub csp_hash: String,
 }
 
 /// `beacon`: the inline script and its CSP hash (see `render/beacon.rs` for the page contract).
 #[derive(Debug, Serialize)]
-pub struct BeaconCtx {
+pub(crate) struct BeaconCtx {
     pub js: Value,
     pub csp_hash: String,
 }
 
 /// A resolved link: `href` is ready for an `href=` attribute (base path applied).
 #[derive(Debug, Serialize)]
-pub struct Href {
+pub(crate) struct Href {
     pub href: String,
 }
 
 /// Where variant `id` of partner `code` is written, relative to `public/`.
-pub fn variant_file(code: &str, id: &str) -> String {
+pub(crate) fn variant_file(code: &str, id: &str) -> String {
     format!("p/{code}/v/{id}/index.html")
 }
 
 /// Context of `landing.html`.
 #[derive(Debug, Serialize)]
-pub struct LandingCtx<'a> {
+pub(crate) struct LandingCtx<'a> {
     pub site: &'a SiteCtx<'a>,
     pub page: PageCtx,
     pub style: &'a StyleCtx,
@@ -98,14 +98,14 @@ pub struct LandingCtx<'a> {
 
 /// One tracked link of the kit.
 #[derive(Debug, Serialize)]
-pub struct TrackedLink {
+pub(crate) struct TrackedLink {
     pub campaign: String,
     pub url: String,
 }
 
 /// Context of `kit.html`: a private page, sent to the partner or hosted at a secret path.
 #[derive(Debug, Serialize)]
-pub struct KitCtx<'a> {
+pub(crate) struct KitCtx<'a> {
     /// As on other pages, but `home` is absolute (the kit is also opened as a file).
     pub site: &'a SiteCtx<'a>,
     pub page: PageCtx,
@@ -124,7 +124,7 @@ pub struct KitCtx<'a> {
 /// A partner's kit, rendered: the HTML page and its Markdown twin for the private kits folder,
 /// and the site path of its hosted copy (the same HTML) when kits are hosted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Kit {
+pub(crate) struct Kit {
     /// `<code>/index.html` in the kits folder.
     pub html: OutputFile,
     /// `<code>/index.md` in the kits folder.
@@ -135,7 +135,7 @@ pub struct Kit {
 
 /// A partner as listed on the index.
 #[derive(Debug, Serialize)]
-pub struct PartnerCard<'a> {
+pub(crate) struct PartnerCard<'a> {
     pub name: &'a str,
     pub code: &'a str,
     pub audience: &'a str,
@@ -146,7 +146,7 @@ pub struct PartnerCard<'a> {
 
 /// A content page as listed on the index.
 #[derive(Debug, Serialize)]
-pub struct ContentCard<'a> {
+pub(crate) struct ContentCard<'a> {
     pub title: &'a str,
     pub description: Option<&'a str>,
     pub kind: crate::content::ContentKind,
@@ -155,7 +155,7 @@ pub struct ContentCard<'a> {
 
 /// Context of `index.html`.
 #[derive(Debug, Serialize)]
-pub struct IndexCtx<'a> {
+pub(crate) struct IndexCtx<'a> {
     pub site: &'a SiteCtx<'a>,
     pub page: PageCtx,
     pub style: &'a StyleCtx,
@@ -167,7 +167,7 @@ pub struct IndexCtx<'a> {
 
 /// Context of `page.html` (a published content page).
 #[derive(Debug, Serialize)]
-pub struct ContentCtx<'a> {
+pub(crate) struct ContentCtx<'a> {
     pub site: &'a SiteCtx<'a>,
     pub page: PageCtx,
     pub style: &'a StyleCtx,
@@ -180,7 +180,7 @@ pub struct ContentCtx<'a> {
 }
 
 /// Everything shared by the pages of one build, computed once.
-pub struct Pages<'a> {
+pub(crate) struct Pages<'a> {
     site: &'a Site,
     templates: &'a Templates,
     site_ctx: SiteCtx<'a>,
@@ -197,7 +197,7 @@ pub struct Pages<'a> {
 }
 
 impl<'a> Pages<'a> {
-    pub fn new(
+    pub(crate) fn new(
         site: &'a Site,
         templates: &'a Templates,
         beacon: &Beacon,
@@ -324,7 +324,7 @@ impl<'a> Pages<'a> {
     }
 
     /// `p/<code>/index.html`.
-    pub fn landing(
+    pub(crate) fn landing(
         &self,
         partner: &Partner,
         funnel: Option<&serde_json::Value>,
@@ -384,7 +384,11 @@ impl<'a> Pages<'a> {
     /// which is `p/<code>/index.html`). The Worker and `serve` answer `/p/<code>/` with this
     /// file for the visitors assigned to `id`; its canonical URL stays `/p/<code>/`, and it is
     /// in no sitemap, llms.txt or mirror.
-    pub fn variant(&self, partner: &Partner, id: &str) -> Result<OutputFile, Box<Diagnostic>> {
+    pub(crate) fn variant(
+        &self,
+        partner: &Partner,
+        id: &str,
+    ) -> Result<OutputFile, Box<Diagnostic>> {
         let Some(shown) = partner.with_variant(id) else {
             return Err(Box::new(Diagnostic::new(
                 &partner.source,
@@ -401,7 +405,7 @@ impl<'a> Pages<'a> {
     /// The partner's kit: `<code>/index.html` and `index.md` for the private kits folder, and
     /// the hosted copy at `kits/<token>/index.html` when kits are hosted (noindex, no referrer,
     /// listed nowhere).
-    pub fn kit(&self, partner: &Partner) -> Result<Kit, Box<Diagnostic>> {
+    pub(crate) fn kit(&self, partner: &Partner) -> Result<Kit, Box<Diagnostic>> {
         let config = self.config();
         let links: Vec<TrackedLink> = partner
             .all_campaigns()
@@ -473,7 +477,7 @@ impl<'a> Pages<'a> {
     }
 
     /// `index.html`: the partners and the published content.
-    pub fn index(&self) -> Result<OutputFile, Box<Diagnostic>> {
+    pub(crate) fn index(&self) -> Result<OutputFile, Box<Diagnostic>> {
         let config = self.config();
         let partners = self
             .site
@@ -520,7 +524,7 @@ impl<'a> Pages<'a> {
     }
 
     /// `<slug>/index.html` for a published content page.
-    pub fn content(&self, c: &ContentPage) -> Result<OutputFile, Box<Diagnostic>> {
+    pub(crate) fn content(&self, c: &ContentPage) -> Result<OutputFile, Box<Diagnostic>> {
         let description = c
             .front
             .description
@@ -557,12 +561,12 @@ impl<'a> Pages<'a> {
 }
 
 /// Content pages published at `/<slug>/`: not drafts, not sections.
-pub fn published(site: &Site) -> impl Iterator<Item = &ContentPage> {
+pub(crate) fn published(site: &Site) -> impl Iterator<Item = &ContentPage> {
     site.content.iter().filter(|c| c.is_published())
 }
 
 /// `<base_url>/go/<code>` (default campaign) or `...?campaign=<c>`.
-pub fn tracked_link(config: &Config, code: &str, campaign: &str) -> String {
+pub(crate) fn tracked_link(config: &Config, code: &str, campaign: &str) -> String {
     let base = config.absolute_url(&format!("/go/{code}"));
     if campaign == DEFAULT_CAMPAIGN {
         base
@@ -573,7 +577,7 @@ pub fn tracked_link(config: &Config, code: &str, campaign: &str) -> String {
 
 /// `sitemap.xml`: absolute URLs of the index, indexable landing pages and published content,
 /// sorted; no kits, drafts or noindex pages; no dates (deterministic output).
-pub fn sitemap(site: &Site) -> OutputFile {
+pub(crate) fn sitemap(site: &Site) -> OutputFile {
     let config = &site.config;
     let mut urls = vec![config.absolute_url("/")];
     urls.extend(
@@ -634,7 +638,7 @@ fn one_line(s: &str) -> String {
 
 /// Shift every heading one level down (h1 -> h2 ... h5 -> h6) when the HTML has an `<h1`, so
 /// the page keeps exactly one h1 (the template's).
-pub fn shift_headings(html: &str) -> String {
+pub(crate) fn shift_headings(html: &str) -> String {
     if !html.contains("<h1") {
         return html.to_string();
     }

@@ -38,7 +38,7 @@ const MARK: &str = "<!--pp-shell-9c1e-->";
 
 /// A loaded, checked shell page.
 #[derive(Debug, Clone)]
-pub struct Shell {
+pub(crate) struct Shell {
     html: String,
     main: String,
 }
@@ -46,7 +46,7 @@ pub struct Shell {
 impl Shell {
     /// Read the shell page and check that the selector is valid and matches in it. Problems are
     /// located at `shell.page` / `shell.main` of the config.
-    pub fn load(root: &Path, cfg: &ShellConfig) -> Result<Shell, Box<Diagnostic>> {
+    pub(crate) fn load(root: &Path, cfg: &ShellConfig) -> Result<Shell, Box<Diagnostic>> {
         let at = |field: &str, message: String| {
             Box::new(at_field(
                 root,
@@ -107,7 +107,7 @@ impl Shell {
     }
 
     /// Our rendered page inside the shell.
-    pub fn wrap(&self, page: &str) -> Result<String, String> {
+    pub(crate) fn wrap(&self, page: &str) -> Result<String, String> {
         let ours = Lifted::from(page)?;
         let done = Cell::new(false);
         let head_done = Cell::new(false);

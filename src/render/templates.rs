@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The default templates, embedded in the binary: (name, source).
-pub const DEFAULTS: &[(&str, &str)] = &[
+pub(crate) const DEFAULTS: &[(&str, &str)] = &[
     ("base.html", include_str!("../../templates/base.html")),
     ("landing.html", include_str!("../../templates/landing.html")),
     ("kit.html", include_str!("../../templates/kit.html")),
@@ -38,7 +38,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
 ];
 
 /// Folder of a site's own templates, relative to its root.
-pub const TEMPLATES_DIR: &str = "templates";
+pub(crate) const TEMPLATES_DIR: &str = "templates";
 
 /// Sub-folder of `templates/` that is not ours (the Worker source, see `collector::worker`).
 const OTHER_RENDERERS_DIR: &str = "collector";
@@ -47,7 +47,7 @@ const OTHER_RENDERERS_DIR: &str = "collector";
 const MAX_TEMPLATE_BYTES: u64 = 1024 * 1024;
 
 /// The template environment of one site.
-pub struct Templates {
+pub(crate) struct Templates {
     env: Environment<'static>,
     /// Template name -> file shown in diagnostics (`templates/landing.html`, or
     /// `templates/landing.html (built-in default)`).
@@ -65,7 +65,7 @@ impl std::fmt::Debug for Templates {
 impl Templates {
     /// The defaults overridden by `<root>/templates/**` (every file, sorted by path).
     /// Syntax errors in any template are reported all at once.
-    pub fn load(root: &Path) -> Result<Templates, Diagnostics> {
+    pub(crate) fn load(root: &Path) -> Result<Templates, Diagnostics> {
         let mut sources: BTreeMap<String, (String, PathBuf)> = DEFAULTS
             .iter()
             .map(|(name, src)| {
@@ -157,7 +157,11 @@ impl Templates {
 
     /// Render template `name` with `ctx`. Errors point at the template (or the one it
     /// extends/includes) where they happened.
-    pub fn render<S: Serialize>(&self, name: &str, ctx: S) -> Result<String, Box<Diagnostic>> {
+    pub(crate) fn render<S: Serialize>(
+        &self,
+        name: &str,
+        ctx: S,
+    ) -> Result<String, Box<Diagnostic>> {
         let tmpl = self
             .env
             .get_template(name)
@@ -166,7 +170,7 @@ impl Templates {
     }
 
     /// Does this environment have a template of that name?
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.origin.contains_key(name)
     }
 
@@ -175,7 +179,7 @@ impl Templates {
     /// the templates that render public pages: `roots` and every template they extend, include
     /// or import, at the template line of the use. Public pages get those fields as none, so
     /// the use shows nothing (or "none") where the author expected the value.
-    pub fn private_field_uses(&self, roots: &[&str]) -> Vec<Diagnostic> {
+    pub(crate) fn private_field_uses(&self, roots: &[&str]) -> Vec<Diagnostic> {
         let mut seen: Vec<String> = Vec::new();
         let mut queue: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
         while let Some(name) = queue.pop() {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const NOW: &str = "2026-11-24T00:00:00Z";
+pub(crate) const NOW: &str = "2026-11-24T00:00:00Z";
 
 /// One row: (visitor, partner, campaign, event, created_at, user_id, value).
 type Row<'a> = (
@@ -22,7 +22,7 @@ type Row<'a> = (
 
 /// The hand-built table: one journey per next-step rule, plus rows the funnel sets apart.
 /// With `--last 14d --now NOW` the range is [2026-11-10, 2026-11-24).
-pub const ROWS: &[Row<'static>] = &[
+pub(crate) const ROWS: &[Row<'static>] = &[
     // Activated (server-side, with the product's user id), then revenue: hand to sales.
     (
         Some("v-act"),
@@ -196,7 +196,7 @@ pub const ROWS: &[Row<'static>] = &[
 ];
 
 /// Write `rows` into a fresh SQLite file with the seed schema plus migration 0002.
-pub fn event_db(dir: &Path, rows: &[Row]) -> PathBuf {
+pub(crate) fn event_db(dir: &Path, rows: &[Row]) -> PathBuf {
     let path = dir.join("partner-events.db");
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch(partner_pages::events::SCHEMA_SQL)
@@ -215,7 +215,7 @@ pub fn event_db(dir: &Path, rows: &[Row]) -> PathBuf {
 }
 
 /// A copy of the example site with the hand-built table in it.
-pub fn site_with_events() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn site_with_events() -> (tempfile::TempDir, PathBuf) {
     let site = support::copy_site(&support::repo_root());
     let db = event_db(site.path(), ROWS);
     (site, db)

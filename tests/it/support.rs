@@ -6,17 +6,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The built `partner-pages` binary.
-pub fn bin() -> PathBuf {
+pub(crate) fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_partner-pages"))
 }
 
 /// The repository root (the example site).
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Run `partner-pages <args>` with `--root root`.
-pub fn run(root: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(root: &Path, args: &[&str]) -> Output {
     Command::new(bin())
         .arg("--root")
         .arg(root)
@@ -28,7 +28,7 @@ pub fn run(root: &Path, args: &[&str]) -> Output {
 
 /// Run `partner-pages <args>` with `--root root` and assert that it exits 0 (the failure message
 /// shows the exit code and stderr).
-pub fn run_ok(root: &Path, args: &[&str]) -> Output {
+pub(crate) fn run_ok(root: &Path, args: &[&str]) -> Output {
     let out = run(root, args);
     assert!(
         out.status.success(),
@@ -40,13 +40,13 @@ pub fn run_ok(root: &Path, args: &[&str]) -> Output {
 }
 
 /// A file's text; a missing or non-UTF-8 file fails the test with its path.
-pub fn read(path: impl AsRef<Path>) -> String {
+pub(crate) fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path.as_ref())
         .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
 }
 
 /// Copy a site (config, partners, content, templates) into a fresh temp dir.
-pub fn copy_site(from: &Path) -> tempfile::TempDir {
+pub(crate) fn copy_site(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     for entry in walkdir::WalkDir::new(from)
         .into_iter()
@@ -76,7 +76,7 @@ pub fn copy_site(from: &Path) -> tempfile::TempDir {
 
 /// A required external tool. Missing -> the test fails with a clear message (never a silent
 /// pass). `bash scripts/test` installs every tool the tests need.
-pub fn require_tool(name: &str, hint: &str) -> PathBuf {
+pub(crate) fn require_tool(name: &str, hint: &str) -> PathBuf {
     let local = repo_root().join("node_modules/.bin").join(name);
     if local.exists() {
         return local;
@@ -96,7 +96,7 @@ pub fn require_tool(name: &str, hint: &str) -> PathBuf {
 /// Validate the JSON `document` against the committed schema `schemas/<schema>` with Python's
 /// `jsonschema` (draft 2020-12, formats checked; `tests/py/validate_json.py`). Returns the
 /// validator's error lines, empty when the document is valid.
-pub fn schema_errors(schema: &str, document: &str) -> String {
+pub(crate) fn schema_errors(schema: &str, document: &str) -> String {
     let python = require_tool(
         "python3",
         "Python 3 with jsonschema (tests/requirements.txt)",
@@ -119,7 +119,7 @@ pub fn schema_errors(schema: &str, document: &str) -> String {
 }
 
 /// Assert that the JSON `document` is valid against `schemas/<schema>`.
-pub fn assert_valid_json(schema: &str, document: &str) {
+pub(crate) fn assert_valid_json(schema: &str, document: &str) {
     let errors = schema_errors(schema, document);
     assert!(
         errors.is_empty(),
@@ -128,7 +128,7 @@ pub fn assert_valid_json(schema: &str, document: &str) {
 }
 
 /// Assert that the W3C Nu HTML checker (npm `vnu-jar`, run with Java) finds no error in `files`.
-pub fn assert_nu_clean<P: AsRef<Path>>(files: &[P]) {
+pub(crate) fn assert_nu_clean<P: AsRef<Path>>(files: &[P]) {
     assert!(!files.is_empty(), "no HTML file to check");
     let java = require_tool(
         "java",
@@ -160,7 +160,7 @@ pub fn assert_nu_clean<P: AsRef<Path>>(files: &[P]) {
 
 /// Every file under `dir` (relative path with `/` -> bytes), manifest included, without the build
 /// stamp (it holds mtimes: bookkeeping, not output).
-pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
@@ -175,7 +175,7 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// A copy of the example site plus `n` generated partners.
-pub fn big_site(n: usize) -> tempfile::TempDir {
+pub(crate) fn big_site(n: usize) -> tempfile::TempDir {
     let site = copy_site(&repo_root());
     for i in 0..n {
         let yaml = format!(
@@ -195,12 +195,12 @@ pub fn big_site(n: usize) -> tempfile::TempDir {
 }
 
 /// Two kit secrets for the tests of hosted partner kits.
-pub const KIT_SECRET_A: &str = "kit-secret-for-tests-one-0123456789";
-pub const KIT_SECRET_B: &str = "kit-secret-for-tests-two-9876543210";
+pub(crate) const KIT_SECRET_A: &str = "kit-secret-for-tests-one-0123456789";
+pub(crate) const KIT_SECRET_B: &str = "kit-secret-for-tests-two-9876543210";
 
 /// The token of a hosted kit, computed here from its definition (HMAC-SHA256 of the code under
 /// the secret, first 128 bits in hex), not by the code under test.
-pub fn kit_token(secret: &str, code: &str) -> String {
+pub(crate) fn kit_token(secret: &str, code: &str) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(b"partner-pages kit\0");
@@ -212,13 +212,13 @@ pub fn kit_token(secret: &str, code: &str) -> String {
 }
 
 /// Append `kits: { hosted: true }` to the site config.
-pub fn opt_in_hosted_kits(root: &Path) {
+pub(crate) fn opt_in_hosted_kits(root: &Path) {
     let config = root.join("partner-pages.yaml");
     std::fs::write(&config, format!("{}kits:\n  hosted: true\n", read(&config))).unwrap();
 }
 
 /// `partner-pages build` with the kit secret in the environment (or none).
-pub fn build_with_kit_secret(root: &Path, secret: Option<&str>) -> std::process::Output {
+pub(crate) fn build_with_kit_secret(root: &Path, secret: Option<&str>) -> std::process::Output {
     let mut cmd = Command::new(bin());
     cmd.arg("--root")
         .arg(root)

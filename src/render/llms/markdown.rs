@@ -20,7 +20,7 @@ fn options() -> Options {
 
 /// Clean `markdown` for a mirror; `demote` moves ATX headings one level down (a landing page's
 /// body sits under the page's own H1).
-pub fn clean(config: &Config, markdown: &str, demote: bool) -> String {
+pub(super) fn clean(config: &Config, markdown: &str, demote: bool) -> String {
     let parser = Parser::new_ext(markdown, options());
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     for (dest, span) in parser

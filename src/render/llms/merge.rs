@@ -23,7 +23,9 @@ const OPTIONAL_H2: &str = "## Optional";
 /// The host file's new bytes, ready to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostUpdate {
+    /// The host's llms.txt.
     pub path: PathBuf,
+    /// Its new content.
     pub bytes: Vec<u8>,
     /// False when the host already holds exactly these bytes (nothing will be written).
     pub changed: bool,

@@ -12,7 +12,7 @@ use crate::site::Site;
 
 /// The Markdown of one page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MirrorPage {
+pub(super) struct MirrorPage {
     /// Site path of the HTML page (`/p/seo-consultant/`).
     pub site_path: String,
     /// The `# ...` heading line, without the newline.
@@ -22,13 +22,13 @@ pub struct MirrorPage {
 }
 
 impl MirrorPage {
-    pub fn markdown(&self) -> String {
+    pub(super) fn markdown(&self) -> String {
         format!("{}\n{}", self.h1, self.body)
     }
 }
 
 /// Every page the build renders to HTML, except the partner kit (tracked links only).
-pub fn pages(site: &Site) -> Vec<MirrorPage> {
+pub(super) fn pages(site: &Site) -> Vec<MirrorPage> {
     let mut out = vec![index_page(site)];
     out.extend(site.partners.iter().map(|p| partner_page(site, p)));
     out.extend(
@@ -175,7 +175,7 @@ fn is_h1(line: &str) -> bool {
 /// `llms-full.txt`: the site head, then the mirror of every listed partner page (taken from
 /// `pages`), each with a `Source:` line under its heading (the layout of the common doc-site
 /// plugins).
-pub fn llms_full(site: &Site, pages: &[MirrorPage]) -> String {
+pub(super) fn llms_full(site: &Site, pages: &[MirrorPage]) -> String {
     let by_path: std::collections::BTreeMap<&str, &MirrorPage> =
         pages.iter().map(|m| (m.site_path.as_str(), m)).collect();
     let mut out = txt::head(site);

@@ -9,7 +9,7 @@ use crate::site::Site;
 use serde::Serialize;
 
 /// Bumped when a field changes meaning or disappears (new fields keep it).
-pub const REGISTRY_VERSION: u32 = 1;
+pub(super) const REGISTRY_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct Registry<'a> {
@@ -62,7 +62,7 @@ struct ActivationOut<'a> {
 }
 
 /// Pretty-printed JSON with a final newline, partners sorted by code.
-pub fn partners_json(site: &Site) -> crate::Result<Vec<u8>> {
+pub(super) fn partners_json(site: &Site) -> crate::Result<Vec<u8>> {
     let c = &site.config;
     let registry = Registry {
         version: REGISTRY_VERSION,

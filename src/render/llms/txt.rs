@@ -19,9 +19,11 @@ pub const OPTIONAL: &str = "Optional";
 /// One `- [title](url): notes` line, unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
+    /// The link text.
     pub title: String,
     /// Absolute URL.
     pub url: String,
+    /// What is behind the link, after the colon (may be empty).
     pub notes: String,
 }
 
@@ -46,7 +48,9 @@ impl Item {
 /// One H2 section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
+    /// The H2 title.
     pub name: String,
+    /// Its links, in order.
     pub items: Vec<Item>,
 }
 
@@ -62,7 +66,7 @@ pub(super) fn content_listed(c: &ContentPage) -> bool {
 
 /// The sections of our llms.txt in output order: "Partner offers", "Guides", other named
 /// sections alphabetically, "Optional" last. Empty sections are left out.
-pub fn sections(site: &Site) -> Vec<Section> {
+pub(super) fn sections(site: &Site) -> Vec<Section> {
     let mut by_name: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     let mut push = |section: Option<&str>, default: &str, item: Item| {
         let name = section
@@ -125,7 +129,7 @@ pub fn sections(site: &Site) -> Vec<Section> {
 
 /// The llms.txt item of a partner: its name, the mirror of its landing page, and notes saying
 /// the promise, the audience, the call to action and what activation means.
-pub fn partner_item(site: &Site, p: &Partner) -> Item {
+pub(super) fn partner_item(site: &Site, p: &Partner) -> Item {
     Item {
         title: p.name.clone(),
         url: site.config.absolute_url(&markdown_path(&p.landing_path())),
@@ -235,11 +239,11 @@ pub(super) fn sections_markdown(sections: &[Section]) -> String {
 
 /// The details paragraph of an llms.txt whose site has no `description`: the llms.txt format
 /// reads the summary blockquote only when something follows it before the first section.
-pub const DEFAULT_DETAILS: &str =
+pub(super) const DEFAULT_DETAILS: &str =
     "The sections below link to Markdown copies of this site's pages: each partner offer with its promise, audience, call to action and activation event.";
 
 /// The whole `llms.txt`.
-pub fn llms_txt(site: &Site) -> String {
+pub(super) fn llms_txt(site: &Site) -> String {
     let mut out = head(site);
     if site.config.description.is_none() {
         out.push_str(&format!("\n{DEFAULT_DETAILS}\n"));
