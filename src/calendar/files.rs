@@ -274,7 +274,7 @@ mod tests {
 
     fn example_site() -> Site {
         crate::load(
-            Path::new(env!("CARGO_MANIFEST_DIR")),
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit")),
             &crate::LoadOptions::default(),
         )
         .expect("the example site loads")

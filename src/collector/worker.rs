@@ -237,7 +237,7 @@ pub(crate) fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
 /// The seed's table and index, unchanged (`IF NOT EXISTS`, so a database that already has the
 /// seed's table adopts the migrations).
 pub(crate) fn migration_seed() -> String {
-    format!("-- partner_events: the seed's schema and index, unchanged.\n{SCHEMA_SQL}\n")
+    format!("-- partner_events: the event table and its index.\n{SCHEMA_SQL}\n")
 }
 
 /// Nullable revenue value and the product's opaque user id, written by `POST /s`.
@@ -284,8 +284,11 @@ mod tests {
     use std::path::Path;
 
     fn example_site() -> Site {
-        crate::site::load(Path::new(env!("CARGO_MANIFEST_DIR")), &Default::default())
-            .expect("the example site loads")
+        crate::site::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit")),
+            &Default::default(),
+        )
+        .expect("the example site loads")
     }
 
     fn file<'a>(files: &'a [OutputFile], path: &str) -> &'a str {

@@ -304,7 +304,7 @@ mod tests {
 
     fn site() -> Site {
         crate::site::load(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")),
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit")),
             &Default::default(),
         )
         .unwrap()

@@ -141,8 +141,11 @@ mod tests {
     use std::path::Path;
 
     fn example_site() -> Site {
-        crate::site::load(Path::new(env!("CARGO_MANIFEST_DIR")), &Default::default())
-            .expect("the example site loads")
+        crate::site::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit")),
+            &Default::default(),
+        )
+        .expect("the example site loads")
     }
 
     /// Size of the beacon after gzip (level 9), the figure the budget is about.

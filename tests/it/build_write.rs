@@ -2,7 +2,7 @@
 //! one staging folder beside it; a failure or a kill -9 leaves the output as it was and a
 //! staging folder that the next build removes and that never lands in the output.
 
-use crate::support::{self, big_site, copy_site, repo_root, run, tree};
+use crate::support::{self, big_site, copy_site, example_site, run, tree};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -30,7 +30,7 @@ fn build_ok(root: &Path, out: &Path) -> String {
 
 #[test]
 fn first_build_into_a_missing_or_an_empty_folder_gives_the_same_bytes_as_an_update() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     let root = site.path();
     let missing = root.join("dist/deep/missing");
     build_ok(root, &missing);
@@ -66,9 +66,10 @@ fn first_build_into_a_missing_or_an_empty_folder_gives_the_same_bytes_as_an_upda
 
 #[test]
 fn a_failure_after_pages_were_staged_leaves_no_output_and_no_staging_folder() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     let root = site.path();
     // Content pages render after the partner pages, which are already staged by then.
+    std::fs::create_dir_all(root.join("templates")).unwrap();
     std::fs::write(
         root.join("templates/page.html"),
         "{% extends \"base.html\" %}\n{% block main %}\n{{ page.no_such_field.x }}\n{% endblock %}\n",
@@ -107,7 +108,7 @@ fn a_failure_after_pages_were_staged_leaves_no_output_and_no_staging_folder() {
 
 #[test]
 fn a_staging_folder_left_by_a_failed_build_is_removed_by_the_next_and_host_names_are_kept() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     let root = site.path();
     // What a killed first build leaves, and names that only look like ours.
     let stale = root.join(".public.pp-staging-12345");

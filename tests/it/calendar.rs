@@ -4,167 +4,9 @@
 
 use crate::support;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-const NOW: &str = "2026-11-24T12:00:00Z";
-const START: &str = "2026-11-30";
-
-/// Visitors of one partner: the first `visits` of `clicks` clicking visitors view the page,
-/// the first `lead_magnets` of those download, and so on.
-struct Traffic {
-    code: &'static str,
-    campaign: &'static str,
-    clicks: u32,
-    visits: u32,
-    lead_magnets: u32,
-    ctas: u32,
-    activations: u32,
-}
-
-/// The seed's partner A (300 clicks, 2 downloads) is `seo-consultant`, partner B (40 clicks,
-/// 9 activations) is `nocode-agency`; the two others are ordinary traffic inside the bands.
-const SEED_TRAFFIC: &[Traffic] = &[
-    Traffic {
-        code: "seo-consultant",
-        campaign: "default",
-        clicks: 300,
-        visits: 290,
-        lead_magnets: 2,
-        ctas: 1,
-        activations: 0,
-    },
-    Traffic {
-        code: "nocode-agency",
-        campaign: "partner-summit",
-        clicks: 40,
-        visits: 38,
-        lead_magnets: 12,
-        ctas: 6,
-        activations: 9,
-    },
-    Traffic {
-        code: "founder-community",
-        campaign: "default",
-        clicks: 150,
-        visits: 140,
-        lead_magnets: 36,
-        ctas: 11,
-        activations: 3,
-    },
-    Traffic {
-        code: "ai-tools-directory",
-        campaign: "featured-listing",
-        clicks: 120,
-        visits: 112,
-        lead_magnets: 30,
-        ctas: 9,
-        activations: 2,
-    },
-];
-
-/// Write `partner_events` (the seed's schema) for `traffic` into a new SQLite file.
-fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
-    let path = dir.join("events.db");
-    let conn = rusqlite::Connection::open(&path).expect("open sqlite");
-    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
-        .expect("schema");
-    let tx = conn.unchecked_transaction().expect("tx");
-    {
-        let mut ins = tx
-            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-            .expect("prepare");
-        let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
-            .unwrap()
-            .and_hms_opt(8, 0, 0)
-            .unwrap();
-        let mut n = 0u32;
-        for t in traffic {
-            for i in 0..t.clicks {
-                let vid = format!("{}-{i}", t.code);
-                let at = base + chrono::Duration::seconds(i64::from(i) * 60);
-                let mut row = |stage: &str, offset: i64, path: &str| {
-                    n += 1;
-                    let ts = (at + chrono::Duration::seconds(offset))
-                        .format("%Y-%m-%dT%H:%M:%S.000Z")
-                        .to_string();
-                    ins.execute(rusqlite::params![
-                        format!("ev-{n}"),
-                        t.code,
-                        t.campaign,
-                        stage,
-                        path,
-                        vid,
-                        ts
-                    ])
-                    .expect("insert");
-                };
-                let page = format!("/p/{}/", t.code);
-                row("click", 0, &format!("/go/{}", t.code));
-                if i < t.visits {
-                    row("visit", 2, &page);
-                    if i < t.lead_magnets {
-                        row("lead_magnet", 10, &page);
-                    }
-                    if i < t.ctas {
-                        row("cta", 20, &page);
-                    }
-                    if i < t.activations {
-                        row("activation", 30, "/app");
-                    }
-                }
-            }
-        }
-    }
-    tx.commit().expect("commit");
-    path
-}
-
-/// The example site with the seed traffic in `events.db` beside it.
-fn seed_site() -> (tempfile::TempDir, PathBuf) {
-    let site = support::copy_site(&support::repo_root());
-    let db = events_db(site.path(), SEED_TRAFFIC);
-    (site, db)
-}
-
-fn calendar(root: &Path, db: &Path, format: &str) -> String {
-    let out = support::run(
-        root,
-        &[
-            "calendar",
-            "--events",
-            db.to_str().unwrap(),
-            "--now",
-            NOW,
-            "--start",
-            START,
-            "--format",
-            format,
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "calendar failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 stdout")
-}
-
-fn tasks(json: &str) -> Vec<serde_json::Value> {
-    let v: serde_json::Value = serde_json::from_str(json).expect("calendar JSON");
-    v["tasks"].as_array().expect("tasks array").clone()
-}
-
-fn task<'a>(tasks: &'a [serde_json::Value], partner: &str, kind: &str) -> &'a serde_json::Value {
-    tasks
-        .iter()
-        .find(|t| t["partner"] == partner && t["kind"] == kind)
-        .unwrap_or_else(|| panic!("no {kind} task for {partner} in {tasks:#?}"))
-}
-
-fn read(root: &Path, rel: &str) -> String {
-    std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
+use crate::support::calendar::*;
 
 /// Every file under `dirs` of `root`, path -> bytes.
 fn tree(root: &Path, dirs: &[&str]) -> BTreeMap<String, Vec<u8>> {
@@ -190,87 +32,6 @@ fn tree(root: &Path, dirs: &[&str]) -> BTreeMap<String, Vec<u8>> {
         }
     }
     out
-}
-
-fn python(script: &str, args: &[&Path]) -> std::process::Output {
-    let py = support::require_tool("python3", "Python 3 with icalendar and jsonschema");
-    Command::new(py)
-        .arg(support::repo_root().join(script))
-        .args(args)
-        .output()
-        .expect("run python")
-}
-
-#[test]
-fn seed_partner_a_gets_a_headline_and_proof_block_update() {
-    let (site, db) = seed_site();
-    let root = site.path();
-    let all = tasks(&calendar(root, &db, "json"));
-    let p = task(&all, "seo-consultant", "proposal");
-    assert_eq!(p["rule"], "fix-weakest-step");
-    assert_eq!(p["target_stage"], "lead_magnet");
-    assert_eq!(
-        p["figures"]["action"]["rule"],
-        "many_clicks_weak_lead_magnet"
-    );
-    assert_eq!(p["figures"]["visitors"], 290);
-    assert_eq!(p["figures"]["clicks"], 300);
-    let file = p["file"].as_str().unwrap();
-    assert_eq!(file, "proposals/2026-11-30-seo-consultant.yaml.patch");
-    let patch = read(root, file);
-    assert!(
-        patch.contains("\n-  headline: Ship AI content your clients can trust\n"),
-        "{patch}"
-    );
-    assert!(patch.contains("\n+  headline: "), "{patch}");
-    assert!(
-        patch.contains("\n-  proof: 40-point checklist used on 1,200 client audits\n"),
-        "{patch}"
-    );
-    assert!(patch.contains("\n+  proof: "), "{patch}");
-    assert!(
-        patch.contains("many_clicks_weak_lead_magnet"),
-        "the patch names the rule: {patch}"
-    );
-    assert!(
-        patch.contains("2 of 290") || patch.contains("0.7%"),
-        "the patch states the figures: {patch}"
-    );
-
-    // The patch is a real, reviewable change: git applies it, and the result still loads.
-    let git = support::require_tool("git", "git, to apply the proposal");
-    let check = Command::new(&git)
-        .current_dir(root)
-        .args(["apply", "--check", file])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "git apply --check: {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-    let apply = Command::new(&git)
-        .current_dir(root)
-        .args(["apply", file])
-        .output()
-        .unwrap();
-    assert!(apply.status.success());
-    let loaded =
-        partner_pages::load(root, &Default::default()).expect("site loads after the patch");
-    let seo = loaded.partner("seo-consultant").unwrap();
-    assert_ne!(
-        seo.landing.headline,
-        "Ship AI content your clients can trust"
-    );
-    assert!(
-        seo.landing.headline.contains("Content QA checklist"),
-        "{}",
-        seo.landing.headline
-    );
-
-    // Partner A's brief targets the lead-magnet step; the build never publishes it.
-    let brief = task(&all, "seo-consultant", "brief");
-    assert_eq!(brief["target_stage"], "lead_magnet");
 }
 
 #[test]
@@ -343,7 +104,7 @@ fn every_task_names_its_rule_and_figures() {
 
 #[test]
 fn partners_under_min_visitors_only_get_a_traffic_email() {
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let mut traffic: Vec<Traffic> = Vec::new();
     for t in SEED_TRAFFIC {
         let mut t = Traffic { ..*t };
@@ -426,33 +187,6 @@ fn weeks_move_on_to_the_next_weak_step_and_alternate_co_marketing_formats() {
 }
 
 #[test]
-fn ics_parses_with_one_event_per_task_on_the_right_dates() {
-    let (site, db) = seed_site();
-    let root = site.path();
-    let ics = calendar(root, &db, "ics");
-    let json = calendar(root, &db, "json");
-    let dir = tempfile::tempdir().unwrap();
-    let (ics_path, json_path) = (dir.path().join("c.ics"), dir.path().join("c.json"));
-    std::fs::write(&ics_path, &ics).unwrap();
-    std::fs::write(&json_path, &json).unwrap();
-    let out = python("tests/py/check_ics.py", &[&ics_path, &json_path]);
-    assert!(
-        out.status.success(),
-        "check_ics.py:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok: 10 events");
-}
-
-#[test]
-fn json_validates_against_the_committed_schema() {
-    let (site, db) = seed_site();
-    let json = calendar(site.path(), &db, "json");
-    support::assert_valid_json("calendar.schema.json", &json);
-}
-
-#[test]
 fn markdown_calendar_lists_every_task_with_its_file() {
     let (site, db) = seed_site();
     let md = calendar(site.path(), &db, "md");
@@ -500,7 +234,7 @@ fn more_traffic() -> Vec<Traffic> {
 
 /// The task files a fresh copy of the site gets from `traffic`: what "the new version" is.
 fn fresh_files(traffic: &[Traffic]) -> BTreeMap<String, Vec<u8>> {
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let db = events_db(site.path(), traffic);
     calendar(site.path(), &db, "json");
     tree(site.path(), &["content/briefs", "emails", "proposals"])
@@ -683,17 +417,6 @@ fn build_never_publishes_draft_briefs() {
     }
 }
 
-fn build(root: &Path, out: &Path, extra: &[&str]) {
-    let mut args = vec!["build", "--out", out.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let o = support::run(root, &args);
-    assert!(
-        o.status.success(),
-        "build {extra:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 #[test]
 fn build_with_events_is_byte_identical_to_build_without() {
     let (site, db) = seed_site();
@@ -751,48 +474,6 @@ fn a_template_that_opts_in_shows_the_funnel() {
         !page.contains("class=\"funnel\""),
         "no funnel without --events"
     );
-}
-
-#[test]
-fn preview_build_has_an_overlay_and_annotations_and_passes_the_html_checker() {
-    let (site, db) = seed_site();
-    let root = site.path();
-    let dir = tempfile::tempdir().unwrap();
-    build(
-        root,
-        dir.path(),
-        &["--events", db.to_str().unwrap(), "--now", NOW, "--preview"],
-    );
-    let ann: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("annotations.json")).expect("annotations.json"),
-    )
-    .unwrap();
-    assert_eq!(
-        ann["partners"]["seo-consultant"]["figures"]["counts"]["visitors"],
-        290
-    );
-    assert_eq!(
-        ann["partners"]["nocode-agency"]["action"]["rule"],
-        "few_visits_strong_activation"
-    );
-    let pages: Vec<PathBuf> = [
-        "seo-consultant",
-        "nocode-agency",
-        "founder-community",
-        "ai-tools-directory",
-    ]
-    .iter()
-    .map(|c| dir.path().join(format!("p/{c}/index.html")))
-    .collect();
-    let seo = std::fs::read_to_string(&pages[0]).unwrap();
-    assert!(seo.contains("class=\"pp-preview\""), "{seo}");
-    assert!(seo.contains("many_clicks_weak_lead_magnet"));
-    assert!(
-        seo.contains("20%–35%") || seo.contains("20.0%–35.0%"),
-        "the band is shown: {seo}"
-    );
-
-    support::assert_nu_clean(&pages);
 }
 
 #[test]

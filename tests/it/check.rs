@@ -1,20 +1,20 @@
-//! `check` end to end, driven by the bad-input corpus in `tests/bad-input/` (one folder per case,
+//! `check` end to end, driven by the bad-input corpus in `tests/fixtures/bad-input/` (one folder per case,
 //! named `err_<what>` like minijinja's inputs, with the expected output beside it), and the
 //! promise that a failed `build` leaves the previous `public/` untouched.
 
-use crate::support::{self, copy_site, repo_root, run};
+use crate::support::{self, copy_site, example_site, repo_root, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 fn corpus() -> PathBuf {
-    repo_root().join("tests/bad-input")
+    repo_root().join("tests/fixtures/bad-input")
 }
 
 /// Every `err_*` case folder, sorted.
 fn cases() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(corpus())
-        .expect("tests/bad-input exists")
+        .expect("tests/fixtures/bad-input exists")
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
@@ -236,7 +236,7 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
 
 #[test]
 fn check_on_the_example_site_says_ok_with_counts() {
-    let out = run(&repo_root(), &["check"]);
+    let out = run(&example_site(), &["check"]);
     assert!(
         out.status.success(),
         "{}",
@@ -246,7 +246,7 @@ fn check_on_the_example_site_says_ok_with_counts() {
     assert!(stdout.starts_with("ok: 4 partners, "), "{stdout}");
     assert!(stdout.ends_with(" content pages\n"), "{stdout}");
     // Every button of the example site leads to a page it builds.
-    let links = run(&repo_root(), &["check", "--links"]);
+    let links = run(&example_site(), &["check", "--links"]);
     assert!(
         links.status.success(),
         "{}",
@@ -257,7 +257,7 @@ fn check_on_the_example_site_says_ok_with_counts() {
 
 #[test]
 fn quiet_check_prints_nothing_on_success() {
-    let out = run(&repo_root(), &["check", "--quiet"]);
+    let out = run(&example_site(), &["check", "--quiet"]);
     assert!(out.status.success());
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
 }
@@ -329,7 +329,7 @@ fn diagnostics_are_plain_text_when_not_on_a_terminal() {
 /// it, and a pipe without either is plain.
 #[test]
 fn diagnostics_colour_honours_no_color_and_clicolor() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     let file = site.path().join("partners/seo-consultant.yaml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("promise:", "promis:")).unwrap();

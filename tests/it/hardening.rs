@@ -104,7 +104,7 @@ fn assert_refused(out: &Output, what: &str) {
 
 #[test]
 fn every_reader_refuses_the_hostile_corpus_with_exit_1_under_1_gb() {
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let scratch = tempfile::tempdir().unwrap();
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().to_str().unwrap();
@@ -208,7 +208,7 @@ impl Mcp {
 
 #[test]
 fn the_mcp_server_answers_every_hostile_file_with_a_tool_error_and_keeps_running() {
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let scratch = tempfile::tempdir().unwrap();
     let mut mcp = Mcp::start(site.path());
     for file in corpus(scratch.path()) {
@@ -247,7 +247,7 @@ fn the_mcp_server_answers_every_hostile_file_with_a_tool_error_and_keeps_running
 #[test]
 fn symlinks_out_of_the_site_or_to_other_files_are_refused_without_their_content() {
     use std::os::unix::fs::symlink;
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let root = site.path();
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -324,7 +324,7 @@ fn symlinks_out_of_the_site_or_to_other_files_are_refused_without_their_content(
 #[test]
 fn a_symlinked_content_file_inside_the_site_is_built() {
     use std::os::unix::fs::symlink;
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let root = site.path();
     std::fs::create_dir_all(root.join("drafts")).unwrap();
     std::fs::write(
@@ -371,7 +371,7 @@ fn serve_answers_at_once_while_2000_idle_connections_wait_and_closes_them_after_
         "this test holds {IDLE} sockets (and serve as many): raise the open-file limit \
          (`ulimit -n 8192`), it is {limit}"
     );
-    let s = crate::serve::Serve::start(&["--no-watch", "--read-timeout", "3"]);
+    let s = crate::support::serve::Serve::start(&["--no-watch", "--read-timeout", "3"]);
     let opened = std::time::Instant::now();
     let idle: Vec<std::net::TcpStream> = (0..IDLE)
         .map(|_| std::net::TcpStream::connect(s.addr).expect("connect"))
@@ -414,7 +414,7 @@ fn beacons_on_one_connection(addr: std::net::SocketAddr, n: usize) -> usize {
     let body = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#;
     let request = format!(
         "POST /e HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-        crate::serve::BROWSER_UA,
+        crate::support::serve::BROWSER_UA,
         body.len()
     );
     let mut c = std::net::TcpStream::connect(addr).unwrap();
@@ -456,7 +456,7 @@ fn beacons_on_one_connection(addr: std::net::SocketAddr, n: usize) -> usize {
 fn serve_keeps_its_wal_under_64_mb_through_50000_events_and_kill_9_loses_none() {
     const CLIENTS: usize = 16;
     const EACH: usize = 3125;
-    let mut s = crate::serve::Serve::start(&["--no-watch"]);
+    let mut s = crate::support::serve::Serve::start(&["--no-watch"]);
     let wal = {
         let mut p = s.db.clone().into_os_string();
         p.push("-wal");
@@ -499,7 +499,7 @@ fn serve_keeps_its_wal_under_64_mb_through_50000_events_and_kill_9_loses_none() 
 
 #[test]
 fn serve_takes_a_visitor_id_cookie_only_in_the_form_it_issues() {
-    let s = crate::serve::Serve::start(&["--no-watch"]);
+    let s = crate::support::serve::Serve::start(&["--no-watch"]);
     let body = r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#;
     let issued = "6f1c2a3b-4d5e-4f60-9a1b-2c3d4e5f6a7b";
     for chosen in ["visitor1", "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE", issued] {
@@ -528,7 +528,7 @@ fn serve_takes_a_visitor_id_cookie_only_in_the_form_it_issues() {
 
 #[test]
 fn a_collector_database_that_is_not_a_d1_name_is_a_located_config_error() {
-    let site = support::copy_site(&support::repo_root());
+    let site = support::copy_site(&support::example_site());
     let config = site.path().join("partner-pages.yaml");
     let text = support::read(&config);
     assert!(text.contains("database: partner-events"));

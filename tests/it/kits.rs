@@ -2,10 +2,11 @@
 //! from a secret, listed nowhere, 404 for any other path; `check` warns when a template of a
 //! public page uses a private partner field.
 
-use crate::serve::Serve;
+use crate::support::serve::Serve;
 use crate::support::{
-    build_with_kit_secret as build_with_secret, copy_site, kit_token as token, opt_in_hosted_kits,
-    read, repo_root, run, run_ok, tree, KIT_SECRET_A as SECRET_A, KIT_SECRET_B as SECRET_B,
+    build_with_kit_secret as build_with_secret, copy_site, example_site, kit_token as token,
+    opt_in_hosted_kits, read, repo_root, run, run_ok, tree, KIT_SECRET_A as SECRET_A,
+    KIT_SECRET_B as SECRET_B,
 };
 use std::path::Path;
 
@@ -56,7 +57,7 @@ fn served_files(public: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn example_site_kits_are_private_and_public_holds_no_term_or_kit_link() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     let commissions = commissions(site.path());
     assert!(commissions.len() >= 3, "the example site has commissions");
     run_ok(site.path(), &["build"]);
@@ -111,7 +112,7 @@ fn example_site_kits_are_private_and_public_holds_no_term_or_kit_link() {
 
 #[test]
 fn kits_follow_the_partners_on_rebuild_and_a_kits_folder_in_the_output_is_refused() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     run_ok(site.path(), &["build"]);
     let kit = site.path().join("kits/nocode-agency/index.md");
     let file = site.path().join("partners/nocode-agency.yaml");
@@ -155,7 +156,7 @@ fn kits_follow_the_partners_on_rebuild_and_a_kits_folder_in_the_output_is_refuse
 
 #[test]
 fn hosted_kits_live_at_a_secret_path_listed_nowhere_and_move_with_the_secret() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     opt_in_hosted_kits(site.path());
     let public = site.path().join("public");
 
@@ -231,7 +232,7 @@ fn hosted_kits_live_at_a_secret_path_listed_nowhere_and_move_with_the_secret() {
 
 #[test]
 fn serve_answers_the_hosted_kit_and_404_for_any_other_kit_path() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     opt_in_hosted_kits(site.path());
     std::fs::write(site.path().join(".kit-secret"), format!("{SECRET_A}\n")).unwrap();
     let code = "nocode-agency";
@@ -253,7 +254,7 @@ fn serve_answers_the_hosted_kit_and_404_for_any_other_kit_path() {
 
 #[test]
 fn check_warns_at_the_template_line_that_prints_a_commission_on_a_public_page() {
-    let site = copy_site(&repo_root());
+    let site = copy_site(&example_site());
     let tdir = site.path().join("templates");
     std::fs::create_dir_all(&tdir).unwrap();
     let landing = read(repo_root().join("templates/landing.html")).replace(

@@ -1,5 +1,10 @@
-//! End-to-end tests on fixture sites, with the real components (Chromium, wrangler, Python parsers).
+//! End-to-end tests that need no external program: the `partner-pages` binary, the library and
+//! SQLite (bundled) on fixture sites. Plain `cargo test` runs them on a machine with only Rust.
+//! The tests that drive Chromium, workerd, the Nu checker or the Python parsers are in `tests/e2e`.
 //! One test binary for all areas keeps link time down.
+
+#[path = "../support/mod.rs"]
+mod support;
 
 mod build;
 mod build_fast;
@@ -8,7 +13,6 @@ mod calendar;
 mod check;
 mod experiments;
 mod hardening;
-mod hosts;
 mod kits;
 mod leads;
 mod llms;
@@ -16,5 +20,3 @@ mod mcp;
 mod reliability;
 mod report;
 mod serve;
-mod support;
-mod worker;

@@ -126,7 +126,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn example_site() -> Site {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit"));
         crate::site::load(root, &crate::site::LoadOptions::default())
             .expect("the example site loads")
     }

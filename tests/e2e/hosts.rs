@@ -4,7 +4,8 @@
 //! generated collector over the whole output, and headless Chromium walks the funnel.
 //! Route mode runs the same walk with the host on a plain static server behind the Worker.
 
-use crate::support::{self, repo_root, require_tool};
+use crate::support::{self, repo_root};
+use crate::tools::require_tool;
 use crate::worker::{free_port, try_http};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -31,7 +31,7 @@ pub(crate) struct Collector {
 impl Collector {
     /// Build the example site into a temp dir, apply the D1 migrations locally, start the Worker.
     pub(crate) fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
-        let site = support::copy_site(&support::repo_root());
+        let site = support::copy_site(&support::example_site());
         Collector::start_with(site, prepare_public, true)
     }
 
@@ -47,7 +47,7 @@ impl Collector {
         prepare_public: impl FnOnce(&Path),
         migrate: bool,
     ) -> Collector {
-        let wrangler = support::require_tool(
+        let wrangler = crate::tools::require_tool(
             "wrangler",
             "wrangler (pinned in package.json) runs the Worker in workerd with local D1",
         );
@@ -212,7 +212,7 @@ impl Collector {
 
     /// Every row of `partner_events`, via `wrangler d1 execute --local --json`.
     pub(crate) fn rows(&self) -> Vec<Value> {
-        let wrangler = support::require_tool("wrangler", "wrangler runs local D1 queries");
+        let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 queries");
         let out = self
             .wrangler_cmd(
                 &wrangler,
@@ -440,9 +440,9 @@ fn worker_answers_204_only_once_d1_holds_the_row() {
 
 #[test]
 fn worker_answers_503_with_retry_after_when_the_d1_write_fails_and_redirects_clicks_anyway() {
-    let wrangler = support::require_tool("wrangler", "wrangler runs local D1 migrations");
+    let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 migrations");
     // No migrations applied: the local D1 has no partner_events table, every INSERT fails.
-    let c = Collector::start_with(support::copy_site(&support::repo_root()), |_| {}, false);
+    let c = Collector::start_with(support::copy_site(&support::example_site()), |_| {}, false);
     let beacon = json!({"e": "visit", "p": "seo-consultant", "u": "/d1-down/beacon"}).to_string();
     let r = c.beacon(&beacon, &[]);
     assert_eq!(r.status, 503, "a beacon whose write failed: {}", r.body);
@@ -782,8 +782,9 @@ fn browser_flow_with(
     activation: &str,
     extra: &[&str],
 ) -> (Value, String) {
-    let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
-    support::require_tool("chromium", "Debian package `chromium`");
+    let node =
+        crate::tools::require_tool("node", "Node.js drives Chromium through playwright-core");
+    crate::tools::require_tool("chromium", "Debian package `chromium`");
     let base = format!("http://127.0.0.1:{}", c.port);
     let out = Command::new(node)
         .arg(support::repo_root().join("tests/browser/flow.mjs"))
@@ -871,7 +872,7 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
     // A host-site page outside the partner pages, carrying the one-line beacon snippet:
     // founder-community's activation trigger is `page: /pricing`.
     let snippet = {
-        let site = partner_pages::load(&support::repo_root(), &Default::default())
+        let site = partner_pages::load(&support::example_site(), &Default::default())
             .expect("example site loads");
         partner_pages::render::beacon::host_snippet(&site)
     };
@@ -916,7 +917,8 @@ fn chromium_walks_the_funnel_and_the_worker_writes_its_exact_rows() {
 
     // The beacon's own promises: opt-outs send nothing, a missing sendBeacon falls back to
     // fetch, a broken transport never surfaces as a page error.
-    let node = support::require_tool("node", "Node.js drives Chromium through playwright-core");
+    let node =
+        crate::tools::require_tool("node", "Node.js drives Chromium through playwright-core");
     let out = Command::new(node)
         .arg(support::repo_root().join("tests/browser/beacon.mjs"))
         .args(["--base", &format!("http://127.0.0.1:{}", c.port)])
@@ -1258,7 +1260,8 @@ const COOKIE_VISITOR: &str = "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
     use partner_pages::collector::rules;
-    let site = partner_pages::load(&support::repo_root(), &Default::default()).expect("site loads");
+    let site =
+        partner_pages::load(&support::example_site(), &Default::default()).expect("site loads");
     let reg = rules::Registry::from_site(&site);
     let c = Collector::start(|_| {});
     let with_cookie = format!("pp_vid={COOKIE_VISITOR}; pp_src=founder-community.slack-digest");
@@ -1396,7 +1399,8 @@ fn server_corpus() -> Vec<String> {
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_signed_case() {
     use partner_pages::collector::rules;
-    let site = partner_pages::load(&support::repo_root(), &Default::default()).expect("site loads");
+    let site =
+        partner_pages::load(&support::example_site(), &Default::default()).expect("site loads");
     let reg = rules::Registry::from_site(&site);
     let c = Collector::start(|_| {});
 
@@ -1559,8 +1563,8 @@ impl partner_pages::events::wrangler::CommandRunner for LocalD1 {
 #[test]
 fn the_d1_pull_fetches_a_late_committed_earlier_row_once() {
     use partner_pages::events::wrangler::{pull_remote, CommandRunner};
-    let wrangler = support::require_tool("wrangler", "wrangler runs the local D1");
-    let site = support::copy_site(&support::repo_root());
+    let wrangler = crate::tools::require_tool("wrangler", "wrangler runs the local D1");
+    let site = support::copy_site(&support::example_site());
     support::run_ok(site.path(), &["build"]);
     let collector = site.path().join("collector");
     let d1 = LocalD1 {

@@ -1,0 +1,181 @@
+//! Helpers shared by the plain and the e2e tests of `calendar`.
+//! `calendar` and `build --events/--preview` end to end: the example site, an event table
+//! generated for it (the seed's two example partners plus other traffic), and the real parsers
+//! (Python `icalendar` and `jsonschema`, the Nu HTML checker).
+
+use crate::support;
+use std::path::{Path, PathBuf};
+
+pub(crate) const NOW: &str = "2026-11-24T12:00:00Z";
+pub(crate) const START: &str = "2026-11-30";
+
+/// Visitors of one partner: the first `visits` of `clicks` clicking visitors view the page,
+/// the first `lead_magnets` of those download, and so on.
+pub(crate) struct Traffic {
+    pub(crate) code: &'static str,
+    pub(crate) campaign: &'static str,
+    pub(crate) clicks: u32,
+    pub(crate) visits: u32,
+    pub(crate) lead_magnets: u32,
+    pub(crate) ctas: u32,
+    pub(crate) activations: u32,
+}
+
+/// The seed's partner A (300 clicks, 2 downloads) is `seo-consultant`, partner B (40 clicks,
+/// 9 activations) is `nocode-agency`; the two others are ordinary traffic inside the bands.
+pub(crate) const SEED_TRAFFIC: &[Traffic] = &[
+    Traffic {
+        code: "seo-consultant",
+        campaign: "default",
+        clicks: 300,
+        visits: 290,
+        lead_magnets: 2,
+        ctas: 1,
+        activations: 0,
+    },
+    Traffic {
+        code: "nocode-agency",
+        campaign: "partner-summit",
+        clicks: 40,
+        visits: 38,
+        lead_magnets: 12,
+        ctas: 6,
+        activations: 9,
+    },
+    Traffic {
+        code: "founder-community",
+        campaign: "default",
+        clicks: 150,
+        visits: 140,
+        lead_magnets: 36,
+        ctas: 11,
+        activations: 3,
+    },
+    Traffic {
+        code: "ai-tools-directory",
+        campaign: "featured-listing",
+        clicks: 120,
+        visits: 112,
+        lead_magnets: 30,
+        ctas: 9,
+        activations: 2,
+    },
+];
+
+/// Write `partner_events` (the seed's schema) for `traffic` into a new SQLite file.
+pub(crate) fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
+    let path = dir.join("events.db");
+    let conn = rusqlite::Connection::open(&path).expect("open sqlite");
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .expect("schema");
+    let tx = conn.unchecked_transaction().expect("tx");
+    {
+        let mut ins = tx
+            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .expect("prepare");
+        let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap();
+        let mut n = 0u32;
+        for t in traffic {
+            for i in 0..t.clicks {
+                let vid = format!("{}-{i}", t.code);
+                let at = base + chrono::Duration::seconds(i64::from(i) * 60);
+                let mut row = |stage: &str, offset: i64, path: &str| {
+                    n += 1;
+                    let ts = (at + chrono::Duration::seconds(offset))
+                        .format("%Y-%m-%dT%H:%M:%S.000Z")
+                        .to_string();
+                    ins.execute(rusqlite::params![
+                        format!("ev-{n}"),
+                        t.code,
+                        t.campaign,
+                        stage,
+                        path,
+                        vid,
+                        ts
+                    ])
+                    .expect("insert");
+                };
+                let page = format!("/p/{}/", t.code);
+                row("click", 0, &format!("/go/{}", t.code));
+                if i < t.visits {
+                    row("visit", 2, &page);
+                    if i < t.lead_magnets {
+                        row("lead_magnet", 10, &page);
+                    }
+                    if i < t.ctas {
+                        row("cta", 20, &page);
+                    }
+                    if i < t.activations {
+                        row("activation", 30, "/app");
+                    }
+                }
+            }
+        }
+    }
+    tx.commit().expect("commit");
+    path
+}
+
+/// The example site with the seed traffic in `events.db` beside it.
+pub(crate) fn seed_site() -> (tempfile::TempDir, PathBuf) {
+    let site = support::copy_site(&support::example_site());
+    let db = events_db(site.path(), SEED_TRAFFIC);
+    (site, db)
+}
+
+pub(crate) fn calendar(root: &Path, db: &Path, format: &str) -> String {
+    let out = support::run(
+        root,
+        &[
+            "calendar",
+            "--events",
+            db.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--start",
+            START,
+            "--format",
+            format,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "calendar failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+pub(crate) fn tasks(json: &str) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = serde_json::from_str(json).expect("calendar JSON");
+    v["tasks"].as_array().expect("tasks array").clone()
+}
+
+pub(crate) fn task<'a>(
+    tasks: &'a [serde_json::Value],
+    partner: &str,
+    kind: &str,
+) -> &'a serde_json::Value {
+    tasks
+        .iter()
+        .find(|t| t["partner"] == partner && t["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} task for {partner} in {tasks:#?}"))
+}
+
+pub(crate) fn read(root: &Path, rel: &str) -> String {
+    std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+pub(crate) fn build(root: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec!["build", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let o = support::run(root, &args);
+    assert!(
+        o.status.success(),
+        "build {extra:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
