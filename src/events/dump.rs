@@ -89,7 +89,7 @@ pub(crate) fn scan(path: &Path, opts: &ScanOptions, sink: &mut RowSink<'_>) -> R
                     (Some(m), _) | (None, Some(m)) => Cow::Borrowed(m),
                     (None, None) => Cow::Owned(default_columns(vals.len()).ok_or_else(|| {
                         at(tuple_at, format!(
-                            "INSERT without a column list and no CREATE TABLE before it: {} values, expected 7 (the seed's columns), 9 (with value, user_id) or 10 (and variant)",
+                            "INSERT without a column list and no CREATE TABLE before it: {} values, expected 7 (id, partner_code, campaign, event_name, page_path, visitor_id, created_at), 9 (with value, user_id) or 10 (and variant)",
                             vals.len()
                         ))
                     })?),

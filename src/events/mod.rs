@@ -566,7 +566,7 @@ impl ColumnMap {
                     found.join(", ")
                 ),
                 format!(
-                    "expected the seed's columns {} (and optionally {})",
+                    "expected the partner_events columns {} (and optionally {})",
                     REQUIRED_COLUMNS.join(", "),
                     OPTIONAL_COLUMNS.join(", ")
                 ),
@@ -649,7 +649,7 @@ mod tests {
             "{msg}"
         );
         assert!(
-            msg.contains("expected the seed's columns id, partner_code"),
+            msg.contains("expected the partner_events columns id, partner_code"),
             "{msg}"
         );
     }

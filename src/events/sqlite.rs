@@ -65,7 +65,7 @@ pub(crate) fn columns(conn: &Connection, path: &Path) -> Result<Vec<String>> {
                     tables.join(", ")
                 }
             ),
-            "expected the seed's table partner_events(id, partner_code, campaign, event_name, \
+            "expected the table partner_events(id, partner_code, campaign, event_name, \
              page_path, visitor_id, created_at); is this the right database?",
         ));
     }
