@@ -268,6 +268,8 @@ fn symlinks_out_of_the_site_or_to_other_files_are_refused_without_their_content(
         root.join("content/outside.md"),
     )
     .unwrap();
+    // The example site uses the built-in templates: the override is the site's own file.
+    std::fs::create_dir_all(root.join("templates")).unwrap();
     let _ = std::fs::remove_file(root.join("templates/page.html"));
     symlink(root.join(".env"), root.join("templates/page.html")).unwrap();
     let run = support::run(root, &["check"]);
