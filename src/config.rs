@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub const CONFIG_FILE: &str = "partner-pages.yaml";
 
-/// Site-wide settings. Field names are the user-facing contract (DESIGN.md section 2).
+/// Site-wide settings. Field names are the user-facing contract.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -115,7 +115,7 @@ pub enum CollectorMode {
     Route,
 }
 
-/// Attribution cookie and window (DESIGN.md section 4).
+/// Attribution cookie and window.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AttributionConfig {
@@ -145,7 +145,7 @@ pub struct Band {
     pub high: f64,
 }
 
-/// Per-stage bands; defaults from the seed: 20–35%, 5–12%, 1–3%.
+/// Per-stage bands; defaults: 20–35%, 5–12%, 1–3%.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Bands {

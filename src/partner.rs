@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// The campaign every partner has, and that unknown `?campaign=` values map to.
 pub const DEFAULT_CAMPAIGN: &str = "default";
 
-/// One referral partner. Field names are the user-facing contract (DESIGN.md section 2).
+/// One referral partner. Field names are the user-facing contract.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Partner {

@@ -1,6 +1,6 @@
 //! Collector stage: the Cloudflare Worker we generate, and the local collector of `serve`.
 //!
-//! Both implement the same API (DESIGN.md section 3); this module holds the rules they share.
+//! Both implement the same API; this module holds the rules they share.
 //!
 //! ## Wire protocol (the contract between beacon, Worker and `serve`)
 //!
@@ -53,7 +53,7 @@
 //!   without `value`, `page_path` not a path (as `u` above). Unknown campaign -> `default`;
 //!   page_path defaults to `/s`. Not subject to the bot / DNT / GPC rules (it is signed, and
 //!   backends use curl-like agents). Writes `value` and `user_id` too (migration 0002); `/go`
-//!   and `/e` rows write only the seed's columns. Answers 204. Other methods -> 405.
+//!   and `/e` rows write only the original seven columns. Answers 204. Other methods -> 405.
 //! - Storage: `/e` and `/s` answer 204 only once the row is written (`serve`: its SQLite commit;
 //!   the Worker: the D1 `INSERT`); a failed write -> 503 with `Retry-After: 5`, no row, logged.
 //!   `/go/` never depends on the write: the Worker redirects first and writes the click in

@@ -134,7 +134,7 @@ impl Drop for Store {
     }
 }
 
-/// A connection with our pragmas and the schema (seed table plus the nullable columns).
+/// A connection with our pragmas and the schema (the `partner_events` table plus the nullable columns).
 pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;

@@ -234,8 +234,8 @@ pub(crate) fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
     out
 }
 
-/// The seed's table and index, unchanged (`IF NOT EXISTS`, so a database that already has the
-/// seed's table adopts the migrations).
+/// The `partner_events` table and index (`IF NOT EXISTS`, so a database that already has the
+/// table adopts the migrations).
 pub(crate) fn migration_seed() -> String {
     format!("-- partner_events: the event table and its index.\n{SCHEMA_SQL}\n")
 }
@@ -352,7 +352,7 @@ mod tests {
             index.contains("partner_events(partner_code, created_at)"),
             "{index}"
         );
-        // Applying the seed migration to a database that already has the seed's table works.
+        // Applying the first migration to a database that already has the table works.
         db.execute_batch(file(&files, MIGRATION_SEED)).unwrap();
         db.execute_batch(file(&files, MIGRATION_VALUE_USER))
             .unwrap();

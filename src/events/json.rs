@@ -2,7 +2,7 @@
 //!
 //! Takes: the JSON text — an array of result sets `{"results": [{column: value}], "success":
 //! true, "meta": {...}}` (one per statement). Gives: [`Row`]s of every result set whose rows
-//! carry the seed's columns. The whole file is parsed at once: wrangler prints one query's
+//! carry the `partner_events` columns. The whole file is parsed at once: wrangler prints one query's
 //! answer, which D1 caps well below memory limits; use a SQLite file or a dump for big tables.
 
 use super::{ColumnMap, Row, RowSink, ScanOptions};

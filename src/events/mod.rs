@@ -34,7 +34,7 @@ pub mod wrangler;
 pub(crate) use time::DateCache;
 pub use time::{Ts, MS_PER_DAY};
 
-/// The seed's schema (DESIGN.md section 3), unchanged so existing D1 databases keep working.
+/// The `partner_events` schema, unchanged so existing D1 databases keep working.
 pub const SCHEMA_SQL: &str = "CREATE TABLE IF NOT EXISTS partner_events (id TEXT PRIMARY KEY, partner_code TEXT NOT NULL,
   campaign TEXT NOT NULL, event_name TEXT NOT NULL, page_path TEXT NOT NULL,
   visitor_id TEXT, created_at TEXT NOT NULL);
@@ -83,7 +83,7 @@ pub fn add_missing_columns(conn: &rusqlite::Connection) -> rusqlite::Result<()> 
 
 /// The table every source must hold.
 pub const TABLE: &str = "partner_events";
-/// Columns every source must have (the seed's schema).
+/// Columns every source must have (the `partner_events` schema).
 pub const REQUIRED_COLUMNS: [&str; 7] = [
     "id",
     "partner_code",
@@ -615,7 +615,7 @@ mod tests {
             out
         };
         let ins = "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES ('a','seo','default','visit','/p/seo/','v1','2026-11-17T10:00:00.000Z');";
-        // A seed-only table.
+        // A table with only the original seven columns.
         let old = dir.path().join("old.db");
         let conn = rusqlite::Connection::open(&old).unwrap();
         conn.execute_batch(SCHEMA_SQL).unwrap();

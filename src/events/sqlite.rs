@@ -146,7 +146,7 @@ pub(crate) fn scan_rowids(
     );
     let mut params: Vec<String> = Vec::new();
     // NOT INDEXED: the only index is (partner_code, created_at); a range on created_at alone
-    // cannot use it, and walking it fetches rows at random (the seed query's 27 s).
+    // cannot use it, and walking it fetches rows at random (a naive GROUP BY took 27 s).
     sql.push_str(" NOT INDEXED");
     let mut conds = Vec::new();
     let rowid_cond = rowids.map(|(a, b)| format!("rowid BETWEEN {a} AND {b}"));

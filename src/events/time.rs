@@ -2,7 +2,7 @@
 //!
 //! Takes: `created_at` text in either stored format (`2026-11-17T10:00:00.000Z` or SQLite's
 //! `2026-11-17 10:00:00`, both UTC). Gives: a [`Ts`] that sorts and compares in time order —
-//! comparing the two text forms directly is the seed query's boundary-day bug.
+//! comparing the two text forms directly gets the boundary day wrong.
 
 use serde::{Serialize, Serializer};
 use std::fmt;

@@ -61,7 +61,7 @@ pub struct Rate {
     pub verdict: Verdict,
 }
 
-/// The three banded rates, as shares of visitors (the seed's bands).
+/// The three banded rates, as shares of visitors (as the bands are).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rates {
     pub lead_magnet: Rate,

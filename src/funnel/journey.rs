@@ -74,7 +74,7 @@ impl Reached {
     }
 }
 
-/// One visitor's first-touch journey (DESIGN.md section 4).
+/// One visitor's first-touch journey.
 ///
 /// It starts at a `click` or `visit` when no journey is active, lasts the attribution window,
 /// and owns every row of the visitor inside it, whatever partner the row names. Only rows

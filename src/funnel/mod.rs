@@ -6,7 +6,7 @@
 //! [`FunnelReport`] (for `report`, the build annotation and `calendar`). Every type is
 //! `Serialize`; the JSON of `report --format json` is `FunnelReport` as is.
 //!
-//! The rules (DESIGN.md section 4), in one place:
+//! The rules, in one place:
 //! - rows of partner codes not in `partners/`, rows without a visitor id, rows with an unknown
 //!   event name or timestamp, and bots (visitor ids with more than `bot_max_events` rows among
 //!   the rows read) are counted apart in [`Excluded`], never funneled;

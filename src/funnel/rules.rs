@@ -2,12 +2,12 @@
 //!
 //! Takes: a partner's [`Figures`], the pooled average and the bands. Gives: an [`Action`] that
 //! names its rule and states the figures that triggered it. The first matching rule in
-//! [`RULES`] wins; the order puts the seed's two examples first, then "not enough data", then
+//! [`RULES`] wins; the order puts the two band-breach rules first, then "not enough data", then
 //! the weak steps from the top of the funnel down, then strength.
 //!
-//! "Clearly below/above" means the whole 95% interval is outside the band, so the two seed
+//! "Clearly below/above" means the whole 95% interval is outside the band, so the first two
 //! rules can fire on fewer visitors than `bands.min_visitors` when the evidence is that strong
-//! (the seed's partner B has only 40 clicks); the weak-step rules use the band verdicts, which
+//! (a small partner may send only 40 clicks); the weak-step rules use the band verdicts, which
 //! need `min_visitors`.
 
 use super::count::Figures;

@@ -1,4 +1,4 @@
-//! The funnel rules on small hand-built tables: one test per trap of the seed's SQL.
+//! The funnel rules on small hand-built tables: one test per trap of a naive GROUP BY count.
 
 use super::*;
 use crate::events::Event;

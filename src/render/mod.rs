@@ -49,8 +49,8 @@ pub trait Progress: Sync {
 /// Options of the render stage. Extend with new fields; construct with `..Default::default()`.
 #[derive(Default)]
 pub struct RenderOptions<'a> {
-    /// Funnel figures per partner code, passed to `landing.html` as `funnel` (issue 7:
-    /// `build --events`). Partners without an entry get `funnel = none`.
+    /// Funnel figures per partner code, passed to `landing.html` as `funnel` (`build
+    /// --events`). Partners without an entry get `funnel = none`.
     pub funnel: BTreeMap<String, serde_json::Value>,
     /// Where to report progress (none: silent).
     pub progress: Option<&'a dyn Progress>,

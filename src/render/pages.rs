@@ -92,7 +92,7 @@ pub(crate) struct LandingCtx<'a> {
     pub cta: Href,
     /// The `landing.body` section rendered to HTML (headings shifted under the h1), or none.
     pub body: Option<Value>,
-    /// Funnel figures of this partner (`build --events`, issue 7); none otherwise.
+    /// Funnel figures of this partner (`build --events`); none otherwise.
     pub funnel: Option<&'a serde_json::Value>,
 }
 

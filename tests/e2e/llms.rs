@@ -105,7 +105,9 @@ fn assert_llms_txt_matches(site: &partner_pages::Site, parsed: &Value) {
 
 #[test]
 fn example_llms_txt_parses_with_its_title_summary_sections_and_links() {
-    let root = support::example_site();
+    // A copy: a build writes collector/ and kits/ into the site root, and tests run in parallel.
+    let site = support::copy_site(&support::example_site());
+    let root = site.path().to_path_buf();
     let site = load(&root);
     let out = publish(&root, &[]);
     let llms_txt = out.path().join("llms.txt");
@@ -226,7 +228,9 @@ fn hostile_partner_names_stay_one_item_each_for_the_reference_parser() {
 
 #[test]
 fn partners_json_validates_against_its_schema_and_matches_the_yaml() {
-    let root = support::example_site();
+    // A copy: a build writes collector/ and kits/ into the site root, and tests run in parallel.
+    let site = support::copy_site(&support::example_site());
+    let root = site.path().to_path_buf();
     let out = publish(&root, &[]);
     let json_path = out.path().join("partners.json");
     crate::tools::assert_valid_json(
@@ -293,7 +297,9 @@ fn partners_json_of_a_generated_site_validates_too() {
 
 #[test]
 fn schema_rejects_a_registry_with_a_commission() {
-    let root = support::example_site();
+    // A copy: a build writes collector/ and kits/ into the site root, and tests run in parallel.
+    let site = support::copy_site(&support::example_site());
+    let root = site.path().to_path_buf();
     let out = publish(&root, &[]);
     let json_path = out.path().join("partners.json");
     let mut json: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
@@ -311,7 +317,9 @@ fn without_block(text: &str) -> String {
 
 #[test]
 fn merge_into_a_host_without_markers_keeps_the_host_and_is_a_no_op_the_second_time() {
-    let root = support::example_site();
+    // A copy: a build writes collector/ and kits/ into the site root, and tests run in parallel.
+    let site = support::copy_site(&support::example_site());
+    let root = site.path().to_path_buf();
     let host_dir = tempfile::tempdir().unwrap();
     let host = host_dir.path().join("llms.txt");
     std::fs::write(&host, HOST).unwrap();
@@ -381,16 +389,16 @@ fn merge_into_a_host_without_markers_keeps_the_host_and_is_a_no_op_the_second_ti
 #[test]
 fn every_markdown_alternate_link_resolves_to_a_mirror() {
     for (site_dir, base) in [
-        (None, "https://aikit.example"),
+        (
+            Some(support::copy_site(&support::example_site())),
+            "https://aikit.example",
+        ),
         (
             Some(generated_site(30, "https://host.example/partners")),
             "https://host.example/partners",
         ),
     ] {
-        let root = site_dir
-            .as_ref()
-            .map(|d| d.path().to_path_buf())
-            .unwrap_or_else(support::example_site);
+        let root = site_dir.as_ref().unwrap().path().to_path_buf();
         let out = publish(&root, &[]);
         let base_path = base.split_once("://").unwrap().1;
         let base_path = base_path.find('/').map(|i| &base_path[i..]).unwrap_or("");

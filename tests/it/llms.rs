@@ -54,13 +54,16 @@ fn agent_files_hold_no_tracked_link_and_no_commission() {
         guide.contains("[the demo](https://x.example/demo)"),
         "{guide}"
     );
-    let out = publish(&support::example_site(), &[]);
+    let site = support::copy_site(&support::example_site());
+    let out = publish(site.path(), &[]);
     assert_agent_files_are_clean(out.path(), "https://aikit.example");
 }
 
 #[test]
 fn merge_replaces_only_what_is_between_our_markers() {
-    let root = support::example_site();
+    // A copy: a build writes collector/ and kits/ into the site root, and tests run in parallel.
+    let site = support::copy_site(&support::example_site());
+    let root = site.path().to_path_buf();
     let host_dir = tempfile::tempdir().unwrap();
     let host = host_dir.path().join("llms.txt");
     let before =
@@ -90,7 +93,9 @@ fn merge_replaces_only_what_is_between_our_markers() {
 
 #[test]
 fn merge_refuses_a_broken_marker_pair_or_a_host_without_h1_and_writes_nothing() {
-    let root = support::example_site();
+    // A copy: a build writes collector/ and kits/ into the site root, and tests run in parallel.
+    let site = support::copy_site(&support::example_site());
+    let root = site.path().to_path_buf();
     let host_dir = tempfile::tempdir().unwrap();
     let host = host_dir.path().join("llms.txt");
     for (text, location, message) in [
@@ -164,8 +169,9 @@ fn merge_into_a_missing_host_file_is_a_user_error_with_a_hint() {
     let host_dir = tempfile::tempdir().unwrap();
     let host = host_dir.path().join("llms.txt");
     let out = tempfile::tempdir().unwrap();
+    let site = support::copy_site(&support::example_site());
     let run = support::run(
-        &support::example_site(),
+        site.path(),
         &[
             "build",
             "--out",
@@ -195,14 +201,10 @@ fn merge_through_a_symlink_updates_the_target_and_keeps_the_link() {
     std::os::unix::fs::symlink(&real, &link).unwrap();
     // A relative --llms-merge path is relative to the working directory, not to --root.
     let out = tempfile::tempdir().unwrap();
+    let site = support::copy_site(&support::example_site());
     let run = Command::new(support::bin())
         .current_dir(host_dir.path())
-        .args([
-            "--root",
-            support::example_site().to_str().unwrap(),
-            "build",
-            "--out",
-        ])
+        .args(["--root", site.path().to_str().unwrap(), "build", "--out"])
         .arg(out.path())
         .args(["--llms-merge", "llms.txt"])
         .output()

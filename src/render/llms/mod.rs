@@ -6,7 +6,7 @@
 //! partner and content data, never by converting HTML, and never contains a tracked `/go/` link:
 //! agents get canonical URLs.
 //!
-//! What is listed where (DESIGN.md section 2b):
+//! What is listed where:
 //! - llms.txt: partners and published content, minus drafts, `noindex` and `llms: false`;
 //! - a `.md` mirror beside every HTML page except the partner kit (its content is tracked links);
 //! - partners.json: every partner whose page is indexable.
