@@ -138,7 +138,7 @@ mod hostile_fields {
             std::fs::create_dir_all(root.join("partners")).unwrap();
             std::fs::write(
                 root.join("partner-pages.yaml"),
-                std::fs::read(support::repo_root().join("partner-pages.yaml")).unwrap(),
+                std::fs::read(support::example_site().join("partner-pages.yaml")).unwrap(),
             ).unwrap();
             std::fs::write(root.join("partners/acme.yaml"), partner_yaml(&f, &page)).unwrap();
             check_site(root)?;
