@@ -413,8 +413,11 @@ mod tests {
 
     #[test]
     fn reads_the_wrangler_toml_the_build_writes() {
-        let site = crate::site::load(Path::new(env!("CARGO_MANIFEST_DIR")), &Default::default())
-            .expect("the example site loads");
+        let site = crate::site::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit")),
+            &Default::default(),
+        )
+        .expect("the example site loads");
         let text = crate::collector::worker::wrangler_toml(&site, "../public");
         let e = d1_entries(&text);
         assert_eq!(e.len(), 1, "{text}");
