@@ -8,6 +8,9 @@ use std::process::Command;
 
 const SINCE: &str = "2026-11-16";
 const UNTIL: &str = "2026-11-23";
+/// Read the week after every stage's horizon (14 days for activation), with a row in the table
+/// that late, so the whole cohort is mature.
+const NOW: &str = "2026-12-08T00:00:00Z";
 
 /// One partner's traffic: how many visitors reach each stage.
 struct Mix {
@@ -109,6 +112,14 @@ fn rows() -> Vec<[String; 7]> {
             }
         }
     }
+    // A later visit: the table runs past the cohort's horizons.
+    out.push(row(
+        "late",
+        "seo-consultant",
+        "visit",
+        Some("v-late"),
+        "2026-12-07T12:00:00.000Z",
+    ));
     // Rows the funnel must set apart.
     out.push(row(
         "x1",
@@ -162,7 +173,8 @@ fn report(events: &str, format: &str, cwd: &Path) -> String {
         .args(["--root"])
         .arg(repo_root())
         .args([
-            "report", "--events", events, "--since", SINCE, "--until", UNTIL, "--format", format,
+            "report", "--events", events, "--since", SINCE, "--until", UNTIL, "--now", NOW,
+            "--format", format,
         ])
         .env_remove("PARTNER_PAGES_ROOT")
         .output()
@@ -209,7 +221,7 @@ fn report_recommends_the_seeds_two_actions() {
     assert!(agency["action"]["because"]
         .as_str()
         .unwrap()
-        .contains("2 lead-magnet downloads"));
+        .contains("lead magnet 2 of "));
 
     let founders = partner("founder-community");
     assert_eq!(founders["figures"]["counts"]["clicks"], 40);
@@ -548,7 +560,23 @@ fn report_now(events: &str, cwd: &Path) -> serde_json::Value {
         "report --events {events}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    comparable(&String::from_utf8(out.stdout).unwrap())
+    let mut v = comparable(&String::from_utf8(out.stdout).unwrap());
+    // The two tables were written seconds apart: the times their data ends (`as_of`) and
+    // their cohorts mature (`ready`) differ by that much; every count must not.
+    strip_times(&mut v);
+    v
+}
+
+fn strip_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            m.remove("as_of");
+            m.remove("ready");
+            m.values_mut().for_each(strip_times);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(strip_times),
+        _ => {}
+    }
 }
 
 #[test]
@@ -731,5 +759,108 @@ fn events_written_by_the_worker_and_by_serve_give_the_same_report() {
         report_now(json.to_str().unwrap(), scratch.path()),
         reference,
         "Worker via wrangler --json"
+    );
+}
+
+/// A table none of whose rows names a partner of the site.
+fn foreign_table(dir: &Path) -> PathBuf {
+    let path = dir.join("foreign.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .unwrap();
+    for (i, code) in ["other-shop", "other-shop", "acme-affiliate"]
+        .iter()
+        .enumerate()
+    {
+        conn.execute(
+            "INSERT INTO partner_events VALUES (?1, ?2, 'default', 'visit', '/', ?3, '2026-11-18T10:00:00.000Z')",
+            rusqlite::params![format!("f{i}"), code, format!("v{i}")],
+        )
+        .unwrap();
+    }
+    path
+}
+
+#[test]
+fn a_table_of_unknown_partners_is_refused_with_the_codes_found_and_expected() {
+    let site = support::copy_site(&repo_root());
+    let db = foreign_table(site.path());
+    let db = db.to_str().unwrap();
+    let range = ["--since", SINCE, "--until", UNTIL, "--now", NOW];
+    for args in [
+        vec!["report", "--events", db],
+        vec!["leads", "--events", db],
+    ]
+    .into_iter()
+    .map(|mut a| {
+        a.extend(range);
+        a
+    })
+    .chain([vec![
+        "calendar",
+        "--events",
+        db,
+        "--now",
+        "2026-11-24T00:00:00Z",
+    ]]) {
+        let out = support::run(site.path(), &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("acme-affiliate (1 rows), other-shop (2 rows)"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("seo-consultant") && err.contains("nocode-agency"),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing half-written: the calendar wrote no task file.
+    for dir in ["content/briefs", "emails", "proposals"] {
+        assert!(!site.path().join(dir).exists(), "{dir} was written");
+    }
+}
+
+#[test]
+fn without_events_the_serve_database_is_read_or_the_error_says_what_to_pass() {
+    let site = support::copy_site(&repo_root());
+    let _ = std::fs::remove_file(site.path().join("partner-events.db"));
+    for cmd in ["report", "leads", "calendar"] {
+        let out = support::run(site.path(), &[cmd, "--now", NOW]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(
+            err.contains("no event source: none given") && err.contains("partner-events.db"),
+            "{cmd}: {err}"
+        );
+    }
+    // With the database `serve` writes, that is the default.
+    sqlite_file(site.path());
+    std::fs::rename(
+        site.path().join("events.db"),
+        site.path().join("partner-events.db"),
+    )
+    .unwrap();
+    let out = support::run(
+        site.path(),
+        &[
+            "report", "--since", SINCE, "--until", UNTIL, "--now", NOW, "--format", "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["source"].as_str().unwrap().contains("partner-events.db"));
+    assert_eq!(
+        v["partners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["figures"]["counts"]["visitors"].as_u64().unwrap())
+            .sum::<u64>(),
+        448
     );
 }
