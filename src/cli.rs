@@ -158,8 +158,9 @@ pub(crate) enum ReportFormat {
 pub(crate) struct RangeArgs {
     /// Event source: a SQLite file, a D1 name in .wrangler/state, a `wrangler d1 export` .sql dump,
     /// the JSON of `wrangler d1 execute --json`, or d1:<database> for a remote D1.
+    /// Default: the `serve` database, partner-events.db in the site folder, when it exists.
     #[arg(long, value_name = "SRC")]
-    pub events: String,
+    pub events: Option<String>,
     /// Report range ending now, e.g. 7d, 24h, 4w.
     #[arg(long, conflicts_with_all = ["since", "until"])]
     pub last: Option<String>,
@@ -209,9 +210,9 @@ pub(crate) enum CalendarFormat {
 
 #[derive(Debug, Args)]
 pub(crate) struct CalendarArgs {
-    /// Event source (see `report --help`).
+    /// Event source (see `report --help`; default: partner-events.db when it exists).
     #[arg(long, value_name = "SRC")]
-    pub events: String,
+    pub events: Option<String>,
     /// How many weeks to plan.
     #[arg(long, default_value_t = 1)]
     pub weeks: u32,

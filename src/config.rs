@@ -35,6 +35,8 @@ pub struct Config {
     #[serde(default)]
     pub bands: Bands,
     #[serde(default)]
+    pub maturity: Maturity,
+    #[serde(default)]
     pub privacy: PrivacyConfig,
     #[serde(default)]
     pub llms: LlmsConfig,
@@ -172,6 +174,42 @@ impl Default for Bands {
                 high: 0.03,
             },
             min_visitors: 100,
+        }
+    }
+}
+
+/// Maturity horizons: how many days after its first touch a journey is given to reach each
+/// stage. A stage's rate counts the journeys at least that old, and the visitors who reached the
+/// stage within that many days; younger journeys wait (`too_early`). Stated defaults: a lead
+/// magnet is downloaded on the visit (1 day), a demo or newsletter follows within a week (7),
+/// activation within two weeks (14).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Maturity {
+    pub lead_magnet: u32,
+    pub cta: u32,
+    pub activation: u32,
+}
+
+impl Maturity {
+    /// The horizons, none longer than the attribution window (a journey is only followed
+    /// that long).
+    pub fn within(self, window_days: u32) -> Maturity {
+        let w = window_days.max(1);
+        Maturity {
+            lead_magnet: self.lead_magnet.clamp(1, w),
+            cta: self.cta.clamp(1, w),
+            activation: self.activation.clamp(1, w),
+        }
+    }
+}
+
+impl Default for Maturity {
+    fn default() -> Self {
+        Maturity {
+            lead_magnet: 1,
+            cta: 7,
+            activation: 14,
         }
     }
 }
@@ -355,6 +393,14 @@ pub const SCHEMA: Shape = Shape::Map(&[
         ]),
     ),
     Field::opt(
+        "maturity",
+        Shape::Map(&[
+            Field::opt("lead_magnet", Shape::UInt),
+            Field::opt("cta", Shape::UInt),
+            Field::opt("activation", Shape::UInt),
+        ]),
+    ),
+    Field::opt(
         "privacy",
         Shape::Map(&[
             Field::opt("honor_dnt", Shape::Bool),
@@ -503,6 +549,31 @@ impl Config {
             ("activation", self.bands.activation),
         ] {
             check_band(name, band, node, r);
+        }
+        for (name, days) in [
+            ("lead_magnet", self.maturity.lead_magnet),
+            ("cta", self.maturity.cta),
+            ("activation", self.maturity.activation),
+        ] {
+            // A default longer than a short window is clamped (see `Maturity::within`); a value
+            // written in the file must fit.
+            let written = node.key_pos(&["maturity", name]).is_some();
+            let window = self.attribution.window_days;
+            if written && (days == 0 || (window > 0 && days > window)) {
+                let problem = Problem {
+                    message: format!(
+                        "`maturity.{name}` is {days} days, outside 1..={} (the attribution window)",
+                        self.attribution.window_days
+                    ),
+                    expected: "a whole number of days from 1 to `attribution.window_days`",
+                    hint: Some(
+                        "a journey is only followed for the attribution window, so it cannot \
+                         need longer to mature"
+                            .into(),
+                    ),
+                };
+                flag(r, node, &["maturity", name], problem);
+            }
         }
     }
 }

@@ -73,6 +73,29 @@ pub fn open_source(site: &Site, events: &str) -> Result<Source> {
     Ok(source)
 }
 
+/// The database `serve` writes, in the site folder: the event source when none is given.
+pub const DEFAULT_EVENTS: &str = "partner-events.db";
+
+/// The event source to read: `events` when given, else the `serve` database of the site at
+/// `root` when it exists; otherwise a user error saying what to pass.
+pub fn resolve_events(root: &std::path::Path, events: Option<&str>) -> Result<String> {
+    if let Some(e) = events.filter(|e| !e.trim().is_empty()) {
+        return Ok(e.to_string());
+    }
+    let default = root.join(DEFAULT_EVENTS);
+    if default.is_file() {
+        return Ok(default.to_string_lossy().into_owned());
+    }
+    Err(Error::user_hint(
+        format!(
+            "no event source: none given, and no database of `partner-pages serve` at {}",
+            default.display()
+        ),
+        "give the events: a SQLite file, a `wrangler d1 export` dump, the JSON of `wrangler d1 \
+         execute --json`, or d1:<database> for the remote D1",
+    ))
+}
+
 /// Refuse a `partner` code that is not in `partners/`, suggesting the closest one.
 pub fn check_partner(site: &Site, code: &str) -> Result<()> {
     if site.partner(code).is_some() {
@@ -152,6 +175,50 @@ pub(crate) fn when(t: events::Ts) -> String {
         _ => sec,
     };
     format!("{date} {hm}{sec} UTC")
+}
+
+/// A verdict as people read it: `within`, or `too_early (ready 2026-12-06)`.
+pub(crate) fn verdict_text(r: &funnel::Rate) -> String {
+    match (r.verdict, r.ready) {
+        (funnel::Verdict::TooEarly, Some(t)) => {
+            format!("too_early (ready {})", &t.to_string()[..10])
+        }
+        (v, _) => v.as_str().to_string(),
+    }
+}
+
+/// How the figures were counted, in the report's own words (Markdown and HTML say the same).
+pub(crate) fn method_text(r: &FunnelReport) -> [String; 2] {
+    use funnel::stats::pct;
+    let (b, m) = (&r.bands, &r.maturity);
+    [
+        format!(
+            "The cohort is the journeys that started in the range, followed until {} (at most \
+             {} days each). A stage is judged only on the visitors whose journey is old enough \
+             to have reached it (lead magnet {} day{}, CTA {} days, activation {} days after the \
+             first touch), as the share of them who reached it within that time, with a 95% \
+             Wilson interval, against its band (lead magnet {}–{}, CTA {}–{}, activation \
+             {}–{}). A verdict needs {} visitors; when fewer are old enough the verdict is \
+             too_early, with the date the whole cohort is ready.",
+            when(r.as_of),
+            r.window_days,
+            m.lead_magnet,
+            if m.lead_magnet == 1 { "" } else { "s" },
+            m.cta,
+            m.activation,
+            pct(b.lead_magnet.low),
+            pct(b.lead_magnet.high),
+            pct(b.cta.low),
+            pct(b.cta.high),
+            pct(b.activation.low),
+            pct(b.activation.high),
+            b.min_visitors
+        ),
+        "Activity is what happened in the range, whatever the age of the journey: the journeys \
+         that first reached each stage in the range, credited by first touch to their partner. \
+         It shows the conversions of older journeys that a young cohort cannot show yet."
+            .to_string(),
+    ]
 }
 
 /// The labels of the five stages, as people read them.

@@ -7,7 +7,7 @@
 //!
 //! | rule | when | the week's tasks |
 //! |---|---|---|
-//! | `co-marketing` | the funnel's action is `few_visits_strong_activation` or `above_every_band` | a guest-post (odd weeks) or webinar (even weeks) brief, a co-marketing email, a proposal adding a tracked campaign for the slot |
+//! | `co-marketing` | the funnel's action is `few_visits_strong_activation` or `above_band` | a guest-post (odd weeks) or webinar (even weeks) brief, a co-marketing email, a proposal adding a tracked campaign for the slot |
 //! | `collect-traffic` | the funnel's action is `insufficient_data` (fewer visitors than `bands.min_visitors`) | one email asking the partner for more traffic; no brief, no landing change |
 //! | `build-on-strength` | the funnel's action is `within_bands` (keep the page as it is) | a brief on the step that converts best, an email with what converted; no landing change |
 //! | `fix-weakest-step` | any other action | a brief answering the objections of the weakest step, an email with what converted, a landing/CTA proposal for that step |
@@ -51,7 +51,7 @@ pub(crate) enum Standing {
 
 /// Funnel action rules (from [`crate::funnel::RULES`]) that mean "qualified audience, give it
 /// more inventory".
-pub(crate) const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_every_band"];
+pub(crate) const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_band"];
 /// The funnel action rule that means "not enough visitors for a verdict".
 pub(crate) const INSUFFICIENT_RULE: &str = "insufficient_data";
 /// The funnel action rule that means "keep the page as it is".

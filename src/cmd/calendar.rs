@@ -7,10 +7,11 @@ use std::io::Write;
 
 pub(super) fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
+    let events = partner_pages::report::resolve_events(&global.root, args.events.as_deref())?;
     let (cal, outcomes) = calendar::run::run(
         &site,
         &Request {
-            events: &args.events,
+            events: &events,
             weeks: args.weeks,
             start: args.start.as_deref(),
             now: args.now.as_deref(),

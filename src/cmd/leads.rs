@@ -6,6 +6,7 @@ use partner_pages::error::{Error, Result};
 use partner_pages::leads;
 
 pub(super) fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
+    let events = partner_pages::report::resolve_events(&global.root, args.range.events.as_deref())?;
     // Paging arguments are checked before any event is read.
     let limit = args.limit.map(leads::page::check_limit).transpose()?;
     let cursor = args
@@ -21,7 +22,7 @@ pub(super) fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
     let stream = leads::run(
         &site,
         &leads::Request {
-            events: &args.range.events,
+            events: &events,
             range: args.range.spec(),
             partner: args.range.partner.as_deref(),
             stage: args.stage,

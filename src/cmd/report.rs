@@ -6,10 +6,11 @@ use partner_pages::report;
 
 pub(super) fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
+    let events = report::resolve_events(&global.root, args.range.events.as_deref())?;
     let funnel = report::run(
         &site,
         &report::Request {
-            events: &args.range.events,
+            events: &events,
             range: args.range.spec(),
             partner: args.range.partner.as_deref(),
             quiet: global.quiet,

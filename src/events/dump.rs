@@ -144,7 +144,8 @@ fn to_row<'a>(vals: &'a [Val<'a>], map: &ColumnMap) -> Result<Row<'a>, String> {
         campaign: text(map.required[2])?.unwrap_or(""),
         event_name: text(map.required[3])?.unwrap_or(""),
         page_path: text(map.required[4])?.unwrap_or(""),
-        visitor_id: text(map.required[5])?,
+        // NULL and '' are both anonymous (never funneled).
+        visitor_id: text(map.required[5])?.filter(|v| !v.is_empty()),
         created_at: text(map.required[6])?.unwrap_or(""),
         value: match map.value {
             Some(i) => get(i)?.as_number(),
@@ -388,6 +389,17 @@ mod tests {
         assert_eq!(rows[0].visitor_id, None);
         assert_eq!(rows[1].page_path, "/p\n");
         assert_eq!(rows[1].created_at, "2026-11-17 09:00:01");
+    }
+
+    #[test]
+    fn an_empty_visitor_id_is_anonymous_like_null() {
+        let sql = "CREATE TABLE partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at);\n\
+            INSERT INTO partner_events VALUES('a','seo','default','visit','/p/seo/','','2026-11-17 10:00:00');\n\
+            INSERT INTO partner_events VALUES('b','seo','default','visit','/p/seo/',NULL,'2026-11-17 10:00:01');\n\
+            INSERT INTO partner_events VALUES('c','seo','default','visit','/p/seo/','v1','2026-11-17 10:00:02');\n";
+        let rows = rows_of(sql).unwrap();
+        let ids: Vec<_> = rows.iter().map(|r| r.visitor_id.as_deref()).collect();
+        assert_eq!(ids, [None, None, Some("v1")]);
     }
 
     #[test]

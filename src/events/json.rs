@@ -133,7 +133,8 @@ pub(crate) fn scan_value(
                 campaign: text(map.required[2])?,
                 event_name: text(map.required[3])?,
                 page_path: text(map.required[4])?,
-                visitor_id: nullable(map.required[5])?,
+                // NULL and '' are both anonymous (never funneled).
+                visitor_id: nullable(map.required[5])?.filter(|v| !v.is_empty()),
                 created_at: text(map.required[6])?,
                 value,
                 user_id: map.user_id.map(nullable).transpose()?.flatten(),
@@ -185,6 +186,16 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].visitor_id, None);
         assert_eq!(r[0].value, Some(3.0));
+    }
+
+    #[test]
+    fn an_empty_visitor_id_is_anonymous_like_null() {
+        let r = rows(r#"[{"results":[
+            {"id":"a","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/","visitor_id":"","created_at":"2026-11-17 10:00:00"},
+            {"id":"b","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/","visitor_id":"v1","created_at":"2026-11-17 10:00:01"}
+        ],"success":true}]"#).unwrap();
+        let ids: Vec<_> = r.iter().map(|e| e.visitor_id.as_deref()).collect();
+        assert_eq!(ids, [None, Some("v1")]);
     }
 
     #[test]

@@ -237,7 +237,8 @@ pub(crate) fn scan_rowids(
             partner_code: text(0)?.unwrap_or(""),
             campaign: text(1)?.unwrap_or(""),
             event_name: text(2)?.unwrap_or(""),
-            visitor_id: text(3)?,
+            // NULL and '' are both anonymous (never funneled).
+            visitor_id: text(3)?.filter(|v| !v.is_empty()),
             created_at: text(4)?.unwrap_or(""),
             id: if with_id { text(5)?.unwrap_or("") } else { "" },
             page_path: if with_id { text(6)?.unwrap_or("") } else { "" },
@@ -345,5 +346,24 @@ mod tests {
         let ids: Vec<&str> = here.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["r0", "r2", "r7", "r8"]);
         assert_eq!(here, sql);
+    }
+
+    #[test]
+    fn an_empty_visitor_id_is_anonymous_like_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("e.db");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(crate::events::SCHEMA_SQL).unwrap();
+        for (id, vid) in [("a", Some("")), ("b", None), ("c", Some("v1"))] {
+            conn.execute(
+                "INSERT INTO partner_events VALUES (?1, 'seo', 'default', 'visit', '/', ?2, '2026-11-17 10:00:00')",
+                rusqlite::params![id, vid],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let rows = scan_all(&db, &ScanOptions::default(), false);
+        let ids: Vec<_> = rows.iter().map(|e| e.visitor_id.as_deref()).collect();
+        assert_eq!(ids, [None, None, Some("v1")]);
     }
 }

@@ -6,7 +6,8 @@
 
 use super::journey::{RawJourney, Stage};
 use super::stats::{Proportion, Verdict};
-use crate::config::{Band, Bands};
+use crate::config::{Band, Bands, Maturity};
+use crate::events::{Ts, MS_PER_DAY};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -34,6 +35,51 @@ pub struct Counts {
     pub revenue_journeys: u64,
     #[serde(serialize_with = "super::stats::round")]
     pub revenue: f64,
+    /// Per banded stage, the visitors old enough to be judged on it and those of them who
+    /// reached it within its horizon: the base of the rates and verdicts.
+    pub mature: MatureCounts,
+    /// Start of the newest counted visitor's journey (ms; 0: none): when the cohort matures.
+    #[serde(skip)]
+    pub newest_start: i64,
+}
+
+/// Visitors whose journey is at least a stage's maturity horizon old, and how many of them
+/// reached the stage within that horizon.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Matured {
+    pub visitors: u64,
+    pub reached: u64,
+}
+
+/// [`Matured`] counts of the three banded stages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct MatureCounts {
+    pub lead_magnet: Matured,
+    pub cta: Matured,
+    pub activation: Matured,
+}
+
+impl MatureCounts {
+    pub fn get_mut(&mut self, s: Stage) -> Option<&mut Matured> {
+        match s {
+            Stage::LeadMagnet => Some(&mut self.lead_magnet),
+            Stage::Cta => Some(&mut self.cta),
+            Stage::Activation => Some(&mut self.activation),
+            _ => None,
+        }
+    }
+}
+
+/// The banded stages, in funnel order.
+pub(crate) const BANDED: [Stage; 3] = [Stage::LeadMagnet, Stage::Cta, Stage::Activation];
+
+/// The maturity horizon of a banded stage, in days.
+pub(crate) fn horizon_days(m: &Maturity, s: Stage) -> u32 {
+    match s {
+        Stage::LeadMagnet => m.lead_magnet,
+        Stage::Cta => m.cta,
+        _ => m.activation,
+    }
 }
 
 impl Counts {
@@ -49,16 +95,30 @@ impl Counts {
         self.cta_and_activation += o.cta_and_activation;
         self.revenue_journeys += o.revenue_journeys;
         self.revenue += o.revenue;
+        for (a, b) in [
+            (&mut self.mature.lead_magnet, o.mature.lead_magnet),
+            (&mut self.mature.cta, o.mature.cta),
+            (&mut self.mature.activation, o.mature.activation),
+        ] {
+            a.visitors += b.visitors;
+            a.reached += b.reached;
+        }
+        self.newest_start = self.newest_start.max(o.newest_start);
     }
 }
 
-/// A stage rate (share of visitors) with its interval, band and verdict.
+/// A stage rate with its interval, band and verdict: the share of the visitors whose journey
+/// is at least `horizon_days` old who reached the stage within `horizon_days` of its start.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rate {
     #[serde(flatten)]
     pub proportion: Proportion,
     pub band: Band,
     pub verdict: Verdict,
+    /// The stage's maturity horizon.
+    pub horizon_days: u32,
+    /// When the whole cohort will be old enough (`None`: it already is).
+    pub ready: Option<Ts>,
 }
 
 /// The three banded rates, as shares of visitors (as the bands are).
@@ -98,21 +158,26 @@ pub struct Figures {
 }
 
 impl Figures {
-    pub fn new(c: Counts, bands: &Bands) -> Figures {
-        let rate = |count: u64, band: Band| {
-            let proportion = Proportion::new(count, c.visitors);
+    /// The figures of `c` as of `as_of` (the rates only count journeys old enough).
+    pub fn new(c: Counts, bands: &Bands, maturity: &Maturity, as_of: Ts) -> Figures {
+        let rate = |m: Matured, band: Band, horizon_days: u32| {
+            let proportion = Proportion::new(m.reached, m.visitors);
+            let ready = Ts(c.newest_start + i64::from(horizon_days) * MS_PER_DAY);
             Rate {
                 proportion,
                 band,
-                verdict: Verdict::judge(&proportion, &band, c.visitors, bands.min_visitors),
+                verdict: Verdict::judge_mature(&proportion, &band, c.visitors, bands.min_visitors),
+                horizon_days,
+                ready: (c.visitors > 0 && ready > as_of).then_some(ready),
             }
         };
+        let m = &c.mature;
         Figures {
             counts: c,
             rates: Rates {
-                lead_magnet: rate(c.lead_magnet, bands.lead_magnet),
-                cta: rate(c.cta, bands.cta),
-                activation: rate(c.activation, bands.activation),
+                lead_magnet: rate(m.lead_magnet, bands.lead_magnet, maturity.lead_magnet),
+                cta: rate(m.cta, bands.cta, maturity.cta),
+                activation: rate(m.activation, bands.activation, maturity.activation),
             },
             steps: Steps {
                 click_to_visit: Proportion::new(c.clicks_with_visit, c.clicks),
@@ -125,12 +190,21 @@ impl Figures {
 }
 
 /// Accumulates counts per (partner, campaign) from each visitor's journeys.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Tally {
     pub by_campaign: HashMap<(u16, u32), Counts>,
+    /// Horizons of the banded stages (ms).
+    horizons_ms: [i64; 3],
 }
 
 impl Tally {
+    pub(crate) fn new(maturity: &Maturity) -> Tally {
+        Tally {
+            by_campaign: HashMap::new(),
+            horizons_ms: BANDED.map(|s| i64::from(horizon_days(maturity, s)) * MS_PER_DAY),
+        }
+    }
+
     /// One visitor's journeys in the range, in time order.
     pub(crate) fn visitor(&mut self, journeys: &[RawJourney]) {
         // Per partner: has a visit journey / a click journey been counted yet.
@@ -168,6 +242,19 @@ impl Tally {
                 c.activation += u64::from(act);
                 c.lead_magnet_and_cta += u64::from(lm && cta);
                 c.cta_and_activation += u64::from(cta && act);
+                c.newest_start = c.newest_start.max(j.start.0);
+                // Old enough for a stage: followed for its whole horizon (`counted_until` is
+                // min(as_of, start + window), and no horizon exceeds the window); reached it
+                // within the horizon, so every cohort is measured over the same time.
+                for (k, s) in BANDED.into_iter().enumerate() {
+                    let h = self.horizons_ms[k];
+                    if j.start.0 + h <= j.counted_until.0 {
+                        if let Some(m) = c.mature.get_mut(s) {
+                            m.visitors += 1;
+                            m.reached += u64::from(r.get(s).is_some_and(|t| t.0 < j.start.0 + h));
+                        }
+                    }
+                }
             }
         }
     }

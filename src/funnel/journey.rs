@@ -78,7 +78,7 @@ impl Reached {
 ///
 /// It starts at a `click` or `visit` when no journey is active, lasts the attribution window,
 /// and owns every row of the visitor inside it, whatever partner the row names. Only rows
-/// before `counted_until` (= min(range end, start + window)) are counted.
+/// before `counted_until` (= min(the range's `as_of`, start + window)) are counted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Journey {
     pub visitor_id: String,
@@ -121,6 +121,48 @@ pub struct Excluded {
     /// Rows of a known partner that no journey owns (e.g. an activation with no click or visit
     /// before it in the window).
     pub unattributed_rows: u64,
+}
+
+/// What happened in the range, whatever the age of the journey it happened in: per stage, the
+/// journeys (credited by first touch to their partner) that first reached it in `[start, end)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Activity {
+    pub clicks: u64,
+    pub visits: u64,
+    pub lead_magnet: u64,
+    pub cta: u64,
+    pub activation: u64,
+}
+
+impl Activity {
+    pub fn add(&mut self, o: &Activity) {
+        self.clicks += o.clicks;
+        self.visits += o.visits;
+        self.lead_magnet += o.lead_magnet;
+        self.cta += o.cta;
+        self.activation += o.activation;
+    }
+
+    pub(crate) fn bump(&mut self, s: Stage) {
+        *match s {
+            Stage::Click => &mut self.clicks,
+            Stage::Visit => &mut self.visits,
+            Stage::LeadMagnet => &mut self.lead_magnet,
+            Stage::Cta => &mut self.cta,
+            Stage::Activation => &mut self.activation,
+        } += 1;
+    }
+}
+
+/// What a scan gives besides the journeys: the rows set apart and the range's activity per
+/// partner (by registry index).
+#[derive(Debug, Clone)]
+pub(crate) struct ScanTotals {
+    pub excluded: Excluded,
+    pub activity: Vec<Activity>,
+    /// The time the data was followed until: the range's `as_of`, or just after the newest row
+    /// read when that is earlier (a table exported last week has not seen this week).
+    pub as_of: Ts,
 }
 
 /// Partner codes and campaign names as small integers.
@@ -222,13 +264,13 @@ pub(crate) fn scan_journeys(
     cfg: &FunnelConfig,
     range: Range,
     each: &mut dyn FnMut(&VisitorJourneys<'_>),
-) -> Result<Excluded> {
+) -> Result<ScanTotals> {
     let window_ms = i64::from(cfg.window_days) * crate::events::MS_PER_DAY;
     let read_start = Ts(range.start.0 - window_ms);
     let mut ex = Excluded::default();
     let opts = ScanOptions {
         since: Some(read_start),
-        until: Some(range.end),
+        until: Some(range.as_of),
         skip_id_and_path: true,
         progress: cfg.progress.clone(),
     };
@@ -268,6 +310,16 @@ pub(crate) fn scan_journeys(
     for p in &mut packers {
         p.count_apart(&mut ex);
     }
+    if packers.iter().all(|p| p.known_rows() == 0) && !ex.unknown_partner_rows.is_empty() {
+        return Err(no_known_partner(&ex, &code_names));
+    }
+    // The data ends at its newest row: journeys are followed until then, not until a `now`
+    // the table has not seen (and the output depends on the table, not on the clock).
+    let as_of = match packers.iter().filter_map(|p| p.newest()).max() {
+        Some(t) => Ts((t + 1).min(range.as_of.0)),
+        None => range.as_of,
+    };
+    let range = Range { as_of, ..range };
     if let Some(pb) = &cfg.progress {
         pb.set_message("attributing journeys");
     }
@@ -276,6 +328,7 @@ pub(crate) fn scan_journeys(
         range,
         bot_max: u64::from(cfg.bot_max_events),
         journeys: Vec::new(),
+        activity: vec![Activity::default(); code_names.len()],
     };
     // Hand each partition's pieces (one per part) to the thread that prepares it.
     let workers = parts;
@@ -298,7 +351,11 @@ pub(crate) fn scan_journeys(
             let part = prepare(pieces, files, remaps)?;
             walker.partition(&part, &mut ex, each);
         }
-        return Ok(ex);
+        return Ok(ScanTotals {
+            excluded: ex,
+            activity: walker.activity,
+            as_of,
+        });
     }
     // Reading, unpacking and sorting run on `workers` threads; the walk stays here, in
     // partition order, so the result does not depend on the number of threads.
@@ -325,7 +382,42 @@ pub(crate) fn scan_journeys(
         }
         Ok::<(), Error>(())
     })?;
-    Ok(ex)
+    Ok(ScanTotals {
+        excluded: ex,
+        activity: walker.activity,
+        as_of,
+    })
+}
+
+/// Rows were read but none names a partner of the registry: the table of another site, or
+/// partner files missing. Reporting zeros would hide it.
+fn no_known_partner(ex: &Excluded, expected: &[String]) -> Error {
+    const SHOWN: usize = 10;
+    let mut found: Vec<String> = ex
+        .unknown_partner_rows
+        .iter()
+        .take(SHOWN)
+        .map(|(c, n)| format!("{c} ({n} rows)"))
+        .collect();
+    if ex.unknown_partner_rows.len() > SHOWN {
+        found.push(format!(
+            "and {} more",
+            ex.unknown_partner_rows.len() - SHOWN
+        ));
+    }
+    let expected = if expected.is_empty() {
+        "none (partners/ is empty)".to_string()
+    } else {
+        expected.join(", ")
+    };
+    Error::user_hint(
+        format!(
+            "no row of the event source names a known partner: codes found {}; codes expected \
+             (partners/*.yaml) {expected}",
+            found.join(", ")
+        ),
+        "check that the event source is this site's table, or add the partner files for these codes",
+    )
 }
 
 /// One partition ready to walk: its rows unpacked and sorted by (visitor, time, ...).
@@ -385,8 +477,14 @@ const RADIX_BITS: u32 = 12;
 /// the leading bits of `hi` (text ids after every UUID), then each small run sorted by `cmp`.
 /// Random (v4) UUIDs spread evenly, so the runs are a few rows; time-ordered ones only make the
 /// runs longer, never the result different.
-fn sort_rows(recs: Vec<Rec>, cmp: impl Fn(&Rec, &Rec) -> std::cmp::Ordering) -> Vec<Rec> {
+fn sort_rows(mut recs: Vec<Rec>, cmp: impl Fn(&Rec, &Rec) -> std::cmp::Ordering) -> Vec<Rec> {
     let slots = (1usize << RADIX_BITS) + 1;
+    // A small partition (a small table, or a weekly report's few rows) is cheaper to sort at
+    // once than to clear the counting pass's slots.
+    if recs.len() < slots {
+        recs.sort_unstable_by(&cmp);
+        return recs;
+    }
     let slot = |r: &Rec| {
         if r.text {
             slots - 1
@@ -421,6 +519,8 @@ struct Walker {
     range: Range,
     bot_max: u64,
     journeys: Vec<RawJourney>,
+    /// Per partner index: journeys of any start that first reached a stage in the range.
+    activity: Vec<Activity>,
 }
 
 impl Walker {
@@ -491,7 +591,7 @@ impl Walker {
                     partner: r.partner,
                     campaign: r.campaign,
                     start: t,
-                    counted_until: Ts((r.time + self.window_ms).min(self.range.end.0)),
+                    counted_until: Ts((r.time + self.window_ms).min(self.range.as_of.0)),
                     reached: Reached::default(),
                     revenue: 0.0,
                     revenue_events: 0,
@@ -532,6 +632,13 @@ impl Walker {
     }
 
     fn close(&mut self, j: RawJourney) {
+        if let Some(a) = self.activity.get_mut(j.partner as usize) {
+            for s in Stage::ALL {
+                if j.reached.get(s).is_some_and(|t| self.range.contains(t)) {
+                    a.bump(s);
+                }
+            }
+        }
         if j.start >= self.range.start && j.start < self.range.end {
             self.journeys.push(j);
         }
@@ -545,10 +652,10 @@ pub(crate) fn collect(
     registry: &mut Registry,
     cfg: &FunnelConfig,
     range: Range,
-) -> Result<(Vec<Journey>, Excluded)> {
+) -> Result<(Vec<Journey>, ScanTotals)> {
     let mut out = Vec::new();
     let mut raw: Vec<(String, RawJourney, Option<String>)> = Vec::new();
-    let ex = scan_journeys(source, registry, cfg, range, &mut |v| {
+    let totals = scan_journeys(source, registry, cfg, range, &mut |v| {
         for j in v.journeys {
             raw.push((v.visitor_id(), *j, v.user_id(j).map(str::to_string)));
         }
@@ -568,7 +675,7 @@ pub(crate) fn collect(
         });
     }
     out.sort_by(|a, b| (a.start, &a.visitor_id).cmp(&(b.start, &b.visitor_id)));
-    Ok((out, ex))
+    Ok((out, totals))
 }
 
 /// Intern public journeys back into raw ones (to count journeys a caller already has).

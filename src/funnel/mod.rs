@@ -60,15 +60,17 @@ pub(crate) mod rules;
 pub mod stats;
 
 #[cfg(test)]
+mod simulation;
+#[cfg(test)]
 mod tests;
 
 pub use count::{Counts, Figures, Rate, Rates, Steps};
-pub use journey::{Excluded, Journey, Reached, Stage};
+pub use journey::{Activity, Excluded, Journey, Reached, Stage};
 pub use range::{Range, RangeSpec};
 pub use rules::{Action, RULES};
 pub use stats::{Proportion, Verdict};
 
-use crate::config::{Bands, Config};
+use crate::config::{Bands, Config, Maturity};
 use crate::error::Result;
 use crate::events::Source;
 use crate::partner::Partner;
@@ -81,6 +83,8 @@ pub struct FunnelConfig {
     pub window_days: u32,
     pub bot_max_events: u32,
     pub bands: Bands,
+    /// Maturity horizons of the banded stages.
+    pub maturity: Maturity,
     /// Progress while reading a large source (a terminal only; `None` = quiet).
     pub progress: Option<indicatif::ProgressBar>,
     /// Bytes of packed rows (about 33 a row) held in memory before they move to a temporary
@@ -101,6 +105,7 @@ impl Default for FunnelConfig {
             collector: Default::default(),
             attribution: Default::default(),
             bands: Default::default(),
+            maturity: Default::default(),
             privacy: Default::default(),
             llms: Default::default(),
             kits: Default::default(),
@@ -116,6 +121,7 @@ impl FunnelConfig {
             window_days: c.attribution.window_days,
             bot_max_events: c.attribution.bot_max_events,
             bands: c.bands.clone(),
+            maturity: c.maturity.within(c.attribution.window_days),
             progress: None,
             memory_budget: journey::SPILL_BYTES,
             scan_parts: 0,
@@ -186,6 +192,8 @@ pub struct PartnerFunnel {
     pub figures: Figures,
     /// Campaigns with journeys in the range, by name (as stored, declared or not).
     pub campaigns: Vec<CampaignFunnel>,
+    /// Stages reached in the range by this partner's journeys, whenever they started.
+    pub activity: Activity,
     pub action: Action,
 }
 
@@ -199,6 +207,10 @@ pub struct FunnelReport {
     pub window_days: u32,
     pub bot_max_events: u32,
     pub bands: Bands,
+    /// The time the report is read at: the cohort's rows are counted up to here.
+    pub as_of: crate::events::Ts,
+    /// Maturity horizons (days) of the banded stages.
+    pub maturity: Maturity,
     /// Pooled over every partner (the "funnel average" partners are compared with).
     pub average: Figures,
     /// Registered partners, by code (only the `--partner` one when filtered).
@@ -231,11 +243,14 @@ pub fn journeys<P: PartnerInfo>(
     range: Range,
 ) -> Result<Journeys> {
     let mut reg = Registry::new(partners.iter().map(|p| p.code()));
-    let (journeys, excluded) = journey::collect(source, &mut reg, cfg, range)?;
+    let (journeys, totals) = journey::collect(source, &mut reg, cfg, range)?;
     Ok(Journeys {
-        range,
+        range: Range {
+            as_of: totals.as_of,
+            ..range
+        },
         journeys,
-        excluded,
+        excluded: totals.excluded,
     })
 }
 
@@ -247,8 +262,8 @@ pub fn compute<P: PartnerInfo>(
     range: Range,
 ) -> Result<FunnelReport> {
     let mut reg = Registry::new(partners.iter().map(|p| p.code()));
-    let mut tally = count::Tally::default();
-    let excluded = journey::scan_journeys(source, &mut reg, cfg, range, &mut |v| {
+    let mut tally = count::Tally::new(&cfg.maturity);
+    let totals = journey::scan_journeys(source, &mut reg, cfg, range, &mut |v| {
         tally.visitor(v.journeys)
     })?;
     Ok(build_report(
@@ -258,7 +273,7 @@ pub fn compute<P: PartnerInfo>(
         &tally,
         cfg,
         range,
-        excluded,
+        totals,
     ))
 }
 
@@ -271,7 +286,8 @@ pub fn compute_from_journeys<P: PartnerInfo>(
     cfg: &FunnelConfig,
 ) -> FunnelReport {
     let mut reg = Registry::new(partners.iter().map(|p| p.code()));
-    let mut tally = count::Tally::default();
+    let mut tally = count::Tally::new(&cfg.maturity);
+    let mut activity = vec![Activity::default(); reg.codes.len()];
     let mut i = 0;
     // Journeys are sorted by start; group them per visitor, in time order.
     let mut order: Vec<&Journey> = journeys.journeys.iter().collect();
@@ -283,6 +299,15 @@ pub fn compute_from_journeys<P: PartnerInfo>(
             raw.extend(journey::intern(&mut reg, order[k]));
             k += 1;
         }
+        // Only the cohort's journeys are at hand here: their stages reached in the range.
+        for j in &raw {
+            let a = &mut activity[j.partner as usize];
+            for s in Stage::ALL {
+                if j.reached.get(s).is_some_and(|t| journeys.range.contains(t)) {
+                    a.bump(s);
+                }
+            }
+        }
         tally.visitor(&raw);
         i = k;
     }
@@ -293,7 +318,11 @@ pub fn compute_from_journeys<P: PartnerInfo>(
         &tally,
         cfg,
         journeys.range,
-        journeys.excluded.clone(),
+        journey::ScanTotals {
+            excluded: journeys.excluded.clone(),
+            activity,
+            as_of: journeys.range.as_of,
+        },
     )
 }
 
@@ -304,9 +333,14 @@ fn build_report<P: PartnerInfo>(
     tally: &count::Tally,
     cfg: &FunnelConfig,
     range: Range,
-    excluded: Excluded,
+    scan: journey::ScanTotals,
 ) -> FunnelReport {
     let bands = &cfg.bands;
+    let range = Range {
+        as_of: scan.as_of,
+        ..range
+    };
+    let fig = |c: Counts| Figures::new(c, bands, &cfg.maturity, range.as_of);
     let totals: Vec<Counts> = (0..reg.codes.len() as u16)
         .map(|p| tally.partner_total(p))
         .collect();
@@ -327,7 +361,7 @@ fn build_report<P: PartnerInfo>(
         if out.iter().any(|o: &PartnerFunnel| o.code == p.code()) {
             continue;
         }
-        let figures = Figures::new(totals[idx as usize], bands);
+        let figures = fig(totals[idx as usize]);
         let mut camps: Vec<(u32, &Counts)> = tally
             .by_campaign
             .iter()
@@ -352,9 +386,10 @@ fn build_report<P: PartnerInfo>(
                 .into_iter()
                 .map(|(c, v)| CampaignFunnel {
                     campaign: reg.campaigns[c as usize].clone(),
-                    figures: Figures::new(*v, bands),
+                    figures: fig(*v),
                 })
                 .collect(),
+            activity: scan.activity.get(idx as usize).copied().unwrap_or_default(),
             action,
         });
     }
@@ -366,9 +401,11 @@ fn build_report<P: PartnerInfo>(
         window_days: cfg.window_days,
         bot_max_events: cfg.bot_max_events,
         bands: bands.clone(),
-        average: Figures::new(pooled, bands),
+        as_of: range.as_of,
+        maturity: cfg.maturity,
+        average: fig(pooled),
         partners: out,
-        excluded,
+        excluded: scan.excluded,
         experiments: Vec::new(),
     }
 }

@@ -168,6 +168,10 @@ pub(crate) struct Packer<'a> {
     read_start: Ts,
     range: Range,
     apart: Apart,
+    /// Rows read whose partner code is in the registry.
+    known_rows: u64,
+    /// Time of the newest row read (ms; `i64::MIN`: none).
+    newest: i64,
     pub store: Store,
 }
 
@@ -187,6 +191,8 @@ impl<'a> Packer<'a> {
             read_start,
             range,
             apart: Apart::default(),
+            known_rows: 0,
+            newest: i64::MIN,
             store: Store::new(budget),
         }
     }
@@ -210,6 +216,16 @@ impl<'a> Packer<'a> {
         i
     }
 
+    /// Rows read whose partner code is in the registry.
+    pub(super) fn known_rows(&self) -> u64 {
+        self.known_rows
+    }
+
+    /// Time of the newest row read, if any.
+    pub(super) fn newest(&self) -> Option<i64> {
+        (self.newest > i64::MIN).then_some(self.newest)
+    }
+
     /// The packed rows.
     pub(super) fn into_store(self) -> Store {
         self.store
@@ -227,10 +243,12 @@ impl<'a> Packer<'a> {
             self.apart.invalid_time_rows += 1;
             return Ok(());
         };
-        if t < self.read_start || t >= self.range.end {
+        // Rows up to `as_of` are read: the cohort's later steps happen after the range's end.
+        if t < self.read_start || t >= self.range.as_of {
             return Ok(());
         }
-        let in_range = t >= self.range.start;
+        self.newest = self.newest.max(t.0);
+        let in_range = t >= self.range.start && t < self.range.end;
         let (partner, kind) = match self.partners.get(r.partner_code) {
             None => {
                 if in_range {
@@ -239,6 +257,7 @@ impl<'a> Packer<'a> {
                 (u16::MAX, KIND_COUNT_ONLY)
             }
             Some(&p) => {
+                self.known_rows += 1;
                 if r.visitor_id.is_none() {
                     if in_range {
                         bump(&mut self.apart.no_visitor_rows, r.partner_code);

@@ -8,17 +8,28 @@ use crate::error::{Error, Result};
 use crate::events::Ts;
 use serde::Serialize;
 
-/// A half-open time range `[start, end)`, UTC.
+/// A half-open time range `[start, end)`, UTC, read as of a time (`as_of`, the report's "now").
+///
+/// The journeys that start in `[start, end)` are the cohort; their rows are counted up to
+/// `as_of` (at most a window after their start), so an old range read today sees what its
+/// journeys did since, and a stage is judged only on journeys at least its maturity horizon
+/// old at `as_of`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Range {
     /// First instant in the range.
     pub start: Ts,
     /// First instant after the range.
     pub end: Ts,
+    /// Rows created from here on are not read (they have not happened yet). Never before
+    /// `start`; the report shows it with the maturity horizons.
+    #[serde(skip)]
+    pub as_of: Ts,
 }
 
-/// The recent window the build annotation and the calendar read: the 7 days ending at `now`.
-pub const RECENT: &str = "7d";
+/// The recent window the build annotation and the calendar read, ending at `now`: four weekly
+/// cohorts, so the older ones are past every stage's maturity horizon (14 days by default) and
+/// the verdicts rest on journeys that had the time to convert.
+pub const RECENT: &str = "28d";
 
 /// A range as it is asked for: `last` (a duration ending at `now`) or `since`/`until` (dates or
 /// RFC 3339 times), and `now` (default: the current time). What `report`, `leads` and the MCP
@@ -76,12 +87,9 @@ impl Range {
                 Some(s) => parse_time("since", s)?,
                 None => Ts(end.0 - parse_duration(last.unwrap_or("7d"))?),
             };
-            Range { start, end }
+            Range::new(start, end).at(now)
         } else {
-            Range {
-                start: Ts(now.0 - parse_duration(last.unwrap_or("7d"))?),
-                end: now,
-            }
+            Range::new(Ts(now.0 - parse_duration(last.unwrap_or("7d"))?), now)
         };
         if range.start >= range.end {
             return Err(Error::user_hint(
@@ -95,7 +103,23 @@ impl Range {
         Ok(range)
     }
 
-    /// Is `t` in `[start, end)`?
+    /// `[start, end)` read as of `end`.
+    pub fn new(start: Ts, end: Ts) -> Range {
+        Range {
+            start,
+            end,
+            as_of: end,
+        }
+    }
+
+    /// The same range read as of `now` (at least its start, so an empty read stays empty).
+    pub fn at(self, now: Ts) -> Range {
+        Range {
+            as_of: now.max(self.start),
+            ..self
+        }
+    }
+
     pub fn contains(&self, t: Ts) -> bool {
         t >= self.start && t < self.end
     }

@@ -88,10 +88,13 @@ pub fn wilson(count: u64, of: u64) -> (f64, f64) {
 
 /// A stage rate judged against its band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Fewer visitors than `bands.min_visitors`: no verdict yet.
     Insufficient,
+    /// Enough visitors, but fewer than `bands.min_visitors` of them are old enough to have
+    /// reached the stage: no verdict until the cohort matures.
+    TooEarly,
     /// The whole interval is under the band.
     Below,
     /// The interval overlaps the band.
@@ -113,9 +116,27 @@ impl Verdict {
         }
     }
 
+    /// [`Verdict::judge`] on the mature part of a cohort of `visitors`: `too_early` when there
+    /// are visitors enough but not old enough (`p.of` counts the mature ones).
+    pub fn judge_mature(p: &Proportion, band: &Band, visitors: u64, min_visitors: u64) -> Verdict {
+        if visitors < min_visitors {
+            Verdict::Insufficient
+        } else if p.of < min_visitors {
+            Verdict::TooEarly
+        } else {
+            Verdict::judge(p, band, p.of, min_visitors)
+        }
+    }
+
+    /// A verdict that compares the rate with its band (not waiting for traffic or time).
+    pub fn is_judged(self) -> bool {
+        matches!(self, Verdict::Below | Verdict::Within | Verdict::Above)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Insufficient => "insufficient",
+            Verdict::TooEarly => "too_early",
             Verdict::Below => "below",
             Verdict::Within => "within",
             Verdict::Above => "above",

@@ -26,7 +26,7 @@ fn e(vid: &str, partner: &str, stage: &str, at: &str) -> Event {
 }
 
 fn range() -> Range {
-    Range::from_flags(None, Some(START), Some(END), None).unwrap()
+    Range::from_flags(None, Some(START), Some(END), Some(END)).unwrap()
 }
 
 const PARTNERS: [&str; 2] = ["agency", "seo"];
@@ -52,6 +52,8 @@ fn repeat_visits_count_one_visitor() {
         e("v1", "seo", "lead_magnet", "2026-11-18T10:02:00.000Z"),
         e("v1", "seo", "lead_magnet", "2026-11-18T10:03:00.000Z"),
         e("v2", "seo", "visit", "2026-11-18T11:00:00.000Z"),
+        // The table runs a day later: both journeys are old enough for the lead magnet.
+        ev(None, "seo", "visit", "2026-11-23T00:00:00.000Z"),
     ]);
     let c = counts(&r, "seo");
     assert_eq!((c.visitors, c.lead_magnet, c.journeys), (2, 1, 2));
@@ -475,4 +477,37 @@ fn split_and_spilled_sqlite_scan_gives_the_in_memory_report() {
         .any(|j| j.user_id.is_some() && j.visitor_id.contains('-')));
     assert!(want.iter().any(|j| j.visitor_id.starts_with("visitor-")));
     assert_eq!(j(&sqlite, &split), want);
+}
+
+#[test]
+fn a_stage_waits_until_its_journeys_are_old_enough() {
+    // 120 visitors on 2026-11-18, every one downloading; the table ends the next morning.
+    let mut rows = Vec::new();
+    for i in 0..120 {
+        let v = format!("v{i}");
+        rows.push(e(&v, "seo", "visit", "2026-11-18T10:00:00.000Z"));
+        rows.push(e(&v, "seo", "lead_magnet", "2026-11-18T10:01:00.000Z"));
+    }
+    rows.push(ev(None, "seo", "visit", "2026-11-19T08:00:00.000Z"));
+    let r = report(rows.clone());
+    let lm = r.partner("seo").unwrap().figures.rates.lead_magnet;
+    assert_eq!(lm.verdict, Verdict::TooEarly);
+    assert_eq!(lm.proportion.of, 0);
+    assert_eq!(lm.ready.unwrap().to_string(), "2026-11-19T10:00:00.000Z");
+    assert_eq!(r.partner("seo").unwrap().action.rule, "too_early");
+    assert!(r
+        .partner("seo")
+        .unwrap()
+        .action
+        .action
+        .contains("2026-11-19"));
+    // A day later in the table, the same cohort is judged (and is far above its band).
+    rows.push(ev(None, "seo", "visit", "2026-11-21T08:00:00.000Z"));
+    let r = report(rows);
+    let lm = r.partner("seo").unwrap().figures.rates.lead_magnet;
+    assert_eq!(
+        (lm.verdict, lm.proportion.of, lm.ready),
+        (Verdict::Above, 120, None)
+    );
+    assert_eq!(r.partner("seo").unwrap().action.rule, "above_band");
 }

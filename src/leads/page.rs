@@ -323,10 +323,7 @@ mod tests {
         LeadsReport {
             version: super::super::VERSION,
             source: "test".into(),
-            range: crate::funnel::Range {
-                start: Ts(0),
-                end: Ts(100),
-            },
+            range: crate::funnel::Range::new(Ts(0), Ts(100)),
             now: Ts(100),
             stage: "click",
             partner: None,

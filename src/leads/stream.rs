@@ -166,7 +166,8 @@ pub fn from_source(
                 }
             }
         }
-    })?;
+    })?
+    .excluded;
     if let Some(e) = failed {
         return Err(e);
     }
@@ -369,7 +370,13 @@ mod tests {
     }
 
     fn range() -> Range {
-        Range::from_flags(None, Some("2026-11-12"), Some("2026-11-22"), None).unwrap()
+        Range::from_flags(
+            None,
+            Some("2026-11-12"),
+            Some("2026-11-22"),
+            Some("2026-11-22"),
+        )
+        .unwrap()
     }
 
     fn opts(stage: Stage, partner: Option<String>) -> LeadsOptions {

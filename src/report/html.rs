@@ -34,11 +34,9 @@ pub fn html(r: &FunnelReport) -> String {
         escape_html(&r.source),
         r.window_days
     );
-    let _ = writeln!(
-        o,
-        "<p class=\"muted\">Counts are distinct visitors of journeys that started in the range. Rates are shares of visitors with 95% Wilson intervals; a verdict needs {} visitors.</p>",
-        r.bands.min_visitors
-    );
+    for para in super::method_text(r) {
+        let _ = writeln!(o, "<p class=\"muted\">{}</p>", escape_html(&para));
+    }
     let _ = writeln!(o, "<h2>Summary</h2>\n<table>\n<thead><tr><th>Partner</th><th>Clicks</th><th>Visitors</th><th>Lead magnet</th><th>CTA</th><th>Activation</th><th>Action (rule)</th></tr></thead>\n<tbody>");
     for p in &r.partners {
         let f = &p.figures;
@@ -90,6 +88,12 @@ pub fn html(r: &FunnelReport) -> String {
         );
         o.push_str(&chart(&p.code, &p.figures));
         stage_table(&mut o, &p.figures);
+        let a = &p.activity;
+        let _ = writeln!(
+            o,
+            "<p>Activity in the range (journeys of any age): {} clicks, {} visits, {} lead magnets, {} CTAs, {} activations.</p>",
+            a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
+        );
         if !p.campaigns.is_empty() {
             let _ = writeln!(o, "<h3>By campaign</h3>\n<table>\n<thead><tr><th>Campaign</th><th>Clicks</th><th>Visitors</th><th>Lead magnet</th><th>CTA</th><th>Activation</th></tr></thead>\n<tbody>");
             for c in &p.campaigns {
@@ -131,16 +135,17 @@ fn rate_td(r: &Rate) -> String {
     match r.proportion.rate {
         None => "<td>–</td>".into(),
         Some(_) => format!(
-            "<td class=\"{v}\">{} <small>{v}</small></td>",
+            "<td class=\"{}\">{} <small>{}</small></td>",
+            r.verdict.as_str(),
             escape_html(&r.proportion.display()),
-            v = r.verdict.as_str()
+            escape_html(&super::verdict_text(r))
         ),
     }
 }
 
 fn stage_table(o: &mut String, f: &Figures) {
     let c = &f.counts;
-    let _ = writeln!(o, "<table>\n<thead><tr><th>Stage</th><th>Visitors</th><th>Share of visitors [95% CI]</th><th>Band</th><th>Verdict</th></tr></thead>\n<tbody>");
+    let _ = writeln!(o, "<table>\n<thead><tr><th>Stage</th><th>Visitors</th><th>Old enough: reached / visitors [95% CI]</th><th>Band</th><th>Verdict</th></tr></thead>\n<tbody>");
     let _ = writeln!(o, "<tr><td>Click</td><td class=\"n\">{}</td><td colspan=\"3\" class=\"muted\">click → visit {}</td></tr>", c.clicks, escape_html(&f.steps.click_to_visit.display()));
     let _ = writeln!(
         o,
@@ -154,12 +159,15 @@ fn stage_table(o: &mut String, f: &Figures) {
     ] {
         let _ = writeln!(
             o,
-            "<tr><td>{}</td><td class=\"n\">{n}</td><td>{}</td><td>{}–{}</td><td class=\"{v}\">{v}</td></tr>",
+            "<tr><td>{}</td><td class=\"n\">{n}</td><td>{}/{}: {}</td><td>{}–{}</td><td class=\"{}\">{}</td></tr>",
             stage_label(s),
+            r.proportion.count,
+            r.proportion.of,
             escape_html(&r.proportion.display()),
             pct(r.band.low),
             pct(r.band.high),
-            v = r.verdict.as_str()
+            r.verdict.as_str(),
+            escape_html(&super::verdict_text(r))
         );
     }
     let _ = writeln!(o, "</tbody>\n</table>");

@@ -1,6 +1,6 @@
 //! Report stage, Markdown: tables a marketer reads in a pull request or a chat.
 
-use super::{excluded_lines, stage_label, when};
+use super::{excluded_lines, method_text, stage_label, verdict_text, when};
 use crate::funnel::stats::pct;
 use crate::funnel::{Figures, FunnelReport, Proportion, Rate, Stage};
 use std::fmt::Write;
@@ -11,8 +11,9 @@ fn cell(s: &str) -> String {
 
 fn rate_cell(r: &Rate) -> String {
     match r.proportion.rate {
+        None if r.ready.is_some() => verdict_text(r),
         None => "–".into(),
-        Some(_) => format!("{} {}", r.proportion.display(), r.verdict.as_str()),
+        Some(_) => format!("{} {}", r.proportion.display(), verdict_text(r)),
     }
 }
 
@@ -27,7 +28,6 @@ fn step_cell(p: &Proportion) -> String {
 /// The report as Markdown.
 pub fn markdown(r: &FunnelReport) -> String {
     let mut o = String::new();
-    let b = &r.bands;
     let _ = writeln!(o, "# Partner funnel report\n");
     let _ = writeln!(
         o,
@@ -37,19 +37,9 @@ pub fn markdown(r: &FunnelReport) -> String {
         r.source,
         r.window_days
     );
-    let _ = writeln!(
-        o,
-        "Counts are distinct visitors of journeys that started in the range. Rates are shares of \
-         visitors with 95% Wilson intervals, judged against the bands (lead magnet {}–{}, CTA \
-         {}–{}, activation {}–{}); a verdict needs {} visitors.\n",
-        pct(b.lead_magnet.low),
-        pct(b.lead_magnet.high),
-        pct(b.cta.low),
-        pct(b.cta.high),
-        pct(b.activation.low),
-        pct(b.activation.high),
-        b.min_visitors
-    );
+    for para in method_text(r) {
+        let _ = writeln!(o, "{para}\n");
+    }
     let _ = writeln!(o, "## Summary\n");
     let _ = writeln!(
         o,
@@ -94,6 +84,13 @@ pub fn markdown(r: &FunnelReport) -> String {
         let _ = writeln!(o, "**Action:** {}\n", p.action.action);
         let _ = writeln!(o, "Because {}.\n", p.action.because);
         stage_table(&mut o, &p.figures);
+        let a = &p.activity;
+        let _ = writeln!(
+            o,
+            "Activity in the range (journeys of any age): {} clicks, {} visits, {} lead magnets, \
+             {} CTAs, {} activations.\n",
+            a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
+        );
         if p.figures.counts.revenue_journeys > 0 {
             let _ = writeln!(
                 o,
@@ -217,7 +214,7 @@ fn stage_table(o: &mut String, f: &Figures) {
     let s = &f.steps;
     let _ = writeln!(
         o,
-        "| Stage | Visitors | Share of visitors [95% CI] | Band | Verdict | Step [95% CI] |"
+        "| Stage | Visitors | Old enough: reached / visitors [95% CI] | Band | Verdict | Step [95% CI] |"
     );
     let _ = writeln!(o, "|---|---:|---|---|---|---|");
     let _ = writeln!(
@@ -259,13 +256,15 @@ fn stage_table(o: &mut String, f: &Figures) {
     for (stage, rate, n, step, p) in rows {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {}–{} | {} | {} {} |",
+            "| {} | {} | {}/{}: {} | {}–{} | {} | {} {} |",
             stage_label(stage),
             n,
+            rate.proportion.count,
+            rate.proportion.of,
             rate.proportion.display(),
             pct(rate.band.low),
             pct(rate.band.high),
-            rate.verdict.as_str(),
+            verdict_text(rate),
             step,
             step_cell(p)
         );

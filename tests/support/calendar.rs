@@ -73,7 +73,8 @@ pub(crate) fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
         let mut ins = tx
             .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .expect("prepare");
-        let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+        // Three weeks before NOW: past every stage's maturity horizon (14 days at most).
+        let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
             .unwrap()
             .and_hms_opt(8, 0, 0)
             .unwrap();
@@ -114,6 +115,17 @@ pub(crate) fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
                 }
             }
         }
+        // An anonymous row the day NOW falls on: the table runs until then (never funneled).
+        ins.execute(rusqlite::params![
+            "ev-end",
+            "founder-community",
+            "default",
+            "visit",
+            "/p/founder-community/",
+            None::<String>,
+            "2026-11-24T10:00:00.000Z"
+        ])
+        .expect("insert");
     }
     tx.commit().expect("commit");
     path

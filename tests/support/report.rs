@@ -9,6 +9,9 @@ use std::process::Command;
 
 pub(crate) const SINCE: &str = "2026-11-16";
 pub(crate) const UNTIL: &str = "2026-11-23";
+/// Read the week after every stage's horizon (14 days for activation), with a row in the table
+/// that late, so the whole cohort is mature.
+pub(crate) const NOW: &str = "2026-12-08T00:00:00Z";
 
 /// One partner's traffic: how many visitors reach each stage.
 pub(crate) struct Mix {
@@ -110,6 +113,14 @@ pub(crate) fn rows() -> Vec<[String; 7]> {
             }
         }
     }
+    // A later visit: the table runs past the cohort's horizons.
+    out.push(row(
+        "late",
+        "seo-consultant",
+        "visit",
+        Some("v-late"),
+        "2026-12-07T12:00:00.000Z",
+    ));
     // Rows the funnel must set apart.
     out.push(row(
         "x1",
@@ -163,7 +174,8 @@ pub(crate) fn report(events: &str, format: &str, cwd: &Path) -> String {
         .args(["--root"])
         .arg(example_site())
         .args([
-            "report", "--events", events, "--since", SINCE, "--until", UNTIL, "--format", format,
+            "report", "--events", events, "--since", SINCE, "--until", UNTIL, "--now", NOW,
+            "--format", format,
         ])
         .env_remove("PARTNER_PAGES_ROOT")
         .output()

@@ -1,0 +1,218 @@
+//! The maturity rules tested by simulation: a known true rate and a known delay distribution per
+//! stage, many seeds, and weekly reports taken as the data arrives (each report reads only the
+//! rows created before its `as_of`).
+//!
+//! What must hold:
+//! - every judged verdict (`below`, `within`, `above`) comes with an interval that covers the
+//!   true rate (the share of visitors who reach the stage within its horizon, `p · F(h)`) in at
+//!   least 93% of the cases;
+//! - a stage's base is exactly the cohort's visitors that are at least the horizon old, counted
+//!   here independently from the generated journeys; a cohort with fewer than `min_visitors` of
+//!   them never gets a judged verdict.
+//!
+//! Run with `cargo test --lib simulation -- --nocapture` to see the measured coverage.
+
+use super::*;
+use crate::events::{Event, Ts, MS_PER_DAY};
+
+const SEEDS: u64 = 40;
+const WEEKS_OF_TRAFFIC: i64 = 8;
+const VISITORS_PER_WEEK: usize = 170;
+/// 2026-10-05T00:00:00Z, a Monday.
+const T0: i64 = 1_791_158_400_000;
+const WEEK: i64 = 7 * MS_PER_DAY;
+const HOUR: f64 = 3_600_000.0;
+
+/// One banded stage: the probability a visitor ever reaches it and the mean of its
+/// exponential delay after the visit.
+struct Truth {
+    stage: Stage,
+    p: f64,
+    mean_delay_hours: f64,
+}
+
+const TRUTH: [Truth; 3] = [
+    Truth {
+        stage: Stage::LeadMagnet,
+        p: 0.27,
+        mean_delay_hours: 0.5,
+    },
+    Truth {
+        stage: Stage::Cta,
+        p: 0.08,
+        mean_delay_hours: 48.0,
+    },
+    Truth {
+        stage: Stage::Activation,
+        p: 0.03,
+        mean_delay_hours: 96.0,
+    },
+];
+
+/// The rate the report estimates: reached within the horizon, `p · (1 - exp(-h / mean))`.
+fn true_rate(t: &Truth, horizon_days: u32) -> f64 {
+    t.p * (1.0 - (-(f64::from(horizon_days) * 24.0) / t.mean_delay_hours).exp())
+}
+
+fn event(n: &mut u64, vid: &str, stage: &str, at: i64) -> Event {
+    *n += 1;
+    Event {
+        id: format!("e{n}"),
+        partner_code: "sim".into(),
+        campaign: "default".into(),
+        event_name: stage.into(),
+        page_path: "/p/sim/".into(),
+        visitor_id: Some(vid.into()),
+        created_at: Ts(at).to_string(),
+        value: None,
+        user_id: None,
+        variant: None,
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood 2014): a small seeded generator, uniform in [0, 1).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// The table of one seed (every row that will ever exist) and each visitor's journey start.
+fn table(seed: u64) -> (Vec<Event>, Vec<i64>) {
+    let mut rng = Rng(seed);
+    let mut rows = Vec::new();
+    let mut starts = Vec::new();
+    let mut n = 0;
+    let visitors = VISITORS_PER_WEEK * WEEKS_OF_TRAFFIC as usize;
+    for v in 0..visitors {
+        let vid = format!("s{seed}-v{v}");
+        let click = T0 + (rng.uniform() * (WEEKS_OF_TRAFFIC * WEEK) as f64) as i64;
+        let visit = click + 5_000;
+        starts.push(click);
+        rows.push(event(&mut n, &vid, "click", click));
+        rows.push(event(&mut n, &vid, "visit", visit));
+        for t in &TRUTH {
+            if rng.uniform() < t.p {
+                let u = rng.uniform().max(f64::MIN_POSITIVE);
+                let delay = (-t.mean_delay_hours * u.ln() * HOUR) as i64;
+                // Past the attribution window the row belongs to no journey: never counted.
+                rows.push(event(&mut n, &vid, t.stage.as_str(), visit + delay));
+            }
+        }
+    }
+    (rows, starts)
+}
+
+#[derive(Default)]
+struct Tallies {
+    judged: [u64; 3],
+    covered: [u64; 3],
+    waiting: u64,
+}
+
+#[test]
+fn mature_verdicts_cover_the_true_rate_and_young_cohorts_wait() {
+    let cfg = FunnelConfig {
+        scan_parts: 1,
+        ..FunnelConfig::default()
+    };
+    let horizons = [
+        cfg.maturity.lead_magnet,
+        cfg.maturity.cta,
+        cfg.maturity.activation,
+    ];
+    let min = cfg.bands.min_visitors;
+    let mut t = Tallies::default();
+    for seed in 0..SEEDS {
+        let (rows, starts) = table(seed);
+        let source = Source::Memory(rows);
+        // A report every Monday from the first week on, and after the traffic stops.
+        for week in 1..=WEEKS_OF_TRAFFIC + 2 {
+            let as_of = T0 + week * WEEK;
+            // The last week, each of the two before it, and the last four weeks together.
+            let mut ranges: Vec<(i64, i64)> = (1..=3)
+                .map(|k| (as_of - k * WEEK, as_of - (k - 1) * WEEK))
+                .collect();
+            ranges.push((as_of - 4 * WEEK, as_of));
+            for (start, end) in ranges {
+                let range = Range::new(Ts(start), Ts(end)).at(Ts(as_of));
+                let report = compute(&source, &["sim"], &cfg, range).unwrap();
+                let Some(p) = report.partner("sim") else {
+                    continue;
+                };
+                let cohort: Vec<i64> = starts
+                    .iter()
+                    .copied()
+                    // The visit comes 5 s after the click: it must have happened by `as_of`.
+                    .filter(|s| *s >= start && *s < end && *s + 5_000 < as_of)
+                    .collect();
+                assert_eq!(p.figures.counts.visitors, cohort.len() as u64);
+                for (k, truth) in TRUTH.iter().enumerate() {
+                    let h = i64::from(horizons[k]) * MS_PER_DAY;
+                    let rate = p.figures.rates.get(truth.stage).unwrap();
+                    // Followed until the newest row (the report's `as_of`), never past `as_of`.
+                    let followed = report.as_of.0;
+                    assert!(followed <= as_of);
+                    let old_enough = cohort.iter().filter(|s| *s + h <= followed).count() as u64;
+                    assert_eq!(
+                        rate.proportion.of,
+                        old_enough,
+                        "seed {seed} week {week} {}: the base is the mature visitors",
+                        truth.stage.as_str()
+                    );
+                    if old_enough < min {
+                        assert!(
+                            !rate.verdict.is_judged(),
+                            "seed {seed} week {week} {}: {} mature visitors got {:?}",
+                            truth.stage.as_str(),
+                            old_enough,
+                            rate.verdict
+                        );
+                        t.waiting += u64::from(rate.verdict == Verdict::TooEarly);
+                        continue;
+                    }
+                    assert!(rate.verdict.is_judged());
+                    let truth_rate = true_rate(truth, horizons[k]);
+                    t.judged[k] += 1;
+                    let p = &rate.proportion;
+                    t.covered[k] += u64::from(p.low <= truth_rate && truth_rate <= p.high);
+                }
+            }
+        }
+    }
+    let mut all = (0, 0);
+    for (k, truth) in TRUTH.iter().enumerate() {
+        let cov = t.covered[k] as f64 / t.judged[k] as f64;
+        println!(
+            "{:<12} true rate {:.4} (horizon {} days): {} judged verdicts, interval covers the truth in {:.1}%",
+            truth.stage.as_str(),
+            true_rate(truth, horizons[k]),
+            horizons[k],
+            t.judged[k],
+            cov * 100.0
+        );
+        assert!(t.judged[k] > 300, "too few judged verdicts to measure");
+        assert!(cov >= 0.90, "{}: coverage {cov}", truth.stage.as_str());
+        all.0 += t.covered[k];
+        all.1 += t.judged[k];
+    }
+    let cov = all.0 as f64 / all.1 as f64;
+    println!(
+        "all stages: {} judged verdicts over {SEEDS} seeds, coverage {:.1}%; {} too_early verdicts",
+        all.1,
+        cov * 100.0,
+        t.waiting
+    );
+    assert!(cov >= 0.93, "coverage {cov} under 93%");
+    assert!(t.waiting > 0, "the simulation never met a young cohort");
+}
