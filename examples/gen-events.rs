@@ -390,7 +390,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         written = w.written;
     }
     tx.commit()?;
-    eprintln!("{written} rows, {v} visitors; creating the seed's index");
+    eprintln!("{written} rows, {v} visitors; creating the partner_events index");
     conn.execute_batch(
         "CREATE INDEX idx_partner_events_code_time ON partner_events(partner_code, created_at);",
     )?;

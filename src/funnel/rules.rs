@@ -409,7 +409,7 @@ mod tests {
     fn each_rule_fires_on_its_case_and_explains_it_with_its_figures() {
         let cases: Vec<Case<'_>> = vec![
             (
-                "seed partner A: 300 clicks, 2 downloads",
+                "partner A: 300 clicks, 2 downloads",
                 figures(300, 250, 2, 1, 0, None),
                 170.0,
                 144.0,
@@ -417,7 +417,7 @@ mod tests {
                 &["headline", "proof block"],
             ),
             (
-                "seed partner B: 40 clicks, 9 activations",
+                "partner B: 40 clicks, 9 activations",
                 figures(40, 38, 14, 11, 9, None),
                 170.0,
                 144.0,
