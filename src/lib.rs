@@ -59,3 +59,6 @@ pub mod mcp;
 pub use build::{build, BuildOptions, BuildReport};
 pub use error::{Error, Result};
 pub use site::{load, LoadOptions, Site};
+
+#[cfg(test)]
+mod test_rng;

@@ -4,32 +4,7 @@
 use super::sequential::Arm;
 use super::*;
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a small deterministic generator, so the figures do
-/// not move with a dependency's version.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn pick(&mut self, shares: &[f64]) -> usize {
-        let mut u = self.unit();
-        for (i, s) in shares.iter().enumerate() {
-            if u < *s {
-                return i;
-            }
-            u -= s;
-        }
-        shares.len() - 1
-    }
-}
+use crate::test_rng::Rng;
 
 struct Scenario {
     /// The variants as declared (weights).

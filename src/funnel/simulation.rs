@@ -70,22 +70,7 @@ fn event(n: &mut u64, vid: &str, stage: &str, at: i64) -> Event {
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood 2014): a small seeded generator, uniform in [0, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use crate::test_rng::Rng;
 
 /// The table of one seed (every row that will ever exist) and each visitor's journey start.
 fn table(seed: u64) -> (Vec<Event>, Vec<i64>) {
@@ -96,14 +81,14 @@ fn table(seed: u64) -> (Vec<Event>, Vec<i64>) {
     let visitors = VISITORS_PER_WEEK * WEEKS_OF_TRAFFIC as usize;
     for v in 0..visitors {
         let vid = format!("s{seed}-v{v}");
-        let click = T0 + (rng.uniform() * (WEEKS_OF_TRAFFIC * WEEK) as f64) as i64;
+        let click = T0 + (rng.unit() * (WEEKS_OF_TRAFFIC * WEEK) as f64) as i64;
         let visit = click + 5_000;
         starts.push(click);
         rows.push(event(&mut n, &vid, "click", click));
         rows.push(event(&mut n, &vid, "visit", visit));
         for t in &TRUTH {
-            if rng.uniform() < t.p {
-                let u = rng.uniform().max(f64::MIN_POSITIVE);
+            if rng.unit() < t.p {
+                let u = rng.unit().max(f64::MIN_POSITIVE);
                 let delay = (-t.mean_delay_hours * u.ln() * HOUR) as i64;
                 // Past the attribution window the row belongs to no journey: never counted.
                 rows.push(event(&mut n, &vid, t.stage.as_str(), visit + delay));
