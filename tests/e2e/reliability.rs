@@ -62,7 +62,13 @@ mod hostile_fields {
             Err(_) => return Ok(()),
         };
         let acme = site.partner("acme").expect("acme loaded").clone();
-        let report = partner_pages::build::build(root, &Default::default());
+        // The generated links point at pages this site lacks; the link check has its own tests,
+        // this one is about escaping.
+        let opts = partner_pages::build::BuildOptions {
+            skip_link_check: true,
+            ..Default::default()
+        };
+        let report = partner_pages::build::build(root, &opts);
         prop_assert!(report.is_ok(), "a loaded site builds: {:?}", report.err());
         let public = root.join("public");
         for page in [
