@@ -52,6 +52,7 @@ pub mod funnel;
 pub mod calendar;
 pub mod leads;
 pub mod report;
+pub mod schema;
 
 // 7. Agents: the MCP server over the same library calls as the command line.
 pub mod mcp;

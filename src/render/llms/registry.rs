@@ -5,60 +5,99 @@
 
 use super::{canonical_url, markdown_path};
 use crate::partner::{CtaKind, Partner};
+use crate::schema::{ABSOLUTE_URL, CODE};
 use crate::site::Site;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Bumped when a field changes meaning or disappears (new fields keep it).
 pub(super) const REGISTRY_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+/// Written by `partner-pages build` as `partners.json`: one entry per partner whose landing page
+/// is indexable (not draft, not noindex), sorted by code. Commission is never included. All URLs
+/// are absolute and canonical (never tracked /go/ links).
+#[derive(Serialize, JsonSchema)]
 struct Registry<'a> {
+    /// Format version; bumped when a field changes meaning or disappears.
+    #[schemars(extend("const" = REGISTRY_VERSION))]
     version: u32,
     site: SiteInfo<'a>,
     partners: Vec<Offer<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct SiteInfo<'a> {
+    #[schemars(length(min = 1))]
     name: &'a str,
     summary: &'a str,
+    #[schemars(pattern(ABSOLUTE_URL))]
     base_url: &'a str,
+    /// URL of our llms.txt; null in plugin mode (our sections are merged into the host's
+    /// llms.txt).
+    #[schemars(pattern(ABSOLUTE_URL))]
     llms_txt: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Offer<'a> {
+    /// The partner's slug: URLs, cookies and events use it.
+    #[schemars(pattern(CODE))]
     code: &'a str,
+    #[schemars(length(min = 1))]
     name: &'a str,
+    /// The lead magnet / landing angle.
     promise: &'a str,
+    /// Who the partner's audience is.
     audience: &'a str,
     headline: &'a str,
     proof: &'a str,
     lead_magnet: LinkOut<'a>,
     cta: CtaOut<'a>,
+    /// What counts as the visitor getting value.
     activation: ActivationOut<'a>,
+    /// Allowed ?campaign= values, `default` first.
+    #[schemars(extend("prefixItems" = [{"const": "default"}], "minItems" = 1, "uniqueItems" = true), inner(length(min = 1)))]
     campaigns: Vec<&'a str>,
+    #[schemars(pattern(ABSOLUTE_URL))]
     landing_url: String,
+    /// The clean Markdown mirror of the landing page (what llms.txt links to).
+    #[schemars(pattern(r"^https?://[^\s]+\.md$"))]
     markdown_url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct LinkOut<'a> {
     label: &'a str,
+    /// The partner file's link as an absolute URL. A path written in the partner file (`/demo`)
+    /// is a path of the host site from its root: it is joined to the origin of
+    /// `site.base_url`, without its base path (`https://example.com/demo` for a base_url of
+    /// `https://example.com/partners`).
+    #[schemars(pattern(ABSOLUTE_URL))]
     url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct CtaOut<'a> {
     label: &'a str,
     kind: CtaKind,
+    /// The partner file's link as an absolute URL, joined like `lead_magnet.url`.
+    #[schemars(pattern(ABSOLUTE_URL))]
     url: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ActivationOut<'a> {
+    /// The name partners and agents see, e.g. runs_first_audit.
     event: &'a str,
     description: &'a str,
+}
+
+/// The schema of `partners.json` (`schemas/partners.schema.json`).
+pub(crate) fn schema() -> schemars::Schema {
+    crate::schema::document::<Registry<'static>>(
+        "partners.schema.json",
+        "partner-pages registry of public partner offers (public/partners.json)",
+    )
 }
 
 /// Pretty-printed JSON with a final newline, partners sorted by code.
