@@ -42,7 +42,7 @@ pub struct LeadsOptions {
 }
 
 /// The time each stage was reached (`null`: not reached), in funnel order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Stages {
     pub click: Option<Ts>,
     pub visit: Option<Ts>,
@@ -52,20 +52,22 @@ pub struct Stages {
 }
 
 /// How the journey started.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FirstTouch {
     pub at: Ts,
     /// `click` (the partner link) or `visit` (the landing page, e.g. a shared URL).
+    #[schemars(extend("enum" = ["click", "visit"]))]
     pub stage: &'static str,
 }
 
 /// One lead: a journey that reached at least the chosen stage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Lead {
     pub visitor_id: String,
     /// The product's opaque user id, when a server-side event of the journey carried one.
     pub user_id: Option<String>,
     /// Who sent it.
+    #[schemars(pattern(crate::schema::CODE))]
     pub partner: String,
     pub partner_name: String,
     pub campaign: String,
@@ -76,6 +78,7 @@ pub struct Lead {
     pub activation_event: String,
     pub first_touch: FirstTouch,
     pub stages: Stages,
+    #[schemars(with = "crate::stage::Stage")]
     pub last_stage: &'static str,
     pub last_at: Ts,
     /// Sum of the journey's revenue values, and how many revenue events it had.
@@ -85,22 +88,30 @@ pub struct Lead {
     pub next_step: NextStep,
 }
 
-/// What `leads --format json` prints.
-#[derive(Debug, Clone, Serialize)]
+/// One row per lead journey (at most `limit` per page when one is given) that started in the UTC
+/// range [start, end) and reached at least `stage`: who sent it, what promise it responded to,
+/// every stage reached with its time, and the next step from a named rule (docs/leads-mcp.md).
+/// Staff output: `user_id` is the product's opaque id and never appears in public files.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LeadsReport {
+    /// Version of this JSON shape.
+    #[schemars(extend("const" = 1))]
     pub version: u32,
+    /// The event source, e.g. `sqlite:partner-events.db`.
     pub source: String,
     pub range: Range,
     pub now: Ts,
     /// The minimum stage asked for.
+    #[schemars(with = "crate::stage::Stage")]
     pub stage: &'static str,
     /// The partner filter, if any.
     pub partner: Option<String>,
     /// How many leads the query has in all pages.
     pub total: usize,
     /// Give it back as `cursor` for the next page; `null` on the last (or only) page.
+    #[schemars(length(min = 1))]
     pub next_cursor: Option<String>,
-    /// Sorted by first touch, then visitor id (this page's, see [`page`]).
+    /// This page's leads (all of them without a limit), sorted by first touch, then visitor id.
     pub leads: Vec<Lead>,
     /// Rows set apart by the funnel rules (the same counts `report` shows).
     pub excluded: Excluded,

@@ -33,10 +33,21 @@ pub struct Document {
 }
 
 /// Every published schema.
-pub const DOCUMENTS: &[Document] = &[Document {
-    file: "partners.schema.json",
-    generate: crate::render::llms::registry::schema,
-}];
+pub const DOCUMENTS: &[Document] = &[
+    Document {
+        file: "partners.schema.json",
+        generate: crate::render::llms::registry::schema,
+    },
+    Document {
+        file: "leads.schema.json",
+        generate: || {
+            document::<crate::leads::LeadsReport>(
+                "leads.schema.json",
+                "partner-pages leads --format json",
+            )
+        },
+    },
+];
 
 /// The schema of `T`, closed, with its `$id` and `title`.
 pub(crate) fn document<T: JsonSchema>(file: &str, title: &str) -> Schema {
@@ -125,6 +136,19 @@ mod tests {
             let mut open = Vec::new();
             walk(&value, "#", &mut open);
             assert!(open.is_empty(), "{}: open objects at {open:?}", doc.file);
+        }
+    }
+
+    /// Descriptions come from doc comments: they must read as text, not as rustdoc links.
+    #[test]
+    fn descriptions_have_no_rustdoc_links() {
+        for doc in DOCUMENTS {
+            let text = to_file_text(&(doc.generate)());
+            assert!(
+                !text.contains("[`"),
+                "{}: a rustdoc link in a description",
+                doc.file
+            );
         }
     }
 

@@ -68,13 +68,13 @@ impl fmt::Display for Stage {
 
 /// The MCP tools' input schema: the names as an enum, named and described as it always was
 /// (derived, the variants' docs would turn it into a `oneOf`).
-impl rmcp::schemars::JsonSchema for Stage {
+impl schemars::JsonSchema for Stage {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "StageName".into()
     }
 
-    fn json_schema(_: &mut rmcp::schemars::SchemaGenerator) -> rmcp::schemars::Schema {
-        rmcp::schemars::json_schema!({
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
             "description": "A funnel stage, in funnel order.",
             "enum": Stage::ALL.map(Stage::as_str),
             "type": "string",

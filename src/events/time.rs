@@ -157,6 +157,21 @@ impl fmt::Display for Ts {
     }
 }
 
+/// A UTC time with milliseconds, as every report writes it.
+impl schemars::JsonSchema for Ts {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Time".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A UTC time with milliseconds (RFC 3339).",
+            "type": "string",
+            "pattern": crate::schema::TIMESTAMP,
+        })
+    }
+}
+
 impl Serialize for Ts {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

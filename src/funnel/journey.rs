@@ -102,7 +102,7 @@ pub struct Journey {
 
 /// Rows read but not funneled, counted and shown apart. Counts are of rows created in the
 /// report range, except `rows_read` (everything the scan handed over).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Excluded {
     /// Rows handed over by the source for the read window `[start - window, end)` (coarse).
     pub rows_read: u64,

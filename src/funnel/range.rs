@@ -14,7 +14,7 @@ use serde::Serialize;
 /// `as_of` (at most a window after their start), so an old range read today sees what its
 /// journeys did since, and a stage is judged only on journeys at least its maturity horizon
 /// old at `as_of`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Range {
     /// First instant in the range.
     pub start: Ts,

@@ -17,14 +17,21 @@ pub const FOLLOW_UP_AFTER_DAYS: i64 = 7;
 pub const CLICK_NO_VISIT_AFTER_HOURS: i64 = 1;
 
 /// The next step for one lead.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct NextStep {
     /// The rule's name, stable for scripts (`nurture_email`).
+    #[schemars(schema_with = "rule_names")]
     pub rule: &'static str,
     /// What to do, in one sentence, with the partner's own words filled in.
     pub action: String,
     /// The facts that triggered the rule.
     pub because: String,
+}
+
+/// The schema of a rule's name: one of [`RULES`].
+fn rule_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+    schemars::json_schema!({ "type": "string", "enum": names })
 }
 
 /// One named rule: when it applies, and what to do then.
