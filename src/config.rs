@@ -140,7 +140,7 @@ impl Default for AttributionConfig {
 }
 
 /// A healthy range for a stage rate, as shares of visitors (0.20 = 20%).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     pub low: f64,
@@ -148,7 +148,7 @@ pub struct Band {
 }
 
 /// Per-stage bands; defaults: 20–35%, 5–12%, 1–3%.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Bands {
     pub lead_magnet: Band,
@@ -183,11 +183,14 @@ impl Default for Bands {
 /// stage within that many days; younger journeys wait (`too_early`). Stated defaults: a lead
 /// magnet is downloaded on the visit (1 day), a demo or newsletter follows within a week (7),
 /// activation within two weeks (14).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Maturity {
+    #[schemars(range(min = 1))]
     pub lead_magnet: u32,
+    #[schemars(range(min = 1))]
     pub cta: u32,
+    #[schemars(range(min = 1))]
     pub activation: u32,
 }
 

@@ -39,6 +39,15 @@ pub const DOCUMENTS: &[Document] = &[
         generate: crate::render::llms::registry::schema,
     },
     Document {
+        file: "report.schema.json",
+        generate: || {
+            document::<crate::funnel::FunnelReport>(
+                "report.schema.json",
+                "partner-pages report --format json",
+            )
+        },
+    },
+    Document {
         file: "leads.schema.json",
         generate: || {
             document::<crate::leads::LeadsReport>(

@@ -44,7 +44,7 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// How the verdicts are reached; stated in every report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Settings {
     /// Chance, over every look, that an interval misses the true difference (two-sided).
     pub alpha: f64,
@@ -90,7 +90,7 @@ impl Settings {
 }
 
 /// A declared variant: its id and weight (any positive scale; equal by default).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Variant {
     pub id: String,
     pub weight: f64,
@@ -123,7 +123,7 @@ impl Look {
 }
 
 /// The sample-ratio check at every look; a mismatch at any look invalidates the test.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SplitCheck {
     /// The check at the last look.
     pub last: Srm,
@@ -147,7 +147,7 @@ pub fn split_check(variants: &[Variant], looks: &[Look], s: &Settings) -> SplitC
 }
 
 /// One pair of variants: the interval of `rate(b) - rate(a)` at every look.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Pair {
     pub a: String,
     pub b: String,
@@ -158,8 +158,9 @@ pub struct Pair {
 }
 
 /// What a test says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TestVerdict")]
 pub enum Verdict {
     Winner,
     NoDifferenceYet,
@@ -179,7 +180,7 @@ impl Verdict {
 }
 
 /// A verdict, its rule and the figures behind it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Decision {
     pub verdict: Verdict,
     /// The winning variant's id (with `winner` only).
@@ -202,7 +203,7 @@ impl fmt::Display for Decision {
 }
 
 /// One stage's test: the pairwise intervals over the looks and the decision.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StageTest {
     /// The stage's typical rate the mixture and the smallest lift are scaled by.
     #[serde(serialize_with = "crate::funnel::stats::round")]

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 pub const STAGES: [Stage; 3] = [Stage::LeadMagnet, Stage::Cta, Stage::Activation];
 
 /// One partner's test.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartnerTest {
     pub partner: String,
     pub variants: Vec<Variant>,
@@ -38,7 +38,7 @@ pub struct PartnerTest {
 }
 
 /// One stage's test.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StageResult {
     pub stage: Stage,
     #[serde(flatten)]

@@ -32,7 +32,7 @@
 use serde::Serialize;
 
 /// One variant's counts at a look: visitors (the base) and those who converted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Arm {
     pub visitors: u64,
     pub conversions: u64,
@@ -60,7 +60,7 @@ impl Arm {
 }
 
 /// An interval for the difference of two rates (`b - a`), clamped to `[-1, 1]`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Interval {
     #[serde(serialize_with = "crate::funnel::stats::round")]
     pub estimate: f64,
@@ -127,7 +127,7 @@ pub fn confidence_sequence(a: Arm, b: Arm, alpha: f64, tau2: f64) -> Interval {
 }
 
 /// The sample-ratio check at one look.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Srm {
     /// Visitors per variant.
     pub observed: Vec<u64>,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 ///
 /// A visitor counts once per partner, with its first journey of that partner that has a
 /// `visit` (stages) and its first that has a `click` (clicks).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Counts {
     /// Journeys that started in the range (a visitor may have several).
     pub journeys: u64,
@@ -45,14 +45,14 @@ pub struct Counts {
 
 /// Visitors whose journey is at least a stage's maturity horizon old, and how many of them
 /// reached the stage within that horizon.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Matured {
     pub visitors: u64,
     pub reached: u64,
 }
 
-/// [`Matured`] counts of the three banded stages.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+/// Mature visitors and those who reached the stage, per banded stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MatureCounts {
     pub lead_magnet: Matured,
     pub cta: Matured,
@@ -109,7 +109,7 @@ impl Counts {
 
 /// A stage rate with its interval, band and verdict: the share of the visitors whose journey
 /// is at least `horizon_days` old who reached the stage within `horizon_days` of its start.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Rate {
     #[serde(flatten)]
     pub proportion: Proportion,
@@ -122,7 +122,7 @@ pub struct Rate {
 }
 
 /// The three banded rates, as shares of visitors (as the bands are).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Rates {
     pub lead_magnet: Rate,
     pub cta: Rate,
@@ -141,7 +141,7 @@ impl Rates {
 }
 
 /// Step-to-step rates: of those who reached one stage, the share who reached the next.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Steps {
     pub click_to_visit: Proportion,
     pub visit_to_lead_magnet: Proportion,
@@ -150,7 +150,7 @@ pub struct Steps {
 }
 
 /// Counts with their rates, intervals and verdicts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Figures {
     pub counts: Counts,
     pub rates: Rates,

@@ -125,7 +125,7 @@ pub struct Excluded {
 
 /// What happened in the range, whatever the age of the journey it happened in: per stage, the
 /// journeys (credited by first touch to their partner) that first reached it in `[start, end)`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Activity {
     pub clicks: u64,
     pub visits: u64,

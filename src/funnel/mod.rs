@@ -177,15 +177,17 @@ pub struct Journeys {
 }
 
 /// The funnel of one campaign of a partner.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CampaignFunnel {
     pub campaign: String,
     pub figures: Figures,
 }
 
 /// One partner's funnel, split by campaign, with its recommended action.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PartnerFunnel {
+    /// The partner's code (its `partners/<code>.yaml`).
+    #[schemars(pattern(crate::schema::CODE))]
     pub code: String,
     pub name: String,
     pub promise: String,
@@ -199,11 +201,15 @@ pub struct PartnerFunnel {
     pub action: Action,
 }
 
-/// The whole report: what `report --format json` prints (schema: `schemas/report.schema.json`).
-#[derive(Debug, Clone, Serialize)]
+/// Distinct-visitor funnel per partner and campaign over a UTC range [start, end): rates over
+/// the journeys old enough for each stage (maturity horizons) with 95% Wilson intervals, the
+/// range's activity, band verdicts and one recommended action per partner (docs/report.md).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FunnelReport {
     /// Version of this JSON shape.
+    #[schemars(extend("const" = 1))]
     pub version: u32,
+    /// The event source, e.g. `sqlite:partner-events.db`.
     pub source: String,
     pub range: Range,
     pub window_days: u32,

@@ -81,16 +81,25 @@ pub struct Rule {
 }
 
 /// The recommended action for one partner.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Action {
     /// The rule's name, e.g. `many_clicks_weak_lead_magnet`.
+    #[schemars(schema_with = "rule_names")]
     pub rule: String,
     /// What to do.
+    #[schemars(length(min = 1))]
     pub action: String,
     /// Why: the figures that triggered the rule, in a sentence.
+    #[schemars(length(min = 1))]
     pub because: String,
     /// The same figures as numbers.
     pub figures: BTreeMap<String, f64>,
+}
+
+/// The schema of a rule's name: one of [`RULES`].
+fn rule_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+    schemars::json_schema!({ "type": "string", "enum": names })
 }
 
 fn many_clicks(i: &RuleInput<'_>) -> bool {

@@ -19,15 +19,23 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// assert_eq!((p.low * 1e4).round() / 1e4, 0.2553); // Newcombe (1998), Table I
 /// assert_eq!((p.high * 1e4).round() / 1e4, 0.3662);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(
+    description = "`count` out of `of`, with its 95% Wilson interval; with `of` 0 the rate is null and the interval is the whole [0, 1]."
+)]
 pub struct Proportion {
     pub count: u64,
     pub of: u64,
+    /// `count / of`; null when `of` is 0.
     #[serde(serialize_with = "round_opt")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub rate: Option<f64>,
+    /// The 95% Wilson interval.
     #[serde(serialize_with = "round")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub low: f64,
     #[serde(serialize_with = "round")]
+    #[schemars(range(min = 0.0, max = 1.0))]
     pub high: f64,
 }
 
@@ -87,7 +95,7 @@ pub fn wilson(count: u64, of: u64) -> (f64, f64) {
 }
 
 /// A stage rate judged against its band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Fewer visitors than `bands.min_visitors`: no verdict yet.

@@ -30,7 +30,7 @@ fn json_report_validates_against_the_committed_schema() {
         &std::fs::read_to_string(repo_root().join("schemas/report.schema.json")).unwrap(),
     )
     .unwrap();
-    let names: Vec<&str> = schema["$defs"]["action"]["properties"]["rule"]["enum"]
+    let names: Vec<&str> = schema["$defs"]["Action"]["properties"]["rule"]["enum"]
         .as_array()
         .unwrap()
         .iter()
@@ -468,4 +468,63 @@ fn events_written_by_the_worker_and_by_serve_give_the_same_report() {
         reference,
         "Worker via wrangler --json"
     );
+}
+
+/// A report with a running test (its `experiments` section) is valid against the committed
+/// schema too: every field of the section is described and closed.
+#[test]
+fn json_report_with_an_experiment_validates_against_the_committed_schema() {
+    let site = crate::support::experiments::site_with_variants();
+    let db = site.path().join("events.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .unwrap();
+    conn.execute_batch(partner_pages::events::EXTRA_COLUMNS_SQL)
+        .unwrap();
+    let mut ins = conn
+        .prepare(
+            "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, \
+             visitor_id, created_at, variant) VALUES (?1, 'seo-consultant', 'default', ?2, \
+             '/p/seo-consultant/', ?3, ?4, ?5)",
+        )
+        .unwrap();
+    let mut n = 0;
+    // 400 visitors over three weeks, half per variant; `speed` converts more often.
+    for v in 0..400u32 {
+        let variant = if v % 2 == 0 { "control" } else { "speed" };
+        let day = 1 + v % 21;
+        let vid = format!("00000000-0000-4000-8000-{v:012}");
+        let at = format!("2026-10-{day:02}T10:00:00.000Z");
+        let mut add = |event: &str, at: &str| {
+            n += 1;
+            ins.execute(rusqlite::params![format!("r{n}"), event, vid, at, variant])
+                .unwrap();
+        };
+        add("visit", &at);
+        if v % 3 == 0 || (variant == "speed" && v % 5 == 1) {
+            add("lead_magnet", &format!("2026-10-{day:02}T10:05:00.000Z"));
+        }
+    }
+    drop(ins);
+    drop(conn);
+    let out = std::process::Command::new(crate::support::bin())
+        .args(["--root"])
+        .arg(site.path())
+        .args(["report", "--events"])
+        .arg(&db)
+        .args(["--since", "2026-10-01", "--until", "2026-10-29", "--now"])
+        .args(["2026-11-20", "--format", "json"])
+        .env_remove("PARTNER_PAGES_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = String::from_utf8(out.stdout).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let tests = v["experiments"].as_array().expect("an experiments section");
+    assert_eq!(tests[0]["partner"], "seo-consultant");
+    crate::tools::assert_valid_json("report.schema.json", &json);
 }
