@@ -25,7 +25,7 @@ pub const JSON_VERSION: u32 = 1;
 
 /// One stage of a partner's funnel as the planner reads it: a share of visitors with its 95%
 /// Wilson interval, the band and the verdict the funnel gave.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct StageFigures {
     pub stage: String,
     /// Human label: `lead magnet`, `CTA`, `activation`.
@@ -40,7 +40,7 @@ pub struct StageFigures {
 }
 
 /// One campaign's counts, to pick the campaign a partner should push next.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct CampaignFigures {
     pub name: String,
     pub visitors: u64,
@@ -49,7 +49,7 @@ pub struct CampaignFigures {
 }
 
 /// The funnel's recommended action for the partner: its rule, what to do and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct ActionFigures {
     pub rule: String,
     pub action: String,
@@ -57,7 +57,7 @@ pub struct ActionFigures {
 }
 
 /// What the calendar reads of one partner's funnel.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct PartnerFigures {
     pub code: String,
     pub visitors: u64,
@@ -75,7 +75,7 @@ impl PartnerFigures {
 }
 
 /// The three kinds of weekly task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskKind {
     Brief,
@@ -94,25 +94,29 @@ impl TaskKind {
 }
 
 /// One task of the calendar, with the rule and figures that made it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Task {
     /// Stable id: `<date>-<partner>-<kind>`; the iCalendar UID is built from it.
     pub id: String,
     /// 1-based week of the plan.
     pub week: u32,
     #[serde(serialize_with = "ser_date")]
+    #[schemars(with = "String", pattern(crate::schema::DATE))]
     pub date: NaiveDate,
+    #[schemars(pattern(crate::schema::CODE))]
     pub partner: String,
     pub partner_name: String,
     pub kind: TaskKind,
     pub title: String,
-    /// The allocation rule (see [`plan`]).
+    /// The allocation rule (docs/calendar.md).
     pub rule: String,
     /// The stage the task works on (`visit` for collect-traffic).
+    #[schemars(with = "Option<crate::stage::Stage>")]
     pub target_stage: Option<String>,
     /// Co-marketing format: `guest-post` or `webinar`.
     pub format: Option<String>,
     /// One sentence: the figures and why this task.
+    #[schemars(length(min = 1))]
     pub reason: String,
     /// Questions the audience asks at the target stage (what a brief answers).
     pub objections: Vec<String>,
@@ -148,23 +152,30 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 }
 
 /// The funnel window the plan was made from: `[since, until)`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Window {
     #[serde(serialize_with = "ser_time")]
+    #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub since: DateTime<Utc>,
     #[serde(serialize_with = "ser_time")]
+    #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub until: DateTime<Utc>,
 }
 
-/// The whole plan.
-#[derive(Debug, Clone, Serialize)]
+/// Output of `partner-pages calendar --format json`: the planned tasks per partner and week,
+/// each with the rule and the funnel figures behind it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Calendar {
+    /// Version of this JSON shape.
+    #[schemars(extend("const" = JSON_VERSION))]
     pub version: u32,
     pub title: String,
     /// `--now`: the iCalendar DTSTAMP and the end of the funnel window.
     #[serde(serialize_with = "ser_time")]
+    #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub now: DateTime<Utc>,
     #[serde(serialize_with = "ser_date")]
+    #[schemars(with = "String", pattern(crate::schema::DATE))]
     pub start: NaiveDate,
     pub weeks: u32,
     pub window: Window,

@@ -18,10 +18,10 @@ pub(crate) const ABSOLUTE_URL: &str = r"^https?://[^\s]+$";
 /// A partner code: lower-case letters and digits in words joined by `-`.
 pub(crate) const CODE: &str = r"^[a-z0-9]+(-[a-z0-9]+)*$";
 /// A UTC timestamp with milliseconds, as every time in the reports is written.
-#[allow(dead_code)]
 pub(crate) const TIMESTAMP: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$";
+/// A UTC timestamp to the second (the calendar's times).
+pub(crate) const TIME_SECONDS: &str = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$";
 /// A calendar date.
-#[allow(dead_code)]
 pub(crate) const DATE: &str = r"^\d{4}-\d{2}-\d{2}$";
 
 /// One published schema: its file name under `schemas/`, its title and how to make it.
@@ -44,6 +44,15 @@ pub const DOCUMENTS: &[Document] = &[
             document::<crate::funnel::FunnelReport>(
                 "report.schema.json",
                 "partner-pages report --format json",
+            )
+        },
+    },
+    Document {
+        file: "calendar.schema.json",
+        generate: || {
+            document::<crate::calendar::Calendar>(
+                "calendar.schema.json",
+                "partner-pages content calendar",
             )
         },
     },
