@@ -2,13 +2,13 @@
 //!
 //! Takes: the YAML text. Gives: a validated [`Config`] with defaults filled in, or located
 //! diagnostics.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::load::rules::{self, Problem};
 use crate::load::schema::{Field, Report, Shape};
 use crate::load::{flag, from_text};
 use serde::{Deserialize, Serialize};
 
+/// The site config's file name, at the site root.
 pub const CONFIG_FILE: &str = "partner-pages.yaml";
 
 /// Site-wide settings. Field names are the user-facing contract.
@@ -28,18 +28,25 @@ pub struct Config {
     /// `lang` attribute of pages.
     #[serde(default = "default_language")]
     pub language: String,
+    /// Where events go: endpoint, mode, D1 database (`collector:`).
     #[serde(default)]
     pub collector: CollectorConfig,
+    /// Attribution window and cookies (`attribution:`).
     #[serde(default)]
     pub attribution: AttributionConfig,
+    /// Healthy ranges per stage (`bands:`).
     #[serde(default)]
     pub bands: Bands,
+    /// Days a journey is given to reach each stage (`maturity:`).
     #[serde(default)]
     pub maturity: Maturity,
+    /// Do Not Track and Global Privacy Control (`privacy:`).
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    /// llms.txt options (`llms:`).
     #[serde(default)]
     pub llms: LlmsConfig,
+    /// Private partner kits (`kits:`).
     #[serde(default)]
     pub kits: KitsConfig,
     /// The host site the partner pages live in (plugin mode): its build output.
@@ -109,11 +116,14 @@ impl Default for CollectorConfig {
     }
 }
 
+/// How the Worker is deployed beside the site.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CollectorMode {
+    /// The Worker serves the built pages as static assets and the collector routes.
     #[default]
     Assets,
+    /// The Worker only answers its routes; everything else goes on to the origin.
     Route,
 }
 
@@ -143,7 +153,9 @@ impl Default for AttributionConfig {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
+    /// Lower end of the healthy range (share of visitors).
     pub low: f64,
+    /// Upper end of the healthy range (share of visitors).
     pub high: f64,
 }
 
@@ -151,8 +163,11 @@ pub struct Band {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Bands {
+    /// Band of the lead-magnet rate (default 20–35%).
     pub lead_magnet: Band,
+    /// Band of the CTA rate (default 5–12%).
     pub cta: Band,
+    /// Band of the activation rate (default 1–3%).
     pub activation: Band,
     /// Fewer visitors than this gives the verdict `insufficient`.
     pub min_visitors: u64,
@@ -186,10 +201,13 @@ impl Default for Bands {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Maturity {
+    /// Days for the lead magnet (default 1).
     #[schemars(range(min = 1))]
     pub lead_magnet: u32,
+    /// Days for the CTA (default 7).
     #[schemars(range(min = 1))]
     pub cta: u32,
+    /// Days for activation (default 14).
     #[schemars(range(min = 1))]
     pub activation: u32,
 }
@@ -217,6 +235,7 @@ impl Default for Maturity {
     }
 }
 
+/// Privacy switches of the collector (`privacy:`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PrivacyConfig {
@@ -235,6 +254,7 @@ impl Default for PrivacyConfig {
     }
 }
 
+/// llms.txt options (`llms:`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct LlmsConfig {
@@ -316,8 +336,11 @@ impl Config {
 /// read from the config text without validation; the full load checks it afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Peek {
+    /// `base_url` as written, when given.
     pub base_url: Option<String>,
+    /// `host.output` as written, when given.
     pub host_output: Option<String>,
+    /// `shell.page` as written, when given.
     pub shell_page: Option<String>,
 }
 

@@ -2,7 +2,6 @@
 //!
 //! Takes: Markdown files. Gives: [`ContentPage`]s (standalone pages at `/<slug>/`, and
 //! sections used as a partner's landing body), or diagnostics located in the `.md` file.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::diagnostics::Diagnostic;
 use crate::load::schema::{Field, Report, Shape};
@@ -13,7 +12,9 @@ use std::path::{Path, PathBuf};
 /// Front matter between `---` lines at the top of a content file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct FrontMatter {
+    /// The page title.
     pub title: String,
+    /// The meta description and llms.txt note, when given.
     #[serde(default)]
     pub description: Option<String>,
     /// `lead_magnet`, `tutorial`, `section` (only used inside a landing page) or `page`.
@@ -22,13 +23,16 @@ pub struct FrontMatter {
     /// Drafts are never published.
     #[serde(default)]
     pub draft: bool,
+    /// Keep the page out of sitemaps and llms.txt.
     #[serde(default)]
     pub noindex: bool,
     /// Listed in llms.txt (default true for lead magnets, tutorials and pages).
     #[serde(default)]
     pub llms: Option<bool>,
+    /// The llms.txt section the page is listed under (default from its kind).
     #[serde(default)]
     pub llms_section: Option<String>,
+    /// The llms.txt note of the page (default: its description).
     #[serde(default)]
     pub llms_note: Option<String>,
     /// Extra fields of generated briefs ([`BRIEF_FIELDS`]: partner, target stage, figures...).
@@ -36,12 +40,17 @@ pub struct FrontMatter {
     pub extra: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+/// What a content page is (`kind:` in its front matter).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentKind {
+    /// A free resource a partner's page offers.
     LeadMagnet,
+    /// A tutorial.
     Tutorial,
+    /// A block used inside a landing page, never published on its own.
     Section,
+    /// Any other page (the default).
     #[default]
     Page,
 }
@@ -53,6 +62,7 @@ pub struct ContentPage {
     pub slug: String,
     /// Path relative to the site root, e.g. `content/seo-checklist.md`.
     pub source: PathBuf,
+    /// Its front matter.
     pub front: FrontMatter,
     /// The Markdown body without front matter.
     pub markdown: String,
@@ -66,6 +76,7 @@ impl ContentPage {
         !self.front.draft && self.front.kind != ContentKind::Section
     }
 
+    /// The path the page is served at, from the site root.
     pub fn site_path(&self) -> String {
         format!("/{}/", self.slug)
     }

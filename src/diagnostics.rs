@@ -3,7 +3,6 @@
 //! Takes: an error found while loading or rendering. Gives: a [`Diagnostic`] that
 //! renders like rustc (`error: ... --> partners/seo.yaml:3:7`) with the source line, plain or
 //! in colour, and as JSON for `check --json`.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
@@ -44,6 +43,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A diagnostic at `file:line:column` with its message.
     pub fn new(
         file: impl Into<PathBuf>,
         line: usize,
@@ -73,11 +73,13 @@ impl Diagnostic {
         self.severity == Severity::Warning
     }
 
+    /// Say what was expected there.
     pub fn expected(mut self, expected: impl Into<String>) -> Self {
         self.expected = Some(expected.into());
         self
     }
 
+    /// Add a hint: how to fix it.
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
@@ -227,12 +229,15 @@ impl fmt::Display for Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// Add one diagnostic.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
+    /// No diagnostic yet.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// How many diagnostics.
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -1,8 +1,8 @@
 //! The crate's top-level error and its mapping to exit codes (0 ok, 1 user error, 2 bug).
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::diagnostics::Diagnostics;
 
+/// Every error of the library; [`Error::exit_code`] maps it to the process's exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad input with located diagnostics (exit 1).
@@ -11,7 +11,9 @@ pub enum Error {
     /// A user error without a file position: a bad flag value, a missing file (exit 1).
     #[error("{message}{}", hint.as_ref().map(|h| format!("\n  = help: {h}")).unwrap_or_default())]
     User {
+        /// What went wrong, in one sentence.
         message: String,
+        /// How to fix it, when known.
         hint: Option<String>,
     },
     /// A bad value for a named field of a request (exit 1), e.g. `weeks` 0. The field is the
@@ -31,7 +33,9 @@ pub enum Error {
     /// An I/O failure, with what we were doing (exit 1: the environment, not a bug).
     #[error("{context}: {source}")]
     Io {
+        /// What was being done (e.g. the file being written).
         context: String,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
@@ -41,12 +45,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// An error in what the user gave (exit 1).
     pub fn user(message: impl Into<String>) -> Self {
         Error::User {
             message: message.into(),
             hint: None,
         }
     }
+    /// An error in what the user gave, with a hint (exit 1).
     pub fn user_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Error::User {
             message: message.into(),
@@ -86,12 +92,14 @@ impl Error {
             other => other.to_string(),
         }
     }
+    /// An input or output error while doing `context`.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             context: context.into(),
             source,
         }
     }
+    /// The process exit code: 1 for anything the user can fix, 2 for an internal error.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Internal(_) => 2,
@@ -100,6 +108,7 @@ impl Error {
     }
 }
 
+/// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 //!
 //! Lead rows may carry the product's user id: `leads` is a staff command, and nothing here is
 //! written under `public/` or into llms.txt.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 pub(crate) mod csv;
 pub mod forget;
@@ -44,16 +43,22 @@ pub struct LeadsOptions {
 /// The time each stage was reached (`null`: not reached), in funnel order.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Stages {
+    /// The partner link was clicked (`/go/<code>`).
     pub click: Option<Ts>,
+    /// The landing page was viewed.
     pub visit: Option<Ts>,
+    /// The lead magnet was taken.
     pub lead_magnet: Option<Ts>,
+    /// The CTA was clicked.
     pub cta: Option<Ts>,
+    /// The partner's activation event happened.
     pub activation: Option<Ts>,
 }
 
 /// How the journey started.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FirstTouch {
+    /// When the journey started.
     pub at: Ts,
     /// `click` (the partner link) or `visit` (the landing page, e.g. a shared URL).
     #[schemars(extend("enum" = ["click", "visit"]))]
@@ -63,26 +68,35 @@ pub struct FirstTouch {
 /// One lead: a journey that reached at least the chosen stage.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Lead {
+    /// The visitor id (first-party cookie).
     pub visitor_id: String,
     /// The product's opaque user id, when a server-side event of the journey carried one.
     pub user_id: Option<String>,
     /// Who sent it.
     #[schemars(pattern(crate::schema::CODE))]
     pub partner: String,
+    /// The partner's name.
     pub partner_name: String,
+    /// The campaign the journey came with.
     pub campaign: String,
     /// What it responded to: the partner's promise and CTA (from its YAML now).
     pub promise: String,
+    /// The call to action the lead saw.
     pub cta: Cta,
     /// The partner's own name for activation.
     pub activation_event: String,
+    /// How the journey started.
     pub first_touch: FirstTouch,
+    /// When each stage was reached.
     pub stages: Stages,
+    /// The furthest stage reached.
     #[schemars(with = "crate::stage::Stage")]
     pub last_stage: &'static str,
+    /// When the furthest stage was reached.
     pub last_at: Ts,
     /// Sum of the journey's revenue values, and how many revenue events it had.
     pub revenue: f64,
+    /// How many revenue events the journey had.
     pub revenue_events: u32,
     /// What should happen next.
     pub next_step: NextStep,
@@ -99,7 +113,9 @@ pub struct LeadsReport {
     pub version: u32,
     /// The event source, e.g. `sqlite:partner-events.db`.
     pub source: String,
+    /// The UTC range `[start, end)` the journeys started in.
     pub range: Range,
+    /// "Now" for the next-step rules.
     pub now: Ts,
     /// The minimum stage asked for.
     #[schemars(with = "crate::stage::Stage")]

@@ -3,7 +3,6 @@
 //! Takes: the YAML text of a partner file. Gives: a validated [`Partner`] or located
 //! diagnostics; the checks across files (duplicate codes, missing landing bodies) happen in
 //! [`crate::site`].
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::load::rules;
 use crate::load::schema::{Field, Report, Shape};
@@ -29,9 +28,13 @@ pub struct Partner {
     /// Allowed `?campaign=` values; `default` is always allowed.
     #[serde(default)]
     pub campaigns: Vec<String>,
+    /// The landing page's copy.
     pub landing: Landing,
+    /// The free resource the page offers.
     pub lead_magnet: Link,
+    /// The one call to action.
     pub cta: Cta,
+    /// What counts as the visitor getting value.
     pub activation: Activation,
     /// Private to the partner: shown only in the partner kit (never serialised with the rest:
     /// templates get it through [`Partner::view`]).
@@ -71,29 +74,38 @@ fn yes() -> bool {
     true
 }
 
+/// The landing page's copy (`landing:`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Landing {
+    /// The page's main heading.
     pub headline: String,
+    /// One line of proof under it (a figure, a quote).
     pub proof: String,
     /// Optional Markdown section, a path like `content/seo-checklist.md`.
     #[serde(default)]
     pub body: Option<String>,
 }
 
+/// A labelled link (`lead_magnet:`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
+    /// The button's text.
     pub label: String,
     /// A site path (`/downloads/x.pdf`) or an absolute http(s) URL.
     pub url: String,
 }
 
+/// The call to action (`cta:`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cta {
+    /// The button's text.
     pub label: String,
+    /// What the CTA leads to.
     pub kind: CtaKind,
+    /// Where it leads: a site path (`/demo`) or an absolute URL.
     pub url: String,
 }
 
@@ -101,18 +113,25 @@ pub struct Cta {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CtaKind {
+    /// Book or watch a demo.
     Demo,
+    /// Subscribe to a newsletter.
     Newsletter,
+    /// Follow a tutorial.
     Tutorial,
+    /// Download something.
     Download,
 }
 
+/// The activation (`activation:`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Activation {
     /// The name partners and agents see, e.g. `runs_first_audit`.
     pub event: String,
+    /// What it means, in words.
     pub description: String,
+    /// How the activation is recorded.
     pub trigger: Trigger,
 }
 
@@ -120,10 +139,13 @@ pub struct Activation {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
+    /// Sent by the product, signed, to `/s` (`server: true`).
     #[serde(default)]
     pub server: bool,
+    /// A page view of this site path counts as the activation.
     #[serde(default)]
     pub page: Option<String>,
+    /// A click on elements matching this CSS selector counts as the activation.
     #[serde(default)]
     pub click: Option<String>,
 }
@@ -138,12 +160,16 @@ pub struct Variant {
     /// Share of visitors, in any unit (`70` and `30`, or `2` and `1`); equal when left out.
     #[serde(default)]
     pub weight: Option<f64>,
+    /// The variant's promise.
     #[serde(default)]
     pub promise: Option<String>,
+    /// The variant's landing copy.
     #[serde(default)]
     pub landing: Option<LandingOverride>,
+    /// The variant's lead magnet label.
     #[serde(default)]
     pub lead_magnet: Option<LabelOverride>,
+    /// The variant's CTA label.
     #[serde(default)]
     pub cta: Option<LabelOverride>,
 }
@@ -152,10 +178,13 @@ pub struct Variant {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LandingOverride {
+    /// The variant's headline.
     #[serde(default)]
     pub headline: Option<String>,
+    /// The variant's proof line.
     #[serde(default)]
     pub proof: Option<String>,
+    /// The variant's page body (Markdown).
     #[serde(default)]
     pub body: Option<String>,
 }
@@ -164,6 +193,7 @@ pub struct LandingOverride {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LabelOverride {
+    /// The button's text.
     pub label: String,
 }
 
@@ -253,8 +283,10 @@ impl Partner {
 /// `partner` in a template context; see [`Partner::view`].
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct PartnerView<'a> {
+    /// The partner's public fields.
     #[serde(flatten)]
     pub fields: &'a Partner,
+    /// The commission terms, for the partner's kit only.
     pub commission: Option<&'a str>,
 }
 

@@ -4,7 +4,6 @@
 //! or every problem found at once as [`Diagnostics`]: a broken file does not stop the others
 //! from being read, and the checks across files (duplicate codes, landing bodies) run on
 //! whatever loaded.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::config::{Config, CONFIG_FILE};
 use crate::content::ContentPage;
@@ -19,7 +18,9 @@ use std::path::{Path, PathBuf};
 /// Everything the render stage needs, loaded and validated.
 #[derive(Debug, Clone)]
 pub struct Site {
+    /// The site folder (where `partner-pages.yaml` is).
     pub root: PathBuf,
+    /// The site config.
     pub config: Config,
     /// Sorted by code; drafts removed.
     pub partners: Vec<Partner>,
@@ -30,10 +31,12 @@ pub struct Site {
 }
 
 impl Site {
+    /// The partner with this code.
     pub fn partner(&self, code: &str) -> Option<&Partner> {
         self.partners.iter().find(|p| p.code == code)
     }
 
+    /// The content page built from this source file (relative to `content/`).
     pub fn content_by_source(&self, source: &str) -> Option<&ContentPage> {
         self.content.iter().find(|c| c.source == Path::new(source))
     }
@@ -42,6 +45,7 @@ impl Site {
 /// Options that override the config file from the command line.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
+    /// `base_url` of the config, as written.
     pub base_url: Option<String>,
 }
 

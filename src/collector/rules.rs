@@ -4,7 +4,6 @@
 //! headers, the path). Gives: an event ready to store, or a [`Refusal`] with its HTTP status.
 //! The wire protocol these rules implement is written in [`crate::collector`]; the Worker
 //! implements the same rules in JavaScript.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::collector::{
     MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS,
@@ -23,6 +22,7 @@ pub const MAX_USER_ID: usize = 256;
 /// What the collector needs to know about the site, compiled from the partner registry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Registry {
+    /// Partners by code.
     pub partners: BTreeMap<String, PartnerRule>,
     /// Path part of `base_url`, "" or "/partners".
     pub base_path: String,
@@ -32,7 +32,9 @@ pub struct Registry {
     pub cookie_prefix: String,
     /// Cookies' Max-Age: the attribution window in seconds.
     pub max_age_secs: u64,
+    /// Record nothing for requests with `DNT: 1` (`privacy.honor_dnt`).
     pub honor_dnt: bool,
+    /// Record nothing for requests with `Sec-GPC: 1` (`privacy.honor_gpc`).
     pub honor_gpc: bool,
 }
 
@@ -52,6 +54,7 @@ pub struct PartnerRule {
 }
 
 impl Registry {
+    /// Compile the collector's rules from a loaded site.
     pub fn from_site(site: &Site) -> Registry {
         let c = &site.config;
         Registry {
@@ -107,6 +110,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// The HTTP status the refusal answers with.
     pub fn status(&self) -> u16 {
         match self {
             Refusal::BadRequest(_) => 400,
@@ -135,14 +139,21 @@ fn bad(reason: impl Into<String>) -> Refusal {
 /// An event that passed the rules; [`Accepted::into_event`] stamps its id and time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
+    /// The partner's code.
     pub partner: String,
+    /// The campaign (`default` when none or an undeclared one was given).
     pub campaign: String,
+    /// The stage the event records (`click`, `visit`, `lead_magnet`, `cta`, `activation`, `revenue`).
     pub stage: String,
+    /// The page the event happened on (site path).
     pub page_path: String,
+    /// The visitor id: the cookie's, or a new one.
     pub visitor_id: String,
     /// Cookies to set on the response.
     pub set: SetCookies,
+    /// Revenue value (`revenue` events from `/s` only).
     pub value: Option<f64>,
+    /// The product's opaque user id (`/s` events only).
     pub user_id: Option<String>,
     /// The experiment variant the visitor is assigned (partners with variants only).
     pub variant: Option<String>,
@@ -153,11 +164,14 @@ pub struct Accepted {
 /// Which attribution cookies a response sets.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SetCookies {
+    /// Set the visitor id cookie (`<prefix>_vid`).
     pub vid: bool,
+    /// Set the first-touch source cookie (`<prefix>_src`).
     pub src: bool,
 }
 
 impl Accepted {
+    /// The stored row: this event with its id and creation time.
     pub fn into_event(self, id: String, created_at: String) -> Event {
         Event {
             id,
@@ -177,6 +191,7 @@ impl Accepted {
 /// What the beacon route does with a valid request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BeaconOutcome {
+    /// Record this event.
     Record(Accepted),
     /// Valid, but not this partner's activation (e.g. a host page's beacon): 204, no row.
     Ignore,
@@ -283,13 +298,17 @@ pub fn assign_variant(
 /// the output folder) and the cookies to set. `rest` is the path without the base path.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LandingView {
+    /// The partner's code.
     pub partner: String,
+    /// The variant shown: the cookie's, or a new assignment.
     pub variant: String,
     /// `p/<code>/v/<id>/index.html`, or `p/<code>/index.html` for the control.
     pub file: String,
+    /// The visitor id (the cookie's, or a new one).
     pub visitor_id: String,
     /// Set the visitor cookie (a first view without one) and the variant cookie.
     pub set_vid: bool,
+    /// Set the variant cookie (`<prefix>_x_<code>`).
     pub set_variant: bool,
 }
 
@@ -378,6 +397,7 @@ pub fn route_path<'a>(reg: &Registry, path: &'a str) -> &'a str {
 /// A `GET /go/<code>` that passed: the click to record and where to send the visitor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Click {
+    /// The click row to record.
     pub event: Accepted,
     /// `Location` of the 302: `<base_path>/p/<code>/?campaign=<c>` (no query for `default`).
     pub location: String,

@@ -12,7 +12,6 @@
 //! any ack, so a crash or `kill -9` of the process loses nothing acknowledged; a power loss or OS
 //! crash may lose the last commits before the next checkpoint. For a local dev collector
 //! that is the right trade (`FULL` would fsync on every batch).
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::events::{Event, SCHEMA_SQL};
 use rusqlite::Connection;
@@ -24,16 +23,22 @@ pub const MAX_BATCH: usize = 4096;
 /// Events waiting for the writer before handlers wait to enqueue (back-pressure).
 const QUEUE: usize = 16_384;
 
+/// Why the local store could not take a row.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database file could not be opened or migrated.
     #[error("cannot open the event database {path}: {source}")]
     Open {
+        /// The database file.
         path: PathBuf,
+        /// What SQLite said.
         #[source]
         source: rusqlite::Error,
     },
+    /// A write failed; the message says why.
     #[error("cannot write the event: {0}")]
     Write(String),
+    /// The writer has stopped (the server is shutting down).
     #[error("the event writer has stopped")]
     Stopped,
 }

@@ -18,7 +18,6 @@
 //! let mut n = 0;
 //! src.scan(&ScanOptions::default(), &mut |row| { n += 1; let _ = row.partner_code; Ok(()) }).unwrap();
 //! ```
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -99,12 +98,17 @@ pub const OPTIONAL_COLUMNS: [&str; 3] = ["value", "user_id", "variant"];
 /// One row of `partner_events`, owned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Unique row id (a UUID from the collectors).
     pub id: String,
+    /// The partner's code.
     pub partner_code: String,
+    /// The campaign (`default` when none).
     pub campaign: String,
     /// A stage name (`click`, `visit`, `lead_magnet`, `cta`, `activation`) or `revenue`.
     pub event_name: String,
+    /// The page the event happened on.
     pub page_path: String,
+    /// The visitor id; NULL (or empty) rows are anonymous.
     pub visitor_id: Option<String>,
     /// As stored: `2026-11-17T10:00:00.000Z` or SQLite's `2026-11-17 10:00:00` (both UTC).
     pub created_at: String,
@@ -141,19 +145,30 @@ impl Event {
 /// One row as a source hands it over, borrowed from the source's buffer (no allocation per row).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Row<'a> {
+    /// Unique row id.
     pub id: &'a str,
+    /// The partner's code.
     pub partner_code: &'a str,
+    /// The campaign.
     pub campaign: &'a str,
+    /// A stage name or `revenue`.
     pub event_name: &'a str,
+    /// The page the event happened on.
     pub page_path: &'a str,
+    /// The visitor id; `None` (or empty) is anonymous.
     pub visitor_id: Option<&'a str>,
+    /// As stored (either timestamp format).
     pub created_at: &'a str,
+    /// Revenue value (migration 0002).
     pub value: Option<f64>,
+    /// The product's opaque user id (migration 0002).
     pub user_id: Option<&'a str>,
+    /// The experiment variant (migration 0003).
     pub variant: Option<&'a str>,
 }
 
 impl Row<'_> {
+    /// The row, owned.
     pub fn to_event(&self) -> Event {
         Event {
             id: self.id.to_string(),
@@ -225,7 +240,12 @@ pub enum Source {
     /// Rows already in memory (tests, library users).
     Memory(Vec<Event>),
     /// A remote D1 database, pulled into a local cache file by [`wrangler::pull_remote`].
-    RemoteD1 { database: String, cache: PathBuf },
+    RemoteD1 {
+        /// The D1 database's name (`d1:<name>`).
+        database: String,
+        /// The local SQLite file the rows are pulled into.
+        cache: PathBuf,
+    },
 }
 
 impl Source {

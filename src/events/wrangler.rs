@@ -193,6 +193,7 @@ pub fn local_caches(root: &Path) -> Vec<PathBuf> {
 /// Runs a command and gives its stdout. The real one runs `npx wrangler`; tests give canned
 /// answers (there is no remote D1 here).
 pub trait CommandRunner {
+    /// Run `program` with `args` in `dir`; its stdout, or an error naming what failed.
     fn run(&self, program: &str, args: &[String], dir: &Path) -> Result<Vec<u8>>;
 }
 

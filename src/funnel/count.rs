@@ -2,7 +2,6 @@
 //! with intervals and verdicts, the pooled average.
 //!
 //! Takes: each visitor's journeys in the range. Gives: [`Counts`] and [`Figures`].
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use super::journey::{RawJourney, Stage};
 use super::stats::{Proportion, Verdict};

@@ -11,7 +11,6 @@
 //! partition in turn is sorted by (visitor, time) and walked: one visitor's rows are always in
 //! one partition, so memory is the budget plus one partition, whatever the size of the table.
 //! The walk order (partition, then visitor id) does not depend on the row order or the split.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use super::buckets::Piece;
 pub(crate) use super::buckets::PARTITIONS;

@@ -2,7 +2,6 @@
 //!
 //! Takes: a count out of a total, and a band. Gives: a [`Proportion`] (rate and interval) and
 //! a [`Verdict`] that only claims what the interval supports.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::config::Band;
 use serde::{Serialize, Serializer};
