@@ -65,6 +65,10 @@ pub(crate) enum Command {
 pub(crate) struct InitArgs {
     /// Folder to create the site in (default: the current folder; must be empty).
     pub dir: Option<PathBuf>,
+    /// Only add the weekly report workflow (.github/workflows/partner-report.yml) to the
+    /// existing site in DIR, for its D1 database; an existing file is never overwritten.
+    #[arg(long)]
+    pub workflow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +203,10 @@ pub(crate) struct ReportArgs {
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// A report to send to the partner named by --partner: only their own figures, campaigns
+    /// and next step (no other partner, no pooled average, no internal rule names).
+    #[arg(long)]
+    pub for_partner: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use crate::site::Site;
 
 mod html;
 mod markdown;
+pub mod partner;
 
 pub use html::html;
 pub use markdown::markdown;

@@ -6,22 +6,27 @@ use partner_pages::report;
 
 pub(super) fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
-    let events = report::resolve_events(&global.root, args.range.events.as_deref())?;
-    let funnel = report::run(
-        &site,
-        &report::Request {
-            events: &events,
-            range: args.range.spec(),
-            partner: args.range.partner.as_deref(),
-            quiet: global.quiet,
-        },
-    )?;
     let format = match args.format {
         ReportFormat::Md => report::Format::Md,
         ReportFormat::Html => report::Format::Html,
         ReportFormat::Json => report::Format::Json,
     };
-    let text = report::render(&funnel, format);
+    if args.for_partner {
+        // Before the events are looked for: a missing or unknown partner is the first error.
+        report::partner::partner_of(&site, args.range.partner.as_deref())?;
+    }
+    let events = report::resolve_events(&global.root, args.range.events.as_deref())?;
+    let req = report::Request {
+        events: &events,
+        range: args.range.spec(),
+        partner: args.range.partner.as_deref(),
+        quiet: global.quiet,
+    };
+    let text = if args.for_partner {
+        report::partner::render(&report::partner::run(&site, &req)?, format)
+    } else {
+        report::render(&report::run(&site, &req)?, format)
+    };
     match &args.out {
         None => {
             use std::io::Write;

@@ -19,4 +19,5 @@ mod mcp;
 mod reliability;
 mod report;
 mod serve;
+mod weekly;
 mod worker;

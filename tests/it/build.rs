@@ -269,11 +269,36 @@ fn init_scaffolds_a_site_that_builds_and_refuses_a_non_empty_folder() {
         !site.join("templates").exists(),
         "templates are embedded, not copied"
     );
+    // A fresh site checks clean, with the weekly report workflow and a .gitignore for the
+    // private and cached files.
+    let out = support::run(&site, &["check"]);
+    assert!(
+        out.status.success(),
+        "check on a fresh init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let workflow = support::read(site.join(".github/workflows/partner-report.yml"));
+    assert!(
+        workflow.contains("--events \"d1:$D1_DATABASE\""),
+        "{workflow}"
+    );
+    assert!(
+        workflow.contains("D1_DATABASE: partner-events\n"),
+        "{workflow}"
+    );
+    let ignore = support::read(site.join(".gitignore"));
+    for line in ["/kits", "/.partner-pages", "*.db"] {
+        assert!(ignore.lines().any(|l| l == line), "{line} not in {ignore}");
+    }
     build_ok(&site, &[]);
     assert!(site
         .join("public/p/newsletter-friends/index.html")
         .is_file());
     assert!(site.join("public/launch-checklist/index.html").is_file());
+    assert!(
+        !site.join("public/.github").exists(),
+        "the workflow is not part of the site"
+    );
 
     let again = std::process::Command::new(support::bin())
         .arg("init")
@@ -282,6 +307,35 @@ fn init_scaffolds_a_site_that_builds_and_refuses_a_non_empty_folder() {
         .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("is not empty"));
+}
+
+#[test]
+fn init_workflow_adds_the_weekly_job_to_an_existing_site_without_overwriting() {
+    let site = copy_site(&example_site());
+    // The job reads the site's own D1 database.
+    let config = site.path().join("partner-pages.yaml");
+    let text = support::read(&config).replace("database: partner-events", "database: aikit-events");
+    std::fs::write(&config, text).unwrap();
+    let out = run(site.path(), &["init", "--workflow"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = site.path().join(".github/workflows/partner-report.yml");
+    let written = support::read(&file);
+    assert!(
+        written.contains("  D1_DATABASE: aikit-events\n"),
+        "{written}"
+    );
+    assert!(!written.contains("D1_DATABASE: partner-events"));
+
+    // A second run, or a file of the user's, is never overwritten.
+    std::fs::write(&file, "# mine\n").unwrap();
+    let again = run(site.path(), &["init", "--workflow"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+    assert_eq!(support::read(&file), "# mine\n");
 }
 
 #[test]

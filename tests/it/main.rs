@@ -17,6 +17,7 @@ mod kits;
 mod leads;
 mod llms;
 mod mcp;
+mod partner_report;
 mod reliability;
 mod report;
 mod serve;

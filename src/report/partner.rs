@@ -1,0 +1,856 @@
+//! Report stage, for the partner: one partner's own figures, in a form that can be sent to
+//! that partner (`report --partner X --for-partner`), as Markdown, HTML or JSON.
+//!
+//! Takes: the site, the funnel report of one partner (from [`super::run`]). Gives: a
+//! [`PartnerReport`] and its text. The report is built from that partner's entry alone (its
+//! funnel, its campaigns, its own test) plus the site's bands and horizons, so nothing of
+//! another partner can reach it: no other partner's code, name or figure, no pooled average, no
+//! rows of unknown codes, no commission terms, no rule names or internal advice. The next step
+//! is the partner-safe form of the team's action: what we will change, and what we ask of them.
+
+use super::when;
+use crate::error::{Error, Result};
+use crate::events::Ts;
+use crate::funnel::stats::pct;
+use crate::funnel::{FunnelReport, PartnerFunnel, Rate, Stage, Verdict};
+use crate::render::escape_html;
+use crate::site::Site;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// What one partner's report says: their figures, their campaigns, their page's promise and
+/// what changes next. What `report --for-partner --format json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartnerReport {
+    /// Version of this JSON shape.
+    pub version: u32,
+    /// The partner's code.
+    pub partner: String,
+    /// The partner's name.
+    pub name: String,
+    /// First instant of the range (the visitors who arrived from here on are counted).
+    pub start: Ts,
+    /// First instant after the range.
+    pub end: Ts,
+    /// The time the report is read at.
+    pub as_of: Ts,
+    /// Days a visitor's journey is followed after their first visit.
+    pub window_days: u32,
+    /// Distinct visitors who followed the partner's link.
+    pub clicks: u64,
+    /// Distinct visitors who reached the partner's page: the base of every rate.
+    pub visitors: u64,
+    /// Lead magnet, CTA and activation, each with its rate, interval and status.
+    pub stages: Vec<StageLine>,
+    /// What happened in the range, whatever the age of the journey.
+    pub activity: crate::funnel::Activity,
+    /// The promise of the partner's page, and its versions when a test runs.
+    pub promise: PromiseLine,
+    /// The partner's campaigns (`utm_campaign` / `?campaign=`), by name.
+    pub campaigns: Vec<CampaignLine>,
+    /// Which campaign converted best, in a sentence (or why that cannot be said yet).
+    pub best_campaign: String,
+    /// What changes next.
+    pub next: NextStep,
+    /// How the figures were counted, in words.
+    pub method: Vec<String>,
+}
+
+/// One banded stage of the partner's funnel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageLine {
+    /// The stage.
+    pub stage: Stage,
+    /// What the stage is, in the partner's terms (e.g. "Downloaded the checklist").
+    pub label: String,
+    /// Visitors of the range who reached it (whatever their age).
+    pub reached: u64,
+    /// The rate on the visitors old enough to be judged, with its interval, benchmark and status.
+    pub rate: Rate,
+    /// The status in words: a verdict against the benchmark, or when one will be possible.
+    pub status: String,
+}
+
+/// One campaign of the partner.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignLine {
+    /// The campaign name as recorded.
+    pub campaign: String,
+    /// Distinct visitors who followed the link of this campaign.
+    pub clicks: u64,
+    /// Distinct visitors who reached the page through this campaign.
+    pub visitors: u64,
+    /// Its lead magnet, CTA and activation rates (visitors old enough only).
+    pub lead_magnet: Rate,
+    /// See `lead_magnet`.
+    pub cta: Rate,
+    /// See `lead_magnet`.
+    pub activation: Rate,
+}
+
+/// The page's promise and, when the page runs a test, each version's results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromiseLine {
+    /// The promise of the page (its control version when a test runs).
+    pub promise: String,
+    /// The versions of the page under test (empty when there is one version).
+    pub versions: Vec<VersionLine>,
+    /// Which promise converted best, in a sentence.
+    pub summary: String,
+}
+
+/// One version of the page in a test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionLine {
+    /// The version's id.
+    pub id: String,
+    /// Its promise.
+    pub promise: String,
+    /// Its headline.
+    pub headline: String,
+    /// Visitors who saw it (since the test began).
+    pub visitors: u64,
+    /// Of them, those who took the lead magnet, the CTA and activated.
+    pub lead_magnet: u64,
+    /// See `lead_magnet`.
+    pub cta: u64,
+    /// See `lead_magnet`.
+    pub activation: u64,
+}
+
+/// The next step, as the partner reads it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NextStep {
+    /// What we will change.
+    pub we_change: String,
+    /// What we ask of the partner (`None`: nothing, keep going).
+    pub we_ask: Option<String>,
+}
+
+/// The partner a report for a partner is about: `partner` when it is in `partners/`; a field
+/// error when there is none (`--for-partner` needs `--partner`), or an unknown-partner error
+/// with the closest code suggested.
+pub fn partner_of<'a>(site: &Site, partner: Option<&'a str>) -> Result<&'a str> {
+    let Some(code) = partner else {
+        let known: Vec<&str> = site.partners.iter().map(|p| p.code.as_str()).collect();
+        return Err(Error::Field {
+            field: "for_partner",
+            value: "needs a partner".into(),
+            problem: "a report for a partner shows one partner's figures, and none was named"
+                .into(),
+            hint: Some(format!(
+                "name the partner whose report it is (partners in partners/: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )),
+        });
+    };
+    super::check_partner(site, code)?;
+    Ok(code)
+}
+
+/// The report for the partner `req.partner` (see [`partner_of`] for the errors).
+pub fn run(site: &Site, req: &super::Request) -> Result<PartnerReport> {
+    let code = partner_of(site, req.partner)?;
+    let funnel = super::run(site, req)?;
+    build(site, &funnel, code)
+}
+
+/// The report of partner `code` from a funnel report (only that partner's entry is read).
+pub fn build(site: &Site, report: &FunnelReport, code: &str) -> Result<PartnerReport> {
+    let p = report
+        .partner(code)
+        .ok_or_else(|| Error::Internal(format!("the funnel report has no partner `{code}`")))?;
+    let partner = site.partner(code);
+    let activation_label = partner
+        .map(|x| x.activation.description.clone())
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| format!("Activation: {d}"))
+        .unwrap_or_else(|| format!("Activation ({})", p.activation_event));
+    let lead_magnet_label = partner
+        .map(|x| format!("Lead magnet: {}", x.lead_magnet.label))
+        .unwrap_or_else(|| "Lead magnet".into());
+    let cta_label = partner
+        .map(|x| format!("Next step: {}", x.cta.label))
+        .unwrap_or_else(|| "Next step".into());
+    let min = report.bands.min_visitors;
+    let f = &p.figures;
+    let stages = [
+        (
+            Stage::LeadMagnet,
+            lead_magnet_label,
+            f.counts.lead_magnet,
+            f.rates.lead_magnet,
+        ),
+        (Stage::Cta, cta_label, f.counts.cta, f.rates.cta),
+        (
+            Stage::Activation,
+            activation_label,
+            f.counts.activation,
+            f.rates.activation,
+        ),
+    ]
+    .into_iter()
+    .map(|(stage, label, reached, rate)| StageLine {
+        stage,
+        label,
+        reached,
+        status: status(&rate, f.counts.visitors, min),
+        rate,
+    })
+    .collect();
+    let campaigns: Vec<CampaignLine> = p
+        .campaigns
+        .iter()
+        .map(|c| CampaignLine {
+            campaign: c.campaign.clone(),
+            clicks: c.figures.counts.clicks,
+            visitors: c.figures.counts.visitors,
+            lead_magnet: c.figures.rates.lead_magnet,
+            cta: c.figures.rates.cta,
+            activation: c.figures.rates.activation,
+        })
+        .collect();
+    Ok(PartnerReport {
+        version: 1,
+        partner: p.code.clone(),
+        name: p.name.clone(),
+        start: report.range.start,
+        end: report.range.end,
+        as_of: report.as_of,
+        window_days: report.window_days,
+        clicks: f.counts.clicks,
+        visitors: f.counts.visitors,
+        stages,
+        activity: p.activity,
+        promise: promise_line(site, report, p),
+        best_campaign: best_campaign(&campaigns, min),
+        campaigns,
+        next: next_step(p, min),
+        method: method(report),
+    })
+}
+
+/// The status of a stage in the partner's words: never a verdict on a cohort too young.
+fn status(r: &Rate, visitors: u64, min: u64) -> String {
+    let day = |t: Ts| t.to_string()[..10].to_string();
+    match r.verdict {
+        Verdict::Insufficient => format!(
+            "not enough visitors yet for a verdict ({visitors} of the {min} needed)"
+        ),
+        Verdict::TooEarly => format!(
+            "too early to judge: {} of {visitors} visitors are {} days past their visit; ready on {}",
+            r.proportion.of,
+            r.horizon_days,
+            r.ready.map(day).unwrap_or_else(|| "the next report".into())
+        ),
+        Verdict::Below => "below our benchmark".into(),
+        Verdict::Within => "within our benchmark".into(),
+        Verdict::Above => "above our benchmark".into(),
+    }
+}
+
+/// Which campaign converted best: the deepest stage at which at least one campaign has
+/// `min` visitors old enough and a conversion; a campaign is "clearly" best when its interval
+/// lies above every other eligible campaign's.
+fn best_campaign(campaigns: &[CampaignLine], min: u64) -> String {
+    match campaigns {
+        [] => return "No visitor came through a campaign link in this period.".into(),
+        [only] => {
+            return format!(
+                "All your visitors in this period came through one campaign, \"{}\": there is no \
+                 other to compare it with.",
+                only.campaign
+            )
+        }
+        _ => {}
+    }
+    let rate_of = |c: &CampaignLine, s: Stage| match s {
+        Stage::Activation => c.activation,
+        Stage::Cta => c.cta,
+        _ => c.lead_magnet,
+    };
+    for s in [Stage::Activation, Stage::Cta, Stage::LeadMagnet] {
+        let eligible: Vec<(&CampaignLine, Rate)> = campaigns
+            .iter()
+            .map(|c| (c, rate_of(c, s)))
+            .filter(|(_, r)| r.proportion.of >= min)
+            .collect();
+        if !eligible.iter().any(|(_, r)| r.proportion.count > 0) {
+            continue;
+        }
+        let Some((best, br)) = eligible.iter().copied().max_by(|a, b| {
+            let (ra, rb) = (
+                a.1.proportion.rate.unwrap_or(0.0),
+                b.1.proportion.rate.unwrap_or(0.0),
+            );
+            ra.total_cmp(&rb)
+                .then(a.1.proportion.low.total_cmp(&b.1.proportion.low))
+                .then(b.0.campaign.cmp(&a.0.campaign))
+        }) else {
+            continue;
+        };
+        let stage = stage_word(s);
+        if eligible.len() == 1 {
+            return format!(
+                "Only \"{}\" has enough visitors old enough to judge ({}): {stage} {}.",
+                best.campaign,
+                br.proportion.of,
+                br.proportion.display()
+            );
+        }
+        let others: Vec<&(&CampaignLine, Rate)> = eligible
+            .iter()
+            .filter(|(c, _)| c.campaign != best.campaign)
+            .collect();
+        let clear = others
+            .iter()
+            .all(|(_, r)| r.proportion.high < br.proportion.low);
+        let rest: Vec<String> = others
+            .iter()
+            .map(|(c, r)| format!("\"{}\" {}", c.campaign, r.proportion.display()))
+            .collect();
+        return if clear {
+            format!(
+                "\"{}\" converted best: {stage} {}, clearly ahead of {}.",
+                best.campaign,
+                br.proportion.display(),
+                rest.join(", ")
+            )
+        } else {
+            format!(
+                "\"{}\" leads on {stage} with {}, but its interval overlaps {}: no clear winner yet.",
+                best.campaign,
+                br.proportion.display(),
+                rest.join(", ")
+            )
+        };
+    }
+    format!(
+        "No campaign has both {min} visitors old enough to judge and a conversion yet: too early \
+         to say which converts best."
+    )
+}
+
+fn stage_word(s: Stage) -> &'static str {
+    match s {
+        Stage::LeadMagnet => "lead magnet",
+        Stage::Cta => "next step (CTA)",
+        Stage::Activation => "activation",
+        Stage::Visit => "visit",
+        Stage::Click => "click",
+    }
+}
+
+/// The page's promise, and each version's results when the partner runs a test.
+fn promise_line(site: &Site, report: &FunnelReport, p: &PartnerFunnel) -> PromiseLine {
+    let partner = site.partner(&p.code);
+    let Some(test) = report.experiments.iter().find(|t| t.partner == p.code) else {
+        return PromiseLine {
+            promise: p.promise.clone(),
+            versions: Vec::new(),
+            summary: format!(
+                "Your page has one version, with the promise \"{}\": the stages above are its \
+                 result.",
+                p.promise
+            ),
+        };
+    };
+    let conv = |stage_index: usize, i: usize| {
+        test.stages
+            .get(stage_index)
+            .and_then(|s| s.test.arms.get(i))
+            .map(|a| a.conversions)
+            .unwrap_or(0)
+    };
+    let versions: Vec<VersionLine> = test
+        .variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let shown = partner.and_then(|x| x.with_variant(&v.id));
+            VersionLine {
+                id: v.id.clone(),
+                promise: shown
+                    .as_ref()
+                    .map(|x| x.promise.clone())
+                    .unwrap_or_else(|| p.promise.clone()),
+                headline: shown
+                    .as_ref()
+                    .map(|x| x.landing.headline.clone())
+                    .unwrap_or_default(),
+                visitors: test.split.last.observed.get(i).copied().unwrap_or(0),
+                lead_magnet: conv(0, i),
+                cta: conv(1, i),
+                activation: conv(2, i),
+            }
+        })
+        .collect();
+    use crate::experiment::Verdict as T;
+    let mut said = Vec::new();
+    for s in &test.stages {
+        let stage = stage_word(s.stage);
+        let d = &s.test.decision;
+        said.push(match (d.verdict, &d.winner) {
+            (T::Winner, Some(w)) => {
+                let promise = versions
+                    .iter()
+                    .find(|v| &v.id == w)
+                    .map(|v| v.promise.as_str())
+                    .unwrap_or("");
+                format!("on {stage}, version \"{w}\" (\"{promise}\") converted best")
+            }
+            (T::StopEquivalent, _) => format!("on {stage}, the versions convert alike"),
+            (T::InvalidSplit, _) => format!(
+                "on {stage}, no result: visitors were not split between the versions as planned, \
+                 and we are checking the test"
+            ),
+            _ => format!("on {stage}, no clear difference yet"),
+        });
+    }
+    PromiseLine {
+        promise: p.promise.clone(),
+        summary: format!(
+            "Your page is testing {} versions since {}: {}.",
+            versions.len(),
+            test.looks
+                .first()
+                .map(|l| l.get(..10).unwrap_or(l).to_string())
+                .unwrap_or_default(),
+            said.join("; ")
+        ),
+        versions,
+    }
+}
+
+/// The partner-safe form of the team's action: what we change, what we ask. Written from the
+/// partner's own figures only; every rule of [`crate::funnel::RULES`] has its own wording.
+fn next_step(p: &PartnerFunnel, min: u64) -> NextStep {
+    let f = &p.figures;
+    let v = f.counts.visitors;
+    let ask_link = "Keep sharing your tracked links from your kit, as they are.".to_string();
+    let (we_change, we_ask) = match p.action.rule.as_str() {
+        "many_clicks_weak_lead_magnet" | "weak_lead_magnet" => (
+            format!(
+                "Your audience arrives, but few take the free resource ({} of the visitors old \
+                 enough: {}). We will rewrite the page's headline, add a clearer proof and match \
+                 the resource to your audience's problem.",
+                f.rates.lead_magnet.proportion.count,
+                f.rates.lead_magnet.proportion.display()
+            ),
+            Some(
+                "Tell us in one line what your audience asks you about most, so the new page \
+                 speaks to it."
+                    .to_string(),
+            ),
+        ),
+        "few_visits_strong_activation" | "above_band" => (
+            "Your audience converts better than we expect: we would like to give them more room \
+             with a guest post, a webinar or a co-marketing slot together."
+                .to_string(),
+            Some("Tell us which of these fits your calendar.".to_string()),
+        ),
+        "insufficient_data" => (
+            format!(
+                "Nothing changes on the page yet: {v} visitor{} came through your links, and a \
+                 verdict needs {min}.",
+                if v == 1 { "" } else { "s" }
+            ),
+            Some(format!(
+                "Could you share your link once more (a post, a newsletter mention)? About {} \
+                 more visitors let us judge the page.",
+                min.saturating_sub(v)
+            )),
+        ),
+        "weak_click_to_visit" => (
+            format!(
+                "{} of {} clicks on your links reached the page ({}): we will check the redirect \
+                 and the page's speed.",
+                f.steps.click_to_visit.count,
+                f.steps.click_to_visit.of,
+                f.steps.click_to_visit.display()
+            ),
+            Some(
+                "Please check that your posts use the tracked link from your kit, unchanged, and \
+                 tell us where you placed it."
+                    .to_string(),
+            ),
+        ),
+        "weak_cta" => (
+            "Visitors take the free resource but few take the next step: we will rework it into \
+             one clear button."
+                .to_string(),
+            None,
+        ),
+        "weak_activation" => (
+            "Visitors sign up but few get to the result: we will send the people you refer an \
+             onboarding email that walks them there."
+                .to_string(),
+            None,
+        ),
+        "too_early" => {
+            let ready = f
+                .rates
+                .activation
+                .ready
+                .or(f.rates.cta.ready)
+                .or(f.rates.lead_magnet.ready)
+                .map(|t| t.to_string()[..10].to_string())
+                .unwrap_or_else(|| "the next report".into());
+            (
+                format!(
+                    "Nothing changes yet: your newest visitors have not had time to convert. We \
+                     will judge the page once they have, on {ready}."
+                ),
+                Some(ask_link.clone()),
+            )
+        }
+        // "within_bands", and any rule added later: the safe default changes nothing.
+        _ => (
+            "Nothing changes: every stage is within our benchmark, so the page and your \
+             placements stay as they are."
+                .to_string(),
+            Some(ask_link),
+        ),
+    };
+    NextStep { we_change, we_ask }
+}
+
+fn method(r: &FunnelReport) -> Vec<String> {
+    let m = &r.maturity;
+    vec![
+        format!(
+            "Counted: the distinct people who arrived through your tracked links from {} to {}, \
+             each followed for up to {} days after their first visit, as of {}. A person counts \
+             for the partner whose link they used first.",
+            when(r.range.start),
+            when(r.range.end),
+            r.window_days,
+            &r.as_of.to_string()[..10]
+        ),
+        format!(
+            "A stage's rate counts only the visitors old enough to have reached it (lead magnet \
+             {} day{}, next step {} days, activation {} days after the visit); the range in \
+             brackets is a 95% interval, where the true rate most likely is. A verdict against \
+             our benchmark needs {} visitors old enough; before that the report says when it will \
+             be ready.",
+            m.lead_magnet,
+            if m.lead_magnet == 1 { "" } else { "s" },
+            m.cta,
+            m.activation,
+            r.bands.min_visitors
+        ),
+    ]
+}
+
+/// The report in `format` (Markdown, HTML or JSON).
+pub fn render(r: &PartnerReport, format: super::Format) -> String {
+    match format {
+        super::Format::Md => markdown(r),
+        super::Format::Html => html(r),
+        super::Format::Json => {
+            let mut s = serde_json::to_string_pretty(r)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            s.push('\n');
+            s
+        }
+    }
+}
+
+/// Text that holds data (names, campaigns) as Markdown shows it literally: emphasis, code,
+/// HTML, table cells and links cannot start in it. A `]` is escaped only where it would close
+/// a link (`](`, `][`, `]:`), so the intervals (`[21.9–33%]`) stay readable as plain text.
+fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\r' => o.push(' '),
+            '\\' | '`' | '*' | '_' | '<' | '>' | '|' | '#' | '&' => {
+                o.push('\\');
+                o.push(c);
+            }
+            ']' if matches!(chars.peek(), Some('(' | '[' | ':')) => o.push_str("\\]"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+fn rate_text(r: &Rate) -> String {
+    match r.proportion.rate {
+        None => "–".into(),
+        Some(_) => format!(
+            "{} of {}: {}",
+            r.proportion.count,
+            r.proportion.of,
+            r.proportion.display()
+        ),
+    }
+}
+
+fn benchmark(r: &Rate) -> String {
+    format!("{}–{}", pct(r.band.low), pct(r.band.high))
+}
+
+/// The report as Markdown, to paste into an email or a shared document.
+pub fn markdown(r: &PartnerReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# {}: your referral report\n", md(&r.name));
+    let _ = writeln!(
+        o,
+        "{} to {} · {} people followed your links, {} reached your page.\n",
+        when(r.start),
+        when(r.end),
+        r.clicks,
+        r.visitors
+    );
+    let _ = writeln!(o, "## What changes next\n");
+    let _ = writeln!(o, "- **We will:** {}", md(&r.next.we_change));
+    match &r.next.we_ask {
+        Some(a) => {
+            let _ = writeln!(o, "- **We ask you:** {}\n", md(a));
+        }
+        None => {
+            let _ = writeln!(o, "- **From you:** nothing new; thank you.\n");
+        }
+    }
+    let _ = writeln!(o, "## Your funnel\n");
+    let _ = writeln!(
+        o,
+        "| Stage | People | Old enough: reached [95% interval] | Our benchmark | Status |"
+    );
+    let _ = writeln!(o, "|---|---:|---|---|---|");
+    let _ = writeln!(o, "| Followed your link | {} | | | |", r.clicks);
+    let _ = writeln!(o, "| Reached your page | {} | | | |", r.visitors);
+    for s in &r.stages {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            md(&s.label),
+            s.reached,
+            rate_text(&s.rate),
+            benchmark(&s.rate),
+            md(&s.status)
+        );
+    }
+    let a = &r.activity;
+    let _ = writeln!(
+        o,
+        "\nIn the same days, counting people who arrived earlier too: {} link clicks, {} page \
+         visits, {} lead magnets, {} next steps, {} activations.\n",
+        a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
+    );
+    let _ = writeln!(o, "## Which promise converted\n");
+    let _ = writeln!(o, "{}\n", md(&r.promise.summary));
+    if !r.promise.versions.is_empty() {
+        let _ = writeln!(
+            o,
+            "| Version | Promise | Visitors | Lead magnet | Next step | Activation |"
+        );
+        let _ = writeln!(o, "|---|---|---:|---:|---:|---:|");
+        for v in &r.promise.versions {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                md(&v.id),
+                md(&v.promise),
+                v.visitors,
+                v.lead_magnet,
+                v.cta,
+                v.activation
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## Which campaign converted\n");
+    let _ = writeln!(o, "{}\n", md(&r.best_campaign));
+    if !r.campaigns.is_empty() {
+        let _ = writeln!(
+            o,
+            "| Campaign | Clicks | Visitors | Lead magnet | Next step | Activation |"
+        );
+        let _ = writeln!(o, "|---|---:|---:|---|---|---|");
+        for c in &r.campaigns {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} |",
+                md(&c.campaign),
+                c.clicks,
+                c.visitors,
+                c.lead_magnet.proportion.display(),
+                c.cta.proportion.display(),
+                c.activation.proportion.display()
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## How this is counted\n");
+    for para in &r.method {
+        let _ = writeln!(o, "{}\n", md(para));
+    }
+    o
+}
+
+const CSS: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;color:#1d2433}\
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}th,td{border-bottom:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}.below{color:#b3261e}.above{color:#146c2e}.muted{color:#6b7280}\
+.next{background:#f3f6fb;border-left:4px solid #3056d3;padding:.6rem .9rem;margin:1rem 0}";
+
+/// The report as one self-contained HTML page (inline CSS, no scripts, fonts or requests), to
+/// attach to an email or put beside the partner's kit.
+pub fn html(r: &PartnerReport) -> String {
+    let e = escape_html;
+    let mut o = String::new();
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}: your referral report, {} – {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        e(&r.name),
+        e(&when(r.start)),
+        e(&when(r.end))
+    );
+    let _ = writeln!(o, "<h1>{}: your referral report</h1>", e(&r.name));
+    let _ = writeln!(
+        o,
+        "<p>{} to {} · {} people followed your links, {} reached your page.</p>",
+        e(&when(r.start)),
+        e(&when(r.end)),
+        r.clicks,
+        r.visitors
+    );
+    let _ = writeln!(
+        o,
+        "<section class=\"next\">\n<h2>What changes next</h2>\n<p><strong>We will:</strong> {}</p>",
+        e(&r.next.we_change)
+    );
+    match &r.next.we_ask {
+        Some(a) => {
+            let _ = writeln!(o, "<p><strong>We ask you:</strong> {}</p>", e(a));
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "<p><strong>From you:</strong> nothing new; thank you.</p>"
+            );
+        }
+    }
+    let _ = writeln!(o, "</section>");
+    let _ = writeln!(o, "<h2>Your funnel</h2>\n<table>\n<thead><tr><th>Stage</th><th>People</th><th>Old enough: reached [95% interval]</th><th>Our benchmark</th><th>Status</th></tr></thead>\n<tbody>");
+    let _ = writeln!(
+        o,
+        "<tr><td>Followed your link</td><td class=\"n\">{}</td><td></td><td></td><td></td></tr>",
+        r.clicks
+    );
+    let _ = writeln!(
+        o,
+        "<tr><td>Reached your page</td><td class=\"n\">{}</td><td></td><td></td><td></td></tr>",
+        r.visitors
+    );
+    for s in &r.stages {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            e(&s.label),
+            s.reached,
+            e(&rate_text(&s.rate)),
+            e(&benchmark(&s.rate)),
+            s.rate.verdict.as_str(),
+            e(&s.status)
+        );
+    }
+    let _ = writeln!(o, "</tbody>\n</table>");
+    let a = &r.activity;
+    let _ = writeln!(
+        o,
+        "<p class=\"muted\">In the same days, counting people who arrived earlier too: {} link clicks, {} page visits, {} lead magnets, {} next steps, {} activations.</p>",
+        a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
+    );
+    let _ = writeln!(
+        o,
+        "<h2>Which promise converted</h2>\n<p>{}</p>",
+        e(&r.promise.summary)
+    );
+    if !r.promise.versions.is_empty() {
+        let _ = writeln!(o, "<table>\n<thead><tr><th>Version</th><th>Promise</th><th>Visitors</th><th>Lead magnet</th><th>Next step</th><th>Activation</th></tr></thead>\n<tbody>");
+        for v in &r.promise.versions {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                e(&v.id),
+                e(&v.promise),
+                v.visitors,
+                v.lead_magnet,
+                v.cta,
+                v.activation
+            );
+        }
+        let _ = writeln!(o, "</tbody>\n</table>");
+    }
+    let _ = writeln!(
+        o,
+        "<h2>Which campaign converted</h2>\n<p>{}</p>",
+        e(&r.best_campaign)
+    );
+    if !r.campaigns.is_empty() {
+        let _ = writeln!(o, "<table>\n<thead><tr><th>Campaign</th><th>Clicks</th><th>Visitors</th><th>Lead magnet</th><th>Next step</th><th>Activation</th></tr></thead>\n<tbody>");
+        for c in &r.campaigns {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                e(&c.campaign),
+                c.clicks,
+                c.visitors,
+                e(&c.lead_magnet.proportion.display()),
+                e(&c.cta.proportion.display()),
+                e(&c.activation.proportion.display())
+            );
+        }
+        let _ = writeln!(o, "</tbody>\n</table>");
+    }
+    let _ = writeln!(o, "<h2>How this is counted</h2>");
+    for para in &r.method {
+        let _ = writeln!(o, "<p class=\"muted\">{}</p>", e(para));
+    }
+    let _ = writeln!(o, "</main>\n</body>\n</html>");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_has_its_own_partner_wording() {
+        // The match in `next_step` names each rule; a new rule must get its own wording (the
+        // fallback is the "within bands" text, right for that rule only).
+        let src = include_str!("partner.rs");
+        for rule in crate::funnel::RULES {
+            if rule.name == "within_bands" {
+                continue;
+            }
+            assert!(
+                src.contains(&format!("\"{}\"", rule.name)),
+                "rule `{}` has no partner-safe wording in next_step",
+                rule.name
+            );
+        }
+    }
+
+    #[test]
+    fn markdown_text_from_the_data_cannot_become_markup() {
+        assert_eq!(
+            md("a|b <i>`x`</i>\n*y*"),
+            "a\\|b \\<i\\>\\`x\\`\\</i\\> \\*y\\*"
+        );
+        assert_eq!(
+            md("[a](http://x) [b][c] [d]: e"),
+            "[a\\](http://x) [b\\][c] [d\\]: e"
+        );
+        assert_eq!(md("27.1% [21.9–33%]"), "27.1% [21.9–33%]");
+    }
+}
