@@ -240,7 +240,7 @@ pub(crate) fn markdown(
     blurb: &str,
     hosted_url: Option<&str>,
 ) -> String {
-    use crate::render::llms::escape::{inline, one_line, url};
+    use crate::escape::{inline, one_line, url};
     let mut md = format!("# Partner kit: {}\n\n", inline(&partner.name));
     md.push_str(&format!("Your landing page: <{}>\n", url(landing_url)));
     if let Some(u) = hosted_url {

@@ -23,6 +23,7 @@ pub mod config;
 pub mod content;
 pub mod diagnostics;
 pub mod error;
+pub mod escape;
 pub(crate) mod load;
 pub mod partner;
 pub mod site;
@@ -53,6 +54,7 @@ pub mod calendar;
 pub mod leads;
 pub mod report;
 pub mod schema;
+pub mod schemas;
 
 // 7. Agents: the MCP server over the same library calls as the command line.
 pub mod mcp;

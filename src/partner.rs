@@ -242,14 +242,6 @@ impl Partner {
         self.variants.first().map(|v| v.id.as_str())
     }
 
-    /// The declared variants with their weights (equal when none is given), for the statistics.
-    pub fn experiment_variants(&self) -> Vec<crate::experiment::Variant> {
-        self.variants
-            .iter()
-            .map(|v| crate::experiment::Variant::new(v.id.clone(), v.weight.unwrap_or(1.0)))
-            .collect()
-    }
-
     /// Every allowed campaign, `default` first, then the declared ones in file order.
     pub fn all_campaigns(&self) -> Vec<&str> {
         let mut out = vec![DEFAULT_CAMPAIGN];
@@ -700,8 +692,7 @@ mod tests {
     fn variants_load_and_apply_their_overrides() {
         let p = load("partners/alpha.yaml", &format!("{VALID}{VARIANTS}")).unwrap();
         assert_eq!(p.control(), Some("control"));
-        let w: Vec<(String, f64)> = p
-            .experiment_variants()
+        let w: Vec<(String, f64)> = crate::experiment::Variant::of(&p)
             .into_iter()
             .map(|v| (v.id, v.weight))
             .collect();

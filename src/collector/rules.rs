@@ -67,8 +67,7 @@ impl Registry {
                         landing: p.landing_path(),
                         page: p.activation.trigger.page.clone(),
                         click: p.activation.trigger.click.clone(),
-                        variants: p
-                            .experiment_variants()
+                        variants: crate::experiment::Variant::of(p)
                             .into_iter()
                             .map(|v| (v.id, v.weight))
                             .collect(),

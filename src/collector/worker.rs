@@ -134,8 +134,7 @@ pub(crate) fn worker_js(site: &Site) -> String {
                     click: p.activation.trigger.click.as_deref(),
                     // The Worker serves the variants' pages only when it serves the site.
                     variants: match cfg.collector.mode {
-                        CollectorMode::Assets => p
-                            .experiment_variants()
+                        CollectorMode::Assets => crate::experiment::Variant::of(p)
                             .into_iter()
                             .map(|v| (v.id, v.weight))
                             .collect(),

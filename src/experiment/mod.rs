@@ -103,6 +103,15 @@ impl Variant {
             weight,
         }
     }
+
+    /// A partner's declared variants with their weights (equal when none is given).
+    pub fn of(partner: &crate::partner::Partner) -> Vec<Variant> {
+        partner
+            .variants
+            .iter()
+            .map(|v| Variant::new(v.id.clone(), v.weight.unwrap_or(1.0)))
+            .collect()
+    }
 }
 
 /// Every variant's cumulative counts at one look, in the order of the declared variants.

@@ -100,7 +100,7 @@ pub fn observe(
     })?;
     let mut out = Vec::new();
     for (i, p) in tested.iter().enumerate() {
-        let variants = p.experiment_variants();
+        let variants = super::Variant::of(p);
         let index = |id: &str| variants.iter().position(|v| v.id == id);
         // (variant index, first visit, first time of each stage at or after it)
         let mut people: Vec<(usize, Ts, [Option<Ts>; 3])> = Vec::new();

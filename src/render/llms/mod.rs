@@ -11,7 +11,7 @@
 //! - a `.md` mirror beside every HTML page except the partner kit (its content is tracked links);
 //! - partners.json: every partner whose page is indexable.
 
-pub mod escape;
+pub(crate) use crate::escape;
 mod markdown;
 pub mod merge;
 mod mirror;

@@ -1,5 +1,5 @@
-//! Render stage, agents: user text made safe for one line of Markdown (llms.txt items, headings,
-//! blockquotes, mirror facts).
+//! User text made safe for one line of Markdown: llms.txt items, headings, blockquotes, the
+//! Markdown mirrors' facts and the partner kits.
 //!
 //! Takes: a string from YAML or front matter. Gives: Markdown source that renders back to the
 //! same text (whitespace collapsed) and cannot open a new block, link, list item or heading.
