@@ -21,22 +21,52 @@ pub(crate) mod proposal;
 pub mod run;
 
 /// Version of the JSON shape (`schemas/calendar.schema.json`).
-pub const JSON_VERSION: u32 = 1;
+pub const JSON_VERSION: u32 = 2;
 
-/// One stage of a partner's funnel as the planner reads it: a share of visitors with its 95%
-/// Wilson interval, the band and the verdict the funnel gave.
+/// One stage of a partner's funnel as the planner reads it: a share of the visitors old enough
+/// to be judged on it, with its 95% Wilson interval, the band and the verdict the funnel gave.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct StageFigures {
     pub stage: String,
     /// Human label: `lead magnet`, `CTA`, `activation`.
     pub label: String,
+    /// Visitors old enough who reached the stage within its horizon.
     pub count: u64,
+    /// Visitors old enough to be judged on the stage (the base of the rate).
+    pub of: u64,
     pub rate: f64,
     pub low: f64,
     pub high: f64,
     pub verdict: String,
     pub band_low: f64,
     pub band_high: f64,
+    /// Days a visitor is given to reach the stage (its maturity horizon).
+    pub horizon_days: u32,
+    /// `too_early`: the day the whole cohort is old enough (`YYYY-MM-DD`).
+    #[schemars(pattern(crate::schema::DATE))]
+    pub ready: Option<String>,
+}
+
+impl StageFigures {
+    /// The figures as the funnel's explanation writes them:
+    /// `2 of 290 visitors: 0.7% [0.2–2.5%] (band 20–35%)`.
+    pub fn cite(&self) -> String {
+        format!(
+            "{} of {} visitors: {} (band {}–{})",
+            self.count,
+            self.of,
+            crate::funnel::stats::Proportion::new(self.count, self.of).display(),
+            pct(self.band_low),
+            pct(self.band_high)
+        )
+    }
+
+    /// [`StageFigures::ready`] as a date.
+    pub fn ready_date(&self) -> Option<NaiveDate> {
+        self.ready
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    }
 }
 
 /// One campaign's counts, to pick the campaign a partner should push next.
@@ -56,6 +86,33 @@ pub struct ActionFigures {
     pub because: String,
 }
 
+/// One variant of a partner's test at the stage that decided it.
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
+pub struct ArmFigures {
+    pub variant: String,
+    /// The promise the variant shows (the partner's own when it does not override it).
+    pub promise: String,
+    pub visitors: u64,
+    pub conversions: u64,
+}
+
+/// The verdict of a partner's experiment, as the planner reads it.
+#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
+pub struct ExperimentFigures {
+    /// `winner`, `stop_equivalent`, `invalid_split` or `no_difference_yet`.
+    pub verdict: String,
+    /// The winning variant (`winner` only).
+    pub winner: Option<String>,
+    /// The control: the first variant.
+    pub control: String,
+    /// The stage whose test gave the verdict.
+    pub stage: String,
+    /// The test's own explanation, with its figures.
+    pub because: String,
+    /// Every variant's visitors and conversions at that stage.
+    pub arms: Vec<ArmFigures>,
+}
+
 /// What the calendar reads of one partner's funnel.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct PartnerFigures {
@@ -66,6 +123,8 @@ pub struct PartnerFigures {
     pub stages: Vec<StageFigures>,
     pub campaigns: Vec<CampaignFigures>,
     pub action: ActionFigures,
+    /// The partner's experiment, when it runs one.
+    pub experiment: Option<ExperimentFigures>,
 }
 
 impl PartnerFigures {
@@ -74,13 +133,15 @@ impl PartnerFigures {
     }
 }
 
-/// The three kinds of weekly task.
+/// The kinds of weekly task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskKind {
     Brief,
     Email,
     Proposal,
+    /// A staff check: wait, measure a change, read a verdict, fix a test's split, re-plan.
+    Check,
 }
 
 impl TaskKind {
@@ -89,6 +150,7 @@ impl TaskKind {
             TaskKind::Brief => "brief",
             TaskKind::Email => "email",
             TaskKind::Proposal => "proposal",
+            TaskKind::Check => "check",
         }
     }
 }
@@ -96,7 +158,8 @@ impl TaskKind {
 /// One task of the calendar, with the rule and figures that made it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Task {
-    /// Stable id: `<date>-<partner>-<kind>`; the iCalendar UID is built from it.
+    /// Stable id: `<date>-<partner>-<kind>` (checks add their phase); the iCalendar UID is
+    /// built from it.
     pub id: String,
     /// 1-based week of the plan.
     pub week: u32,
@@ -109,8 +172,20 @@ pub struct Task {
     pub kind: TaskKind,
     pub title: String,
     /// The allocation rule (docs/calendar.md).
+    #[schemars(extend("enum" = plan::RULES))]
     pub rule: String,
-    /// The stage the task works on (`visit` for collect-traffic).
+    /// What the task does in the partner's sequence: `act`, `measure`, `next-step`,
+    /// `follow-up`, `ask`, `launch`, `wait`, `read`, `replan`.
+    #[schemars(extend("enum" = plan::PHASES))]
+    pub phase: String,
+    /// The id of the earlier task this one follows through on (the change a check measures).
+    pub follows: Option<String>,
+    /// When the figures the task needs are readable (`YYYY-MM-DD`), if it waits for them.
+    #[schemars(pattern(crate::schema::DATE))]
+    pub ready: Option<String>,
+    /// Emails: the subject line.
+    pub subject: Option<String>,
+    /// The stage the task works on (`visit` for traffic).
     #[schemars(with = "Option<crate::stage::Stage>")]
     pub target_stage: Option<String>,
     /// Co-marketing format: `guest-post` or `webinar`.
@@ -131,7 +206,7 @@ pub struct Task {
 impl Task {
     /// Plain text for calendar descriptions: reason, rule, funnel action and file.
     pub fn description(&self) -> String {
-        let mut s = format!("{}\nRule: {}.", self.reason, self.rule);
+        let mut s = format!("{}\nRule: {} ({}).", self.reason, self.rule, self.phase);
         if !self.figures.action.rule.is_empty() {
             s.push_str(&format!(
                 "\nFunnel action ({}): {} {}",
@@ -160,6 +235,13 @@ pub struct Window {
     #[serde(serialize_with = "ser_time")]
     #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub until: DateTime<Utc>,
+}
+
+impl Window {
+    /// Whole days in the window (at least 1).
+    pub fn days(&self) -> i64 {
+        (self.until - self.since).num_days().max(1)
+    }
 }
 
 /// Output of `partner-pages calendar --format json`: the planned tasks per partner and week,
@@ -220,18 +302,24 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
             .copied()
             .unwrap_or(&empty);
         let standing = plan::standing(f);
-        for week in 0..opts.weeks {
-            let wp = plan::week_plan(&standing, week);
-            for &kind in &wp.kinds {
-                tasks.push(make_task(
-                    partner,
-                    f,
-                    &site.config.bands,
-                    &wp,
-                    week,
-                    kind,
-                    opts.start,
-                ));
+        let schedule = plan::schedule(
+            &standing,
+            f.experiment.as_ref(),
+            &plan::best_first(f),
+            opts.start,
+            opts.weeks,
+        );
+        let ctx = Ctx {
+            partner,
+            f,
+            bands: &site.config.bands,
+            opts,
+            standing: &standing,
+            schedule: &schedule,
+        };
+        for (week, specs) in schedule.iter().enumerate() {
+            for spec in specs {
+                tasks.push(make_task(&ctx, week as u32, spec));
             }
         }
     }
@@ -301,122 +389,739 @@ pub fn lower_first(s: &str) -> String {
 /// Rates as the report writes them: `0.0067` -> `0.7%`, `0.2` -> `20%`.
 pub(crate) use crate::funnel::stats::pct;
 
-fn make_task(
-    partner: &Partner,
-    f: &PartnerFigures,
-    bands: &Bands,
-    wp: &plan::WeekPlan,
-    week: u32,
-    kind: TaskKind,
-    start: NaiveDate,
-) -> Task {
-    let date = plan::task_date(start, week, kind);
+/// The base form of a description's first verb, lower-cased, for "went on to ...":
+/// `Imports a first client site` -> `import a first client site`, `Copies the snippet` ->
+/// `copy the snippet`. `None` when the first word is not a third-person verb.
+pub(crate) fn base_form(description: &str) -> Option<String> {
+    let d = description.trim().trim_end_matches('.');
+    let (first, rest) = d.split_once(' ').unwrap_or((d, ""));
+    let w = first.to_lowercase();
+    let base = if let Some(s) = w.strip_suffix("ies") {
+        format!("{s}y")
+    } else if ["sses", "shes", "ches", "xes", "zes", "oes"]
+        .iter()
+        .any(|e| w.ends_with(e))
+    {
+        w[..w.len() - 2].to_string()
+    } else if w.ends_with('s') && !w.ends_with("ss") && w.len() > 2 {
+        w[..w.len() - 1].to_string()
+    } else {
+        return None;
+    };
+    Some(if rest.is_empty() {
+        base
+    } else {
+        format!("{base} {rest}")
+    })
+}
+
+/// What reaching a stage means for this partner's visitors, after "N of M visitors":
+/// `took the Content QA checklist`, `went on to book a demo`, `went on to import a first
+/// client site`.
+pub(crate) fn did(partner: &Partner, stage: &str) -> String {
+    match stage {
+        "lead_magnet" => format!("took the {}", partner.promise),
+        "cta" => format!("went on to {}", lower_first(&partner.cta.label)),
+        "activation" => match base_form(&partner.activation.description) {
+            Some(b) => format!("went on to {b}"),
+            None => format!(
+                "reached the first result ({})",
+                lower_first(&partner.activation.description)
+            ),
+        },
+        _ => "visited the page".into(),
+    }
+}
+
+/// `36 of 140 visitors took the Cost reduction guide (26%)`.
+pub(crate) fn did_figures(partner: &Partner, s: &StageFigures) -> String {
+    format!(
+        "{} of {} visitors {} ({})",
+        s.count,
+        s.of,
+        did(partner, &s.stage),
+        pct(s.rate)
+    )
+}
+
+/// What the planner knows while it turns one partner's schedule into tasks.
+struct Ctx<'a> {
+    partner: &'a Partner,
+    f: &'a PartnerFigures,
+    bands: &'a Bands,
+    opts: &'a PlanOptions,
+    standing: &'a plan::Standing,
+    schedule: &'a plan::Schedule,
+}
+
+impl Ctx<'_> {
+    fn date(&self, week: u32, kind: TaskKind, rule: &str) -> NaiveDate {
+        plan::task_date(self.opts.start, week, kind, rule)
+    }
+
+    /// The spec of `kind` in 0-based `week`, if any.
+    fn spec(&self, week: u32, kind: TaskKind) -> Option<&plan::Spec> {
+        self.schedule
+            .get(week as usize)
+            .and_then(|w| w.iter().find(|s| s.kind == kind))
+    }
+
+    fn id(&self, week: u32, spec: &plan::Spec) -> String {
+        let ds = self.date(week, spec.kind, spec.rule).format("%Y-%m-%d");
+        let code = &self.partner.code;
+        match spec.kind {
+            TaskKind::Check => format!("{ds}-{code}-check-{}", spec.phase),
+            k => format!("{ds}-{code}-{}", k.as_str()),
+        }
+    }
+
+    /// Visitors a day at this partner's pace over the window.
+    fn pace(&self) -> f64 {
+        self.f.visitors as f64 / self.opts.window.days() as f64
+    }
+
+    /// `about 72 a week: 290 in the 28 days before 2026-11-24`.
+    fn pace_text(&self) -> String {
+        format!(
+            "about {:.0} a week: {} in the {} days before {}",
+            self.pace() * 7.0,
+            self.f.visitors,
+            self.opts.window.days(),
+            self.opts.window.until.format("%Y-%m-%d")
+        )
+    }
+
+    /// The day a cohort that starts on `from` has `min_visitors` visitors old enough for
+    /// `stage`, at this partner's pace; `None` without traffic.
+    fn readable(&self, from: NaiveDate, horizon_days: u32) -> Option<NaiveDate> {
+        let pace = self.pace();
+        if pace <= 0.0 {
+            return None;
+        }
+        let days = (self.bands.min_visitors as f64 / pace).ceil() as u64;
+        Some(plan::add_days(from, days + u64::from(horizon_days)))
+    }
+
+    fn stage(&self, spec: &plan::Spec) -> Option<&StageFigures> {
+        spec.target_stage.as_deref().and_then(|s| self.f.stage(s))
+    }
+
+    fn campaign_of(&self, week: u32, format: &str) -> String {
+        format!(
+            "{format}-{}",
+            self.date(week, TaskKind::Proposal, plan::RULE_CO_MARKETING)
+                .format("%Y-%m-%d")
+        )
+    }
+}
+
+fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
+    let partner = ctx.partner;
+    let f = ctx.f;
+    let date = ctx.date(week, spec.kind, spec.rule);
     let ds = date.format("%Y-%m-%d").to_string();
     let code = &partner.code;
     let name = &partner.name;
-    let stage = wp.target_stage.clone();
-    let format_label = wp.format.map(|f| f.replace('-', " "));
-    let title = match (kind, wp.rule) {
-        (TaskKind::Brief, plan::RULE_CO_MARKETING) => format!(
-            "Brief: {} with {name}",
-            format_label.as_deref().unwrap_or("co-marketing post")
+    let stage = spec.target_stage.clone();
+    let stage_name = stage_label(stage.as_deref().unwrap_or("visit")).to_string();
+    let format_label = spec.format.map(|f| f.replace('-', " "));
+    let follows = spec
+        .follows
+        .map(|(w, k)| (w, k, ctx.spec(w, k)))
+        .and_then(|(w, _, s)| s.map(|s| (w, s)));
+    let follows_id = follows.map(|(w, s)| ctx.id(w, s));
+    let follows_date = follows.map(|(w, s)| ctx.date(w, s.kind, s.rule));
+    let (reason, ready) = reason(ctx, week, spec, follows_date);
+    let followed_stage = follows.and_then(|(_, s)| s.target_stage.as_deref());
+    let subject =
+        (spec.kind == TaskKind::Email).then(|| subject(ctx, spec, follows_date, followed_stage));
+    let title = match spec.kind {
+        TaskKind::Email => format!(
+            "Email {name}: {}",
+            subject.as_deref().unwrap_or("an update")
         ),
-        (TaskKind::Brief, plan::RULE_STRENGTH) => format!(
-            "Brief: more of what converts {} audience ({})",
-            possessive(name),
-            stage_label(stage.as_deref().unwrap_or("lead_magnet"))
-        ),
-        (TaskKind::Brief, _) => format!(
-            "Brief: answer the {} objections of {} audience",
-            stage_label(stage.as_deref().unwrap_or("visit")),
-            possessive(name)
-        ),
-        (TaskKind::Email, plan::RULE_CO_MARKETING) => format!(
-            "Email {name}: offer a {}",
-            format_label.as_deref().unwrap_or("co-marketing slot")
-        ),
-        (TaskKind::Email, plan::RULE_COLLECT) => format!("Email {name}: ask for more traffic"),
-        (TaskKind::Email, _) => format!("Email {name}: what converted, and the next campaign"),
-        (TaskKind::Proposal, plan::RULE_CO_MARKETING) => {
-            format!("Partner file update for {name}: a tracked campaign for the slot")
-        }
-        (TaskKind::Proposal, _) => match stage.as_deref() {
-            Some("lead_magnet") => format!("Landing update for {name}: headline + proof block"),
-            Some("cta") => format!("CTA update for {name}: a clearer next step"),
-            _ => format!("Landing update for {name}: point to the activation step"),
+        TaskKind::Brief => match (spec.rule, spec.phase) {
+            (plan::RULE_CO_MARKETING, _) => format!(
+                "Brief: {} with {name}",
+                format_label.as_deref().unwrap_or("co-marketing post")
+            ),
+            (plan::RULE_STRENGTH, _) => format!(
+                "Brief: more of what converts {} audience ({stage_name})",
+                possessive(name)
+            ),
+            (plan::RULE_COLLECT, _) => format!(
+                "Brief: a post {name} can share with {}",
+                lower_first(&partner.audience)
+            ),
+            _ => format!(
+                "Brief: answer the {stage_name} objections of {} audience",
+                possessive(name)
+            ),
+        },
+        TaskKind::Proposal => match spec.rule {
+            plan::RULE_CO_MARKETING => format!(
+                "Partner file update for {name}: a tracked campaign for the {}",
+                format_label.as_deref().unwrap_or("slot")
+            ),
+            plan::RULE_PROMOTE => format!(
+                "Promote the winning variant `{}` of {name}",
+                f.experiment
+                    .as_ref()
+                    .and_then(|x| x.winner.as_deref())
+                    .unwrap_or("?")
+            ),
+            plan::RULE_END_TEST => format!("End the test of {name}, keep the control"),
+            _ => match stage.as_deref() {
+                Some("lead_magnet") => format!("Landing update for {name}: headline + proof block"),
+                Some("cta") => format!("CTA update for {name}: a clearer next step"),
+                _ => format!("Landing update for {name}: point to the activation step"),
+            },
+        },
+        TaskKind::Check => match spec.phase {
+            plan::PHASE_WAIT => format!(
+                "Wait for {} cohort: no change until {}",
+                possessive(name),
+                ready.as_deref().unwrap_or("it is old enough")
+            ),
+            plan::PHASE_READ => format!(
+                "Read {} verdict on {}",
+                possessive(name),
+                ready.as_deref().unwrap_or("the ready date")
+            ),
+            plan::PHASE_REPLAN => format!("Re-plan {name} from the new data"),
+            plan::PHASE_ACT if spec.rule == plan::RULE_FIX_SPLIT => {
+                format!("Fix the traffic split of {} test", possessive(name))
+            }
+            _ => match (spec.rule, spec.format) {
+                (plan::RULE_COLLECT, _) => format!(
+                    "Count {} visitors since {}",
+                    possessive(name),
+                    follows_date.map_or(ds.clone(), |d| d.to_string())
+                ),
+                (plan::RULE_CO_MARKETING, Some(fm)) => format!(
+                    "Measure {} {} campaign",
+                    possessive(name),
+                    fm.replace('-', " ")
+                ),
+                (plan::RULE_STRENGTH, _) => format!(
+                    "Measure {} {} campaign",
+                    possessive(name),
+                    plan::next_campaign(f)
+                ),
+                _ => format!(
+                    "Measure the {stage_name} change of {} for {name}",
+                    follows_date.map_or(ds.clone(), |d| d.to_string())
+                ),
+            },
         },
     };
-    let reason = reason(partner, f, bands, wp);
-    let file = match kind {
+    let file = match spec.kind {
         TaskKind::Brief => format!(
             "content/briefs/{ds}-{code}-{}.md",
-            plan::slug(wp.format.or(stage.as_deref()).unwrap_or("brief"))
+            plan::slug(spec.format.or(stage.as_deref()).unwrap_or("brief"))
         ),
-        TaskKind::Email => format!("emails/{ds}-{code}.md"),
+        TaskKind::Email => format!("emails/{ds}-{code}.txt"),
         TaskKind::Proposal => format!("proposals/{ds}-{code}.yaml.patch"),
+        TaskKind::Check => format!("checks/{ds}-{code}-{}.md", spec.phase),
     };
+    let objection_stage = if spec.format.is_some() {
+        "co-marketing"
+    } else {
+        stage.as_deref().unwrap_or("visit")
+    };
+    let next_campaign = match (spec.rule, spec.format) {
+        (plan::RULE_CO_MARKETING, Some(fm)) if spec.kind != TaskKind::Proposal => {
+            // The email and brief push the campaign their week's proposal adds.
+            let w = spec.follows.map_or(week, |(w, _)| w);
+            if ctx.spec(w, TaskKind::Proposal).is_some() {
+                ctx.campaign_of(w, fm)
+            } else {
+                plan::next_campaign(f)
+            }
+        }
+        _ => plan::next_campaign(f),
+    };
+    let _ = ctx.standing;
     Task {
-        id: format!("{ds}-{code}-{}", kind.as_str()),
+        id: ctx.id(week, spec),
         week: week + 1,
         date,
         partner: code.clone(),
         partner_name: name.clone(),
-        kind,
+        kind: spec.kind,
         title,
-        rule: wp.rule.to_string(),
+        rule: spec.rule.to_string(),
+        phase: spec.phase.to_string(),
+        follows: follows_id,
+        ready,
+        subject,
         target_stage: stage.clone(),
-        format: wp.format.map(str::to_string),
+        format: spec.format.map(str::to_string),
         reason,
-        objections: plan::objections(
-            if wp.format.is_some() {
-                "co-marketing"
-            } else {
-                stage.as_deref().unwrap_or("visit")
-            },
-            &lower_first(&partner.audience),
-            &partner.promise,
-        ),
-        next_campaign: plan::next_campaign(f),
+        objections: if spec.kind == TaskKind::Brief {
+            plan::objections(
+                objection_stage,
+                &lower_first(&partner.audience),
+                &partner.promise,
+            )
+        } else {
+            Vec::new()
+        },
+        next_campaign,
         figures: f.clone(),
         file,
     }
 }
 
-/// One sentence with the figures behind the week's rule.
-fn reason(partner: &Partner, f: &PartnerFigures, bands: &Bands, wp: &plan::WeekPlan) -> String {
-    let name = &partner.name;
-    match wp.rule {
-        plan::RULE_CO_MARKETING => match f.stage("activation") {
-            Some(a) => format!(
-                "{name}: {} from {} visitors ({}, 95% interval {}–{}); the whole interval is above the {}–{} band, so the audience is qualified: give it co-marketing inventory.",
-                plural(a.count, "activation"), f.visitors, pct(a.rate), pct(a.low), pct(a.high), pct(a.band_low), pct(a.band_high)
-            ),
-            None => format!("{name}: activation above its band."),
-        },
-        plan::RULE_COLLECT => format!(
-            "{name}: {} visitors ({} clicks) is under the {} needed for a verdict; collect more traffic before changing content.",
-            f.visitors, f.clicks, bands.min_visitors
+/// The winner's (or the control's) promise and figures, and the other arms'.
+fn arm<'a>(x: &'a ExperimentFigures, id: &str) -> Option<&'a ArmFigures> {
+    x.arms.iter().find(|a| a.variant == id)
+}
+
+pub(crate) fn arm_rate(a: &ArmFigures) -> String {
+    if a.visitors == 0 {
+        "–".into()
+    } else {
+        pct(a.conversions as f64 / a.visitors as f64)
+    }
+}
+
+/// The email's subject: the partner's own figures and what converted, never a thank-you for
+/// nothing.
+fn subject(
+    ctx: &Ctx<'_>,
+    spec: &plan::Spec,
+    follows: Option<NaiveDate>,
+    followed_stage: Option<&str>,
+) -> String {
+    let p = ctx.partner;
+    let f = ctx.f;
+    let best = plan::strongest(f);
+    match (spec.rule, spec.phase) {
+        (plan::RULE_PROMOTE, _) => {
+            let x = f.experiment.as_ref();
+            let w = x.and_then(|x| x.winner.as_deref().and_then(|id| arm(x, id)));
+            let others: Vec<String> = x
+                .map(|x| {
+                    x.arms
+                        .iter()
+                        .filter(|a| Some(a.variant.as_str()) != x.winner.as_deref())
+                        .map(arm_rate)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let what = match spec.target_stage.as_deref() {
+                Some("lead_magnet") => "took the free resource".to_string(),
+                Some(st) => did(p, st),
+                None => "converted".into(),
+            };
+            match w {
+                Some(w) => format!(
+                    "\"{}\" converted best on your page: {} of its visitors {what}, against {}",
+                    w.promise,
+                    arm_rate(w),
+                    others.join(" and ")
+                ),
+                None => "The test on your page has a winner".into(),
+            }
+        }
+        (plan::RULE_END_TEST, _) => {
+            let rates: Vec<String> = f
+                .experiment
+                .as_ref()
+                .map(|x| x.arms.iter().map(arm_rate).collect())
+                .unwrap_or_default();
+            format!(
+                "Both promises on your page converted alike ({}): we keep \"{}\"",
+                rates.join(" and "),
+                p.promise
+            )
+        }
+        (plan::RULE_CO_MARKETING, plan::PHASE_FOLLOW_UP) => {
+            let s = plan::above_stages(f);
+            match s.first() {
+                Some(s) => format!(
+                    "A webinar for your audience ({} of {} visitors {}): a date, and your commission",
+                    s.count,
+                    s.of,
+                    did(p, &s.stage)
+                ),
+                None => "A webinar for your audience: a date, and your commission".into(),
+            }
+        }
+        (plan::RULE_CO_MARKETING, _) => {
+            let s = plan::above_stages(f);
+            match s.first() {
+                Some(s) => format!(
+                    "{} of {} visitors from your link {}: a guest post, a webinar or a higher commission?",
+                    s.count,
+                    s.of,
+                    did(p, &s.stage)
+                ),
+                None => "Your audience converts: a guest post, a webinar or a higher commission?"
+                    .into(),
+            }
+        }
+        (plan::RULE_COLLECT, plan::PHASE_LAUNCH) => format!(
+            "Your {} page is live: the link to share with {}",
+            p.promise,
+            lower_first(&p.audience)
         ),
-        plan::RULE_STRENGTH => {
+        (plan::RULE_COLLECT, _) => format!(
+            "{} from your {} link so far: one more share this week?",
+            plural(f.visitors, "visitor"),
+            p.promise
+        ),
+        (plan::RULE_WAIT, _) => format!(
+            "{} from your link so far; your first results on {}",
+            plural(f.visitors, "visitor"),
+            wait_ready(f).map_or("the next report".into(), |d| d.format("%b %-d").to_string())
+        ),
+        (_, plan::PHASE_FOLLOW_UP) => {
+            let since = follows.map_or("this month".into(), |d| d.format("%b %-d").to_string());
+            let changed = followed_stage.map_or("a change", short_change);
+            let so_far = best.map_or_else(|| plural(f.visitors, "visitor"), |s| did_figures(p, s));
+            match spec.target_stage.as_deref() {
+                Some(next) if spec.rule == plan::RULE_FIX && Some(next) != followed_stage => format!(
+                    "Since {since} your {} page has {changed}; next, {} ({so_far} so far)",
+                    p.promise,
+                    short_change(next)
+                ),
+                _ => format!(
+                    "Since {since} your {} page has {changed}: {so_far} so far, and the link to share next",
+                    p.promise
+                ),
+            }
+        }
+        (plan::RULE_STRENGTH, _) => match best {
+            Some(s) => format!(
+                "{} from your link: what converted, and the link to share next",
+                did_figures(p, s)
+            ),
+            None => format!(
+                "{} from your link: what converted, and the link to share next",
+                plural(f.visitors, "visitor")
+            ),
+        },
+        _ => {
+            let weak = ctx
+                .stage(spec)
+                .map_or("", |s| stage_label(&s.stage))
+                .to_string();
+            match best {
+                Some(s) => format!(
+                    "{} from your link; next we improve the {weak} step",
+                    did_figures(p, s)
+                ),
+                None => {
+                    let lm = f.stage("lead_magnet").map_or(0, |s| s.count);
+                    format!(
+                        "{} from your link, {lm} took the {}: we are fixing our page",
+                        plural(f.visitors, "visitor"),
+                        p.promise
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// A change to a stage's part of the page, in a few words: `a new headline`.
+pub(crate) fn short_change(stage: &str) -> &'static str {
+    match stage {
+        "lead_magnet" => "a new headline",
+        "cta" => "a clearer call to action",
+        "activation" => "a pointer to the first step after signup",
+        _ => "a change",
+    }
+}
+
+/// The day the last too-young stage of `f` is ready.
+fn wait_ready(f: &PartnerFigures) -> Option<NaiveDate> {
+    f.stages
+        .iter()
+        .filter(|s| s.verdict == "too_early")
+        .filter_map(StageFigures::ready_date)
+        .max()
+}
+
+/// One sentence with the figures behind the task, and the day its figures are readable.
+fn reason(
+    ctx: &Ctx<'_>,
+    week: u32,
+    spec: &plan::Spec,
+    follows: Option<NaiveDate>,
+) -> (String, Option<String>) {
+    let p = ctx.partner;
+    let f = ctx.f;
+    let name = &p.name;
+    let min = ctx.bands.min_visitors;
+    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let since = follows.unwrap_or_else(|| ctx.date(week, spec.kind, spec.rule));
+    let stage = ctx.stage(spec);
+    let stage_name = stage_label(spec.target_stage.as_deref().unwrap_or("visit")).to_string();
+    match (spec.rule, spec.phase) {
+        (plan::RULE_FIX_SPLIT, _) => (
+            format!(
+                "{name}: the test's split is broken: {}. Check the variant weights in the partner file, the cookie and the Worker's assignment before reading any difference.",
+                f.experiment.as_ref().map_or("", |x| x.because.as_str())
+            ),
+            None,
+        ),
+        (plan::RULE_PROMOTE, _) => {
+            let x = f.experiment.as_ref();
+            (
+                format!(
+                    "{name}: the {} test has a winner, `{}`: {}. Its copy becomes the partner's own and the test ends.",
+                    stage_label(x.map_or("", |x| x.stage.as_str())),
+                    x.and_then(|x| x.winner.as_deref()).unwrap_or("?"),
+                    x.map_or("", |x| x.because.as_str())
+                ),
+                None,
+            )
+        }
+        (plan::RULE_END_TEST, _) => {
+            let x = f.experiment.as_ref();
+            (
+                format!(
+                    "{name}: the {} test is settled without a winner: {}. End it and keep the control `{}`.",
+                    stage_label(x.map_or("", |x| x.stage.as_str())),
+                    x.map_or("", |x| x.because.as_str()),
+                    x.map_or("", |x| x.control.as_str())
+                ),
+                None,
+            )
+        }
+        (_, plan::PHASE_REPLAN) => (
+            format!(
+                "{name}: this plan was made from the funnel of {} to {}; the weeks since brought new data, including the cohorts of any change it made. Run `calendar` again with it for the next weeks.",
+                ctx.opts.window.since.format("%Y-%m-%d"),
+                ctx.opts.window.until.format("%Y-%m-%d")
+            ),
+            None,
+        ),
+        (plan::RULE_CO_MARKETING, plan::PHASE_MEASURE) => {
+            let campaign = spec
+                .follows
+                .map(|(w, _)| ctx.campaign_of(w, spec.format.unwrap_or("guest-post")))
+                .unwrap_or_default();
+            let horizon = f.stage("activation").map_or(14, |s| s.horizon_days);
+            let ready = ctx.readable(since, horizon);
+            (
+                format!(
+                    "{name}: measure the `{campaign}` campaign added on {}: its visitors and activations against the partner's activation {}. Readable {}: {min} visitors at {}, plus the {horizon}-day activation horizon.",
+                    date(since),
+                    f.stage("activation").map_or(String::new(), StageFigures::cite),
+                    ready.map_or("once it has traffic".into(), |d| format!("on {}", date(d))),
+                    ctx.pace_text()
+                ),
+                ready.map(date),
+            )
+        }
+        (plan::RULE_CO_MARKETING, plan::PHASE_FOLLOW_UP) => (
+            format!(
+                "{name}: follow up the offer of {}: a webinar date, and the commission talk; the figures are those of the offer ({}).",
+                follows.map_or(String::new(), date),
+                plan::above_stages(f)
+                    .iter()
+                    .map(|s| format!("{} {}", s.label, s.cite()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            None,
+        ),
+        (plan::RULE_CO_MARKETING, plan::PHASE_NEXT) => (
+            format!(
+                "{name}: the second slot for a qualified audience, a webinar, tracked as its own campaign so its visitors and activations can be read apart."
+            ),
+            None,
+        ),
+        (plan::RULE_CO_MARKETING, _) => {
+            let cites: Vec<String> = plan::above_stages(f)
+                .iter()
+                .map(|s| format!("{} {}", s.label, s.cite()))
+                .collect();
+            (
+                format!(
+                    "{name}: {} clicks, {} visitors; above the band: {}. The audience is qualified: offer more inventory (a guest post, a webinar, a co-marketing slot or a higher commission).",
+                    f.clicks,
+                    f.visitors,
+                    cites.join("; ")
+                ),
+                None,
+            )
+        }
+        (plan::RULE_COLLECT, plan::PHASE_MEASURE) => {
+            let need = min.saturating_sub(f.visitors);
+            let ready = ctx.readable(since, 0).map(|_| {
+                let days = (need as f64 / ctx.pace()).ceil() as u64;
+                plan::add_days(since, days)
+            });
+            (
+                match ready {
+                    Some(d) => format!(
+                        "{name}: count the visitors since the email of {}: {need} more are needed for a verdict ({min} in all); at {} that is {}. If none arrived, check that the link was shared and that /go/{} redirects; do not ask again by email.",
+                        date(since),
+                        ctx.pace_text(),
+                        date(d),
+                        p.code
+                    ),
+                    None => format!(
+                        "{name}: count the first visitors since the launch email of {}: none came in the {} days before {}. If none arrived, check that /go/{} redirects and that the partner published the link; do not ask again by email.",
+                        date(since),
+                        ctx.opts.window.days(),
+                        ctx.opts.window.until.format("%Y-%m-%d"),
+                        p.code
+                    ),
+                },
+                ready.map(date),
+            )
+        }
+        (plan::RULE_COLLECT, plan::PHASE_FOLLOW_UP) => (
+            format!(
+                "{name}: {} so far, under the {min} a verdict needs; instead of a second ask, a post the partner can link to for {}.",
+                plural(f.visitors, "visitor"),
+                lower_first(&p.audience)
+            ),
+            None,
+        ),
+        (plan::RULE_COLLECT, plan::PHASE_LAUNCH) => (
+            format!(
+                "{name}: no visitor in the {} days before {}: the link has not been shared yet. One launch email with the tracked link; no content change.",
+                ctx.opts.window.days(),
+                ctx.opts.window.until.format("%Y-%m-%d")
+            ),
+            None,
+        ),
+        (plan::RULE_COLLECT, _) => (
+            format!(
+                "{name}: {} visitors ({} clicks) is under the {min} needed for a verdict; one ask for more traffic, no content change on so few visitors.",
+                f.visitors, f.clicks
+            ),
+            None,
+        ),
+        (plan::RULE_WAIT, plan::PHASE_WAIT) => {
+            let parts: Vec<String> = f
+                .stages
+                .iter()
+                .filter(|s| s.verdict == "too_early")
+                .map(|s| {
+                    format!(
+                        "{}: {} of {} visitors are old enough ({} days; all ready {})",
+                        s.label,
+                        s.of,
+                        f.visitors,
+                        s.horizon_days,
+                        s.ready.as_deref().unwrap_or("now")
+                    )
+                })
+                .collect();
+            let ready = wait_ready(f);
+            (
+                format!(
+                    "{name}: too young to judge: {}. Wait until {} before changing the page: a verdict on a cohort that had no time to convert would be wrong.",
+                    parts.join("; "),
+                    ready.map_or("the cohort is old enough".into(), date)
+                ),
+                ready.map(date),
+            )
+        }
+        (plan::RULE_WAIT, plan::PHASE_READ) => {
+            let ready = wait_ready(f);
+            (
+                format!(
+                    "{name}: on or after {}, run `report --partner {}` for the cohort that was too young on {}; act on its verdict (the next `calendar` run turns it into tasks).",
+                    ready.map_or("the ready date".into(), date),
+                    p.code,
+                    ctx.opts.window.until.format("%Y-%m-%d")
+                ),
+                ready.map(date),
+            )
+        }
+        (plan::RULE_WAIT, _) => (
+            format!(
+                "{name}: {} so far; the first verdict comes on {}. Tell the partner where things stand, without a verdict yet.",
+                plural(f.visitors, "visitor"),
+                wait_ready(f).map_or("the next report".into(), date)
+            ),
+            wait_ready(f).map(date),
+        ),
+        (plan::RULE_STRENGTH, plan::PHASE_MEASURE) => {
+            let horizon = stage.map_or(7, |s| s.horizon_days);
+            let ready = ctx.readable(since, horizon);
+            (
+                format!(
+                    "{name}: measure the `{}` campaign pushed in the email of {}: its visitors and its {stage_name} rate against {}. Readable {}: {min} visitors at {}.",
+                    plan::next_campaign(f),
+                    date(since),
+                    stage.map_or(String::new(), StageFigures::cite),
+                    ready.map_or("once it has traffic".into(), |d| format!("on {}", date(d))),
+                    ctx.pace_text()
+                ),
+                ready.map(date),
+            )
+        }
+        (plan::RULE_STRENGTH, plan::PHASE_FOLLOW_UP) => (
+            format!(
+                "{name}: {stage_name} converts best ({}); more content on it while the change is measured.",
+                stage.map_or(String::new(), StageFigures::cite)
+            ),
+            None,
+        ),
+        (plan::RULE_STRENGTH, _) => {
             let steps: Vec<String> = f
                 .stages
                 .iter()
                 .map(|s| format!("{} {}", s.label, pct(s.rate)))
                 .collect();
-            format!(
-                "{name}: every step is within its band ({} of {} visitors); the funnel says keep the page, so the content builds on the best step, {}.",
-                steps.join(", "),
-                f.visitors,
-                stage_label(wp.target_stage.as_deref().unwrap_or("lead_magnet"))
+            (
+                format!(
+                    "{name}: every judged step is within its band ({} of {} visitors); the funnel says keep the page, so the content builds on {stage_name} ({}).",
+                    steps.join(", "),
+                    f.visitors,
+                    stage.map_or(String::new(), StageFigures::cite)
+                ),
+                None,
             )
         }
-        _ => match wp.target_stage.as_deref().and_then(|s| f.stage(s)) {
-            Some(s) => format!(
-                "{name}: {} step at {} of {} visitors ({} reached it; 95% interval {}–{}, band {}–{}, verdict {}); the weakest step gets the fix first.",
-                stage_label(&s.stage), pct(s.rate), f.visitors, s.count, pct(s.low), pct(s.high),
-                pct(s.band_low), pct(s.band_high), if s.verdict.is_empty() { "n/a" } else { &s.verdict }
+        (_, plan::PHASE_MEASURE) => {
+            let horizon = stage.map_or(7, |s| s.horizon_days);
+            let ready = ctx.readable(since, horizon);
+            (
+                format!(
+                    "{name}: measure the {stage_name} change of {}: the {stage_name} rate of visitors who arrived on or after that day, against the baseline {}. Readable {}: {min} visitors at {}, plus the {horizon}-day {stage_name} horizon.",
+                    date(since),
+                    stage.map_or(String::new(), StageFigures::cite),
+                    ready.map_or("once it has traffic".into(), |d| format!("on {}", date(d))),
+                    ctx.pace_text()
+                ),
+                ready.map(date),
+            )
+        }
+        (_, plan::PHASE_FOLLOW_UP) => (
+            format!(
+                "{name}: tell the partner what changed on {} and which campaign to push next (`{}`), with the figures so far.",
+                follows.map_or(String::new(), date),
+                plan::next_campaign(f)
             ),
-            None => format!("{name}: no stage figures yet."),
+            None,
+        ),
+        (_, phase) => match stage {
+            Some(s) => (
+                format!(
+                    "{name}: {} step {} (verdict {}); {}",
+                    s.label,
+                    s.cite(),
+                    if s.verdict.is_empty() { "n/a" } else { &s.verdict },
+                    if phase == plan::PHASE_NEXT {
+                        "the next weak step, once the first fix is in."
+                    } else {
+                        "the weakest step gets the fix first."
+                    }
+                ),
+                None,
+            ),
+            None => (format!("{name}: no stage figures yet."), None),
         },
     }
 }
@@ -468,6 +1173,29 @@ pub fn to_json(cal: &Calendar) -> crate::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbs_take_their_base_form() {
+        for (d, want) in [
+            (
+                "Imports a first client site",
+                Some("import a first client site"),
+            ),
+            (
+                "Copies the implementation snippet",
+                Some("copy the implementation snippet"),
+            ),
+            ("Opens the pricing page", Some("open the pricing page")),
+            (
+                "Runs a first content audit in AIKit",
+                Some("run a first content audit in AIKit"),
+            ),
+            ("Pushes a page", Some("push a page")),
+            ("First audit", None),
+        ] {
+            assert_eq!(base_form(d).as_deref(), want, "{d}");
+        }
+    }
 
     #[test]
     fn the_default_start_is_the_monday_after_now() {

@@ -23,8 +23,9 @@ use std::path::Path;
 /// by the site's `templates/calendar/` exactly like page templates: see
 /// [`crate::render::templates`]).
 pub const BRIEF_TEMPLATE: &str = "calendar/brief.md";
-pub const EMAIL_TEMPLATE: &str = "calendar/email.md";
+pub const EMAIL_TEMPLATE: &str = "calendar/email.txt";
 pub const PROPOSAL_TEMPLATE: &str = "calendar/proposal.md";
+pub const CHECK_TEMPLATE: &str = "calendar/check.md";
 
 /// What happened to one task file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +71,32 @@ struct TaskContext<'a> {
     /// Proposal only: the changed fields and the unified diff.
     changes: Vec<Change>,
     diff: String,
+    /// Emails: the subject line.
+    subject: &'a str,
+    /// Each stage someone reached, as a sentence part: `36 of 140 visitors took the Cost
+    /// reduction guide (26%)`.
+    figures_lines: Vec<String>,
+    /// The stage that converts best, as such a sentence part (none when no stage reaches its
+    /// band).
+    converted: Option<String>,
+    /// Co-marketing: the stages above their band, as such sentence parts.
+    above: Vec<String>,
+    /// Experiments: each variant as `"<promise>": 30 of 200 visitors (15%)`.
+    arms: Vec<String>,
+    /// The winning variant's promise (promote-winner).
+    winner_promise: Option<String>,
+    /// What the week's change does to the page, for the partner (fix tasks).
+    change_what: String,
+    /// Follow-ups: what the earlier change they follow did to the page.
+    changed_what: String,
+    /// The day of the change a follow-up refers to.
+    change_date: Option<String>,
+    /// Days in the funnel window.
+    days: i64,
+    /// The campaign that converted best, and its tracked link (co-marketing emails give both
+    /// it and the new slot's link).
+    converted_campaign: String,
+    converted_link: String,
 }
 
 #[derive(Serialize)]
@@ -89,23 +116,92 @@ struct Change {
 pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
     let templates = crate::render::templates::Templates::load(&site.root)?;
     let mut out = Vec::new();
+    // Each partner file as the earlier proposals of this plan leave it: a week's proposal
+    // applies after the previous one (tasks are in date order).
+    let mut stacked: std::collections::BTreeMap<String, String> = Default::default();
     for (i, task) in cal.tasks.iter().enumerate() {
         let partner = site
             .partner(&task.partner)
             .ok_or_else(|| Error::Internal(format!("task for unknown partner {}", task.partner)))?;
         let (changes, diff) = if task.kind == TaskKind::Proposal {
-            proposal_diff(site, partner, task)?
+            proposal_diff(site, partner, task, &mut stacked)?
         } else {
             (Vec::new(), String::new())
         };
-        let tracked_link = if task.next_campaign == crate::partner::DEFAULT_CAMPAIGN {
-            site.config.absolute_url(&format!("/go/{}", partner.code))
-        } else {
-            site.config.absolute_url(&format!(
-                "/go/{}?campaign={}",
-                partner.code, task.next_campaign
-            ))
+        let f = &task.figures;
+        let reached = |s: &&super::StageFigures| s.count > 0 && s.of > 0;
+        let figures_lines = f
+            .stages
+            .iter()
+            .filter(reached)
+            .map(|s| super::did_figures(partner, s))
+            .collect();
+        let converted = super::plan::strongest(f).map(|s| super::did_figures(partner, s));
+        let above = super::plan::above_stages(f)
+            .into_iter()
+            .filter(reached)
+            .map(|s| super::did_figures(partner, s))
+            .collect();
+        let x = f.experiment.as_ref();
+        let arms = x
+            .map(|x| {
+                x.arms
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "\"{}\": {} of {} visitors ({})",
+                            a.promise,
+                            a.conversions,
+                            a.visitors,
+                            super::arm_rate(a)
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let winner_promise = x.and_then(|x| {
+            x.winner
+                .as_deref()
+                .and_then(|w| x.arms.iter().find(|a| a.variant == w))
+                .map(|a| a.promise.clone())
+        });
+        let what = |stage: Option<&str>| -> String {
+            match stage {
+                Some("lead_magnet") => format!(
+                    "the headline and the proof block, so they lead with the {} and speak to {}",
+                    partner.promise,
+                    super::lower_first(&partner.audience)
+                ),
+                Some("cta") => {
+                    "the call to action after the free resource, so the next step is clearer".into()
+                }
+                Some("activation") => format!(
+                    "the page's proof, so it points to the first step after signing up ({})",
+                    super::lower_first(&partner.activation.description)
+                ),
+                _ => String::new(),
+            }
         };
+        let followed = task
+            .follows
+            .as_deref()
+            .and_then(|id| cal.tasks.iter().find(|t| t.id == id));
+        let change_date = followed.map(|t| t.date.format("%B %-d").to_string());
+        let changed_what = what(followed.and_then(|t| t.target_stage.as_deref()));
+        let change_what = if task.rule == super::plan::RULE_FIX {
+            what(task.target_stage.as_deref())
+        } else {
+            String::new()
+        };
+        let link = |campaign: &str| {
+            if campaign == crate::partner::DEFAULT_CAMPAIGN {
+                site.config.absolute_url(&format!("/go/{}", partner.code))
+            } else {
+                site.config
+                    .absolute_url(&format!("/go/{}?campaign={campaign}", partner.code))
+            }
+        };
+        let tracked_link = link(&task.next_campaign);
         let ctx = TaskContext {
             site: SiteContext {
                 name: &site.config.name,
@@ -125,11 +221,24 @@ pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
             window: &cal.window,
             changes,
             diff,
+            subject: task.subject.as_deref().unwrap_or(""),
+            figures_lines,
+            converted,
+            above,
+            arms,
+            winner_promise,
+            change_what,
+            changed_what,
+            change_date,
+            days: cal.window.days(),
+            converted_link: link(&super::plan::next_campaign(f)),
+            converted_campaign: super::plan::next_campaign(f),
         };
         let name = match task.kind {
             TaskKind::Brief => BRIEF_TEMPLATE,
             TaskKind::Email => EMAIL_TEMPLATE,
             TaskKind::Proposal => PROPOSAL_TEMPLATE,
+            TaskKind::Check => CHECK_TEMPLATE,
         };
         let mut text = templates.render(name, &ctx).map_err(|d| {
             let mut diags = crate::diagnostics::Diagnostics::default();
@@ -154,26 +263,57 @@ pub fn render_all(site: &Site, cal: &Calendar) -> Result<Vec<Rendered>> {
     Ok(out)
 }
 
+/// The proposal's diff against the partner file as the plan's earlier proposals leave it
+/// (`stacked`, by partner code), which it then updates. The edits are chosen from the partner
+/// as that file loads, and the edited file must load too: a proposal never breaks `check`.
 fn proposal_diff(
     site: &Site,
     partner: &crate::partner::Partner,
     task: &Task,
+    stacked: &mut std::collections::BTreeMap<String, String>,
 ) -> Result<(Vec<Change>, String)> {
-    let path = site.root.join(&partner.source);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
-    let edits = proposal::proposed_edits(partner, task);
-    let new = proposal::apply(&text, &edits);
     let rel = partner.source.to_string_lossy().replace('\\', "/");
+    let text = match stacked.get(&partner.code) {
+        Some(t) => t.clone(),
+        None => {
+            let path = site.root.join(&partner.source);
+            std::fs::read_to_string(&path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?
+        }
+    };
+    let current = load_partner(&partner.source, &text).ok_or_else(|| {
+        Error::Internal(format!(
+            "{rel} no longer loads after the plan's earlier proposals"
+        ))
+    })?;
+    let edits = proposal::proposed_edits(&current, task);
+    let new = proposal::apply(&text, &edits);
+    if load_partner(&partner.source, &new).is_none() {
+        return Err(Error::Internal(format!(
+            "the {} proposal for {rel} would not load; not written",
+            task.id
+        )));
+    }
     let diff = proposal::unified_diff(&rel, &text, &new);
+    stacked.insert(partner.code.clone(), new);
     let changes = edits
         .into_iter()
         .map(|e| Change {
             field: e.path.join("."),
-            value: e.value,
+            value: if e.value.is_null() {
+                serde_json::Value::String("removed (the test ends)".into())
+            } else {
+                e.value
+            },
         })
         .collect();
     Ok((changes, diff))
+}
+
+/// The partner in `text` (a file at `source`), if it passes the partner file's checks.
+pub(crate) fn load_partner(source: &Path, text: &str) -> Option<crate::partner::Partner> {
+    let mut r = crate::load::schema::Report::new(source, text, 0);
+    crate::partner::parse(text, &mut r).map(|l| l.value)
 }
 
 /// `x.md` + 2 -> `x-2.md`; `x.yaml.patch` + 2 -> `x-2.yaml.patch`.
@@ -291,6 +431,9 @@ mod tests {
             verdict: "within".into(),
             band_low,
             band_high,
+            of: 200,
+            horizon_days: 7,
+            ready: None,
         };
         PartnerFigures {
             code: code.into(),
@@ -307,6 +450,7 @@ mod tests {
                 action: "Do \"this\": now".into(),
                 because: "because, really".into(),
             },
+            experiment: None,
         }
     }
 

@@ -1,22 +1,30 @@
-//! Calendar stage, planning: which three tasks each partner gets each week, and why.
+//! Calendar stage, planning: what each partner gets each week, and why.
 //!
-//! Takes: each partner's funnel figures (from [`crate::funnel`]) and the site's bands. Gives:
-//! the [`Task`]s of the plan, each naming the allocation rule and the figures behind it.
+//! Takes: each partner's funnel figures (from [`crate::funnel`], with its experiment's verdict
+//! when it runs one). Gives: a [`Schedule`] per partner, one list of [`Spec`]s per week, that
+//! [`super::plan`] turns into [`super::Task`]s.
 //!
-//! The allocation rules, in the order they are tried for a partner:
+//! The funnel's recommended action decides where a partner stands ([`Standing`]); the standing
+//! decides a sequence of weeks that acts on the data first and then follows through:
 //!
-//! | rule | when | the week's tasks |
+//! | standing (funnel action) | week 1 | the weeks after |
 //! |---|---|---|
-//! | `co-marketing` | the funnel's action is `few_visits_strong_activation` or `above_band` | a guest-post (odd weeks) or webinar (even weeks) brief, a co-marketing email, a proposal adding a tracked campaign for the slot |
-//! | `collect-traffic` | the funnel's action is `insufficient_data` (fewer visitors than `bands.min_visitors`) | one email asking the partner for more traffic; no brief, no landing change |
-//! | `build-on-strength` | the funnel's action is `within_bands` (keep the page as it is) | a brief on the step that converts best, an email with what converted; no landing change |
-//! | `fix-weakest-step` | any other action | a brief answering the objections of the weakest step, an email with what converted, a landing/CTA proposal for that step |
+//! | fix (a weak step: `many_clicks_weak_lead_magnet`, `weak_*`, ...) | fix the weakest step: a landing/CTA proposal, an email with the partner's figures, a brief | measure that fix (when the cohort after it is readable), then fix the next weak step (its proposal applies after the first), a follow-up email and a brief on what converts, then re-plan |
+//! | co-marketing (`few_visits_strong_activation`, `above_band`) | offer inventory (guest post, webinar, co-marketing slot, higher commission): an email citing the verdict's figures, a tracked campaign for a guest post, its brief | a webinar campaign and outline, measure the guest-post campaign, a follow-up email, re-plan |
+//! | collect-traffic (`insufficient_data`) | one ask for traffic (a launch email when nobody visited yet) | count the visitors since the ask, a post the partner can share, re-plan: never a second ask |
+//! | wait-for-cohort (`too_early`) | wait until the cohort is old enough (the date), no change to the page | content on what works, a progress email, read the verdict on the ready date, re-plan |
+//! | build-on-strength (`within_bands`) | an email with what converted, a brief on the best step | a brief on the next best step, measure the campaign pushed, re-plan |
 //!
-//! A partner's steps are ranked weakest first: the step the funnel's action names, then steps
-//! whose whole interval is under the band, then by rate relative to the band's low end. Week 1 works on the weakest step, week 2 on the
-//! next one, and so on (cycling), so weak steps get fixes first.
+//! A partner whose experiment has a verdict gets it first: `winner <id>` promotes the winner
+//! (a proposal that makes its overrides the partner's own fields and removes `variants:`) and
+//! tells the partner which promise converted; `stop_equivalent` ends the test keeping the
+//! control; the standing's weeks then follow one week later. `invalid_split` adds a check to
+//! week 1 (fix the split; no patch). `no_difference_yet` adds nothing.
+//!
+//! A sequence shorter than the plan leaves the last weeks empty: the last task says to re-plan
+//! from the new data, and repeating a week's task would only be noise.
 
-use super::{PartnerFigures, StageFigures, TaskKind};
+use super::{ExperimentFigures, PartnerFigures, StageFigures, TaskKind};
 use chrono::{Days, NaiveDate};
 
 /// Funnel stages that have bands, in funnel order.
@@ -27,14 +35,57 @@ pub(crate) const RULE_CO_MARKETING: &str = "co-marketing";
 pub(crate) const RULE_COLLECT: &str = "collect-traffic";
 pub(crate) const RULE_FIX: &str = "fix-weakest-step";
 pub(crate) const RULE_STRENGTH: &str = "build-on-strength";
+pub(crate) const RULE_WAIT: &str = "wait-for-cohort";
+pub(crate) const RULE_PROMOTE: &str = "promote-winner";
+pub(crate) const RULE_END_TEST: &str = "end-test";
+pub(crate) const RULE_FIX_SPLIT: &str = "fix-split";
 
-/// Day of the week (0 = the week's first day) each kind of task is scheduled on: the landing
-/// fix first, then the partner email, then the brief.
-pub(crate) fn day_offset(kind: TaskKind) -> u64 {
+/// Every rule (the JSON schema lists them).
+pub(crate) const RULES: [&str; 8] = [
+    RULE_CO_MARKETING,
+    RULE_COLLECT,
+    RULE_STRENGTH,
+    RULE_FIX,
+    RULE_WAIT,
+    RULE_PROMOTE,
+    RULE_END_TEST,
+    RULE_FIX_SPLIT,
+];
+
+/// What a task does in the partner's sequence.
+pub(crate) const PHASE_ACT: &str = "act";
+pub(crate) const PHASE_MEASURE: &str = "measure";
+pub(crate) const PHASE_NEXT: &str = "next-step";
+pub(crate) const PHASE_FOLLOW_UP: &str = "follow-up";
+pub(crate) const PHASE_ASK: &str = "ask";
+pub(crate) const PHASE_LAUNCH: &str = "launch";
+pub(crate) const PHASE_WAIT: &str = "wait";
+pub(crate) const PHASE_READ: &str = "read";
+pub(crate) const PHASE_REPLAN: &str = "replan";
+
+/// Every phase (the schema lists them).
+pub(crate) const PHASES: [&str; 9] = [
+    PHASE_ACT,
+    PHASE_MEASURE,
+    PHASE_NEXT,
+    PHASE_FOLLOW_UP,
+    PHASE_ASK,
+    PHASE_LAUNCH,
+    PHASE_WAIT,
+    PHASE_READ,
+    PHASE_REPLAN,
+];
+
+/// Day of the week (0 = the week's first day) a task is scheduled on: the landing fix and
+/// anything that must happen before it first, then the partner email, the brief, and the
+/// checks that read the week's data last.
+pub(crate) fn day_offset(kind: TaskKind, rule: &str) -> u64 {
     match kind {
         TaskKind::Proposal => 0,
+        TaskKind::Check if rule == RULE_FIX_SPLIT || rule == RULE_WAIT => 0,
         TaskKind::Email => 1,
         TaskKind::Brief => 2,
+        TaskKind::Check => 3,
     }
 }
 
@@ -42,11 +93,16 @@ pub(crate) fn day_offset(kind: TaskKind) -> u64 {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Standing {
     CoMarketing,
+    /// Some visitors, fewer than a verdict needs.
     Collect,
-    /// Steps to work on, weakest first.
+    /// No visitor at all: the link has not been shared yet.
+    Launch,
+    /// Enough visitors, too young to judge: ready on this date (`None`: unknown).
+    TooEarly(Option<NaiveDate>),
+    /// Steps to work on, weakest first (at least one).
     Fix(Vec<String>),
-    /// Every step within its band: keep the page, write more of what converts (this stage).
-    Steady(String),
+    /// Every step within its band: stages, best first.
+    Steady(Vec<String>),
 }
 
 /// Funnel action rules (from [`crate::funnel::RULES`]) that mean "qualified audience, give it
@@ -56,6 +112,8 @@ pub(crate) const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "a
 pub(crate) const INSUFFICIENT_RULE: &str = "insufficient_data";
 /// The funnel action rule that means "keep the page as it is".
 pub(crate) const WITHIN_RULE: &str = "within_bands";
+/// The funnel action rule that means "the cohort is too young to judge".
+pub(crate) const TOO_EARLY_RULE: &str = "too_early";
 
 /// Classify a partner from the funnel's recommended action (the funnel decides; the calendar
 /// only turns the decision into weeks of work).
@@ -64,18 +122,49 @@ pub(crate) fn standing(f: &PartnerFigures) -> Standing {
     if STRENGTH_RULES.contains(&rule) {
         return Standing::CoMarketing;
     }
-    if rule == INSUFFICIENT_RULE || f.visitors == 0 {
+    if f.visitors == 0 {
+        return Standing::Launch;
+    }
+    if rule == INSUFFICIENT_RULE {
         return Standing::Collect;
     }
-    if rule == WITHIN_RULE {
-        let best = best_relative(f).map_or("lead_magnet", |s| s.stage.as_str());
-        return Standing::Steady(best.to_string());
+    if rule == TOO_EARLY_RULE {
+        let ready = f
+            .stages
+            .iter()
+            .filter(|s| s.verdict == "too_early")
+            .filter_map(|s| s.ready_date())
+            .max();
+        return Standing::TooEarly(ready);
     }
-    let mut steps = weakest_first(f);
-    // The step the action names goes first (e.g. `many_clicks_weak_lead_magnet`).
-    if let Some(named) = BANDED_STAGES.iter().find(|s| rule.ends_with(*s)) {
-        steps.retain(|s| s != named);
-        steps.insert(0, named.to_string());
+    if rule == WITHIN_RULE {
+        return Standing::Steady(best_first(f));
+    }
+    let ranked = weakest_first(f);
+    let named = BANDED_STAGES
+        .iter()
+        .find(|s| rule.ends_with(*s))
+        .map(|s| s.to_string());
+    // The step the action names, then every other step wholly under its band.
+    let mut steps: Vec<String> = named.iter().cloned().collect();
+    for s in &ranked {
+        let below = f.stage(s).is_some_and(|x| x.verdict == "below");
+        if below && !steps.contains(s) {
+            steps.push(s.clone());
+        }
+    }
+    if steps.is_empty() {
+        // An action that names no stage (the click-to-visit handoff): the weakest judged step.
+        let judged = ranked.iter().find(|s| {
+            f.stage(s)
+                .is_some_and(|x| matches!(x.verdict.as_str(), "below" | "within" | ""))
+        });
+        steps.push(
+            judged
+                .or(ranked.first())
+                .cloned()
+                .unwrap_or_else(|| "lead_magnet".into()),
+        );
     }
     Standing::Fix(steps)
 }
@@ -103,6 +192,21 @@ pub(crate) fn weakest_first(f: &PartnerFigures) -> Vec<String> {
         .collect()
 }
 
+/// Banded stages someone reached, best relative to its band first (funnel order on ties).
+pub(crate) fn best_first(f: &PartnerFigures) -> Vec<String> {
+    let mut ranked: Vec<&StageFigures> = BANDED_STAGES
+        .iter()
+        .filter_map(|s| f.stage(s))
+        .filter(|s| s.count > 0)
+        .collect();
+    ranked.sort_by(|a, b| (b.rate / b.band_high).total_cmp(&(a.rate / a.band_high)));
+    let mut out: Vec<String> = ranked.into_iter().map(|s| s.stage.clone()).collect();
+    if out.is_empty() {
+        out.push("lead_magnet".into());
+    }
+    out
+}
+
 /// The stage that converts best relative to its band, among stages someone reached.
 pub(crate) fn best_relative(f: &PartnerFigures) -> Option<&StageFigures> {
     BANDED_STAGES
@@ -114,7 +218,17 @@ pub(crate) fn best_relative(f: &PartnerFigures) -> Option<&StageFigures> {
 
 /// What to tell the partner converted: the best stage, if it reaches its band at all.
 pub(crate) fn strongest(f: &PartnerFigures) -> Option<&StageFigures> {
-    best_relative(f).filter(|s| s.rate >= s.band_low)
+    best_relative(f).filter(|s| s.rate >= s.band_low && s.of > 0)
+}
+
+/// The stages the funnel judged above their band (co-marketing cites them), or activation
+/// when the action is the strong-activation rule.
+pub(crate) fn above_stages(f: &PartnerFigures) -> Vec<&StageFigures> {
+    let above: Vec<&StageFigures> = f.stages.iter().filter(|s| s.verdict == "above").collect();
+    if !above.is_empty() {
+        return above;
+    }
+    f.stage("activation").into_iter().collect()
 }
 
 /// The campaign to push next: the one with the most activations, then lead magnets, then
@@ -159,6 +273,11 @@ pub(crate) fn objections(stage: &str, audience: &str, promise: &str) -> Vec<Stri
             "Will it work with the tools and sites I already have?".into(),
             "What does a good first result look like?".into(),
         ],
+        "co-marketing" => vec![
+            format!("What do {audience} achieve with the {promise}, in numbers?"),
+            "What will I learn that I cannot find in the docs?".into(),
+            "Who is speaking, and why should I trust them?".into(),
+        ],
         _ => vec![
             format!("Why do {audience} trust this partner's recommendation?"),
             "What result did people like me get, in numbers?".into(),
@@ -166,60 +285,234 @@ pub(crate) fn objections(stage: &str, audience: &str, promise: &str) -> Vec<Stri
     }
 }
 
-/// What the planner decides for one partner in one week, before files are named.
-#[derive(Debug, Clone)]
-pub(crate) struct WeekPlan {
+/// One task the planner decided, before dates, titles and files are given.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Spec {
+    pub kind: TaskKind,
     pub rule: &'static str,
+    pub phase: &'static str,
     pub target_stage: Option<String>,
-    /// Co-marketing format of the week (`guest-post` or `webinar`).
+    /// Co-marketing format (`guest-post` or `webinar`).
     pub format: Option<&'static str>,
-    pub kinds: Vec<TaskKind>,
+    /// The earlier task (0-based week, kind) this one follows through on.
+    pub follows: Option<(u32, TaskKind)>,
 }
 
-/// The plan for `week` (0-based) of a partner with `standing`.
-pub(crate) fn week_plan(standing: &Standing, week: u32) -> WeekPlan {
-    match standing {
-        Standing::CoMarketing => WeekPlan {
-            rule: RULE_CO_MARKETING,
-            target_stage: Some("activation".into()),
-            format: Some(if week % 2 == 0 {
-                "guest-post"
-            } else {
-                "webinar"
-            }),
-            kinds: vec![TaskKind::Proposal, TaskKind::Email, TaskKind::Brief],
-        },
-        Standing::Collect => WeekPlan {
-            rule: RULE_COLLECT,
-            target_stage: Some("visit".into()),
+impl Spec {
+    fn new(kind: TaskKind, rule: &'static str, phase: &'static str) -> Spec {
+        Spec {
+            kind,
+            rule,
+            phase,
+            target_stage: None,
             format: None,
-            kinds: vec![TaskKind::Email],
-        },
-        Standing::Fix(steps) => WeekPlan {
-            rule: RULE_FIX,
-            target_stage: if steps.is_empty() {
-                None
-            } else {
-                Some(steps[week as usize % steps.len()].clone())
-            },
-            format: None,
-            kinds: vec![TaskKind::Proposal, TaskKind::Email, TaskKind::Brief],
-        },
-        // The funnel says keep the page: no landing change, content on what works.
-        Standing::Steady(stage) => WeekPlan {
-            rule: RULE_STRENGTH,
-            target_stage: Some(stage.clone()),
-            format: None,
-            kinds: vec![TaskKind::Email, TaskKind::Brief],
-        },
+            follows: None,
+        }
+    }
+
+    fn stage(mut self, s: &str) -> Spec {
+        self.target_stage = Some(s.to_string());
+        self
+    }
+
+    fn format(mut self, f: &'static str) -> Spec {
+        self.format = Some(f);
+        self
+    }
+
+    fn follows(mut self, week: u32, kind: TaskKind) -> Spec {
+        self.follows = Some((week, kind));
+        self
     }
 }
 
+/// One partner's plan: the tasks of each week (0-based), as many weeks as asked.
+pub(crate) type Schedule = Vec<Vec<Spec>>;
+
+/// The weeks of a partner that stands at `standing`, with its experiment's verdict, cut or
+/// padded (with empty weeks) to `weeks`.
+pub(crate) fn schedule(
+    standing: &Standing,
+    experiment: Option<&ExperimentFigures>,
+    best: &[String],
+    start: NaiveDate,
+    weeks: u32,
+) -> Schedule {
+    use TaskKind::{Brief, Check, Email, Proposal};
+    let mut out: Schedule = Vec::new();
+    // The experiment's verdict goes first: it changes the page every later task works on.
+    let mut split_check = None;
+    if let Some(x) = experiment {
+        match x.verdict.as_str() {
+            "winner" => out.push(vec![
+                Spec::new(Proposal, RULE_PROMOTE, PHASE_ACT).stage(&x.stage),
+                Spec::new(Email, RULE_PROMOTE, PHASE_ACT).stage(&x.stage),
+            ]),
+            "stop_equivalent" => out.push(vec![
+                Spec::new(Proposal, RULE_END_TEST, PHASE_ACT).stage(&x.stage),
+                Spec::new(Email, RULE_END_TEST, PHASE_ACT).stage(&x.stage),
+            ]),
+            "invalid_split" => {
+                split_check = Some(Spec::new(Check, RULE_FIX_SPLIT, PHASE_ACT).stage("visit"));
+            }
+            _ => {}
+        }
+    }
+    let w0 = out.len() as u32;
+    let second = |s: &str| best.iter().find(|b| *b != s).cloned();
+    let best0 = best
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "lead_magnet".into());
+    let mut seq: Schedule = Vec::new();
+    match standing {
+        Standing::Fix(steps) => {
+            for (i, s) in steps.iter().enumerate() {
+                let act = w0 + seq.len() as u32;
+                let phase = if i == 0 { PHASE_ACT } else { PHASE_NEXT };
+                let mut week = vec![Spec::new(Proposal, RULE_FIX, phase).stage(s)];
+                if i == 0 {
+                    week.push(Spec::new(Email, RULE_FIX, PHASE_ACT).stage(s));
+                } else if i == 1 {
+                    week.push(
+                        Spec::new(Email, RULE_FIX, PHASE_FOLLOW_UP)
+                            .stage(s)
+                            .follows(w0, Proposal),
+                    );
+                }
+                week.push(Spec::new(Brief, RULE_FIX, phase).stage(s));
+                seq.push(week);
+                seq.push(vec![Spec::new(Check, RULE_FIX, PHASE_MEASURE)
+                    .stage(s)
+                    .follows(act, Proposal)]);
+            }
+            // What converts gets content too, and the partner hears what changed.
+            let mut week = Vec::new();
+            if steps.len() < 2 {
+                week.push(
+                    Spec::new(Email, RULE_STRENGTH, PHASE_FOLLOW_UP)
+                        .stage(&best0)
+                        .follows(w0, Proposal),
+                );
+            }
+            week.push(Spec::new(Brief, RULE_STRENGTH, PHASE_FOLLOW_UP).stage(&best0));
+            seq.push(week);
+        }
+        Standing::CoMarketing => {
+            seq.push(vec![
+                Spec::new(Proposal, RULE_CO_MARKETING, PHASE_ACT)
+                    .stage("activation")
+                    .format("guest-post"),
+                Spec::new(Email, RULE_CO_MARKETING, PHASE_ACT)
+                    .stage("activation")
+                    .format("guest-post"),
+                Spec::new(Brief, RULE_CO_MARKETING, PHASE_ACT)
+                    .stage("activation")
+                    .format("guest-post"),
+            ]);
+            seq.push(vec![
+                Spec::new(Proposal, RULE_CO_MARKETING, PHASE_NEXT)
+                    .stage("activation")
+                    .format("webinar"),
+                Spec::new(Brief, RULE_CO_MARKETING, PHASE_NEXT)
+                    .stage("activation")
+                    .format("webinar"),
+            ]);
+            seq.push(vec![Spec::new(Check, RULE_CO_MARKETING, PHASE_MEASURE)
+                .stage("activation")
+                .format("guest-post")
+                .follows(w0, Proposal)]);
+            seq.push(vec![Spec::new(Email, RULE_CO_MARKETING, PHASE_FOLLOW_UP)
+                .stage("activation")
+                .format("webinar")
+                .follows(w0 + 1, Proposal)]);
+            seq.push(vec![Spec::new(Check, RULE_CO_MARKETING, PHASE_MEASURE)
+                .stage("activation")
+                .format("webinar")
+                .follows(w0 + 1, Proposal)]);
+        }
+        Standing::Collect | Standing::Launch => {
+            let phase = if *standing == Standing::Launch {
+                PHASE_LAUNCH
+            } else {
+                PHASE_ASK
+            };
+            // One ask across the plan: the later weeks count, and give the partner something
+            // to share, but never ask again.
+            seq.push(vec![Spec::new(Email, RULE_COLLECT, phase).stage("visit")]);
+            seq.push(vec![Spec::new(Check, RULE_COLLECT, PHASE_MEASURE)
+                .stage("visit")
+                .follows(w0, Email)]);
+            seq.push(vec![
+                Spec::new(Brief, RULE_COLLECT, PHASE_FOLLOW_UP).stage("visit")
+            ]);
+        }
+        Standing::TooEarly(ready) => {
+            // The first week whose checks (day 3) fall on or after the ready day.
+            let ready_week = ready.map_or(2, |r| {
+                let days = (r - start).num_days() - 3;
+                if days <= 0 {
+                    0
+                } else {
+                    ((days + 6) / 7) as u32
+                }
+            });
+            let mut first = vec![Spec::new(Check, RULE_WAIT, PHASE_WAIT)];
+            // A progress note only while the first results are still ahead of it.
+            if ready.is_none_or(|r| r > add_days(start, u64::from(w0) * 7 + 1)) {
+                first.push(Spec::new(Email, RULE_WAIT, PHASE_FOLLOW_UP));
+            }
+            seq.push(first);
+            seq.push(vec![
+                Spec::new(Brief, RULE_STRENGTH, PHASE_FOLLOW_UP).stage(&best0)
+            ]);
+            let read_at = ready_week.saturating_sub(w0).max(2) as usize;
+            seq.resize(read_at, Vec::new());
+            seq.push(vec![
+                Spec::new(Check, RULE_WAIT, PHASE_READ).follows(w0, Check)
+            ]);
+        }
+        Standing::Steady(_) => {
+            seq.push(vec![
+                Spec::new(Email, RULE_STRENGTH, PHASE_ACT).stage(&best0),
+                Spec::new(Brief, RULE_STRENGTH, PHASE_ACT).stage(&best0),
+            ]);
+            if let Some(s) = second(&best0) {
+                seq.push(vec![Spec::new(Brief, RULE_STRENGTH, PHASE_NEXT).stage(&s)]);
+            }
+            seq.push(vec![Spec::new(Check, RULE_STRENGTH, PHASE_MEASURE)
+                .stage(&best0)
+                .follows(w0, Email)]);
+        }
+    }
+    out.extend(seq);
+    // The last task: re-plan from the data the sequence produced.
+    let rule = out
+        .iter()
+        .flatten()
+        .rev()
+        .map(|s| s.rule)
+        .find(|r| ![RULE_PROMOTE, RULE_END_TEST, RULE_FIX_SPLIT].contains(r))
+        .unwrap_or(RULE_STRENGTH);
+    out.push(vec![Spec::new(TaskKind::Check, rule, PHASE_REPLAN)]);
+    if let Some(c) = split_check {
+        match out.first_mut() {
+            Some(w) => w.insert(0, c),
+            None => out.push(vec![c]),
+        }
+    }
+    out.resize(weeks as usize, Vec::new());
+    out
+}
+
 /// Date of a task: the week's first day plus the kind's offset.
-pub(crate) fn task_date(start: NaiveDate, week: u32, kind: TaskKind) -> NaiveDate {
-    start
-        .checked_add_days(Days::new(u64::from(week) * 7 + day_offset(kind)))
-        .unwrap_or(start)
+pub(crate) fn task_date(start: NaiveDate, week: u32, kind: TaskKind, rule: &str) -> NaiveDate {
+    add_days(start, u64::from(week) * 7 + day_offset(kind, rule))
+}
+
+/// `d` plus `n` days (saturating at `d`).
+pub(crate) fn add_days(d: NaiveDate, n: u64) -> NaiveDate {
+    d.checked_add_days(Days::new(n)).unwrap_or(d)
 }
 
 /// A short `[a-z0-9-]` slug of a stage or format, for file names.
@@ -242,16 +535,25 @@ mod tests {
 
     fn stage(name: &str, count: u64, visitors: u64, band: (f64, f64)) -> StageFigures {
         let (low, high) = crate::calendar::tests_support::wilson(count, visitors);
+        let verdict = if high < band.0 {
+            "below"
+        } else if low > band.1 {
+            "above"
+        } else {
+            "within"
+        };
         StageFigures {
             stage: name.into(),
             label: crate::calendar::stage_label(name).into(),
             count,
+            of: visitors,
             rate: count as f64 / visitors as f64,
             low,
             high,
-            verdict: String::new(),
+            verdict: verdict.into(),
             band_low: band.0,
             band_high: band.1,
+            ..Default::default()
         }
     }
 
@@ -275,32 +577,35 @@ mod tests {
                 rule: rule.into(),
                 ..Default::default()
             },
+            experiment: None,
         }
+    }
+
+    fn start() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+    }
+
+    fn kinds(s: &Schedule) -> Vec<Vec<(TaskKind, &'static str)>> {
+        s.iter()
+            .map(|w| w.iter().map(|t| (t.kind, t.phase)).collect())
+            .collect()
     }
 
     #[test]
     fn many_visits_few_downloads_fixes_the_lead_magnet_step_first() {
-        let f = partner(300, 2, 10, 3, "many_clicks_weak_lead_magnet");
+        let f = partner(300, 2, 3, 3, "many_clicks_weak_lead_magnet");
         assert_eq!(
             standing(&f),
-            Standing::Fix(vec![
-                "lead_magnet".into(),
-                "cta".into(),
-                "activation".into()
-            ])
+            Standing::Fix(vec!["lead_magnet".into(), "cta".into()])
         );
     }
 
     #[test]
-    fn the_step_the_action_names_comes_first() {
-        let f = partner(300, 90, 2, 3, "weak_activation");
+    fn the_step_the_action_names_comes_first_then_the_other_weak_steps() {
+        let f = partner(300, 90, 2, 0, "weak_activation");
         assert_eq!(
             standing(&f),
-            Standing::Fix(vec![
-                "activation".into(),
-                "cta".into(),
-                "lead_magnet".into()
-            ])
+            Standing::Fix(vec!["activation".into(), "cta".into()])
         );
     }
 
@@ -311,11 +616,127 @@ mod tests {
     }
 
     #[test]
-    fn few_visits_without_a_clear_signal_collects_traffic() {
+    fn a_partner_without_visitors_gets_a_launch_not_an_ask() {
+        let f = partner(0, 0, 0, 0, "insufficient_data");
+        assert_eq!(standing(&f), Standing::Launch);
         let f = partner(40, 8, 2, 0, "insufficient_data");
         assert_eq!(standing(&f), Standing::Collect);
-        let w = week_plan(&Standing::Collect, 0);
-        assert_eq!(w.kinds, vec![TaskKind::Email]);
+    }
+
+    #[test]
+    fn too_little_traffic_gets_one_ask_across_the_weeks() {
+        for st in [Standing::Collect, Standing::Launch] {
+            let s = schedule(&st, None, &[], start(), 8);
+            let emails = s.iter().flatten().filter(|t| t.kind == TaskKind::Email);
+            assert_eq!(emails.count(), 1, "{st:?}: {s:?}");
+            assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
+            assert!(s[..4].iter().all(|w| !w.is_empty()), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_young_cohort_waits_with_no_proposal() {
+        let mut f = partner(300, 80, 2, 0, "too_early");
+        f.stages[2].verdict = "too_early".into();
+        f.stages[2].ready = Some("2026-12-08".into());
+        let st = standing(&f);
+        assert_eq!(st, Standing::TooEarly(NaiveDate::from_ymd_opt(2026, 12, 8)));
+        let s = schedule(&st, None, &best_first(&f), start(), 4);
+        assert_eq!(s[0][0].phase, PHASE_WAIT);
+        assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
+        assert!(s.iter().all(|w| !w.is_empty()));
+        use TaskKind::*;
+        assert_eq!(
+            kinds(&s),
+            vec![
+                vec![(Check, "wait"), (Email, "follow-up")],
+                vec![(Brief, "follow-up")],
+                vec![(Check, "read")],
+                vec![(Check, "replan")],
+            ]
+        );
+        // Ready in five weeks: the verdict is read in that week, not before.
+        let late = Standing::TooEarly(NaiveDate::from_ymd_opt(2027, 1, 4));
+        let s = schedule(&late, None, &best_first(&f), start(), 7);
+        assert_eq!(s[5][0].phase, PHASE_READ, "{s:?}");
+        assert!(s[2].is_empty() && s[4].is_empty());
+        // Ready before the plan's first email: no progress note promising a past date.
+        let soon = Standing::TooEarly(NaiveDate::from_ymd_opt(2026, 12, 1));
+        let s = schedule(&soon, None, &best_first(&f), start(), 3);
+        assert_eq!(kinds(&s)[0], vec![(Check, "wait")]);
+    }
+
+    #[test]
+    fn a_fix_is_measured_before_the_next_step_and_four_weeks_differ() {
+        let f = partner(300, 2, 3, 3, "many_clicks_weak_lead_magnet");
+        let s = schedule(&standing(&f), None, &best_first(&f), start(), 4);
+        use TaskKind::*;
+        assert_eq!(
+            kinds(&s),
+            vec![
+                vec![(Proposal, "act"), (Email, "act"), (Brief, "act")],
+                vec![(Check, "measure")],
+                vec![
+                    (Proposal, "next-step"),
+                    (Email, "follow-up"),
+                    (Brief, "next-step")
+                ],
+                vec![(Check, "measure")],
+            ]
+        );
+        assert_eq!(s[0][0].target_stage.as_deref(), Some("lead_magnet"));
+        assert_eq!(s[1][0].target_stage.as_deref(), Some("lead_magnet"));
+        assert_eq!(s[1][0].follows, Some((0, Proposal)));
+        assert_eq!(s[2][0].target_stage.as_deref(), Some("cta"));
+        assert_eq!(s[3][0].follows, Some((2, Proposal)));
+    }
+
+    #[test]
+    fn one_weak_step_still_fills_four_different_weeks() {
+        let f = partner(300, 2, 30, 6, "many_clicks_weak_lead_magnet");
+        let s = schedule(&standing(&f), None, &best_first(&f), start(), 6);
+        use TaskKind::*;
+        assert_eq!(
+            kinds(&s),
+            vec![
+                vec![(Proposal, "act"), (Email, "act"), (Brief, "act")],
+                vec![(Check, "measure")],
+                vec![(Email, "follow-up"), (Brief, "follow-up")],
+                vec![(Check, "replan")],
+                vec![],
+                vec![],
+            ]
+        );
+    }
+
+    #[test]
+    fn a_winner_is_promoted_first_and_the_rest_follows_a_week_later() {
+        let f = partner(300, 2, 10, 3, "many_clicks_weak_lead_magnet");
+        let x = ExperimentFigures {
+            verdict: "winner".into(),
+            winner: Some("speed".into()),
+            stage: "lead_magnet".into(),
+            ..Default::default()
+        };
+        let s = schedule(&standing(&f), Some(&x), &best_first(&f), start(), 3);
+        assert_eq!(s[0][0].rule, RULE_PROMOTE);
+        assert_eq!(s[0][0].kind, TaskKind::Proposal);
+        assert_eq!(s[1][0].rule, RULE_FIX);
+        assert_eq!(s[1][0].phase, PHASE_ACT);
+        let split = ExperimentFigures {
+            verdict: "invalid_split".into(),
+            ..Default::default()
+        };
+        let s = schedule(&standing(&f), Some(&split), &best_first(&f), start(), 1);
+        assert_eq!(s[0][0].rule, RULE_FIX_SPLIT);
+        assert_eq!(s[0][0].kind, TaskKind::Check);
+        assert!(s[0].iter().any(|t| t.rule == RULE_FIX));
+        let none = ExperimentFigures {
+            verdict: "no_difference_yet".into(),
+            ..Default::default()
+        };
+        let s = schedule(&standing(&f), Some(&none), &best_first(&f), start(), 1);
+        assert!(s[0].iter().all(|t| t.rule == RULE_FIX), "{s:?}");
     }
 
     #[test]
@@ -323,7 +744,7 @@ mod tests {
         let names: Vec<&str> = crate::funnel::RULES.iter().map(|r| r.name).collect();
         for r in STRENGTH_RULES
             .iter()
-            .chain([&INSUFFICIENT_RULE, &WITHIN_RULE])
+            .chain([&INSUFFICIENT_RULE, &WITHIN_RULE, &TOO_EARLY_RULE])
         {
             assert!(names.contains(r), "{r} is not a funnel rule: {names:?}");
         }
@@ -338,27 +759,27 @@ mod tests {
     #[test]
     fn partners_within_every_band_keep_their_page_and_build_on_their_best_step() {
         let f = partner(300, 75, 20, 8, "within_bands");
-        assert_eq!(standing(&f), Standing::Steady("activation".into()));
-        let w = week_plan(&standing(&f), 0);
-        assert_eq!(w.kinds, vec![TaskKind::Email, TaskKind::Brief]);
-        assert_eq!(w.rule, RULE_STRENGTH);
-    }
-
-    #[test]
-    fn weeks_cycle_through_the_weak_steps_in_order() {
-        let s = Standing::Fix(vec!["cta".into(), "activation".into()]);
-        assert_eq!(week_plan(&s, 0).target_stage.as_deref(), Some("cta"));
-        assert_eq!(week_plan(&s, 1).target_stage.as_deref(), Some("activation"));
-        assert_eq!(week_plan(&s, 2).target_stage.as_deref(), Some("cta"));
-    }
-
-    #[test]
-    fn co_marketing_alternates_guest_posts_and_webinars() {
+        let st = standing(&f);
         assert_eq!(
-            week_plan(&Standing::CoMarketing, 0).format,
-            Some("guest-post")
+            st,
+            Standing::Steady(vec![
+                "activation".into(),
+                "lead_magnet".into(),
+                "cta".into()
+            ])
         );
-        assert_eq!(week_plan(&Standing::CoMarketing, 1).format, Some("webinar"));
+        let s = schedule(&st, None, &best_first(&f), start(), 4);
+        assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
+        assert_eq!(s[0][1].target_stage.as_deref(), Some("activation"));
+        assert_eq!(s[1][0].target_stage.as_deref(), Some("lead_magnet"));
+    }
+
+    #[test]
+    fn co_marketing_offers_a_guest_post_then_a_webinar() {
+        let s = schedule(&Standing::CoMarketing, None, &[], start(), 2);
+        assert_eq!(s[0][0].format, Some("guest-post"));
+        assert_eq!(s[1][0].format, Some("webinar"));
+        assert_eq!(s[1][0].kind, TaskKind::Proposal);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use super::{lower_first, plan, Task};
 use crate::partner::Partner;
 use serde_json::Value;
 
-/// One proposed change: a field path in the partner file and its new value.
+/// One proposed change: a field path in the partner file and its new value (`null`: remove
+/// the top-level key).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Edit {
     /// `["landing", "headline"]`, `["campaigns"]`.
@@ -17,9 +18,68 @@ pub(crate) struct Edit {
     pub value: Value,
 }
 
+/// The edits that end a partner's test: with `winner`, its overrides become the partner's own
+/// fields; then `variants:` goes.
+fn end_test(partner: &Partner, winner: Option<&str>) -> Vec<Edit> {
+    let s = |v: &String| Value::String(v.clone());
+    let mut out = Vec::new();
+    if let Some(v) = winner.and_then(|id| partner.variants.iter().find(|v| v.id == id)) {
+        if let Some(x) = &v.promise {
+            out.push(Edit {
+                path: vec!["promise"],
+                value: s(x),
+            });
+        }
+        if let Some(l) = &v.landing {
+            for (k, x) in [
+                ("headline", &l.headline),
+                ("proof", &l.proof),
+                ("body", &l.body),
+            ] {
+                if let Some(x) = x {
+                    out.push(Edit {
+                        path: vec!["landing", k],
+                        value: s(x),
+                    });
+                }
+            }
+        }
+        if let Some(x) = &v.lead_magnet {
+            out.push(Edit {
+                path: vec!["lead_magnet", "label"],
+                value: s(&x.label),
+            });
+        }
+        if let Some(x) = &v.cta {
+            out.push(Edit {
+                path: vec!["cta", "label"],
+                value: s(&x.label),
+            });
+        }
+    }
+    if !partner.variants.is_empty() {
+        out.push(Edit {
+            path: vec!["variants"],
+            value: Value::Null,
+        });
+    }
+    out
+}
+
 /// The fields the task proposes to change, by its rule and target stage.
 pub(crate) fn proposed_edits(partner: &Partner, task: &Task) -> Vec<Edit> {
     let s = |v: String| Value::String(v);
+    if task.rule == plan::RULE_PROMOTE {
+        let winner = task
+            .figures
+            .experiment
+            .as_ref()
+            .and_then(|x| x.winner.as_deref());
+        return end_test(partner, winner);
+    }
+    if task.rule == plan::RULE_END_TEST {
+        return end_test(partner, None);
+    }
     if task.rule == plan::RULE_CO_MARKETING {
         let campaign = format!(
             "{}-{}",
@@ -120,7 +180,9 @@ fn value_extent(lines: &[String], key_line: usize) -> usize {
             end += 1;
             continue;
         }
-        if indent_of(l) <= base {
+        // A block sequence may sit at its key's indentation (`variants:\n- id: a`).
+        let item = indent_of(l) == base && l.trim_start().starts_with('-');
+        if indent_of(l) < base || (indent_of(l) == base && !item) {
             break;
         }
         end += 1;
@@ -141,11 +203,18 @@ fn apply_one(lines: &mut Vec<String>, edit: &Edit) {
         .iter()
         .position(|l| indent_of(l) == 0 && key_at(l, top))
     else {
-        // The key is absent: append it.
+        // The key is absent: append it (or nothing to remove).
+        if edit.value.is_null() {
+            return;
+        }
         lines.extend(emit(top, &nest(&edit.path[1..], &edit.value), 0));
         return;
     };
     let top_end = value_extent(lines, top_line);
+    if edit.path.len() == 1 && edit.value.is_null() {
+        lines.drain(top_line..top_end);
+        return;
+    }
     let inline = lines[top_line][top.len() + 1..].trim().to_string();
     if edit.path.len() == 2 && (inline.is_empty() || inline.starts_with('#')) {
         let sub = edit.path[1];

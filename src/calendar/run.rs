@@ -6,10 +6,12 @@
 
 use super::files::{self, Outcome};
 use super::{
-    ActionFigures, Calendar, CampaignFigures, PartnerFigures, PlanOptions, StageFigures, Window,
+    ActionFigures, ArmFigures, Calendar, CampaignFigures, ExperimentFigures, PartnerFigures,
+    PlanOptions, StageFigures, Window,
 };
 use crate::error::{Error, Result};
 use crate::events::Ts;
+use crate::experiment::observe::{PartnerTest, StageResult};
 use crate::funnel::{FunnelReport, Range};
 use crate::site::Site;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -78,7 +80,7 @@ fn plan_and_place(
             until: now,
         },
     };
-    let mut cal = super::plan(site, &figures(&report), &opts);
+    let mut cal = super::plan(site, &figures(site, &report), &opts);
     let rendered = files::render_all(site, &cal)?;
     let outcomes = files::write_all(&site.root, &mut cal, &rendered, write)?;
     Ok((cal, outcomes))
@@ -90,7 +92,7 @@ fn to_utc(t: Ts) -> Result<DateTime<Utc>> {
 }
 
 /// What the planner reads of the funnel report: one [`PartnerFigures`] per partner.
-pub fn figures(report: &FunnelReport) -> Vec<PartnerFigures> {
+pub fn figures(site: &Site, report: &FunnelReport) -> Vec<PartnerFigures> {
     report
         .partners
         .iter()
@@ -100,12 +102,15 @@ pub fn figures(report: &FunnelReport) -> Vec<PartnerFigures> {
                 stage: name.to_string(),
                 label: super::stage_label(name).to_string(),
                 count: rate.proportion.count,
+                of: rate.proportion.of,
                 rate: rate.proportion.rate.unwrap_or(0.0),
                 low: rate.proportion.low,
                 high: rate.proportion.high,
                 verdict: rate.verdict.as_str().to_string(),
                 band_low: rate.band.low,
                 band_high: rate.band.high,
+                horizon_days: rate.horizon_days,
+                ready: rate.ready.map(|t| t.to_string()[..10].to_string()),
             };
             PartnerFigures {
                 code: p.code.clone(),
@@ -131,7 +136,82 @@ pub fn figures(report: &FunnelReport) -> Vec<PartnerFigures> {
                     action: p.action.action.clone(),
                     because: p.action.because.clone(),
                 },
+                experiment: report
+                    .experiments
+                    .iter()
+                    .find(|t| t.partner == p.code)
+                    .map(|t| experiment(site, t)),
             }
         })
         .collect()
+}
+
+/// One verdict for a partner's test, from its stages' verdicts: a broken split invalidates
+/// all; winners that agree make a winner (the deepest stage's test is cited); a test settled
+/// as equivalent at every stage that can be read ends; anything else is no difference yet.
+pub fn experiment(site: &Site, t: &PartnerTest) -> ExperimentFigures {
+    use crate::experiment::Verdict;
+    let partner = site.partner(&t.partner);
+    let promise = |id: &str| {
+        partner
+            .and_then(|p| p.with_variant(id))
+            .map(|p| p.promise)
+            .unwrap_or_else(|| id.to_string())
+    };
+    let control = t.variants.first().map(|v| v.id.clone()).unwrap_or_default();
+    let of = |s: &StageResult, verdict: &str, winner: Option<String>| ExperimentFigures {
+        verdict: verdict.to_string(),
+        winner,
+        control: control.clone(),
+        stage: s.stage.as_str().to_string(),
+        because: s.test.decision.because.clone(),
+        arms: t
+            .variants
+            .iter()
+            .zip(&s.test.arms)
+            .map(|(v, a)| ArmFigures {
+                variant: v.id.clone(),
+                promise: promise(&v.id),
+                visitors: a.visitors,
+                conversions: a.conversions,
+            })
+            .collect(),
+    };
+    let Some(first) = t.stages.first() else {
+        return ExperimentFigures {
+            verdict: "no_difference_yet".into(),
+            control,
+            ..Default::default()
+        };
+    };
+    if t.split.mismatch_at.is_some() {
+        return of(first, "invalid_split", None);
+    }
+    let winners: Vec<&StageResult> = t
+        .stages
+        .iter()
+        .filter(|s| s.test.decision.verdict == Verdict::Winner)
+        .collect();
+    let mut ids: Vec<&str> = winners
+        .iter()
+        .filter_map(|s| s.test.decision.winner.as_deref())
+        .collect();
+    ids.dedup();
+    if let (Some(last), [id]) = (winners.last(), ids.as_slice()) {
+        return of(last, "winner", Some(id.to_string()));
+    }
+    let readable: Vec<&StageResult> = t
+        .stages
+        .iter()
+        .filter(|s| s.test.decision.rule != "too_early")
+        .collect();
+    if winners.is_empty()
+        && !readable.is_empty()
+        && readable
+            .iter()
+            .all(|s| s.test.decision.verdict == Verdict::StopEquivalent)
+    {
+        return of(readable[0], "stop_equivalent", None);
+    }
+    of(first, "no_difference_yet", None)
 }

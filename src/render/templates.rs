@@ -28,8 +28,12 @@ pub(crate) const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/calendar/brief.md"),
     ),
     (
-        "calendar/email.md",
-        include_str!("../../templates/calendar/email.md"),
+        "calendar/email.txt",
+        include_str!("../../templates/calendar/email.txt"),
+    ),
+    (
+        "calendar/check.md",
+        include_str!("../../templates/calendar/check.md"),
     ),
     (
         "calendar/proposal.md",

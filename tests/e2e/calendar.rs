@@ -158,3 +158,123 @@ fn preview_build_has_an_overlay_and_annotations_and_passes_the_html_checker() {
 
     crate::tools::assert_nu_clean(&pages);
 }
+
+/// Run git in `dir`; panics with its stderr when it fails.
+fn git(dir: &Path, args: &[&str]) -> std::process::Output {
+    let git = crate::tools::require_tool("git", "git, to apply the proposals");
+    Command::new(git)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run git")
+}
+
+#[test]
+fn four_weeks_of_proposals_apply_in_order_with_git_and_the_json_is_valid() {
+    for (name, (site, db)) in [
+        ("follow-through fixture", follow_through_site()),
+        ("example site", seed_site()),
+    ] {
+        let root = site.path();
+        let out = support::run(
+            root,
+            &[
+                "calendar",
+                "--events",
+                db.to_str().unwrap(),
+                "--now",
+                NOW,
+                "--start",
+                START,
+                "--weeks",
+                "4",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json = String::from_utf8(out.stdout).unwrap();
+        crate::tools::assert_valid_json("calendar.schema.json", &json);
+        let all = tasks(&json);
+        // A git repository holding the site as it is before any proposal.
+        for args in [
+            &["init", "-q"][..],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "add",
+                "-A",
+            ],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "commit",
+                "-qm",
+                "site",
+            ],
+        ] {
+            let o = git(root, args);
+            assert!(
+                o.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let mut proposals: Vec<&serde_json::Value> =
+            all.iter().filter(|t| t["kind"] == "proposal").collect();
+        proposals.sort_by_key(|t| {
+            (
+                t["date"].as_str().unwrap().to_string(),
+                t["partner"].to_string(),
+            )
+        });
+        let mut stacked = 0;
+        for p in &proposals {
+            let file = p["file"].as_str().unwrap();
+            let o = git(root, &["apply", file]);
+            assert!(
+                o.status.success(),
+                "{name}: git apply {file} after the earlier proposals: {}\n{}",
+                String::from_utf8_lossy(&o.stderr),
+                read(root, file)
+            );
+            if proposals
+                .iter()
+                .any(|q| q["partner"] == p["partner"] && q["date"].as_str() < p["date"].as_str())
+            {
+                stacked += 1;
+            }
+        }
+        let loaded = partner_pages::load(root, &Default::default());
+        assert!(
+            loaded.is_ok(),
+            "{name}: the site after every proposal: {:?}",
+            loaded.err()
+        );
+        let check = support::run(root, &["check"]);
+        assert!(
+            check.status.success(),
+            "{name}: check after every proposal: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        println!(
+            "{name}: {} proposals applied in order with git, {stacked} on top of an earlier one",
+            proposals.len()
+        );
+        assert!(stacked >= 2, "{name}: nothing stacked");
+        if name == "follow-through fixture" {
+            let ai = loaded.unwrap();
+            let p = ai.partner("ai-tools-directory").unwrap();
+            assert!(p.variants.is_empty());
+            assert_eq!(p.promise, "Agent-ready in ten minutes");
+        }
+    }
+}

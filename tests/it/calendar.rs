@@ -63,7 +63,10 @@ fn seed_partner_b_gets_a_co_marketing_brief_and_email() {
     assert_eq!(email["rule"], "co-marketing");
     let text = read(root, email["file"].as_str().unwrap());
     assert!(text.contains("guest post"), "{text}");
-    assert!(text.contains("9 activations from 38 visitors"), "{text}");
+    assert!(
+        text.contains("9 of 38 visitors went on to import a first client site (23.7%)"),
+        "{text}"
+    );
     assert!(
         text.contains("https://aikit.example/go/nocode-agency?campaign=partner-summit"),
         "the email carries the tracked link of the campaign that converted:\n{text}"
@@ -143,45 +146,33 @@ fn partners_under_min_visitors_only_get_a_traffic_email() {
 }
 
 #[test]
-fn weeks_move_on_to_the_next_weak_step_and_alternate_co_marketing_formats() {
+fn week_two_measures_the_fix_of_week_one_and_co_marketing_moves_to_a_webinar() {
     let (site, db) = seed_site();
-    let out = support::run(
-        site.path(),
-        &[
-            "calendar",
-            "--events",
-            db.to_str().unwrap(),
-            "--now",
-            NOW,
-            "--start",
-            START,
-            "--weeks",
-            "2",
-            "--format",
-            "json",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let all = tasks(&String::from_utf8(out.stdout).unwrap());
+    let all = calendar_weeks(site.path(), &db, 2);
     let week = |w: u64, partner: &str, kind: &str| {
         all.iter()
             .find(|t| t["week"] == w && t["partner"] == partner && t["kind"] == kind)
-            .unwrap_or_else(|| panic!("week {w} {partner} {kind}"))
+            .unwrap_or_else(|| panic!("week {w} {partner} {kind}: {all:#?}"))
             .clone()
     };
-    assert_eq!(
-        week(1, "seo-consultant", "brief")["target_stage"],
-        "lead_magnet"
+    let fix = week(1, "seo-consultant", "proposal");
+    assert_eq!(fix["target_stage"], "lead_magnet");
+    let measure = week(2, "seo-consultant", "check");
+    assert_eq!(measure["phase"], "measure");
+    assert_eq!(measure["target_stage"], "lead_magnet");
+    assert_eq!(measure["follows"], fix["id"]);
+    assert_eq!(measure["date"], "2026-12-10");
+    // Readable once 100 visitors (290 in 28 days: about 72 a week) arrived after the change
+    // of 2026-11-30 and are a day old: 10 days later, plus the 1-day horizon.
+    assert_eq!(measure["ready"], "2026-12-11", "{measure:#}");
+    let reason = measure["reason"].as_str().unwrap();
+    assert!(reason.contains("2 of 290 visitors: 0.7%"), "{reason}");
+    assert!(
+        all.iter().all(|t| !(t["partner"] == "seo-consultant"
+            && t["week"] == 2
+            && t["kind"] == "proposal")),
+        "no second change while the first is measured"
     );
-    assert_ne!(
-        week(2, "seo-consultant", "brief")["target_stage"],
-        "lead_magnet"
-    );
-    assert_eq!(week(2, "seo-consultant", "brief")["date"], "2026-12-09");
     assert_eq!(week(1, "nocode-agency", "brief")["format"], "guest-post");
     assert_eq!(week(2, "nocode-agency", "brief")["format"], "webinar");
 }
@@ -375,7 +366,7 @@ fn a_broken_task_template_fails_before_any_file_is_written() {
     let root = site.path();
     std::fs::create_dir_all(root.join("templates/calendar")).unwrap();
     std::fs::write(
-        root.join("templates/calendar/email.md"),
+        root.join("templates/calendar/email.txt"),
         "Hi {{ partner.nope }}\n",
     )
     .unwrap();
@@ -385,7 +376,7 @@ fn a_broken_task_template_fails_before_any_file_is_written() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("templates/calendar/email.md"), "{err}");
+    assert!(err.contains("templates/calendar/email.txt"), "{err}");
     assert!(!root.join("content/briefs").exists() && !root.join("emails").exists());
 }
 
@@ -500,4 +491,371 @@ fn bad_plan_flags_are_user_errors_that_write_nothing() {
     let out = support::run(root, &["build", "--now", NOW]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("need `--events`"));
+}
+
+/// Apply a unified diff (as `calendar` writes them: `--- a/<path>`, hunks with 3 lines of
+/// context) to `text`, checking every context and removed line where the hunk says it is.
+/// An independent reader of the format, so the plain tier checks that proposals stack; the
+/// e2e tier applies the same files with `git apply`.
+fn apply_patch(text: &str, patch: &str) -> Result<String, String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let diff = &patch[patch.find("\n--- a/").ok_or("no diff in the proposal")? + 1..];
+    let mut offset: i64 = 0;
+    let mut it = diff.lines().skip(2).peekable();
+    while let Some(h) = it.next() {
+        let head = h.strip_prefix("@@ -").ok_or(format!("not a hunk: {h}"))?;
+        let old = head.split(' ').next().unwrap();
+        let start: i64 = old.split(',').next().unwrap().parse().unwrap();
+        let mut at = (start - 1 + offset).max(0) as usize;
+        if old.ends_with(",0") {
+            at = (start + offset) as usize;
+        }
+        let mut i = at;
+        while let Some(l) = it.peek() {
+            if l.starts_with("@@") {
+                break;
+            }
+            let l = it.next().unwrap();
+            let (sign, body) = l.split_at(1);
+            match sign {
+                " " | "-" => {
+                    if lines.get(i).map(String::as_str) != Some(body) {
+                        return Err(format!(
+                            "line {} is {:?}, the patch expects {body:?}",
+                            i + 1,
+                            lines.get(i)
+                        ));
+                    }
+                    if sign == "-" {
+                        lines.remove(i);
+                        offset -= 1;
+                    } else {
+                        i += 1;
+                    }
+                }
+                "+" => {
+                    lines.insert(i, body.to_string());
+                    i += 1;
+                    offset += 1;
+                }
+                "\\" => {}
+                _ => return Err(format!("bad patch line {l:?}")),
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    Ok(out)
+}
+
+/// The properties a plan of several weeks must have, on any site and data: per partner no
+/// two tasks alike, every proposal applying after the partner's earlier ones (and the result
+/// loading), emails a partner can receive as written.
+fn assert_follow_through(root: &Path, all: &[serde_json::Value]) {
+    let mut partners: Vec<&str> = all.iter().map(|t| t["partner"].as_str().unwrap()).collect();
+    partners.dedup();
+    partners.sort_unstable();
+    partners.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    for t in all {
+        for k in ["id", "file"] {
+            assert!(
+                seen.insert(t[k].to_string()),
+                "two tasks share {k} {}",
+                t[k]
+            );
+        }
+    }
+    for code in &partners {
+        let mine: Vec<&serde_json::Value> = all.iter().filter(|t| t["partner"] == *code).collect();
+        let mut titles = std::collections::BTreeSet::new();
+        let mut bodies = std::collections::BTreeSet::new();
+        for t in &mine {
+            assert!(
+                titles.insert(t["title"].as_str().unwrap()),
+                "{code}: title twice: {t:#}"
+            );
+            let body = read(root, t["file"].as_str().unwrap());
+            // Dates differ between weeks; what matters is that the text is not the same task.
+            let undated: String = body
+                .lines()
+                .filter(|l| {
+                    !l.starts_with("Subject:")
+                        && !l.starts_with("title:")
+                        && !l.starts_with("description:")
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                bodies.insert(undated),
+                "{code}: the same task file twice: {}",
+                t["file"]
+            );
+        }
+        // Proposals stack: each applies to the file as the earlier ones leave it.
+        let mut proposals: Vec<&&serde_json::Value> =
+            mine.iter().filter(|t| t["kind"] == "proposal").collect();
+        proposals.sort_by_key(|t| t["date"].as_str().unwrap().to_string());
+        let file = format!("partners/{code}.yaml");
+        let mut text = read(root, &file);
+        for p in proposals {
+            let patch = read(root, p["file"].as_str().unwrap());
+            text = apply_patch(&text, &patch).unwrap_or_else(|e| {
+                panic!(
+                    "{} does not apply after the earlier ones: {e}\n{patch}",
+                    p["file"]
+                )
+            });
+            let dir = tempfile::tempdir().unwrap();
+            let copy = support::copy_site(root);
+            std::fs::write(copy.path().join(&file), &text).unwrap();
+            let loaded = partner_pages::load(copy.path(), &Default::default());
+            assert!(
+                loaded.is_ok(),
+                "{file} after {}: {:?}",
+                p["file"],
+                loaded.err()
+            );
+            drop(dir);
+        }
+        // Emails: a concrete subject, no markup, no figures of nothing.
+        for t in mine.iter().filter(|t| t["kind"] == "email") {
+            let text = read(root, t["file"].as_str().unwrap());
+            let subject = t["subject"].as_str().unwrap();
+            assert!(
+                text.starts_with(&format!(
+                    "To: {}\nSubject: {subject}\n\n",
+                    t["partner_name"].as_str().unwrap()
+                )),
+                "{text}"
+            );
+            let body = &text[text.find("\n\n").unwrap()..];
+            for bad in ["`", "**", "](", "<a", "<p", "</", "\n#", "{{", "{%", "\n- "] {
+                assert!(
+                    !text.contains(bad),
+                    "{}: markup {bad:?} in\n{text}",
+                    t["file"]
+                );
+            }
+            for zero in ["0 visitors", "0 visitor ", " 0 of ", "(0%)"] {
+                assert!(
+                    !text.contains(&format!(" {zero}")) && !text.contains(&format!("\n{zero}")),
+                    "{}: {zero:?} in\n{text}",
+                    t["file"]
+                );
+            }
+            if t["figures"]["visitors"].as_u64().unwrap() > 0 {
+                assert!(
+                    subject.chars().any(|c| c.is_ascii_digit()),
+                    "no figure in the subject {subject:?}"
+                );
+                let visitors = t["figures"]["visitors"].to_string();
+                assert!(
+                    body.contains(&visitors) || body.contains(" of "),
+                    "no figure in\n{text}"
+                );
+            } else {
+                assert!(
+                    !text.to_lowercase().contains("thank"),
+                    "a thank-you for nothing:\n{text}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn four_weeks_follow_through_for_every_kind_of_partner() {
+    let (site, db) = follow_through_site();
+    let root = site.path();
+    let all = calendar_weeks(root, &db, 4);
+    assert_follow_through(root, &all);
+    let of = |code: &str| -> Vec<&serde_json::Value> {
+        all.iter().filter(|t| t["partner"] == code).collect()
+    };
+    let standing = |code: &str| of(code)[0]["figures"]["action"]["rule"].clone();
+    assert_eq!(standing("seo-consultant"), "many_clicks_weak_lead_magnet");
+    assert_eq!(standing("nocode-agency"), "few_visits_strong_activation");
+    assert_eq!(standing("webinar-club"), "above_band");
+    assert_eq!(standing("slack-group"), "too_early");
+    assert_eq!(standing("newsletter-swap"), "insufficient_data");
+    assert_eq!(standing("founder-community"), "insufficient_data");
+    // Every partner gets four weeks of work, and no two weeks alike.
+    for code in [
+        "seo-consultant",
+        "nocode-agency",
+        "webinar-club",
+        "slack-group",
+        "newsletter-swap",
+        "founder-community",
+        "ai-tools-directory",
+    ] {
+        let mine = of(code);
+        let weeks: Vec<Vec<String>> = (1..=4)
+            .map(|w| {
+                let mut k: Vec<String> = mine
+                    .iter()
+                    .filter(|t| t["week"] == w)
+                    .map(|t| format!("{}/{}/{}", t["kind"], t["phase"], t["target_stage"]))
+                    .collect();
+                k.sort();
+                k
+            })
+            .collect();
+        for (i, w) in weeks.iter().enumerate() {
+            assert!(!w.is_empty(), "{code}: week {} is empty: {weeks:?}", i + 1);
+            assert!(
+                !weeks[..i].contains(w),
+                "{code}: week {} repeats: {weeks:?}",
+                i + 1
+            );
+        }
+        println!("{code}: {weeks:?}");
+    }
+
+    // Too early: wait until the ready date, no change to the page.
+    let young = of("slack-group");
+    assert!(young.iter().all(|t| t["kind"] != "proposal"), "{young:#?}");
+    let wait = young.iter().find(|t| t["week"] == 1).unwrap();
+    assert_eq!(
+        (wait["kind"].as_str(), wait["phase"].as_str()),
+        (Some("check"), Some("wait"))
+    );
+    let ready = wait["ready"].as_str().expect("a ready date");
+    assert!(wait["title"].as_str().unwrap().contains(ready), "{wait:#}");
+    assert!(wait["reason"].as_str().unwrap().contains(ready), "{wait:#}");
+    assert!(read(root, wait["file"].as_str().unwrap()).contains(ready));
+
+    // Above the band: the inventory the funnel's rule names, with the verdict's figures.
+    let above = of("webinar-club");
+    let email = above
+        .iter()
+        .find(|t| t["kind"] == "email" && t["week"] == 1)
+        .unwrap();
+    let text = read(root, email["file"].as_str().unwrap());
+    for w in ["guest post", "webinar", "co-marketing", "higher commission"] {
+        assert!(text.contains(w), "{w} not in\n{text}");
+    }
+    assert!(
+        email["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("150 of 300 visitors"),
+        "{email:#}"
+    );
+    let because = email["figures"]["action"]["because"].as_str().unwrap();
+    let cite = "150 of 300 visitors: 50% [44.4–55.6%] (band 20%–35%)";
+    assert!(because.contains(cite), "{because}");
+    assert!(
+        email["reason"].as_str().unwrap().contains(cite),
+        "{email:#}"
+    );
+
+    // Too little traffic: one ask over the four weeks; nobody at all: a launch, no ask.
+    let asks = |code: &str| {
+        of(code)
+            .into_iter()
+            .filter(|t| t["kind"] == "email")
+            .map(|t| t["phase"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(asks("newsletter-swap"), vec!["ask"]);
+    assert_eq!(asks("founder-community"), vec!["launch"]);
+
+    // The experiment's winner is promoted in week 1, by a patch of the partner file.
+    let ai = of("ai-tools-directory");
+    let promote = ai.iter().find(|t| t["kind"] == "proposal").unwrap();
+    assert_eq!(promote["week"], 1);
+    assert_eq!(promote["rule"], "promote-winner");
+    assert_eq!(promote["figures"]["experiment"]["winner"], "ten-minutes");
+    let file = "partners/ai-tools-directory.yaml";
+    let promoted = apply_patch(
+        &read(root, file),
+        &read(root, promote["file"].as_str().unwrap()),
+    )
+    .unwrap();
+    let copy = support::copy_site(root);
+    std::fs::write(copy.path().join(file), &promoted).unwrap();
+    let site2 =
+        partner_pages::load(copy.path(), &Default::default()).expect("loads after the promotion");
+    let p = site2.partner("ai-tools-directory").unwrap();
+    assert!(p.variants.is_empty(), "{promoted}");
+    assert_eq!(p.promise, "Agent-ready in ten minutes");
+    assert_eq!(
+        p.landing.headline,
+        "Make your site agent-ready in ten minutes"
+    );
+    assert_eq!(p.cta.label, "Start the ten-minute setup");
+    assert_eq!(
+        p.landing.proof,
+        "The llms.txt setup used by 300 directory-listed tools"
+    );
+    let email = ai
+        .iter()
+        .find(|t| t["kind"] == "email" && t["week"] == 1)
+        .unwrap();
+    let text = read(root, email["file"].as_str().unwrap());
+    assert!(
+        text.contains("\"Agent-ready in ten minutes\": 120 of 300 visitors (40%)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"Agent-ready llms.txt guide\": 45 of 300 visitors (15%)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn four_weeks_on_the_example_site_follow_through() {
+    let (site, db) = seed_site();
+    let all = calendar_weeks(site.path(), &db, 4);
+    assert_follow_through(site.path(), &all);
+    let seo: Vec<_> = all
+        .iter()
+        .filter(|t| t["partner"] == "seo-consultant" && t["kind"] == "proposal")
+        .collect();
+    assert_eq!(
+        seo.len(),
+        2,
+        "the lead-magnet fix, then the next weak step: {seo:#?}"
+    );
+    assert_eq!(seo[1]["target_stage"], "cta");
+}
+
+#[test]
+fn no_experiment_task_while_the_test_has_no_difference_yet() {
+    let (site, db) = follow_through_site();
+    // The same traffic in both variants: no winner.
+    let traffic: Vec<Traffic> = ["control", "ten-minutes"]
+        .into_iter()
+        .map(|v| Traffic {
+            code: "ai-tools-directory",
+            campaign: "default",
+            clicks: 130,
+            visits: 120,
+            lead_magnets: 30,
+            ctas: 8,
+            activations: 2,
+            variant: Some(v),
+            day: 1,
+        })
+        .collect();
+    drop(db);
+    let dir = tempfile::tempdir().unwrap();
+    let db = events_db(dir.path(), &traffic);
+    let all = calendar_weeks(site.path(), &db, 2);
+    let ai: Vec<_> = all
+        .iter()
+        .filter(|t| t["partner"] == "ai-tools-directory")
+        .collect();
+    assert_eq!(
+        ai[0]["figures"]["experiment"]["verdict"],
+        "no_difference_yet"
+    );
+    assert!(
+        ai.iter()
+            .all(|t| !["promote-winner", "end-test", "fix-split"]
+                .contains(&t["rule"].as_str().unwrap())),
+        "{ai:#?}"
+    );
 }

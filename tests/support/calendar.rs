@@ -19,6 +19,10 @@ pub(crate) struct Traffic {
     pub(crate) lead_magnets: u32,
     pub(crate) ctas: u32,
     pub(crate) activations: u32,
+    /// The experiment variant every row of this traffic carries (none: the control).
+    pub(crate) variant: Option<&'static str>,
+    /// Day of November 2026 the clicks start (08:00 UTC, one a minute).
+    pub(crate) day: u32,
 }
 
 /// The seed's partner A (300 clicks, 2 downloads) is `seo-consultant`, partner B (40 clicks,
@@ -32,6 +36,8 @@ pub(crate) const SEED_TRAFFIC: &[Traffic] = &[
         lead_magnets: 2,
         ctas: 1,
         activations: 0,
+        variant: None,
+        day: 1,
     },
     Traffic {
         code: "nocode-agency",
@@ -41,6 +47,8 @@ pub(crate) const SEED_TRAFFIC: &[Traffic] = &[
         lead_magnets: 12,
         ctas: 6,
         activations: 9,
+        variant: None,
+        day: 1,
     },
     Traffic {
         code: "founder-community",
@@ -50,6 +58,8 @@ pub(crate) const SEED_TRAFFIC: &[Traffic] = &[
         lead_magnets: 36,
         ctas: 11,
         activations: 3,
+        variant: None,
+        day: 1,
     },
     Traffic {
         code: "ai-tools-directory",
@@ -59,6 +69,8 @@ pub(crate) const SEED_TRAFFIC: &[Traffic] = &[
         lead_magnets: 30,
         ctas: 9,
         activations: 2,
+        variant: None,
+        day: 1,
     },
 ];
 
@@ -68,20 +80,23 @@ pub(crate) fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
     let conn = rusqlite::Connection::open(&path).expect("open sqlite");
     conn.execute_batch(partner_pages::events::SCHEMA_SQL)
         .expect("schema");
+    conn.execute_batch(partner_pages::events::EXTRA_COLUMNS_SQL)
+        .expect("the later columns");
     let tx = conn.unchecked_transaction().expect("tx");
     {
         let mut ins = tx
-            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .prepare("INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
             .expect("prepare");
-        // Three weeks before NOW: past every stage's maturity horizon (14 days at most).
-        let base = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
-            .unwrap()
-            .and_hms_opt(8, 0, 0)
-            .unwrap();
         let mut n = 0u32;
         for t in traffic {
+            // Day 1 is three weeks before NOW: past every stage's maturity horizon (14 days at
+            // most).
+            let base = chrono::NaiveDate::from_ymd_opt(2026, 11, t.day)
+                .unwrap()
+                .and_hms_opt(8, 0, 0)
+                .unwrap();
             for i in 0..t.clicks {
-                let vid = format!("{}-{i}", t.code);
+                let vid = format!("{}-{}-{i}", t.code, t.variant.unwrap_or("c"));
                 let at = base + chrono::Duration::seconds(i64::from(i) * 60);
                 let mut row = |stage: &str, offset: i64, path: &str| {
                     n += 1;
@@ -95,7 +110,8 @@ pub(crate) fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
                         stage,
                         path,
                         vid,
-                        ts
+                        ts,
+                        t.variant
                     ])
                     .expect("insert");
                 };
@@ -123,7 +139,8 @@ pub(crate) fn events_db(dir: &Path, traffic: &[Traffic]) -> PathBuf {
             "visit",
             "/p/founder-community/",
             None::<String>,
-            "2026-11-24T10:00:00.000Z"
+            "2026-11-24T10:00:00.000Z",
+            None::<String>
         ])
         .expect("insert");
     }
@@ -190,4 +207,115 @@ pub(crate) fn build(root: &Path, out: &Path, extra: &[&str]) {
         "build {extra:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// A partner file for the follow-through fixture (the example site's shape, no landing body).
+fn extra_partner(code: &str, name: &str, audience: &str, promise: &str) -> String {
+    format!(
+        "name: {name}\ncode: {code}\naudience: {audience}\npromise: {promise}\ncampaigns: [default]\nlanding:\n  headline: {promise} for your team\n  proof: Used by 120 teams last quarter\nlead_magnet: {{ label: Get the {promise}, url: /llms-txt-guide/ }}\ncta: {{ label: Book a demo, kind: demo, url: /demo }}\nactivation:\n  event: runs_first_audit\n  description: Runs a first content audit in AIKit\n  trigger: {{ server: true }}\n"
+    )
+}
+
+/// The test the follow-through fixture runs on `ai-tools-directory`.
+pub(crate) const AI_TOOLS_VARIANTS: &str = "variants:\n  - id: control\n  - id: ten-minutes\n    promise: Agent-ready in ten minutes\n    landing: { headline: Make your site agent-ready in ten minutes }\n    cta: { label: Start the ten-minute setup }\n";
+
+/// Every standing the calendar knows, on one site: `seo-consultant` mature and below its band
+/// (the lead magnet), `nocode-agency` few visits with strong activation, `webinar-club` far
+/// above its lead-magnet band, `slack-group` enough visitors but all from the last four days
+/// (`too_early`), `founder-community` no visitor at all, `newsletter-swap` too few visitors,
+/// and `ai-tools-directory` a test whose variant `ten-minutes` wins on the lead magnet.
+pub(crate) fn follow_through_site() -> (tempfile::TempDir, PathBuf) {
+    let site = support::copy_site(&support::example_site());
+    let root = site.path();
+    for (code, name, audience, promise) in [
+        (
+            "webinar-club",
+            "Webinar club",
+            "Marketing leads who run monthly webinars",
+            "Webinar promotion kit",
+        ),
+        (
+            "slack-group",
+            "Growth Slack group",
+            "Growth marketers in a private Slack",
+            "Growth experiment log",
+        ),
+        (
+            "newsletter-swap",
+            "Newsletter swap",
+            "Readers of a weekly AI newsletter",
+            "Prompt library",
+        ),
+    ] {
+        std::fs::write(
+            root.join(format!("partners/{code}.yaml")),
+            extra_partner(code, name, audience, promise),
+        )
+        .unwrap();
+    }
+    let ai = root.join("partners/ai-tools-directory.yaml");
+    let mut text = std::fs::read_to_string(&ai).unwrap();
+    text.push_str(AI_TOOLS_VARIANTS);
+    std::fs::write(&ai, text).unwrap();
+    let t = |code, clicks, visits, lead_magnets, ctas, activations| Traffic {
+        code,
+        campaign: "default",
+        clicks,
+        visits,
+        lead_magnets,
+        ctas,
+        activations,
+        variant: None,
+        day: 1,
+    };
+    let traffic = [
+        t("seo-consultant", 300, 290, 2, 1, 0),
+        Traffic {
+            campaign: "partner-summit",
+            ..t("nocode-agency", 40, 38, 12, 6, 9)
+        },
+        t("webinar-club", 310, 300, 150, 24, 6),
+        Traffic {
+            day: 20,
+            ..t("slack-group", 155, 150, 40, 9, 2)
+        },
+        t("newsletter-swap", 32, 30, 7, 1, 0),
+        Traffic {
+            variant: Some("control"),
+            ..t("ai-tools-directory", 310, 300, 45, 18, 4)
+        },
+        Traffic {
+            variant: Some("ten-minutes"),
+            ..t("ai-tools-directory", 310, 300, 120, 24, 6)
+        },
+    ];
+    let db = events_db(root, &traffic);
+    (site, db)
+}
+
+/// `calendar --weeks <weeks> --format json` at NOW from START.
+pub(crate) fn calendar_weeks(root: &Path, db: &Path, weeks: u32) -> Vec<serde_json::Value> {
+    let w = weeks.to_string();
+    let out = support::run(
+        root,
+        &[
+            "calendar",
+            "--events",
+            db.to_str().unwrap(),
+            "--now",
+            NOW,
+            "--start",
+            START,
+            "--weeks",
+            &w,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "calendar --weeks {weeks} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tasks(&String::from_utf8(out.stdout).expect("utf-8"))
 }
