@@ -24,14 +24,19 @@ pub struct Counts {
     pub clicks_with_visit: u64,
     /// Distinct visitors whose journey has a `visit`: the base of every rate.
     pub visitors: u64,
+    /// Distinct visitors who took the lead magnet.
     pub lead_magnet: u64,
+    /// Distinct visitors who clicked the CTA.
     pub cta: u64,
+    /// Distinct visitors who activated.
     pub activation: u64,
     /// Visitors who reached both (for the step-to-step rates).
     pub lead_magnet_and_cta: u64,
+    /// Visitors who reached both the CTA and activation.
     pub cta_and_activation: u64,
     /// Journeys with a `revenue` row, and the sum of their values.
     pub revenue_journeys: u64,
+    /// Sum of the revenue values.
     #[serde(serialize_with = "super::stats::round")]
     pub revenue: f64,
     /// Per banded stage, the visitors old enough to be judged on it and those of them who
@@ -82,6 +87,7 @@ pub(crate) fn horizon_days(m: &Maturity, s: Stage) -> u32 {
 }
 
 impl Counts {
+    /// Add another partner's (or campaign's) counts.
     pub fn add(&mut self, o: &Counts) {
         self.journeys += o.journeys;
         self.clicks += o.clicks;
@@ -110,9 +116,12 @@ impl Counts {
 /// is at least `horizon_days` old who reached the stage within `horizon_days` of its start.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Rate {
+    /// The count, its base and interval.
     #[serde(flatten)]
     pub proportion: Proportion,
+    /// The stage's healthy range.
     pub band: Band,
+    /// The rate judged against the band.
     pub verdict: Verdict,
     /// The stage's maturity horizon.
     pub horizon_days: u32,
@@ -123,12 +132,16 @@ pub struct Rate {
 /// The three banded rates, as shares of visitors (as the bands are).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Rates {
+    /// Lead-magnet rate.
     pub lead_magnet: Rate,
+    /// CTA rate.
     pub cta: Rate,
+    /// Activation rate.
     pub activation: Rate,
 }
 
 impl Rates {
+    /// The rate of a banded stage (`None` for click and visit).
     pub fn get(&self, s: Stage) -> Option<&Rate> {
         match s {
             Stage::LeadMagnet => Some(&self.lead_magnet),
@@ -142,17 +155,24 @@ impl Rates {
 /// Step-to-step rates: of those who reached one stage, the share who reached the next.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Steps {
+    /// Clicks whose journey has a visit.
     pub click_to_visit: Proportion,
+    /// Visitors who took the lead magnet.
     pub visit_to_lead_magnet: Proportion,
+    /// Lead-magnet takers who clicked the CTA.
     pub lead_magnet_to_cta: Proportion,
+    /// CTA clickers who activated.
     pub cta_to_activation: Proportion,
 }
 
 /// Counts with their rates, intervals and verdicts.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Figures {
+    /// Distinct-visitor counts.
     pub counts: Counts,
+    /// The banded rates with their verdicts.
     pub rates: Rates,
+    /// Step-to-step rates.
     pub steps: Steps,
 }
 

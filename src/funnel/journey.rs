@@ -36,14 +36,20 @@ pub(crate) const KIND_COUNT_ONLY: u8 = 255;
 /// The time each stage was first reached in a journey (`None`: not reached).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Reached {
+    /// The partner link was clicked.
     pub click: Option<Ts>,
+    /// The landing page was viewed.
     pub visit: Option<Ts>,
+    /// The lead magnet was taken.
     pub lead_magnet: Option<Ts>,
+    /// The CTA was clicked.
     pub cta: Option<Ts>,
+    /// The partner's activation happened.
     pub activation: Option<Ts>,
 }
 
 impl Reached {
+    /// When stage `s` was first reached.
     pub fn get(&self, s: Stage) -> Option<Ts> {
         match s {
             Stage::Click => self.click,
@@ -80,11 +86,15 @@ impl Reached {
 /// before `counted_until` (= min(the range's `as_of`, start + window)) are counted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Journey {
+    /// The visitor id.
     pub visitor_id: String,
     /// Partner and campaign of the journey's first row.
     pub partner: String,
+    /// The campaign of the journey's first row.
     pub campaign: String,
+    /// When the journey started.
     pub start: Ts,
+    /// Rows from here on are not counted.
     pub counted_until: Ts,
     /// When each stage was first reached; `lead_magnet`, `cta` and `activation` only count at
     /// or after the first `visit`.
@@ -94,6 +104,7 @@ pub struct Journey {
     pub user_id: Option<String>,
     /// Sum of the `value` of the journey's `revenue` rows (0 when none).
     pub revenue: f64,
+    /// How many `revenue` rows the journey has.
     pub revenue_events: u32,
     /// Rows the journey owns (counted ones).
     pub rows: u32,
@@ -126,14 +137,20 @@ pub struct Excluded {
 /// journeys (credited by first touch to their partner) that first reached it in `[start, end)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Activity {
+    /// Partner-link clicks.
     pub clicks: u64,
+    /// Landing-page views.
     pub visits: u64,
+    /// Lead magnets taken.
     pub lead_magnet: u64,
+    /// CTA clicks.
     pub cta: u64,
+    /// Activations.
     pub activation: u64,
 }
 
 impl Activity {
+    /// Add another partner's activity.
     pub fn add(&mut self, o: &Activity) {
         self.clicks += o.clicks;
         self.visits += o.visits;

@@ -51,7 +51,6 @@
 //! assert_eq!(seo.figures.rates.lead_magnet.proportion.of, 0);
 //! assert_eq!(seo.action.rule, "insufficient_data");   // 1 visitor is not a verdict
 //! ```
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 mod buckets;
 pub(crate) mod count;
@@ -82,8 +81,11 @@ use serde::Serialize;
 /// The settings the computation uses, from `partner-pages.yaml` (`attribution`, `bands`).
 #[derive(Debug, Clone)]
 pub struct FunnelConfig {
+    /// Attribution window: how long a journey lasts (`attribution.window_days`).
     pub window_days: u32,
+    /// Visitors with more rows than this are bots (`attribution.bot_max_events`).
     pub bot_max_events: u32,
+    /// Healthy ranges per stage.
     pub bands: Bands,
     /// Maturity horizons of the banded stages.
     pub maturity: Maturity,
@@ -118,6 +120,7 @@ impl Default for FunnelConfig {
 }
 
 impl FunnelConfig {
+    /// The settings of a site's config.
     pub fn from_config(c: &Config) -> FunnelConfig {
         FunnelConfig {
             window_days: c.attribution.window_days,
@@ -134,13 +137,17 @@ impl FunnelConfig {
 /// What the computation needs to know about a partner. Implemented for [`Partner`] (the real
 /// registry) and for `&str` codes (tests, examples).
 pub trait PartnerInfo {
+    /// The partner's code.
     fn code(&self) -> &str;
+    /// The partner's name (default: its code).
     fn name(&self) -> &str {
         self.code()
     }
+    /// The partner's promise.
     fn promise(&self) -> &str {
         ""
     }
+    /// The partner's name for its activation.
     fn activation_event(&self) -> &str {
         "activation"
     }
@@ -170,16 +177,20 @@ impl PartnerInfo for &str {
 /// Every journey that starts in the range, with what was set apart.
 #[derive(Debug, Clone, Serialize)]
 pub struct Journeys {
+    /// The range the journeys started in.
     pub range: Range,
     /// Sorted by start time, then visitor id.
     pub journeys: Vec<Journey>,
+    /// Rows set apart.
     pub excluded: Excluded,
 }
 
 /// The funnel of one campaign of a partner.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CampaignFunnel {
+    /// The campaign's name.
     pub campaign: String,
+    /// Its funnel.
     pub figures: Figures,
 }
 
@@ -189,15 +200,19 @@ pub struct PartnerFunnel {
     /// The partner's code (its `partners/<code>.yaml`).
     #[schemars(pattern(crate::schema::CODE))]
     pub code: String,
+    /// The partner's name.
     pub name: String,
+    /// The partner's promise (from its YAML).
     pub promise: String,
     /// The partner's own name for its activation (from its YAML).
     pub activation_event: String,
+    /// The partner's funnel over every campaign.
     pub figures: Figures,
     /// Campaigns with journeys in the range, by name (as stored, declared or not).
     pub campaigns: Vec<CampaignFunnel>,
     /// Stages reached in the range by this partner's journeys, whenever they started.
     pub activity: Activity,
+    /// The recommended action, from the first rule that applies.
     pub action: Action,
 }
 
@@ -211,9 +226,13 @@ pub struct FunnelReport {
     pub version: u32,
     /// The event source, e.g. `sqlite:partner-events.db`.
     pub source: String,
+    /// The UTC range `[start, end)` the journeys started in.
     pub range: Range,
+    /// Attribution window in days.
     pub window_days: u32,
+    /// Visitors with more rows than this are treated as bots.
     pub bot_max_events: u32,
+    /// The healthy ranges the verdicts use.
     pub bands: Bands,
     /// The time the report is read at: the cohort's rows are counted up to here.
     pub as_of: crate::events::Ts,
@@ -223,6 +242,7 @@ pub struct FunnelReport {
     pub average: Figures,
     /// Registered partners, by code (only the `--partner` one when filtered).
     pub partners: Vec<PartnerFunnel>,
+    /// Rows set apart by the funnel rules.
     pub excluded: Excluded,
     /// The tests of partners with `variants`, cumulative from each test's first visit to the
     /// range's end (absent when no partner runs one).
@@ -231,6 +251,7 @@ pub struct FunnelReport {
 }
 
 impl FunnelReport {
+    /// The funnel of the partner with this code.
     pub fn partner(&self, code: &str) -> Option<&PartnerFunnel> {
         self.partners.iter().find(|p| p.code == code)
     }

@@ -120,6 +120,7 @@ impl Range {
         }
     }
 
+    /// Whether `t` is in `[start, end)`.
     pub fn contains(&self, t: Ts) -> bool {
         t >= self.start && t < self.end
     }

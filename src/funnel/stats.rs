@@ -23,7 +23,9 @@ pub const Z95: f64 = 1.959_963_984_540_054;
     description = "`count` out of `of`, with its 95% Wilson interval; with `of` 0 the rate is null and the interval is the whole [0, 1]."
 )]
 pub struct Proportion {
+    /// How many reached it.
     pub count: u64,
+    /// Out of how many.
     pub of: u64,
     /// `count / of`; null when `of` is 0.
     #[serde(serialize_with = "round_opt")]
@@ -33,12 +35,14 @@ pub struct Proportion {
     #[serde(serialize_with = "round")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub low: f64,
+    /// Upper end of the 95% Wilson interval.
     #[serde(serialize_with = "round")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub high: f64,
 }
 
 impl Proportion {
+    /// `count` of `of`, with its interval.
     pub fn new(count: u64, of: u64) -> Proportion {
         let (low, high) = wilson(count, of);
         Proportion {
@@ -111,6 +115,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict of `p` against `band`: `insufficient` under `min_visitors` visitors, else below, above or within by its interval.
     pub fn judge(p: &Proportion, band: &Band, visitors: u64, min_visitors: u64) -> Verdict {
         if visitors < min_visitors || p.of == 0 {
             Verdict::Insufficient
@@ -140,6 +145,7 @@ impl Verdict {
         matches!(self, Verdict::Below | Verdict::Within | Verdict::Above)
     }
 
+    /// The verdict's name, as the JSON writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Insufficient => "insufficient",
