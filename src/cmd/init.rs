@@ -184,7 +184,7 @@ jobs:
           partner-pages --quiet report --events "d1:$D1_DATABASE" --last 7d --out "reports/$day.md"
           partner-pages --quiet calendar --events "d1:$D1_DATABASE" --weeks 1 --start "$day" > "reports/$day-calendar.md"
 
-      # Commits what the steps above wrote (reports/, content/briefs/, emails/, proposals/ and
+      # Commits what the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/ and
       # the calendar's .pp-calendar.json) to the branch partner-report and opens or updates
       # its pull request.
       - name: Open a pull request

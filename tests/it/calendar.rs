@@ -859,3 +859,90 @@ fn no_experiment_task_while_the_test_has_no_difference_yet() {
         "{ai:#?}"
     );
 }
+
+/// The follow-through site with `ai-tools-directory`'s test fed `control` and `ten-minutes`
+/// traffic: (visits, lead magnets) of each.
+fn test_site(control: (u32, u32), other: (u32, u32)) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (site, old) = follow_through_site();
+    std::fs::remove_file(old).unwrap();
+    let traffic: Vec<Traffic> = [("control", control), ("ten-minutes", other)]
+        .into_iter()
+        .map(|(v, (visits, lead_magnets))| Traffic {
+            code: "ai-tools-directory",
+            campaign: "default",
+            clicks: visits,
+            visits,
+            lead_magnets,
+            ctas: 2,
+            activations: 0,
+            variant: Some(v),
+            day: 1,
+        })
+        .collect();
+    let db = events_db(site.path(), &traffic);
+    (site, db)
+}
+
+#[test]
+fn an_equivalent_test_ends_keeping_the_control() {
+    // 27.5% in both variants, 3,000 visitors each: the interval fits inside ±5.5 points.
+    let (site, db) = test_site((3000, 825), (3000, 825));
+    let root = site.path();
+    let all = calendar_weeks(root, &db, 2);
+    let ai: Vec<_> = all
+        .iter()
+        .filter(|t| t["partner"] == "ai-tools-directory")
+        .collect();
+    let x = &ai[0]["figures"]["experiment"];
+    assert_eq!(x["verdict"], "stop_equivalent", "{x:#}");
+    let end = ai
+        .iter()
+        .find(|t| t["kind"] == "proposal")
+        .expect("an end-test proposal");
+    assert_eq!(
+        (end["rule"].as_str(), end["week"].as_u64()),
+        (Some("end-test"), Some(1))
+    );
+    let file = "partners/ai-tools-directory.yaml";
+    let before = read(root, file);
+    let after = apply_patch(&before, &read(root, end["file"].as_str().unwrap())).unwrap();
+    assert_eq!(
+        after,
+        before.replace(AI_TOOLS_VARIANTS, ""),
+        "only `variants:` goes"
+    );
+    let email = ai
+        .iter()
+        .find(|t| t["kind"] == "email" && t["rule"] == "end-test")
+        .unwrap();
+    let text = read(root, email["file"].as_str().unwrap());
+    assert!(
+        text.contains("we keep \"Agent-ready llms.txt guide\""),
+        "{text}"
+    );
+    assert!(text.contains("825 of 3000 visitors (27.5%)"), "{text}");
+}
+
+#[test]
+fn a_broken_split_gets_a_check_and_no_patch() {
+    // 55/45 on a declared 50/50 test, the same rate in both.
+    let (site, db) = test_site((1100, 300), (900, 245));
+    let all = calendar_weeks(site.path(), &db, 1);
+    let ai: Vec<_> = all
+        .iter()
+        .filter(|t| t["partner"] == "ai-tools-directory")
+        .collect();
+    assert_eq!(ai[0]["figures"]["experiment"]["verdict"], "invalid_split");
+    let fix = ai
+        .iter()
+        .find(|t| t["rule"] == "fix-split")
+        .expect("a fix-split task");
+    assert_eq!(fix["kind"], "check");
+    assert!(
+        fix["reason"].as_str().unwrap().contains("1100/900"),
+        "{fix:#}"
+    );
+    assert!(ai
+        .iter()
+        .all(|t| !(t["kind"] == "proposal" && t["rule"] != "fix-weakest-step")));
+}
