@@ -26,6 +26,15 @@ pub const DOCUMENTS: &[Document] = &[
         },
     },
     Document {
+        file: "partner-report.schema.json",
+        generate: || {
+            crate::schema::document::<crate::report::partner::PartnerReport>(
+                "partner-report.schema.json",
+                "partner-pages report --for-partner --format json",
+            )
+        },
+    },
+    Document {
         file: "calendar.schema.json",
         generate: || {
             crate::schema::document::<crate::calendar::Calendar>(

@@ -20,11 +20,13 @@ use std::fmt::Write;
 
 /// What one partner's report says: their figures, their campaigns, their page's promise and
 /// what changes next. What `report --for-partner --format json` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartnerReport {
     /// Version of this JSON shape.
+    #[schemars(extend("const" = 1))]
     pub version: u32,
     /// The partner's code.
+    #[schemars(pattern(crate::schema::CODE))]
     pub partner: String,
     /// The partner's name.
     pub name: String,
@@ -57,7 +59,7 @@ pub struct PartnerReport {
 }
 
 /// One banded stage of the partner's funnel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StageLine {
     /// The stage.
     pub stage: Stage,
@@ -72,7 +74,7 @@ pub struct StageLine {
 }
 
 /// One campaign of the partner.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CampaignLine {
     /// The campaign name as recorded.
     pub campaign: String,
@@ -89,7 +91,7 @@ pub struct CampaignLine {
 }
 
 /// The page's promise and, when the page runs a test, each version's results.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PromiseLine {
     /// The promise of the page (its control version when a test runs).
     pub promise: String,
@@ -100,7 +102,7 @@ pub struct PromiseLine {
 }
 
 /// One version of the page in a test.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct VersionLine {
     /// The version's id.
     pub id: String,
@@ -119,7 +121,7 @@ pub struct VersionLine {
 }
 
 /// The next step, as the partner reads it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NextStep {
     /// What we will change.
     pub we_change: String,

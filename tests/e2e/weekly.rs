@@ -1,6 +1,7 @@
 //! The weekly loop end to end with external programs: the workflow `init` writes passes the
 //! GitHub workflow schema (`@action-validator/cli`, pinned in package.json), a broken copy does
-//! not, and the report for a partner is valid HTML (the W3C Nu checker).
+//! not, and the report for a partner is valid HTML (the W3C Nu checker) and valid against its
+//! JSON Schema.
 
 use crate::support::{self, example_site};
 use crate::tools::{assert_nu_clean, require_tool};
@@ -94,7 +95,7 @@ fn the_workflow_init_writes_passes_the_workflow_schema_and_a_broken_copy_fails()
 }
 
 #[test]
-fn the_report_for_a_partner_is_valid_html() {
+fn the_report_for_a_partner_is_valid_html_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let db = support::report::sqlite_file(dir.path());
     let mut files = Vec::new();
@@ -122,6 +123,29 @@ fn the_report_for_a_partner_is_valid_html() {
             ],
         );
         files.push(out_file);
+        let json = support::run_ok(
+            &example_site(),
+            &[
+                "report",
+                "--events",
+                db.to_str().unwrap(),
+                "--since",
+                support::report::SINCE,
+                "--until",
+                support::report::UNTIL,
+                "--now",
+                support::report::NOW,
+                "--partner",
+                code,
+                "--for-partner",
+                "--format",
+                "json",
+            ],
+        );
+        crate::tools::assert_valid_json(
+            "partner-report.schema.json",
+            &String::from_utf8(json.stdout).unwrap(),
+        );
     }
     assert_nu_clean(&files);
 }

@@ -325,3 +325,77 @@ fn a_young_cohort_says_when_it_will_be_ready_never_a_verdict() {
         assert!(!status.contains(word), "{status}");
     }
 }
+
+#[test]
+fn a_partner_running_a_test_sees_which_promise_converted() {
+    let site = crate::support::experiments::site_with_variants();
+    let path = site.path().join("events.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .unwrap();
+    // The collector's third migration: the variant a visitor saw.
+    conn.execute_batch("ALTER TABLE partner_events ADD COLUMN variant TEXT")
+        .unwrap();
+    let mut ins = conn
+        .prepare("INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, variant) VALUES (?1, ?2, 'default', ?3, '/', ?4, ?5, ?6)")
+        .unwrap();
+    // 160 visitors per version over the week; "speed" gets 4 times the lead magnets.
+    for (variant, lm) in [("control", 16usize), ("speed", 64)] {
+        for i in 0..160usize {
+            let vid = format!("{variant}-{i}");
+            let at = |m: usize| format!("2026-11-{}T10:{m:02}:00.000Z", 16 + i % 7);
+            ins.execute(rusqlite::params![
+                format!("{vid}-v"),
+                ME,
+                "visit",
+                vid,
+                at(1),
+                variant
+            ])
+            .unwrap();
+            if i < lm {
+                ins.execute(rusqlite::params![
+                    format!("{vid}-l"),
+                    ME,
+                    "lead_magnet",
+                    vid,
+                    at(2),
+                    variant
+                ])
+                .unwrap();
+            }
+        }
+    }
+    let out = report(
+        site.path(),
+        &path,
+        &["--partner", ME, "--for-partner", "--format", "json"],
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(out)).unwrap();
+    let versions = v["promise"]["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{v}");
+    assert_eq!(versions[0]["id"], "control");
+    assert_eq!(versions[0]["promise"], "Content QA checklist");
+    assert_eq!(versions[1]["promise"], "Audit in ten minutes");
+    assert_eq!(versions[1]["headline"], "Audit AI content in ten minutes");
+    for (i, lm) in [(0, 16), (1, 64)] {
+        assert_eq!(versions[i]["visitors"], 160);
+        assert_eq!(versions[i]["lead_magnet"], lm);
+    }
+    let summary = v["promise"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(
+            "on lead magnet, version \"speed\" (\"Audit in ten minutes\") converted best"
+        ),
+        "{summary}"
+    );
+    let md = ok(report(
+        site.path(),
+        &path,
+        &["--partner", ME, "--for-partner"],
+    ));
+    assert!(
+        md.contains("| speed | Audit in ten minutes | 160 | 64 |"),
+        "{md}"
+    );
+}
