@@ -33,9 +33,10 @@ pub struct Server {
 }
 
 const INSTRUCTIONS: &str = "Read-only tools over a partner-pages site: list_partners, \
-funnel_report, leads, calendar_tasks and check. Every tool answers with the JSON of the \
-matching CLI command's --format json. Ranges: give `last` (7d, 24h, 4w) or `since`/`until` \
-(UTC dates or RFC 3339 times), and `now` for reproducible answers.";
+funnel_report, experiments, leads, calendar_tasks and check. Every tool answers with the JSON \
+of the matching CLI command's --format json (experiments: the experiments section of report's). \
+Ranges: give `last` (7d, 24h, 4w) or `since`/`until` (UTC dates or RFC 3339 times), and `now` \
+for reproducible answers.";
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {

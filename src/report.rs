@@ -222,6 +222,51 @@ pub(crate) fn method_text(r: &FunnelReport) -> [String; 2] {
     ]
 }
 
+/// One stage's pairwise differences as people read them (Markdown and HTML say the same):
+/// `speed − control: +1.0 to +3.0 points`, or `too early` while the counts are too small.
+pub(crate) fn differences_text(t: &crate::experiment::StageTest) -> String {
+    use crate::experiment::points_range;
+    let parts: Vec<String> = t
+        .pairs
+        .iter()
+        .map(|p| match p.current {
+            Some(c) => format!("{} − {}: {}", p.b, p.a, points_range(c.low, c.high)),
+            None => format!("{} − {}: too early", p.b, p.a),
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// A test's split check in a sentence (Markdown and HTML say the same).
+pub(crate) fn split_text(t: &crate::experiment::observe::PartnerTest) -> String {
+    let l = &t.split.last;
+    let observed: Vec<String> = l.observed.iter().map(|x| x.to_string()).collect();
+    let expected: Vec<String> = l.expected.iter().map(|x| format!("{x:.0}")).collect();
+    let head = format!(
+        "Split: {} visitors per variant where the weights expect {}",
+        observed.join("/"),
+        expected.join("/")
+    );
+    match t.split.mismatch_at {
+        Some(i) => format!(
+            "{head}: a mismatch from the look ending {} on (evidence {} ≥ {}), so every verdict is invalid_split.",
+            look_date(t.looks.get(i).map(String::as_str).unwrap_or("")),
+            crate::experiment::evidence(l.evidence),
+            l.threshold
+        ),
+        None => format!(
+            "{head}: consistent with them at every look (evidence {}, a mismatch from {}).",
+            crate::experiment::evidence(l.evidence),
+            l.threshold
+        ),
+    }
+}
+
+/// A look's end (RFC 3339) as people read it: `2026-11-23 00:00 UTC`.
+pub(crate) fn look_date(label: &str) -> String {
+    events::Ts::parse(label).map_or_else(|| label.to_string(), when)
+}
+
 /// The labels of the five stages, as people read them.
 pub(crate) fn stage_label(s: funnel::Stage) -> &'static str {
     match s {

@@ -162,6 +162,9 @@ pub struct Pair {
     pub b: String,
     /// One per look; `None` while the counts are too small to read it.
     pub intervals: Vec<Option<Interval>>,
+    /// One per look: the running intersection of the intervals read so far (`None` before
+    /// the first readable look). Itself a confidence sequence; it never widens.
+    pub running: Vec<Option<Interval>>,
     /// The running intersection at the last look: what the verdict reads.
     pub current: Option<Interval>,
 }
@@ -255,6 +258,7 @@ pub fn judge_stage(
     for i in 0..k {
         for j in i + 1..k {
             let mut intervals = Vec::with_capacity(looks.len());
+            let mut running = Vec::with_capacity(looks.len());
             let mut current: Option<Interval> = None;
             for l in looks {
                 let (a, b) = (arm(l, i), arm(l, j));
@@ -266,11 +270,13 @@ pub fn judge_stage(
                     });
                 }
                 intervals.push(iv);
+                running.push(current);
             }
             pairs.push(Pair {
                 a: variants[i].id.clone(),
                 b: variants[j].id.clone(),
                 intervals,
+                running,
                 current,
             });
         }
@@ -436,10 +442,15 @@ pub fn points_range(low: f64, high: f64) -> String {
     format!("{} to {} points", signed_points(low), signed_points(high))
 }
 
-fn evidence(x: f64) -> String {
+/// The split's evidence (a Bayes factor) as people read it: whole, or in e-notation when huge.
+pub(crate) fn evidence(x: f64) -> String {
     if x >= 1e6 {
         format!("{x:.1e}")
-    } else {
+    } else if x >= 10.0 {
         format!("{x:.0}")
+    } else {
+        // Small: two significant digits, so 0.03 does not read as 0.
+        let digits = (1 - x.abs().max(1e-9).log10().floor() as i32).max(0) as usize;
+        format!("{x:.digits$}")
     }
 }

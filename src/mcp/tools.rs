@@ -67,6 +67,27 @@ pub struct ReportInput {
     pub now: Option<String>,
 }
 
+/// Arguments of `experiments` (the flags of `report` it shares).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct ExperimentsInput {
+    /// Event source (a SQLite file, a `wrangler d1 export` dump, `wrangler d1 execute --json`
+    /// output, a local D1 name). Default: the server's `--events`.
+    pub events: Option<String>,
+    /// Only this partner code's test.
+    pub partner: Option<String>,
+    /// Range ending at `now`: 7d, 24h, 4w, 90m. Not with since/until. Default 7d. A test is
+    /// read from its first visit to the range's end, whatever the range's start.
+    pub last: Option<String>,
+    /// Range start (inclusive): a UTC date 2026-11-17 or an RFC 3339 time.
+    pub since: Option<String>,
+    /// Range end (exclusive): a UTC date or an RFC 3339 time. Default: now.
+    pub until: Option<String>,
+    /// "Now" as an RFC 3339 time, for reproducible answers. Default: the current time.
+    pub now: Option<String>,
+}
+
 /// Arguments of `leads` (the flags of `leads`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +181,18 @@ pub fn list() -> Vec<Tool> {
              Wilson intervals, verdicts against the bands and one recommended action per \
              partner. Same JSON as `partner-pages report --format json`.",
         ),
+        tool::<ExperimentsInput>(
+            "experiments",
+            "Promise experiments",
+            "The tests of partners that declare variants (two to four promises), read from each \
+             test's first visit to the range's end with a look every 7 days: visitors and \
+             conversions per variant, the sample-ratio check, and for the lead magnet, CTA and \
+             activation stages the always-valid 95% interval of every difference between \
+             variants at every look and the verdict (winner <id>, no_difference_yet, \
+             stop_equivalent, invalid_split) with its rule and the method. The `experiments` \
+             section of `partner-pages report --format json` (`[]` when no partner runs a \
+             test), with its `version`, `source`, `range` and `as_of`.",
+        ),
         tool::<LeadsInput>(
             "leads",
             "Leads",
@@ -204,6 +237,20 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
             let events = events_arg(server, name, input.events.clone())?;
             let range = range_spec(name, &input.last, &input.since, &input.until, &input.now)?;
             Ok(funnel_report(
+                server,
+                &crate::report::Request {
+                    events: &events,
+                    range,
+                    partner: input.partner.as_deref(),
+                    quiet: true,
+                },
+            )?)
+        }
+        "experiments" => {
+            let input: ExperimentsInput = parse(name, args)?;
+            let events = events_arg(server, name, input.events.clone())?;
+            let range = range_spec(name, &input.last, &input.since, &input.until, &input.now)?;
+            Ok(experiments(
                 server,
                 &crate::report::Request {
                     events: &events,
@@ -367,6 +414,32 @@ pub fn partners_json(site: &crate::Site) -> String {
 fn funnel_report(server: &Server, req: &crate::report::Request) -> Result<String> {
     let site = load_site(server)?;
     Ok(crate::report::json(&crate::report::run(&site, req)?))
+}
+
+/// `experiments`: the `experiments` section of `report --format json` (always present, `[]`
+/// without a test) with the report's `version`, `source`, `range` and `as_of`.
+fn experiments(server: &Server, req: &crate::report::Request) -> Result<String> {
+    #[derive(Serialize)]
+    struct Answer<'a> {
+        version: u32,
+        source: &'a str,
+        range: &'a crate::funnel::Range,
+        as_of: crate::events::Ts,
+        experiments: &'a [crate::experiment::observe::PartnerTest],
+    }
+    let site = load_site(server)?;
+    let r = crate::report::run(&site, req)?;
+    let answer = Answer {
+        version: r.version,
+        source: &r.source,
+        range: &r.range,
+        as_of: r.as_of,
+        experiments: &r.experiments,
+    };
+    let mut s = serde_json::to_string_pretty(&answer)
+        .map_err(|e| Error::Internal(format!("experiments JSON: {e}")))?;
+    s.push('\n');
+    Ok(s)
 }
 
 /// `leads`: what `leads --format json --limit N [--cursor C]` prints.

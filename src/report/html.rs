@@ -2,7 +2,9 @@
 //! with a funnel chart per partner: bars of distinct visitors per stage, and each banded rate
 //! drawn as its interval over the shaded band.
 
-use super::{excluded_lines, stage_label, when};
+use super::{differences_text, excluded_lines, look_date, split_text, stage_label, when};
+use crate::experiment::observe::PartnerTest;
+use crate::experiment::{points_range, Pair};
 use crate::funnel::stats::pct;
 use crate::funnel::{Figures, FunnelReport, Rate, Stage};
 use crate::render::escape_html;
@@ -12,7 +14,7 @@ const CSS: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}th,td{border-bottom:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.below{color:#b3261e}.above{color:#146c2e}.insufficient{color:#6b7280}\
 .action{background:#f3f6fb;border-left:4px solid #3056d3;padding:.6rem .9rem;margin:1rem 0}.muted{color:#6b7280}svg{max-width:100%;height:auto}\
-section{margin-top:2.5rem}";
+section{margin-top:2.5rem}.winner{color:#146c2e}.invalid_split{color:#b3261e}details{margin:.3rem 0 1.2rem}";
 
 /// The report as one HTML page.
 pub fn html(r: &FunnelReport) -> String {
@@ -86,6 +88,13 @@ pub fn html(r: &FunnelReport) -> String {
             escape_html(&p.action.action),
             escape_html(&p.action.because)
         );
+        if r.experiments.iter().any(|t| t.partner == p.code) {
+            let _ = writeln!(
+                o,
+                "<p>A test of promises is running: <a href=\"#test-{}\">its verdicts</a>.</p>",
+                escape_html(&p.code)
+            );
+        }
         o.push_str(&chart(&p.code, &p.figures));
         stage_table(&mut o, &p.figures);
         let a = &p.activity;
@@ -113,6 +122,7 @@ pub fn html(r: &FunnelReport) -> String {
         }
         let _ = writeln!(o, "</section>");
     }
+    experiments(&mut o, r);
     let _ = writeln!(
         o,
         "<section>\n<h2>Funnel average (all partners pooled)</h2>"
@@ -266,5 +276,294 @@ fn chart(id: &str, f: &Figures) -> String {
         }
     }
     let _ = writeln!(o, "</svg>");
+    o
+}
+
+/// Each running test: visitors and conversions per variant, every stage's verdict with its rule
+/// (the Markdown's words), and per pair of variants the interval of the difference week by
+/// week, drawn and as a table.
+fn experiments(o: &mut String, r: &FunnelReport) {
+    for t in &r.experiments {
+        let code = escape_html(&t.partner);
+        let n = t.looks.len();
+        let _ = writeln!(
+            o,
+            "<section id=\"test-{code}\">\n<h2>Test: {code}</h2>\n<p>{n} weekly look{} from the first visit to {}; the control is <code>{}</code>.</p>",
+            if n == 1 { "" } else { "s" },
+            escape_html(&look_date(t.looks.last().map(String::as_str).unwrap_or(""))),
+            escape_html(t.variants.first().map(|v| v.id.as_str()).unwrap_or(""))
+        );
+        let _ = writeln!(o, "<table>\n<thead><tr><th>Variant</th><th>Weight</th><th>Visitors</th><th>Lead magnet</th><th>CTA</th><th>Activation</th></tr></thead>\n<tbody>");
+        for (i, v) in t.variants.iter().enumerate() {
+            let visitors = t.split.last.observed.get(i).copied().unwrap_or(0);
+            let conv = |k: usize| {
+                let c = t
+                    .stages
+                    .get(k)
+                    .and_then(|s| s.test.arms.get(i))
+                    .map_or(0, |a| a.conversions);
+                if visitors == 0 {
+                    format!("<td class=\"n\">{c}</td>")
+                } else {
+                    format!(
+                        "<td class=\"n\">{c} <small>({})</small></td>",
+                        pct(c as f64 / visitors as f64)
+                    )
+                }
+            };
+            let _ = writeln!(
+                o,
+                "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{visitors}</td>{}{}{}</tr>",
+                escape_html(&v.id),
+                v.weight,
+                conv(0),
+                conv(1),
+                conv(2)
+            );
+        }
+        let _ = writeln!(o, "</tbody>\n</table>");
+        let _ = writeln!(o, "<table>\n<thead><tr><th>Stage</th><th>Difference (interval, all looks)</th><th>Verdict</th><th>Rule</th></tr></thead>\n<tbody>");
+        for s in &t.stages {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td><code>{}</code></td></tr>",
+                stage_label(s.stage),
+                escape_html(&differences_text(&s.test)),
+                s.test.decision.verdict.as_str(),
+                escape_html(&s.test.decision.to_string()),
+                s.test.decision.rule
+            );
+        }
+        let _ = writeln!(o, "</tbody>\n</table>");
+        let _ = writeln!(o, "<p>{}</p>", escape_html(&split_text(t)));
+        for s in &t.stages {
+            let _ = writeln!(
+                o,
+                "<h3>{}: {}</h3>\n<p><code>{}</code>: {}.</p>",
+                stage_label(s.stage),
+                escape_html(&s.test.decision.to_string()),
+                s.test.decision.rule,
+                escape_html(&s.test.decision.because)
+            );
+            for (k, p) in s.test.pairs.iter().enumerate() {
+                let id = format!("test-{code}-{}-{k}", s.stage.as_str());
+                let stage = match s.stage {
+                    crate::stage::Stage::Cta => "CTA".to_string(),
+                    other => stage_label(other).to_lowercase(),
+                };
+                let what = format!("{} − {}, {stage} rate", p.b, p.a);
+                o.push_str(&difference_chart(&id, &what, t, p, s.test.min_lift));
+                difference_table(o, &what, t, p);
+            }
+        }
+        let _ = writeln!(
+            o,
+            "<p class=\"muted\">Method: {}.</p>\n</section>",
+            escape_html(&t.method)
+        );
+    }
+}
+
+/// The figures behind a difference chart, look by look: its text alternative.
+fn difference_table(o: &mut String, what: &str, t: &PartnerTest, p: &Pair) {
+    let _ = writeln!(
+        o,
+        "<details><summary>Week by week: {}</summary>\n<table>\n<thead><tr><th>Look ending</th><th>Estimate</th><th>Interval at this look</th><th>Running interval (what the verdict reads)</th></tr></thead>\n<tbody>",
+        escape_html(what)
+    );
+    for (i, label) in t.looks.iter().enumerate() {
+        let at = p.intervals.get(i).copied().flatten();
+        let run = p.running.get(i).copied().flatten();
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            escape_html(&look_date(label)),
+            at.map_or_else(|| "–".to_string(), |x| signed(x.estimate)),
+            at.map_or_else(
+                || "too early".to_string(),
+                |x| escape_html(&points_range(x.low, x.high))
+            ),
+            run.map_or_else(
+                || "–".to_string(),
+                |x| escape_html(&points_range(x.low, x.high))
+            )
+        );
+    }
+    let _ = writeln!(o, "</tbody>\n</table>\n</details>");
+}
+
+/// A difference in points with its sign, one decimal: `+3.2`, `−1.0`.
+fn signed(x: f64) -> String {
+    let v = (x * 1000.0).round() / 10.0;
+    if v > 0.0 {
+        format!("+{v:.1}")
+    } else if v == 0.0 {
+        "0.0".into()
+    } else {
+        format!("−{:.1}", -v)
+    }
+}
+
+/// The SVG of one pair's difference over the looks: the estimate and its always-valid
+/// interval at every readable look, the running interval the verdict reads (shaded), the zero
+/// line and ± the smallest lift that matters (dashed). Nothing to draw before the first
+/// readable look: a sentence says so.
+fn difference_chart(id: &str, what: &str, t: &PartnerTest, p: &Pair, min_lift: f64) -> String {
+    let n = t.looks.len();
+    let read: Vec<(usize, crate::experiment::sequential::Interval)> = p
+        .intervals
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| x.map(|x| (i, x)))
+        .collect();
+    if read.is_empty() {
+        return format!(
+            "<p class=\"muted\">{}: too few visitors and conversions to draw an interval yet.</p>\n",
+            escape_html(what)
+        );
+    }
+    let (w, h) = (640.0, 220.0);
+    let (left, right, top, bottom) = (64.0, 16.0, 24.0, 40.0);
+    let lows = read.iter().map(|(_, x)| x.low).chain([-min_lift, 0.0]);
+    let highs = read.iter().map(|(_, x)| x.high).chain([min_lift, 0.0]);
+    let lo = lows.fold(f64::INFINITY, f64::min);
+    let hi = highs.fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo) * 0.08).max(0.002);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let y = |v: f64| top + (hi - v) / (hi - lo) * (h - top - bottom);
+    let x = |i: usize| {
+        if n <= 1 {
+            left + (w - left - right) / 2.0
+        } else {
+            left + i as f64 / (n - 1) as f64 * (w - left - right)
+        }
+    };
+    let last = read.last().map(|(_, x)| *x);
+    let title = format!(
+        "{what}, in points, at each of {n} weekly looks; at the last readable look {}",
+        last.map_or_else(String::new, |x| format!(
+            "estimate {} points, interval {}",
+            signed(x.estimate),
+            points_range(x.low, x.high)
+        ))
+    );
+    let desc = format!(
+        "Dots: the estimate at each look, with its always-valid 95% interval as a vertical line. Shaded: the running interval the verdict reads. Solid line: no difference. Dashed lines: ±{} points, the smallest lift that matters. The table after the chart gives the same figures.",
+        signed(min_lift).trim_start_matches('+')
+    );
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"{id}-title {id}-desc\">\n<title id=\"{id}-title\">{}</title>\n<desc id=\"{id}-desc\">{}</desc>",
+        escape_html(&title),
+        escape_html(&desc)
+    );
+    // The running interval: a band from the first readable look on.
+    let band: Vec<(usize, crate::experiment::sequential::Interval)> = p
+        .running
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| x.map(|x| (i, x)))
+        .collect();
+    if let Some(&(first, _)) = band.first() {
+        let mut pts: Vec<String> = band
+            .iter()
+            .map(|(i, r)| format!("{:.1},{:.1}", x(*i), y(r.high)))
+            .collect();
+        pts.extend(
+            band.iter()
+                .rev()
+                .map(|(i, r)| format!("{:.1},{:.1}", x(*i), y(r.low))),
+        );
+        if band.len() == 1 {
+            // One look: a narrow bar rather than a line.
+            let r = band[0].1;
+            let _ = writeln!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"16\" height=\"{:.1}\" fill=\"#dbe4fb\"/>",
+                x(first) - 8.0,
+                y(r.high),
+                (y(r.low) - y(r.high)).max(1.0)
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "<polygon points=\"{}\" fill=\"#dbe4fb\"/>",
+                pts.join(" ")
+            );
+        }
+    }
+    // Reference lines: zero, and ± the smallest lift that matters.
+    let _ = writeln!(
+        o,
+        "<line x1=\"{left}\" y1=\"{z:.1}\" x2=\"{:.1}\" y2=\"{z:.1}\" stroke=\"#1d2433\"/>",
+        w - right,
+        z = y(0.0)
+    );
+    for m in [min_lift, -min_lift] {
+        let _ = writeln!(
+            o,
+            "<line x1=\"{left}\" y1=\"{v:.1}\" x2=\"{:.1}\" y2=\"{v:.1}\" stroke=\"#6b7280\" stroke-dasharray=\"4 4\"/>",
+            w - right,
+            v = y(m)
+        );
+    }
+    // The y axis, in points: zero and ± the smallest lift first, then the bounds of the scale,
+    // each label only where it does not touch one already placed.
+    let mut placed: Vec<f64> = Vec::new();
+    for v in [0.0, min_lift, -min_lift, hi, lo] {
+        let at = y(v);
+        if placed.iter().any(|p| (p - at).abs() < 12.0) {
+            continue;
+        }
+        placed.push(at);
+        let _ = writeln!(
+            o,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#6b7280\">{}</text>",
+            left - 6.0,
+            at + 4.0,
+            signed(v)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<text x=\"0\" y=\"11\" font-size=\"11\" fill=\"#6b7280\">difference, points</text>"
+    );
+    // Every readable look: the interval and the estimate.
+    for (i, iv) in &read {
+        let color = if iv.low > 0.0 || iv.high < 0.0 {
+            "#146c2e"
+        } else {
+            "#3056d3"
+        };
+        let _ = writeln!(
+            o,
+            "<line x1=\"{cx:.1}\" y1=\"{:.1}\" x2=\"{cx:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"2\"/><circle cx=\"{cx:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{color}\"/>",
+            y(iv.high),
+            y(iv.low),
+            y(iv.estimate),
+            cx = x(*i)
+        );
+    }
+    // The x axis: the look dates, thinned to about eight labels.
+    let step = n.div_ceil(8).max(1);
+    for (i, label) in t.looks.iter().enumerate() {
+        if i % step != 0 && i + 1 != n {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#6b7280\">{}</text>",
+            x(i),
+            h - bottom + 16.0,
+            escape_html(label.get(5..10).unwrap_or(label))
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#6b7280\">look ending (month-day, UTC)</text>\n</svg>",
+        left + (w - left - right) / 2.0,
+        h - 6.0
+    );
     o
 }

@@ -137,14 +137,14 @@ pub fn markdown(r: &FunnelReport) -> String {
 /// Each running test: visitors and conversions per variant, the interval of every difference,
 /// the verdict and its rule, the method.
 fn experiments(o: &mut String, r: &FunnelReport) {
-    use crate::experiment::points_range;
     for t in &r.experiments {
         let _ = writeln!(o, "## Test: {}\n", cell(&t.partner));
-        let last = t.looks.last().map(String::as_str).unwrap_or("");
+        let last = super::look_date(t.looks.last().map(String::as_str).unwrap_or(""));
         let _ = writeln!(
             o,
-            "{} weekly looks from the first visit to {last}; the control is `{}`.\n",
+            "{} weekly look{} from the first visit to {last}; the control is `{}`.\n",
             t.looks.len(),
+            if t.looks.len() == 1 { "" } else { "s" },
             t.variants.first().map(|v| v.id.as_str()).unwrap_or("")
         );
         let _ = writeln!(
@@ -178,20 +178,11 @@ fn experiments(o: &mut String, r: &FunnelReport) {
         );
         let _ = writeln!(o, "|---|---|---|---|");
         for s in &t.stages {
-            let diffs: Vec<String> = s
-                .test
-                .pairs
-                .iter()
-                .map(|p| match p.current {
-                    Some(c) => format!("{} − {}: {}", p.b, p.a, points_range(c.low, c.high)),
-                    None => format!("{} − {}: too early", p.b, p.a),
-                })
-                .collect();
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} |",
                 stage_label(s.stage),
-                cell(&diffs.join("; ")),
+                cell(&super::differences_text(&s.test)),
                 s.test.decision,
                 s.test.decision.rule
             );
@@ -205,7 +196,8 @@ fn experiments(o: &mut String, r: &FunnelReport) {
                 cell(&s.test.decision.because)
             );
         }
-        let _ = writeln!(o, "\nMethod: {}.\n", t.method);
+        let _ = writeln!(o, "\n{}\n", super::split_text(t));
+        let _ = writeln!(o, "Method: {}.\n", t.method);
     }
 }
 

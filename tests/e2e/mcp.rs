@@ -36,7 +36,7 @@ fn mcp_conversation_answers_like_the_cli() {
     );
     c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
 
-    // tools/list: the five tools, read-only, each with an object input schema that Python's
+    // tools/list: the six tools, read-only, each with an object input schema that Python's
     // jsonschema accepts as a schema and that rejects what the server rejects.
     let list = c.request("tools/list", json!({}));
     let tools = list["result"]["tools"].as_array().expect("tools");
@@ -46,6 +46,7 @@ fn mcp_conversation_answers_like_the_cli() {
         [
             "list_partners",
             "funnel_report",
+            "experiments",
             "leads",
             "calendar_tasks",
             "check"

@@ -81,3 +81,178 @@ fn serve_gives_each_visitor_a_sticky_variant_under_the_same_url_and_records_it()
         "{mirror}"
     );
 }
+
+fn report_of(site: &std::path::Path, db: &std::path::Path, format: &str) -> String {
+    let out = crate::support::run(
+        site,
+        &[
+            "report",
+            "--events",
+            db.to_str().unwrap(),
+            "--last",
+            "7d",
+            "--now",
+            TEST_NOW,
+            "--format",
+            format,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "report --format {format}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The same test in the three formats: the JSON has the counts of the known truth and the
+/// interval of every look; Markdown and HTML say the same verdicts, rules and reasons; the HTML
+/// draws each difference over the looks, with a title, a description and the table of figures.
+#[test]
+fn report_shows_the_test_in_json_markdown_and_html_from_the_same_figures() {
+    let site = site_with_variants();
+    let db = events_with_variants(site.path());
+    let json: serde_json::Value =
+        serde_json::from_str(&report_of(site.path(), &db, "json")).unwrap();
+    let tests = json["experiments"]
+        .as_array()
+        .expect("an experiments section");
+    assert_eq!(tests.len(), 1, "{tests:?}");
+    let t = &tests[0];
+    assert_eq!(t["partner"], "seo-consultant");
+    let visitors = (TEST_DAYS * PER_DAY) as u64;
+    // Rows without a variant count as the control.
+    assert_eq!(
+        t["split"]["last"]["observed"],
+        serde_json::json!([visitors, visitors])
+    );
+    assert_eq!(t["split"]["mismatch_at"], serde_json::Value::Null);
+    let looks = t["looks"].as_array().unwrap();
+    assert_eq!(looks.len(), 6, "{looks:?}");
+    assert_eq!(looks.last().unwrap(), "2026-11-24T00:00:00.000Z");
+    let stage = |name: &str| {
+        t["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == name)
+            .unwrap_or_else(|| panic!("stage {name}"))
+            .clone()
+    };
+    let lm = stage("lead_magnet");
+    assert_eq!(
+        lm["arms"],
+        serde_json::json!([
+            {"visitors": visitors, "conversions": visitors / 5},
+            {"visitors": visitors, "conversions": 2 * visitors / 5}
+        ])
+    );
+    // A 20-point lift on 420 visitors a variant: found.
+    assert_eq!(lm["decision"]["verdict"], "winner");
+    assert_eq!(lm["decision"]["winner"], "speed");
+    let pair = &lm["pairs"][0];
+    let intervals = pair["intervals"].as_array().unwrap();
+    let running = pair["running"].as_array().unwrap();
+    assert_eq!(intervals.len(), looks.len());
+    assert_eq!(running.len(), looks.len());
+    assert_eq!(pair["current"], *running.last().unwrap());
+    // Every readable look's interval holds the true difference (+0.2 exactly, by construction),
+    // and the running interval never widens.
+    let mut last_width = f64::INFINITY;
+    for (iv, run) in intervals.iter().zip(running) {
+        if iv.is_null() {
+            continue;
+        }
+        let (lo, hi) = (iv["low"].as_f64().unwrap(), iv["high"].as_f64().unwrap());
+        assert!(lo <= 0.2 && 0.2 <= hi, "{iv}");
+        assert!(
+            (iv["estimate"].as_f64().unwrap() - 0.2).abs() < 1e-9,
+            "{iv}"
+        );
+        let w = run["high"].as_f64().unwrap() - run["low"].as_f64().unwrap();
+        assert!(w <= last_width + 1e-12, "{run} wider than {last_width}");
+        last_width = w;
+    }
+    assert_ne!(stage("cta")["decision"]["verdict"], "winner");
+
+    let md = report_of(site.path(), &db, "md");
+    let html = report_of(site.path(), &db, "html");
+    assert!(md.contains("## Test: seo-consultant"), "{md}");
+    assert!(html.contains("<h2>Test: seo-consultant</h2>"), "{html}");
+    assert!(
+        html.contains("<a href=\"#test-seo-consultant\">"),
+        "the partner's section links to its test"
+    );
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    };
+    for s in t["stages"].as_array().unwrap() {
+        let d = &s["decision"];
+        let verdict = match d["winner"].as_str() {
+            Some(w) => format!("{} {w}", d["verdict"].as_str().unwrap()),
+            None => d["verdict"].as_str().unwrap().to_string(),
+        };
+        let because = d["because"].as_str().unwrap();
+        assert!(md.contains(because), "md lacks {because}");
+        assert!(html.contains(&esc(because)), "html lacks {because}");
+        let rule = d["rule"].as_str().unwrap();
+        assert!(md.contains(&format!("| {verdict} | {rule} |")), "{md}");
+        assert!(
+            html.contains(&format!("{verdict}</td><td><code>{rule}</code></td></tr>")),
+            "{html}"
+        );
+    }
+    let method = t["method"].as_str().unwrap();
+    assert!(md.contains(method) && html.contains(&esc(method)));
+    let split = "Split: 420/420 visitors per variant where the weights expect 420/420";
+    assert!(md.contains(split) && html.contains(split), "{md}");
+
+    // One chart per stage (one pair): a labelled image with a dot per readable look, then
+    // the same figures as a table, a row per look.
+    let readable = |name: &str| {
+        stage(name)["pairs"][0]["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| !x.is_null())
+            .count()
+    };
+    let charts: Vec<&str> = html.split("<svg").skip(1).collect();
+    let funnel_charts = 1 + json["partners"].as_array().unwrap().len();
+    let drawn: Vec<&str> = charts
+        .iter()
+        .filter(|c| c.contains("aria-labelledby=\"test-seo-consultant-"))
+        .copied()
+        .collect();
+    let expected: Vec<usize> = ["lead_magnet", "cta", "activation"]
+        .iter()
+        .map(|s| readable(s))
+        .filter(|&n| n > 0)
+        .collect();
+    assert_eq!(charts.len(), funnel_charts + drawn.len());
+    assert_eq!(drawn.len(), expected.len(), "a chart per readable stage");
+    for (svg, n) in drawn.iter().zip(&expected) {
+        let svg = &svg[..svg.find("</svg>").unwrap()];
+        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("<title id=\"test-seo-consultant-") && svg.contains("<desc id="));
+        assert_eq!(svg.matches("<circle").count(), *n, "{svg}");
+        assert!(svg.contains("stroke-dasharray"), "± the smallest lift");
+    }
+    let lm_title = format!(
+        "speed − control, lead magnet rate, in points, at each of {} weekly looks",
+        looks.len()
+    );
+    assert!(html.contains(&lm_title), "{html}");
+    let tables = html.matches("<details><summary>Week by week: ").count();
+    assert_eq!(tables, 3, "a table of figures per stage, drawn or not");
+    let lm_table = &html[html
+        .find("<summary>Week by week: speed − control, lead magnet rate")
+        .unwrap()..];
+    let lm_table = &lm_table[..lm_table.find("</details>").unwrap()];
+    assert_eq!(lm_table.matches("<tr><td>").count(), looks.len());
+    assert!(lm_table.contains("2026-11-24 00:00 UTC</td><td class=\"n\">+20.0</td>"));
+}

@@ -219,6 +219,10 @@ fn the_mcp_server_answers_every_hostile_file_with_a_tool_error_and_keeps_running
                 json!({"events": events, "now": NOW, "last": "365d"}),
             ),
             (
+                "experiments",
+                json!({"events": events, "now": NOW, "last": "365d"}),
+            ),
+            (
                 "leads",
                 json!({"events": events, "now": NOW, "last": "365d"}),
             ),

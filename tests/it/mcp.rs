@@ -74,6 +74,7 @@ fn mcp_tools_write_nothing() {
     for (tool, args) in [
         ("list_partners", json!({})),
         ("funnel_report", json!({"now": NOW})),
+        ("experiments", json!({"now": NOW})),
         ("leads", json!({"stage": "click", "now": NOW})),
         ("calendar_tasks", json!({"now": NOW})),
         ("check", json!({})),
@@ -192,5 +193,74 @@ fn mcp_leads_pages_through_every_lead_exactly_once() {
         "a limit that is no number: {resp}"
     );
     assert!(tool_text(&c.call("list_partners", json!({}))).contains("seo-consultant"));
+    assert!(c.close().success());
+}
+
+/// The `experiments` tool answers the experiments section of `report --format json` for the same
+/// range (with its version, source, range and as_of), one partner's test when asked, `[]` for a
+/// partner without variants, and a tool error for a partner that does not exist.
+#[test]
+fn mcp_experiments_answers_the_report_s_experiments_section() {
+    use crate::support::experiments::{events_with_variants, site_with_variants, TEST_NOW};
+    let site = site_with_variants();
+    let root = site.path();
+    let db = events_with_variants(root);
+    let events = db.to_str().unwrap();
+    let mut c = Client::spawn(root, &db);
+    c.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let report: Value = serde_json::from_str(&cli(
+        root,
+        &[
+            "report", "--events", events, "--last", "7d", "--now", TEST_NOW, "--format", "json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(report["experiments"].as_array().map(Vec::len), Some(1));
+    let answer: Value = serde_json::from_str(tool_text(
+        &c.call("experiments", json!({"last": "7d", "now": TEST_NOW})),
+    ))
+    .unwrap();
+    let mut keys: Vec<&String> = answer.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["as_of", "experiments", "range", "source", "version"]);
+    for k in keys {
+        assert_eq!(answer[k], report[k], "{k}");
+    }
+    let weekly = &answer["experiments"][0]["stages"][0]["pairs"][0]["intervals"];
+    assert_eq!(
+        weekly.as_array().map(Vec::len),
+        answer["experiments"][0]["looks"].as_array().map(Vec::len),
+        "an interval per weekly look"
+    );
+    let one: Value = serde_json::from_str(tool_text(&c.call(
+        "experiments",
+        json!({"partner": "seo-consultant", "last": "7d", "now": TEST_NOW}),
+    )))
+    .unwrap();
+    assert_eq!(one["experiments"], report["experiments"]);
+    let none: Value = serde_json::from_str(tool_text(&c.call(
+        "experiments",
+        json!({"partner": "founder-community", "last": "7d", "now": TEST_NOW}),
+    )))
+    .unwrap();
+    assert_eq!(none["experiments"], json!([]));
+    let unknown = c.call(
+        "experiments",
+        json!({"partner": "seo-consultnt", "now": TEST_NOW}),
+    );
+    assert_eq!(unknown["result"]["isError"], true, "{unknown}");
+    let msg = unknown["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        msg.contains("seo-consultant"),
+        "the error suggests the code: {msg}"
+    );
+    let bad = c.call("experiments", json!({"stage": "cta"}));
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
     assert!(c.close().success());
 }

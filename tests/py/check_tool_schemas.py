@@ -13,6 +13,7 @@ import jsonschema
 GOOD = {
     "list_partners": [{}],
     "funnel_report": [{}, {"partner": "seo-consultant", "last": "7d", "now": "2026-11-24T00:00:00Z"}],
+    "experiments": [{}, {"partner": "seo-consultant", "since": "2026-10-01", "until": "2026-11-24"}],
     "leads": [{"stage": "cta", "since": "2026-11-01", "until": "2026-11-24"}],
     "calendar_tasks": [{"weeks": 2, "now": "2026-11-24T00:00:00Z"}],
     "check": [{}, {"file": "partners/seo-consultant.yaml"}],
@@ -20,6 +21,7 @@ GOOD = {
 BAD = {
     "list_partners": [{"x": 1}],
     "funnel_report": [{"colour": "blue"}, {"last": 7}],
+    "experiments": [{"stage": "cta"}, {"partner": 3}],
     "leads": [{"stage": "purchase"}, {"stage": 3}],
     "calendar_tasks": [{"weeks": 0}, {"weeks": "2"}],
     "check": [{"file": 1}],
