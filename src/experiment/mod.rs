@@ -160,12 +160,14 @@ pub fn split_check(variants: &[Variant], looks: &[Look], s: &Settings) -> SplitC
 pub struct Pair {
     pub a: String,
     pub b: String,
-    /// One per look; `None` while the counts are too small to read it.
+    /// One per look, oldest first: the interval of `rate(b) - rate(a)` at that look; null
+    /// while the counts are too small to read it. The series the HTML report draws.
     pub intervals: Vec<Option<Interval>>,
-    /// One per look: the running intersection of the intervals read so far (`None` before
+    /// One per look: the running intersection of the intervals read so far (null before
     /// the first readable look). Itself a confidence sequence; it never widens.
     pub running: Vec<Option<Interval>>,
-    /// The running intersection at the last look: what the verdict reads.
+    /// The running intersection at the last look: what the verdict reads (null before the
+    /// first readable look).
     pub current: Option<Interval>,
 }
 
