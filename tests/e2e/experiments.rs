@@ -75,3 +75,184 @@ fn the_worker_gives_each_visitor_a_sticky_variant_and_d1_rows_carry_it() {
         .collect();
     assert_eq!(got, expected_rows);
 }
+
+/// Visitors in the browser test: all of them get one variant with probability 2 × 2⁻²⁰.
+const BROWSER_VISITORS: usize = 20;
+
+/// Run `tests/browser/experiment.mjs` against `base`; `log` explains a failure.
+fn browse(base: &str, log: impl Fn() -> String) -> serde_json::Value {
+    let node =
+        crate::tools::require_tool("node", "Node.js drives Chromium through playwright-core");
+    crate::tools::require_tool("chromium", "Debian package `chromium`");
+    let out = std::process::Command::new(node)
+        .arg(crate::support::repo_root().join("tests/browser/experiment.mjs"))
+        .args(["--base", base, "--partner", "seo-consultant"])
+        .args(["--visitors", &BROWSER_VISITORS.to_string()])
+        .current_dir(crate::support::repo_root())
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "browser run failed: {}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        log()
+    );
+    serde_json::from_slice(&out.stdout).expect("experiment.mjs prints JSON")
+}
+
+/// What every visitor saw, checked: each view answered 200 at the requested URL with no
+/// redirect in the chain, the three views (two page loads, then another day from the stored
+/// cookies) showed one variant, the cookies name it, and both variants were seen. Gives
+/// (visitor id, variant, visit beacons answered 204) per visitor.
+fn visitors_saw_sticky_variants(run: &serde_json::Value) -> Vec<(String, &'static str, usize)> {
+    assert_eq!(run["page_errors"], serde_json::json!([]), "{run}");
+    let visitors = run["visitors"].as_array().expect("visitors");
+    assert_eq!(visitors.len(), BROWSER_VISITORS);
+    let mut out = Vec::new();
+    for (i, v) in visitors.iter().enumerate() {
+        let views = v["views"].as_array().expect("views");
+        assert_eq!(views.len(), 3, "visitor {i}: {v}");
+        let mut shown_here = std::collections::BTreeSet::new();
+        for view in views {
+            assert_eq!(view["status"], 200, "visitor {i}: {view}");
+            assert_eq!(
+                view["url"], view["requested"],
+                "the address bar keeps the URL: {view}"
+            );
+            assert_eq!(view["redirected_from"], serde_json::Value::Null, "{view}");
+            assert_eq!(
+                view["chain"],
+                serde_json::json!([{"url": view["requested"], "status": 200}]),
+                "one navigation response, no 3xx: {view}"
+            );
+            shown_here.insert(shown(view["headline"].as_str().expect("headline")));
+        }
+        assert_eq!(shown_here.len(), 1, "visitor {i} saw {shown_here:?}: {v}");
+        let variant = *shown_here.first().unwrap();
+        let cookie = |name: &str| {
+            v["cookies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .and_then(|c| c["value"].as_str())
+                .unwrap_or_else(|| panic!("visitor {i} holds no {name} cookie: {v}"))
+                .to_string()
+        };
+        assert_eq!(cookie("pp_x_seo-consultant"), variant, "{v}");
+        let visits = v["beacons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["body"]["e"] == "visit")
+            .inspect(|b| assert_eq!(b["status"], 204, "visitor {i}: {b}"))
+            .count();
+        assert_eq!(visits, 3, "a visit beacon per page load: {v}");
+        out.push((cookie("pp_vid"), variant, visits));
+    }
+    let mut seen = std::collections::BTreeMap::new();
+    for (_, variant, _) in &out {
+        *seen.entry(*variant).or_insert(0) += 1;
+    }
+    println!("visitors per variant (three views each, one variant each): {seen:?}");
+    assert_eq!(
+        seen.len(),
+        2,
+        "{BROWSER_VISITORS} visitors all saw one variant: {seen:?}"
+    );
+    out
+}
+
+/// Each visitor's rows are its visits, every one carrying the variant it saw.
+fn rows_carry_the_variant(
+    seen: &[(String, &'static str, usize)],
+    rows: &[(String, Option<String>, Option<String>)],
+) {
+    for (vid, variant, visits) in seen {
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r.1.as_deref() == Some(vid.as_str()))
+            .collect();
+        assert_eq!(mine.len(), *visits, "visitor {vid}: {mine:?}");
+        for r in mine {
+            assert_eq!(
+                (r.0.as_str(), r.2.as_deref()),
+                ("visit", Some(*variant)),
+                "visitor {vid}"
+            );
+        }
+    }
+    assert_eq!(
+        rows.len(),
+        seen.iter().map(|s| s.2).sum::<usize>(),
+        "{rows:?}"
+    );
+}
+
+/// Headless Chromium against the Worker in `wrangler dev`: sticky across page loads and days,
+/// both variants across visitors, the same URL with no redirect, the variant in local D1.
+#[test]
+fn chromium_keeps_each_visitor_on_one_variant_in_the_worker_and_d1_rows_carry_it() {
+    let c = crate::worker::Collector::start_in(site_with_variants());
+    let base = format!("http://127.0.0.1:{}", c.port);
+    let run = browse(&base, || c.log_text());
+    let seen = visitors_saw_sticky_variants(&run);
+    let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 queries");
+    let out = c
+        .wrangler_cmd(
+            &wrangler,
+            &[
+                "d1",
+                "execute",
+                "partner-events",
+                "--local",
+                "--json",
+                "--command",
+                "SELECT event_name, visitor_id, variant FROM partner_events WHERE partner_code = 'seo-consultant' ORDER BY created_at, rowid",
+            ],
+        )
+        .output()
+        .expect("run wrangler d1 execute");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows: Vec<(String, Option<String>, Option<String>)> = v[0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                r["event_name"].as_str().unwrap_or("").to_string(),
+                r["visitor_id"].as_str().map(String::from),
+                r["variant"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    rows_carry_the_variant(&seen, &rows);
+}
+
+/// The same against `partner-pages serve` and its SQLite file.
+#[test]
+fn chromium_keeps_each_visitor_on_one_variant_in_serve_and_its_rows_carry_it() {
+    let s = crate::support::serve::Serve::start_in(site_with_variants(), &["--no-watch"], true);
+    let base = format!("http://{}", s.addr);
+    let run = browse(&base, || s.stderr());
+    let seen = visitors_saw_sticky_variants(&run);
+    let conn = rusqlite::Connection::open(&s.db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT event_name, visitor_id, variant FROM partner_events \
+             WHERE partner_code = 'seo-consultant' ORDER BY created_at, rowid",
+        )
+        .unwrap();
+    let rows: Vec<(String, Option<String>, Option<String>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows_carry_the_variant(&seen, &rows);
+}

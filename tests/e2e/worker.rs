@@ -24,7 +24,7 @@ const ROWS_WITHIN: Duration = Duration::from_secs(30);
 pub(crate) struct Collector {
     pub(crate) site: tempfile::TempDir,
     child: Option<Child>,
-    port: u16,
+    pub(crate) port: u16,
     log: PathBuf,
 }
 
@@ -164,7 +164,7 @@ impl Collector {
         );
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
