@@ -275,6 +275,20 @@ pub struct PlanOptions {
     pub start: NaiveDate,
     pub weeks: u32,
     pub window: Window,
+    /// Changes earlier runs proposed that the partner files now have, by partner code.
+    pub prior: BTreeMap<String, PriorChange>,
+}
+
+/// A landing/CTA change an earlier `calendar` run proposed (a `fix-weakest-step` proposal in
+/// the manifest, dated in the 28 days before the plan) and that the partner file now has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorChange {
+    /// The proposal's date: the day the change was planned.
+    pub date: NaiveDate,
+    /// The stage it worked on.
+    pub stage: String,
+    /// The proposal file, relative to the site root.
+    pub file: String,
 }
 
 /// The first Monday strictly after `now` (the default `--start`).
@@ -302,12 +316,22 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
             .copied()
             .unwrap_or(&empty);
         let standing = plan::standing(f);
+        // A change an earlier run made is measured first while its cohort is not readable.
+        let prior = opts.prior.get(&partner.code);
+        let measuring = prior.and_then(|c| {
+            let horizon = f.stage(&c.stage).map_or(7, |s| s.horizon_days);
+            let ready = readable_from(f, &site.config.bands, &opts.window, c.date, horizon);
+            ready
+                .is_none_or(|r| r > opts.start)
+                .then_some(c.stage.as_str())
+        });
         let schedule = plan::schedule(
             &standing,
             f.experiment.as_ref(),
             &plan::best_first(f),
             opts.start,
             opts.weeks,
+            measuring,
         );
         let ctx = Ctx {
             partner,
@@ -316,6 +340,7 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
             opts,
             standing: &standing,
             schedule: &schedule,
+            prior,
         };
         for (week, specs) in schedule.iter().enumerate() {
             for spec in specs {
@@ -452,6 +477,24 @@ struct Ctx<'a> {
     opts: &'a PlanOptions,
     standing: &'a plan::Standing,
     schedule: &'a plan::Schedule,
+    prior: Option<&'a PriorChange>,
+}
+
+/// The day a cohort that starts on `from` has `min_visitors` visitors old enough for a stage
+/// of `horizon_days`, at the partner's pace over `window`; `None` without traffic.
+fn readable_from(
+    f: &PartnerFigures,
+    bands: &Bands,
+    window: &Window,
+    from: NaiveDate,
+    horizon_days: u32,
+) -> Option<NaiveDate> {
+    let pace = f.visitors as f64 / window.days() as f64;
+    if pace <= 0.0 {
+        return None;
+    }
+    let days = (bands.min_visitors as f64 / pace).ceil() as u64;
+    Some(plan::add_days(from, days + u64::from(horizon_days)))
 }
 
 impl Ctx<'_> {
@@ -494,12 +537,7 @@ impl Ctx<'_> {
     /// The day a cohort that starts on `from` has `min_visitors` visitors old enough for
     /// `stage`, at this partner's pace; `None` without traffic.
     fn readable(&self, from: NaiveDate, horizon_days: u32) -> Option<NaiveDate> {
-        let pace = self.pace();
-        if pace <= 0.0 {
-            return None;
-        }
-        let days = (self.bands.min_visitors as f64 / pace).ceil() as u64;
-        Some(plan::add_days(from, days + u64::from(horizon_days)))
+        readable_from(self.f, self.bands, &self.opts.window, from, horizon_days)
     }
 
     fn stage(&self, spec: &plan::Spec) -> Option<&StageFigures> {
@@ -529,8 +567,13 @@ fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
         .follows
         .map(|(w, k)| (w, k, ctx.spec(w, k)))
         .and_then(|(w, _, s)| s.map(|s| (w, s)));
-    let follows_id = follows.map(|(w, s)| ctx.id(w, s));
-    let follows_date = follows.map(|(w, s)| ctx.date(w, s.kind, s.rule));
+    let prior = ctx.prior.filter(|_| spec.follows_prior);
+    let follows_id = follows
+        .map(|(w, s)| ctx.id(w, s))
+        .or_else(|| prior.map(|c| format!("{}-{code}-proposal", c.date.format("%Y-%m-%d"))));
+    let follows_date = follows
+        .map(|(w, s)| ctx.date(w, s.kind, s.rule))
+        .or(prior.map(|c| c.date));
     let (reason, ready) = reason(ctx, week, spec, follows_date);
     let followed_stage = follows.and_then(|(_, s)| s.target_stage.as_deref());
     let subject =

@@ -463,6 +463,7 @@ mod tests {
             start: t.date_naive(),
             weeks: 1,
             window: Window { since: t, until: t },
+            prior: Default::default(),
         };
         let figs: Vec<_> = site
             .partners
@@ -513,6 +514,7 @@ mod tests {
             start: t.date_naive(),
             weeks: 1,
             window: Window { since: t, until: t },
+            prior: Default::default(),
         };
         let p = &site.partners[0];
         let cal = crate::calendar::plan(&site, &[figures(&p.code, "weak_cta")], &opts);

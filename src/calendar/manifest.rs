@@ -54,6 +54,11 @@ impl Manifest {
         self.files.get(rel).is_some_and(|h| *h == hash(bytes))
     }
 
+    /// Every file recorded, relative to the site root.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
     pub(crate) fn record(&mut self, rel: &str, bytes: &[u8]) {
         self.files.insert(rel.to_string(), hash(bytes));
     }

@@ -296,6 +296,8 @@ pub(crate) struct Spec {
     pub format: Option<&'static str>,
     /// The earlier task (0-based week, kind) this one follows through on.
     pub follows: Option<(u32, TaskKind)>,
+    /// It follows through on the change an earlier run proposed (see [`super::PriorChange`]).
+    pub follows_prior: bool,
 }
 
 impl Spec {
@@ -307,6 +309,7 @@ impl Spec {
             target_stage: None,
             format: None,
             follows: None,
+            follows_prior: false,
         }
     }
 
@@ -331,12 +334,17 @@ pub(crate) type Schedule = Vec<Vec<Spec>>;
 
 /// The weeks of a partner that stands at `standing`, with its experiment's verdict, cut or
 /// padded (with empty weeks) to `weeks`.
+///
+/// `measuring`: the stage of a change an earlier run proposed and the partner file now has,
+/// while the cohort after it is not yet readable. A partner with a weak step then measures that
+/// change first instead of changing the page again.
 pub(crate) fn schedule(
     standing: &Standing,
     experiment: Option<&ExperimentFigures>,
     best: &[String],
     start: NaiveDate,
     weeks: u32,
+    measuring: Option<&str>,
 ) -> Schedule {
     use TaskKind::{Brief, Check, Email, Proposal};
     let mut out: Schedule = Vec::new();
@@ -366,7 +374,16 @@ pub(crate) fn schedule(
         .unwrap_or_else(|| "lead_magnet".into());
     let mut seq: Schedule = Vec::new();
     match standing {
-        Standing::Fix(steps) => {
+        Standing::Fix(all_steps) => {
+            let mut steps = all_steps.clone();
+            if let Some(m) = measuring {
+                let mut check = Spec::new(Check, RULE_FIX, PHASE_MEASURE).stage(m);
+                check.follows_prior = true;
+                seq.push(vec![check]);
+                steps.retain(|s| s != m);
+            }
+            let steps = &steps;
+            let first_act = w0 + seq.len() as u32;
             for (i, s) in steps.iter().enumerate() {
                 let act = w0 + seq.len() as u32;
                 let phase = if i == 0 { PHASE_ACT } else { PHASE_NEXT };
@@ -377,7 +394,7 @@ pub(crate) fn schedule(
                     week.push(
                         Spec::new(Email, RULE_FIX, PHASE_FOLLOW_UP)
                             .stage(s)
-                            .follows(w0, Proposal),
+                            .follows(first_act, Proposal),
                     );
                 }
                 week.push(Spec::new(Brief, RULE_FIX, phase).stage(s));
@@ -388,11 +405,11 @@ pub(crate) fn schedule(
             }
             // What converts gets content too, and the partner hears what changed.
             let mut week = Vec::new();
-            if steps.len() < 2 {
+            if steps.len() < 2 && !steps.is_empty() {
                 week.push(
                     Spec::new(Email, RULE_STRENGTH, PHASE_FOLLOW_UP)
                         .stage(&best0)
-                        .follows(w0, Proposal),
+                        .follows(first_act, Proposal),
                 );
             }
             week.push(Spec::new(Brief, RULE_STRENGTH, PHASE_FOLLOW_UP).stage(&best0));
@@ -626,7 +643,7 @@ mod tests {
     #[test]
     fn too_little_traffic_gets_one_ask_across_the_weeks() {
         for st in [Standing::Collect, Standing::Launch] {
-            let s = schedule(&st, None, &[], start(), 8);
+            let s = schedule(&st, None, &[], start(), 8, None);
             let emails = s.iter().flatten().filter(|t| t.kind == TaskKind::Email);
             assert_eq!(emails.count(), 1, "{st:?}: {s:?}");
             assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
@@ -641,7 +658,7 @@ mod tests {
         f.stages[2].ready = Some("2026-12-08".into());
         let st = standing(&f);
         assert_eq!(st, Standing::TooEarly(NaiveDate::from_ymd_opt(2026, 12, 8)));
-        let s = schedule(&st, None, &best_first(&f), start(), 4);
+        let s = schedule(&st, None, &best_first(&f), start(), 4, None);
         assert_eq!(s[0][0].phase, PHASE_WAIT);
         assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
         assert!(s.iter().all(|w| !w.is_empty()));
@@ -657,19 +674,19 @@ mod tests {
         );
         // Ready in five weeks: the verdict is read in that week, not before.
         let late = Standing::TooEarly(NaiveDate::from_ymd_opt(2027, 1, 4));
-        let s = schedule(&late, None, &best_first(&f), start(), 7);
+        let s = schedule(&late, None, &best_first(&f), start(), 7, None);
         assert_eq!(s[5][0].phase, PHASE_READ, "{s:?}");
         assert!(s[2].is_empty() && s[4].is_empty());
         // Ready before the plan's first email: no progress note promising a past date.
         let soon = Standing::TooEarly(NaiveDate::from_ymd_opt(2026, 12, 1));
-        let s = schedule(&soon, None, &best_first(&f), start(), 3);
+        let s = schedule(&soon, None, &best_first(&f), start(), 3, None);
         assert_eq!(kinds(&s)[0], vec![(Check, "wait")]);
     }
 
     #[test]
     fn a_fix_is_measured_before_the_next_step_and_four_weeks_differ() {
         let f = partner(300, 2, 3, 3, "many_clicks_weak_lead_magnet");
-        let s = schedule(&standing(&f), None, &best_first(&f), start(), 4);
+        let s = schedule(&standing(&f), None, &best_first(&f), start(), 4, None);
         use TaskKind::*;
         assert_eq!(
             kinds(&s),
@@ -694,7 +711,7 @@ mod tests {
     #[test]
     fn one_weak_step_still_fills_four_different_weeks() {
         let f = partner(300, 2, 30, 6, "many_clicks_weak_lead_magnet");
-        let s = schedule(&standing(&f), None, &best_first(&f), start(), 6);
+        let s = schedule(&standing(&f), None, &best_first(&f), start(), 6, None);
         use TaskKind::*;
         assert_eq!(
             kinds(&s),
@@ -710,6 +727,30 @@ mod tests {
     }
 
     #[test]
+    fn a_change_an_earlier_run_made_is_measured_before_anything_else_changes() {
+        let f = partner(300, 2, 3, 3, "many_clicks_weak_lead_magnet");
+        let s = schedule(
+            &standing(&f),
+            None,
+            &best_first(&f),
+            start(),
+            3,
+            Some("lead_magnet"),
+        );
+        use TaskKind::*;
+        assert_eq!(
+            kinds(&s),
+            vec![
+                vec![(Check, "measure")],
+                vec![(Proposal, "act"), (Email, "act"), (Brief, "act")],
+                vec![(Check, "measure")],
+            ]
+        );
+        assert!(s[0][0].follows_prior);
+        assert_eq!(s[1][0].target_stage.as_deref(), Some("cta"));
+    }
+
+    #[test]
     fn a_winner_is_promoted_first_and_the_rest_follows_a_week_later() {
         let f = partner(300, 2, 10, 3, "many_clicks_weak_lead_magnet");
         let x = ExperimentFigures {
@@ -718,7 +759,7 @@ mod tests {
             stage: "lead_magnet".into(),
             ..Default::default()
         };
-        let s = schedule(&standing(&f), Some(&x), &best_first(&f), start(), 3);
+        let s = schedule(&standing(&f), Some(&x), &best_first(&f), start(), 3, None);
         assert_eq!(s[0][0].rule, RULE_PROMOTE);
         assert_eq!(s[0][0].kind, TaskKind::Proposal);
         assert_eq!(s[1][0].rule, RULE_FIX);
@@ -727,7 +768,14 @@ mod tests {
             verdict: "invalid_split".into(),
             ..Default::default()
         };
-        let s = schedule(&standing(&f), Some(&split), &best_first(&f), start(), 1);
+        let s = schedule(
+            &standing(&f),
+            Some(&split),
+            &best_first(&f),
+            start(),
+            1,
+            None,
+        );
         assert_eq!(s[0][0].rule, RULE_FIX_SPLIT);
         assert_eq!(s[0][0].kind, TaskKind::Check);
         assert!(s[0].iter().any(|t| t.rule == RULE_FIX));
@@ -735,7 +783,14 @@ mod tests {
             verdict: "no_difference_yet".into(),
             ..Default::default()
         };
-        let s = schedule(&standing(&f), Some(&none), &best_first(&f), start(), 1);
+        let s = schedule(
+            &standing(&f),
+            Some(&none),
+            &best_first(&f),
+            start(),
+            1,
+            None,
+        );
         assert!(s[0].iter().all(|t| t.rule == RULE_FIX), "{s:?}");
     }
 
@@ -768,7 +823,7 @@ mod tests {
                 "cta".into()
             ])
         );
-        let s = schedule(&st, None, &best_first(&f), start(), 4);
+        let s = schedule(&st, None, &best_first(&f), start(), 4, None);
         assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
         assert_eq!(s[0][1].target_stage.as_deref(), Some("activation"));
         assert_eq!(s[1][0].target_stage.as_deref(), Some("lead_magnet"));
@@ -776,7 +831,7 @@ mod tests {
 
     #[test]
     fn co_marketing_offers_a_guest_post_then_a_webinar() {
-        let s = schedule(&Standing::CoMarketing, None, &[], start(), 2);
+        let s = schedule(&Standing::CoMarketing, None, &[], start(), 2, None);
         assert_eq!(s[0][0].format, Some("guest-post"));
         assert_eq!(s[1][0].format, Some("webinar"));
         assert_eq!(s[1][0].kind, TaskKind::Proposal);

@@ -7,7 +7,7 @@
 use super::files::{self, Outcome};
 use super::{
     ActionFigures, ArmFigures, Calendar, CampaignFigures, ExperimentFigures, PartnerFigures,
-    PlanOptions, StageFigures, Window,
+    PlanOptions, PriorChange, StageFigures, Window,
 };
 use crate::error::{Error, Result};
 use crate::events::Ts;
@@ -15,6 +15,7 @@ use crate::experiment::observe::{PartnerTest, StageResult};
 use crate::funnel::{FunnelReport, Range};
 use crate::site::Site;
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeMap;
 
 /// Longest plan accepted (a year of weeks).
 pub const MAX_WEEKS: u32 = 52;
@@ -79,11 +80,100 @@ fn plan_and_place(
             since: to_utc(range.start)?,
             until: now,
         },
+        prior: prior_changes(site, start),
     };
     let mut cal = super::plan(site, &figures(site, &report), &opts);
     let rendered = files::render_all(site, &cal)?;
     let outcomes = files::write_all(&site.root, &mut cal, &rendered, write)?;
     Ok((cal, outcomes))
+}
+
+/// The `fix-weakest-step` proposals earlier runs wrote (the manifest names them) dated in the
+/// 28 days before `start`, that the partner file now has applied: the latest per partner.
+/// Their stage is read from the proposal's `Rule:` line (`(target stage: cta)`); a proposal
+/// whose template dropped that line is not followed up.
+pub fn prior_changes(site: &Site, start: NaiveDate) -> BTreeMap<String, PriorChange> {
+    let manifest = super::manifest::Manifest::load(&site.root);
+    let earliest = start
+        .checked_sub_days(chrono::Days::new(28))
+        .unwrap_or(start);
+    let mut out: BTreeMap<String, PriorChange> = BTreeMap::new();
+    for rel in manifest.paths() {
+        let Some(stem) = rel
+            .strip_prefix("proposals/")
+            .and_then(|n| n.strip_suffix(".yaml.patch"))
+        else {
+            continue;
+        };
+        let (Some(day), Some(rest)) = (stem.get(..10), stem.get(11..)) else {
+            continue;
+        };
+        let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+            continue;
+        };
+        if date >= start || date < earliest {
+            continue;
+        }
+        let Some(partner) = site.partners.iter().find(|p| {
+            rest == p.code
+                || rest
+                    .strip_prefix(p.code.as_str())
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+        }) else {
+            continue;
+        };
+        let (Ok(patch), Ok(current)) = (
+            std::fs::read_to_string(site.root.join(rel)),
+            std::fs::read_to_string(site.root.join(&partner.source)),
+        ) else {
+            continue;
+        };
+        let rule = format!("Rule: {}", super::plan::RULE_FIX);
+        let Some(stage) = patch
+            .lines()
+            .filter(|l| l.starts_with(&rule))
+            .find_map(|l| l.split_once("(target stage: "))
+            .map(|(_, r)| r.trim_end_matches(')').to_string())
+        else {
+            continue;
+        };
+        if !applied(&current, &patch) {
+            continue;
+        }
+        if out.get(&partner.code).is_none_or(|c| c.date < date) {
+            out.insert(
+                partner.code.clone(),
+                PriorChange {
+                    date,
+                    stage,
+                    file: rel.to_string(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Whether `current` has the change of the diff in `patch`: every added line is there, and
+/// (when it removes lines) some removed line is gone.
+fn applied(current: &str, patch: &str) -> bool {
+    let Some(at) = patch.find("\n--- a/") else {
+        return false;
+    };
+    let lines: std::collections::HashSet<&str> = current.lines().collect();
+    let body = patch[at + 1..].lines().skip(2);
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    for l in body {
+        if let Some(x) = l.strip_prefix('+') {
+            added.push(x);
+        } else if let Some(x) = l.strip_prefix('-') {
+            removed.push(x);
+        }
+    }
+    !added.is_empty()
+        && added.iter().all(|l| lines.contains(l))
+        && (removed.is_empty() || removed.iter().any(|l| !lines.contains(l)))
 }
 
 fn to_utc(t: Ts) -> Result<DateTime<Utc>> {

@@ -946,3 +946,75 @@ fn a_broken_split_gets_a_check_and_no_patch() {
         .iter()
         .all(|t| !(t["kind"] == "proposal" && t["rule"] != "fix-weakest-step")));
 }
+
+#[test]
+fn next_weeks_run_measures_the_change_the_last_run_proposed_once_it_is_applied() {
+    let (site, db) = seed_site();
+    let root = site.path();
+    let first = tasks(&calendar(root, &db, "json"));
+    let proposal = task(&first, "seo-consultant", "proposal");
+    assert_eq!(proposal["target_stage"], "lead_magnet");
+    // A week later (same data: the table has nothing newer), before and after applying it.
+    let next_week = |root: &Path| {
+        let out = support::run(
+            root,
+            &[
+                "calendar",
+                "--events",
+                db.to_str().unwrap(),
+                "--now",
+                "2026-11-28T12:00:00Z",
+                "--start",
+                "2026-12-07",
+                "--format",
+                "json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tasks(&String::from_utf8(out.stdout).unwrap())
+    };
+    let seo = |all: &[serde_json::Value]| -> Vec<(String, String)> {
+        all.iter()
+            .filter(|t| t["partner"] == "seo-consultant")
+            .map(|t| {
+                (
+                    t["kind"].as_str().unwrap().into(),
+                    t["phase"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let not_applied = next_week(root);
+    assert!(
+        seo(&not_applied).contains(&("proposal".into(), "act".into())),
+        "not applied: the fix is still proposed: {:?}",
+        seo(&not_applied)
+    );
+    let file = "partners/seo-consultant.yaml";
+    let patched = apply_patch(
+        &read(root, file),
+        &read(root, proposal["file"].as_str().unwrap()),
+    )
+    .unwrap();
+    std::fs::write(root.join(file), patched).unwrap();
+    let applied = next_week(root);
+    assert_eq!(
+        seo(&applied),
+        vec![("check".to_string(), "measure".to_string())]
+    );
+    let check = task(&applied, "seo-consultant", "check");
+    assert_eq!(check["follows"], proposal["id"]);
+    assert_eq!(check["target_stage"], "lead_magnet");
+    assert_eq!(check["ready"], "2026-12-11", "{check:#}");
+    assert!(
+        check["reason"]
+            .as_str()
+            .unwrap()
+            .contains("change of 2026-11-30"),
+        "{check:#}"
+    );
+}
