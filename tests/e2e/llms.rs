@@ -3,7 +3,8 @@
 //! (`llms_txt.parse_llms_file`), partners.json with `jsonschema`, merges into host files.
 
 use crate::support;
-use partner_pages::render::llms::{self, escape};
+use partner_pages::escape;
+use partner_pages::render::llms;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
