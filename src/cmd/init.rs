@@ -180,9 +180,15 @@ jobs:
         run: |
           day=$(date -u +%F)
           echo "REPORT_DAY=$day" >> "$GITHUB_ENV"
-          mkdir -p reports
+          mkdir -p reports "reports/$day-for-partners"
+          # The first command pulls the new rows of D1 into the cache; the others read it.
           partner-pages --quiet report --events "d1:$D1_DATABASE" --last 7d --out "reports/$day.md"
-          partner-pages --quiet calendar --events "d1:$D1_DATABASE" --weeks 1 --start "$day" > "reports/$day-calendar.md"
+          cache=".partner-pages/cache/d1-$D1_DATABASE.sqlite"
+          partner-pages --quiet calendar --events "$cache" --weeks 1 --start "$day" > "reports/$day-calendar.md"
+          # Each partner's own report (no other partner's figures), to send with their kit.
+          for code in $(partner-pages --quiet report --events "$cache" --last 7d --format json | jq -r '.partners[].code'); do
+            partner-pages --quiet report --events "$cache" --last 28d --partner "$code" --for-partner --out "reports/$day-for-partners/$code.md"
+          done
 
       # Commits what the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/ and
       # the calendar's .pp-calendar.json) to the branch partner-report and opens or updates
@@ -194,9 +200,11 @@ jobs:
           commit-message: "Partner report ${{ env.REPORT_DAY }}"
           title: "Partner report ${{ env.REPORT_DAY }}"
           body: |
-            This week's partner report (reports/${{ env.REPORT_DAY }}.md) and the content
+            This week's partner report (reports/${{ env.REPORT_DAY }}.md), the content
             calendar it proposes (reports/${{ env.REPORT_DAY }}-calendar.md): briefs, partner
-            emails and page changes to review before anything is sent or merged.
+            emails and page changes, and each partner's own report to send with their kit
+            (reports/${{ env.REPORT_DAY }}-for-partners/), to review before anything is sent
+            or merged.
 "##;
 
 pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {

@@ -149,3 +149,128 @@ fn the_report_for_a_partner_is_valid_html_and_json() {
     }
     assert_nu_clean(&files);
 }
+
+/// The script of the workflow step named `name` (the lines of its `run: |` block, unindented).
+fn step_script(workflow: &str, name: &str) -> String {
+    let start = workflow
+        .find(&format!("- name: {name}\n"))
+        .unwrap_or_else(|| panic!("no step `{name}`"));
+    let rest = &workflow[start..];
+    let run = rest.find("run: |\n").expect("a run block") + "run: |\n".len();
+    let mut script = String::new();
+    for line in rest[run..].lines() {
+        if !line.is_empty() && !line.starts_with("          ") {
+            break;
+        }
+        script.push_str(line.strip_prefix("          ").unwrap_or(line));
+        script.push('\n');
+    }
+    script
+}
+
+#[test]
+fn the_workflows_report_step_runs_and_writes_every_file() {
+    require_tool(
+        "jq",
+        "jq (apt-get install jq), as on GitHub's ubuntu runners",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let site = support::copy_site(&example_site());
+    let out = Command::new(support::bin())
+        .arg("init")
+        .arg(dir.path().join("fresh"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let workflow = support::read(dir.path().join("fresh").join(WORKFLOW));
+    let script = step_script(&workflow, "Write the report and the calendar");
+    assert!(script.contains("--events \"d1:$D1_DATABASE\""), "{script}");
+
+    // The events of the last days, where the D1 pull leaves them: the step's first command
+    // reads that cache instead of pulling (there is no remote D1 here), the rest is as written.
+    let cache = site
+        .path()
+        .join(".partner-pages/cache/d1-partner-events.sqlite");
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&cache).unwrap();
+    conn.execute_batch(partner_pages::events::SCHEMA_SQL)
+        .unwrap();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut n = 0;
+    for (code, visitors) in [("seo-consultant", 120), ("nocode-agency", 30)] {
+        for i in 0..visitors {
+            n += 1;
+            let at = partner_pages::events::Ts(now_ms - 3 * 86_400_000 + i * 60_000).to_string();
+            for (event, keep) in [("visit", true), ("lead_magnet", i % 4 == 0)] {
+                if keep {
+                    conn.execute(
+                        "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, ?2, 'default', ?3, '/', ?4, ?5)",
+                        rusqlite::params![format!("{n}-{event}"), code, event, format!("v{n}"), at],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    drop(conn);
+    let script = script.replace(
+        "--events \"d1:$D1_DATABASE\"",
+        "--events \".partner-pages/cache/d1-$D1_DATABASE.sqlite\"",
+    );
+    let github_env = dir.path().join("github-env");
+    let bin_dir = support::bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", &script])
+        .current_dir(site.path())
+        .env("PATH", path)
+        .env("D1_DATABASE", "partner-events")
+        .env("GITHUB_ENV", &github_env)
+        .env_remove("PARTNER_PAGES_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the step failed:\n{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let day = support::read(&github_env)
+        .trim()
+        .strip_prefix("REPORT_DAY=")
+        .expect("REPORT_DAY in GITHUB_ENV")
+        .to_string();
+    let reports = site.path().join("reports");
+    let report = support::read(reports.join(format!("{day}.md")));
+    assert!(report.contains("# Partner funnel report"), "{report}");
+    assert!(report.contains("| seo-consultant | 0 | 120 |"), "{report}");
+    let calendar = support::read(reports.join(format!("{day}-calendar.md")));
+    assert!(!calendar.trim().is_empty());
+    let mut partners = 0;
+    for code in [
+        "seo-consultant",
+        "nocode-agency",
+        "founder-community",
+        "ai-tools-directory",
+    ] {
+        let own = support::read(reports.join(format!("{day}-for-partners/{code}.md")));
+        assert!(own.contains("your referral report"), "{code}: {own}");
+        for other in ["seo-consultant", "nocode-agency"] {
+            if other != code {
+                assert!(!own.contains(other), "{code}'s report names {other}");
+            }
+        }
+        partners += 1;
+    }
+    assert!(
+        support::read(reports.join(format!("{day}-for-partners/seo-consultant.md")))
+            .contains("120 reached your page")
+    );
+    println!("workflow step: report, calendar and {partners} partner reports written for {day}");
+}
