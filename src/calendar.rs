@@ -523,10 +523,10 @@ impl Ctx<'_> {
         self.f.visitors as f64 / self.opts.window.days() as f64
     }
 
-    /// `about 72 a week: 290 in the 28 days before 2026-11-24`.
+    /// `about 72 a week, from 290 in the 28 days before 2026-11-24`.
     fn pace_text(&self) -> String {
         format!(
-            "about {:.0} a week: {} in the {} days before {}",
+            "about {:.0} a week, from {} in the {} days before {}",
             self.pace() * 7.0,
             self.f.visitors,
             self.opts.window.days(),
@@ -963,7 +963,7 @@ fn reason(
         }
         (plan::RULE_CO_MARKETING, plan::PHASE_FOLLOW_UP) => (
             format!(
-                "{name}: follow up the offer of {}: a webinar date, and the commission talk; the figures are those of the offer ({}).",
+                "{name}: follow up the webinar slot of {}: a date, and the commission talk; the figures are those of the offer ({}).",
                 follows.map_or(String::new(), date),
                 plan::above_stages(f)
                     .iter()
@@ -1003,7 +1003,7 @@ fn reason(
             (
                 match ready {
                     Some(d) => format!(
-                        "{name}: count the visitors since the email of {}: {need} more are needed for a verdict ({min} in all); at {} that is {}. If none arrived, check that the link was shared and that /go/{} redirects; do not ask again by email.",
+                        "{name}: count the visitors since the email of {}: {need} more are needed for a verdict ({min} in all), which at {} comes on {}. If none arrived, check that the link was shared and that /go/{} redirects; do not ask again by email.",
                         date(since),
                         ctx.pace_text(),
                         date(d),
@@ -1023,7 +1023,11 @@ fn reason(
         (plan::RULE_COLLECT, plan::PHASE_FOLLOW_UP) => (
             format!(
                 "{name}: {} so far, under the {min} a verdict needs; instead of a second ask, a post the partner can link to for {}.",
-                plural(f.visitors, "visitor"),
+                if f.visitors == 0 {
+                    "no visitor".to_string()
+                } else {
+                    plural(f.visitors, "visitor")
+                },
                 lower_first(&p.audience)
             ),
             None,

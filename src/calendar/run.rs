@@ -305,3 +305,102 @@ pub fn experiment(site: &Site, t: &PartnerTest) -> ExperimentFigures {
     }
     of(first, "no_difference_yet", None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::sequential::Arm;
+    use crate::experiment::{judge_stage, split_check, Look, Settings, Variant};
+    use crate::stage::Stage;
+
+    fn site() -> Site {
+        crate::load(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/aikit")),
+            &crate::LoadOptions::default(),
+        )
+        .expect("the example site loads")
+    }
+
+    /// A two-variant test read once: visitors per variant, then each stage's conversions.
+    fn test_of(visitors: (u64, u64), conversions: [(u64, u64); 3]) -> PartnerTest {
+        let variants = vec![Variant::new("control", 1.0), Variant::new("b", 1.0)];
+        let s = Settings::default();
+        let look = |k: usize| {
+            vec![Look::new(
+                "end",
+                vec![
+                    Arm::new(visitors.0, conversions[k].0),
+                    Arm::new(visitors.1, conversions[k].1),
+                ],
+            )]
+        };
+        let split = split_check(&variants, &look(0), &s);
+        let stages = [Stage::LeadMagnet, Stage::Cta, Stage::Activation]
+            .into_iter()
+            .enumerate()
+            .map(|(k, st)| StageResult {
+                stage: st,
+                test: judge_stage(&variants, &look(k), [0.275, 0.085, 0.02][k], &split, &s),
+            })
+            .collect();
+        PartnerTest {
+            partner: "seo-consultant".into(),
+            variants,
+            looks: vec!["end".into()],
+            split,
+            stages,
+            method: s.method(),
+            settings: s,
+        }
+    }
+
+    #[test]
+    fn one_verdict_per_test_from_its_stages() {
+        let site = site();
+        let cases = [
+            (
+                "a lead-magnet winner",
+                test_of((1000, 1000), [(200, 320), (3, 4), (0, 1)]),
+                "winner",
+                Some("b"),
+                "lead_magnet",
+            ),
+            (
+                "winners that disagree",
+                test_of((2000, 2000), [(400, 640), (300, 120), (0, 1)]),
+                "no_difference_yet",
+                None,
+                "lead_magnet",
+            ),
+            (
+                "the same rate, much traffic",
+                test_of((4000, 4000), [(1100, 1100), (3, 4), (0, 1)]),
+                "stop_equivalent",
+                None,
+                "lead_magnet",
+            ),
+            (
+                "a 55/45 split",
+                test_of((1100, 900), [(300, 245), (3, 4), (0, 1)]),
+                "invalid_split",
+                None,
+                "lead_magnet",
+            ),
+            (
+                "too few to read",
+                test_of((50, 50), [(10, 12), (1, 1), (0, 0)]),
+                "no_difference_yet",
+                None,
+                "lead_magnet",
+            ),
+        ];
+        for (case, t, verdict, winner, stage) in cases {
+            let x = experiment(&site, &t);
+            assert_eq!(x.verdict, verdict, "{case}: {x:?}");
+            assert_eq!(x.winner.as_deref(), winner, "{case}");
+            assert_eq!(x.stage, stage, "{case}");
+            assert_eq!(x.control, "control");
+            assert_eq!(x.arms.len(), 2);
+        }
+    }
+}
