@@ -31,7 +31,6 @@
 //! assert_eq!(test.decision.to_string(), "winner proof");
 //! assert_eq!(test.decision.rule, "interval_excludes_zero");
 //! ```
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 pub mod observe;
 pub mod sequential;
@@ -92,11 +91,14 @@ impl Settings {
 /// A declared variant: its id and weight (any positive scale; equal by default).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Variant {
+    /// The variant's id (a slug), as the events' `variant` column stores it.
     pub id: String,
+    /// Its share of visitors, in any positive unit (equal when none is declared).
     pub weight: f64,
 }
 
 impl Variant {
+    /// A variant `id` with weight `weight`.
     pub fn new(id: impl Into<String>, weight: f64) -> Variant {
         Variant {
             id: id.into(),
@@ -119,10 +121,12 @@ impl Variant {
 pub struct Look {
     /// What the look is, e.g. its end date.
     pub label: String,
+    /// Every variant's cumulative counts at this look, in the order of the declared variants.
     pub arms: Vec<Arm>,
 }
 
 impl Look {
+    /// A look labelled `label` with every variant's counts.
     pub fn new(label: impl Into<String>, arms: Vec<Arm>) -> Look {
         Look {
             label: label.into(),
@@ -158,7 +162,9 @@ pub fn split_check(variants: &[Variant], looks: &[Look], s: &Settings) -> SplitC
 /// One pair of variants: the interval of `rate(b) - rate(a)` at every look.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Pair {
+    /// The first variant of the pair (the earlier declared; the control in a pair with it).
     pub a: String,
+    /// The second variant: the intervals are of `rate(b) - rate(a)`.
     pub b: String,
     /// One per look, oldest first: the interval of `rate(b) - rate(a)` at that look; null
     /// while the counts are too small to read it. The series the HTML report draws.
@@ -176,13 +182,19 @@ pub struct Pair {
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "TestVerdict")]
 pub enum Verdict {
+    /// One variant beats every other by the whole interval.
     Winner,
+    /// Nothing conclusive yet: too few to read, or an interval that still includes zero.
     NoDifferenceYet,
+    /// Every difference is inside ± the smallest lift that matters: stop, the variants are
+    /// equivalent.
     StopEquivalent,
+    /// The visitors per variant do not match the declared weights: nothing else is read.
     InvalidSplit,
 }
 
 impl Verdict {
+    /// The verdict as reports and JSON write it: `winner`, `no_difference_yet`, ...
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Winner => "winner",
@@ -196,6 +208,7 @@ impl Verdict {
 /// A verdict, its rule and the figures behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Decision {
+    /// What the test says.
     pub verdict: Verdict,
     /// The winning variant's id (with `winner` only).
     pub winner: Option<String>,
@@ -228,11 +241,15 @@ pub struct StageTest {
     /// The level each pair's interval is computed at (`alpha / pairs`).
     #[serde(serialize_with = "crate::funnel::stats::round")]
     pub pair_alpha: f64,
+    /// The normal mixture's variance `τ²`, fixed in advance from the base rate and the planned
+    /// visitors.
     #[serde(serialize_with = "round_sci")]
     pub tau2: f64,
     /// Every variant's counts at the last look.
     pub arms: Vec<Arm>,
+    /// Every pair of variants (`k(k-1)/2` of them), in declared order.
     pub pairs: Vec<Pair>,
+    /// The verdict, its rule and why.
     pub decision: Decision,
 }
 

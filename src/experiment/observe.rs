@@ -26,21 +26,28 @@ pub const STAGES: [Stage; 3] = [Stage::LeadMagnet, Stage::Cta, Stage::Activation
 /// One partner's test.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartnerTest {
+    /// The partner's code.
     pub partner: String,
+    /// Its variants, the control first.
     pub variants: Vec<Variant>,
     /// The end of every weekly look (RFC 3339), oldest first.
     pub looks: Vec<String>,
+    /// The sample-ratio check of the visitors against the weights, at every look.
     pub split: SplitCheck,
+    /// The lead-magnet, CTA and activation stages' tests, in funnel order.
     pub stages: Vec<StageResult>,
     /// The method and its parameters, in words.
     pub method: String,
+    /// The same parameters as numbers.
     pub settings: Settings,
 }
 
 /// One stage's test.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StageResult {
+    /// The stage whose conversions are counted (as shares of visitors).
     pub stage: Stage,
+    /// Its test.
     #[serde(flatten)]
     pub test: StageTest,
 }

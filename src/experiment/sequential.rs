@@ -27,18 +27,20 @@
 //! "Anytime-valid inference for multinomial count data", NeurIPS): under the declared weights
 //! it is a test martingale, so calling a mismatch when it reaches `1/srm_alpha` is wrong with
 //! probability at most `srm_alpha`, however often it is read.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use serde::Serialize;
 
 /// One variant's counts at a look: visitors (the base) and those who converted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Arm {
+    /// Visitors assigned to the variant by the look.
     pub visitors: u64,
+    /// Those of them who reached the stage by the look.
     pub conversions: u64,
 }
 
 impl Arm {
+    /// Counts of a variant; conversions above `visitors` are capped to it.
     pub fn new(visitors: u64, conversions: u64) -> Arm {
         Arm {
             visitors,
@@ -46,6 +48,7 @@ impl Arm {
         }
     }
 
+    /// The conversion rate; `None` without visitors.
     pub fn rate(&self) -> Option<f64> {
         (self.visitors > 0).then(|| self.conversions as f64 / self.visitors as f64)
     }
@@ -62,15 +65,19 @@ impl Arm {
 /// An interval for the difference of two rates (`b - a`), clamped to `[-1, 1]`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Interval {
+    /// The observed difference of the rates.
     #[serde(serialize_with = "crate::funnel::stats::round")]
     pub estimate: f64,
+    /// The interval's lower bound.
     #[serde(serialize_with = "crate::funnel::stats::round")]
     pub low: f64,
+    /// The interval's upper bound.
     #[serde(serialize_with = "crate::funnel::stats::round")]
     pub high: f64,
 }
 
 impl Interval {
+    /// Whether `x` is inside the interval (bounds included).
     pub fn contains(&self, x: f64) -> bool {
         self.low <= x && x <= self.high
     }
@@ -139,6 +146,7 @@ pub struct Srm {
     /// `1 / srm_alpha`: evidence from here on is a mismatch.
     #[serde(serialize_with = "crate::funnel::stats::round")]
     pub threshold: f64,
+    /// Whether the evidence reached the threshold: the split does not match the weights.
     pub mismatch: bool,
 }
 
