@@ -256,3 +256,44 @@ fn chromium_keeps_each_visitor_on_one_variant_in_serve_and_its_rows_carry_it() {
         .unwrap();
     rows_carry_the_variant(&seen, &rows);
 }
+
+/// The HTML report with a running test (its tables, charts and week-by-week tables) is valid
+/// HTML for the W3C Nu checker and still self-contained.
+#[test]
+fn html_report_with_a_test_passes_the_nu_checker() {
+    let site = site_with_variants();
+    let db = events_with_variants(site.path());
+    let out_file = site.path().join("report.html");
+    let out = crate::support::run(
+        site.path(),
+        &[
+            "report",
+            "--events",
+            db.to_str().unwrap(),
+            "--last",
+            "7d",
+            "--now",
+            TEST_NOW,
+            "--format",
+            "html",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&out_file).unwrap();
+    assert!(html.contains("<section id=\"test-seo-consultant\">"));
+    assert!(html.contains("<desc id=\"test-seo-consultant-lead_magnet-0-desc\">"));
+    assert!(!html.contains("<script") && !html.contains("<link ") && !html.contains("@import"));
+    assert!(
+        !html
+            .replace("http://www.w3.org/2000/svg", "")
+            .contains("http"),
+        "external reference"
+    );
+    crate::tools::assert_nu_clean(&[out_file]);
+}
