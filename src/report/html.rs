@@ -567,3 +567,92 @@ fn difference_chart(id: &str, what: &str, t: &PartnerTest, p: &Pair, min_lift: f
     );
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::observe::StageResult;
+    use crate::experiment::sequential::Arm;
+    use crate::experiment::{judge_stage, split_check, Look, Settings, Variant};
+
+    /// A two-variant test over weekly looks of `per_week` visitors a variant, converting at
+    /// `rates`; the first look has too few visitors to read.
+    fn test_of(per_week: u64, rates: [f64; 2], weeks: u64) -> PartnerTest {
+        let variants = vec![Variant::new("control", 1.0), Variant::new("speed", 1.0)];
+        let s = Settings::default();
+        let looks: Vec<Look> = (1..=weeks)
+            .map(|w| {
+                let n = per_week * w;
+                let arms = rates
+                    .iter()
+                    .map(|r| Arm::new(n, (n as f64 * r).round() as u64))
+                    .collect();
+                Look::new(format!("2026-11-{:02}T00:00:00.000Z", 2 + 7 * w), arms)
+            })
+            .collect();
+        let split = split_check(&variants, &looks, &s);
+        let stage = StageResult {
+            stage: crate::stage::Stage::LeadMagnet,
+            test: judge_stage(&variants, &looks, 0.275, &split, &s),
+        };
+        PartnerTest {
+            partner: "seo-consultant".into(),
+            variants,
+            looks: looks.iter().map(|l| l.label.clone()).collect(),
+            split,
+            stages: vec![stage],
+            method: s.method(),
+            settings: s,
+        }
+    }
+
+    fn chart_of(t: &PartnerTest) -> String {
+        let s = &t.stages[0];
+        difference_chart("c", "speed − control", t, &s.test.pairs[0], s.test.min_lift)
+    }
+
+    #[test]
+    fn the_chart_has_a_dot_per_readable_look_and_its_labels_never_touch() {
+        let t = test_of(60, [0.2, 0.3], 4);
+        let pair = &t.stages[0].test.pairs[0];
+        let readable = pair.intervals.iter().flatten().count();
+        assert_eq!(readable, 3, "the first look (60 a variant) is too early");
+        let svg = chart_of(&t);
+        assert_eq!(svg.matches("<circle").count(), readable, "{svg}");
+        assert!(svg.contains("role=\"img\" aria-labelledby=\"c-title c-desc\""));
+        assert!(svg.contains("<title id=\"c-title\">speed − control, in points, at each of 4 weekly looks; at the last readable look estimate +10.0 points"), "{svg}");
+        // The y labels: zero always; the others only where they do not touch a placed one.
+        let ys: Vec<f64> = svg
+            .match_indices("text-anchor=\"end\"")
+            .map(|(i, _)| {
+                let before = &svg[..i];
+                let y = before.rfind(" y=\"").unwrap() + 4;
+                let end = before[y..].find('"').unwrap() + y;
+                before[y..end].parse().unwrap()
+            })
+            .collect();
+        assert!(svg.contains(">0.0</text>"));
+        for (i, a) in ys.iter().enumerate() {
+            for b in &ys[i + 1..] {
+                assert!((a - b).abs() >= 12.0, "labels at {a} and {b}: {ys:?}");
+            }
+        }
+        // Wide intervals on a small scale: ± the smallest lift sits close to zero and its labels
+        // are left out rather than drawn over the zero label.
+        let t = test_of(5000, [0.2, 0.2], 3);
+        let wide = test_of(120, [0.0, 0.9], 2);
+        for t in [&t, &wide] {
+            let svg = chart_of(t);
+            let n = svg.matches("text-anchor=\"end\"").count();
+            assert!((1..=5).contains(&n), "{n} labels: {svg}");
+        }
+    }
+
+    #[test]
+    fn without_a_readable_look_there_is_a_sentence_not_a_chart() {
+        let t = test_of(20, [0.2, 0.3], 3);
+        let html = chart_of(&t);
+        assert!(!html.contains("<svg"), "{html}");
+        assert!(html.contains("too few visitors and conversions to draw an interval yet"));
+    }
+}
