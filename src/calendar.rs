@@ -277,6 +277,9 @@ pub struct PlanOptions {
     pub window: Window,
     /// Changes earlier runs proposed that the partner files now have, by partner code.
     pub prior: BTreeMap<String, PriorChange>,
+    /// The day an earlier run last asked a partner for traffic (28 days before the plan at
+    /// most), by partner code.
+    pub asked: BTreeMap<String, NaiveDate>,
 }
 
 /// A landing/CTA change an earlier `calendar` run proposed (a `fix-weakest-step` proposal in
@@ -332,6 +335,7 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
             opts.start,
             opts.weeks,
             measuring,
+            opts.asked.contains_key(&partner.code),
         );
         let ctx = Ctx {
             partner,
@@ -340,7 +344,12 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
             opts,
             standing: &standing,
             schedule: &schedule,
-            prior,
+            // What a `follows_prior` task follows: the change being measured, or the ask.
+            prior: match (measuring, prior, opts.asked.get(&partner.code)) {
+                (Some(_), Some(c), _) => Some((c.date, "proposal")),
+                (_, _, Some(d)) => Some((*d, "email")),
+                _ => None,
+            },
         };
         for (week, specs) in schedule.iter().enumerate() {
             for spec in specs {
@@ -477,7 +486,8 @@ struct Ctx<'a> {
     opts: &'a PlanOptions,
     standing: &'a plan::Standing,
     schedule: &'a plan::Schedule,
-    prior: Option<&'a PriorChange>,
+    /// The earlier run's task a `follows_prior` task follows: its date and kind.
+    prior: Option<(NaiveDate, &'static str)>,
 }
 
 /// The day a cohort that starts on `from` has `min_visitors` visitors old enough for a stage
@@ -570,10 +580,10 @@ fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
     let prior = ctx.prior.filter(|_| spec.follows_prior);
     let follows_id = follows
         .map(|(w, s)| ctx.id(w, s))
-        .or_else(|| prior.map(|c| format!("{}-{code}-proposal", c.date.format("%Y-%m-%d"))));
+        .or_else(|| prior.map(|(d, kind)| format!("{}-{code}-{kind}", d.format("%Y-%m-%d"))));
     let follows_date = follows
         .map(|(w, s)| ctx.date(w, s.kind, s.rule))
-        .or(prior.map(|c| c.date));
+        .or(prior.map(|(d, _)| d));
     let (reason, ready) = reason(ctx, week, spec, follows_date);
     let followed_stage = follows.and_then(|(_, s)| s.target_stage.as_deref());
     let subject =

@@ -371,6 +371,13 @@ pub fn write_all(
                     write_atomic(&path, &r.bytes)?;
                 }
                 manifest.record(&rel, &r.bytes);
+                let t = &cal.tasks[r.task];
+                if t.kind == TaskKind::Email
+                    && t.rule == super::plan::RULE_COLLECT
+                    && (t.phase == super::plan::PHASE_ASK || t.phase == super::plan::PHASE_LAUNCH)
+                {
+                    manifest.record_ask(&rel);
+                }
                 claimed.insert(rel.clone());
                 cal.tasks[r.task].file = rel;
                 break match (n, written, existed) {
@@ -464,6 +471,7 @@ mod tests {
             weeks: 1,
             window: Window { since: t, until: t },
             prior: Default::default(),
+            asked: Default::default(),
         };
         let figs: Vec<_> = site
             .partners
@@ -515,6 +523,7 @@ mod tests {
             weeks: 1,
             window: Window { since: t, until: t },
             prior: Default::default(),
+            asked: Default::default(),
         };
         let p = &site.partners[0];
         let cal = crate::calendar::plan(&site, &[figures(&p.code, "weak_cta")], &opts);

@@ -25,6 +25,10 @@ pub(crate) struct Manifest {
     version: u32,
     /// Task file (relative to the site root, `/`-separated) -> hex SHA-256 of what we wrote.
     files: BTreeMap<String, String>,
+    /// The emails that asked a partner for traffic (or launched its page): a later run does
+    /// not ask again while the ask is recent.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    asks: std::collections::BTreeSet<String>,
 }
 
 /// Hex SHA-256 of `bytes`.
@@ -54,6 +58,16 @@ impl Manifest {
         self.files.get(rel).is_some_and(|h| *h == hash(bytes))
     }
 
+    /// Remember that the email at `rel` asked the partner for traffic.
+    pub(crate) fn record_ask(&mut self, rel: &str) {
+        self.asks.insert(rel.to_string());
+    }
+
+    /// The emails recorded as asks for traffic.
+    pub(crate) fn asks(&self) -> impl Iterator<Item = &str> {
+        self.asks.iter().map(String::as_str)
+    }
+
     /// Every file recorded, relative to the site root.
     pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
@@ -68,6 +82,7 @@ impl Manifest {
     pub(crate) fn save(mut self, root: &Path) -> Result<()> {
         self.version = VERSION;
         self.files.retain(|rel, _| root.join(rel).is_file());
+        self.asks.retain(|rel| root.join(rel).is_file());
         let mut text = serde_json::to_string_pretty(&self)
             .map_err(|e| Error::Internal(format!("calendar manifest: {e}")))?;
         text.push('\n');

@@ -345,6 +345,7 @@ pub(crate) fn schedule(
     start: NaiveDate,
     weeks: u32,
     measuring: Option<&str>,
+    asked: bool,
 ) -> Schedule {
     use TaskKind::{Brief, Check, Email, Proposal};
     let mut out: Schedule = Vec::new();
@@ -455,11 +456,17 @@ pub(crate) fn schedule(
                 PHASE_ASK
             };
             // One ask across the plan: the later weeks count, and give the partner something
-            // to share, but never ask again.
-            seq.push(vec![Spec::new(Email, RULE_COLLECT, phase).stage("visit")]);
-            seq.push(vec![Spec::new(Check, RULE_COLLECT, PHASE_MEASURE)
-                .stage("visit")
-                .follows(w0, Email)]);
+            // to share, but never ask again (nor when an earlier run asked recently).
+            if asked {
+                let mut check = Spec::new(Check, RULE_COLLECT, PHASE_MEASURE).stage("visit");
+                check.follows_prior = true;
+                seq.push(vec![check]);
+            } else {
+                seq.push(vec![Spec::new(Email, RULE_COLLECT, phase).stage("visit")]);
+                seq.push(vec![Spec::new(Check, RULE_COLLECT, PHASE_MEASURE)
+                    .stage("visit")
+                    .follows(w0, Email)]);
+            }
             seq.push(vec![
                 Spec::new(Brief, RULE_COLLECT, PHASE_FOLLOW_UP).stage("visit")
             ]);
@@ -643,12 +650,23 @@ mod tests {
     #[test]
     fn too_little_traffic_gets_one_ask_across_the_weeks() {
         for st in [Standing::Collect, Standing::Launch] {
-            let s = schedule(&st, None, &[], start(), 8, None);
+            let s = schedule(&st, None, &[], start(), 8, None, false);
             let emails = s.iter().flatten().filter(|t| t.kind == TaskKind::Email);
             assert_eq!(emails.count(), 1, "{st:?}: {s:?}");
             assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
             assert!(s[..4].iter().all(|w| !w.is_empty()), "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_partner_asked_by_an_earlier_run_is_not_asked_again() {
+        let s = schedule(&Standing::Collect, None, &[], start(), 4, None, true);
+        assert!(
+            s.iter().flatten().all(|t| t.kind != TaskKind::Email),
+            "{s:?}"
+        );
+        assert_eq!(s[0][0].phase, PHASE_MEASURE);
+        assert!(s[0][0].follows_prior);
     }
 
     #[test]
@@ -658,7 +676,7 @@ mod tests {
         f.stages[2].ready = Some("2026-12-08".into());
         let st = standing(&f);
         assert_eq!(st, Standing::TooEarly(NaiveDate::from_ymd_opt(2026, 12, 8)));
-        let s = schedule(&st, None, &best_first(&f), start(), 4, None);
+        let s = schedule(&st, None, &best_first(&f), start(), 4, None, false);
         assert_eq!(s[0][0].phase, PHASE_WAIT);
         assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
         assert!(s.iter().all(|w| !w.is_empty()));
@@ -674,19 +692,27 @@ mod tests {
         );
         // Ready in five weeks: the verdict is read in that week, not before.
         let late = Standing::TooEarly(NaiveDate::from_ymd_opt(2027, 1, 4));
-        let s = schedule(&late, None, &best_first(&f), start(), 7, None);
+        let s = schedule(&late, None, &best_first(&f), start(), 7, None, false);
         assert_eq!(s[5][0].phase, PHASE_READ, "{s:?}");
         assert!(s[2].is_empty() && s[4].is_empty());
         // Ready before the plan's first email: no progress note promising a past date.
         let soon = Standing::TooEarly(NaiveDate::from_ymd_opt(2026, 12, 1));
-        let s = schedule(&soon, None, &best_first(&f), start(), 3, None);
+        let s = schedule(&soon, None, &best_first(&f), start(), 3, None, false);
         assert_eq!(kinds(&s)[0], vec![(Check, "wait")]);
     }
 
     #[test]
     fn a_fix_is_measured_before_the_next_step_and_four_weeks_differ() {
         let f = partner(300, 2, 3, 3, "many_clicks_weak_lead_magnet");
-        let s = schedule(&standing(&f), None, &best_first(&f), start(), 4, None);
+        let s = schedule(
+            &standing(&f),
+            None,
+            &best_first(&f),
+            start(),
+            4,
+            None,
+            false,
+        );
         use TaskKind::*;
         assert_eq!(
             kinds(&s),
@@ -711,7 +737,15 @@ mod tests {
     #[test]
     fn one_weak_step_still_fills_four_different_weeks() {
         let f = partner(300, 2, 30, 6, "many_clicks_weak_lead_magnet");
-        let s = schedule(&standing(&f), None, &best_first(&f), start(), 6, None);
+        let s = schedule(
+            &standing(&f),
+            None,
+            &best_first(&f),
+            start(),
+            6,
+            None,
+            false,
+        );
         use TaskKind::*;
         assert_eq!(
             kinds(&s),
@@ -736,6 +770,7 @@ mod tests {
             start(),
             3,
             Some("lead_magnet"),
+            false,
         );
         use TaskKind::*;
         assert_eq!(
@@ -759,7 +794,15 @@ mod tests {
             stage: "lead_magnet".into(),
             ..Default::default()
         };
-        let s = schedule(&standing(&f), Some(&x), &best_first(&f), start(), 3, None);
+        let s = schedule(
+            &standing(&f),
+            Some(&x),
+            &best_first(&f),
+            start(),
+            3,
+            None,
+            false,
+        );
         assert_eq!(s[0][0].rule, RULE_PROMOTE);
         assert_eq!(s[0][0].kind, TaskKind::Proposal);
         assert_eq!(s[1][0].rule, RULE_FIX);
@@ -775,6 +818,7 @@ mod tests {
             start(),
             1,
             None,
+            false,
         );
         assert_eq!(s[0][0].rule, RULE_FIX_SPLIT);
         assert_eq!(s[0][0].kind, TaskKind::Check);
@@ -790,6 +834,7 @@ mod tests {
             start(),
             1,
             None,
+            false,
         );
         assert!(s[0].iter().all(|t| t.rule == RULE_FIX), "{s:?}");
     }
@@ -823,7 +868,7 @@ mod tests {
                 "cta".into()
             ])
         );
-        let s = schedule(&st, None, &best_first(&f), start(), 4, None);
+        let s = schedule(&st, None, &best_first(&f), start(), 4, None, false);
         assert!(s.iter().flatten().all(|t| t.kind != TaskKind::Proposal));
         assert_eq!(s[0][1].target_stage.as_deref(), Some("activation"));
         assert_eq!(s[1][0].target_stage.as_deref(), Some("lead_magnet"));
@@ -831,7 +876,7 @@ mod tests {
 
     #[test]
     fn co_marketing_offers_a_guest_post_then_a_webinar() {
-        let s = schedule(&Standing::CoMarketing, None, &[], start(), 2, None);
+        let s = schedule(&Standing::CoMarketing, None, &[], start(), 2, None, false);
         assert_eq!(s[0][0].format, Some("guest-post"));
         assert_eq!(s[1][0].format, Some("webinar"));
         assert_eq!(s[1][0].kind, TaskKind::Proposal);

@@ -81,6 +81,7 @@ fn plan_and_place(
             until: now,
         },
         prior: prior_changes(site, start),
+        asked: prior_asks(site, start),
     };
     let mut cal = super::plan(site, &figures(site, &report), &opts);
     let rendered = files::render_all(site, &cal)?;
@@ -150,6 +151,46 @@ pub fn prior_changes(site: &Site, start: NaiveDate) -> BTreeMap<String, PriorCha
                     file: rel.to_string(),
                 },
             );
+        }
+    }
+    out
+}
+
+/// The latest ask for traffic (or launch email) earlier runs wrote for each partner, dated in
+/// the 28 days before `start` (the manifest records them).
+pub fn prior_asks(site: &Site, start: NaiveDate) -> BTreeMap<String, NaiveDate> {
+    let manifest = super::manifest::Manifest::load(&site.root);
+    let earliest = start
+        .checked_sub_days(chrono::Days::new(28))
+        .unwrap_or(start);
+    let mut out: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    for rel in manifest.asks() {
+        let Some(stem) = rel
+            .strip_prefix("emails/")
+            .and_then(|n| n.strip_suffix(".txt"))
+        else {
+            continue;
+        };
+        let (Some(day), Some(rest)) = (stem.get(..10), stem.get(11..)) else {
+            continue;
+        };
+        let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
+            continue;
+        };
+        if date >= start || date < earliest {
+            continue;
+        }
+        let Some(p) = site.partners.iter().find(|p| {
+            rest == p.code
+                || rest
+                    .strip_prefix(p.code.as_str())
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+        }) else {
+            continue;
+        };
+        if out.get(&p.code).is_none_or(|d| *d < date) {
+            out.insert(p.code.clone(), date);
         }
     }
     out

@@ -1018,3 +1018,61 @@ fn next_weeks_run_measures_the_change_the_last_run_proposed_once_it_is_applied()
         "{check:#}"
     );
 }
+
+#[test]
+fn a_partner_asked_for_traffic_last_week_is_not_asked_again() {
+    let (site, db) = follow_through_site();
+    let root = site.path();
+    let first = calendar_weeks(root, &db, 1);
+    let ask = task(&first, "newsletter-swap", "email");
+    assert_eq!(ask["phase"], "ask");
+    let manifest = read(root, ".pp-calendar.json");
+    assert!(manifest.contains("\"asks\""), "{manifest}");
+    // The next Monday's run (the table has nothing newer).
+    let out = support::run(
+        root,
+        &[
+            "calendar",
+            "--events",
+            db.to_str().unwrap(),
+            "--now",
+            "2026-11-28T12:00:00Z",
+            "--start",
+            "2026-12-07",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let next = tasks(&String::from_utf8(out.stdout).unwrap());
+    for code in ["newsletter-swap", "founder-community"] {
+        let mine: Vec<_> = next.iter().filter(|t| t["partner"] == code).collect();
+        assert!(
+            mine.iter().all(|t| t["kind"] != "email"),
+            "{code} asked twice: {mine:#?}"
+        );
+        assert_eq!(mine[0]["phase"], "measure", "{mine:#?}");
+        assert_eq!(mine[0]["follows"], format!("2026-12-01-{code}-email"));
+    }
+    // Four weeks after the ask, a new ask is fair.
+    let out = support::run(
+        root,
+        &[
+            "calendar",
+            "--events",
+            db.to_str().unwrap(),
+            "--now",
+            "2026-11-28T12:00:00Z",
+            "--start",
+            "2027-01-04",
+            "--format",
+            "json",
+        ],
+    );
+    let later = tasks(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(task(&later, "newsletter-swap", "email")["phase"], "ask");
+}
