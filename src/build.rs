@@ -1,7 +1,7 @@
 //! The public pipeline a host site generator can call: load -> render -> write.
 //!
 //! Takes: a site root and [`BuildOptions`]. Gives: `public/` (or `out`), `<root>/collector/` and
-//! the private partner kits (`<root>/kits/`, see [`crate::kits`]) on disk and a [`BuildReport`].
+//! the private partner kits (`<root>/kits/`, see `kits`) on disk and a [`BuildReport`].
 //! Nothing is written unless the whole site loads and renders.
 //!
 //! ```no_run

@@ -273,7 +273,7 @@ pub struct KitsConfig {
     /// site root; never inside the static output.
     pub dir: String,
     /// Also publish each kit on the site at `/kits/<token>/`, the token derived from the kit
-    /// secret (see [`crate::kits`]); off by default.
+    /// secret (see the partner kits docs); off by default.
     pub hosted: bool,
 }
 

@@ -3,9 +3,9 @@
 //! Takes: the journeys of [`crate::funnel::journeys`] (the same attribution `report` counts —
 //! there is no second implementation here), the site's partners and "now". Gives: a
 //! [`LeadsReport`] (the JSON of `leads --format json`, schema `schemas/leads.schema.json`),
-//! rendered as JSON, CSV ([`csv`]) or Markdown. Each lead's next step comes from the named rules
+//! rendered as JSON, CSV (`leads::csv`) or Markdown. Each lead's next step comes from the named rules
 //! of [`rules`]. [`forget`] deletes one person's rows on request. The command streams: see
-//! [`stream`] (leads in order within a memory budget, [`sort`]) and [`page`] (one page kept).
+//! [`stream()`] (leads in order within a memory budget, `leads::sort`) and [`page`] (one page kept).
 //!
 //! Lead rows may carry the product's user id: `leads` is a staff command, and nothing here is
 //! written under `public/` or into llms.txt.
@@ -182,7 +182,7 @@ pub fn run(site: &Site, req: &Request) -> Result<LeadStream> {
 }
 
 /// The leads of `site` from the event source `events` over `range`, every one in memory (for
-/// library users; the command streams them, see [`stream`]).
+/// library users; the command streams them, see [`stream()`]).
 pub fn compute(
     site: &Site,
     events: &str,
@@ -299,7 +299,7 @@ pub const CSV_HEADER: [&str; 22] = [
     "next_step_because",
 ];
 
-/// RFC 4180 CSV, one row per lead (see [`csv`] for quoting and formula neutralisation).
+/// RFC 4180 CSV, one row per lead (see `leads::csv` for quoting and formula neutralisation).
 pub fn to_csv(report: &LeadsReport) -> String {
     let mut w = csv::text_writer(&CSV_HEADER);
     for l in &report.leads {

@@ -357,7 +357,7 @@ pub fn write(targets: &[Target]) -> Result<WriteStats> {
     write_with(targets, || Ok(()))
 }
 
-/// [`write`], calling `before_moves` once every file is staged, before the first one is moved
+/// [`write()`], calling `before_moves` once every file is staged, before the first one is moved
 /// into place (the build removes its stamp there: nothing is touched if staging fails).
 pub fn write_with(
     targets: &[Target],

@@ -4,7 +4,7 @@
 //! Takes: the planned [`Calendar`] and the site. Gives: files under `content/briefs/`,
 //! `emails/` and `proposals/`; everything is rendered before the first write.
 //!
-//! Edited files: the manifest ([`super::manifest`]) records the hash of every file we wrote.
+//! Edited files: the manifest (`calendar::manifest`) records the hash of every file we wrote.
 //! A task file that still holds what we wrote is unedited: new data replaces it in place. One
 //! whose bytes differ from what we wrote (someone edited it, or it is not in the manifest) is
 //! left alone and the new version goes to the first name with a suffix (`x.md` -> `x-2.md`,
@@ -21,7 +21,7 @@ use std::path::Path;
 
 /// Template names (defaults embedded from the repository's `templates/calendar/`, overridable
 /// by the site's `templates/calendar/` exactly like page templates: see
-/// [`crate::render::templates`]).
+/// `render::templates`).
 pub const BRIEF_TEMPLATE: &str = "calendar/brief.md";
 pub const EMAIL_TEMPLATE: &str = "calendar/email.txt";
 pub const PROPOSAL_TEMPLATE: &str = "calendar/proposal.md";

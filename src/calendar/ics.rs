@@ -1,6 +1,6 @@
 //! Calendar output, iCalendar: the plan as an RFC 5545 `VCALENDAR` with one all-day `VEVENT` per task.
 //!
-//! Takes: the planned [`Calendar`](super::Calendar). Gives: `.ics` text with CRLF line endings,
+//! Takes: the planned [`super::Calendar`]. Gives: `.ics` text with CRLF line endings,
 //! content lines folded at 75 octets and TEXT values escaped (`\\`, `;`, `,`, newlines).
 
 use super::{Calendar, Task};

@@ -17,7 +17,7 @@
 //!   any other value is ignored as if absent) and `<prefix>_src` (`<code>.<campaign>`, the campaign
 //!   URI-component-encoded; always overwritten by a click), both `Path=/; HttpOnly; Secure;
 //!   SameSite=Lax; Max-Age=<window days * 86400>` (`Secure` dropped on plain http to
-//!   localhost / 127.0.0.1 / [::1]), then `302 Location: <base_path>/p/<code>/?campaign=<c>`
+//!   localhost / 127.0.0.1 / `[::1]`), then `302 Location: <base_path>/p/<code>/?campaign=<c>`
 //!   (campaign omitted when `default`; only ever the registered landing page) with
 //!   `Cache-Control: no-store`. Not counted, or `HEAD` -> the same redirect, no row, no
 //!   cookie. Other methods -> 405.

@@ -673,7 +673,7 @@ pub fn server_event(reg: &Registry, body: &[u8]) -> Result<Accepted, Refusal> {
     })
 }
 
-/// Check `X-PP-Signature` = hex HMAC-SHA256(secret, "<timestamp>.<body>") over the exact
+/// Check `X-PP-Signature` = hex HMAC-SHA256(secret, `"<timestamp>.<body>"`) over the exact
 /// body bytes, then that `X-PP-Timestamp` is within [`SIGNATURE_WINDOW_SECS`] of `now`.
 pub fn verify_signature(
     secret: Option<&[u8]>,

@@ -5,8 +5,8 @@
 //! Gives: a [`LeadStream`] — the report's envelope (`total`, `next_cursor`, `excluded`, ...)
 //! and an iterator of its leads, sorted by first touch then visitor id — and writers that put
 //! it on any `io::Write`. Memory stays flat as the table grows: the walk hands each visitor's
-//! journeys over one at a time ([`crate::funnel::journey`]), a lead is kept as a compact record
-//! ([`sort`]) that spills to a temporary file past a budget, and a page (`limit`) keeps only
+//! journeys over one at a time (`funnel::journey`), a lead is kept as a compact record
+//! (`leads::sort`) that spills to a temporary file past a budget, and a page (`limit`) keeps only
 //! `limit` leads ([`page::Selector`]). The bytes are those of [`json`], [`to_csv`] and
 //! [`markdown`] over the whole [`LeadsReport`].
 
@@ -92,7 +92,7 @@ impl LeadStream {
 
 /// The leads of `site` from the event source `events` over `range`, one page of them when
 /// `paging` asks; leads are packed and sorted within `sort_budget` bytes of memory
-/// ([`sort::SORT_BYTES`] by default).
+/// (`leads::sort::SORT_BYTES` by default).
 pub fn stream(
     site: &Site,
     events: &str,
@@ -108,7 +108,7 @@ pub fn stream(
     from_source(site, &source, range, opts, paging, sort_budget)
 }
 
-/// [`stream`] over a source already open.
+/// [`stream()`] over a source already open.
 pub fn from_source(
     site: &Site,
     source: &crate::events::Source,

@@ -1,9 +1,9 @@
-//! Render stage: a loaded [`Site`](crate::site::Site) becomes a list of output files in memory.
+//! Render stage: a loaded [`crate::site::Site`] becomes a list of output files in memory.
 //!
 //! Takes: the site and [`RenderOptions`]. Gives: [`Rendered`] (the files for `public/`), every
 //! page rendered and every path checked before anything is written; [`crate::output`] writes
-//! them atomically afterwards. The Worker bundle is not rendered here: [`crate::build`] adds it
-//! from [`crate::collector::worker`].
+//! them atomically afterwards. The Worker bundle is not rendered here: [`crate::build()`] adds it
+//! from `collector::worker`.
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
