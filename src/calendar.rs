@@ -4,7 +4,6 @@
 //! Gives: a [`Calendar`] of tasks (a blog post brief, an enablement email and a CTA/landing
 //! proposal per partner and week, chosen by the rules in [`plan`]), the task files rendered
 //! through overridable templates ([`files`]), and the calendar as Markdown, JSON or iCalendar.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use crate::config::Bands;
 use crate::partner::Partner;
@@ -27,6 +26,7 @@ pub const JSON_VERSION: u32 = 2;
 /// to be judged on it, with its 95% Wilson interval, the band and the verdict the funnel gave.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct StageFigures {
+    /// The stage: `lead_magnet`, `cta` or `activation`.
     pub stage: String,
     /// Human label: `lead magnet`, `CTA`, `activation`.
     pub label: String,
@@ -34,11 +34,17 @@ pub struct StageFigures {
     pub count: u64,
     /// Visitors old enough to be judged on the stage (the base of the rate).
     pub of: u64,
+    /// Its rate over the visitors old enough for it.
     pub rate: f64,
+    /// Lower end of the 95% interval.
     pub low: f64,
+    /// Upper end of the 95% interval.
     pub high: f64,
+    /// The funnel's verdict (`below`, `within`, `above`, `too_early`, `insufficient`).
     pub verdict: String,
+    /// Lower end of the stage's band.
     pub band_low: f64,
+    /// Upper end of the stage's band.
     pub band_high: f64,
     /// Days a visitor is given to reach the stage (its maturity horizon).
     pub horizon_days: u32,
@@ -72,27 +78,37 @@ impl StageFigures {
 /// One campaign's counts, to pick the campaign a partner should push next.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct CampaignFigures {
+    /// The campaign's name.
     pub name: String,
+    /// Its distinct visitors.
     pub visitors: u64,
+    /// Its lead magnets taken.
     pub lead_magnets: u64,
+    /// Its activations.
     pub activations: u64,
 }
 
 /// The funnel's recommended action for the partner: its rule, what to do and why.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct ActionFigures {
+    /// The funnel rule's name.
     pub rule: String,
+    /// What to do.
     pub action: String,
+    /// Why, with the figures.
     pub because: String,
 }
 
 /// One variant of a partner's test at the stage that decided it.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct ArmFigures {
+    /// The variant's id.
     pub variant: String,
     /// The promise the variant shows (the partner's own when it does not override it).
     pub promise: String,
+    /// Visitors who saw it.
     pub visitors: u64,
+    /// Those of them who converted at the deciding stage.
     pub conversions: u64,
 }
 
@@ -116,18 +132,24 @@ pub struct ExperimentFigures {
 /// What the calendar reads of one partner's funnel.
 #[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
 pub struct PartnerFigures {
+    /// The partner's code.
     pub code: String,
+    /// Distinct visitors in the window.
     pub visitors: u64,
+    /// Distinct visitors who clicked the partner link.
     pub clicks: u64,
     /// `lead_magnet`, `cta`, `activation`, in funnel order.
     pub stages: Vec<StageFigures>,
+    /// Per campaign, for the campaign to push next.
     pub campaigns: Vec<CampaignFigures>,
+    /// The funnel's recommended action.
     pub action: ActionFigures,
     /// The partner's experiment, when it runs one.
     pub experiment: Option<ExperimentFigures>,
 }
 
 impl PartnerFigures {
+    /// The figures of a stage by name.
     pub fn stage(&self, name: &str) -> Option<&StageFigures> {
         self.stages.iter().find(|s| s.stage == name)
     }
@@ -137,14 +159,18 @@ impl PartnerFigures {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskKind {
+    /// A content brief (`content/briefs/`).
     Brief,
+    /// An email to the partner (`emails/`).
     Email,
+    /// A patch of the partner file to review (`proposals/`).
     Proposal,
     /// A staff check: wait, measure a change, read a verdict, fix a test's split, re-plan.
     Check,
 }
 
 impl TaskKind {
+    /// The kind's name, as in ids and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::Brief => "brief",
@@ -163,13 +189,18 @@ pub struct Task {
     pub id: String,
     /// 1-based week of the plan.
     pub week: u32,
+    /// The day the task is due.
     #[serde(serialize_with = "ser_date")]
     #[schemars(with = "String", pattern(crate::schema::DATE))]
     pub date: NaiveDate,
+    /// The partner's code.
     #[schemars(pattern(crate::schema::CODE))]
     pub partner: String,
+    /// The partner's name.
     pub partner_name: String,
+    /// What kind of task.
     pub kind: TaskKind,
+    /// One line: what to do.
     pub title: String,
     /// The allocation rule (docs/calendar.md).
     #[schemars(extend("enum" = plan::RULES))]
@@ -229,9 +260,11 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 /// The funnel window the plan was made from: `[since, until)`.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Window {
+    /// Start of the window (included).
     #[serde(serialize_with = "ser_time")]
     #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub since: DateTime<Utc>,
+    /// End of the window (excluded).
     #[serde(serialize_with = "ser_time")]
     #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub until: DateTime<Utc>,
@@ -251,15 +284,19 @@ pub struct Calendar {
     /// Version of this JSON shape.
     #[schemars(extend("const" = JSON_VERSION))]
     pub version: u32,
+    /// The calendar's title.
     pub title: String,
     /// `--now`: the iCalendar DTSTAMP and the end of the funnel window.
     #[serde(serialize_with = "ser_time")]
     #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
     pub now: DateTime<Utc>,
+    /// The first day of the plan (by default the Monday after `now`).
     #[serde(serialize_with = "ser_date")]
     #[schemars(with = "String", pattern(crate::schema::DATE))]
     pub start: NaiveDate,
+    /// How many weeks it covers.
     pub weeks: u32,
+    /// The funnel window the plan was made from.
     pub window: Window,
     /// Domain part of iCalendar UIDs (the host of `base_url`).
     #[serde(skip)]
@@ -271,9 +308,13 @@ pub struct Calendar {
 /// Dates and size of a plan.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
+    /// "Now": the end of the funnel window.
     pub now: DateTime<Utc>,
+    /// The first day of the plan.
     pub start: NaiveDate,
+    /// How many weeks to plan.
     pub weeks: u32,
+    /// The funnel window to plan from.
     pub window: Window,
     /// Changes earlier runs proposed that the partner files now have, by partner code.
     pub prior: BTreeMap<String, PriorChange>,

@@ -10,7 +10,6 @@
 //! left alone and the new version goes to the first name with a suffix (`x.md` -> `x-2.md`,
 //! `x-3.md`, ...) that is free or unedited. A file that already holds exactly our bytes is not
 //! touched, so re-running with the same data and dates changes nothing.
-#![expect(missing_docs, reason = "public fields and items still to document")]
 
 use super::manifest::Manifest;
 use super::{proposal, Calendar, Task, TaskKind};
@@ -23,21 +22,28 @@ use std::path::Path;
 /// by the site's `templates/calendar/` exactly like page templates: see
 /// `render::templates`).
 pub const BRIEF_TEMPLATE: &str = "calendar/brief.md";
+/// The email template.
 pub const EMAIL_TEMPLATE: &str = "calendar/email.txt";
+/// The CTA/landing proposal template.
 pub const PROPOSAL_TEMPLATE: &str = "calendar/proposal.md";
+/// The staff check template (measure, wait, re-plan).
 pub const CHECK_TEMPLATE: &str = "calendar/check.md";
 
 /// What happened to one task file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// A new file was written.
     Written,
+    /// The file already held these bytes.
     Unchanged,
     /// The file held an earlier version we generated, unedited: replaced in place.
     Updated,
     /// The task's first-choice file had been edited; the new version is in the task's
     /// (suffixed) `file`, written now or found there unchanged.
     KeptEdited {
+        /// The edited file, left as it is.
         edited: String,
+        /// Whether the new version was written now.
         written: bool,
     },
 }
@@ -45,7 +51,9 @@ pub enum Outcome {
 /// One rendered task file, before writing.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The index of the task in the calendar.
     pub task: usize,
+    /// The file's bytes.
     pub bytes: Vec<u8>,
 }
 
