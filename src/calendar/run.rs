@@ -95,33 +95,10 @@ fn plan_and_place(
 /// whose template dropped that line is not followed up.
 pub fn prior_changes(site: &Site, start: NaiveDate) -> BTreeMap<String, PriorChange> {
     let manifest = super::manifest::Manifest::load(&site.root);
-    let earliest = start
-        .checked_sub_days(chrono::Days::new(28))
-        .unwrap_or(start);
     let mut out: BTreeMap<String, PriorChange> = BTreeMap::new();
     for rel in manifest.paths() {
-        let Some(stem) = rel
-            .strip_prefix("proposals/")
-            .and_then(|n| n.strip_suffix(".yaml.patch"))
+        let Some((date, partner)) = recent_file(site, rel, "proposals/", ".yaml.patch", start)
         else {
-            continue;
-        };
-        let (Some(day), Some(rest)) = (stem.get(..10), stem.get(11..)) else {
-            continue;
-        };
-        let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
-            continue;
-        };
-        if date >= start || date < earliest {
-            continue;
-        }
-        let Some(partner) = site.partners.iter().find(|p| {
-            rest == p.code
-                || rest
-                    .strip_prefix(p.code.as_str())
-                    .and_then(|r| r.strip_prefix('-'))
-                    .is_some_and(|n| n.parse::<u32>().is_ok())
-        }) else {
             continue;
         };
         let (Ok(patch), Ok(current)) = (
@@ -156,37 +133,41 @@ pub fn prior_changes(site: &Site, start: NaiveDate) -> BTreeMap<String, PriorCha
     out
 }
 
+/// A task file an earlier run wrote, `<dir><date>-<code>[-<n>]<ext>`, dated in the 28 days
+/// before `start`: its date and partner.
+fn recent_file<'s>(
+    site: &'s Site,
+    rel: &str,
+    dir: &str,
+    ext: &str,
+    start: NaiveDate,
+) -> Option<(NaiveDate, &'s crate::partner::Partner)> {
+    let earliest = start
+        .checked_sub_days(chrono::Days::new(28))
+        .unwrap_or(start);
+    let stem = rel.strip_prefix(dir)?.strip_suffix(ext)?;
+    let (day, rest) = (stem.get(..10)?, stem.get(11..)?);
+    let date = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    if date >= start || date < earliest {
+        return None;
+    }
+    let partner = site.partners.iter().find(|p| {
+        rest == p.code
+            || rest
+                .strip_prefix(p.code.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+    })?;
+    Some((date, partner))
+}
+
 /// The latest ask for traffic (or launch email) earlier runs wrote for each partner, dated in
 /// the 28 days before `start` (the manifest records them).
 pub fn prior_asks(site: &Site, start: NaiveDate) -> BTreeMap<String, NaiveDate> {
     let manifest = super::manifest::Manifest::load(&site.root);
-    let earliest = start
-        .checked_sub_days(chrono::Days::new(28))
-        .unwrap_or(start);
     let mut out: BTreeMap<String, NaiveDate> = BTreeMap::new();
     for rel in manifest.asks() {
-        let Some(stem) = rel
-            .strip_prefix("emails/")
-            .and_then(|n| n.strip_suffix(".txt"))
-        else {
-            continue;
-        };
-        let (Some(day), Some(rest)) = (stem.get(..10), stem.get(11..)) else {
-            continue;
-        };
-        let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d") else {
-            continue;
-        };
-        if date >= start || date < earliest {
-            continue;
-        }
-        let Some(p) = site.partners.iter().find(|p| {
-            rest == p.code
-                || rest
-                    .strip_prefix(p.code.as_str())
-                    .and_then(|r| r.strip_prefix('-'))
-                    .is_some_and(|n| n.parse::<u32>().is_ok())
-        }) else {
+        let Some((date, p)) = recent_file(site, rel, "emails/", ".txt", start) else {
             continue;
         };
         if out.get(&p.code).is_none_or(|d| *d < date) {
