@@ -640,12 +640,7 @@ pub fn markdown(r: &PartnerReport) -> String {
         );
     }
     let a = &r.activity;
-    let _ = writeln!(
-        o,
-        "\nIn the same days, counting people who arrived earlier too: {} link clicks, {} page \
-         visits, {} lead magnets, {} next steps, {} activations.\n",
-        a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
-    );
+    let _ = writeln!(o, "\n{}\n", activity_sentence(a));
     let _ = writeln!(o, "## Which promise converted\n");
     let _ = writeln!(o, "{}\n", md(&r.promise.summary));
     if !r.promise.versions.is_empty() {
@@ -767,11 +762,7 @@ pub fn html(r: &PartnerReport) -> String {
     }
     let _ = writeln!(o, "</tbody>\n</table>");
     let a = &r.activity;
-    let _ = writeln!(
-        o,
-        "<p class=\"muted\">In the same days, counting people who arrived earlier too: {} link clicks, {} page visits, {} lead magnets, {} next steps, {} activations.</p>",
-        a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
-    );
+    let _ = writeln!(o, "<p class=\"muted\">{}</p>", e(&activity_sentence(a)));
     let _ = writeln!(
         o,
         "<h2>Which promise converted</h2>\n<p>{}</p>",
@@ -822,9 +813,38 @@ pub fn html(r: &PartnerReport) -> String {
     o
 }
 
+/// The range's activity in one sentence, each count with its own singular or plural.
+fn activity_sentence(a: &crate::funnel::Activity) -> String {
+    let n = |k: u64, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    format!(
+        "In the same days, counting people who arrived earlier too: {}, {}, {}, {}, {}.",
+        n(a.clicks, "link click", "link clicks"),
+        n(a.visits, "page visit", "page visits"),
+        n(a.lead_magnet, "lead magnet", "lead magnets"),
+        n(a.cta, "next step", "next steps"),
+        n(a.activation, "activation", "activations"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_activity_sentence_says_one_of_each_in_the_singular() {
+        let a = crate::funnel::Activity {
+            clicks: 2,
+            visits: 1,
+            lead_magnet: 0,
+            cta: 1,
+            activation: 3,
+        };
+        assert_eq!(
+            activity_sentence(&a),
+            "In the same days, counting people who arrived earlier too: 2 link clicks, 1 page \
+             visit, 0 lead magnets, 1 next step, 3 activations."
+        );
+    }
 
     #[test]
     fn every_rule_has_its_own_partner_wording() {
