@@ -548,6 +548,19 @@ fn readable_from(
     Some(plan::add_days(from, days + u64::from(horizon_days)))
 }
 
+/// When a measurement can be read: `on <date>`, with a warning past eight weeks (at that pace
+/// the change cannot be measured soon: more traffic comes first), or `once it has traffic`.
+fn readable_text(ready: Option<NaiveDate>, since: NaiveDate) -> String {
+    match ready {
+        None => "once it has traffic".into(),
+        Some(d) if (d - since).num_days() > 56 => format!(
+            "on {}, more than eight weeks away at this pace: ask the partner for more traffic before counting on this measurement",
+            d.format("%Y-%m-%d")
+        ),
+        Some(d) => format!("on {}", d.format("%Y-%m-%d")),
+    }
+}
+
 impl Ctx<'_> {
     fn date(&self, week: u32, kind: TaskKind, rule: &str) -> NaiveDate {
         plan::task_date(self.opts.start, week, kind, rule)
@@ -1006,7 +1019,7 @@ fn reason(
                     "{name}: measure the `{campaign}` campaign added on {}: its visitors and activations against the partner's activation {}. Readable {}: {min} visitors at {}, plus the {horizon}-day activation horizon.",
                     date(since),
                     f.stage("activation").map_or(String::new(), StageFigures::cite),
-                    ready.map_or("once it has traffic".into(), |d| format!("on {}", date(d))),
+                    readable_text(ready, since),
                     ctx.pace_text()
                 ),
                 ready.map(date),
@@ -1153,7 +1166,7 @@ fn reason(
                     plan::next_campaign(f),
                     date(since),
                     stage.map_or(String::new(), StageFigures::cite),
-                    ready.map_or("once it has traffic".into(), |d| format!("on {}", date(d))),
+                    readable_text(ready, since),
                     ctx.pace_text()
                 ),
                 ready.map(date),
@@ -1190,7 +1203,7 @@ fn reason(
                     "{name}: measure the {stage_name} change of {}: the {stage_name} rate of visitors who arrived on or after that day, against the baseline {}. Readable {}: {min} visitors at {}, plus the {horizon}-day {stage_name} horizon.",
                     date(since),
                     stage.map_or(String::new(), StageFigures::cite),
-                    ready.map_or("once it has traffic".into(), |d| format!("on {}", date(d))),
+                    readable_text(ready, since),
                     ctx.pace_text()
                 ),
                 ready.map(date),
@@ -1271,6 +1284,20 @@ pub fn to_json(cal: &Calendar) -> crate::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_measurement_readable_only_months_away_says_so() {
+        let since = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let soon = NaiveDate::from_ymd_opt(2026, 12, 23).unwrap();
+        let late = NaiveDate::from_ymd_opt(2027, 2, 26).unwrap();
+        assert_eq!(readable_text(Some(soon), since), "on 2026-12-23");
+        let text = readable_text(Some(late), since);
+        assert!(
+            text.starts_with("on 2027-02-26, more than eight weeks away"),
+            "{text}"
+        );
+        assert_eq!(readable_text(None, since), "once it has traffic");
+    }
 
     #[test]
     fn verbs_take_their_base_form() {
