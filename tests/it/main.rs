@@ -14,6 +14,7 @@ mod check;
 mod experiments;
 mod hardening;
 mod kits;
+mod layers;
 mod leads;
 mod llms;
 mod mcp;
