@@ -18,7 +18,8 @@ import { join } from "node:path";
 // Headless Chromium says "HeadlessChrome", a bot marker the collectors do not count.
 const DESKTOP_UA =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-const STEP_TIMEOUT_MS = 20_000;
+// Generous: the e2e tier runs Chromium, workerd and host builds side by side on two cores.
+const STEP_TIMEOUT_MS = 40_000;
 
 function fail(msg) {
   console.error(`host.mjs: ${msg}`);
@@ -58,7 +59,9 @@ try {
       if (beacons.some((b) => b.body && b.body.e === stage && b.status !== null)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    fail(`no answered ${stage} beacon after ${what}; beacons so far: ${JSON.stringify(beacons)}`);
+    // What the page loaded says whether the script never came or never sent.
+    const scripts = [...statuses].filter(([u]) => u.endsWith(".js")).map(([u, st]) => `${u} ${st}`);
+    fail(`no answered ${stage} beacon after ${what}; beacons so far: ${JSON.stringify(beacons)}; scripts loaded: ${JSON.stringify(scripts)}`);
   };
 
   const page = context.pages()[0] || (await context.newPage());
