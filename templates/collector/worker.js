@@ -15,7 +15,7 @@ const SERVER_EVENTS = ["activation", "revenue"];
 // lower-case UUID v4 (the only visitor ids the collector issues).
 const PAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const VISITOR_ID = PAGE_ID;
-const SEED_INSERT =
+const EVENT_INSERT =
   "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const SERVER_INSERT =
   "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -66,7 +66,7 @@ function goRoute(request, env, ctx, url, code) {
     // A person's navigation never waits on the database: the click row is written after the
     // redirect (a failed write is logged, the redirect stands).
     ctx.waitUntil(
-      insert(env, variant ? VARIANT_INSERT : SEED_INSERT, variant ? [...row, variant.id] : row).catch((err) =>
+      insert(env, variant ? VARIANT_INSERT : EVENT_INSERT, variant ? [...row, variant.id] : row).catch((err) =>
         console.error("partner-pages collector: click write failed", String(err)),
       ),
     );
@@ -110,7 +110,7 @@ async function beaconRoute(request, env, ctx, url) {
   if (variant && variant.set) set.push(cookie(url, "_x_" + code, variant.id));
   if (set.length) headers["Set-Cookie"] = set;
   const row = [code, campaign, msg.e, msg.u, visitor];
-  if (!(await stored(env, variant ? VARIANT_INSERT : SEED_INSERT, variant ? [...row, variant.id] : row))) return notStored();
+  if (!(await stored(env, variant ? VARIANT_INSERT : EVENT_INSERT, variant ? [...row, variant.id] : row))) return notStored();
   return answer(204, null, headers);
 }
 
