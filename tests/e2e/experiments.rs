@@ -45,31 +45,10 @@ fn the_worker_gives_each_visitor_a_sticky_variant_and_d1_rows_carry_it() {
         expected_rows.push(variant);
     }
     assert_eq!(seen.len(), 2, "12 visitors all got one variant: {seen:?}");
-    let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 queries");
-    let out = c
-        .wrangler_cmd(
-            &wrangler,
-            &[
-                "d1",
-                "execute",
-                "partner-events",
-                "--local",
-                "--json",
-                "--command",
-                "SELECT variant FROM partner_events WHERE event_name = 'visit' ORDER BY created_at, rowid",
-            ],
-        )
-        .output()
-        .expect("run wrangler d1 execute");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let visits = c.query(
+        "SELECT variant FROM partner_events WHERE event_name = 'visit' ORDER BY created_at, rowid",
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let got: Vec<&str> = v[0]["results"]
-        .as_array()
-        .expect("results")
+    let got: Vec<&str> = visits
         .iter()
         .filter_map(|r| r["variant"].as_str())
         .collect();
@@ -198,31 +177,10 @@ fn chromium_keeps_each_visitor_on_one_variant_in_the_worker_and_d1_rows_carry_it
     let base = format!("http://127.0.0.1:{}", c.port);
     let run = browse(&base, || c.log_text());
     let seen = visitors_saw_sticky_variants(&run);
-    let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 queries");
-    let out = c
-        .wrangler_cmd(
-            &wrangler,
-            &[
-                "d1",
-                "execute",
-                "partner-events",
-                "--local",
-                "--json",
-                "--command",
-                "SELECT event_name, visitor_id, variant FROM partner_events WHERE partner_code = 'seo-consultant' ORDER BY created_at, rowid",
-            ],
+    let rows: Vec<(String, Option<String>, Option<String>)> = c
+        .query(
+            "SELECT event_name, visitor_id, variant FROM partner_events WHERE partner_code = 'seo-consultant' ORDER BY created_at, rowid",
         )
-        .output()
-        .expect("run wrangler d1 execute");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let rows: Vec<(String, Option<String>, Option<String>)> = v[0]["results"]
-        .as_array()
-        .expect("results")
         .iter()
         .map(|r| {
             (

@@ -212,6 +212,14 @@ impl Collector {
 
     /// Every row of `partner_events`, via `wrangler d1 execute --local --json`.
     pub(crate) fn rows(&self) -> Vec<Value> {
+        self.query(
+            "SELECT id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id FROM partner_events ORDER BY created_at, id",
+        )
+    }
+
+    /// The result rows of one SQL statement on the local D1, via `wrangler d1 execute --local
+    /// --json`.
+    pub(crate) fn query(&self, sql: &str) -> Vec<Value> {
         let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 queries");
         let out = self
             .wrangler_cmd(
@@ -223,7 +231,7 @@ impl Collector {
                     "--local",
                     "--json",
                     "--command",
-                    "SELECT id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id FROM partner_events ORDER BY created_at, id",
+                    sql,
                 ],
             )
             .output()
