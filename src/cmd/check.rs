@@ -38,18 +38,23 @@ pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
         };
         match (&checked.site, &checked.files) {
             (Some(site), None) => println!(
-                "ok: {} partners, {} content pages{}{warned}",
-                site.partners.len(),
-                site.content.len(),
+                "ok: {}, {}{}{warned}",
+                count(site.partners.len(), "partner", "partners"),
+                count(site.content.len(), "content page", "content pages"),
                 if args.links {
                     ", every link has a target"
                 } else {
                     ""
                 }
             ),
-            (_, Some(files)) => println!("ok: {} files{warned}", files.len()),
+            (_, Some(files)) => println!("ok: {}{warned}", count(files.len(), "file", "files")),
             (None, None) => {}
         }
     }
     Ok(())
+}
+
+/// `1 partner`, `2 partners`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -76,12 +76,12 @@ fn the_corpus_base_site_is_valid() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "ok: 1 partners, 2 content pages\n"
+        "ok: 1 partner, 2 content pages\n"
     );
     let out = run(site.path(), &["check", "--links"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "ok: 1 partners, 2 content pages, every link has a target\n"
+        "ok: 1 partner, 2 content pages, every link has a target\n"
     );
 }
 
@@ -312,7 +312,7 @@ fn check_with_files_reports_only_those_files_and_the_config() {
     let ok_site = copy_site(&corpus().join("_base"));
     let out = run(ok_site.path(), &["check", "partners/alpha.yaml"]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok: 1 files\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok: 1 file\n");
     let missing = run(ok_site.path(), &["check", "partners/nope.yaml"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no such file: partners/nope.yaml"));
