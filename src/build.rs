@@ -10,6 +10,9 @@
 //! # Ok::<(), partner_pages::Error>(())
 //! ```
 
+pub mod check;
+pub(crate) mod stamp;
+
 pub mod annotate;
 
 use crate::collector::worker;
@@ -18,7 +21,6 @@ use crate::output::OutputFile;
 use crate::output::{self, WriteStats};
 use crate::render::{render_site, render_site_into, RenderOptions, Streamed};
 use crate::site::{load, LoadOptions};
-use crate::stamp;
 use std::path::{Path, PathBuf};
 
 /// Default output folder of the static site, relative to the site root.

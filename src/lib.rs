@@ -17,47 +17,42 @@
 //! `calendar::run::Request`, `check::run`) and errors name request fields, not flags.
 //! ```
 
+// 0. Shared leaves every step may use: the model (errors, diagnostics, stages) and the words
+//    (escaping).
+pub mod model;
+pub mod text;
+pub use model::{diagnostics, error, output, schema, stage};
+pub use text::escape;
+
 // 1. Load: the inputs, read and validated; every problem located (diagnostics).
-pub mod check;
-pub mod config;
-pub mod content;
-pub mod diagnostics;
-pub mod error;
-pub mod escape;
 pub(crate) mod load;
-pub mod partner;
-pub mod site;
-pub mod stage;
+pub(crate) use load::kits;
+pub use load::{config, content, partner, site};
 
 // 2. Render, in memory: pages, sitemap, llms.txt and mirrors, beacon, host shell (templates);
 //    the links they hold are checked (links).
-pub(crate) mod kits;
-pub(crate) mod links;
 pub mod render;
+pub(crate) use render::links;
 
-// 3. Build: the no-change stamp, funnel annotations, render, the Worker bundle, then write
-//    atomically (output).
+// 3. Build: check (load + render, write nothing), the no-change stamp, funnel annotations,
+//    render, the Worker bundle, then write atomically (output).
 pub mod build;
-pub mod output;
-pub(crate) mod stamp;
+pub use build::check;
 
 // 4. Collect: the Worker we generate and the local collector of `serve`.
 pub mod collector;
 
-// 5. Read events back: sources, funnel (attribution, counts, intervals, actions).
-pub mod events;
-pub mod experiment;
-pub mod funnel;
+// 5. Read events back: sources, funnel (attribution, counts, intervals, actions), experiments.
+pub mod read;
+pub use read::{events, experiment, funnel};
 
-// 6. Decide: the report, the leads, the content calendar.
-pub mod calendar;
-pub mod leads;
-pub mod report;
-pub mod schema;
-pub mod schemas;
+// 6. Decide: the report, the leads, the content calendar, the schemas of their outputs.
+pub mod act;
+pub use act::{calendar, leads, report, schemas};
 
 // 7. Agents: the MCP server over the same library calls as the command line.
-pub mod mcp;
+pub mod agents;
+pub use agents::mcp;
 
 pub use build::{build, BuildOptions, BuildReport};
 pub use error::{Error, Result};

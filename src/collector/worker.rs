@@ -96,7 +96,7 @@ pub(crate) fn public_files(site: &Site) -> Vec<OutputFile> {
                  # and by name, the build's bookkeeping and what a killed build leaves behind:\n\
                  {}\n{}\n{}\n*.pp-tmp-*\n",
                 crate::output::MANIFEST,
-                crate::stamp::STAMP,
+                crate::output::STAMP,
                 crate::output::WRITING,
             ),
         )],
@@ -448,7 +448,7 @@ mod tests {
         let text = String::from_utf8(files[0].bytes.clone()).unwrap();
         for line in [
             crate::output::MANIFEST,
-            crate::stamp::STAMP,
+            crate::output::STAMP,
             crate::output::WRITING,
             "*.pp-tmp-*",
             ".*",

@@ -4,6 +4,13 @@
 //! Takes: a file (or a front matter block) and the [`schema::Shape`] of its model. Gives: the
 //! typed value with its located tree and text (for later cross-file checks), or diagnostics.
 
+// The inputs of a site and their validation.
+pub mod config;
+pub mod content;
+pub(crate) mod kits;
+pub mod partner;
+pub mod site;
+
 pub(crate) mod rules;
 pub(crate) mod schema;
 pub(crate) mod yaml;

@@ -5,6 +5,8 @@
 //! them atomically afterwards. The Worker bundle is not rendered here: [`crate::build()`] adds it
 //! from `collector::worker`.
 
+pub(crate) mod links;
+
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use crate::output::OutputFile;

@@ -264,7 +264,7 @@ fn yaml_filter(v: minijinja::Value) -> String {
 
 /// `{{ 0.0067 | pct }}` -> `0.7%` (the report's formatter).
 fn pct_filter(v: f64) -> String {
-    crate::funnel::stats::pct(v)
+    crate::text::number::pct(v)
 }
 
 /// Escapes `& < > " '` in HTML templates (minijinja's default also escapes `/`, which makes

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 /// The stamp file in the static output folder; never listed in a manifest or the sitemap.
-pub(crate) const STAMP: &str = ".partner-pages-stamp";
+pub(crate) use crate::output::STAMP;
 const HEADER: &str = "# partner-pages build stamp: a build with the same inputs and these files untouched is skipped.\n";
 /// Input folders of a site, hashed recursively.
 const INPUT_DIRS: [&str; 3] = ["partners", "content", "templates"];

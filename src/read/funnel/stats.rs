@@ -157,20 +157,7 @@ impl Verdict {
     }
 }
 
-/// A rate as a percentage with at most one decimal: `0.123` -> `12.3%`, `0.2` -> `20%`. The
-/// one formatter of rates: reports, calendar tasks, annotations and templates (`pct` filter).
-pub fn pct(x: f64) -> String {
-    format!("{}%", pct_bare(x))
-}
-
-fn pct_bare(x: f64) -> String {
-    let v = (x * 1000.0).round() / 10.0;
-    if v == v.trunc() {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
-}
+pub use crate::text::number::{pct, pct_bare};
 
 /// Rates in JSON: 6 decimals are plenty and keep the output stable and readable.
 pub(crate) fn round<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {

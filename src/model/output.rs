@@ -60,6 +60,8 @@ impl OutputFile {
 
 /// The manifest file in each output folder: the paths we wrote, one per line, sorted.
 pub const MANIFEST: &str = ".partner-pages-manifest";
+/// The no-change stamp a successful build leaves in the output folder (see `build`).
+pub(crate) const STAMP: &str = ".partner-pages-stamp";
 /// Present while a build has temporaries in the folder; see the module doc.
 pub const WRITING: &str = ".partner-pages-writing";
 /// Part of the name of a temporary file, `.<name>.pp-tmp-<pid>`.

@@ -1,0 +1,10 @@
+//! Step 6, decide: what a marketer, a partner or a sales team reads.
+//!
+//! Takes: the funnel and experiments (step 5) and the site. Gives: the team report and the
+//! partner's own report ([`report`]), the per-lead export ([`leads`]), the content calendar
+//! ([`calendar`]) and the JSON Schemas of these outputs ([`schemas`], generated with [`crate::schema`]).
+
+pub mod calendar;
+pub mod leads;
+pub mod report;
+pub mod schemas;
