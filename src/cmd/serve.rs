@@ -5,7 +5,7 @@ use partner_pages::build::BuildOptions;
 use partner_pages::collector::rules::Registry;
 use partner_pages::collector::server::{self, App, ServerOptions};
 use partner_pages::collector::store::Store;
-use partner_pages::collector::SECRET_ENV;
+use partner_pages::collector::{SECRET_ENV, VARIANT_SECRET_ENV};
 use partner_pages::error::{Error, Result};
 use partner_pages::site::LoadOptions;
 use std::path::{Path, PathBuf};
@@ -48,6 +48,7 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
         quiet: global.quiet,
     };
     let secret = read_secret(args.secret_file.as_deref())?;
+    let (variant_secret, variant_secret_set) = variant_secret();
     // Like the site's other files (partners/, public/, collector/), a relative --db lives in the
     // site root, not in whatever folder the command was started from; absolute paths stay.
     let db = global.root.join(&args.db);
@@ -60,6 +61,7 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             out_dir: builder.out.clone(),
             host_dir: host.clone(),
             secret: secret.clone(),
+            variant_secret,
             live_reload: watch,
             body_timeout: read_timeout,
         },
@@ -99,6 +101,11 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             );
             if secret.is_none() {
                 println!("  POST /s answers 503: set ${SECRET_ENV} or pass --secret-file");
+            }
+            if !variant_secret_set {
+                println!(
+                    "  variant cookies are signed with a key made for this run: set ${VARIANT_SECRET_ENV} to keep visitors on their variant across restarts"
+                );
             }
             if let Some(h) = &host {
                 println!("  host site: {} at /", h.display());
@@ -157,6 +164,20 @@ fn read_secret(file: Option<&Path>) -> Result<Option<Vec<u8>>> {
     Ok(std::env::var_os(SECRET_ENV)
         .map(|v| v.into_encoded_bytes())
         .filter(|v| !v.is_empty()))
+}
+
+/// The key experiment variants are drawn and signed with: `$PP_VARIANT_SECRET`, else a random
+/// key made for this process (a restart then draws every visitor again). Whether it was set.
+fn variant_secret() -> (Vec<u8>, bool) {
+    match std::env::var_os(VARIANT_SECRET_ENV).filter(|v| !v.is_empty()) {
+        Some(v) => (v.into_encoded_bytes(), true),
+        None => {
+            let mut key = Vec::with_capacity(32);
+            key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            (key, false)
+        }
+    }
 }
 
 /// Builds the site and tells the server how it went.

@@ -87,6 +87,9 @@ pub const TIMESTAMP_HEADER: &str = "x-pp-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-pp-signature";
 /// Environment variable / wrangler secret holding the `/s` signing secret.
 pub const SECRET_ENV: &str = "PP_SIGNING_SECRET";
+/// Environment variable / wrangler secret holding the key experiment variants are drawn and
+/// their cookies signed with (never built into any file: builds stay byte-identical).
+pub const VARIANT_SECRET_ENV: &str = "PP_VARIANT_SECRET";
 
 pub(crate) mod worker;
 

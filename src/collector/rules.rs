@@ -36,6 +36,9 @@ pub struct Registry {
     pub honor_dnt: bool,
     /// Record nothing for requests with `Sec-GPC: 1` (`privacy.honor_gpc`).
     pub honor_gpc: bool,
+    /// The key variant assignments are drawn and signed with ([`crate::collector::VARIANT_SECRET_ENV`]);
+    /// without it no partner's test runs (no variant is assigned or recorded).
+    pub variant_secret: Option<Vec<u8>>,
 }
 
 /// One partner, as far as the collector cares.
@@ -81,7 +84,14 @@ impl Registry {
             max_age_secs: u64::from(c.attribution.window_days) * 86_400,
             honor_dnt: c.privacy.honor_dnt,
             honor_gpc: c.privacy.honor_gpc,
+            variant_secret: None,
         }
+    }
+
+    /// The same registry, drawing and signing variant assignments with `secret`.
+    pub fn with_variant_secret(mut self, secret: Option<Vec<u8>>) -> Registry {
+        self.variant_secret = secret;
+        self
     }
 
     /// The registered campaign, or `default` for an unknown or missing one.
@@ -154,10 +164,11 @@ pub struct Accepted {
     pub value: Option<f64>,
     /// The product's opaque user id (`/s` events only).
     pub user_id: Option<String>,
-    /// The experiment variant the visitor is assigned (partners with variants only).
+    /// The experiment variant recorded with the event: the signed cookie's, or a fresh
+    /// assignment; `None` for a partner without a test, and for a forged variant cookie.
     pub variant: Option<String>,
-    /// Whether the response sets the variant cookie (`<prefix>_x_<code>`).
-    pub set_variant: bool,
+    /// The value of a variant cookie (`<prefix>_x_<code>`) to set: a fresh signed assignment.
+    pub variant_cookie: Option<String>,
 }
 
 /// Which attribution cookies a response sets.
@@ -189,6 +200,8 @@ impl Accepted {
 
 /// What the beacon route does with a valid request.
 #[derive(Debug, Clone, PartialEq)]
+// One per request, moved once: boxing the row would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum BeaconOutcome {
     /// Record this event.
     Record(Accepted),
@@ -246,26 +259,37 @@ pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &st
     }
 }
 
-/// Where a visitor falls in `[0, 1)` for partner `code`: FNV-1a (32 bits) of `<code>/<visitor
-/// id>`, divided by 2^32. The Worker computes the same (`bucket` in `worker.js`).
-pub fn bucket(code: &str, visitor_id: &str) -> f64 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in code.bytes().chain([b'/']).chain(visitor_id.bytes()) {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    f64::from(h) / 4_294_967_296.0
+/// HMAC-SHA256 of `message` under `secret`.
+fn hmac_sha256(secret: &[u8], message: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so this cannot fail.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
+        return [0; 32];
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
-/// The variant a visitor without a variant cookie gets: deterministic from the visitor id,
-/// in proportion to the weights (the same arithmetic as `pick` in `worker.js`).
+/// Where a visitor falls in `[0, 1)` for partner `code`: the first four bytes (big-endian) of
+/// HMAC-SHA256(secret, `bucket/<code>/<visitor id>`), divided by 2^32. Keyed, so a client
+/// cannot pick a visitor id that lands in the variant it wants. The Worker computes the same
+/// (`bucket` in `worker.js`).
+pub fn bucket(secret: &[u8], code: &str, visitor_id: &str) -> f64 {
+    let mac = hmac_sha256(secret, format!("bucket/{code}/{visitor_id}").as_bytes());
+    f64::from(u32::from_be_bytes([mac[0], mac[1], mac[2], mac[3]])) / 4_294_967_296.0
+}
+
+/// The variant a visitor without a valid variant cookie gets: drawn from the keyed
+/// [`bucket`] of its visitor id, in proportion to the weights (the same arithmetic as `pick`
+/// in `worker.js`).
 pub fn deterministic_variant<'a>(
     variants: &'a [(String, f64)],
+    secret: &[u8],
     code: &str,
     visitor_id: &str,
 ) -> Option<&'a str> {
     let total: f64 = variants.iter().map(|(_, w)| w).sum();
-    let mut t = bucket(code, visitor_id) * total;
+    let mut t = bucket(secret, code, visitor_id) * total;
     for (id, w) in variants {
         if t < *w {
             return Some(id);
@@ -275,22 +299,84 @@ pub fn deterministic_variant<'a>(
     variants.last().map(|(id, _)| id.as_str())
 }
 
-/// The variant of `visitor_id` for partner `code`, and whether to set its cookie: the
-/// cookie's when it names a declared variant, else the deterministic one. `None` for a
-/// partner without variants.
+/// The value of the variant cookie: `<variant>.<hex HMAC-SHA256(secret,
+/// "variant/<code>/<visitor id>/<variant>")>`, binding the variant to this visitor and partner.
+pub fn signed_variant(secret: &[u8], code: &str, visitor_id: &str, variant: &str) -> String {
+    let mac = hmac_sha256(
+        secret,
+        format!("variant/{code}/{visitor_id}/{variant}").as_bytes(),
+    );
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{variant}.{hex}")
+}
+
+/// The variant a cookie value names, when its signature is this visitor's and partner's
+/// under `secret` (64 lower-case hex digits, compared in constant time) and the variant is
+/// declared; else `None` (forged, unsigned, another visitor's, or a variant since removed).
+pub fn verified_variant<'a>(
+    variants: &'a [(String, f64)],
+    secret: &[u8],
+    code: &str,
+    visitor_id: &str,
+    value: &str,
+) -> Option<&'a str> {
+    use hmac::{Hmac, Mac};
+    let (id, hex) = value.rsplit_once('.')?;
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    let sig = hex_decode(hex)?;
+    let (declared, _) = variants.iter().find(|(v, _)| v == id)?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).ok()?;
+    mac.update(format!("variant/{code}/{visitor_id}/{id}").as_bytes());
+    mac.verify_slice(&sig).ok()?;
+    Some(declared)
+}
+
+/// A visitor's variant for one partner's test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// The variant shown to the visitor.
+    pub shown: String,
+    /// The variant recorded with the visitor's events: `None` when the request carried a
+    /// forged or unsigned variant cookie (the visitor chose nothing we can trust).
+    pub recorded: Option<String>,
+    /// The signed cookie value to set (a fresh assignment), or `None` to keep the cookie.
+    pub cookie: Option<String>,
+}
+
+/// The variant of `visitor_id` for partner `code`: a variant cookie signed for this visitor
+/// and partner is kept; without one, a fresh assignment is drawn, recorded and signed; a
+/// forged or unsigned cookie gets a fresh signed assignment too, but its event records no
+/// variant. `None` for a partner without variants, or when no variant secret is set.
 pub fn assign_variant(
     reg: &Registry,
     code: &str,
     cookies: &Cookies,
     visitor_id: &str,
-) -> Option<(String, bool)> {
+) -> Option<Assignment> {
     let rule = reg.partners.get(code)?;
-    if let Some(id) = cookies.variants.get(code) {
-        if rule.variants.iter().any(|(v, _)| v == id) {
-            return Some((id.clone(), false));
+    let secret = reg.variant_secret.as_deref()?;
+    let held = cookies.variants.get(code);
+    if let Some(value) = held {
+        if let Some(id) = verified_variant(&rule.variants, secret, code, visitor_id, value) {
+            return Some(Assignment {
+                shown: id.to_string(),
+                recorded: Some(id.to_string()),
+                cookie: None,
+            });
         }
     }
-    deterministic_variant(&rule.variants, code, visitor_id).map(|id| (id.to_string(), true))
+    let fresh = deterministic_variant(&rule.variants, secret, code, visitor_id)?;
+    Some(Assignment {
+        shown: fresh.to_string(),
+        recorded: held.is_none().then(|| fresh.to_string()),
+        cookie: Some(signed_variant(secret, code, visitor_id, fresh)),
+    })
 }
 
 /// A request for a landing page of a partner running a test: which file to serve (relative to
@@ -305,10 +391,10 @@ pub struct LandingView {
     pub file: String,
     /// The visitor id (the cookie's, or a new one).
     pub visitor_id: String,
-    /// Set the visitor cookie (a first view without one) and the variant cookie.
+    /// Set the visitor cookie (a first view without one).
     pub set_vid: bool,
-    /// Set the variant cookie (`<prefix>_x_<code>`).
-    pub set_variant: bool,
+    /// The signed variant cookie value to set (`<prefix>_x_<code>`), for a fresh assignment.
+    pub variant_cookie: Option<String>,
 }
 
 /// The variant view of `/p/<code>/` (or `/p/<code>/index.html`) for a partner with variants;
@@ -329,7 +415,8 @@ pub fn landing_view(
         Some(v) => (v.clone(), false),
         None => (new_visitor_id(), true),
     };
-    let (variant, set_variant) = assign_variant(reg, code, cookies, &visitor_id)?;
+    let assigned = assign_variant(reg, code, cookies, &visitor_id)?;
+    let variant = assigned.shown;
     let control = rule.variants.first().map(|(id, _)| id.as_str()) == Some(variant.as_str());
     let file = if control {
         format!("p/{code}/index.html")
@@ -342,14 +429,15 @@ pub fn landing_view(
         file,
         visitor_id,
         set_vid,
-        set_variant: set_variant || set_vid,
+        variant_cookie: assigned.cookie,
     })
 }
 
-/// The `Set-Cookie` value of a variant assignment.
-pub fn variant_cookie(reg: &Registry, code: &str, variant: &str, secure: bool) -> String {
+/// The `Set-Cookie` header of a variant assignment; `value` is its signed value
+/// ([`signed_variant`]).
+pub fn variant_cookie(reg: &Registry, code: &str, value: &str, secure: bool) -> String {
     format!(
-        "{}_x_{code}={variant}; Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
+        "{}_x_{code}={value}; Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
         reg.cookie_prefix,
         if secure { " Secure;" } else { "" },
         reg.max_age_secs
@@ -423,9 +511,9 @@ pub fn click(
         location.push_str(&encode_uri_component(&campaign));
     }
     let visitor_id = cookies.visitor_id.clone().unwrap_or_else(new_visitor_id);
-    let (variant, set_variant) = match assign_variant(reg, code, cookies, &visitor_id) {
-        Some((v, set)) => (Some(v), set),
-        None => (None, false),
+    let (variant, variant_cookie) = match assign_variant(reg, code, cookies, &visitor_id) {
+        Some(a) => (a.recorded, a.cookie),
+        None => (None, None),
     };
     Ok(Click {
         event: Accepted {
@@ -443,7 +531,7 @@ pub fn click(
             value: None,
             user_id: None,
             variant,
-            set_variant,
+            variant_cookie,
         },
         location,
     })
@@ -588,9 +676,9 @@ pub fn beacon(
             },
         ),
     };
-    let (variant, set_variant) = match assign_variant(reg, code, cookies, &visitor_id) {
-        Some((v, set)) => (Some(v), set),
-        None => (None, false),
+    let (variant, variant_cookie) = match assign_variant(reg, code, cookies, &visitor_id) {
+        Some(a) => (a.recorded, a.cookie),
+        None => (None, None),
     };
     Ok(BeaconOutcome::Record(Accepted {
         partner: code.clone(),
@@ -602,7 +690,7 @@ pub fn beacon(
         value: None,
         user_id: None,
         variant,
-        set_variant,
+        variant_cookie,
     }))
 }
 
@@ -665,11 +753,12 @@ pub fn server_event(reg: &Registry, body: &[u8]) -> Result<Accepted, Refusal> {
         set: SetCookies::default(),
         value,
         user_id,
-        // A backend has no cookie: the visitor's deterministic assignment.
+        // A backend has no cookie: the visitor's drawn assignment (none without the key).
         variant: reg.partners.get(partner).and_then(|r| {
-            deterministic_variant(&r.variants, partner, visitor_id).map(String::from)
+            let secret = reg.variant_secret.as_deref()?;
+            deterministic_variant(&r.variants, secret, partner, visitor_id).map(String::from)
         }),
-        set_variant: false,
+        variant_cookie: None,
     })
 }
 
@@ -758,8 +847,8 @@ pub fn set_cookie_values(reg: &Registry, a: &Accepted, secure: bool) -> Vec<Stri
             encode_uri_component(&a.campaign)
         ));
     }
-    if let (true, Some(v)) = (a.set_variant, &a.variant) {
-        out.push(variant_cookie(reg, &a.partner, v, secure));
+    if let Some(value) = &a.variant_cookie {
+        out.push(variant_cookie(reg, &a.partner, value, secure));
     }
     out
 }
@@ -856,19 +945,22 @@ pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
 mod tests {
     use super::*;
 
-    /// The same figures as the Worker's `bucket` and `pick` (worker.js), computed with Node
-    /// 22 on the same inputs: a visitor gets the same variant from `serve` and the Worker.
+    const KEY: &[u8] = b"test-variant-secret";
+
+    /// The same figures as the Worker's `bucket`, `pick` and `signedVariant` (worker.js),
+    /// computed by Node 22 running those functions on the same inputs: a visitor gets the same
+    /// variant and cookie from `serve` and the Worker.
     #[test]
-    fn variant_buckets_match_the_worker() {
+    fn variant_buckets_and_signatures_match_the_worker() {
         let cases = [
             (
                 "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d",
-                0.778_526_081_005_111_3,
-                "speed",
-                "a",
+                0.113_562_808_139_249_68,
+                "control",
+                "b",
             ),
-            ("user-42", 0.959_411_121_672_019_4, "speed", "b"),
-            ("é", 0.773_186_548_845_842_5, "speed", "a"),
+            ("user-42", 0.670_466_264_476_999_6, "control", "c"),
+            ("é", 0.852_900_619_851_425_3, "speed", "a"),
         ];
         let two = [("control".to_string(), 70.0), ("speed".to_string(), 30.0)];
         let three: Vec<(String, f64)> = ["a", "b", "c"]
@@ -876,60 +968,156 @@ mod tests {
             .map(|x| (x.to_string(), 1.0))
             .collect();
         for (vid, b, of_two, of_three) in cases {
-            assert_eq!(bucket("seo-consultant", vid), b, "{vid}");
+            assert_eq!(bucket(KEY, "seo-consultant", vid), b, "{vid}");
             assert_eq!(
-                deterministic_variant(&two, "seo-consultant", vid),
+                deterministic_variant(&two, KEY, "seo-consultant", vid),
                 Some(of_two)
             );
-            assert_eq!(deterministic_variant(&three, "x", vid), Some(of_three));
+            assert_eq!(deterministic_variant(&three, KEY, "x", vid), Some(of_three));
         }
+        assert_eq!(
+            signed_variant(
+                KEY,
+                "seo-consultant",
+                "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d",
+                "speed"
+            ),
+            "speed.071b7c17feefc60cc8db452f1f91cb69fa32ca256d33b4d6bc34f46739870039"
+        );
+        // Another key draws other buckets: the assignment cannot be predicted without it.
+        assert_ne!(
+            bucket(b"other", "seo-consultant", "user-42"),
+            0.670_466_264_476_999_6
+        );
     }
 
-    #[test]
-    fn variant_shares_follow_the_weights_and_the_cookie_sticks() {
-        let mut r = reg();
+    fn tested_reg() -> Registry {
+        let mut r = reg().with_variant_secret(Some(KEY.to_vec()));
         if let Some(rule) = r.partners.get_mut("seo") {
             rule.variants = vec![("control".into(), 70.0), ("speed".into(), 30.0)];
         }
+        r
+    }
+
+    #[test]
+    fn variant_shares_follow_the_weights_and_the_signed_cookie_sticks() {
+        let r = tested_reg();
         let mut speed = 0;
         for i in 0..20_000u32 {
             let vid = format!("{i:08x}-0000-4000-8000-000000000000");
-            let (v, set) = assign_variant(&r, "seo", &Cookies::default(), &vid).unwrap();
-            assert!(set);
-            speed += u32::from(v == "speed");
+            let a = assign_variant(&r, "seo", &Cookies::default(), &vid).unwrap();
+            assert_eq!(a.recorded.as_deref(), Some(a.shown.as_str()));
+            assert_eq!(
+                a.cookie.as_deref(),
+                Some(signed_variant(KEY, "seo", &vid, &a.shown).as_str())
+            );
+            speed += u32::from(a.shown == "speed");
         }
         let share = f64::from(speed) / 20_000.0;
         assert!((share - 0.3).abs() < 0.015, "{share}");
-        // A cookie naming a declared variant wins; an unknown one is replaced.
-        let jar = parse_cookies(["pp_x_seo=speed; pp_x_other=z"], "pp");
+        // A cookie signed for this visitor and partner wins, and is kept.
+        let vid = VID1;
+        let signed = signed_variant(KEY, "seo", vid, "speed");
+        let jar = parse_cookies([&*format!("pp_x_seo={signed}; pp_x_other=z")], "pp");
+        let held = assign_variant(&r, "seo", &jar, vid).unwrap();
         assert_eq!(
-            assign_variant(&r, "seo", &jar, "v"),
-            Some(("speed".into(), false))
+            held,
+            Assignment {
+                shown: "speed".into(),
+                recorded: Some("speed".into()),
+                cookie: None
+            }
         );
-        let bad = parse_cookies(["pp_x_seo=nope"], "pp");
-        assert!(assign_variant(&r, "seo", &bad, "v").unwrap().1);
         // Landing views: the control's own file, a variant's file, nothing for other pages.
-        let vid = "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d";
         let with_vid = parse_cookies([format!("pp_vid={vid}").as_str()], "pp");
         let view = landing_view(&r, "/p/seo/", &with_vid, || unreachable!()).unwrap();
-        assert_eq!(
-            view.variant,
-            deterministic_variant(&r.partners["seo"].variants, "seo", vid).unwrap()
-        );
-        assert!(!view.set_vid && view.set_variant);
-        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo=speed").as_str()], "pp");
+        let drawn = deterministic_variant(&r.partners["seo"].variants, KEY, "seo", vid).unwrap();
+        assert_eq!(view.variant, drawn);
+        assert!(!view.set_vid && view.variant_cookie.is_some());
+        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo={signed}").as_str()], "pp");
         let view = landing_view(&r, "/p/seo/index.html", &held, || unreachable!()).unwrap();
         assert_eq!(
-            (view.file.as_str(), view.set_variant),
-            ("p/seo/v/speed/index.html", false)
+            (view.file.as_str(), view.variant_cookie),
+            ("p/seo/v/speed/index.html", None)
         );
-        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo=control").as_str()], "pp");
+        let control = signed_variant(KEY, "seo", vid, "control");
+        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo={control}").as_str()], "pp");
         let view = landing_view(&r, "/p/seo/", &held, || unreachable!()).unwrap();
         assert_eq!(view.file, "p/seo/index.html");
         let fresh = landing_view(&r, "/p/seo/", &Cookies::default(), || "new".into()).unwrap();
-        assert!(fresh.set_vid && fresh.set_variant && fresh.visitor_id == "new");
+        assert!(fresh.set_vid && fresh.variant_cookie.is_some() && fresh.visitor_id == "new");
         assert!(landing_view(&r, "/p/seo/kit/", &held, || "x".into()).is_none());
         assert!(landing_view(&r, "/p/other/", &held, || "x".into()).is_none());
+    }
+
+    /// Every cookie a client could make up without the key: shown a fresh signed assignment,
+    /// recorded as no variant.
+    #[test]
+    fn forged_or_unsigned_variant_cookies_record_no_variant_and_get_a_signed_assignment() {
+        let r = tested_reg();
+        let vid = VID1;
+        let drawn = deterministic_variant(&r.partners["seo"].variants, KEY, "seo", vid).unwrap();
+        let good = signed_variant(KEY, "seo", vid, "speed");
+        let forged = [
+            "speed".to_string(),
+            "control".to_string(),
+            String::new(),
+            signed_variant(KEY, "seo", VID2, "speed"),
+            signed_variant(KEY, "founders", vid, "speed"),
+            signed_variant(b"a guessed key", "seo", vid, "speed"),
+            signed_variant(KEY, "seo", vid, "nope"),
+            good.to_uppercase(),
+            good.replace("speed.", "control."),
+            format!("{good}0"),
+            good[..good.len() - 1].to_string(),
+            format!("x.{good}"),
+        ];
+        for value in &forged {
+            let jar = parse_cookies([&*format!("pp_vid={vid}; pp_x_seo={value}")], "pp");
+            let a = assign_variant(&r, "seo", &jar, vid).unwrap();
+            assert_eq!(
+                a,
+                Assignment {
+                    shown: drawn.to_string(),
+                    recorded: None,
+                    cookie: Some(signed_variant(KEY, "seo", vid, drawn)),
+                },
+                "{value}"
+            );
+            let body = br#"{"e":"visit","p":"seo","u":"/p/seo/"}"#;
+            let row = record(beacon(&r, body, &jar, fixed_id));
+            assert_eq!(row.variant, None, "{value}");
+            let set = set_cookie_values(&r, &row, false);
+            assert!(
+                set.iter().any(|c| c.starts_with(&format!(
+                    "pp_x_seo={}; ",
+                    signed_variant(KEY, "seo", vid, drawn)
+                ))),
+                "{value}: {set:?}"
+            );
+            let c = click(&r, "seo", None, &jar, fixed_id).unwrap();
+            assert_eq!(c.event.variant, None, "{value}");
+        }
+        // The genuine cookie is recorded, and the backend's event gets the drawn variant.
+        let jar = parse_cookies([&*format!("pp_vid={vid}; pp_x_seo={good}")], "pp");
+        let body = br#"{"e":"visit","p":"seo","u":"/p/seo/"}"#;
+        let row = record(beacon(&r, body, &jar, fixed_id));
+        assert_eq!(
+            (row.variant.as_deref(), row.variant_cookie),
+            (Some("speed"), None)
+        );
+        let s = format!(r#"{{"event":"activation","partner":"seo","visitor_id":"{vid}"}}"#);
+        assert_eq!(
+            server_event(&r, s.as_bytes()).unwrap().variant.as_deref(),
+            Some(drawn)
+        );
+        // Without the key no test runs: no variant, no cookie, the control page.
+        let keyless = tested_reg().with_variant_secret(None);
+        assert_eq!(assign_variant(&keyless, "seo", &jar, vid), None);
+        assert!(landing_view(&keyless, "/p/seo/", &jar, || "x".into()).is_none());
+        let row = record(beacon(&keyless, body, &jar, fixed_id));
+        assert_eq!((row.variant, row.variant_cookie), (None, None));
+        assert_eq!(server_event(&keyless, s.as_bytes()).unwrap().variant, None);
     }
 
     fn reg() -> Registry {
@@ -962,6 +1150,7 @@ mod tests {
             max_age_secs: 30 * 86_400,
             honor_dnt: true,
             honor_gpc: true,
+            variant_secret: None,
         }
     }
 

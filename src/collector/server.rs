@@ -36,6 +36,8 @@ pub struct ServerOptions {
     pub host_dir: Option<PathBuf>,
     /// `/s` signing secret; `None` answers `/s` with 503.
     pub secret: Option<Vec<u8>>,
+    /// The key experiment variants are drawn and their cookies signed with.
+    pub variant_secret: Vec<u8>,
     /// Inject the reload script and serve the event stream.
     pub live_reload: bool,
     /// How long a request body (`/e`, `/s`) may take to arrive in full; a slower one gets 408
@@ -53,6 +55,7 @@ pub struct App {
     host_dir: Option<PathBuf>,
     store: Store,
     secret: Option<Vec<u8>>,
+    variant_secret: Vec<u8>,
     /// Live reload: `None` when off; taken at shutdown so open streams end.
     reload: std::sync::Mutex<Option<broadcast::Sender<()>>>,
     live_reload: bool,
@@ -75,6 +78,7 @@ impl App {
             host_dir: opts.host_dir,
             store,
             secret: opts.secret,
+            variant_secret: opts.variant_secret,
             reload: std::sync::Mutex::new(opts.live_reload.then(|| broadcast::channel(16).0)),
             live_reload: opts.live_reload,
             body_timeout: opts.body_timeout,
@@ -84,6 +88,7 @@ impl App {
 
     /// A build succeeded: use its registry, drop any error page, reload the browsers.
     pub fn site_built(&self, registry: Registry) {
+        let registry = registry.with_variant_secret(Some(self.variant_secret.clone()));
         self.set(|s| {
             s.registry = Arc::new(registry);
             s.build_error = None;
@@ -274,13 +279,8 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
                         reg.max_age_secs
                     ));
                 }
-                if view.set_variant {
-                    set.push(rules::variant_cookie(
-                        reg,
-                        &view.partner,
-                        &view.variant,
-                        secure,
-                    ));
+                if let Some(value) = &view.variant_cookie {
+                    set.push(rules::variant_cookie(reg, &view.partner, value, secure));
                 }
                 let h = resp.headers_mut();
                 for c in set {

@@ -11,7 +11,7 @@
 
 use crate::collector::{
     BOT_UA_MARKERS, MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SECRET_ENV,
-    SIGNATURE_WINDOW_SECS,
+    SIGNATURE_WINDOW_SECS, VARIANT_SECRET_ENV,
 };
 use crate::config::CollectorMode;
 use crate::events::{SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
@@ -132,14 +132,12 @@ pub(crate) fn worker_js(site: &Site) -> String {
                     landing: p.landing_path(),
                     page: p.activation.trigger.page.as_deref(),
                     click: p.activation.trigger.click.as_deref(),
-                    // The Worker serves the variants' pages only when it serves the site.
-                    variants: match cfg.collector.mode {
-                        CollectorMode::Assets => crate::experiment::Variant::of(p)
-                            .into_iter()
-                            .map(|v| (v.id, v.weight))
-                            .collect(),
-                        CollectorMode::Route => Vec::new(),
-                    },
+                    // In both modes: the landing page's route runs the Worker, which serves the
+                    // variant's file (from the assets, or from the origin in mode `route`).
+                    variants: crate::experiment::Variant::of(p)
+                        .into_iter()
+                        .map(|v| (v.id, v.weight))
+                        .collect(),
                 };
                 (p.code.as_str(), entry)
             })
@@ -166,6 +164,12 @@ pub(crate) fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
          # Secret for signed server events: wrangler secret put {SECRET_ENV}\n",
         db = c.database
     ));
+    if site.partners.iter().any(|p| !p.variants.is_empty()) {
+        out.push_str(&format!(
+            "# Secret for the partners' tests (draws and signs each visitor's variant; without it no\n\
+             # test runs and every visitor sees the control page): wrangler secret put {VARIANT_SECRET_ENV}\n"
+        ));
+    }
     out.push_str(&format!("name = {}\n", toml_str(&c.worker_name)));
     out.push_str("main = \"worker.js\"\n");
     out.push_str(&format!("compatibility_date = \"{COMPATIBILITY_DATE}\"\n"));
@@ -175,11 +179,9 @@ pub(crate) fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
         format!("{base}/s"),
     ];
     // The landing pages of partners running a test: the Worker picks the visitor's variant.
-    if c.mode == CollectorMode::Assets {
-        for p in site.partners.iter().filter(|p| !p.variants.is_empty()) {
-            worker_paths.push(format!("{base}{}", p.landing_path()));
-            worker_paths.push(format!("{base}{}index.html", p.landing_path()));
-        }
+    for p in site.partners.iter().filter(|p| !p.variants.is_empty()) {
+        worker_paths.push(format!("{base}{}", p.landing_path()));
+        worker_paths.push(format!("{base}{}index.html", p.landing_path()));
     }
     match c.mode {
         CollectorMode::Assets => {

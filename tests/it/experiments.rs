@@ -256,3 +256,64 @@ fn report_shows_the_test_in_json_markdown_and_html_from_the_same_figures() {
     assert_eq!(lm_table.matches("<tr><td>").count(), looks.len());
     assert!(lm_table.contains("2026-11-24 00:00 UTC</td><td class=\"n\">+20.0</td>"));
 }
+
+/// A client cannot choose its variant: every made-up variant cookie (unsigned, another
+/// visitor's or partner's signature, a guessed key, ...) is shown a fresh signed assignment
+/// and its events are stored with no variant (NULL); a genuine signed cookie is kept and
+/// recorded. `serve` does exactly what the shared rules say for each case.
+#[test]
+fn serve_stores_a_forged_variant_cookie_as_no_variant_and_signs_a_fresh_assignment() {
+    let site = site_with_variants();
+    let cases = variant_cookie_cases(site.path());
+    let s = Serve::start_with_variant_key(site, VARIANT_KEY);
+    let ua = ("User-Agent", BROWSER_UA);
+    for case in &cases {
+        let page = s.get(
+            "/p/seo-consultant/",
+            &[ua, ("Cookie", case.cookie.as_str())],
+        );
+        assert_eq!(page.status, 200, "{}", case.what);
+        assert_eq!(shown(&page.text()), case.shown, "{}", case.what);
+        assert_eq!(
+            set_variant_value(&page.all("set-cookie")),
+            case.landing_sets,
+            "{}: the landing page's cookie",
+            case.what
+        );
+        let r = s.beacon(
+            r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+            &[("Cookie", case.cookie.as_str())],
+        );
+        assert_eq!(r.status, 204, "{}: {}", case.what, r.text());
+        assert_eq!(
+            set_variant_value(&r.all("set-cookie")),
+            case.event_sets,
+            "{}: the beacon's cookie",
+            case.what
+        );
+        let click = s.get(
+            "/go/seo-consultant",
+            &[ua, ("Cookie", case.cookie.as_str())],
+        );
+        assert_eq!(click.status, 302, "{}", case.what);
+        assert_eq!(
+            set_variant_value(&click.all("set-cookie")),
+            case.event_sets,
+            "{}: the click's cookie",
+            case.what
+        );
+    }
+    let rows = variant_rows(&s);
+    for case in &cases {
+        let mine: Vec<_> = rows.iter().filter(|r| r.1 == case.visitor).collect();
+        assert_eq!(mine.len(), 2, "{}: {mine:?}", case.what);
+        for row in mine {
+            assert_eq!(row.2, case.recorded, "{}: {row:?}", case.what);
+        }
+    }
+    let forged = cases.iter().filter(|c| c.recorded.is_none()).count();
+    println!(
+        "variant cookies: {forged} of {} made-up cookies stored as no variant",
+        cases.len() - 3
+    );
+}

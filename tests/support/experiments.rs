@@ -77,3 +77,153 @@ pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf 
     }
     path
 }
+
+/// The variant key both collectors run with in the variant-cookie tests (`PP_VARIANT_SECRET`).
+pub(crate) const VARIANT_KEY: &str = "test-variant-secret";
+/// The tested partner of [`site_with_variants`].
+pub(crate) const TESTED: &str = "seo-consultant";
+
+/// What a collector must do with one variant cookie, as the shared rules say.
+#[derive(Debug, Clone)]
+pub(crate) struct CookieCase {
+    /// What the cookie is, for messages.
+    pub(crate) what: String,
+    /// The visitor id of the case (each case its own visitor).
+    pub(crate) visitor: String,
+    /// The `Cookie` header sent.
+    pub(crate) cookie: String,
+    /// The variant the landing page shows.
+    pub(crate) shown: String,
+    /// The signed cookie value the landing page sets, if any.
+    pub(crate) landing_sets: Option<String>,
+    /// The `variant` column of the case's beacon and click rows.
+    pub(crate) recorded: Option<String>,
+    /// The signed cookie value the beacon and the click set, if any.
+    pub(crate) event_sets: Option<String>,
+}
+
+/// Variant cookies a client can send, genuine and made up, with what the rules of the local
+/// collector expect for each ([`partner_pages::collector::rules`], keyed with [`VARIANT_KEY`]).
+/// Both collectors must do exactly this.
+pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
+    use partner_pages::collector::rules;
+    let loaded = partner_pages::load(site, &Default::default()).expect("site loads");
+    let reg = rules::Registry::from_site(&loaded)
+        .with_variant_secret(Some(VARIANT_KEY.as_bytes().to_vec()));
+    let key = VARIANT_KEY.as_bytes();
+    type Value<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
+    let values: Vec<(&str, Value)> = vec![
+        ("no variant cookie", Box::new(|_| None)),
+        (
+            "signed speed",
+            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "speed"))),
+        ),
+        (
+            "signed control",
+            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "control"))),
+        ),
+        ("unsigned speed", Box::new(|_| Some("speed".into()))),
+        ("unsigned control", Box::new(|_| Some("control".into()))),
+        ("empty", Box::new(|_| Some(String::new()))),
+        (
+            "another visitor's signature",
+            Box::new(|_| {
+                Some(rules::signed_variant(
+                    key,
+                    TESTED,
+                    "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
+                    "speed",
+                ))
+            }),
+        ),
+        (
+            "another partner's signature",
+            Box::new(|v| Some(rules::signed_variant(key, "nocode-agency", v, "speed"))),
+        ),
+        (
+            "a guessed key",
+            Box::new(|v| Some(rules::signed_variant(b"guess", TESTED, v, "speed"))),
+        ),
+        (
+            "an undeclared variant, signed",
+            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "winner"))),
+        ),
+        (
+            "upper-case signature",
+            Box::new(|v| {
+                let s = rules::signed_variant(key, TESTED, v, "speed");
+                Some(format!("speed.{}", s["speed.".len()..].to_uppercase()))
+            }),
+        ),
+        (
+            "speed's signature on control",
+            Box::new(|v| {
+                Some(rules::signed_variant(key, TESTED, v, "speed").replace("speed.", "control."))
+            }),
+        ),
+        (
+            "one digit short",
+            Box::new(|v| {
+                let s = rules::signed_variant(key, TESTED, v, "speed");
+                Some(s[..s.len() - 1].to_string())
+            }),
+        ),
+        (
+            "one digit more",
+            Box::new(|v| {
+                Some(format!(
+                    "{}0",
+                    rules::signed_variant(key, TESTED, v, "speed")
+                ))
+            }),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (i, (what, value)) in values.iter().enumerate() {
+        let visitor = format!("{i:08x}-5a6b-4c7d-8e9f-0a1b2c3d4e5f");
+        let mut cookie = format!("pp_vid={visitor}");
+        if let Some(v) = value(&visitor) {
+            cookie.push_str(&format!("; pp_x_{TESTED}={v}"));
+        }
+        let jar = rules::parse_cookies([cookie.as_str()], "pp");
+        let view = rules::landing_view(&reg, &format!("/p/{TESTED}/"), &jar, || unreachable!())
+            .expect("a landing view of the tested partner");
+        let body = format!(r#"{{"e":"visit","p":"{TESTED}","u":"/p/{TESTED}/"}}"#);
+        let event = match rules::beacon(&reg, body.as_bytes(), &jar, || unreachable!()) {
+            Ok(rules::BeaconOutcome::Record(a)) => a,
+            other => panic!("{what}: the rules record no visit: {other:?}"),
+        };
+        let click = rules::click(&reg, TESTED, None, &jar, || unreachable!()).expect("a click");
+        assert_eq!(
+            (&click.event.variant, &click.event.variant_cookie),
+            (&event.variant, &event.variant_cookie),
+            "{what}: a click and a visit assign alike"
+        );
+        out.push(CookieCase {
+            what: what.to_string(),
+            visitor,
+            cookie,
+            shown: view.variant,
+            landing_sets: view.variant_cookie,
+            recorded: event.variant,
+            event_sets: event.variant_cookie,
+        });
+    }
+    // The corpus covers both outcomes: kept and recorded, refused and recorded as none.
+    assert!(out.iter().filter(|c| c.recorded.is_none()).count() >= 10);
+    assert_eq!(
+        out.iter()
+            .filter(|c| c.recorded.is_some() && c.event_sets.is_none())
+            .count(),
+        2
+    );
+    out
+}
+
+/// The value a collector set for the variant cookie among `set_cookie` headers.
+pub(crate) fn set_variant_value(set_cookie: &[&str]) -> Option<String> {
+    set_cookie.iter().find_map(|c| {
+        c.strip_prefix(&format!("pp_x_{TESTED}="))
+            .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+    })
+}

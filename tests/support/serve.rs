@@ -34,6 +34,19 @@ impl Serve {
         Self::spawn(site, extra, with_secret, db.as_os_str(), None)
     }
 
+    /// As [`Serve::start_in`] with the `/s` secret, and `PP_VARIANT_SECRET` set to `key`.
+    pub(crate) fn start_with_variant_key(site: tempfile::TempDir, key: &str) -> Serve {
+        let db = site.path().join("events.db");
+        Self::spawn_env(
+            site,
+            &["--no-watch"],
+            true,
+            db.as_os_str(),
+            None,
+            &[("PP_VARIANT_SECRET", key)],
+        )
+    }
+
     /// `serve` with `--db <db_arg>` as given (possibly relative), started in `cwd`.
     pub(crate) fn spawn(
         site: tempfile::TempDir,
@@ -41,6 +54,18 @@ impl Serve {
         with_secret: bool,
         db_arg: &std::ffi::OsStr,
         cwd: Option<&std::path::Path>,
+    ) -> Serve {
+        Self::spawn_env(site, extra, with_secret, db_arg, cwd, &[])
+    }
+
+    /// As [`Serve::spawn`], with these environment variables set.
+    fn spawn_env(
+        site: tempfile::TempDir,
+        extra: &[&str],
+        with_secret: bool,
+        db_arg: &std::ffi::OsStr,
+        cwd: Option<&std::path::Path>,
+        env: &[(&str, &str)],
     ) -> Serve {
         let db = site.path().join(db_arg);
         let out = site.path().join("public");
@@ -55,6 +80,8 @@ impl Serve {
             .args(extra)
             .env_remove("PARTNER_PAGES_ROOT")
             .env_remove("PP_SIGNING_SECRET")
+            .env_remove("PP_VARIANT_SECRET")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap());
         if with_secret {
