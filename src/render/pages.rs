@@ -237,7 +237,15 @@ impl<'a> Pages<'a> {
             home,
         };
         let shell = match &config.shell {
-            Some(cfg) => Some(crate::render::shell::Shell::load(&site.root, cfg)?),
+            Some(cfg) => Some(crate::render::shell::Shell::load(
+                &site.root,
+                cfg,
+                &crate::render::shell::Needs {
+                    script_hash: &beacon.csp_hash,
+                    endpoint: &config.collector.endpoint,
+                    origin: config.origin(),
+                },
+            )?),
             None => None,
         };
         Ok(Pages {
@@ -293,6 +301,7 @@ impl<'a> Pages<'a> {
         }
     }
 
+    /// Render a public page: put into the host shell when the site has one.
     fn render(
         &self,
         template: &str,
@@ -300,9 +309,20 @@ impl<'a> Pages<'a> {
         ctx: impl Serialize,
         source: &std::path::Path,
     ) -> Result<OutputFile, Box<Diagnostic>> {
+        self.render_in(template, out, ctx, source, self.shell.as_ref())
+    }
+
+    fn render_in(
+        &self,
+        template: &str,
+        out: String,
+        ctx: impl Serialize,
+        source: &std::path::Path,
+        shell: Option<&crate::render::shell::Shell>,
+    ) -> Result<OutputFile, Box<Diagnostic>> {
         match self.templates.render(template, ctx) {
             Ok(mut html) => {
-                if let Some(shell) = &self.shell {
+                if let Some(shell) = shell {
                     html = shell.wrap(&html).map_err(|e| {
                         Box::new(Diagnostic::new(
                             source,
@@ -457,11 +477,14 @@ impl<'a> Pages<'a> {
             blurb,
             hosted_url,
         };
-        let html = self.render(
+        // Never in the host shell: the host's head (analytics, tag managers) would see the
+        // kit's secret address and lose our `noindex` and `no-referrer`.
+        let html = self.render_in(
             "kit.html",
             format!("{}/index.html", partner.code),
             ctx,
             &partner.source,
+            None,
         )?;
         let hosted = hosted_path.map(|p| {
             OutputFile::new(

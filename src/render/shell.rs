@@ -9,44 +9,71 @@
 //! do, so no string surgery on markup.
 //!
 //! Our own stylesheet and Content-Security-Policy are left out: the page takes the host's look
-//! and the host's policy.
+//! and the host's policy. A shell page that leaves out `<head>`/`<body>` (minified) works; one
+//! with a `<base>` or a policy that would block the beacon is refused, located in the page.
+//! Kits never go into the shell (see `Pages::kit`).
 
 use crate::config::{ShellConfig, CONFIG_FILE};
 use crate::diagnostics::Diagnostic;
 use crate::load::at_field;
 use lol_html::html_content::ContentType;
-use lol_html::{element, rewrite_str, RewriteStrSettings, Selector};
+use lol_html::{element, end, rewrite_str, RewriteStrSettings, Selector};
 use std::cell::{Cell, RefCell};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Largest shell page read (a page, not a data dump).
 const MAX_SHELL_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Head elements of the host page that describe the host page: replaced by ours.
+/// Head elements of the host page that describe the host page: replaced by ours. Each is
+/// taken under the page's `<head>`, or under `<html>` when the page leaves out the optional
+/// `<head>` tag (as minifiers do).
 const PAGE_HEAD: [&str; 7] = [
-    "head > title",
-    "head > meta[name=description]",
-    "head > meta[name=robots]",
-    "head > link[rel=canonical]",
-    "head > link[rel=alternate][type=\"text/markdown\"]",
-    "head > meta[property^=\"og:\"]",
-    "head > meta[name^=\"twitter:\"]",
+    "title",
+    "meta[name=description]",
+    "meta[name=robots]",
+    "link[rel=canonical]",
+    "link[rel=alternate][type=\"text/markdown\"]",
+    "meta[property^=\"og:\"]",
+    "meta[name^=\"twitter:\"]",
 ];
 
 /// Marks a piece of our page to lift out (a comment no template writes).
 const MARK: &str = "<!--pp-shell-9c1e-->";
+
+/// What the partner pages need from the shell page's own Content-Security-Policy.
+pub(crate) struct Needs<'a> {
+    /// CSP source of the inline beacon, `'sha256-...'`.
+    pub script_hash: &'a str,
+    /// Where the beacon sends events (`collector.endpoint`): a path or an absolute URL.
+    pub endpoint: &'a str,
+    /// `https://host[:port]` of the site.
+    pub origin: &'a str,
+}
 
 /// A loaded, checked shell page.
 #[derive(Debug, Clone)]
 pub(crate) struct Shell {
     html: String,
     main: String,
+    /// The element holding the head elements: `head`, or `html` for a page without `<head>`.
+    scope: &'static str,
+    /// The page has a `<body>` tag (without one, our scripts go at the end of the document).
+    body: bool,
+    /// The page declares its encoding in a `<meta charset>` under `scope`: ours go after it.
+    charset: bool,
 }
 
 impl Shell {
-    /// Read the shell page and check that the selector is valid and matches in it. Problems are
-    /// located at `shell.page` / `shell.main` of the config.
-    pub(crate) fn load(root: &Path, cfg: &ShellConfig) -> Result<Shell, Box<Diagnostic>> {
+    /// Read the shell page and check that the selector is valid and matches in it, that it has
+    /// somewhere to put our head, no `<base>` and no Content-Security-Policy that would block the
+    /// beacon. Problems are located at `shell.page` / `shell.main` of the config, or in the
+    /// shell page itself.
+    pub(crate) fn load(
+        root: &Path,
+        cfg: &ShellConfig,
+        needs: &Needs,
+    ) -> Result<Shell, Box<Diagnostic>> {
         let at = |field: &str, message: String| {
             Box::new(at_field(
                 root,
@@ -100,9 +127,50 @@ impl Shell {
             .hint("open the page and pick the element around the host's page content")
             .into());
         }
+        let Some((scope, body, charset)) = layout(&html) else {
+            return Err(at(
+                "page",
+                format!("shell page `{}` has neither an `<html>` nor a `<head>` tag", cfg.page),
+            )
+            .expected("a whole HTML page, with `<html>` or `<head>`, so the partner pages' title, canonical link, robots tag and beacon have a place")
+            .hint("pick a page the host generator writes from its base layout, or keep `<html>` when minifying")
+            .into());
+        };
+        let in_page = |needle: &str, nth: usize, message: String| {
+            let (line, column) = locate(&html, needle, nth);
+            Box::new(Diagnostic::new(&cfg.page, line, column, message).with_source(&html))
+        };
+        if count(&html, "base") > 0 {
+            return Err(in_page(
+                "<base",
+                0,
+                format!("shell page `{}` has a `<base>` element", cfg.page),
+            )
+            .expected("a shell page without `<base>`: it would send the partner pages' links and the beacon's events wherever it points")
+            .hint("remove `<base>` from the host layout of this page, or pick as `shell.page` a page without one")
+            .into());
+        }
+        for (nth, policy) in policies(&html).iter().enumerate() {
+            if let Some((message, hint)) = csp_problem(policy, needs) {
+                return Err(in_page(
+                    "content-security-policy",
+                    nth,
+                    format!(
+                        "the Content-Security-Policy of shell page `{}` {message}",
+                        cfg.page
+                    ),
+                )
+                .expected("a shell page policy that lets the partner pages' beacon run and report")
+                .hint(hint)
+                .into());
+            }
+        }
         Ok(Shell {
+            body,
             html,
             main: cfg.main.clone(),
+            scope,
+            charset,
         })
     }
 
@@ -111,7 +179,7 @@ impl Shell {
         let ours = Lifted::from(page)?;
         let done = Cell::new(false);
         let head_done = Cell::new(false);
-        let body_done = Cell::new(false);
+        let body_done = Rc::new(Cell::new(false));
         let mut handlers = Vec::new();
         // The host's own copy of the beacon (`pp-beacon.js`, for its pages): ours replaces it,
         // or every click would be counted twice.
@@ -119,40 +187,243 @@ impl Shell {
             "script[src$=\"/{}\"]",
             crate::render::beacon::HOST_SCRIPT_PATH
         );
-        for sel in PAGE_HEAD.iter().copied().chain([host_beacon.as_str()]) {
+        let page_head: Vec<String> = PAGE_HEAD
+            .iter()
+            .map(|sel| format!("{} > {sel}", self.scope))
+            .chain([host_beacon])
+            .collect();
+        for sel in &page_head {
             handlers.push(element!(sel, |el| {
                 el.remove();
                 Ok(())
             }));
         }
-        handlers.push(element!("head", |el| {
-            if !head_done.replace(true) {
-                el.append(&ours.head, ContentType::Html);
-            }
-            Ok(())
-        }));
+        // Our head goes right after the page's `<meta charset>` (which must stay in the first
+        // 1024 bytes), else first in `<head>` (or `<html>`): both work when the page leaves
+        // out its end tags.
+        let charset = format!("{} > meta[charset]", self.scope);
+        if self.charset {
+            handlers.push(element!(&charset, |el| {
+                if !head_done.replace(true) {
+                    el.after(&ours.head, ContentType::Html);
+                }
+                Ok(())
+            }));
+        } else {
+            handlers.push(element!(self.scope, |el| {
+                if !head_done.replace(true) {
+                    el.prepend(&ours.head, ContentType::Html);
+                }
+                Ok(())
+            }));
+        }
         handlers.push(element!(&self.main, |el| {
             if !done.replace(true) {
                 el.set_inner_content(&ours.main, ContentType::Html);
             }
             Ok(())
         }));
-        handlers.push(element!("body", |el| {
-            if !body_done.replace(true) {
-                el.append(&ours.scripts, ContentType::Html);
-            }
-            Ok(())
-        }));
+        // Our scripts go before `</body>`; without a `</body>` (or `<body>`) tag, at the end
+        // of the document, which browsers put in the body too.
+        if self.body {
+            handlers.push(element!("body", |el| {
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let scripts = ours.scripts.clone();
+                    let placed = Rc::clone(&body_done);
+                    let before_end: lol_html::EndTagHandler<'static> = Box::new(move |end| {
+                        if !placed.replace(true) {
+                            end.before(&scripts, ContentType::Html);
+                        }
+                        Ok(())
+                    });
+                    handlers.push(before_end);
+                }
+                Ok(())
+            }));
+        }
         let out = rewrite_str(
             &self.html,
             RewriteStrSettings {
                 element_content_handlers: handlers,
+                document_content_handlers: vec![end!(|end| {
+                    if !body_done.replace(true) {
+                        end.append(&ours.scripts, ContentType::Html);
+                    }
+                    Ok(())
+                })],
                 ..RewriteStrSettings::new()
             },
         )
         .map_err(|e| format!("cannot put the page into the shell: {e}"));
         out
     }
+}
+
+/// Where the head elements of a page are (`head`, or `html` when the page leaves out `<head>`),
+/// whether it has a `<body>` tag and a `<meta charset>`; `None` for a page with neither
+/// `<html>` nor `<head>`.
+fn layout(html: &str) -> Option<(&'static str, bool, bool)> {
+    let scope = if count(html, "head") > 0 {
+        "head"
+    } else if count(html, "html") > 0 {
+        "html"
+    } else {
+        return None;
+    };
+    let charset = count(html, &format!("{scope} > meta[charset]")) > 0;
+    Some((scope, count(html, "body") > 0, charset))
+}
+
+/// The Content-Security-Policies the page sets in `<meta http-equiv>`, in document order.
+fn policies(html: &str) -> Vec<String> {
+    let found = RefCell::new(Vec::new());
+    let _ = rewrite_str(
+        html,
+        RewriteStrSettings {
+            element_content_handlers: vec![element!("meta[http-equiv]", |el| {
+                let equiv = el.get_attribute("http-equiv").unwrap_or_default();
+                if equiv.trim().eq_ignore_ascii_case("content-security-policy") {
+                    found
+                        .borrow_mut()
+                        .push(el.get_attribute("content").unwrap_or_default());
+                }
+                Ok(())
+            })],
+            ..RewriteStrSettings::new()
+        },
+    );
+    found.into_inner()
+}
+
+/// The sources of the first directive of `policy` named one of `names` (in that order of
+/// fallback, e.g. `script-src-elem`, `script-src`, `default-src`); `None`: nothing restricts.
+fn directive<'p>(policy: &'p str, names: &[&str]) -> Option<(String, Vec<&'p str>)> {
+    names.iter().find_map(|name| {
+        policy.split(';').find_map(|d| {
+            let mut words = d.split_ascii_whitespace();
+            words
+                .next()
+                .filter(|n| n.eq_ignore_ascii_case(name))
+                .map(|n| (n.to_ascii_lowercase(), words.collect()))
+        })
+    })
+}
+
+/// Why `policy` would stop the beacon (message, hint), or `None` when it lets it run and send.
+fn csp_problem(policy: &str, needs: &Needs) -> Option<(String, String)> {
+    let keyword = |w: &str, k: &str| w.eq_ignore_ascii_case(k);
+    if let Some((name, sources)) =
+        directive(policy, &["script-src-elem", "script-src", "default-src"])
+    {
+        let hashed = sources.contains(&needs.script_hash);
+        let pinned = sources.iter().any(|w| {
+            let w = w.to_ascii_lowercase();
+            ["'nonce-", "'sha256-", "'sha384-", "'sha512-"]
+                .iter()
+                .any(|p| w.starts_with(p))
+                || w == "'strict-dynamic'"
+        });
+        let inline = sources.iter().any(|w| keyword(w, "'unsafe-inline'")) && !pinned;
+        if !hashed && !inline {
+            return Some((
+                format!(
+                    "blocks the partner pages' beacon, an inline script (`{name} {}`): no visit or click would be counted",
+                    sources.join(" ")
+                ),
+                format!(
+                    "add {} to `{name}` of that policy (the build tells you if the beacon changes), or remove the policy's `<meta http-equiv>` from the shell page",
+                    needs.script_hash
+                ),
+            ));
+        }
+    }
+    if let Some((name, sources)) = directive(policy, &["connect-src", "default-src"]) {
+        let (scheme, host) = match needs.endpoint.split_once("://") {
+            Some((scheme, rest)) => (scheme, rest.split('/').next().unwrap_or(rest)),
+            None => match needs.origin.split_once("://") {
+                Some((scheme, host)) => (scheme, host),
+                None => ("https", needs.origin),
+            },
+        };
+        let same = needs
+            .origin
+            .split_once("://")
+            .is_some_and(|(s, h)| s.eq_ignore_ascii_case(scheme) && h.eq_ignore_ascii_case(host));
+        if !sources.iter().any(|w| source_allows(w, scheme, host, same)) {
+            let wanted = if same {
+                "'self'".to_string()
+            } else {
+                format!("{scheme}://{host}")
+            };
+            return Some((
+                format!(
+                    "blocks the beacon's requests to `{}` (`{name} {}`): no visit or click would be counted",
+                    needs.endpoint,
+                    sources.join(" ")
+                ),
+                format!(
+                    "add {wanted} to `{name}` of that policy, or remove the policy's `<meta http-equiv>` from the shell page"
+                ),
+            ));
+        }
+    }
+    None
+}
+
+/// Whether one CSP source expression allows a request to `scheme://host` (`same`: the page's
+/// own origin).
+fn source_allows(source: &str, scheme: &str, host: &str, same: bool) -> bool {
+    let s = source.to_ascii_lowercase();
+    let scheme = scheme.to_ascii_lowercase();
+    let host = host.to_ascii_lowercase();
+    let scheme_ok = |want: &str| want == scheme || (want == "http" && scheme == "https");
+    match s.as_str() {
+        "'self'" => same,
+        "*" => scheme == "http" || scheme == "https",
+        _ if s.starts_with('\'') => false,
+        _ if s.ends_with(':') && !s.contains('/') => scheme_ok(s.trim_end_matches(':')),
+        _ => {
+            let (want_scheme, rest) = match s.split_once("://") {
+                Some((w, r)) => (Some(w), r),
+                None => (None, s.as_str()),
+            };
+            if want_scheme.is_some_and(|w| !scheme_ok(w)) {
+                return false;
+            }
+            let want = rest.split('/').next().unwrap_or(rest);
+            let (want_host, want_port) = match want.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (want, None),
+            };
+            let (got_host, got_port) = match host.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host.as_str(), None),
+            };
+            let port_ok = match want_port {
+                Some("*") => true,
+                Some(p) => got_port.unwrap_or(if scheme == "http" { "80" } else { "443" }) == p,
+                None => got_port.is_none(),
+            };
+            let host_ok = match want_host.strip_prefix("*.") {
+                Some(suffix) => got_host.ends_with(&format!(".{suffix}")),
+                None => got_host == want_host,
+            };
+            port_ok && host_ok
+        }
+    }
+}
+
+/// 1-based line and column of the `nth` (0-based) case-insensitive occurrence of `needle`
+/// (ASCII) in `text`; (0, 0) when it is not there.
+fn locate(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+    let lower = text.to_ascii_lowercase();
+    let Some(at) = lower.match_indices(needle).nth(nth).map(|(i, _)| i) else {
+        return (0, 0);
+    };
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or(before).chars().count() + 1;
+    (line, column)
 }
 
 /// How many elements of `html` match `selector` (already checked to parse).
@@ -256,12 +527,26 @@ mod tests {
         <a data-pp=\"cta\" href=\"/demo\">Book</a></main><footer>Ours</footer>\
         <script data-partner=\"x\">f()</script></body></html>";
 
-    fn shell(main: &str) -> Shell {
+    fn of(html: &str, main: &str) -> Shell {
+        let (scope, body, charset) = layout(html).unwrap();
         Shell {
-            html: HOST.into(),
+            html: html.into(),
             main: main.into(),
+            scope,
+            body,
+            charset,
         }
     }
+
+    fn shell(main: &str) -> Shell {
+        of(HOST, main)
+    }
+
+    const NEEDS: Needs = Needs {
+        script_hash: "'sha256-abc='",
+        endpoint: "/e",
+        origin: "https://h.example",
+    };
 
     #[test]
     fn the_host_keeps_its_look_and_the_page_gets_our_content_and_head() {
@@ -304,11 +589,10 @@ mod tests {
 
     #[test]
     fn only_the_first_match_gets_the_content() {
-        let s = Shell {
-            html: "<html><head></head><body><div class=\"c\">a</div><div class=\"c\">b</div></body></html>"
-                .into(),
-            main: ".c".into(),
-        };
+        let s = of(
+            "<html><head></head><body><div class=\"c\">a</div><div class=\"c\">b</div></body></html>",
+            ".c",
+        );
         let out = s.wrap(OURS).unwrap();
         assert!(out.contains("<div class=\"c\"><h1>Offer</h1>"), "{out}");
         assert!(out.contains("<div class=\"c\">b</div>"), "{out}");
@@ -327,24 +611,155 @@ mod tests {
             page: "public/about/index.html".into(),
             main: "#content".into(),
         };
-        let d = Shell::load(root, &cfg).unwrap_err();
+        let d = Shell::load(root, &cfg, &NEEDS).unwrap_err();
         assert_eq!(d.location(), "partner-pages.yaml:5:9");
         assert!(d.message.contains("does not exist"), "{}", d.message);
         std::fs::create_dir_all(root.join("public/about")).unwrap();
         std::fs::write(root.join("public/about/index.html"), HOST).unwrap();
-        let d = Shell::load(root, &cfg).unwrap_err();
+        let d = Shell::load(root, &cfg, &NEEDS).unwrap_err();
         assert_eq!(d.location(), "partner-pages.yaml:6:9");
         assert!(d.message.contains("matches `#content`"), "{}", d.message);
         let bad = ShellConfig {
             main: "main[".into(),
             ..cfg.clone()
         };
-        let d = Shell::load(root, &bad).unwrap_err();
+        let d = Shell::load(root, &bad, &NEEDS).unwrap_err();
         assert!(d.message.contains("is not a CSS selector"), "{}", d.message);
         let good = ShellConfig {
             main: "main".into(),
             ..cfg
         };
-        assert!(Shell::load(root, &good).is_ok());
+        assert!(Shell::load(root, &good, &NEEDS).is_ok());
+    }
+
+    #[test]
+    fn a_minified_page_without_head_or_body_tags_gets_our_head_and_beacon() {
+        let min = "<!doctype html><html lang=en><meta charset=utf-8><title>About us</title>\
+            <meta name=description content=\"Host about\"><link rel=canonical href=/about/>\
+            <link rel=stylesheet href=/s.css><header>Host</header><main>Host text</main><footer>F</footer>";
+        let out = of(min, "main").wrap(OURS).unwrap();
+        assert_eq!(out.matches("<title>").count(), 1, "{out}");
+        for ours in [
+            "<title>Offer | P</title>",
+            "content=\"noindex\"",
+            "href=\"https://h.example/partners/p/x/\"",
+            "<h1>Offer</h1>",
+        ] {
+            assert!(out.contains(ours), "missing {ours}: {out}");
+        }
+        for gone in ["About us", "Host about", "href=/about/", "Host text"] {
+            assert!(!out.contains(gone), "kept {gone}: {out}");
+        }
+        // The charset stays first, our head follows it, the beacon ends the document.
+        let charset = out.find("charset=utf-8").unwrap();
+        assert!(charset < out.find("<title>").unwrap(), "{out}");
+        assert!(out.find("<script data-partner").unwrap() > out.find("<footer>F").unwrap());
+        // A `<body>` with no `</body>`: the beacon still comes last.
+        let open = "<html><head><title>A</title></head><body><main>x</main><p>end";
+        let out = of(open, "main").wrap(OURS).unwrap();
+        assert!(
+            out.ends_with("<script data-partner=\"x\">f()</script>\n"),
+            "{out}"
+        );
+        assert_eq!(out.matches("data-partner").count(), 1, "{out}");
+    }
+
+    fn load_page(html: &str) -> Result<Shell, Box<Diagnostic>> {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join(CONFIG_FILE),
+            "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: about.html\n  main: main\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("about.html"), html).unwrap();
+        let cfg = ShellConfig {
+            page: "about.html".into(),
+            main: "main".into(),
+        };
+        Shell::load(root, &cfg, &NEEDS)
+    }
+
+    #[test]
+    fn a_shell_with_a_base_element_or_no_page_structure_is_refused_where_it_is() {
+        let d = load_page("<!doctype html>\n<html><head>\n  <base href=\"https://cdn.example/\">\n</head><body><main>x</main></body></html>").unwrap_err();
+        assert_eq!(d.location(), "about.html:3:3");
+        assert!(d.message.contains("`<base>`"), "{}", d.message);
+        assert!(
+            d.hint.as_deref().unwrap().contains("remove `<base>`"),
+            "{d:?}"
+        );
+        let d = load_page("<title>A</title><main>x</main>").unwrap_err();
+        assert_eq!(d.location(), "partner-pages.yaml:5:9");
+        assert!(
+            d.message.contains("neither an `<html>` nor a `<head>`"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
+    fn a_shell_policy_that_blocks_the_beacon_is_refused_with_the_fix() {
+        let page = |csp: &str| {
+            format!("<!doctype html>\n<html><head>\n<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n</head><body><main>x</main></body></html>")
+        };
+        let d = load_page(&page("script-src 'self'")).unwrap_err();
+        assert_eq!(d.location(), "about.html:3:19");
+        assert!(
+            d.message.contains("blocks the partner pages' beacon"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.hint
+                .as_deref()
+                .unwrap()
+                .contains("add 'sha256-abc=' to `script-src`"),
+            "{d:?}"
+        );
+        let d = load_page(&page("default-src 'self'; script-src 'self' 'sha256-abc='; connect-src https://other.example")).unwrap_err();
+        assert!(d.message.contains("requests to `/e`"), "{}", d.message);
+        assert!(
+            d.hint
+                .as_deref()
+                .unwrap()
+                .contains("add 'self' to `connect-src`"),
+            "{d:?}"
+        );
+        for fine in [
+            "default-src 'self'; script-src 'self' 'sha256-abc='",
+            "script-src 'unsafe-inline'; connect-src https://h.example",
+            "img-src *",
+            "script-src-elem 'sha256-abc='; script-src 'none'; default-src *",
+        ] {
+            assert!(load_page(&page(fine)).is_ok(), "{fine}");
+        }
+        for blocked in [
+            "script-src 'unsafe-inline' 'nonce-x'",
+            "default-src 'self'",
+            "script-src 'sha256-abc='; connect-src 'none'",
+        ] {
+            assert!(load_page(&page(blocked)).is_err(), "{blocked}");
+        }
+    }
+
+    #[test]
+    fn connect_sources_match_as_browsers_match_them() {
+        let other = |s| source_allows(s, "https", "c.example.net", false);
+        assert!(other("https://c.example.net"));
+        assert!(other("c.example.net"));
+        assert!(other("*.example.net"));
+        assert!(other("https:"));
+        assert!(other("http://c.example.net"));
+        assert!(!other("'self'"));
+        assert!(!other("c.example.net:8443"));
+        assert!(!other("example.net"));
+        assert!(source_allows("'self'", "https", "h.example", true));
+        assert!(source_allows(
+            "h.example:*",
+            "https",
+            "h.example:8443",
+            true
+        ));
     }
 }

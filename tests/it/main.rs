@@ -43,3 +43,4 @@ mod reliability;
 mod report;
 // `serve`: the local collector's routes, refusals, writes and live reload.
 mod serve;
+mod shell;
