@@ -140,6 +140,7 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
         &site.partners,
         &site.config.bands,
         site.config.attribution.bot_max_events,
+        site.config.attribution.window_days,
         range.end,
         &crate::experiment::Settings {
             min_visitors: site.config.bands.min_visitors,

@@ -366,6 +366,23 @@ fn a_partner_running_a_test_sees_which_promise_converted() {
             }
         }
     }
+    // 19 visitors another partner sent first (its click, then this page within the window,
+    // shown `speed`): first touch makes them the other partner's, in every table.
+    for i in 0..19usize {
+        let vid = format!("other-{i}");
+        let at = |m: usize| format!("2026-11-{}T11:{m:02}:00.000Z", 16 + i % 7);
+        let row = |id: &str, code: &str, event: &str, m: usize, variant: Option<&str>| {
+            conn.execute(
+                "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, variant) VALUES (?1, ?2, 'default', ?3, '/', ?4, ?5, ?6)",
+                rusqlite::params![format!("{vid}-{id}"), code, event, vid, at(m), variant],
+            )
+            .unwrap();
+        };
+        row("c", "nocode-agency", "click", 0, None);
+        row("v0", "nocode-agency", "visit", 1, None);
+        row("v", ME, "visit", 2, Some("speed"));
+        row("l", ME, "lead_magnet", 3, Some("speed"));
+    }
     let out = report(
         site.path(),
         &path,
@@ -373,6 +390,23 @@ fn a_partner_running_a_test_sees_which_promise_converted() {
     );
     let v: serde_json::Value = serde_json::from_str(&ok(out)).unwrap();
     let versions = v["promise"]["versions"].as_array().unwrap();
+    // Every table counts only the visitors this partner sent.
+    assert_eq!(v["visitors"], 320, "{v}");
+    let sum: u64 = versions
+        .iter()
+        .map(|x| x["visitors"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        sum, 320,
+        "the version table sums to the partner's own visitors: {v}"
+    );
+    let camp: u64 = v["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["visitors"].as_u64().unwrap())
+        .sum();
+    assert_eq!(camp, 320, "{v}");
     assert_eq!(versions.len(), 2, "{v}");
     assert_eq!(versions[0]["id"], "control");
     assert_eq!(versions[0]["promise"], "Content QA checklist");

@@ -7,9 +7,11 @@
 //! pair of variants.
 //!
 //! A visitor counts once per partner: in the variant of its earliest row that names one (rows
-//! without a variant read as the control), from its first `visit`; a stage counts when reached
-//! at or after that visit. Visitor ids with more than `bot_max_events` rows are left out, as in
-//! the funnel.
+//! without a variant read as the control), from its first `visit` in a journey of that partner;
+//! a stage counts when reached at or after that visit. Journeys are the funnel's (first touch:
+//! a `click` or `visit` of any registered partner starts one when none is active, and it lasts
+//! `window_days`), so a visitor another partner sent first is never counted in this partner's
+//! test. Visitor ids with more than `bot_max_events` rows are left out, as in the funnel.
 
 use super::{judge_stage, split_check, Look, Settings, SplitCheck, StageTest, Variant};
 use crate::config::{Band, Bands};
@@ -57,6 +59,9 @@ struct Visitor {
     rows: u32,
     /// (time of the earliest row naming a variant, that variant)
     variant: Option<(Ts, String)>,
+    /// Every `visit` row of this partner's page.
+    visits: Vec<Ts>,
+    /// The first of them in a journey this partner started (set after reading).
     visit: Option<Ts>,
     /// Every time a stage was reached (checked against the visit at the end).
     reached: Vec<(Stage, Ts)>,
@@ -68,6 +73,7 @@ pub fn observe(
     partners: &[Partner],
     bands: &Bands,
     bot_max_events: u32,
+    window_days: u32,
     end: Ts,
     s: &Settings,
 ) -> Result<Vec<PartnerTest>> {
@@ -99,12 +105,59 @@ pub fn observe(
             }
         }
         match Stage::from_name(r.event_name) {
-            Some(Stage::Visit) if v.visit.is_none_or(|t| at < t) => v.visit = Some(at),
+            Some(Stage::Visit) => v.visits.push(at),
             Some(st) if STAGES.contains(&st) => v.reached.push((st, at)),
             _ => {}
         }
         Ok(())
     })?;
+    // Who sent each of these visitors first: the journey starts (a `click` or `visit` of any
+    // registered partner) of the visitors seen above, read in a second pass.
+    let known: std::collections::HashSet<&str> = partners.iter().map(|p| p.code.as_str()).collect();
+    let mut starts: HashMap<String, Vec<(Ts, Option<usize>)>> = HashMap::new();
+    for (_, vid) in by.keys() {
+        starts.entry(vid.clone()).or_default();
+    }
+    source.scan(&opts, &mut |r| {
+        if !matches!(r.event_name, "click" | "visit") || !known.contains(r.partner_code) {
+            return Ok(());
+        }
+        let (Some(vid), Some(at)) = (r.visitor_id, Ts::parse(r.created_at)) else {
+            return Ok(());
+        };
+        if at >= end {
+            return Ok(());
+        }
+        if let Some(list) = starts.get_mut(vid) {
+            list.push((at, tested.iter().position(|p| p.code == r.partner_code)));
+        }
+        Ok(())
+    })?;
+    let window_ms = i64::from(window_days) * MS_PER_DAY;
+    // Per visitor, its journeys: (start, end, the tested partner that started it).
+    type Journeys = Vec<(Ts, Ts, Option<usize>)>;
+    let journeys: HashMap<&str, Journeys> = starts
+        .iter_mut()
+        .map(|(vid, list)| {
+            list.sort();
+            let mut out: Vec<(Ts, Ts, Option<usize>)> = Vec::new();
+            for &(at, owner) in list.iter() {
+                if out.last().is_none_or(|j| at >= j.1) {
+                    out.push((at, Ts(at.0 + window_ms), owner));
+                }
+            }
+            (vid.as_str(), out)
+        })
+        .collect();
+    for ((i, vid), v) in by.iter_mut() {
+        let owned = journeys.get(vid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        v.visits.sort();
+        v.visit = v.visits.iter().copied().find(|t| {
+            owned
+                .iter()
+                .any(|j| j.0 <= *t && *t < j.1 && j.2 == Some(*i))
+        });
+    }
     let mut out = Vec::new();
     for (i, p) in tested.iter().enumerate() {
         let variants = super::Variant::of(p);
