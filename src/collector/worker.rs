@@ -96,12 +96,40 @@ pub(crate) fn public_files(site: &Site) -> Vec<OutputFile> {
                  # and by name, the build's bookkeeping and what a killed build leaves behind:\n\
                  {}\n{}\n{}\n*.pp-tmp-*\n",
                 crate::output::MANIFEST,
-                crate::stamp::STAMP,
+                crate::stamp::LEGACY_STAMP,
                 crate::output::WRITING,
             ),
         )],
         CollectorMode::Route => Vec::new(),
     }
+}
+
+/// A warning when the host output has an `.assetsignore` of its own (which `build` leaves
+/// alone) that does not keep dotfiles out of the Worker's assets: the build's manifest (hashes
+/// of paths, no path), the marker and temporaries of an interrupted build would be served.
+pub(crate) fn host_assets_ignore_warning(host: &std::path::Path) -> Option<String> {
+    let path = host.join(".assetsignore");
+    let text = std::fs::read_to_string(&path).ok()?;
+    if text.starts_with(ASSETS_IGNORE_HEADER) {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let covers = |name: &str| {
+        lines
+            .iter()
+            .any(|l| matches!(*l, ".*" | "/.*" | "**/.*") || l.trim_start_matches('/') == name)
+    };
+    let missing: Vec<&str> = [crate::output::MANIFEST, crate::output::WRITING]
+        .into_iter()
+        .filter(|n| !covers(n))
+        .collect();
+    (!missing.is_empty() || !lines.iter().any(|l| *l == "*.pp-tmp-*" || *l == ".*")).then(|| {
+        format!(
+            "{} is the host's own and does not leave partner-pages' dotfiles ({}, `*.pp-tmp-*`) out of the Worker's assets: they would be served. Add the lines `.*` and `!.well-known` to it",
+            path.display(),
+            [crate::output::MANIFEST, crate::output::WRITING].join(", ")
+        )
+    })
 }
 
 /// How our `.assetsignore` starts: a file that starts otherwise is the host's own.
@@ -448,7 +476,7 @@ mod tests {
         let text = String::from_utf8(files[0].bytes.clone()).unwrap();
         for line in [
             crate::output::MANIFEST,
-            crate::stamp::STAMP,
+            crate::stamp::LEGACY_STAMP,
             crate::output::WRITING,
             "*.pp-tmp-*",
             ".*",

@@ -19,6 +19,7 @@ mod leads;
 mod llms;
 mod mcp;
 mod partner_report;
+mod private;
 mod reliability;
 mod report;
 mod serve;
