@@ -100,9 +100,20 @@ pub(crate) fn public_files(site: &Site) -> Vec<OutputFile> {
                 crate::output::WRITING,
             ),
         )],
+        // A static origin may list folders (an autoindex): an index page in the hosted kits'
+        // folder stands in for the listing, so `/kits/` names no kit.
+        CollectorMode::Route if matches!(site.kit_hosting, crate::kits::Hosting::Hosted(_)) => {
+            vec![OutputFile::new(
+                format!("{}/index.html", crate::kits::HOSTED_DIR),
+                KITS_INDEX,
+            )]
+        }
         CollectorMode::Route => Vec::new(),
     }
 }
+
+/// The page at `/kits/` in mode `route` with hosted kits: nothing, not indexed.
+const KITS_INDEX: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><meta name=\"referrer\" content=\"no-referrer\"><title>Not found</title></head><body><p>Not found.</p></body></html>\n";
 
 /// A warning when the host output has an `.assetsignore` of its own (which `build` leaves
 /// alone) that does not keep dotfiles out of the Worker's assets: the build's manifest (hashes
@@ -486,6 +497,13 @@ mod tests {
         }
         site.config.collector.mode = CollectorMode::Route;
         assert!(public_files(&site).is_empty());
+        // With hosted kits, a page stands in for a static origin's listing of `/kits/`.
+        site.kit_hosting =
+            crate::kits::Hosting::Hosted(crate::kits::Secret::new("0123456789abcdef0123").unwrap());
+        let files = public_files(&site);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "kits/index.html");
+        assert!(String::from_utf8_lossy(&files[0].bytes).contains("noindex"));
     }
 
     #[test]

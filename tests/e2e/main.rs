@@ -16,6 +16,7 @@ mod hosts;
 mod leads;
 mod llms;
 mod mcp;
+mod private;
 mod reliability;
 mod report;
 mod serve;
