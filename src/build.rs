@@ -74,6 +74,8 @@ pub struct BuildReport {
     pub kits_dir: PathBuf,
     /// Wall time of each stage (`load`, `render`, `write`), for `-v` and benchmarks.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// What the build did but you should know (printed as `warning:` lines).
+    pub warnings: Vec<String>,
 }
 
 /// Load, render and write the site at `root`.
@@ -117,8 +119,10 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     let fresh = inputs
         .as_ref()
         .filter(|_| !interrupted)
-        .and_then(|h| stamp::fresh(&out_dir, h));
+        .and_then(|h| stamp::fresh(&stamp::state_dir(root), h));
     if let Some(fresh) = fresh {
+        // A link added since is not an input: still refused.
+        refuse_links(dirs.host.as_deref().unwrap_or(&dirs.out))?;
         lap("stamp");
         return Ok(BuildReport {
             pages: fresh.pages,
@@ -131,6 +135,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
             collector_dir,
             kits_dir,
             timings,
+            warnings: Vec::new(),
         });
     }
     let mut site = load(
@@ -144,6 +149,13 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     }
     let kits_dir = root.join(&site.config.kits.dir);
     crate::kits::check_place(root, &kits_dir, &out_dir, &collector_dir)?;
+    check_published(root, &dirs, &collector_dir, &kits_dir)?;
+    let mut warnings = Vec::new();
+    if let Some(host) = &dirs.host {
+        if site.config.collector.mode == crate::config::CollectorMode::Assets {
+            warnings.extend(worker::host_assets_ignore_warning(host));
+        }
+    }
     lap("load");
     let annotations = annotate::for_build(&site, opts)?;
     // Opened before rendering: each page is staged as soon as it is rendered (the site never
@@ -223,7 +235,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     }
     lap("render");
     // Never leave a stamp that claims the output of an earlier build.
-    stamp::remove(&out_dir)?;
+    stamp::remove(&stamp::state_dir(root))?;
+    // An earlier version's stamp in the output names every file, hosted kits included.
+    stamp::remove_legacy(&out_dir)?;
     let public_paths: Vec<&str> = streamed.public.iter().map(String::as_str).collect();
     let collector_paths = paths(&collector_files);
     let kit_paths: Vec<&str> = streamed.kits.iter().map(String::as_str).collect();
@@ -243,7 +257,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
     if let Some(h) = inputs {
         let host = site.config.llms.merge.as_ref().map(|m| site.root.join(m));
         stamp::write(
-            &out_dir,
+            &stamp::state_dir(root),
             &stamp::finish(h, host.as_deref()),
             host.as_deref(),
             pages,
@@ -263,6 +277,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<BuildReport> {
         collector_dir,
         kits_dir,
         timings,
+        warnings,
     })
 }
 
@@ -333,6 +348,71 @@ impl Dirs {
     }
 }
 
+/// The published folders (the host output, the partner output) hold none of the site's own
+/// files: not the site root (partner files, the kit secret, event databases), not
+/// `collector/`, not the private kits; and no symbolic link, which a web server or a deploy
+/// would follow out of the folder. Checked before anything is written.
+fn check_published(root: &Path, dirs: &Dirs, collector_dir: &Path, kits_dir: &Path) -> Result<()> {
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| lexical_absolute(p));
+    let published: Vec<&Path> = dirs
+        .host
+        .iter()
+        .map(PathBuf::as_path)
+        .chain([dirs.out.as_path()])
+        .collect();
+    for dir in &published {
+        let d = real(dir);
+        for (inner, what) in [
+            (
+                root,
+                "the site itself (partner files, the kit secret, event databases)",
+            ),
+            (collector_dir, "the collector folder"),
+            (kits_dir, "the private partner kits"),
+        ] {
+            if real(inner).starts_with(&d) {
+                return Err(crate::Error::user_hint(
+                    format!(
+                        "the published folder {} holds {what} ({}): it would be public",
+                        dir.display(),
+                        inner.display()
+                    ),
+                    "point `host.output` (or `--host-dir`, `--out`) at the folder the host generator writes, beside the site's own files",
+                ));
+            }
+        }
+    }
+    refuse_links(dirs.host.as_deref().unwrap_or(&dirs.out))
+}
+
+/// Refuse a symbolic link anywhere in the served folder (links are not followed).
+fn refuse_links(served: &Path) -> Result<()> {
+    let links: Vec<PathBuf> = walkdir::WalkDir::new(served)
+        .min_depth(1)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path_is_symlink())
+        .map(|e| e.path().to_path_buf())
+        .take(5)
+        .collect();
+    if let Some(first) = links.first() {
+        let more = if links.len() > 1 {
+            format!(" (and {} more)", links.len() - 1)
+        } else {
+            String::new()
+        };
+        return Err(crate::Error::user_hint(
+            format!(
+                "{} is a symbolic link{more}: a web server or a deploy of {} would publish what it points to",
+                first.display(),
+                served.display()
+            ),
+            "replace the link with a copy of the file or folder, or remove it; the published folder holds only plain files",
+        ));
+    }
+    Ok(())
+}
+
 /// `p` as an absolute path with `.` and `..` resolved by name (the folders need not exist).
 fn lexical_absolute(p: &Path) -> PathBuf {
     use std::path::Component;
@@ -367,6 +447,7 @@ fn write_host_data_only(root: &Path, opts: &BuildOptions) -> Result<BuildReport>
         collector_dir: root.join(COLLECTOR_DIR),
         kits_dir: PathBuf::new(),
         timings: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 

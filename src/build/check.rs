@@ -39,7 +39,11 @@ fn select(
     only: &Option<Vec<PathBuf>>,
 ) -> Diagnostics {
     match (result, only) {
-        (Ok(site), _) => crate::render::check(site),
+        (Ok(site), _) => {
+            let mut d = crate::render::check(site);
+            d.0.extend(publish_warnings(site));
+            d
+        }
         (Err(d), None) => d.clone(),
         // Config problems matter to every partner file, so they are always shown.
         (Err(d), Some(files)) => Diagnostics(
@@ -51,6 +55,24 @@ fn select(
                 .collect(),
         ),
     }
+}
+
+/// What the host output would publish of ours: a host `.assetsignore` that lets our dotfiles
+/// through (the Worker serves the host output in mode `assets`).
+fn publish_warnings(site: &Site) -> Vec<crate::diagnostics::Diagnostic> {
+    let Some(host) = &site.config.host.output else {
+        return Vec::new();
+    };
+    if site.config.collector.mode != crate::config::CollectorMode::Assets {
+        return Vec::new();
+    }
+    crate::collector::worker::host_assets_ignore_warning(&site.root.join(host))
+        .map(|w| {
+            crate::diagnostics::Diagnostic::new(Path::new(host).join(".assetsignore"), 0, 0, w)
+                .warning()
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The files to check as paths relative to the site root (how diagnostics name files).

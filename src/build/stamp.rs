@@ -2,8 +2,9 @@
 //!
 //! Takes: the site root and the build options that reach the output. Gives: a SHA-256 stamp of
 //! the inputs (config, `partners/`, `content/`, `templates/`, options, binary identity, the llms
-//! host file), stored by a successful build in [`STAMP`] in the output folder together with the
-//! size and mtime of every file it wrote. A later build whose stamp matches and whose output
+//! host file), stored by a successful build in [`STAMP`] in the site's state folder
+//! ([`STATE_DIR`], beside the site's inputs, never in a published folder: it names every file of
+//! the build, hosted kits included) together with the size and mtime of every file it wrote. A later build whose stamp matches and whose output
 //! files are all still as written reports everything unchanged without loading or rendering.
 //!
 //! The walk only reads and hashes bytes: no YAML parsing. Anything unexpected (an unreadable
@@ -15,8 +16,17 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-/// The stamp file in the static output folder; never listed in a manifest or the sitemap.
-pub(crate) use crate::output::STAMP;
+/// The stamp file in the state folder ([`STATE_DIR`]).
+pub(crate) const STAMP: &str = "build-stamp";
+/// The site's state folder, at the site root: bookkeeping that must not be published. It
+/// ignores itself in git (a `.gitignore` of `*`).
+pub(crate) const STATE_DIR: &str = crate::config::STATE_DIR;
+pub(crate) use crate::output::LEGACY_STAMP;
+
+/// The state folder of the site at `root`.
+pub(crate) fn state_dir(root: &Path) -> PathBuf {
+    root.join(STATE_DIR)
+}
 const HEADER: &str = "# partner-pages build stamp: a build with the same inputs and these files untouched is skipped.\n";
 /// Input folders of a site, hashed recursively.
 const INPUT_DIRS: [&str; 3] = ["partners", "content", "templates"];
@@ -105,7 +115,7 @@ pub(crate) struct Fresh {
     pub files: usize,
 }
 
-/// The stamp file in `out_dir` if it matches the inputs hashed in `h` and every file it lists
+/// The stamp file in the state folder `out_dir` if it matches the inputs hashed in `h` and every file it lists
 /// still has the size and mtime it had after that build.
 pub(crate) fn fresh(out_dir: &Path, h: &Sha256) -> Option<Fresh> {
     let text = std::fs::read_to_string(out_dir.join(STAMP)).ok()?;
@@ -157,13 +167,27 @@ pub(crate) fn write(
             text.push_str(&format!("{} {time} {}\n", meta.len(), path.display()));
         }
     }
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Error::io(format!("cannot create {}", out_dir.display()), e))?;
+    let ignore = out_dir.join(".gitignore");
+    if !ignore.exists() {
+        crate::output::write_atomic(&ignore, b"*\n")?;
+    }
     crate::output::write_atomic(&out_dir.join(STAMP), text.as_bytes())
 }
 
-/// Remove the stamp of `out_dir` (before a full build writes anything).
+/// Remove the stamp of the state folder `out_dir` (before a full build writes anything).
 pub(crate) fn remove(out_dir: &Path) -> Result<()> {
-    let path = out_dir.join(STAMP);
-    match std::fs::remove_file(&path) {
+    remove_file(&out_dir.join(STAMP))
+}
+
+/// Remove the stamp an earlier version left in the static output folder `out_dir`.
+pub(crate) fn remove_legacy(out_dir: &Path) -> Result<()> {
+    remove_file(&out_dir.join(LEGACY_STAMP))
+}
+
+fn remove_file(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(Error::io(format!("cannot remove {}", path.display()), e))
         }

@@ -41,6 +41,9 @@ pub(super) fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
         }
         return Ok(());
     }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if !global.quiet {
         let s = report.stats;
         eprintln!(

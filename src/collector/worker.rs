@@ -96,12 +96,51 @@ pub(crate) fn public_files(site: &Site) -> Vec<OutputFile> {
                  # and by name, the build's bookkeeping and what a killed build leaves behind:\n\
                  {}\n{}\n{}\n*.pp-tmp-*\n",
                 crate::output::MANIFEST,
-                crate::output::STAMP,
+                crate::output::LEGACY_STAMP,
                 crate::output::WRITING,
             ),
         )],
+        // A static origin may list folders (an autoindex): an index page in the hosted kits'
+        // folder stands in for the listing, so `/kits/` names no kit.
+        CollectorMode::Route if matches!(site.kit_hosting, crate::kits::Hosting::Hosted(_)) => {
+            vec![OutputFile::new(
+                format!("{}/index.html", crate::kits::HOSTED_DIR),
+                KITS_INDEX,
+            )]
+        }
         CollectorMode::Route => Vec::new(),
     }
+}
+
+/// The page at `/kits/` in mode `route` with hosted kits: nothing, not indexed.
+const KITS_INDEX: &str = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\"><meta name=\"referrer\" content=\"no-referrer\"><title>Not found</title></head><body><p>Not found.</p></body></html>\n";
+
+/// A warning when the host output has an `.assetsignore` of its own (which `build` leaves
+/// alone) that does not keep dotfiles out of the Worker's assets: the build's manifest (hashes
+/// of paths, no path), the marker and temporaries of an interrupted build would be served.
+pub(crate) fn host_assets_ignore_warning(host: &std::path::Path) -> Option<String> {
+    let path = host.join(".assetsignore");
+    let text = std::fs::read_to_string(&path).ok()?;
+    if text.starts_with(ASSETS_IGNORE_HEADER) {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let covers = |name: &str| {
+        lines
+            .iter()
+            .any(|l| matches!(*l, ".*" | "/.*" | "**/.*") || l.trim_start_matches('/') == name)
+    };
+    let missing: Vec<&str> = [crate::output::MANIFEST, crate::output::WRITING]
+        .into_iter()
+        .filter(|n| !covers(n))
+        .collect();
+    (!missing.is_empty() || !lines.iter().any(|l| *l == "*.pp-tmp-*" || *l == ".*")).then(|| {
+        format!(
+            "{} is the host's own and does not leave partner-pages' dotfiles ({}, `*.pp-tmp-*`) out of the Worker's assets: they would be served. Add the lines `.*` and `!.well-known` to it",
+            path.display(),
+            [crate::output::MANIFEST, crate::output::WRITING].join(", ")
+        )
+    })
 }
 
 /// How our `.assetsignore` starts: a file that starts otherwise is the host's own.
@@ -450,7 +489,7 @@ mod tests {
         let text = String::from_utf8(files[0].bytes.clone()).unwrap();
         for line in [
             crate::output::MANIFEST,
-            crate::output::STAMP,
+            crate::output::LEGACY_STAMP,
             crate::output::WRITING,
             "*.pp-tmp-*",
             ".*",
@@ -460,6 +499,13 @@ mod tests {
         }
         site.config.collector.mode = CollectorMode::Route;
         assert!(public_files(&site).is_empty());
+        // With hosted kits, a page stands in for a static origin's listing of `/kits/`.
+        site.kit_hosting =
+            crate::kits::Hosting::Hosted(crate::kits::Secret::new("0123456789abcdef0123").unwrap());
+        let files = public_files(&site);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "kits/index.html");
+        assert!(String::from_utf8_lossy(&files[0].bytes).contains("noindex"));
     }
 
     #[test]

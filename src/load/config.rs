@@ -465,10 +465,19 @@ pub const SCHEMA: Shape = Shape::Map(&[
 
 /// Load the config text: shape, types, then the rules of [`Config::validate`].
 pub fn parse(text: &str, r: &mut Report) -> Option<Config> {
+    parse_in(text, None, r)
+}
+
+/// [`parse`] for the site at `root`: the folder paths are also checked against the root's own
+/// name (`host.output: ../<the site's folder>` holds the site).
+pub fn parse_in(text: &str, root: Option<&std::path::Path>, r: &mut Report) -> Option<Config> {
     let loaded = from_text::<Config>(text, &SCHEMA, r)?;
     let mut config = loaded.value;
     let before = r.diags.len();
     config.validate(&loaded.node, r);
+    if r.diags.len() == before {
+        config.check_places(root, &loaded.node, r);
+    }
     config.base_url = config.base_url.trim_end_matches('/').to_string();
     (r.diags.len() == before).then_some(config)
 }
@@ -599,6 +608,197 @@ impl Config {
                     ),
                 };
                 flag(r, node, &["maturity", name], problem);
+            }
+        }
+    }
+}
+
+/// The kit secret's file at the site root (read by the kits module).
+pub(crate) const KIT_SECRET_FILE: &str = ".kit-secret";
+/// The site's state folder at the site root: the build's bookkeeping (see the stamp module).
+pub(crate) const STATE_DIR: &str = ".partner-pages";
+
+/// A path relative to the site root, resolved by name from the root's components.
+fn resolve(root: &[String], rel: &str) -> Vec<String> {
+    let mut out = root.to_vec();
+    for part in rel.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            p => out.push(p.to_string()),
+        }
+    }
+    out
+}
+
+/// The components of the site root: its absolute path when known, else stand-ins that match
+/// no folder name (so `..` can still be followed a few levels up).
+fn root_components(root: Option<&std::path::Path>) -> Vec<String> {
+    let abs = root.and_then(|r| std::path::absolute(r).ok());
+    match abs {
+        Some(abs) => resolve(&[], &abs.to_string_lossy().replace('\\', "/")),
+        None => (0..8)
+            .map(|i| format!("\0up{i}"))
+            .chain(["\0site".to_string()])
+            .collect(),
+    }
+}
+
+/// A relative path as written: not empty, not absolute.
+fn is_relative(value: &str) -> bool {
+    !value.is_empty()
+        && !std::path::Path::new(value).is_absolute()
+        && !value.starts_with(['/', '\\'])
+}
+
+impl Config {
+    /// `host.output`, `host.data`, `shell.page` and `kits.dir` against each other and the site:
+    /// the published folder holds none of the site's own files (the root, partner files,
+    /// content, templates, collector/, the kits, the kit secret, event databases), and
+    /// `host.data` writes only inside the host site, never onto one of them.
+    fn check_places(
+        &self,
+        root: Option<&std::path::Path>,
+        node: &crate::load::yaml::Node,
+        r: &mut Report,
+    ) {
+        let root_c = root_components(root);
+        let at = |rel: &str| resolve(&root_c, rel);
+        let kits = self.kits.dir.trim_end_matches('/');
+        let own: [(&str, String); 8] = [
+            (CONFIG_FILE, "the site config".into()),
+            ("partners", "the partner files".into()),
+            ("content", "the content pages".into()),
+            ("templates", "the site's templates".into()),
+            (
+                "collector",
+                "the collector (worker.js, wrangler.toml)".into(),
+            ),
+            (
+                kits,
+                format!("the private partner kits (`kits.dir` `{kits}`)"),
+            ),
+            (KIT_SECRET_FILE, "the kit secret".into()),
+            (STATE_DIR, "the build's bookkeeping".into()),
+        ];
+        let host = self
+            .host
+            .output
+            .as_deref()
+            .filter(|h| is_relative(h))
+            .map(|h| (h, at(h)));
+        // Where the partner pages go inside the host output.
+        let ours = host.as_ref().map(|(_, h)| resolve(h, self.base_path()));
+        let in_ours = |p: &[String]| ours.as_ref().is_some_and(|o| p.starts_with(o));
+        if let Some((value, h)) = &host {
+            let problem = if root_c.starts_with(h) {
+                Some(format!(
+                    "`host.output` `{value}` holds the site itself: partner files, kits, the kit secret, event databases and collector/ would be published"
+                ))
+            } else {
+                own.iter()
+                    .find(|(o, _)| {
+                        let o = at(o);
+                        o.starts_with(h) || h.starts_with(&o)
+                    })
+                    .map(|(o, what)| {
+                        format!("`host.output` `{value}` would publish {what} (`{o}`)")
+                    })
+            };
+            if let Some(message) = problem {
+                flag(
+                    r,
+                    node,
+                    &["host", "output"],
+                    Problem {
+                        message,
+                        expected: "the folder the host generator writes, e.g. `public` (Hugo), `dist` (Astro), `_site` (Eleventy)",
+                        hint: Some(
+                            "only that folder is published; keep the site's own files (partner-pages.yaml, partners/, kits, collector/) beside it"
+                                .into(),
+                        ),
+                    },
+                );
+            }
+        }
+        // The host site: the folder holding its output, or the site root.
+        let host_site = host
+            .as_ref()
+            .map(|(_, h)| h[..h.len().saturating_sub(1)].to_vec())
+            .unwrap_or_else(|| root_c.clone());
+        let shell = self.shell.as_ref().map(|s| s.page.as_str());
+        for (i, value) in self.host.data.iter().enumerate() {
+            let index = i.to_string();
+            let path = ["host", "data", index.as_str()];
+            const EXPECTED: &str =
+                "a `.json` file of the host site, relative to partner-pages.yaml, e.g. `data/partners.json`";
+            let message = if !is_relative(value) {
+                Some(format!("`{value}` is not a relative path"))
+            } else if !value.ends_with(".json") {
+                Some(format!("`host.data` `{value}` is not a `.json` file"))
+            } else {
+                let d = at(value);
+                if !d.starts_with(&host_site) || d.len() == host_site.len() {
+                    Some(format!("`host.data` `{value}` is outside the host site"))
+                } else if let Some((o, what)) = own.iter().find(|(o, _)| d.starts_with(&at(o))) {
+                    Some(format!(
+                        "`host.data` `{value}` would overwrite {what} (`{o}`)"
+                    ))
+                } else if in_ours(&d) {
+                    Some(format!(
+                        "`host.data` `{value}` is inside the partner pages' own output folder"
+                    ))
+                } else if shell.is_some_and(|s| is_relative(s) && at(s) == d) {
+                    Some(format!("`host.data` `{value}` is the shell page"))
+                } else {
+                    None
+                }
+            };
+            if let Some(message) = message {
+                flag(
+                    r,
+                    node,
+                    &path,
+                    Problem {
+                        message,
+                        expected: EXPECTED,
+                        hint: Some(
+                            "every build rewrites these files: keep them inside the host site (the folder holding `host.output`), away from the site's own files"
+                                .into(),
+                        ),
+                    },
+                );
+            }
+        }
+        if let Some(value) = shell.filter(|s| is_relative(s)) {
+            let s = at(value);
+            let message = if let Some((o, what)) = own.iter().find(|(o, _)| s.starts_with(&at(o))) {
+                Some(format!(
+                    "`shell.page` `{value}` is one of {what} (`{o}`), not a host-built page"
+                ))
+            } else if in_ours(&s) {
+                Some(format!(
+                    "`shell.page` `{value}` is inside the partner pages' own output folder"
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = message {
+                flag(
+                    r,
+                    node,
+                    &["shell", "page"],
+                    Problem {
+                        message,
+                        expected: "a page the host generator built, e.g. `public/about/index.html`",
+                        hint: Some(
+                            "pick a page of the host's output outside the partner pages' folder"
+                                .into(),
+                        ),
+                    },
+                );
             }
         }
     }
@@ -737,5 +937,94 @@ mod tests {
             r.diags[0].hint.as_deref(),
             Some("did you mean `attribution`?")
         );
+    }
+
+    #[test]
+    fn host_output_never_publishes_the_site_and_host_data_writes_only_host_files() {
+        let errs = |host: &str| load(&format!("{MINIMAL}{host}")).err().unwrap_or_default();
+        // The host output holding the site root, or one of its folders: refused at the value.
+        for output in [
+            ".",
+            "./",
+            "..",
+            "../..",
+            "partners",
+            "collector",
+            "kits",
+            "kits/x",
+            "content",
+        ] {
+            let e = errs(&format!("host:\n  output: \"{output}\"\n"));
+            assert_eq!(e.len(), 1, "{output}: {e:?}");
+            assert!(e[0].starts_with("5:11 `host.output`"), "{output}: {e:?}");
+        }
+        assert!(
+            errs("host: { output: dist }\nkits: { dir: dist/kits }\n")[0]
+                .contains("would publish the private partner kits")
+        );
+        // With the root known, `../<its own name>` is the root.
+        let site = tempfile::tempdir().unwrap();
+        let name = site
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let text = format!("{MINIMAL}host: {{ output: ../{name} }}\n");
+        let mut r = Report::new(Path::new(CONFIG_FILE), &text, 0);
+        assert!(parse_in(&text, Some(site.path()), &mut r).is_none());
+        assert!(
+            r.diags[0].message.contains("holds the site itself"),
+            "{:?}",
+            r.diags
+        );
+        // Fine: the usual layouts.
+        assert!(errs("host: { output: public, data: [data/partners.json] }\nshell: { page: public/about/index.html, main: main }\n").is_empty());
+        assert!(errs("host: { output: ../public, data: [../data/partners.json] }\nshell: { page: ../public/about/index.html, main: main }\n").is_empty());
+
+        // host.data onto the site's own files, out of the host, absolute: each at its item.
+        for (data, says) in [
+            ("partner-pages.json", ""),
+            ("partners/acme.json", "would overwrite the partner files"),
+            ("templates/x.json", "would overwrite the site's templates"),
+            ("kits/x.json", "would overwrite the private partner kits"),
+            ("collector/x.json", "would overwrite the collector"),
+            (
+                "public/partners/x.json",
+                "inside the partner pages' own output folder",
+            ),
+            ("../../x.json", "is outside the host site"),
+            ("../x.json", "is outside the host site"),
+            ("/tmp/x.json", "is not a relative path"),
+            ("partner-pages.yaml", "is not a `.json` file"),
+            ("partners/acme.yaml", "is not a `.json` file"),
+        ] {
+            let e = errs(&format!(
+                "host:\n  output: public\n  data: [data/ok.json, \"{data}\"]\n"
+            ));
+            if says.is_empty() {
+                assert!(e.is_empty(), "{data}: {e:?}");
+                continue;
+            }
+            assert_eq!(e.len(), 1, "{data}: {e:?}");
+            assert!(
+                e[0].starts_with("6:24 ") && e[0].contains(says),
+                "{data}: {e:?}"
+            );
+        }
+        // Without host.output, the host site is the site root.
+        assert!(errs("host: { data: [../x.json] }\n")[0].contains("outside the host site"));
+        // The shell page is a host page, not one of ours.
+        for page in [
+            "templates/base.html",
+            "public/partners/p/x/index.html",
+            "kits/a/index.html",
+        ] {
+            let e = errs(&format!(
+                "host: {{ output: public }}\nshell: {{ page: {page}, main: main }}\n"
+            ));
+            assert_eq!(e.len(), 1, "{page}: {e:?}");
+            assert!(e[0].contains("`shell.page`"), "{page}: {e:?}");
+        }
     }
 }

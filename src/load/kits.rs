@@ -19,7 +19,7 @@ use std::path::Path;
 /// Environment variable holding the kit secret (wins over [`SECRET_FILE`]).
 pub(crate) const SECRET_ENV: &str = "PARTNER_PAGES_KIT_SECRET";
 /// File at the site root holding the kit secret (its first line); keep it out of git.
-pub(crate) const SECRET_FILE: &str = ".kit-secret";
+pub(crate) const SECRET_FILE: &str = crate::config::KIT_SECRET_FILE;
 /// Shortest secret accepted, in bytes: a short secret could be guessed from one kit's path.
 pub(crate) const MIN_SECRET_BYTES: usize = 16;
 /// Folder of the hosted kits in the static output.

@@ -159,7 +159,7 @@ fn load_config(
         }
     };
     let mut r = Report::new(Path::new(CONFIG_FILE), &text, 0);
-    let mut config = crate::config::parse(&text, &mut r);
+    let mut config = crate::config::parse_in(&text, Some(root), &mut r);
     diags.append(&mut r.diags);
     if let (Some(c), Some(url)) = (config.as_mut(), &opts.base_url) {
         match rules::base_url(url) {

@@ -7,6 +7,12 @@
 //! folder keeps a manifest ([`MANIFEST`]) of the files we wrote, so a rebuild removes only our
 //! own stale files (a removed partner's pages), never a host site's.
 //!
+//! The manifest sits in the folder it describes (it moves, is copied and is cached with it), and
+//! that folder may be published: so it holds no path, only the SHA-256 of each path
+//! ([`path_hash`]). A hosted kit's path holds a 128-bit secret token, which its hash does not
+//! give back; a stale file is found by hashing the paths of the folder's files. Nothing relies
+//! on `.assetsignore` or the web server to keep the manifest private.
+//!
 //! A folder is written one of two ways, chosen when it is opened:
 //!
 //! - **Fresh** (the folder is missing or empty, the first build): every file goes under its final
@@ -26,7 +32,8 @@
 //!   temporary of ours under the folder. Builds with nothing to write never create the marker.
 //!
 //! A [`Folder`] dropped without a commit (an error anywhere, in render or write) removes its
-//! staging folder or its temporaries: the output is as it was.
+//! staging folder or its temporaries and the folders it created for them: the output is as it
+//! was, byte for byte.
 //!
 //! Promise: against a crash of the process (kill -9, out of memory), every file is either its
 //! previous or its new version, never torn. There is no fsync: after a power loss the latest
@@ -34,6 +41,7 @@
 //! from the inputs), the same as other static site generators.
 
 use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,18 +66,33 @@ impl OutputFile {
     }
 }
 
-/// The manifest file in each output folder: the paths we wrote, one per line, sorted.
+/// The manifest file in each output folder: the hashes of the paths we wrote ([`path_hash`]),
+/// one per line, sorted.
 pub const MANIFEST: &str = ".partner-pages-manifest";
-/// The no-change stamp a successful build leaves in the output folder (see `build`).
-pub(crate) const STAMP: &str = ".partner-pages-stamp";
+/// Where earlier versions kept the no-change stamp (in the static output); a full build
+/// removes it.
+pub(crate) const LEGACY_STAMP: &str = ".partner-pages-stamp";
 /// Present while a build has temporaries in the folder; see the module doc.
 pub const WRITING: &str = ".partner-pages-writing";
 /// Part of the name of a temporary file, `.<name>.pp-tmp-<pid>`.
 pub const TMP_MARK: &str = ".pp-tmp-";
 /// Part of the name of a staging folder, `.<name>.pp-staging-<pid>`, beside the output folder.
 pub const STAGING_MARK: &str = ".pp-staging-";
-const MANIFEST_HEADER: &str =
-    "# Files written by partner-pages; it removes only these when they become stale.\n";
+const MANIFEST_HEADER: &str = "# Files written by partner-pages, as SHA-256 hashes of their paths; it removes only these when they become stale.\n";
+
+/// How a path is kept in a manifest: SHA-256 of `partner-pages manifest\0<path>`, hex. The
+/// manifest of a published folder gives no path back (a hosted kit's token stays secret).
+pub fn path_hash(path: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"partner-pages manifest\0");
+    h.update(path.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A manifest line that is a [`path_hash`] (64 lowercase hex digits).
+fn is_hash(line: &str) -> bool {
+    line.len() == 64 && line.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
 
 /// One output folder and what should be in it (paths relative to it, sorted).
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +133,7 @@ enum Mode {
     Fresh { staging: PathBuf },
     /// Changed files go to temporaries beside their targets, renamed at commit.
     Update {
+        /// The previous manifest: hashes of the paths ([`path_hash`]).
         old: BTreeSet<String>,
         pending: Mutex<Vec<Pending>>,
         /// The [`WRITING`] marker was created (under the lock, before the first temporary).
@@ -123,6 +147,9 @@ pub struct Folder {
     dir: PathBuf,
     mode: Mode,
     dirs_made: Mutex<HashSet<PathBuf>>,
+    /// Folders this build created in the folder (update mode): removed again when empty if
+    /// the build is not committed.
+    created: Mutex<Vec<PathBuf>>,
     written: AtomicUsize,
     unchanged: AtomicUsize,
     committed: bool,
@@ -175,6 +202,7 @@ impl Folder {
             dir: dir.to_path_buf(),
             mode,
             dirs_made: Mutex::new(HashSet::new()),
+            created: Mutex::new(Vec::new()),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
             committed: false,
@@ -240,7 +268,7 @@ impl Folder {
                 {
                     return Ok(false);
                 }
-                if !old.contains(&f.path) {
+                if !old.contains(&path_hash(&f.path)) {
                     return Err(Error::user_hint(
                         format!(
                             "{} exists and was not written by partner-pages; refusing to overwrite it",
@@ -268,6 +296,14 @@ impl Folder {
         if parent == root || lock(&self.dirs_made).contains(parent) {
             return Ok(());
         }
+        // The folders about to be created, so an uncommitted build can remove them again.
+        let mut missing = Vec::new();
+        let mut d = Some(parent);
+        while let Some(p) = d.filter(|p| *p != root && std::fs::symlink_metadata(p).is_err()) {
+            missing.push(p.to_path_buf());
+            d = p.parent();
+        }
+        lock(&self.created).extend(missing);
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
         lock(&self.dirs_made).insert(parent.to_path_buf());
@@ -300,9 +336,9 @@ impl Folder {
                         ));
                     }
                 }
-                let now: HashSet<&str> = paths.iter().copied().collect();
-                for stale in old.iter().filter(|p| !now.contains(p.as_str())) {
-                    let path = self.dir.join(stale);
+                let now: HashSet<String> = paths.iter().map(|p| path_hash(p)).collect();
+                let stale: HashSet<&String> = old.iter().filter(|h| !now.contains(*h)).collect();
+                for path in files_hashed_in(&self.dir, &stale) {
                     match std::fs::remove_file(&path) {
                         Ok(()) => {
                             stats.removed += 1;
@@ -348,6 +384,12 @@ impl Drop for Folder {
                 discard(&lock(pending));
                 if *lock(marked) {
                     let _ = std::fs::remove_file(self.dir.join(WRITING));
+                }
+                // Deepest first; a folder someone else filled meanwhile stays.
+                let mut created = std::mem::take(&mut *lock(&self.created));
+                created.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+                for d in created {
+                    let _ = std::fs::remove_dir(d);
                 }
             }
         }
@@ -479,8 +521,31 @@ fn discard(pending: &[Pending]) {
     }
 }
 
-/// Paths of the previous manifest; lines that are not plain relative paths are ignored, so a
-/// tampered manifest cannot make us delete outside the folder.
+/// The files under `dir` (not following links) whose
+/// relative path hashes to one of `stale`. Walks only when there is something stale.
+fn files_hashed_in(dir: &Path, stale: &HashSet<&String>) -> Vec<PathBuf> {
+    if stale.is_empty() {
+        return Vec::new();
+    }
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(dir).ok()?;
+            let rel: Vec<_> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+            let rel = rel.into_iter().collect::<Option<Vec<_>>>()?.join("/");
+            stale
+                .contains(&path_hash(&rel))
+                .then(|| e.path().to_path_buf())
+        })
+        .collect()
+}
+
+/// Hashes of the previous manifest ([`path_hash`]). A line that is a path (a manifest of an
+/// earlier version) is hashed; lines that are not plain relative paths are ignored, and a
+/// stale file is only ever looked for under the folder, so a tampered manifest cannot make us
+/// delete outside it.
 fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read_to_string(&path) {
@@ -498,16 +563,24 @@ fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     };
     Ok(text
         .lines()
-        .filter(|l| !l.starts_with('#') && is_plain_relative(l) && *l != MANIFEST)
-        .map(str::to_owned)
+        .filter(|l| !l.starts_with('#') && *l != MANIFEST)
+        .filter_map(|l| {
+            if is_hash(l) {
+                Some(l.to_owned())
+            } else {
+                is_plain_relative(l).then(|| path_hash(l))
+            }
+        })
         .collect())
 }
 
 fn write_manifest(dir: &Path, paths: &[&str]) -> Result<()> {
-    let mut text = String::with_capacity(MANIFEST_HEADER.len() + paths.len() * 32);
+    let mut text = String::with_capacity(MANIFEST_HEADER.len() + paths.len() * 65);
     text.push_str(MANIFEST_HEADER);
-    for p in paths {
-        text.push_str(p);
+    let mut hashes: Vec<String> = paths.iter().map(|p| path_hash(p)).collect();
+    hashes.sort();
+    for h in hashes {
+        text.push_str(&h);
         text.push('\n');
     }
     let path = dir.join(MANIFEST);
@@ -664,7 +737,7 @@ mod tests {
         let got = read_manifest(dir.path()).unwrap();
         assert_eq!(
             got.into_iter().collect::<Vec<_>>(),
-            vec!["ok.html".to_string()]
+            vec![path_hash("ok.html")]
         );
     }
 
@@ -685,9 +758,11 @@ mod tests {
             std::fs::read_to_string(out.join("a/index.html")).unwrap(),
             "A"
         );
+        let mut want = vec![path_hash("a/index.html"), path_hash("b.html")];
+        want.sort();
         assert_eq!(
             read_manifest(&out).unwrap().into_iter().collect::<Vec<_>>(),
-            vec!["a/index.html".to_string(), "b.html".to_string()]
+            want
         );
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -726,5 +801,69 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(left, vec!["host.html".to_string()]);
+    }
+
+    #[test]
+    fn the_manifest_holds_no_path_and_still_removes_stale_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = "0123456789abcdef0123456789abcdef";
+        let kit = format!("kits/{token}/index.html");
+        let first = files(&[("index.html", "I"), (kit.as_str(), "K")]);
+        write(&[Target {
+            dir: dir.path(),
+            files: &first,
+        }])
+        .unwrap();
+        let manifest = std::fs::read_to_string(dir.path().join(MANIFEST)).unwrap();
+        assert!(!manifest.contains(token), "{manifest}");
+        assert!(!manifest.contains("index.html"), "{manifest}");
+        // The kit moves (a rotated secret): the old one is found by its hash and removed.
+        let second = files(&[("index.html", "I"), ("kits/ffff/index.html", "K")]);
+        let s = write(&[Target {
+            dir: dir.path(),
+            files: &second,
+        }])
+        .unwrap();
+        assert_eq!(s.removed, 1);
+        assert!(!dir.path().join("kits").join(token).exists());
+        assert!(dir.path().join("kits/ffff/index.html").is_file());
+        // A manifest of an earlier version (plain paths) is still understood.
+        std::fs::write(
+            dir.path().join(MANIFEST),
+            "index.html\nkits/ffff/index.html\n",
+        )
+        .unwrap();
+        let s = write(&[Target {
+            dir: dir.path(),
+            files: &files(&[("index.html", "I")]),
+        }])
+        .unwrap();
+        assert_eq!((s.unchanged, s.removed), (1, 1));
+    }
+
+    #[test]
+    fn an_uncommitted_update_removes_the_folders_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&[Target {
+            dir: dir.path(),
+            files: &files(&[("index.html", "I")]),
+        }])
+        .unwrap();
+        let before: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .map(|e| e.unwrap().path().to_path_buf())
+            .collect();
+        let folder = Folder::open(dir.path()).unwrap();
+        assert!(!folder.is_fresh());
+        folder
+            .put(&OutputFile::new("kits/abc/deep/index.html", "K"))
+            .unwrap();
+        assert!(dir.path().join("kits/abc/deep").is_dir());
+        drop(folder);
+        let after: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .map(|e| e.unwrap().path().to_path_buf())
+            .collect();
+        assert_eq!(before, after);
     }
 }

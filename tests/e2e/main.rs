@@ -26,6 +26,8 @@ mod leads;
 mod llms;
 // the MCP tools' input schemas checked by Python's jsonschema.
 mod mcp;
+// no private path in any public file, in every deployment mode (wrangler dev, static origin).
+mod private;
 // hostile requests and partner text against the Worker in workerd.
 mod reliability;
 // reports validated against their schemas and the Nu checker.

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
-const STAMP: &str = ".partner-pages-stamp";
+/// The stamp, in the site's state folder (never in the published output).
+const STAMP: &str = ".partner-pages/build-stamp";
 
 /// `build -v` that must succeed; returns stderr (summary and stage timings).
 fn build(root: &Path, extra: &[&str]) -> String {
@@ -41,7 +42,7 @@ fn was_skipped(summary: &str) -> bool {
 
 /// Every file of the two output folders with its mtime.
 fn mtimes(root: &Path) -> BTreeMap<String, SystemTime> {
-    ["public", "collector"]
+    ["public", "collector", ".partner-pages"]
         .iter()
         .flat_map(|d| walkdir::WalkDir::new(root.join(d)).sort_by_file_name())
         .filter_map(Result::ok)
@@ -68,7 +69,7 @@ fn built_site() -> (tempfile::TempDir, (usize, usize, usize)) {
 fn second_build_reports_all_unchanged_and_rewrites_nothing() {
     let (site, (written, _, _)) = built_site();
     let before = mtimes(site.path());
-    assert!(before.contains_key(&format!("public/{STAMP}")));
+    assert!(before.contains_key(STAMP));
     // A coarse-mtime file system would hide a rewrite: wait past its granularity.
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let second = build(site.path(), &[]);
@@ -79,15 +80,30 @@ fn second_build_reports_all_unchanged_and_rewrites_nothing() {
 }
 
 #[test]
-fn stamp_is_not_in_the_manifest_sitemap_or_served_files() {
+fn stamp_is_beside_the_site_and_not_in_the_published_output() {
     let (site, _) = built_site();
     let public = site.path().join("public");
-    assert!(public.join(STAMP).is_file());
-    assert!(!read(public.join(".partner-pages-manifest")).contains(STAMP));
-    assert!(!read(public.join("sitemap.xml")).contains(STAMP));
-    assert!(read(public.join(".assetsignore"))
-        .lines()
-        .any(|l| l == STAMP));
+    assert!(site.path().join(STAMP).is_file());
+    // The state folder keeps itself out of git.
+    assert_eq!(read(site.path().join(".partner-pages/.gitignore")), "*\n");
+    let names: Vec<String> = walkdir::WalkDir::new(&public)
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains("stamp")),
+        "no stamp in public/: {names:?}"
+    );
+    // A stamp an earlier version left in public/ (it names every file) goes at the next build.
+    std::fs::write(public.join(".partner-pages-stamp"), "old").unwrap();
+    std::fs::write(
+        site.path().join("partners/seo-consultant.yaml"),
+        read(site.path().join("partners/seo-consultant.yaml")) + "\n",
+    )
+    .unwrap();
+    build(site.path(), &[]);
+    assert!(!public.join(".partner-pages-stamp").exists());
 }
 
 #[test]

@@ -37,10 +37,13 @@ mod llms;
 mod mcp;
 // the report a partner receives: their figures and nobody else's.
 mod partner_report;
+// private stays private: kit paths, published folders, host.data, symlinks, refused builds.
+mod private;
 // crashes and hostile requests to the collector: signatures, headers, SQL, redirects.
 mod reliability;
 // `report` through every event source format, and its figures.
 mod report;
 // `serve`: the local collector's routes, refusals, writes and live reload.
 mod serve;
+// the host shell: kits keep their own head, shells without head/body, CSP and <base>.
 mod shell;

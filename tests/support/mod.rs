@@ -130,6 +130,16 @@ pub(crate) fn big_site(n: usize) -> tempfile::TempDir {
 pub(crate) const KIT_SECRET_A: &str = "kit-secret-for-tests-one-0123456789";
 pub(crate) const KIT_SECRET_B: &str = "kit-secret-for-tests-two-9876543210";
 
+/// How a manifest keeps a path, computed here from its definition (SHA-256 of
+/// `partner-pages manifest\0<path>`, hex), not by the code under test.
+pub(crate) fn manifest_hash(path: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"partner-pages manifest\0");
+    h.update(path.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The token of a hosted kit, computed here from its definition (HMAC-SHA256 of the code under
 /// the secret, first 128 bits in hex), not by the code under test.
 pub(crate) fn kit_token(secret: &str, code: &str) -> String {
