@@ -116,6 +116,33 @@ fn the_worker_stores_a_forged_variant_cookie_as_no_variant_and_signs_a_fresh_ass
     }
 }
 
+/// Without `PP_VARIANT_SECRET` no test runs in the Worker: every visitor sees the control
+/// page, no variant cookie is set, events store no variant (even with a variant cookie), and
+/// the Worker says why in its log.
+#[test]
+fn without_the_variant_secret_the_worker_runs_no_test_and_says_so() {
+    let c = crate::worker::Collector::start_without_variant_key(site_with_variants());
+    let ua = ("User-Agent", BROWSER_UA);
+    for _ in 0..8 {
+        let page = c.request("GET", "/p/seo-consultant/", &[ua], b"");
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert_eq!(shown(page.text()), "control");
+        assert_eq!(set_variant_value(&page.header_all("set-cookie")), None);
+    }
+    let cookie = "pp_vid=0000abcd-5a6b-4c7d-8e9f-0a1b2c3d4e5f; pp_x_seo-consultant=speed";
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[("Cookie", cookie)],
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(set_variant_value(&r.header_all("set-cookie")), None);
+    let rows = c.query("SELECT variant FROM partner_events");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0]["variant"].is_null(), "{rows:?}");
+    let log = c.log_text();
+    assert!(log.contains("PP_VARIANT_SECRET is not configured"), "{log}");
+}
+
 /// A plain static server (Python's) for the built output, killed on drop: the origin behind
 /// a Worker in mode `route`.
 struct Origin(std::process::Child);

@@ -32,18 +32,23 @@ impl Collector {
     /// Build the example site into a temp dir, apply the D1 migrations locally, start the Worker.
     pub(crate) fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
         let site = support::copy_site(&support::example_site());
-        Collector::start_with(site, prepare_public, true, &[])
+        Collector::start_with(site, prepare_public, true, true, &[])
     }
 
     /// As [`Collector::start`], on a site you prepared (a copy of the example, edited).
     pub(crate) fn start_in(site: tempfile::TempDir) -> Collector {
-        Collector::start_with(site, |_| {}, true, &[])
+        Collector::start_with(site, |_| {}, true, true, &[])
     }
 
     /// As [`Collector::start_in`] for a site in mode `route`: what the Worker does not answer
     /// goes to the origin at `upstream` (`host:port`), as a route sends it on.
     pub(crate) fn start_route(site: tempfile::TempDir, upstream: &str) -> Collector {
-        Collector::start_with(site, |_| {}, true, &["--local-upstream", upstream])
+        Collector::start_with(site, |_| {}, true, true, &["--local-upstream", upstream])
+    }
+
+    /// As [`Collector::start_in`], with no `PP_VARIANT_SECRET` in `.dev.vars`.
+    pub(crate) fn start_without_variant_key(site: tempfile::TempDir) -> Collector {
+        Collector::start_with(site, |_| {}, true, false, &[])
     }
 
     /// As [`Collector::start`]; without `migrate` the local D1 has no `partner_events` table,
@@ -52,6 +57,7 @@ impl Collector {
         site: tempfile::TempDir,
         prepare_public: impl FnOnce(&Path),
         migrate: bool,
+        variant_key: bool,
         extra: &[&str],
     ) -> Collector {
         let wrangler = crate::tools::require_tool(
@@ -71,14 +77,14 @@ impl Collector {
             "build wrote no collector/wrangler.toml"
         );
         prepare_public(&site.path().join("public"));
-        std::fs::write(
-            collector.join(".dev.vars"),
-            format!(
-                "PP_SIGNING_SECRET={SECRET}\nPP_VARIANT_SECRET={}\n",
+        let mut vars = format!("PP_SIGNING_SECRET={SECRET}\n");
+        if variant_key {
+            vars.push_str(&format!(
+                "PP_VARIANT_SECRET={}\n",
                 crate::support::experiments::VARIANT_KEY
-            ),
-        )
-        .unwrap();
+            ));
+        }
+        std::fs::write(collector.join(".dev.vars"), vars).unwrap();
 
         let mut c = Collector {
             log: site.path().join("wrangler-dev.log"),
@@ -463,6 +469,7 @@ fn worker_answers_503_with_retry_after_when_the_d1_write_fails_and_redirects_cli
         support::copy_site(&support::example_site()),
         |_| {},
         false,
+        true,
         &[],
     );
     let beacon = json!({"e": "visit", "p": "seo-consultant", "u": "/d1-down/beacon"}).to_string();
