@@ -55,6 +55,17 @@ pub(super) fn run(global: &GlobalArgs, args: BuildArgs) -> Result<()> {
             started.elapsed().as_millis(),
             report.kits_dir.display()
         );
+        // A partner runs a test (wrangler.toml then names the variant secret): the Worker
+        // needs its key, which no build can check or write.
+        let wrangler = report.collector_dir.join("wrangler.toml");
+        let variant_secret = partner_pages::collector::VARIANT_SECRET_ENV;
+        if std::fs::read_to_string(&wrangler).is_ok_and(|t| t.contains(variant_secret)) {
+            eprintln!(
+                "note: a partner runs a test: the Worker draws and signs variants only with its secret {variant_secret} \
+                 (once, in {}: npx wrangler secret put {variant_secret}); without it every visitor sees the control page",
+                report.collector_dir.display()
+            );
+        }
         if global.verbose > 0 {
             eprintln!("  site:      {}", report.out_dir.display());
             eprintln!("  collector: {}", report.collector_dir.display());

@@ -118,12 +118,16 @@ pub(super) const WORKFLOW: &str = r##"# The weekly partner report, run by GitHub
 #   secret   CLOUDFLARE_API_TOKEN   a Cloudflare API token that can read D1 ("D1 Read")
 #   secret   CLOUDFLARE_ACCOUNT_ID  your Cloudflare account id
 #   variable PARTNER_PAGES_GIT      the git URL partner-pages is installed from
-#                                   (`cargo install --locked --git <url> partner-pages`)
-#   variable PARTNER_PAGES_REV      optional: a commit or tag of it, for the same build every week
+#   variable PARTNER_PAGES_REV      the commit (or tag) of it to install: the same build every week
 # and in Settings > Actions > General, allow GitHub Actions to create pull requests.
 #
 # D1_DATABASE must be `collector.database` of partner-pages.yaml (default: partner-events). The
 # database is found by its name with the token, so no build is needed here.
+#
+# Least privilege: the job that installs the tools, reads D1 and writes the report can only read
+# the repository, and its checkout keeps no token; only the second job, which runs no installed
+# tool, may push the branch and open the pull request. Actions are pinned by commit (the tag in
+# the comment), tools by version. To update one, replace the commit with the new tag's commit.
 name: Weekly partner report
 
 on:
@@ -131,9 +135,8 @@ on:
     - cron: "0 6 * * 1" # Mondays, 06:00 UTC
   workflow_dispatch:
 
-permissions:
-  contents: write
-  pull-requests: write
+# Nothing by default: each job asks for what it needs.
+permissions: {}
 
 concurrency:
   group: partner-report
@@ -147,10 +150,16 @@ jobs:
   report:
     runs-on: ubuntu-latest
     timeout-minutes: 30
+    permissions:
+      contents: read
+    outputs:
+      day: ${{ steps.write.outputs.day }}
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0
+        with:
+          persist-credentials: false
 
-      - uses: actions/setup-node@v4
+      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020 # v4.4.0
         with:
           node-version: 20
 
@@ -159,27 +168,28 @@ jobs:
           PARTNER_PAGES_GIT: ${{ vars.PARTNER_PAGES_GIT }}
           PARTNER_PAGES_REV: ${{ vars.PARTNER_PAGES_REV }}
         run: |
-          if [ -z "$PARTNER_PAGES_GIT" ]; then
-            echo "::error::Set the repository variable PARTNER_PAGES_GIT to the git URL of partner-pages (Settings > Secrets and variables > Actions > Variables)."
+          if [ -z "$PARTNER_PAGES_GIT" ] || [ -z "$PARTNER_PAGES_REV" ]; then
+            echo "::error::Set the repository variables PARTNER_PAGES_GIT (the git URL of partner-pages) and PARTNER_PAGES_REV (the commit or tag to install) in Settings > Secrets and variables > Actions > Variables."
             exit 1
           fi
-          cargo install --locked --git "$PARTNER_PAGES_GIT" ${PARTNER_PAGES_REV:+--rev "$PARTNER_PAGES_REV"} partner-pages
-          npm install --global wrangler@4
+          cargo install --locked --git "$PARTNER_PAGES_GIT" --rev "$PARTNER_PAGES_REV" partner-pages
+          npm install --global wrangler@4.86.0
 
       # The rows pulled by earlier runs: each run reads only the new ones from D1.
-      - uses: actions/cache@v4
+      - uses: actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830 # v4.3.0
         with:
           path: .partner-pages/cache
           key: partner-events-${{ github.run_id }}
           restore-keys: partner-events-
 
       - name: Write the report and the calendar
+        id: write
         env:
           CLOUDFLARE_API_TOKEN: ${{ secrets.CLOUDFLARE_API_TOKEN }}
           CLOUDFLARE_ACCOUNT_ID: ${{ secrets.CLOUDFLARE_ACCOUNT_ID }}
         run: |
           day=$(date -u +%F)
-          echo "REPORT_DAY=$day" >> "$GITHUB_ENV"
+          echo "day=$day" >> "$GITHUB_OUTPUT"
           mkdir -p reports "reports/$day-for-partners"
           # The first command pulls the new rows of D1 into the cache; the others read it.
           partner-pages --quiet report --events "d1:$D1_DATABASE" --last 7d --out "reports/$day.md"
@@ -190,21 +200,54 @@ jobs:
             partner-pages --quiet report --events "$cache" --last 28d --partner "$code" --for-partner --out "reports/$day-for-partners/$code.md"
           done
 
-      # Commits what the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/ and
-      # the calendar's .pp-calendar.json) to the branch partner-report and opens or updates
-      # its pull request.
+      # What the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/ and
+      # the calendar's .pp-calendar.json): every new or changed file git does not ignore.
+      - name: Pack what the report wrote
+        run: |
+          git ls-files -z --others --modified --exclude-standard | tar --null --files-from - --ignore-failed-read -cf "$RUNNER_TEMP/partner-report.tar"
+
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          name: partner-report
+          path: ${{ runner.temp }}/partner-report.tar
+          if-no-files-found: error
+          retention-days: 7
+
+  # Commits the report's files to the branch partner-report and opens or updates its pull
+  # request. The only job that may write, and it installs and runs nothing of its own.
+  pull-request:
+    needs: report
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    permissions:
+      contents: write
+      pull-requests: write
+    steps:
+      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0
+        with:
+          persist-credentials: false
+
+      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0
+        with:
+          name: partner-report
+          path: ${{ runner.temp }}/partner-report
+
+      - name: Unpack the report
+        run: |
+          tar -xf "$RUNNER_TEMP/partner-report/partner-report.tar"
+
       - name: Open a pull request
-        uses: peter-evans/create-pull-request@v7
+        uses: peter-evans/create-pull-request@22a9089034f40e5a961c8808d113e2c98fb63676 # v7.0.11
         with:
           branch: partner-report
-          commit-message: "Partner report ${{ env.REPORT_DAY }}"
-          title: "Partner report ${{ env.REPORT_DAY }}"
+          commit-message: "Partner report ${{ needs.report.outputs.day }}"
+          title: "Partner report ${{ needs.report.outputs.day }}"
           body: |
-            This week's partner report (reports/${{ env.REPORT_DAY }}.md), the content
-            calendar it proposes (reports/${{ env.REPORT_DAY }}-calendar.md): briefs, partner
-            emails and page changes, and each partner's own report to send with their kit
-            (reports/${{ env.REPORT_DAY }}-for-partners/), to review before anything is sent
-            or merged.
+            This week's partner report (reports/${{ needs.report.outputs.day }}.md), the content
+            calendar it proposes (reports/${{ needs.report.outputs.day }}-calendar.md): briefs,
+            partner emails and page changes, and each partner's own report to send with their
+            kit (reports/${{ needs.report.outputs.day }}-for-partners/), to review before
+            anything is sent or merged.
 "##;
 
 pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {

@@ -54,6 +54,19 @@
 //!   page_path defaults to `/s`. Not subject to the bot / DNT / GPC rules (it is signed, and
 //!   backends use curl-like agents). Writes `value` and `user_id` too (migration 0002); `/go`
 //!   and `/e` rows write only the original seven columns. Answers 204. Other methods -> 405.
+//! - Experiments (partners with `variants:`): `GET /p/<code>/` (or `.../index.html`) answers
+//!   the visitor's variant's page under that URL, `Cache-Control: private, no-store`. The
+//!   variant is kept in the cookie `<prefix>_x_<code>` = `<variant>.<hex HMAC-SHA256(key,
+//!   "variant/<code>/<visitor id>/<variant>")>` (attributes as above), the key being
+//!   [`VARIANT_SECRET_ENV`]. A cookie whose signature is this visitor's and partner's (64
+//!   lower-case hex digits, checked in constant time) naming a declared variant is kept and its
+//!   variant recorded. Without a variant cookie, the variant is drawn: the first 4 bytes
+//!   (big-endian) of HMAC-SHA256(key, `bucket/<code>/<visitor id>`) / 2^32, times the weights'
+//!   sum, walked through the weights; it is recorded and its signed cookie set. Any other
+//!   variant cookie (forged, unsigned, another visitor's) is shown a freshly drawn variant and
+//!   gets its signed cookie, but the event records no variant (NULL). `/go/` and `/e` apply the
+//!   same rules to their row; `/s` records the drawn variant. Without the key no variant is
+//!   drawn, shown or recorded (the Worker logs it; `serve` makes a key per process).
 //! - Storage: `/e` and `/s` answer 204 only once the row is written (`serve`: its SQLite commit;
 //!   the Worker: the D1 `INSERT`); a failed write -> 503 with `Retry-After: 5`, no row, logged.
 //!   `/go/` never depends on the write: the Worker redirects first and writes the click in

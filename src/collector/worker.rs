@@ -481,6 +481,53 @@ mod tests {
     }
 
     #[test]
+    fn a_test_runs_in_both_modes_on_its_landing_page_routes_and_asks_for_the_variant_secret() {
+        let mut site = example_site();
+        let i = site
+            .partners
+            .iter()
+            .position(|p| p.code == "seo-consultant")
+            .unwrap();
+        let variant = |id: &str| crate::partner::Variant {
+            id: id.into(),
+            weight: None,
+            promise: None,
+            landing: None,
+            lead_magnet: None,
+            cta: None,
+        };
+        site.partners[i].variants = vec![variant("control"), variant("speed")];
+        assert!(!wrangler_toml(&example_site(), DEFAULT_ASSETS_DIR).contains(VARIANT_SECRET_ENV));
+        for mode in [CollectorMode::Assets, CollectorMode::Route] {
+            site.config.collector.mode = mode;
+            let toml = wrangler_toml(&site, DEFAULT_ASSETS_DIR);
+            assert!(
+                toml.contains("\"/p/seo-consultant/\", \"/p/seo-consultant/index.html\"")
+                    || toml.contains(
+                        "\"aikit.example/p/seo-consultant/\", \"aikit.example/p/seo-consultant/index.html\""
+                    ),
+                "{mode:?}: {toml}"
+            );
+            assert!(
+                toml.contains(&format!("wrangler secret put {VARIANT_SECRET_ENV}")),
+                "{toml}"
+            );
+            let js = worker_js(&site);
+            let line = js.lines().find(|l| l.starts_with("const R = ")).unwrap();
+            let reg: serde_json::Value =
+                serde_json::from_str(line.trim_start_matches("const R = ").trim_end_matches(';'))
+                    .unwrap();
+            assert_eq!(
+                reg["partners"]["seo-consultant"]["variants"],
+                serde_json::json!([["control", 1.0], ["speed", 1.0]]),
+                "{mode:?}"
+            );
+            // No secret in the built Worker: the key is read at run time.
+            assert!(!js.contains("test-variant-secret"));
+        }
+    }
+
+    #[test]
     fn assets_mode_keeps_the_build_manifest_out_of_the_served_files() {
         let mut site = example_site();
         let files = public_files(&site);

@@ -55,6 +55,213 @@ fn the_worker_gives_each_visitor_a_sticky_variant_and_d1_rows_carry_it() {
     assert_eq!(got, expected_rows);
 }
 
+/// A client cannot choose its variant in the Worker either: for every cookie of the shared
+/// corpus (genuine, unsigned, another visitor's or partner's signature, a guessed key, ...)
+/// the Worker in `wrangler dev` shows, sets and stores in local D1 exactly what the rules of
+/// `serve` say: a made-up cookie is stored as no variant (NULL) and gets a fresh signed one.
+#[test]
+fn the_worker_stores_a_forged_variant_cookie_as_no_variant_and_signs_a_fresh_assignment() {
+    let site = site_with_variants();
+    let cases = variant_cookie_cases(site.path());
+    let c = crate::worker::Collector::start_in(site);
+    let ua = ("User-Agent", BROWSER_UA);
+    for case in &cases {
+        let cookie = ("Cookie", case.cookie.as_str());
+        let page = c.request("GET", "/p/seo-consultant/", &[ua, cookie], b"");
+        assert_eq!(page.status, 200, "{}: {}", case.what, page.text());
+        assert_eq!(shown(page.text()), case.shown, "{}", case.what);
+        assert_eq!(
+            set_variant_value(&page.header_all("set-cookie")),
+            case.landing_sets,
+            "{}: the landing page's cookie",
+            case.what
+        );
+        let r = c.beacon(
+            r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+            &[cookie],
+        );
+        assert_eq!(r.status, 204, "{}: {}", case.what, r.text());
+        assert_eq!(
+            set_variant_value(&r.header_all("set-cookie")),
+            case.event_sets,
+            "{}: the beacon's cookie",
+            case.what
+        );
+        let click = c.request("GET", "/go/seo-consultant", &[ua, cookie], b"");
+        assert_eq!(click.status, 302, "{}", case.what);
+        assert_eq!(
+            set_variant_value(&click.header_all("set-cookie")),
+            case.event_sets,
+            "{}: the click's cookie",
+            case.what
+        );
+    }
+    // Clicks are written after the redirect: wait for every row.
+    c.rows_at_least(2 * cases.len());
+    let rows = c.query("SELECT event_name, visitor_id, variant FROM partner_events");
+    for case in &cases {
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r["visitor_id"].as_str() == Some(case.visitor.as_str()))
+            .collect();
+        assert_eq!(mine.len(), 2, "{}: {mine:?}", case.what);
+        for row in mine {
+            assert_eq!(
+                row["variant"].as_str(),
+                case.recorded.as_deref(),
+                "{}: {row}",
+                case.what
+            );
+        }
+    }
+}
+
+/// Without `PP_VARIANT_SECRET` no test runs in the Worker: every visitor sees the control
+/// page, no variant cookie is set, events store no variant (even with a variant cookie), and
+/// the Worker says why in its log.
+#[test]
+fn without_the_variant_secret_the_worker_runs_no_test_and_says_so() {
+    let c = crate::worker::Collector::start_without_variant_key(site_with_variants());
+    let ua = ("User-Agent", BROWSER_UA);
+    for _ in 0..8 {
+        let page = c.request("GET", "/p/seo-consultant/", &[ua], b"");
+        assert_eq!(page.status, 200, "{}", page.text());
+        assert_eq!(shown(page.text()), "control");
+        assert_eq!(set_variant_value(&page.header_all("set-cookie")), None);
+    }
+    let cookie = "pp_vid=0000abcd-5a6b-4c7d-8e9f-0a1b2c3d4e5f; pp_x_seo-consultant=speed";
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[("Cookie", cookie)],
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(set_variant_value(&r.header_all("set-cookie")), None);
+    let rows = c.query("SELECT variant FROM partner_events");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0]["variant"].is_null(), "{rows:?}");
+    let log = c.log_text();
+    assert!(log.contains("PP_VARIANT_SECRET is not configured"), "{log}");
+}
+
+/// A plain static server (Python's) for the built output, killed on drop: the origin behind
+/// a Worker in mode `route`.
+struct Origin(std::process::Child);
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Mode `route`: the test runs too. The Worker, on the landing page's route, picks the
+/// visitor's variant and serves its file from the origin (a plain static server) under the
+/// page's own URL, signs the cookie, and the events carry the variant; a forged cookie is
+/// stored as no variant, as in mode `assets`.
+#[test]
+fn in_route_mode_the_worker_runs_the_test_on_the_landing_page_route() {
+    let site = site_with_variants();
+    let config = site.path().join("partner-pages.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "  mode: assets\n",
+            "  mode: route\n  route: \"aikit.example/go/*\"\n",
+        ),
+    )
+    .unwrap();
+    let built = crate::support::run(site.path(), &["build"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let toml = std::fs::read_to_string(site.path().join("collector/wrangler.toml")).unwrap();
+    assert!(!toml.contains("[assets]"), "{toml}");
+    for route in [
+        "\"aikit.example/p/seo-consultant/\"",
+        "\"aikit.example/p/seo-consultant/index.html\"",
+    ] {
+        assert!(toml.contains(route), "the landing page is a route: {toml}");
+    }
+    assert!(
+        toml.contains("wrangler secret put PP_VARIANT_SECRET"),
+        "{toml}"
+    );
+    let python =
+        crate::tools::require_tool("python3", "Python serves the output as a plain origin");
+    let origin_port = crate::worker::free_port();
+    let origin = Origin(
+        std::process::Command::new(python)
+            .args(["-m", "http.server", "--bind", "127.0.0.1"])
+            .arg(origin_port.to_string())
+            .arg("--directory")
+            .arg(site.path().join("public"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start python3 -m http.server"),
+    );
+    let start = std::time::Instant::now();
+    while crate::worker::try_http(origin_port, "GET", "/p/seo-consultant/v/speed/", &[], b"")
+        .map_or(true, |r| r.status != 200)
+    {
+        assert!(start.elapsed().as_secs() < 60, "the origin never answered");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let c = crate::worker::Collector::start_route(site, &format!("127.0.0.1:{origin_port}"));
+    let ua = ("User-Agent", BROWSER_UA);
+    let mut seen = std::collections::BTreeMap::new();
+    for visitor in 0..12 {
+        let first = c.request("GET", "/p/seo-consultant/", &[ua], b"");
+        assert_eq!(first.status, 200, "visitor {visitor}: {}", first.text());
+        assert!(first.header_all("location").is_empty());
+        let variant = shown(first.text());
+        let set = set_variant_value(&first.header_all("set-cookie"))
+            .unwrap_or_else(|| panic!("no variant cookie: {:?}", first.header_all("set-cookie")));
+        assert!(set.starts_with(&format!("{variant}.")), "{set}");
+        let cookie: String = first
+            .header_all("set-cookie")
+            .iter()
+            .map(|c| c.split(';').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("; ");
+        *seen.entry(variant).or_insert(0) += 1;
+        let again = c.request(
+            "GET",
+            "/p/seo-consultant/index.html",
+            &[ua, ("Cookie", cookie.as_str())],
+            b"",
+        );
+        assert_eq!(shown(again.text()), variant);
+        assert!(again.header_all("set-cookie").is_empty());
+        let r = c.beacon(
+            r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+            &[("Cookie", cookie.as_str())],
+        );
+        assert_eq!(r.status, 204, "{}", r.text());
+    }
+    assert_eq!(seen.len(), 2, "12 visitors all got one variant: {seen:?}");
+    // A forged cookie: a fresh signed assignment, stored as no variant.
+    let forged = "pp_vid=0000abcd-5a6b-4c7d-8e9f-0a1b2c3d4e5f; pp_x_seo-consultant=speed";
+    let r = c.beacon(
+        r#"{"e":"visit","p":"seo-consultant","u":"/p/seo-consultant/"}"#,
+        &[("Cookie", forged)],
+    );
+    assert_eq!(r.status, 204);
+    assert!(set_variant_value(&r.header_all("set-cookie")).is_some());
+    let visits = c.query(
+        "SELECT variant FROM partner_events WHERE event_name = 'visit' ORDER BY created_at, rowid",
+    );
+    let got: Vec<Option<&str>> = visits.iter().map(|r| r["variant"].as_str()).collect();
+    assert_eq!(got.len(), 13, "{got:?}");
+    assert!(got[..12].iter().all(|v| v.is_some()), "{got:?}");
+    assert_eq!(got[12], None, "the forged cookie's visit");
+    drop(c);
+    drop(origin);
+}
+
 /// Visitors in the browser test: all of them get one variant with probability 2 × 2⁻²⁰.
 const BROWSER_VISITORS: usize = 20;
 
@@ -119,7 +326,10 @@ fn visitors_saw_sticky_variants(run: &serde_json::Value) -> Vec<(String, &'stati
                 .unwrap_or_else(|| panic!("visitor {i} holds no {name} cookie: {v}"))
                 .to_string()
         };
-        assert_eq!(cookie("pp_x_seo-consultant"), variant, "{v}");
+        // `<variant>.<signature>`: the variant, signed for this visitor.
+        let held = cookie("pp_x_seo-consultant");
+        assert_eq!(held.split('.').next(), Some(variant), "{v}");
+        assert_eq!(held.len(), variant.len() + 65, "{v}");
         let visits = v["beacons"]
             .as_array()
             .unwrap()

@@ -56,7 +56,8 @@ fn the_workflow_init_writes_passes_the_workflow_schema_and_a_broken_copy_fails()
         "secrets.CLOUDFLARE_ACCOUNT_ID",
         "reports/$day.md",
         "partner-pages --quiet calendar",
-        "peter-evans/create-pull-request@v7",
+        "peter-evans/create-pull-request@22a9089034f40e5a961c8808d113e2c98fb63676 # v7.0.11",
+        "persist-credentials: false",
     ] {
         assert!(text.contains(part), "the workflow lacks `{part}`");
     }
@@ -73,7 +74,10 @@ fn the_workflow_init_writes_passes_the_workflow_schema_and_a_broken_copy_fails()
         ),
         (
             "a step with neither uses nor run",
-            text.replace("      - uses: actions/checkout@v4", "      - name: nothing"),
+            text.replace(
+                "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0",
+                "      - name: nothing",
+            ),
         ),
     ];
     let mut failed = 0;
@@ -220,7 +224,28 @@ fn the_workflows_report_step_runs_and_writes_every_file() {
         "--events \"d1:$D1_DATABASE\"",
         "--events \".partner-pages/cache/d1-$D1_DATABASE.sqlite\"",
     );
-    let github_env = dir.path().join("github-env");
+    // The site is a git checkout, as on the runner (the pack step asks git what changed).
+    let git = |cwd: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ignore = site.path().join(".gitignore");
+    let mut ignored = std::fs::read_to_string(&ignore).unwrap_or_default();
+    ignored.push_str("/.partner-pages\n");
+    std::fs::write(&ignore, ignored).unwrap();
+    git(site.path(), &["init", "-q"]);
+    git(site.path(), &["add", "-A"]);
+    git(site.path(), &["commit", "-qm", "site"]);
+    let github_output = dir.path().join("github-output");
     let bin_dir = support::bin().parent().unwrap().to_path_buf();
     let path = format!(
         "{}:{}",
@@ -232,7 +257,7 @@ fn the_workflows_report_step_runs_and_writes_every_file() {
         .current_dir(site.path())
         .env("PATH", path)
         .env("D1_DATABASE", "partner-events")
-        .env("GITHUB_ENV", &github_env)
+        .env("GITHUB_OUTPUT", &github_output)
         .env_remove("PARTNER_PAGES_ROOT")
         .output()
         .unwrap();
@@ -241,10 +266,10 @@ fn the_workflows_report_step_runs_and_writes_every_file() {
         "the step failed:\n{script}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let day = support::read(&github_env)
+    let day = support::read(&github_output)
         .trim()
-        .strip_prefix("REPORT_DAY=")
-        .expect("REPORT_DAY in GITHUB_ENV")
+        .strip_prefix("day=")
+        .expect("day in GITHUB_OUTPUT")
         .to_string();
     let reports = site.path().join("reports");
     let report = support::read(reports.join(format!("{day}.md")));
@@ -272,5 +297,61 @@ fn the_workflows_report_step_runs_and_writes_every_file() {
         support::read(reports.join(format!("{day}-for-partners/seo-consultant.md")))
             .contains("120 reached your page")
     );
-    println!("workflow step: report, calendar and {partners} partner reports written for {day}");
+    // The read-only job hands its files to the job that opens the pull request in an
+    // artifact: packed here, unpacked in a fresh checkout, every file arrives.
+    let runner_temp = dir.path().join("runner-temp");
+    std::fs::create_dir_all(&runner_temp).unwrap();
+    let run_step = |name: &str, cwd: &Path| {
+        let script = step_script(&workflow, name);
+        let out = Command::new("bash")
+            .args(["-eo", "pipefail", "-c", &script])
+            .current_dir(cwd)
+            .env("RUNNER_TEMP", &runner_temp)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "step {name} failed:\n{script}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run_step("Pack what the report wrote", site.path());
+    let clone = dir.path().join("clone");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            site.path().to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    // download-artifact puts the file in its `path:`.
+    let artifact = runner_temp.join("partner-report");
+    std::fs::create_dir_all(&artifact).unwrap();
+    std::fs::rename(
+        runner_temp.join("partner-report.tar"),
+        artifact.join("partner-report.tar"),
+    )
+    .unwrap();
+    run_step("Unpack the report", &clone);
+    let mut carried = 0;
+    for entry in walkdir::WalkDir::new(&reports) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let rel = entry.path().strip_prefix(site.path()).unwrap();
+            assert_eq!(
+                std::fs::read(clone.join(rel)).ok(),
+                Some(std::fs::read(entry.path()).unwrap()),
+                "{} in the pull request's checkout",
+                rel.display()
+            );
+            carried += 1;
+        }
+    }
+    assert!(
+        !clone.join(".partner-pages").exists(),
+        "the D1 cache stays out of the pull request"
+    );
+    println!("workflow step: report, calendar and {partners} partner reports written for {day}; {carried} files carried to the pull request's job");
 }

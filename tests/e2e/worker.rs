@@ -32,12 +32,23 @@ impl Collector {
     /// Build the example site into a temp dir, apply the D1 migrations locally, start the Worker.
     pub(crate) fn start(prepare_public: impl FnOnce(&Path)) -> Collector {
         let site = support::copy_site(&support::example_site());
-        Collector::start_with(site, prepare_public, true)
+        Collector::start_with(site, prepare_public, true, true, &[])
     }
 
     /// As [`Collector::start`], on a site you prepared (a copy of the example, edited).
     pub(crate) fn start_in(site: tempfile::TempDir) -> Collector {
-        Collector::start_with(site, |_| {}, true)
+        Collector::start_with(site, |_| {}, true, true, &[])
+    }
+
+    /// As [`Collector::start_in`] for a site in mode `route`: what the Worker does not answer
+    /// goes to the origin at `upstream` (`host:port`), as a route sends it on.
+    pub(crate) fn start_route(site: tempfile::TempDir, upstream: &str) -> Collector {
+        Collector::start_with(site, |_| {}, true, true, &["--local-upstream", upstream])
+    }
+
+    /// As [`Collector::start_in`], with no `PP_VARIANT_SECRET` in `.dev.vars`.
+    pub(crate) fn start_without_variant_key(site: tempfile::TempDir) -> Collector {
+        Collector::start_with(site, |_| {}, true, false, &[])
     }
 
     /// As [`Collector::start`]; without `migrate` the local D1 has no `partner_events` table,
@@ -46,6 +57,8 @@ impl Collector {
         site: tempfile::TempDir,
         prepare_public: impl FnOnce(&Path),
         migrate: bool,
+        variant_key: bool,
+        extra: &[&str],
     ) -> Collector {
         let wrangler = crate::tools::require_tool(
             "wrangler",
@@ -64,11 +77,14 @@ impl Collector {
             "build wrote no collector/wrangler.toml"
         );
         prepare_public(&site.path().join("public"));
-        std::fs::write(
-            collector.join(".dev.vars"),
-            format!("PP_SIGNING_SECRET={SECRET}\n"),
-        )
-        .unwrap();
+        let mut vars = format!("PP_SIGNING_SECRET={SECRET}\n");
+        if variant_key {
+            vars.push_str(&format!(
+                "PP_VARIANT_SECRET={}\n",
+                crate::support::experiments::VARIANT_KEY
+            ));
+        }
+        std::fs::write(collector.join(".dev.vars"), vars).unwrap();
 
         let mut c = Collector {
             log: site.path().join("wrangler-dev.log"),
@@ -83,20 +99,19 @@ impl Collector {
         let log = std::fs::File::create(&c.log).unwrap();
         let port = c.port.to_string();
         let inspector = free_port().to_string();
-        let mut cmd = c.wrangler_cmd(
-            &wrangler,
-            &[
-                "dev",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                &port,
-                // The default inspector port (9229) is shared: two Workers at once would clash.
-                "--inspector-port",
-                &inspector,
-                "--show-interactive-dev-session=false",
-            ],
-        );
+        let mut args = vec![
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port,
+            // The default inspector port (9229) is shared: two Workers at once would clash.
+            "--inspector-port",
+            &inspector,
+            "--show-interactive-dev-session=false",
+        ];
+        args.extend_from_slice(extra);
+        let mut cmd = c.wrangler_cmd(&wrangler, &args);
         cmd.stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
@@ -450,7 +465,13 @@ fn worker_answers_204_only_once_d1_holds_the_row() {
 fn worker_answers_503_with_retry_after_when_the_d1_write_fails_and_redirects_clicks_anyway() {
     let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 migrations");
     // No migrations applied: the local D1 has no partner_events table, every INSERT fails.
-    let c = Collector::start_with(support::copy_site(&support::example_site()), |_| {}, false);
+    let c = Collector::start_with(
+        support::copy_site(&support::example_site()),
+        |_| {},
+        false,
+        true,
+        &[],
+    );
     let beacon = json!({"e": "visit", "p": "seo-consultant", "u": "/d1-down/beacon"}).to_string();
     let r = c.beacon(&beacon, &[]);
     assert_eq!(r.status, 503, "a beacon whose write failed: {}", r.body);

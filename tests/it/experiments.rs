@@ -317,3 +317,23 @@ fn serve_stores_a_forged_variant_cookie_as_no_variant_and_signs_a_fresh_assignme
         cases.len() - 3
     );
 }
+
+/// `build` reminds that the Worker needs the variant secret when a partner runs a test (no
+/// build can see a Worker secret), and says nothing of it otherwise.
+#[test]
+fn build_names_the_variant_secret_when_a_partner_runs_a_test() {
+    let note = "npx wrangler secret put PP_VARIANT_SECRET";
+    let tested = site_with_variants();
+    let out = crate::support::run(tested.path(), &["build"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains(note), "{said}");
+    let plain = crate::support::copy_site(&crate::support::example_site());
+    let out = crate::support::run(plain.path(), &["build"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("PP_VARIANT_SECRET"), "{said}");
+    // The key is read at run time: nothing built holds it or changes with it.
+    let built = crate::support::read(tested.path().join("collector/worker.js"));
+    assert!(built.contains("env.PP_VARIANT_SECRET"));
+}

@@ -47,3 +47,5 @@ mod report;
 mod serve;
 // the host shell: kits keep their own head, shells without head/body, CSP and <base>.
 mod shell;
+// the weekly workflow `init` writes: permissions per job, pinned actions and tools.
+mod workflow;

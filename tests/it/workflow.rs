@@ -1,0 +1,204 @@
+//! The weekly workflow `init` writes, read as YAML: least-privilege permissions per job, no
+//! token left in a checkout, actions pinned by commit, tools pinned by version. (The workflow
+//! schema check with `action-validator` is in the e2e tier: `tests/e2e/weekly.rs`.)
+
+use crate::support;
+use serde_json::Value;
+
+const WORKFLOW: &str = ".github/workflows/partner-report.yml";
+
+/// What is wrong with a workflow's security settings; empty when nothing.
+fn problems(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let doc: Value = match serde_saphyr::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("not YAML: {e}")],
+    };
+    if doc["permissions"] != serde_json::json!({}) {
+        out.push(format!(
+            "top-level permissions must be {{}}, got {}",
+            doc["permissions"]
+        ));
+    }
+    let Some(jobs) = doc["jobs"].as_object() else {
+        return vec!["no jobs".into()];
+    };
+    // The only write grants: in the job that opens the pull request.
+    let pr_write = serde_json::json!({"contents": "write", "pull-requests": "write"});
+    let read_only = serde_json::json!({"contents": "read"});
+    for (name, job) in jobs {
+        let steps = job["steps"].as_array().cloned().unwrap_or_default();
+        let uses = |s: &Value| s["uses"].as_str().unwrap_or("").to_string();
+        let opens_pr = steps
+            .iter()
+            .any(|s| uses(s).starts_with("peter-evans/create-pull-request@"));
+        let runs: String = steps
+            .iter()
+            .filter_map(|s| s["run"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let installs = runs.contains("cargo install") || runs.contains("npm install");
+        let reads_secrets = steps
+            .iter()
+            .any(|s| s["env"].to_string().contains("secrets."));
+        let want = if opens_pr { &pr_write } else { &read_only };
+        if &job["permissions"] != want {
+            out.push(format!(
+                "job {name}: permissions {} (want {want})",
+                job["permissions"]
+            ));
+        }
+        if opens_pr && (installs || reads_secrets) {
+            out.push(format!(
+                "job {name} may write and also installs tools or reads secrets"
+            ));
+        }
+        for step in &steps {
+            let u = uses(step);
+            if u.is_empty() {
+                continue;
+            }
+            let pinned = u.split_once('@').is_some_and(|(repo, sha)| {
+                repo.contains('/')
+                    && sha.len() == 40
+                    && sha
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            });
+            if !pinned {
+                out.push(format!(
+                    "job {name}: `{u}` is not pinned by full commit SHA"
+                ));
+            }
+            // The tag in a comment on the same line.
+            let line = text.lines().find(|l| l.contains(&u)).unwrap_or("");
+            let tagged = line
+                .split_once(" # v")
+                .is_some_and(|(_, tag)| tag.split('.').all(|n| n.parse::<u32>().is_ok()));
+            if !tagged {
+                out.push(format!("job {name}: `{u}` has no `# vX.Y.Z` tag comment"));
+            }
+            if u.starts_with("actions/checkout@")
+                && step["with"]["persist-credentials"] != Value::Bool(false)
+            {
+                out.push(format!(
+                    "job {name}: checkout without persist-credentials: false"
+                ));
+            }
+        }
+        for line in runs.lines() {
+            let line = line.trim();
+            if line.starts_with("cargo install")
+                && !(line.contains("--locked") && line.contains("--rev \"$PARTNER_PAGES_REV\""))
+            {
+                out.push(format!("job {name}: unpinned `{line}`"));
+            }
+            if line.starts_with("npm install") {
+                let pinned = line
+                    .split_whitespace()
+                    .filter(|w| !w.starts_with('-'))
+                    .skip(2)
+                    .all(|pkg| {
+                        pkg.rsplit_once('@').is_some_and(|(n, v)| {
+                            !n.is_empty()
+                                && v.split('.').count() == 3
+                                && v.split('.').all(|x| x.parse::<u32>().is_ok())
+                        })
+                    });
+                if !pinned {
+                    out.push(format!("job {name}: unpinned `{line}`"));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_weekly_workflow_grants_least_privilege_per_job_and_pins_every_action_and_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let out = std::process::Command::new(support::bin())
+        .arg("init")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = support::read(site.join(WORKFLOW));
+    assert_eq!(problems(&text), Vec::<String>::new(), "{text}");
+
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    let jobs = doc["jobs"].as_object().unwrap();
+    assert_eq!(
+        jobs.len(),
+        2,
+        "a read-only job and a job that opens the pull request"
+    );
+    assert_eq!(
+        doc["jobs"]["report"]["permissions"],
+        serde_json::json!({"contents": "read"})
+    );
+    assert_eq!(
+        doc["jobs"]["pull-request"]["permissions"],
+        serde_json::json!({"contents": "write", "pull-requests": "write"})
+    );
+    assert_eq!(doc["jobs"]["pull-request"]["needs"], "report");
+    // The Cloudflare token is read by the read-only job only.
+    assert!(!doc["jobs"]["pull-request"]
+        .to_string()
+        .contains("CLOUDFLARE"));
+    // wrangler at the version the tests run (package.json).
+    let package: Value =
+        serde_json::from_str(&support::read(support::repo_root().join("package.json"))).unwrap();
+    let wrangler = package["devDependencies"]["wrangler"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("npm install --global wrangler@{wrangler}\n")),
+        "wrangler@{wrangler}: {text}"
+    );
+
+    // Negative controls: each broken copy is caught, so the check above can fail.
+    let broken = [
+        (
+            "write for all jobs",
+            text.replace("permissions: {}", "permissions:\n  contents: write"),
+        ),
+        (
+            "write in the job that reads D1",
+            text.replacen("      contents: read\n", "      contents: write\n", 1),
+        ),
+        (
+            "a checkout that keeps the token",
+            text.replacen("          persist-credentials: false\n", "", 1),
+        ),
+        (
+            "an action pinned by tag",
+            text.replace(
+                "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830 # v4.3.0",
+                "actions/cache@v4",
+            ),
+        ),
+        (
+            "a SHA without its tag",
+            text.replace(
+                "d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0",
+                "d3f86a106a0bac45b974a628896c90dbdf5c8093",
+            ),
+        ),
+        (
+            "wrangler by major",
+            text.replace(&format!("wrangler@{wrangler}"), "wrangler@4"),
+        ),
+        (
+            "cargo install without --rev",
+            text.replace(" --rev \"$PARTNER_PAGES_REV\"", ""),
+        ),
+    ];
+    for (what, copy) in &broken {
+        assert_ne!(copy, &text, "{what}: the edit did not apply");
+        assert!(!problems(copy).is_empty(), "{what}: not caught");
+    }
+}
