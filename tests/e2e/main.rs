@@ -19,5 +19,6 @@ mod mcp;
 mod reliability;
 mod report;
 mod serve;
+mod themes;
 mod weekly;
 mod worker;
