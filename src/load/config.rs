@@ -78,7 +78,31 @@ pub struct ShellConfig {
     pub page: String,
     /// CSS selector of the element that receives the partner content, e.g. `main`.
     pub main: String,
+    /// Colour of the primary button (`--pp-accent`), any CSS colour, e.g. `"#0b6e4f"`.
+    /// Unset: buttons take the colour of the host's links.
+    #[serde(default)]
+    pub accent: Option<String>,
+    /// Text colour on the primary button when `accent` is set (`--pp-accent-text`).
+    #[serde(default)]
+    pub accent_text: Option<String>,
+    /// CSS selectors of the shell page's elements that mark it as the current page (an
+    /// active nav link): each loses `aria-current` and the classes the selector names.
+    /// Unset: [`DEFAULT_CURRENT`].
+    #[serde(default)]
+    pub current: Option<Vec<String>>,
 }
+
+/// Markers of the current page in common themes (Hugo PaperMod and Ananke, Eleventy's base
+/// blog, Astro's blog starter, Bootstrap, WordPress exports).
+pub const DEFAULT_CURRENT: &[&str] = &[
+    "[aria-current]",
+    ".active",
+    ".is-active",
+    ".current",
+    ".current-menu-item",
+    ".current_page_item",
+    ".selected",
+];
 
 fn default_language() -> String {
     "en".into()
@@ -459,6 +483,9 @@ pub const SCHEMA: Shape = Shape::Map(&[
         Shape::Map(&[
             Field::req("page", Shape::Text),
             Field::req("main", Shape::Text),
+            Field::opt("accent", Shape::Text),
+            Field::opt("accent_text", Shape::Text),
+            Field::opt("current", Shape::List(&Shape::Text)),
         ]),
     ),
 ]);

@@ -176,6 +176,7 @@ pub fn render_site_into(
         return Err(dedup(diags).into());
     }
     rest.extend(beacon::public_files(&beacon));
+    rest.extend(pages.shell_css());
     paths.extend(agents?);
     for f in rest {
         paths.push(f.path.clone());

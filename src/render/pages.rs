@@ -194,7 +194,12 @@ pub(crate) struct Pages<'a> {
     bodies: BTreeMap<String, Value>,
     /// The host page every page is put into (config `shell`), read once.
     shell: Option<crate::render::shell::Shell>,
+    /// Our stylesheet for the partner content in the shell (`pp-shell.css`).
+    shell_css: Option<OutputFile>,
 }
+
+/// Where the stylesheet of the partner content in a host shell is written, relative to `public/`.
+pub(crate) const SHELL_CSS: &str = "pp-shell.css";
 
 impl<'a> Pages<'a> {
     pub(crate) fn new(
@@ -244,12 +249,27 @@ impl<'a> Pages<'a> {
                     script_hash: &beacon.csp_hash,
                     endpoint: &config.collector.endpoint,
                     origin: config.origin(),
+                    stylesheet: &config.site_url(&format!("/{SHELL_CSS}")),
                 },
             )?),
             None => None,
         };
+        let shell_css = match &config.shell {
+            Some(cfg) => Some(OutputFile::new(
+                SHELL_CSS,
+                templates.render(
+                    "shell.css",
+                    minijinja::context! {
+                        accent => cfg.accent.as_deref().map(str::trim),
+                        accent_text => cfg.accent_text.as_deref().map_or("#ffffff", str::trim),
+                    },
+                )?,
+            )),
+            None => None,
+        };
         Ok(Pages {
             shell,
+            shell_css,
             site,
             templates,
             site_ctx: site_ctx(config.site_url("/")),
@@ -263,6 +283,11 @@ impl<'a> Pages<'a> {
             csp_without_script,
             bodies,
         })
+    }
+
+    /// `pp-shell.css`, when the pages go into a host shell.
+    pub(crate) fn shell_css(&self) -> Option<OutputFile> {
+        self.shell_css.clone()
     }
 
     fn config(&self) -> &Config {

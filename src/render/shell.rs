@@ -49,7 +49,24 @@ pub(crate) struct Needs<'a> {
     pub endpoint: &'a str,
     /// `https://host[:port]` of the site.
     pub origin: &'a str,
+    /// Root-relative URL of our stylesheet for the partner content (`pp-shell.css`).
+    pub stylesheet: &'a str,
 }
+
+/// What belongs to the shell page and not to the site, dropped from every partner page:
+/// structured data, language alternates, pagination and article metadata. Under the head's
+/// element (see [`PAGE_HEAD`]) except structured data, dropped wherever it is.
+const PAGE_ONLY: [&str; 6] = [
+    "link[rel=alternate][hreflang]",
+    "link[rel=prev]",
+    "link[rel=next]",
+    "meta[property^=\"article:\"]",
+    "meta[name=keywords]",
+    "meta[itemprop]",
+];
+
+/// Class attribute of the element all partner content is put in: the root of our stylesheet.
+pub(crate) const ROOT_CLASS: &str = "pp-partner";
 
 /// A loaded, checked shell page.
 #[derive(Debug, Clone)]
@@ -62,6 +79,10 @@ pub(crate) struct Shell {
     body: bool,
     /// The page declares its encoding in a `<meta charset>` under `scope`: ours go after it.
     charset: bool,
+    /// Selectors of the elements marking the shell page as current, with the classes each names.
+    current: Vec<(String, Vec<String>)>,
+    /// `<link>` of our stylesheet, put into the head with our head elements.
+    stylesheet: String,
 }
 
 impl Shell {
@@ -127,6 +148,32 @@ impl Shell {
             .hint("open the page and pick the element around the host's page content")
             .into());
         }
+        for (field, value) in [("accent", &cfg.accent), ("accent_text", &cfg.accent_text)] {
+            if let Some(v) = value.as_deref().filter(|v| !is_css_colour(v)) {
+                return Err(at(field, format!("`{v}` is not a CSS colour"))
+                    .expected(
+                        "a CSS colour: `\"#0b6e4f\"`, `rgb(11 110 79)`, `teal`, `var(--accent)`",
+                    )
+                    .into());
+            }
+        }
+        let selectors: Vec<String> = match &cfg.current {
+            Some(list) => list.clone(),
+            None => crate::config::DEFAULT_CURRENT
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        let mut current = Vec::new();
+        for sel in selectors {
+            if let Err(e) = sel.parse::<Selector>() {
+                return Err(at("current", format!("`{sel}` is not a CSS selector: {e}"))
+                    .expected("CSS selectors of the elements that mark the current page, e.g. `.active` or `nav a[aria-current]`")
+                    .into());
+            }
+            let classes = class_names(&sel);
+            current.push((sel, classes));
+        }
         let Some((scope, body, charset)) = layout(&html) else {
             return Err(at(
                 "page",
@@ -171,12 +218,23 @@ impl Shell {
             main: cfg.main.clone(),
             scope,
             charset,
+            current,
+            stylesheet: format!(
+                "<link rel=\"stylesheet\" href=\"{}\">\n",
+                needs
+                    .stylesheet
+                    .replace('&', "&amp;")
+                    .replace('"', "&quot;")
+                    .replace('<', "&lt;")
+            ),
         })
     }
 
     /// Our rendered page inside the shell.
     pub(crate) fn wrap(&self, page: &str) -> Result<String, String> {
-        let ours = Lifted::from(page)?;
+        let mut ours = Lifted::from(page)?;
+        ours.head.push_str(&self.stylesheet);
+        let main = format!("<div class=\"{ROOT_CLASS}\">\n{}</div>\n", ours.main);
         let done = Cell::new(false);
         let head_done = Cell::new(false);
         let body_done = Rc::new(Cell::new(false));
@@ -190,7 +248,15 @@ impl Shell {
         let page_head: Vec<String> = PAGE_HEAD
             .iter()
             .map(|sel| format!("{} > {sel}", self.scope))
-            .chain([host_beacon])
+            .chain(
+                PAGE_ONLY
+                    .iter()
+                    .map(|sel| format!("{} > {sel}", self.scope)),
+            )
+            .chain([
+                host_beacon,
+                "script[type=\"application/ld+json\"]".to_string(),
+            ])
             .collect();
         for sel in &page_head {
             handlers.push(element!(sel, |el| {
@@ -217,9 +283,27 @@ impl Shell {
                 Ok(())
             }));
         }
+        for (sel, classes) in &self.current {
+            handlers.push(element!(sel, move |el| {
+                el.remove_attribute("aria-current");
+                if let Some(class) = el.get_attribute("class") {
+                    let kept: Vec<&str> = class
+                        .split_ascii_whitespace()
+                        .filter(|c| !classes.iter().any(|x| x == c))
+                        .collect();
+                    if kept.is_empty() {
+                        el.remove_attribute("class");
+                    } else {
+                        el.set_attribute("class", &kept.join(" "))
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                Ok(())
+            }));
+        }
         handlers.push(element!(&self.main, |el| {
             if !done.replace(true) {
-                el.set_inner_content(&ours.main, ContentType::Html);
+                el.set_inner_content(&main, ContentType::Html);
             }
             Ok(())
         }));
@@ -257,6 +341,35 @@ impl Shell {
         .map_err(|e| format!("cannot put the page into the shell: {e}"));
         out
     }
+}
+
+/// The class names a selector names (`nav a.active.x` -> `active`, `x`).
+fn class_names(selector: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = selector;
+    while let Some(i) = rest.find('.') {
+        rest = &rest[i + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        if end > 0 {
+            out.push(rest[..end].to_string());
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// A CSS colour value safe to put in a stylesheet: a hex colour, a name, or a function of
+/// numbers and names (`rgb(...)`, `hsl(...)`, `var(--x)`); nothing that could end a declaration.
+fn is_css_colour(v: &str) -> bool {
+    let v = v.trim();
+    !v.is_empty()
+        && v.len() <= 80
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " #(),.%/+-".contains(c))
+        && !v.contains("/*")
+        && v.matches('(').count() == v.matches(')').count()
 }
 
 /// Where the head elements of a page are (`head`, or `html` when the page leaves out `<head>`),
@@ -535,6 +648,11 @@ mod tests {
             scope,
             body,
             charset,
+            current: crate::config::DEFAULT_CURRENT
+                .iter()
+                .map(|s| (s.to_string(), class_names(s)))
+                .collect(),
+            stylesheet: "<link rel=\"stylesheet\" href=\"/partners/pp-shell.css\">\n".into(),
         }
     }
 
@@ -546,6 +664,7 @@ mod tests {
         script_hash: "'sha256-abc='",
         endpoint: "/e",
         origin: "https://h.example",
+        stylesheet: "/partners/pp-shell.css",
     };
 
     #[test]
@@ -594,7 +713,10 @@ mod tests {
             ".c",
         );
         let out = s.wrap(OURS).unwrap();
-        assert!(out.contains("<div class=\"c\"><h1>Offer</h1>"), "{out}");
+        assert!(
+            out.contains("<div class=\"c\"><div class=\"pp-partner\">\n<h1>Offer</h1>"),
+            "{out}"
+        );
         assert!(out.contains("<div class=\"c\">b</div>"), "{out}");
     }
 
@@ -610,6 +732,9 @@ mod tests {
         let cfg = ShellConfig {
             page: "public/about/index.html".into(),
             main: "#content".into(),
+            accent: None,
+            accent_text: None,
+            current: None,
         };
         let d = Shell::load(root, &cfg, &NEEDS).unwrap_err();
         assert_eq!(d.location(), "partner-pages.yaml:5:9");
@@ -676,6 +801,9 @@ mod tests {
         let cfg = ShellConfig {
             page: "about.html".into(),
             main: "main".into(),
+            accent: None,
+            accent_text: None,
+            current: None,
         };
         Shell::load(root, &cfg, &NEEDS)
     }
@@ -761,5 +889,73 @@ mod tests {
             "h.example:8443",
             true
         ));
+    }
+
+    #[test]
+    fn the_shell_page_loses_its_own_identity_and_our_content_gets_its_root_and_stylesheet() {
+        let host = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Archive</title>\
+            <link rel=\"alternate\" hreflang=\"fr\" href=\"/fr/archives/\"><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/index.xml\">\
+            <meta property=\"article:section\" content=\"x\"><meta name=\"keywords\" content=\"a,b\"><meta itemprop=\"name\" content=\"Archive\">\
+            <script type=\"application/ld+json\">{\"headline\":\"Archive\"}</script><link rel=\"stylesheet\" href=\"/site.css\"></head>\
+            <body><nav><a href=\"/archives/\" class=\"nav-link active\" aria-current=\"page\"><span class=\"active\">Archive</span></a>\
+            <a href=\"/about/\">About</a></nav><main>x</main></body></html>";
+        let out = of(host, "main").wrap(OURS).unwrap();
+        for gone in [
+            "hreflang",
+            "article:section",
+            "keywords",
+            "itemprop",
+            "ld+json",
+            "\"headline\"",
+            "aria-current",
+            "active",
+        ] {
+            assert!(!out.contains(gone), "kept {gone}: {out}");
+        }
+        for kept in [
+            "application/rss+xml",
+            "href=\"/site.css\"",
+            "<a href=\"/archives/\" class=\"nav-link\"><span>Archive</span></a>",
+            "<main><div class=\"pp-partner\">\n<h1>Offer</h1>",
+            "<link rel=\"stylesheet\" href=\"/partners/pp-shell.css\">",
+        ] {
+            assert!(out.contains(kept), "lost {kept}: {out}");
+        }
+        // Our stylesheet comes before the host's: the host's unlayered rules win anyway.
+        assert!(out.find("pp-shell.css").unwrap() < out.find("/site.css").unwrap());
+    }
+
+    #[test]
+    fn current_page_markers_and_colours_are_checked_where_they_are_set() {
+        assert_eq!(class_names("nav a.active.x-y"), ["active", "x-y"]);
+        assert!(class_names("[aria-current]").is_empty());
+        for ok in ["#0b6e4f", "teal", "rgb(11 110 79 / 90%)", "var(--accent)"] {
+            assert!(is_css_colour(ok), "{ok}");
+        }
+        for bad in ["red; } body { display:none", "", "a /* b", "rgb(1", "x\"y"] {
+            assert!(!is_css_colour(bad), "{bad}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join(CONFIG_FILE),
+            "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: a.html\n  main: main\n  accent: \"red;}\"\n  current: [\"a[\"]\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("a.html"), HOST).unwrap();
+        let mut cfg = ShellConfig {
+            page: "a.html".into(),
+            main: "main".into(),
+            accent: Some("red;}".into()),
+            accent_text: None,
+            current: Some(vec!["a[".into()]),
+        };
+        let d = Shell::load(root, &cfg, &NEEDS).unwrap_err();
+        assert_eq!(d.location(), "partner-pages.yaml:7:11");
+        assert!(d.message.contains("is not a CSS colour"), "{}", d.message);
+        cfg.accent = Some("#0b6e4f".into());
+        let d = Shell::load(root, &cfg, &NEEDS).unwrap_err();
+        assert_eq!(d.location(), "partner-pages.yaml:8:12");
+        assert!(d.message.contains("is not a CSS selector"), "{}", d.message);
     }
 }

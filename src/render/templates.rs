@@ -22,6 +22,7 @@ pub(crate) const DEFAULTS: &[(&str, &str)] = &[
     ("index.html", include_str!("../../templates/index.html")),
     ("page.html", include_str!("../../templates/page.html")),
     ("style.css", include_str!("../../templates/style.css")),
+    ("shell.css", include_str!("../../templates/shell.css")),
     // Task files of `calendar`, rendered with the same environment.
     (
         "calendar/brief.md",

@@ -34,6 +34,8 @@ mod reliability;
 mod report;
 // `serve` walked by Chromium.
 mod serve;
+// partner pages inside real third-party themes: computed styles, axe, screenshots at two widths.
+mod themes;
 // the weekly workflow: action-validator and the job's report step as a script.
 mod weekly;
 // the generated Worker in workerd with local D1: refusals, writes, agreement with `serve`.

@@ -32,7 +32,7 @@ fn example_site_builds_every_page_kind() {
     );
     let landing = read(public.join("p/seo-consultant/index.html"));
     assert!(landing.contains(r#"data-pp="lead_magnet""#));
-    assert!(landing.contains(r#"<a class="button" href="/demo" data-pp="cta">"#));
+    assert!(landing.contains(r#"<a class="button pp-button" href="/demo" data-pp="cta">"#));
     assert!(landing
         .contains(r#"<link rel="canonical" href="https://aikit.example/p/seo-consultant/">"#));
     assert!(landing.contains(r#"<script data-partner="seo-consultant">"#));

@@ -144,8 +144,8 @@ fn changing_a_site_template_rebuilds_the_pages() {
     // The example site uses the built-in templates: the override starts from the default.
     let tpl = site.path().join("templates/landing.html");
     let text = read(support::repo_root().join("templates/landing.html")).replacen(
-        "<article class=\"landing\">",
-        "<article class=\"landing\"><!-- fast-path-marker -->",
+        "<article class=\"landing pp-landing\">",
+        "<article class=\"landing pp-landing\"><!-- fast-path-marker -->",
         1,
     );
     assert!(

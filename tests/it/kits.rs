@@ -258,8 +258,8 @@ fn check_warns_at_the_template_line_that_prints_a_commission_on_a_public_page() 
     let tdir = site.path().join("templates");
     std::fs::create_dir_all(&tdir).unwrap();
     let landing = read(repo_root().join("templates/landing.html")).replace(
-        "<p class=\"promise\">{{ partner.promise }}</p>\n",
-        "<p class=\"promise\">{{ partner.promise }}</p>\n<p>Partner earns {{ partner.commission }}</p>\n",
+        "<p class=\"promise pp-promise\">{{ partner.promise }}</p>\n",
+        "<p class=\"promise pp-promise\">{{ partner.promise }}</p>\n<p>Partner earns {{ partner.commission }}</p>\n",
     );
     let (line, column) = landing
         .lines()

@@ -171,3 +171,59 @@ fn a_shell_that_would_misroute_or_block_the_beacon_is_refused_by_check_and_build
     );
     run_ok(root, &["build"]);
 }
+
+#[test]
+fn partner_pages_in_a_shell_drop_its_page_identity_and_get_our_scoped_stylesheet() {
+    let site = copy_site(&example_site());
+    let root = site.path();
+    run_ok(root, &["build"]);
+    assert!(
+        !root.join("public/pp-shell.css").exists(),
+        "no shell, no shell stylesheet"
+    );
+    let archive = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Archive</title>\
+        <link rel=\"alternate\" hreflang=\"fr\" href=\"https://aikit.example/fr/archives/\">\
+        <script type=\"application/ld+json\">{\"@type\":\"BlogPosting\",\"headline\":\"Archive\"}</script>\
+        <link rel=\"stylesheet\" href=\"/css/site.css\"></head><body>\
+        <nav><a href=\"/archives/\" aria-current=\"page\" class=\"active\">Archive</a><a href=\"/about/\">About</a></nav>\
+        <main id=\"content\"><h1>Archive</h1></main></body></html>";
+    with_shell(root, archive);
+    let config = root.join("partner-pages.yaml");
+    std::fs::write(&config, format!("{}  accent: \"#0b6e4f\"\n", read(&config))).unwrap();
+    run_ok(root, &["build"]);
+    let landing = read(root.join("public/p/seo-consultant/index.html"));
+    for gone in [
+        "ld+json",
+        "hreflang",
+        "aria-current",
+        "class=\"active\"",
+        "Archive</title>",
+    ] {
+        assert!(!landing.contains(gone), "kept {gone}:\n{landing}");
+    }
+    assert!(
+        landing.contains("<a href=\"/archives/\">Archive</a>"),
+        "{landing}"
+    );
+    assert!(landing.contains("<link rel=\"stylesheet\" href=\"/pp-shell.css\">"));
+    assert!(landing.contains("<main id=\"content\"><div class=\"pp-partner\">"));
+    // Our parts use no element a theme styles globally.
+    let ours = &landing[landing.find("pp-partner").unwrap()..landing.find("</main>").unwrap()];
+    assert!(
+        !ours.contains("<header") && !ours.contains("<nav"),
+        "{ours}"
+    );
+    let css = read(root.join("public/pp-shell.css"));
+    assert!(css.trim_start().starts_with("/*") && css.contains("@layer partner-pages {"));
+    assert!(css.contains("--pp-accent: #0b6e4f;"), "{css}");
+    // Every rule of ours is scoped under the root, with zero specificity.
+    for line in css
+        .lines()
+        .filter(|l| l.contains('{') && !l.starts_with("@layer"))
+    {
+        assert!(
+            line.starts_with(":where(.pp-partner)"),
+            "unscoped rule: {line}"
+        );
+    }
+}
