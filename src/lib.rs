@@ -53,6 +53,7 @@ pub mod funnel;
 pub mod calendar;
 pub mod leads;
 pub mod report;
+pub mod revenue;
 pub mod schema;
 pub mod schemas;
 

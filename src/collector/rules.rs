@@ -36,6 +36,8 @@ pub struct Registry {
     pub honor_dnt: bool,
     /// Record nothing for requests with `Sec-GPC: 1` (`privacy.honor_gpc`).
     pub honor_gpc: bool,
+    /// The Stripe webhook's rules; `None` without `stripe:` in the config (404).
+    pub stripe: Option<crate::collector::stripe::Rules>,
 }
 
 /// One partner, as far as the collector cares.
@@ -81,6 +83,7 @@ impl Registry {
             max_age_secs: u64::from(c.attribution.window_days) * 86_400,
             honor_dnt: c.privacy.honor_dnt,
             honor_gpc: c.privacy.honor_gpc,
+            stripe: crate::collector::stripe::Rules::from_site(site),
         }
     }
 
@@ -183,6 +186,7 @@ impl Accepted {
             value: self.value,
             user_id: self.user_id,
             variant: self.variant,
+            pay: Default::default(),
         }
     }
 }
@@ -962,6 +966,7 @@ mod tests {
             max_age_secs: 30 * 86_400,
             honor_dnt: true,
             honor_gpc: true,
+            stripe: None,
         }
     }
 

@@ -22,3 +22,4 @@ mod partner_report;
 mod reliability;
 mod report;
 mod serve;
+mod stripe;

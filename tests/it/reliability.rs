@@ -589,6 +589,7 @@ mod props {
             max_age_secs: 86400,
             honor_dnt: true,
             honor_gpc: true,
+            stripe: None,
         }
     }
 
