@@ -19,5 +19,6 @@ mod mcp;
 mod reliability;
 mod report;
 mod serve;
+mod stripe;
 mod weekly;
 mod worker;

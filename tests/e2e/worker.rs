@@ -66,7 +66,10 @@ impl Collector {
         prepare_public(&site.path().join("public"));
         std::fs::write(
             collector.join(".dev.vars"),
-            format!("PP_SIGNING_SECRET={SECRET}\n"),
+            format!(
+                "PP_SIGNING_SECRET={SECRET}\nPP_STRIPE_WEBHOOK_SECRET={}\n",
+                support::stripe::SECRETS.join(",")
+            ),
         )
         .unwrap();
 
