@@ -43,14 +43,13 @@ fn stripe_headers(items: &[(&[u8], &str, i64)]) -> Vec<String> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Sends one delivery (body, `Stripe-Signature`) and gives the status and text of the answer.
+type Post<'a> = &'a dyn Fn(&[u8], &str) -> (u16, String);
+
 /// What a collector must do with the deliveries, whatever it is: `post` sends one delivery,
 /// `money` reads the payment and refund rows, `vid` is a visitor id the collector issued
 /// through a partner link of seo-consultant.
-fn deliveries(
-    post: &dyn Fn(&[u8], &str) -> (u16, String),
-    money: &dyn Fn() -> Vec<Money>,
-    vid: &str,
-) {
+fn deliveries(post: Post<'_>, money: &dyn Fn() -> Vec<Money>, vid: &str) {
     let t = now();
     let sale = stripe::event(
         "checkout.session.completed",
