@@ -125,3 +125,222 @@ fn serve_stores_each_stripe_payment_once_and_refunds_as_negative_rows() {
     // GET is not allowed.
     assert_eq!(s.get("/stripe", &[]).status, 405);
 }
+
+/// The expected books, kept by the test from what it sent (not from the table).
+#[derive(Default)]
+struct Books {
+    /// partner -> net of its payments minus its refunds.
+    net: std::collections::BTreeMap<String, i64>,
+    /// Stripe event id -> (partner, rule) of each payment.
+    rules: std::collections::BTreeMap<String, (String, String)>,
+}
+
+#[test]
+fn report_json_gives_net_revenue_per_partner_and_the_rule_of_each_payment() {
+    let s = start();
+    let t0 = now();
+    let mut books = Books::default();
+    let partners = ["seo-consultant", "founder-community", "nocode-agency"];
+    // A small deterministic generator (no time, no randomness from outside).
+    let mut seed: u64 = 0x5eed;
+    let mut next = move |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let send = |body: &[u8]| {
+        let (status, text) = post(&s, body, &signed(body, now()));
+        assert_eq!(status, 200, "{text}");
+    };
+    let visitor_of = |code: &str| -> String {
+        let r = s.get(&format!("/go/{code}"), &[("User-Agent", BROWSER_UA)]);
+        r.cookie_header()
+            .split("; ")
+            .find_map(|c| c.strip_prefix("pp_vid="))
+            .expect("visitor cookie")
+            .to_string()
+    };
+    let mut k = 0;
+    // Sales through partner links, each with its own customer; some renew, one is partly refunded.
+    for i in 0..9 {
+        let partner = partners[i % 3];
+        let vid = visitor_of(partner);
+        let net = 1000 + 100 * next(40) as i64;
+        let tax = next(3) as i64 * net / 5;
+        let customer = format!("cus_gen_{i}");
+        k += 1;
+        let sale_event = format!("evt_sale_{i}");
+        let sale = stripe::event(
+            "checkout.session.completed",
+            &[
+                ("/id", json!(sale_event)),
+                ("/created", json!(t0 + k)),
+                ("/data/object/id", json!(format!("cs_gen_{i}"))),
+                ("/data/object/amount_total", json!(net + tax)),
+                ("/data/object/total_details/amount_tax", json!(tax)),
+                ("/data/object/customer", json!(customer)),
+                ("/data/object/payment_intent", json!(format!("pi_gen_{i}"))),
+                ("/data/object/client_reference_id", json!(vid)),
+            ],
+        );
+        send(&sale);
+        *books.net.entry(partner.into()).or_default() += net;
+        books
+            .rules
+            .insert(sale_event, (partner.into(), "visitor".into()));
+        if i % 2 == 0 {
+            let renewal_event = format!("evt_renewal_{i}");
+            let excl = 900 + 10 * next(50) as i64;
+            let renewal = stripe::event(
+                "invoice.paid",
+                &[
+                    ("/id", json!(renewal_event)),
+                    ("/created", json!(t0 + 100 + k)),
+                    ("/data/object/id", json!(format!("in_gen_{i}"))),
+                    ("/data/object/customer", json!(customer)),
+                    ("/data/object/amount_paid", json!(excl + excl / 5)),
+                    ("/data/object/total_excluding_tax", json!(excl)),
+                    (
+                        "/data/object/payments/data/0/payment/payment_intent",
+                        json!(format!("pi_gen_renewal_{i}")),
+                    ),
+                ],
+            );
+            send(&renewal);
+            *books.net.entry(partner.into()).or_default() += excl;
+            books
+                .rules
+                .insert(renewal_event, (partner.into(), "customer".into()));
+        }
+        if i == 4 {
+            // A third of the charge refunded: a third of the net (rounded half up).
+            let gross = net + tax;
+            let refunded = gross / 3;
+            let refund = stripe::event(
+                "charge.refunded",
+                &[
+                    ("/id", json!("evt_refund_gen")),
+                    ("/created", json!(t0 + 200)),
+                    ("/data/object/id", json!("ch_gen_4")),
+                    ("/data/object/payment_intent", json!("pi_gen_4")),
+                    ("/data/object/amount", json!(gross)),
+                    ("/data/object/amount_refunded", json!(refunded)),
+                    ("/data/object/customer", json!(customer)),
+                ],
+            );
+            send(&refund);
+            *books.net.entry(partner.into()).or_default() -= (refunded * net + gross / 2) / gross;
+        }
+    }
+    // A coupon sale with no visitor id: founder-community's coupon.
+    let coupon_sale = stripe::event(
+        "checkout.session.completed",
+        &[
+            ("/id", json!("evt_coupon_sale")),
+            ("/created", json!(t0 + 300)),
+            ("/data/object/id", json!("cs_coupon")),
+            ("/data/object/customer", json!("cus_coupon")),
+            ("/data/object/payment_intent", json!("pi_coupon")),
+            ("/data/object/client_reference_id", json!(null)),
+            ("/data/object/discounts", json!([{"coupon": "founders"}])),
+        ],
+    );
+    send(&coupon_sale);
+    *books.net.entry("founder-community".into()).or_default() += 4900;
+    books.rules.insert(
+        "evt_coupon_sale".into(),
+        ("founder-community".into(), "coupon".into()),
+    );
+    // A visitor of seo-consultant pays with founder-community's coupon: the link wins (the
+    // site's default).
+    let vid = visitor_of("seo-consultant");
+    let disagreement = stripe::event(
+        "checkout.session.completed",
+        &[
+            ("/id", json!("evt_disagree")),
+            ("/created", json!(t0 + 301)),
+            ("/data/object/id", json!("cs_disagree")),
+            ("/data/object/customer", json!("cus_disagree")),
+            ("/data/object/payment_intent", json!("pi_disagree")),
+            ("/data/object/client_reference_id", json!(vid)),
+            (
+                "/data/object/discounts",
+                json!([{"promotion_code": {"id": "FOUNDERS"}}]),
+            ),
+        ],
+    );
+    send(&disagreement);
+    *books.net.entry("seo-consultant".into()).or_default() += 4900;
+    books.rules.insert(
+        "evt_disagree".into(),
+        ("seo-consultant".into(), "visitor_over_coupon".into()),
+    );
+
+    let day = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let out = std::process::Command::new(crate::support::bin())
+        .arg("--root")
+        .arg(s.site.path())
+        .args(["report", "--events"])
+        .arg(&s.db)
+        .args(["--since", &day(t0 - 86_400), "--until", &day(t0 + 86_400)])
+        .args(["--now", &day(t0 + 86_400), "--format", "json"])
+        .env_remove("PARTNER_PAGES_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rev = &report["revenue"];
+    let got: std::collections::BTreeMap<String, i64> = rev["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            assert_eq!(l["currency"], "eur");
+            (
+                l["partner"].as_str().unwrap().to_string(),
+                l["net"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, books.net);
+    let rules: std::collections::BTreeMap<String, (String, String)> = rev["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["stripe_event_id"].as_str().unwrap().to_string(),
+                (
+                    p["partner"].as_str().unwrap().to_string(),
+                    p["rule"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(rules, books.rules);
+    assert_eq!(rev["unmatched"], json!([]));
+    // The Markdown report shows the same section.
+    let md = std::process::Command::new(crate::support::bin())
+        .arg("--root")
+        .arg(s.site.path())
+        .args(["report", "--events"])
+        .arg(&s.db)
+        .args(["--since", &day(t0 - 86_400), "--until", &day(t0 + 86_400)])
+        .args(["--now", &day(t0 + 86_400)])
+        .env_remove("PARTNER_PAGES_ROOT")
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("## Revenue (Stripe)"), "{md}");
+    assert!(md.contains("visitor_over_coupon"), "{md}");
+}
