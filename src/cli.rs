@@ -142,6 +142,10 @@ pub(crate) struct ServeArgs {
     /// File holding the /s signing secret (default: $PP_SIGNING_SECRET).
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
+    /// File holding the Stripe webhook signing secret(s), whsec_..., one per line (default:
+    /// $PP_STRIPE_WEBHOOK_SECRET, separated by commas).
+    #[arg(long, value_name = "FILE")]
+    pub stripe_secret_file: Option<PathBuf>,
     /// Do not watch files or rebuild.
     #[arg(long)]
     pub no_watch: bool,

@@ -44,7 +44,7 @@ pub mod collector;
 
 // 5. Read events back: sources, funnel (attribution, counts, intervals, actions), experiments.
 pub mod read;
-pub use read::{events, experiment, funnel};
+pub use read::{events, experiment, funnel, revenue};
 
 // 6. Decide: the report, the leads, the content calendar, the schemas of their outputs.
 pub mod act;

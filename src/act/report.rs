@@ -48,7 +48,13 @@ pub fn run(site: &Site, req: &Request) -> Result<FunnelReport> {
     }
     let funnel = funnel_for(site, req.events, range, req.quiet)?;
     Ok(match req.partner {
-        Some(code) => funnel.only(code),
+        Some(code) => {
+            let mut f = funnel.only(code);
+            if let Some(r) = &mut f.revenue {
+                r.only(code);
+            }
+            f
+        }
         None => funnel,
     })
 }
@@ -147,6 +153,7 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
             ..Default::default()
         },
     )?;
+    report.revenue = crate::revenue::compute(&source, range, &report)?;
     Ok(report)
 }
 

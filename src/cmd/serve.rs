@@ -5,6 +5,7 @@ use partner_pages::build::BuildOptions;
 use partner_pages::collector::rules::Registry;
 use partner_pages::collector::server::{self, App, ServerOptions};
 use partner_pages::collector::store::Store;
+use partner_pages::collector::stripe;
 use partner_pages::collector::{SECRET_ENV, VARIANT_SECRET_ENV};
 use partner_pages::error::{Error, Result};
 use partner_pages::site::LoadOptions;
@@ -49,6 +50,7 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
     };
     let secret = read_secret(args.secret_file.as_deref())?;
     let (variant_secret, variant_secret_set) = variant_secret();
+    let stripe_secrets = read_stripe_secrets(args.stripe_secret_file.as_deref())?;
     // Like the site's other files (partners/, public/, collector/), a relative --db lives in the
     // site root, not in whatever folder the command was started from; absolute paths stay.
     let db = global.root.join(&args.db);
@@ -62,6 +64,7 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             host_dir: host.clone(),
             secret: secret.clone(),
             variant_secret,
+            stripe_secrets: stripe_secrets.clone(),
             live_reload: watch,
             body_timeout: read_timeout,
         },
@@ -107,6 +110,20 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
                     "  variant cookies are signed with a key made for this run: set ${VARIANT_SECRET_ENV} to keep visitors on their variant across restarts"
                 );
             }
+            if peek_stripe(&builder) {
+                println!(
+                    "  Stripe webhook: POST {base_path}{}{}",
+                    stripe::STRIPE_PATH,
+                    if stripe_secrets.is_empty() {
+                        format!(
+                            " answers 503: set ${} or pass --stripe-secret-file",
+                            stripe::SECRET_ENV
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+            }
             if let Some(h) = &host {
                 println!("  host site: {} at /", h.display());
             }
@@ -145,6 +162,35 @@ fn app_base_path(builder: &Builder) -> String {
     partner_pages::site::load(&builder.root, &builder.load_options())
         .map(|s| s.config.base_path().to_string())
         .unwrap_or_default()
+}
+
+fn peek_stripe(builder: &Builder) -> bool {
+    partner_pages::site::load(&builder.root, &builder.load_options())
+        .is_ok_and(|s| s.config.stripe.is_some())
+}
+
+/// The Stripe endpoint secrets: `--stripe-secret-file` (one or more, separated by commas or
+/// white space), else `$PP_STRIPE_WEBHOOK_SECRET`.
+fn read_stripe_secrets(file: Option<&Path>) -> Result<Vec<Vec<u8>>> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::io(
+                format!("cannot read the Stripe secret file {}", path.display()),
+                e,
+            )
+        })?;
+        let secrets = stripe::parse_secrets(&text);
+        if secrets.is_empty() {
+            return Err(Error::user_hint(
+                format!("the Stripe secret file {} is empty", path.display()),
+                "paste the endpoint's signing secret (whsec_...) from the Stripe dashboard, one per line",
+            ));
+        }
+        return Ok(secrets);
+    }
+    Ok(std::env::var(stripe::SECRET_ENV)
+        .map(|v| stripe::parse_secrets(&v))
+        .unwrap_or_default())
 }
 
 /// The `/s` secret: `--secret-file` (trailing newline trimmed), else `$PP_SIGNING_SECRET`.

@@ -140,3 +140,4 @@ pub fn is_bot(user_agent: &str) -> bool {
 pub mod rules;
 pub mod server;
 pub mod store;
+pub mod stripe;

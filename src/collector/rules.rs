@@ -39,6 +39,8 @@ pub struct Registry {
     /// The key variant assignments are drawn and signed with ([`crate::collector::VARIANT_SECRET_ENV`]);
     /// without it no partner's test runs (no variant is assigned or recorded).
     pub variant_secret: Option<Vec<u8>>,
+    /// The Stripe webhook's rules; `None` without `stripe:` in the config (404).
+    pub stripe: Option<crate::collector::stripe::Rules>,
 }
 
 /// One partner, as far as the collector cares.
@@ -85,6 +87,7 @@ impl Registry {
             honor_dnt: c.privacy.honor_dnt,
             honor_gpc: c.privacy.honor_gpc,
             variant_secret: None,
+            stripe: crate::collector::stripe::Rules::from_site(site),
         }
     }
 
@@ -194,6 +197,7 @@ impl Accepted {
             value: self.value,
             user_id: self.user_id,
             variant: self.variant,
+            pay: Default::default(),
         }
     }
 }
@@ -1151,6 +1155,7 @@ mod tests {
             honor_dnt: true,
             honor_gpc: true,
             variant_secret: None,
+            stripe: None,
         }
     }
 

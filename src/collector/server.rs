@@ -38,6 +38,8 @@ pub struct ServerOptions {
     pub secret: Option<Vec<u8>>,
     /// The key experiment variants are drawn and their cookies signed with.
     pub variant_secret: Vec<u8>,
+    /// Stripe endpoint secrets; empty answers `/stripe` with 503.
+    pub stripe_secrets: Vec<Vec<u8>>,
     /// Inject the reload script and serve the event stream.
     pub live_reload: bool,
     /// How long a request body (`/e`, `/s`) may take to arrive in full; a slower one gets 408
@@ -56,6 +58,9 @@ pub struct App {
     store: Store,
     secret: Option<Vec<u8>>,
     variant_secret: Vec<u8>,
+    stripe_secrets: Vec<Vec<u8>>,
+    /// The Stripe webhook's connection, opened on first use.
+    stripe_db: std::sync::Mutex<Option<rusqlite::Connection>>,
     /// Live reload: `None` when off; taken at shutdown so open streams end.
     reload: std::sync::Mutex<Option<broadcast::Sender<()>>>,
     live_reload: bool,
@@ -79,6 +84,8 @@ impl App {
             store,
             secret: opts.secret,
             variant_secret: opts.variant_secret,
+            stripe_secrets: opts.stripe_secrets,
+            stripe_db: std::sync::Mutex::new(None),
             reload: std::sync::Mutex::new(opts.live_reload.then(|| broadcast::channel(16).0)),
             live_reload: opts.live_reload,
             body_timeout: opts.body_timeout,
@@ -247,6 +254,12 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
             return not_allowed("POST");
         }
         return server_event(&app, reg, req).await;
+    }
+    if rest == crate::collector::stripe::STRIPE_PATH && reg.stripe.is_some() {
+        if method != Method::POST {
+            return not_allowed("POST");
+        }
+        return stripe_webhook(app.clone(), reg, req).await;
     }
     if !is_get {
         return not_allowed("GET, HEAD");
@@ -495,6 +508,89 @@ async fn server_event(app: &App, reg: &Registry, req: Request) -> Response {
             Err(e) => e,
         },
         Err(r) => refuse(r),
+    }
+}
+
+/// `POST <base>/stripe`: see [`crate::collector::stripe`].
+async fn stripe_webhook(app: Arc<App>, reg: &Registry, req: Request) -> Response {
+    use crate::collector::stripe;
+    let limit = stripe::MAX_STRIPE_BODY;
+    let (headers, body) = match read_body(&app, req, limit).await {
+        Ok(b) => b,
+        Err(resp) if resp.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                &format!("body over {limit} bytes: nothing stored"),
+            )
+        }
+        Err(resp) => return resp,
+    };
+    let Some(rules) = reg.stripe.clone() else {
+        return plain(StatusCode::NOT_FOUND, "not found");
+    };
+    if app.stripe_secrets.is_empty() {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Stripe endpoint secret is configured",
+        );
+    }
+    if let Err(why) = stripe::verify(
+        &app.stripe_secrets,
+        header_str(&headers, stripe::SIGNATURE_HEADER),
+        &body,
+        chrono::Utc::now().timestamp(),
+    ) {
+        return plain(StatusCode::BAD_REQUEST, &format!("{why}: nothing stored"));
+    }
+    let parsed = match stripe::parse(&body) {
+        Ok(p) => p,
+        Err(why) => return plain(StatusCode::BAD_REQUEST, &format!("{why}: nothing stored")),
+    };
+    let worker = app.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        let mut guard = match worker.stripe_db.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if guard.is_none() {
+            *guard = Some(crate::collector::store::open_connection(
+                worker.store.path(),
+            )?);
+        }
+        let conn = guard.as_mut().expect("opened above");
+        let out = stripe::apply(conn, &rules, &parsed, &rules::new_uuid);
+        if out.is_err() {
+            // A broken connection is opened again on the next delivery.
+            *guard = None;
+        }
+        out
+    })
+    .await;
+    match done {
+        Ok(Ok(outcome)) => {
+            let text = match outcome {
+                stripe::Outcome::Stored(rule) => format!("stored (rule {rule})"),
+                stripe::Outcome::Credited(rule) => format!("credited (rule {rule})"),
+                stripe::Outcome::Nothing(why) => why,
+            };
+            plain(StatusCode::OK, &text)
+        }
+        Ok(Err(e)) => {
+            eprintln!("partner-pages serve: Stripe event not stored: {e}");
+            let mut resp = plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the event could not be stored, retry later",
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+            resp
+        }
+        Err(_) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the webhook handler stopped",
+        ),
     }
 }
 

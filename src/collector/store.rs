@@ -53,6 +53,8 @@ pub struct Store {
     /// Dropping it stops the checkpointer.
     stop_checkpoints: Option<std::sync::mpsc::Sender<()>>,
     checkpointer: Option<std::thread::JoinHandle<()>>,
+    /// The database file.
+    path: PathBuf,
 }
 
 impl Store {
@@ -99,7 +101,13 @@ impl Store {
             writer: Some(writer),
             stop_checkpoints: Some(stop),
             checkpointer: Some(checkpointer),
+            path: path.to_path_buf(),
         })
+    }
+
+    /// The database file (the Stripe webhook writes through its own connection).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Queue one event and wait until it is committed.
@@ -151,23 +159,10 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-const INSERT: &str = "INSERT INTO partner_events (id, partner_code, campaign, event_name, \
-    page_path, visitor_id, created_at, value, user_id, variant) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-
 fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
-    conn.prepare_cached(INSERT)?.execute(rusqlite::params![
-        e.id,
-        e.partner_code,
-        e.campaign,
-        e.event_name,
-        e.page_path,
-        e.visitor_id,
-        e.created_at,
-        e.value,
-        e.user_id,
-        e.variant,
-    ])?;
+    let row = e.as_row();
+    conn.prepare_cached(&crate::events::insert_sql("INSERT"))?
+        .execute(&crate::events::insert_params(&row)[..])?;
     Ok(())
 }
 
@@ -255,6 +250,7 @@ mod tests {
             value: None,
             user_id: None,
             variant: None,
+            pay: Default::default(),
         }
     }
 
@@ -274,7 +270,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(cols[7..], ["value", "user_id", "variant"]);
+        assert_eq!(cols[7..], crate::events::OPTIONAL_COLUMNS);
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

@@ -3,7 +3,8 @@
 //! Takes: the site (the partner registry is compiled into the Worker, so unknown codes and
 //! campaigns are refused without a lookup). Gives: the files of `collector/`, relative to it:
 //! `worker.js`, `wrangler.toml`, `migrations/0001_partner_events.sql`,
-//! `migrations/0002_value_user.sql`, `migrations/0003_variant.sql` and a `.gitignore` for wrangler's local state and secrets;
+//! `migrations/0002_value_user.sql`, `migrations/0003_variant.sql`,
+//! `migrations/0004_payments.sql` and a `.gitignore` for wrangler's local state and secrets;
 //! and, in mode `assets`, `public/.assetsignore` ([`public_files`]).
 //!
 //! The Worker's source is `templates/collector/worker.js`, embedded in the binary; the only
@@ -14,7 +15,7 @@ use crate::collector::{
     SIGNATURE_WINDOW_SECS, VARIANT_SECRET_ENV,
 };
 use crate::config::CollectorMode;
-use crate::events::{SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
+use crate::events::{PAYMENT_SQL, SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
 use crate::output::OutputFile;
 use crate::render::beacon::script_json;
 use crate::site::Site;
@@ -35,6 +36,7 @@ pub(crate) const PLACEHOLDER_DATABASE_ID: &str = "00000000-0000-0000-0000-000000
 pub(crate) const MIGRATION_SEED: &str = "migrations/0001_partner_events.sql";
 pub(crate) const MIGRATION_VALUE_USER: &str = "migrations/0002_value_user.sql";
 pub(crate) const MIGRATION_VARIANT: &str = "migrations/0003_variant.sql";
+pub(crate) const MIGRATION_PAYMENTS: &str = "migrations/0004_payments.sql";
 
 /// What the Worker knows about the site. Field names are read by `worker.js`.
 #[derive(Debug, Serialize)]
@@ -53,6 +55,21 @@ struct Registry<'a> {
     signature_window_secs: i64,
     bot_markers: &'a [&'a str],
     partners: BTreeMap<&'a str, RegistryPartner<'a>>,
+    /// The Stripe webhook's rules; null without `stripe:` (the route is then not the Worker's).
+    stripe: Option<RegistryStripe>,
+}
+
+/// What `POST <base>/stripe` needs (see `crate::collector::stripe`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistryStripe {
+    max_body: usize,
+    tolerance_secs: i64,
+    window_secs: i64,
+    prefer: &'static str,
+    /// Coupon id, upper case -> partner code.
+    coupons: BTreeMap<String, String>,
+    currencies: &'static [&'static str],
 }
 
 #[derive(Debug, Serialize)]
@@ -75,6 +92,7 @@ pub(crate) fn render(site: &Site) -> crate::Result<Vec<OutputFile>> {
         OutputFile::new(MIGRATION_SEED, migration_seed()),
         OutputFile::new(MIGRATION_VALUE_USER, migration_value_user()),
         OutputFile::new(MIGRATION_VARIANT, migration_variant()),
+        OutputFile::new(MIGRATION_PAYMENTS, migration_payments()),
         OutputFile::new("worker.js", worker_js(site)),
         OutputFile::new(WRANGLER_TOML, wrangler_toml(site, DEFAULT_ASSETS_DIR)),
     ])
@@ -162,6 +180,14 @@ pub(crate) fn worker_js(site: &Site) -> String {
         max_json_depth: MAX_JSON_DEPTH,
         signature_window_secs: SIGNATURE_WINDOW_SECS,
         bot_markers: BOT_UA_MARKERS,
+        stripe: crate::collector::stripe::Rules::from_site(site).map(|r| RegistryStripe {
+            max_body: crate::collector::stripe::MAX_STRIPE_BODY,
+            tolerance_secs: crate::collector::stripe::TOLERANCE_SECS,
+            window_secs: r.window_secs,
+            prefer: r.prefer.as_str(),
+            coupons: r.coupons,
+            currencies: crate::collector::stripe::CURRENCIES,
+        }),
         partners: site
             .partners
             .iter()
@@ -209,6 +235,12 @@ pub(crate) fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
              # test runs and every visitor sees the control page): wrangler secret put {VARIANT_SECRET_ENV}\n"
         ));
     }
+    if cfg.stripe.is_some() {
+        out.push_str(&format!(
+            "# Stripe webhook endpoint secret(s), whsec_..., comma-separated: wrangler secret put {}\n",
+            crate::collector::stripe::SECRET_ENV
+        ));
+    }
     out.push_str(&format!("name = {}\n", toml_str(&c.worker_name)));
     out.push_str("main = \"worker.js\"\n");
     out.push_str(&format!("compatibility_date = \"{COMPATIBILITY_DATE}\"\n"));
@@ -217,6 +249,9 @@ pub(crate) fn wrangler_toml(site: &Site, assets_dir: &str) -> String {
         c.endpoint.clone(),
         format!("{base}/s"),
     ];
+    if cfg.stripe.is_some() {
+        worker_paths.push(format!("{base}{}", crate::collector::stripe::STRIPE_PATH));
+    }
     // The landing pages of partners running a test: the Worker picks the visitor's variant.
     for p in site.partners.iter().filter(|p| !p.variants.is_empty()) {
         worker_paths.push(format!("{base}{}", p.landing_path()));
@@ -291,6 +326,12 @@ pub(crate) fn migration_variant() -> String {
     format!("-- Nullable experiment variant of each event (null reads as the control).\n{VARIANT_SQL}\n")
 }
 
+/// Payments from Stripe webhooks: amount, currency, Stripe ids, attribution rule, and the
+/// unique index that keeps each Stripe event once.
+pub(crate) fn migration_payments() -> String {
+    format!("-- Nullable payment columns written by the Stripe webhook, and its unique event id.\n{PAYMENT_SQL}\n")
+}
+
 /// A TOML basic string (JSON string escapes are valid TOML for these characters).
 fn toml_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -351,6 +392,7 @@ mod tests {
                 "migrations/0001_partner_events.sql",
                 "migrations/0002_value_user.sql",
                 "migrations/0003_variant.sql",
+                "migrations/0004_payments.sql",
                 "worker.js",
                 "wrangler.toml"
             ]

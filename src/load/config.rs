@@ -55,6 +55,38 @@ pub struct Config {
     /// Take the page shell (head assets, header, footer) from a page the host built.
     #[serde(default)]
     pub shell: Option<ShellConfig>,
+    /// Payments from Stripe webhooks (`stripe:`); `POST <base>/stripe` answers 404 without it.
+    #[serde(default)]
+    pub stripe: Option<StripeConfig>,
+}
+
+/// Payments from Stripe webhooks (`stripe:`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StripeConfig {
+    /// Who is credited when the visitor's partner link and a partner's coupon disagree.
+    pub prefer: StripePrefer,
+}
+
+/// Which attribution wins when a partner link and another partner's coupon disagree.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StripePrefer {
+    /// The partner whose link the buyer came through (or who brought the customer first).
+    #[default]
+    Link,
+    /// The partner whose coupon the buyer used.
+    Coupon,
+}
+
+impl StripePrefer {
+    /// As written in `partner-pages.yaml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StripePrefer::Link => "link",
+            StripePrefer::Coupon => "coupon",
+        }
+    }
 }
 
 /// The host site generator's side (Hugo, Astro, Eleventy, ...).
@@ -487,6 +519,10 @@ pub const SCHEMA: Shape = Shape::Map(&[
             Field::opt("accent_text", Shape::Text),
             Field::opt("current", Shape::List(&Shape::Text)),
         ]),
+    ),
+    Field::opt(
+        "stripe",
+        Shape::Map(&[Field::opt("prefer", Shape::Enum(&["link", "coupon"]))]),
     ),
 ]);
 
@@ -929,7 +965,7 @@ mod tests {
     fn schema_mirrors_every_field_of_the_struct() {
         use crate::load::schema::{field_paths, json_paths};
         let text = format!(
-            "{MINIMAL}host: {{ output: public, data: [data/partners.json] }}\nshell: {{ page: public/about/index.html, main: main }}\n"
+            "{MINIMAL}host: {{ output: public, data: [data/partners.json] }}\nshell: {{ page: public/about/index.html, main: main }}\nstripe: {{ prefer: coupon }}\n"
         );
         let json = serde_json::to_value(load(&text).unwrap()).unwrap();
         assert_eq!(

@@ -28,6 +28,10 @@ pub struct Partner {
     /// Allowed `?campaign=` values; `default` is always allowed.
     #[serde(default)]
     pub campaigns: Vec<String>,
+    /// Stripe coupon or promotion code ids that credit a payment to this partner (unique
+    /// across partners, compared ignoring case).
+    #[serde(default)]
+    pub coupons: Vec<String>,
     /// The landing page's copy.
     pub landing: Landing,
     /// The free resource the page offers.
@@ -338,6 +342,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
     Field::req("audience", Shape::Text),
     Field::req("promise", Shape::Text),
     Field::opt("campaigns", Shape::List(&Shape::Text)),
+    Field::opt("coupons", Shape::List(&Shape::Text)),
     Field::req("landing", Shape::Map(LANDING)),
     Field::req("lead_magnet", Shape::Map(LINK)),
     Field::req("cta", Shape::Map(CTA)),
@@ -406,6 +411,7 @@ pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
         }
     }
     check_campaigns(p, node, r);
+    check_coupons(p, node, r);
     if let Some(problem) = rules::event_name(&p.activation.event) {
         flag(r, node, &["activation", "event"], problem);
     }
@@ -480,6 +486,38 @@ fn check_variants(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
                 .hint("move these values into the partner's own fields, or put the control first");
             r.push(d);
         }
+    }
+}
+
+/// Coupon ids as Stripe writes them in webhooks: 1 to 200 letters, digits, `_` or `-`, each
+/// listed once (ignoring case).
+fn check_coupons(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
+    let mut seen: Vec<String> = Vec::new();
+    for (i, c) in p.coupons.iter().enumerate() {
+        let idx = i.to_string();
+        let pos = node
+            .lookup(&["coupons", idx.as_str()])
+            .map_or(node.pos, |n| n.pos);
+        let ok = (1..=200).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !ok {
+            let d = r
+                .at(pos, format!("coupon `{c}` is not a Stripe coupon or promotion code id"))
+                .expected("1 to 200 letters, digits, `_` or `-`, e.g. `ALICE20` or `promo_1Q2w3E`")
+                .hint("copy the id from the coupon's or the promotion code's page in the Stripe dashboard");
+            r.push(d);
+            continue;
+        }
+        if seen.iter().any(|s| s.eq_ignore_ascii_case(c)) {
+            let d = r
+                .at(pos, format!("coupon `{c}` is listed twice"))
+                .expected("each coupon once (compared ignoring case)")
+                .hint("remove the second one");
+            r.push(d);
+            continue;
+        }
+        seen.push(c.clone());
     }
 }
 

@@ -56,6 +56,8 @@ struct Loaded {
     partner: Partner,
     text: String,
     code_pos: Pos,
+    /// Where each of `partner.coupons` is.
+    coupon_pos: Vec<Pos>,
     /// Every `landing.body` of the file (the partner's, then its variants'), with its position.
     bodies: Vec<(String, Pos)>,
 }
@@ -77,8 +79,12 @@ impl Loaded {
                 bodies.push((b.clone(), pos(&["variants", &idx, "landing", "body"])));
             }
         }
+        let coupon_pos = (0..p.coupons.len())
+            .map(|i| pos(&["coupons", &i.to_string()]))
+            .collect();
         Loaded {
             code_pos: pos(&["code"]),
+            coupon_pos,
             bodies,
             partner: partner.value,
             text,
@@ -97,6 +103,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     let content = crate::content::load_all(root, &mut diags);
     let loaded = load_partners(root, &mut diags);
     check_duplicate_codes(&loaded, &mut diags);
+    check_duplicate_coupons(&loaded, &mut diags);
     check_duplicate_slugs(&content, &mut diags);
     check_landing_bodies(root, &loaded, &content, &mut diags);
 
@@ -268,6 +275,36 @@ fn check_duplicate_codes(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
                 .at(l.code_pos, format!("duplicate partner code `{code}`, also used at {}", others.join(", ")))
                 .expected("a code used by one partner file only")
                 .hint("codes name URLs, cookies and events: give each partner its own, and keep only one file per code");
+            diags.push(d);
+        }
+    }
+}
+
+/// A Stripe coupon credits one partner: a coupon listed by two partner files (compared
+/// ignoring case) is an error in each, pointing at the other(s).
+fn check_duplicate_coupons(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
+    let mut by_coupon: BTreeMap<String, Vec<(&Loaded, Pos, &str)>> = BTreeMap::new();
+    for l in loaded {
+        for (c, pos) in l.partner.coupons.iter().zip(&l.coupon_pos) {
+            let users = by_coupon.entry(c.to_ascii_uppercase()).or_default();
+            // A coupon listed twice in one file is that file's own error.
+            if !users.iter().any(|(o, _, _)| std::ptr::eq(*o, l)) {
+                users.push((l, *pos, c));
+            }
+        }
+    }
+    for users in by_coupon.values().filter(|u| u.len() > 1) {
+        for (l, pos, c) in users {
+            let others: Vec<String> = users
+                .iter()
+                .filter(|(o, _, _)| !std::ptr::eq(*o, *l))
+                .map(|(o, p, _)| format!("{}:{}:{}", o.partner.source.display(), p.line, p.column))
+                .collect();
+            let d = l
+                .report()
+                .at(*pos, format!("coupon `{c}` is also listed at {}", others.join(", ")))
+                .expected("a coupon listed by one partner only (compared ignoring case)")
+                .hint("a payment with this coupon could be credited to either partner: keep it in one partner file");
             diags.push(d);
         }
     }

@@ -4,7 +4,8 @@
 // rebuild instead of this file. The wire protocol is documented in src/collector/mod.rs.
 //
 // Routes: GET <base>/go/<code>, POST <endpoint> (beacon), POST <base>/s (signed, server side),
-// and the landing pages of partners running a test (the visitor's variant, same URL).
+// the landing pages of partners running a test (the visitor's variant, same URL), and
+// POST <base>/stripe (Stripe webhooks, when the site has a `stripe:` section).
 // Everything else goes to the static assets (mode `assets`: the whole host site) or, in mode
 // `route`, on to the origin that serves the site (a route sends the Worker only its paths).
 //
@@ -38,6 +39,7 @@ export default {
       if (rest.startsWith("/go/")) return await goRoute(request, env, ctx, url, rest.slice(4).replace(/\/$/, ""));
       if (path === R.endpoint) return await beaconRoute(request, env, ctx, url);
       if (rest === "/s") return await serverRoute(request, env, ctx);
+      if (rest === "/stripe" && R.stripe) return await stripeRoute(request, env);
     } catch (err) {
       console.error("partner-pages collector: internal error", err && err.stack ? err.stack : err);
       return answer(500, "internal error");
@@ -159,6 +161,319 @@ async function serverRoute(request, env, ctx) {
   if (variant) row.push(variant);
   if (!(await stored(env, variant ? SERVER_VARIANT_INSERT : SERVER_INSERT, row))) return notStored();
   return answer(204);
+}
+
+// ---- Stripe webhooks (the rules are in src/collector/stripe.rs; `serve` follows the same) ----
+
+const PAYMENT_INSERT =
+  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant, amount_minor, currency, stripe_event_id, stripe_object_id, stripe_customer_id, stripe_charge_id, attribution_rule) ";
+const STAGE_NAMES = "('click', 'visit', 'lead_magnet', 'cta', 'activation')";
+
+// POST /stripe: verify Stripe-Signature on the raw body, then store the payment or refund once.
+async function stripeRoute(request, env) {
+  if (request.method !== "POST") return answer(405, "method not allowed", { Allow: "POST" });
+  const S = R.stripe;
+  const bytes = await readLimitedBytes(request, S.maxBody);
+  if (bytes === null) return answer(400, "body over " + S.maxBody + " bytes: nothing stored");
+  const secrets = String(env.PP_STRIPE_WEBHOOK_SECRET || "").split(/[,\s]+/).filter((x) => x);
+  if (!secrets.length) return answer(503, "no Stripe endpoint secret is configured");
+  const why = await stripeSignatureProblem(secrets, request.headers.get("stripe-signature"), bytes);
+  if (why) return answer(400, why + ": nothing stored");
+  let ev;
+  try {
+    ev = stripeParse(JSON.parse(new TextDecoder("utf-8").decode(bytes)));
+  } catch (err) {
+    return answer(400, (err && err.stripe ? err.message : "body is not JSON") + ": nothing stored");
+  }
+  if (ev.ignore) return answer(200, ev.ignore);
+  try {
+    if (await env.DB.prepare("SELECT 1 AS x FROM partner_events WHERE stripe_event_id = ?1").bind(ev.eventId).first())
+      return answer(200, "event " + ev.eventId + " already stored");
+    const text = ev.refund ? await stripeRefund(env, ev) : await stripePayment(env, ev);
+    return answer(200, text);
+  } catch (err) {
+    const msg = String(err && err.message ? err.message : err);
+    // Two deliveries of one event side by side: the unique index kept the first.
+    if (/UNIQUE/i.test(msg) && /stripe_event_id/.test(msg)) return answer(200, "event " + ev.eventId + " already stored");
+    console.error("partner-pages collector: Stripe event not stored", msg);
+    return notStored();
+  }
+}
+
+// Stripe's scheme: t=<seconds>, one or more v1=<hex HMAC-SHA256 of "t.body">; any v1 under any
+// secret; the timestamp at most toleranceSecs old. Returns why it fails, or null.
+async function stripeSignatureProblem(secrets, header, bytes) {
+  if (!header) return "no Stripe-Signature header";
+  let t = null;
+  const v1 = [];
+  for (const item of header.split(",")) {
+    const at = item.indexOf("=");
+    if (at < 0) continue;
+    const k = item.slice(0, at).trim();
+    const v = item.slice(at + 1).trim();
+    if (k === "t") t = v;
+    else if (k === "v1" && /^[0-9a-fA-F]{64}$/.test(v)) v1.push(v);
+  }
+  if (t === null || !/^[0-9]{1,12}$/.test(t)) return "no valid timestamp in Stripe-Signature";
+  if (!v1.length) return "no v1 signature in Stripe-Signature";
+  let ok = false;
+  for (const secret of secrets) {
+    for (const sig of v1) {
+      // signatureValid: crypto.subtle.verify on the raw bytes, constant time.
+      if (await signatureValid(secret, t, bytes, sig)) ok = true;
+    }
+  }
+  if (!ok) return "no signature matches the body";
+  if (Date.now() / 1000 - Number(t) > R.stripe.toleranceSecs) return "timestamp outside the tolerance";
+  return null;
+}
+
+function stripeBad(message) {
+  const e = new Error(message);
+  e.stripe = true;
+  return e;
+}
+
+function at(obj, path) {
+  let v = obj;
+  for (const k of path.split(".")) {
+    if (v === null || typeof v !== "object" || Array.isArray(v) && !/^[0-9]+$/.test(k)) return undefined;
+    v = Object.prototype.hasOwnProperty.call(v, k) ? v[k] : undefined;
+  }
+  return v;
+}
+
+function idAt(obj, path) {
+  const v = at(obj, path);
+  if (typeof v === "string" && v.length > 0 && v.length <= 255) return v;
+  if (v && typeof v === "object" && typeof v.id === "string" && v.id.length > 0 && v.id.length <= 255) return v.id;
+  return null;
+}
+
+function firstId(obj, paths) {
+  for (const p of paths) {
+    const v = idAt(obj, p);
+    if (v) return v;
+  }
+  return null;
+}
+
+function amountAt(obj, path, required) {
+  const v = at(obj, path);
+  if (v === undefined || v === null) {
+    if (required) throw stripeBad("`" + path + "` is missing");
+    return null;
+  }
+  if (typeof v !== "number") throw stripeBad("`" + path + "` is not a number: expected an integer amount in minor units");
+  if (!Number.isSafeInteger(v) || v < 0) throw stripeBad("`" + path + "` is " + v + ": expected a non-negative integer amount in minor units");
+  return v;
+}
+
+function currencyOf(obj) {
+  const c = typeof obj.currency === "string" ? obj.currency : "";
+  if (!R.stripe.currencies.includes(c)) throw stripeBad("unknown currency `" + c + "`: expected a lower-case ISO 4217 code Stripe settles in");
+  return c;
+}
+
+function couponsOf(obj) {
+  const out = [];
+  const take = (d) => {
+    for (const p of ["coupon", "promotion_code", "source.coupon"]) {
+      const id = idAt(d, p);
+      if (id) out.push(id);
+    }
+  };
+  if (Array.isArray(obj.discounts)) obj.discounts.forEach((d) => d && typeof d === "object" && take(d));
+  if (obj.discount && typeof obj.discount === "object") take(obj.discount);
+  const m = idAt(obj, "metadata.coupon");
+  if (m) out.push(m);
+  return out;
+}
+
+function stripeParse(v) {
+  if (!v || typeof v !== "object" || Array.isArray(v)) throw stripeBad("body is not JSON");
+  if (typeof v.id !== "string" || !v.id || v.id.length > 255) throw stripeBad("not a Stripe event: no `id`");
+  if (typeof v.type !== "string") throw stripeBad("not a Stripe event: no `type`");
+  if (!Number.isSafeInteger(v.created)) throw stripeBad("not a Stripe event: no integer `created`");
+  const o = at(v, "data.object");
+  if (!o || typeof o !== "object" || Array.isArray(o)) throw stripeBad("not a Stripe event: no `data.object`");
+  const base = { eventId: v.id, created: v.created };
+  if (v.type === "checkout.session.completed") {
+    if (o.mode === "setup") return { ignore: "a setup session takes no payment" };
+    const total = amountAt(o, "amount_total") || 0;
+    const tax = amountAt(o, "total_details.amount_tax") || 0;
+    const currency = currencyOf(o);
+    if (total === 0) return { ignore: "the session's total is 0" };
+    const sessionId = idAt(o, "id");
+    if (!sessionId) throw stripeBad("the session has no `id`");
+    const inv = idAt(o, "invoice");
+    return {
+      ...base,
+      amount: Math.max(total - tax, 0),
+      currency,
+      objectId: o.mode === "subscription" && inv ? inv : sessionId,
+      customer: idAt(o, "customer"),
+      charge: idAt(o, "payment_intent"),
+      visitor: firstId(o, ["client_reference_id", "metadata.pp_visitor_id", "subscription_data.metadata.pp_visitor_id"]),
+      user: idAt(o, "metadata.user_id"),
+      coupons: couponsOf(o),
+    };
+  }
+  if (v.type === "invoice.paid") {
+    const paid = amountAt(o, "amount_paid") || 0;
+    const remaining = amountAt(o, "amount_remaining") || 0;
+    const excl = amountAt(o, "total_excluding_tax");
+    const currency = currencyOf(o);
+    const net = excl !== null && remaining === 0 ? excl : paid;
+    if (net === 0) return { ignore: "the invoice's total is 0" };
+    const id = idAt(o, "id");
+    if (!id) throw stripeBad("the invoice has no `id`");
+    const meta = (k) => firstId(o, ["metadata." + k, "parent.subscription_details.metadata." + k, "subscription_details.metadata." + k]);
+    return {
+      ...base,
+      amount: net,
+      currency,
+      objectId: id,
+      customer: idAt(o, "customer"),
+      // Since 2025-03-31 the payment is in `payments`; before, on the invoice itself.
+      charge: firstId(o, ["payments.data.0.payment.payment_intent", "payments.data.0.payment.charge", "payment_intent", "charge"]),
+      visitor: meta("pp_visitor_id"),
+      user: meta("user_id"),
+      coupons: couponsOf(o),
+    };
+  }
+  if (v.type === "charge.refunded") {
+    const amount = amountAt(o, "amount") || 0;
+    const refunded = amountAt(o, "amount_refunded", true);
+    const currency = currencyOf(o);
+    const charge = idAt(o, "id");
+    if (!charge) throw stripeBad("the charge has no `id`");
+    return { ...base, refund: true, charge, paymentIntent: idAt(o, "payment_intent"), amount, refunded, currency, customer: idAt(o, "customer") };
+  }
+  return { ignore: "event type " + v.type + " is not used" };
+}
+
+function isoSecs(secs) {
+  return new Date(secs * 1000).toISOString();
+}
+
+// Visitor, then customer (Stripe customer, then user id): the link side of the attribution.
+async function stripeLink(env, ev) {
+  const S = R.stripe;
+  const known = (t) => t && own(R.partners, t.partner_code);
+  if (ev.visitor && ev.visitor.length <= 128) {
+    const t = await env.DB.prepare(
+      "SELECT partner_code, campaign, visitor_id, user_id FROM partner_events WHERE visitor_id = ?1 AND event_name IN " +
+        STAGE_NAMES +
+        " AND created_at >= ?2 AND created_at <= ?3 ORDER BY created_at DESC LIMIT 1",
+    )
+      .bind(ev.visitor, isoSecs(ev.created - S.windowSecs), isoSecs(ev.created + 60))
+      .first();
+    if (known(t)) return [t, "visitor"];
+  }
+  if (ev.customer) {
+    const t = await env.DB.prepare(
+      "SELECT partner_code, campaign, visitor_id, user_id FROM partner_events WHERE stripe_customer_id = ?1 AND event_name = 'payment' AND partner_code <> '' ORDER BY created_at LIMIT 1",
+    )
+      .bind(ev.customer)
+      .first();
+    if (known(t)) return [t, "customer"];
+  }
+  if (ev.user) {
+    const t = await env.DB.prepare(
+      "SELECT partner_code, campaign, visitor_id, user_id FROM partner_events WHERE user_id = ?1 AND stripe_event_id IS NULL AND partner_code <> '' ORDER BY created_at LIMIT 1",
+    )
+      .bind(ev.user)
+      .first();
+    if (known(t)) return [t, "customer"];
+  }
+  return null;
+}
+
+// The same decision as `decide` in src/collector/stripe.rs.
+function stripeDecide(link, couponPartner) {
+  if (!link && !couponPartner) return [null, "none"];
+  const byCoupon = (t) => ({ partner_code: couponPartner, campaign: "default", visitor_id: t ? t.visitor_id : null, user_id: t ? t.user_id : null });
+  if (link && !couponPartner) return link;
+  if (!link) return [byCoupon(null), "coupon"];
+  const [t, rule] = link;
+  if (t.partner_code === couponPartner) return link;
+  return R.stripe.prefer === "coupon" ? [byCoupon(t), "coupon_over_" + rule] : [t, rule + "_over_coupon"];
+}
+
+async function stripePayment(env, ev) {
+  const link = await stripeLink(env, ev);
+  let couponPartner = null;
+  for (const c of ev.coupons) {
+    const p = own(R.stripe.coupons, c.toUpperCase());
+    if (p) {
+      couponPartner = p;
+      break;
+    }
+  }
+  const [t, rule] = stripeDecide(link, couponPartner);
+  const partner = t ? t.partner_code : "";
+  const campaign = t ? t.campaign : "default";
+  const visitor = (t && t.visitor_id) || ev.visitor || null;
+  const user = (t && t.user_id) || ev.user || null;
+  // One statement: inserted only when no payment row has this object (a subscription's first
+  // invoice arrives as a session and as invoice.paid).
+  const res = await env.DB.prepare(
+    PAYMENT_INSERT +
+      "SELECT ?1, ?2, ?3, 'payment', '/stripe', ?4, ?5, NULL, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12, ?13 " +
+      "WHERE NOT EXISTS (SELECT 1 FROM partner_events WHERE event_name = 'payment' AND stripe_object_id = ?10)",
+  )
+    .bind(crypto.randomUUID(), partner, campaign, visitor, isoSecs(ev.created), user, ev.amount, ev.currency, ev.eventId, ev.objectId, ev.customer, ev.charge, rule)
+    .run();
+  if (res.meta && res.meta.changes > 0) return "stored (rule " + rule + ")";
+  if (partner) {
+    const up = await env.DB.prepare(
+      "UPDATE partner_events SET partner_code = ?2, campaign = ?3, visitor_id = ?4, user_id = ?5, attribution_rule = ?6, stripe_customer_id = coalesce(stripe_customer_id, ?7), stripe_charge_id = coalesce(stripe_charge_id, ?8) WHERE event_name = 'payment' AND stripe_object_id = ?1 AND partner_code = ''",
+    )
+      .bind(ev.objectId, partner, campaign, visitor, user, rule, ev.customer, ev.charge)
+      .run();
+    if (up.meta && up.meta.changes > 0) return "credited (rule " + rule + ")";
+  }
+  return "payment " + ev.objectId + " already stored";
+}
+
+async function stripeRefund(env, ev) {
+  const paid = await env.DB.prepare(
+    "SELECT partner_code, campaign, visitor_id, user_id, stripe_object_id, stripe_customer_id, amount_minor, currency, attribution_rule FROM partner_events WHERE event_name = 'payment' AND stripe_charge_id IN (?1, ?2) LIMIT 1",
+  )
+    .bind(ev.charge, ev.paymentIntent || "")
+    .first();
+  let row, target, sumSql, sumArg;
+  if (paid && paid.currency === ev.currency) {
+    const net = paid.amount_minor || 0;
+    // Net of tax in the payment's proportion (rounded half up, as serve), never more than it.
+    target = ev.amount > 0 ? Number((BigInt(ev.refunded) * BigInt(net) + BigInt(ev.amount) / 2n) / BigInt(ev.amount)) : ev.refunded;
+    target = Math.min(target, net);
+    row = paid;
+    sumSql = "SELECT coalesce(-sum(amount_minor), 0) FROM partner_events WHERE event_name = 'refund' AND stripe_object_id = ?1";
+    sumArg = paid.stripe_object_id;
+  } else {
+    target = ev.refunded;
+    row = { partner_code: "", campaign: "default", visitor_id: null, user_id: null, stripe_object_id: null, stripe_customer_id: ev.customer, attribution_rule: "unknown_charge" };
+    sumSql = "SELECT coalesce(-sum(amount_minor), 0) FROM partner_events WHERE event_name = 'refund' AND partner_code = '' AND stripe_charge_id = ?1";
+    sumArg = ev.charge;
+  }
+  const already = (await env.DB.prepare(sumSql).bind(sumArg).raw())[0][0];
+  const delta = target - already;
+  if (delta <= 0) return "the refunds of " + ev.charge + " are already counted";
+  const rule = row.attribution_rule || "none";
+  // Inserted only while the refunds so far are still what was read (another delivery in
+  // between: 503, and Stripe's retry counts again).
+  const res = await env.DB.prepare(
+    PAYMENT_INSERT +
+      "SELECT ?1, ?2, ?3, 'refund', '/stripe', ?4, ?5, NULL, ?6, NULL, ?7, ?8, ?9, ?10, ?11, ?12, ?13 WHERE (" +
+      sumSql.replace("?1", "?14") +
+      ") = ?15",
+  )
+    .bind(crypto.randomUUID(), row.partner_code, row.campaign, row.visitor_id, isoSecs(ev.created), row.user_id, -delta, ev.currency, ev.eventId, row.stripe_object_id, row.stripe_customer_id, ev.charge, rule, sumArg, already)
+    .run();
+  if (!(res.meta && res.meta.changes > 0)) throw new Error("refunds of " + ev.charge + " changed while storing");
+  return "stored (rule " + rule + ")";
 }
 
 // One INSERT (a single statement: the row is written whole or not at all).

@@ -36,6 +36,8 @@ mod report;
 mod serve;
 // partner pages inside real third-party themes: computed styles, axe, screenshots at two widths.
 mod themes;
+// Stripe webhooks signed by Stripe's own library, posted to `wrangler dev` and `serve`.
+mod stripe;
 // the weekly workflow: action-validator and the job's report step as a script.
 mod weekly;
 // the generated Worker in workerd with local D1: refusals, writes, agreement with `serve`.

@@ -77,7 +77,10 @@ impl Collector {
             "build wrote no collector/wrangler.toml"
         );
         prepare_public(&site.path().join("public"));
-        let mut vars = format!("PP_SIGNING_SECRET={SECRET}\n");
+        let mut vars = format!(
+            "PP_SIGNING_SECRET={SECRET}\nPP_STRIPE_WEBHOOK_SECRET={}\n",
+            support::stripe::SECRETS.join(",")
+        );
         if variant_key {
             vars.push_str(&format!(
                 "PP_VARIANT_SECRET={}\n",

@@ -47,5 +47,7 @@ mod report;
 mod serve;
 // the host shell: kits keep their own head, shells without head/body, CSP and <base>.
 mod shell;
+// Stripe webhooks into `serve`: signatures, deliveries, attribution, revenue figures.
+mod stripe;
 // the weekly workflow `init` writes: permissions per job, pinned actions and tools.
 mod workflow;

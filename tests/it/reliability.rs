@@ -590,6 +590,7 @@ mod props {
             honor_dnt: true,
             honor_gpc: true,
             variant_secret: None,
+            stripe: None,
         }
     }
 

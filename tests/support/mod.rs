@@ -11,6 +11,7 @@ pub(crate) mod llms;
 pub(crate) mod mcp;
 pub(crate) mod report;
 pub(crate) mod serve;
+pub(crate) mod stripe;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

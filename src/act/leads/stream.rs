@@ -347,6 +347,7 @@ mod tests {
                         value,
                         user_id: user,
                         variant: None,
+                        pay: Default::default(),
                     })
                 };
             if i % 7 != 0 {

@@ -137,7 +137,9 @@ pub fn html(r: &FunnelReport) -> String {
             escape_html(&label)
         );
     }
-    let _ = writeln!(o, "</tbody>\n</table>\n</section>\n</body>\n</html>");
+    let _ = writeln!(o, "</tbody>\n</table>\n</section>");
+    o.push_str(&crate::revenue::html(r.revenue.as_ref()));
+    let _ = writeln!(o, "</body>\n</html>");
     o
 }
 

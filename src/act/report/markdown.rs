@@ -131,6 +131,7 @@ pub fn markdown(r: &FunnelReport) -> String {
     for (label, n) in excluded_lines(r) {
         let _ = writeln!(o, "| {} | {} |", cell(&label), n);
     }
+    o.push_str(&crate::revenue::markdown(r.revenue.as_ref()));
     o
 }
 

@@ -8,7 +8,7 @@
 //! characters.
 
 use super::sql::{Parser, Val};
-use super::{ColumnMap, Row, RowSink, ScanOptions, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLE};
+use super::{ColumnMap, Pay, Row, RowSink, ScanOptions, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TABLE};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::error::{Error, Result};
 use std::borrow::Cow;
@@ -126,7 +126,8 @@ fn default_columns(n: usize) -> Option<ColumnMap> {
     match n {
         7 => {}
         9 => names.extend(&OPTIONAL_COLUMNS[..2]),
-        10 => names.extend(OPTIONAL_COLUMNS),
+        10 => names.extend(&OPTIONAL_COLUMNS[..3]),
+        17 => names.extend(OPTIONAL_COLUMNS),
         _ => return None,
     }
     ColumnMap::from_names(&names, "").ok()
@@ -158,6 +159,23 @@ fn to_row<'a>(vals: &'a [Val<'a>], map: &ColumnMap) -> Result<Row<'a>, String> {
         variant: match map.variant {
             Some(i) => text(i)?,
             None => None,
+        },
+        pay: {
+            let t = |k: usize| -> Result<Option<&'a str>, String> {
+                map.pay[k].map(text).transpose().map(Option::flatten)
+            };
+            Pay {
+                amount_minor: match map.pay[0] {
+                    Some(i) => get(i)?.as_text().and_then(|v| v.parse().ok()),
+                    None => None,
+                },
+                currency: t(1)?,
+                stripe_event_id: t(2)?,
+                stripe_object_id: t(3)?,
+                stripe_customer_id: t(4)?,
+                stripe_charge_id: t(5)?,
+                attribution_rule: t(6)?,
+            }
         },
     })
 }

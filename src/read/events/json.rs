@@ -5,7 +5,7 @@
 //! carry the `partner_events` columns. The whole file is parsed at once: wrangler prints one query's
 //! answer, which D1 caps well below memory limits; use a SQLite file or a dump for big tables.
 
-use super::{ColumnMap, Row, RowSink, ScanOptions};
+use super::{ColumnMap, Pay, Row, RowSink, ScanOptions};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::path::Path;
@@ -139,6 +139,25 @@ pub(crate) fn scan_value(
                 value,
                 user_id: map.user_id.map(nullable).transpose()?.flatten(),
                 variant: map.variant.map(nullable).transpose()?.flatten(),
+                pay: Pay {
+                    amount_minor: match map.pay[0] {
+                        None => None,
+                        Some(col) => match obj.get(names[col]) {
+                            Some(v @ Value::Number(n)) => Some(
+                                n.as_i64()
+                                    .ok_or_else(|| wrong(col, "an integer or null", Some(v)))?,
+                            ),
+                            Some(Value::Null) | None => None,
+                            got => return Err(wrong(col, "an integer or null", got)),
+                        },
+                    },
+                    currency: map.pay[1].map(nullable).transpose()?.flatten(),
+                    stripe_event_id: map.pay[2].map(nullable).transpose()?.flatten(),
+                    stripe_object_id: map.pay[3].map(nullable).transpose()?.flatten(),
+                    stripe_customer_id: map.pay[4].map(nullable).transpose()?.flatten(),
+                    stripe_charge_id: map.pay[5].map(nullable).transpose()?.flatten(),
+                    attribution_rule: map.pay[6].map(nullable).transpose()?.flatten(),
+                },
             };
             if opts.keep_text(&bounds, r.created_at) {
                 sink(r)?;

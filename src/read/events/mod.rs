@@ -42,12 +42,38 @@ CREATE INDEX IF NOT EXISTS idx_partner_events_code_time ON partner_events(partne
 /// Later, nullable columns: revenue value and the product's opaque user id (migration 0002),
 /// the experiment variant the visitor saw (migration 0003). Readers accept a table without
 /// them. One `ALTER` per line (see [`add_missing_columns`]).
-pub const EXTRA_COLUMNS_SQL: &str = concat!(value_user_sql!(), "\n", variant_sql!());
+pub const EXTRA_COLUMNS_SQL: &str = concat!(
+    value_user_sql!(),
+    "\n",
+    variant_sql!(),
+    "\n",
+    payment_sql!()
+);
 /// Migration 0002: revenue value and user id (unchanged since released).
 pub const VALUE_USER_SQL: &str = value_user_sql!();
 /// Migration 0003: the experiment variant.
 pub const VARIANT_SQL: &str = variant_sql!();
 
+/// Migration 0004: payments from Stripe webhooks. Amount in the currency's minor unit (negative
+/// for a refund), ISO currency (lower case, as Stripe writes it), the Stripe ids (the event,
+/// unique; the Checkout Session or invoice; the customer; the charge or PaymentIntent) and the
+/// rule that attributed the payment to its partner. The unique index keeps each Stripe event
+/// once (SQLite and D1 allow any number of NULLs in it, so other rows are not affected).
+pub const PAYMENT_SQL: &str = payment_sql!();
+
+macro_rules! payment_sql {
+    () => {
+        "ALTER TABLE partner_events ADD COLUMN amount_minor INTEGER;
+ALTER TABLE partner_events ADD COLUMN currency TEXT;
+ALTER TABLE partner_events ADD COLUMN stripe_event_id TEXT;
+ALTER TABLE partner_events ADD COLUMN stripe_object_id TEXT;
+ALTER TABLE partner_events ADD COLUMN stripe_customer_id TEXT;
+ALTER TABLE partner_events ADD COLUMN stripe_charge_id TEXT;
+ALTER TABLE partner_events ADD COLUMN attribution_rule TEXT;
+CREATE UNIQUE INDEX IF NOT EXISTS idx_partner_events_stripe_event ON partner_events(stripe_event_id);"
+    };
+}
+use payment_sql;
 macro_rules! value_user_sql {
     () => {
         "ALTER TABLE partner_events ADD COLUMN value REAL;\nALTER TABLE partner_events ADD COLUMN user_id TEXT;"
@@ -72,6 +98,11 @@ pub fn add_missing_columns(conn: &rusqlite::Connection) -> rusqlite::Result<()> 
         }
     }
     for stmt in EXTRA_COLUMNS_SQL.lines() {
+        // `CREATE ... IF NOT EXISTS` runs every time; an `ALTER` only for a missing column.
+        if stmt.starts_with("CREATE") {
+            conn.execute_batch(stmt)?;
+            continue;
+        }
         let column = stmt.split_whitespace().nth(5).unwrap_or("");
         if !column.is_empty() && !have.contains(column) {
             conn.execute_batch(stmt)?;
@@ -93,7 +124,132 @@ pub const REQUIRED_COLUMNS: [&str; 7] = [
     "created_at",
 ];
 /// Nullable columns a later migration may add.
-pub const OPTIONAL_COLUMNS: [&str; 3] = ["value", "user_id", "variant"];
+pub const OPTIONAL_COLUMNS: [&str; 10] = [
+    "value",
+    "user_id",
+    "variant",
+    "amount_minor",
+    "currency",
+    "stripe_event_id",
+    "stripe_object_id",
+    "stripe_customer_id",
+    "stripe_charge_id",
+    "attribution_rule",
+];
+
+/// Every column, in table order, as the collectors write them.
+pub const INSERT_COLUMNS: &str = "id, partner_code, campaign, event_name, page_path, visitor_id, \
+    created_at, value, user_id, variant, amount_minor, currency, stripe_event_id, \
+    stripe_object_id, stripe_customer_id, stripe_charge_id, attribution_rule";
+
+/// `INSERT INTO partner_events (every column) VALUES (?1, ..., ?17)`, `verb` being `INSERT` or
+/// `INSERT OR IGNORE`; bind it with [`insert_params`].
+pub fn insert_sql(verb: &str) -> String {
+    let marks: Vec<String> = (1..=17).map(|i| format!("?{i}")).collect();
+    format!(
+        "{verb} INTO partner_events ({INSERT_COLUMNS}) VALUES ({})",
+        marks.join(", ")
+    )
+}
+
+/// The values of a row for [`insert_sql`], in [`INSERT_COLUMNS`] order.
+pub fn insert_params<'a>(r: &'a Row<'a>) -> [&'a dyn rusqlite::ToSql; 17] {
+    [
+        &r.id,
+        &r.partner_code,
+        &r.campaign,
+        &r.event_name,
+        &r.page_path,
+        &r.visitor_id,
+        &r.created_at,
+        &r.value,
+        &r.user_id,
+        &r.variant,
+        &r.pay.amount_minor,
+        &r.pay.currency,
+        &r.pay.stripe_event_id,
+        &r.pay.stripe_object_id,
+        &r.pay.stripe_customer_id,
+        &r.pay.stripe_charge_id,
+        &r.pay.attribution_rule,
+    ]
+}
+
+/// The payment columns of a row (migration 0004), borrowed; all `None` on other rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Pay<'a> {
+    /// Amount in the currency's minor unit, net of tax; negative for a refund.
+    pub amount_minor: Option<i64>,
+    /// Lower-case ISO 4217 code, as Stripe writes it.
+    pub currency: Option<&'a str>,
+    /// The Stripe event id (`evt_...`), unique in the table.
+    pub stripe_event_id: Option<&'a str>,
+    /// The Checkout Session (`cs_...`) or invoice (`in_...`) paid; on a refund, the payment's.
+    pub stripe_object_id: Option<&'a str>,
+    /// The Stripe customer (`cus_...`).
+    pub stripe_customer_id: Option<&'a str>,
+    /// The charge (`ch_...`) or PaymentIntent (`pi_...`) of the payment, or the refunded charge.
+    pub stripe_charge_id: Option<&'a str>,
+    /// The rule that attributed the payment (`visitor`, `customer`, `coupon`, ...).
+    pub attribution_rule: Option<&'a str>,
+}
+
+impl Pay<'_> {
+    /// Owned.
+    pub fn to_owned_pay(&self) -> PayBuf {
+        let s = |v: Option<&str>| v.map(str::to_string);
+        PayBuf {
+            amount_minor: self.amount_minor,
+            currency: s(self.currency),
+            stripe_event_id: s(self.stripe_event_id),
+            stripe_object_id: s(self.stripe_object_id),
+            stripe_customer_id: s(self.stripe_customer_id),
+            stripe_charge_id: s(self.stripe_charge_id),
+            attribution_rule: s(self.attribution_rule),
+        }
+    }
+}
+
+/// The payment columns of an [`Event`] (migration 0004), owned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PayBuf {
+    /// See [`Pay::amount_minor`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_minor: Option<i64>,
+    /// See [`Pay::currency`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// See [`Pay::stripe_event_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_event_id: Option<String>,
+    /// See [`Pay::stripe_object_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_object_id: Option<String>,
+    /// See [`Pay::stripe_customer_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_customer_id: Option<String>,
+    /// See [`Pay::stripe_charge_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_charge_id: Option<String>,
+    /// See [`Pay::attribution_rule`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution_rule: Option<String>,
+}
+
+impl PayBuf {
+    /// Borrowed.
+    pub fn as_pay(&self) -> Pay<'_> {
+        Pay {
+            amount_minor: self.amount_minor,
+            currency: self.currency.as_deref(),
+            stripe_event_id: self.stripe_event_id.as_deref(),
+            stripe_object_id: self.stripe_object_id.as_deref(),
+            stripe_customer_id: self.stripe_customer_id.as_deref(),
+            stripe_charge_id: self.stripe_charge_id.as_deref(),
+            attribution_rule: self.attribution_rule.as_deref(),
+        }
+    }
+}
 
 /// One row of `partner_events`, owned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -122,6 +278,9 @@ pub struct Event {
     /// without variants and for rows written before it (both read as the control).
     #[serde(default)]
     pub variant: Option<String>,
+    /// Payment columns (migration 0004); empty on other rows.
+    #[serde(default, flatten)]
+    pub pay: PayBuf,
 }
 
 impl Event {
@@ -138,6 +297,7 @@ impl Event {
             value: self.value,
             user_id: self.user_id.as_deref(),
             variant: self.variant.as_deref(),
+            pay: self.pay.as_pay(),
         }
     }
 }
@@ -165,6 +325,8 @@ pub struct Row<'a> {
     pub user_id: Option<&'a str>,
     /// The experiment variant (migration 0003).
     pub variant: Option<&'a str>,
+    /// Payment columns (migration 0004).
+    pub pay: Pay<'a>,
 }
 
 impl Row<'_> {
@@ -181,6 +343,7 @@ impl Row<'_> {
             value: self.value,
             user_id: self.user_id.map(str::to_string),
             variant: self.variant.map(str::to_string),
+            pay: self.pay.to_owned_pay(),
         }
     }
 }
@@ -460,6 +623,8 @@ struct Batch {
     /// created_at, user_id, variant; then value, and flags (1: visitor id, 2: user id,
     /// 4: variant).
     rows: Vec<([u32; 9], Option<f64>, u8)>,
+    /// Per row, its payment columns when it has any (rare: no allocation for other rows).
+    pays: Vec<Option<Box<PayBuf>>>,
 }
 
 impl Batch {
@@ -484,6 +649,8 @@ impl Batch {
             | (u8::from(r.user_id.is_some()) << 1)
             | (u8::from(r.variant.is_some()) << 2);
         self.rows.push((ends, r.value, flags));
+        self.pays
+            .push((r.pay != Pay::default()).then(|| Box::new(r.pay.to_owned_pay())));
     }
 
     fn row(&self, i: usize) -> Row<'_> {
@@ -508,6 +675,10 @@ impl Batch {
             value: *value,
             user_id: (flags & 2 != 0).then(|| field(7)),
             variant: (flags & 4 != 0).then(|| field(8)),
+            pay: self.pays[i]
+                .as_deref()
+                .map(PayBuf::as_pay)
+                .unwrap_or_default(),
         }
     }
 }
@@ -559,6 +730,8 @@ pub(crate) struct ColumnMap {
     pub value: Option<usize>,
     pub user_id: Option<usize>,
     pub variant: Option<usize>,
+    /// Index per payment column ([`OPTIONAL_COLUMNS`] from `amount_minor` on).
+    pub pay: [Option<usize>; 7],
 }
 
 impl ColumnMap {
@@ -597,6 +770,7 @@ impl ColumnMap {
             value: find("value"),
             user_id: find("user_id"),
             variant: find("variant"),
+            pay: std::array::from_fn(|k| find(OPTIONAL_COLUMNS[3 + k])),
         })
     }
 }
@@ -646,7 +820,7 @@ mod tests {
         let conn = rusqlite::Connection::open(&old).unwrap();
         add_missing_columns(&conn).unwrap();
         add_missing_columns(&conn).unwrap(); // twice is harmless
-        conn.execute_batch("INSERT INTO partner_events VALUES ('b','seo','default','visit','/p/seo/','v2','2026-11-17T10:00:01.000Z',NULL,NULL,'speed');").unwrap();
+        conn.execute_batch("INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant) VALUES ('b','seo','default','visit','/p/seo/','v2','2026-11-17T10:00:01.000Z',NULL,NULL,'speed');").unwrap();
         drop(conn);
         let want = vec![None, Some("speed".to_string())];
         assert_eq!(variants(&Source::Sqlite(old)), want);
@@ -658,6 +832,76 @@ mod tests {
         let json = dir.path().join("w.json");
         std::fs::write(&json, r#"[{"results":[{"id":"a","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/p/seo/","visitor_id":"v1","created_at":"2026-11-17T10:00:00.000Z","variant":null},{"id":"b","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/p/seo/","visitor_id":"v2","created_at":"2026-11-17T10:00:01.000Z","variant":"speed"}],"success":true}]"#).unwrap();
         assert_eq!(variants(&Source::WranglerJson(json)), want);
+    }
+
+    /// Every reader hands over the payment columns (migration 0004); old tables read none.
+    #[test]
+    fn every_reader_reads_the_payment_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let pays = |src: &Source| -> Vec<PayBuf> {
+            src.read_all().unwrap().into_iter().map(|e| e.pay).collect()
+        };
+        let want = vec![
+            PayBuf::default(),
+            PayBuf {
+                amount_minor: Some(-2450),
+                currency: Some("eur".into()),
+                stripe_event_id: Some("evt_1".into()),
+                stripe_object_id: Some("cs_1".into()),
+                stripe_customer_id: Some("cus_1".into()),
+                stripe_charge_id: Some("ch_1".into()),
+                attribution_rule: Some("visitor".into()),
+            },
+        ];
+        let db = dir.path().join("p.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(SCHEMA_SQL).unwrap();
+        add_missing_columns(&conn).unwrap();
+        conn.execute_batch("INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES ('a','seo','default','visit','/p/seo/','v1','2026-11-17T10:00:00.000Z');").unwrap();
+        let refund = Event {
+            id: "b".into(),
+            partner_code: "seo".into(),
+            campaign: "default".into(),
+            event_name: "refund".into(),
+            page_path: "/stripe".into(),
+            visitor_id: Some("v1".into()),
+            created_at: "2026-11-17T10:00:01.000Z".into(),
+            value: None,
+            user_id: None,
+            variant: None,
+            pay: want[1].clone(),
+        };
+        let row = refund.as_row();
+        conn.execute(&insert_sql("INSERT"), &insert_params(&row)[..])
+            .unwrap();
+        // The same event id again is refused by the unique index.
+        assert!(conn
+            .execute(
+                &insert_sql("INSERT"),
+                &insert_params(
+                    &Event {
+                        id: "c".into(),
+                        ..refund.clone()
+                    }
+                    .as_row()
+                )[..]
+            )
+            .is_err());
+        drop(conn);
+        assert_eq!(pays(&Source::Sqlite(db)), want);
+        let dump = dir.path().join("d.sql");
+        std::fs::write(&dump, format!("CREATE TABLE partner_events ({INSERT_COLUMNS});\nINSERT INTO partner_events VALUES('a','seo','default','visit','/p/seo/','v1','2026-11-17T10:00:00.000Z',NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL);\nINSERT INTO partner_events VALUES('b','seo','default','refund','/stripe','v1','2026-11-17T10:00:01.000Z',NULL,NULL,NULL,-2450,'eur','evt_1','cs_1','cus_1','ch_1','visitor');\n")).unwrap();
+        assert_eq!(pays(&Source::Dump(dump)), want);
+        let json = dir.path().join("w.json");
+        std::fs::write(&json, r#"[{"results":[{"id":"a","partner_code":"seo","campaign":"default","event_name":"visit","page_path":"/p/seo/","visitor_id":"v1","created_at":"2026-11-17T10:00:00.000Z","value":null,"user_id":null,"variant":null,"amount_minor":null,"currency":null,"stripe_event_id":null,"stripe_object_id":null,"stripe_customer_id":null,"stripe_charge_id":null,"attribution_rule":null},{"id":"b","partner_code":"seo","campaign":"default","event_name":"refund","page_path":"/stripe","visitor_id":"v1","created_at":"2026-11-17T10:00:01.000Z","amount_minor":-2450,"currency":"eur","stripe_event_id":"evt_1","stripe_object_id":"cs_1","stripe_customer_id":"cus_1","stripe_charge_id":"ch_1","attribution_rule":"visitor"}],"success":true}]"#).unwrap();
+        assert_eq!(pays(&Source::WranglerJson(json.clone())), want);
+        // A fractional amount is a located error, not a blank.
+        std::fs::write(&json, r#"[{"results":[{"id":"b","partner_code":"seo","campaign":"default","event_name":"refund","page_path":"/stripe","visitor_id":"v1","created_at":"2026-11-17T10:00:01.000Z","amount_minor":24.5}],"success":true}]"#).unwrap();
+        let e = Source::WranglerJson(json)
+            .read_all()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("amount_minor") && e.contains("integer"), "{e}");
     }
 
     #[test]
@@ -684,13 +928,17 @@ mod tests {
         conn.execute_batch("BEGIN").unwrap();
         for i in 0..(BATCH_ROWS * 2 + 17) {
             conn.execute(
-                "INSERT INTO partner_events VALUES (?1, 'seo', 'c', 'visit', '/p/', ?2, '2026-11-17 10:00:00', ?3, ?4, ?5)",
+                "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant, amount_minor, currency, stripe_event_id, attribution_rule) VALUES (?1, 'seo', 'c', 'visit', '/p/', ?2, '2026-11-17 10:00:00', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 rusqlite::params![
                     format!("id{i}"),
                     (i % 3 != 0).then(|| format!("v{i}")),
                     (i % 5 == 0).then_some(i as f64),
                     (i % 7 == 0).then(|| format!("u{i}")),
-                    (i % 2 == 0).then(|| format!("x{i}"))
+                    (i % 2 == 0).then(|| format!("x{i}")),
+                    (i % 11 == 0).then_some(-(i as i64)),
+                    (i % 11 == 0).then_some("eur"),
+                    (i % 11 == 0).then(|| format!("evt_{i}")),
+                    (i % 13 == 0).then_some("visitor"),
                 ],
             )
             .unwrap();

@@ -3,7 +3,7 @@
 //!
 //! Takes: a file path and [`ScanOptions`]. Gives: borrowed [`Row`]s, without copying the text.
 
-use super::{ColumnMap, Row, RowSink, ScanOptions, TABLE};
+use super::{ColumnMap, Pay, Row, RowSink, ScanOptions, TABLE};
 use crate::error::{Error, Result};
 use rusqlite::{types::ValueRef, Connection, OpenFlags};
 use std::path::Path;
@@ -134,6 +134,12 @@ pub(crate) fn scan_rowids(
         cols.push(&names[i]);
         cols.len() - 1
     });
+    let pay_at: [Option<usize>; 7] = std::array::from_fn(|k| {
+        map.pay[k].map(|i| {
+            cols.push(&names[i]);
+            cols.len() - 1
+        })
+    });
     let created = quote_ident(&names[map.required[6]]);
     let (lo, hi) = opts.text_bounds();
     let mut sql = format!(
@@ -250,6 +256,18 @@ pub(crate) fn scan_rowids(
             variant: match variant_at {
                 Some(i) => text(i)?,
                 None => None,
+            },
+            pay: Pay {
+                amount_minor: pay_at[0].and_then(|i| match r.get_ref(i) {
+                    Ok(ValueRef::Integer(v)) => Some(v),
+                    _ => None,
+                }),
+                currency: pay_at[1].map(text).transpose()?.flatten(),
+                stripe_event_id: pay_at[2].map(text).transpose()?.flatten(),
+                stripe_object_id: pay_at[3].map(text).transpose()?.flatten(),
+                stripe_customer_id: pay_at[4].map(text).transpose()?.flatten(),
+                stripe_charge_id: pay_at[5].map(text).transpose()?.flatten(),
+                attribution_rule: pay_at[6].map(text).transpose()?.flatten(),
             },
         };
         sink(row)?;

@@ -299,7 +299,8 @@ pub fn pull_remote(
     conn.execute_batch(super::SCHEMA_SQL).map_err(db_err)?;
     super::add_missing_columns(&conn).map_err(db_err)?;
     let mut total = 0u64;
-    for code in partner_codes {
+    // Payments no partner could be credited with are stored under the empty code.
+    for code in partner_codes.iter().map(String::as_str).chain([""]) {
         let newest: Option<String> = conn
             .query_row(
                 "SELECT created_at FROM partner_events WHERE partner_code = ?1 ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -339,23 +340,10 @@ pub fn pull_remote(
             {
                 // A row already cached (same id: the overlap) is left as it is.
                 let mut ins = tx
-                    .prepare("INSERT OR IGNORE INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+                    .prepare(&super::insert_sql("INSERT OR IGNORE"))
                     .map_err(db_err)?;
                 let mut sink = |r: Row<'_>| -> Result<()> {
-                    let added = ins
-                        .execute(rusqlite::params![
-                            r.id,
-                            r.partner_code,
-                            r.campaign,
-                            r.event_name,
-                            r.page_path,
-                            r.visitor_id,
-                            r.created_at,
-                            r.value,
-                            r.user_id,
-                            r.variant
-                        ])
-                        .map_err(db_err)?;
+                    let added = ins.execute(&super::insert_params(&r)[..]).map_err(db_err)?;
                     new += added as u64;
                     read += 1;
                     last = Some((r.created_at.to_string(), r.id.to_string()));
@@ -520,20 +508,22 @@ mod tests {
         let cache = dir.path().join("c.sqlite");
         let got = pull_remote(&fake, dir.path(), "remote-db", &["seo".into()], &cache).unwrap();
         assert_eq!(got as usize, n);
-        assert_eq!(fake.calls.borrow().len(), 2, "two pages");
+        // Two pages of `seo`, one (empty) of the payments no partner was credited with.
+        assert_eq!(fake.calls.borrow().len(), 3, "two pages and the empty code");
+        assert!(fake.calls.borrow()[2].contains("partner_code = ''"));
         // A second pull asks once, for the overlap window before the newest cached row, and
         // adds nothing: the rows it reads again are already cached.
         let again = pull_remote(&fake, dir.path(), "remote-db", &["seo".into()], &cache).unwrap();
         assert_eq!(again, 0);
-        assert_eq!(fake.calls.borrow().len(), 3);
+        assert_eq!(fake.calls.borrow().len(), 5);
         let newest = "2026-11-17T10:27:48.000Z"; // row 5006: second (5006 / 3) = 1668
         assert!(
-            fake.calls.borrow()[2].contains(&format!(
+            fake.calls.borrow()[3].contains(&format!(
                 "created_at >= '{}'",
                 overlap_start(newest).unwrap()
             )),
             "{}",
-            fake.calls.borrow()[2]
+            fake.calls.borrow()[3]
         );
         // A row committed late with an earlier created_at (inside the window) is fetched by
         // the next pull, once.

@@ -115,6 +115,7 @@ impl Default for FunnelConfig {
             kits: Default::default(),
             host: Default::default(),
             shell: None,
+            stripe: None,
         })
     }
 }
@@ -248,6 +249,9 @@ pub struct FunnelReport {
     /// range's end (absent when no partner runs one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub experiments: Vec<crate::experiment::observe::PartnerTest>,
+    /// Revenue from Stripe webhooks (absent when the events hold no payment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<crate::revenue::Revenue>,
 }
 
 impl FunnelReport {
@@ -436,5 +440,6 @@ fn build_report<P: PartnerInfo>(
         partners: out,
         excluded: scan.excluded,
         experiments: Vec::new(),
+        revenue: None,
     }
 }

@@ -239,6 +239,10 @@ impl<'a> Packer<'a> {
     /// Pack one row (or count it apart). The rules are those of `journey.rs`'s module doc.
     #[inline]
     pub(super) fn row(&mut self, r: Row<'_>) -> Result<()> {
+        // Payments and refunds are read by the revenue section, not the funnel.
+        if crate::revenue::is_money_row(r.event_name) {
+            return Ok(());
+        }
         let Some(t) = Ts::parse_cached(r.created_at, &mut self.dates) else {
             self.apart.invalid_time_rows += 1;
             return Ok(());

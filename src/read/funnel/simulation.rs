@@ -67,6 +67,7 @@ fn event(n: &mut u64, vid: &str, stage: &str, at: i64) -> Event {
         value: None,
         user_id: None,
         variant: None,
+        pay: Default::default(),
     }
 }
 

@@ -18,6 +18,7 @@ fn ev(vid: Option<&str>, partner: &str, stage: &str, at: &str) -> Event {
         value: None,
         user_id: None,
         variant: None,
+        pay: Default::default(),
     }
 }
 
@@ -372,6 +373,7 @@ fn mixed_rows(n: usize) -> Vec<Event> {
                 value,
                 user_id: user.map(str::to_string),
                 variant: None,
+                pay: Default::default(),
             })
         };
         // Out of order: the lead magnet row comes first.
@@ -414,23 +416,10 @@ fn write_sqlite(path: &std::path::Path, rows: &[Event]) {
         .unwrap();
     let tx = conn.transaction().unwrap();
     {
-        let mut st = tx
-            .prepare("INSERT INTO partner_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
-            .unwrap();
+        let mut st = tx.prepare(&crate::events::insert_sql("INSERT")).unwrap();
         for e in rows {
-            st.execute(rusqlite::params![
-                e.id,
-                e.partner_code,
-                e.campaign,
-                e.event_name,
-                e.page_path,
-                e.visitor_id,
-                e.created_at,
-                e.value,
-                e.user_id,
-                e.variant
-            ])
-            .unwrap();
+            st.execute(&crate::events::insert_params(&e.as_row())[..])
+                .unwrap();
         }
     }
     tx.commit().unwrap();

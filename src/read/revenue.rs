@@ -1,0 +1,394 @@
+//! Read stage for payments: the `payment` and `refund` rows the Stripe webhook writes
+//! ([`crate::collector::stripe`]), summed per partner, campaign and currency.
+
+/// `event_name` of a payment row.
+pub const PAYMENT: &str = "payment";
+/// `event_name` of a refund row (negative amount, pointing at its payment).
+pub const REFUND: &str = "refund";
+
+/// Is this a payment or refund row (read by the revenue section, not the funnel)?
+pub fn is_money_row(event_name: &str) -> bool {
+    event_name == PAYMENT || event_name == REFUND
+}
+
+use crate::error::Result;
+use crate::events::{ScanOptions, Source, Ts};
+use crate::funnel::{FunnelReport, Range};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Revenue from Stripe in a report's range: the payments made in the range with their refunds
+/// (up to the report's `as_of`), per partner, campaign and currency. Amounts are integers in
+/// the currency's minor unit (cents), net of tax.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Revenue {
+    /// Per partner and currency (sorted by partner, then currency).
+    pub partners: Vec<RevenueLine>,
+    /// Per partner, campaign and currency.
+    pub campaigns: Vec<RevenueLine>,
+    /// Every payment in the range credited to a partner, with the rule that credited it.
+    pub payments: Vec<Payment>,
+    /// Payments no rule could credit to a partner: kept, counted here, never dropped.
+    pub unmatched: Vec<Payment>,
+    /// Refunds of charges no stored payment has (a payment made outside Stripe's events we
+    /// received, or a refund that arrived before its payment).
+    pub unknown_refunds: Vec<Payment>,
+}
+
+/// Money of one partner (and campaign) in one currency.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RevenueLine {
+    /// Partner code.
+    pub partner: String,
+    /// Campaign (`null` on a partner's total).
+    pub campaign: Option<String>,
+    /// Lower-case ISO 4217 code.
+    pub currency: String,
+    /// Payments, net of tax, minor units.
+    pub gross: i64,
+    /// Refunded of those payments (positive), minor units.
+    pub refunded: i64,
+    /// `gross - refunded`.
+    pub net: i64,
+    /// How many payments.
+    pub payments: u64,
+    /// Distinct paying customers (Stripe customer, else visitor, else the payment).
+    pub paying_customers: u64,
+    /// Visitors of the partner's (campaign's) cohort in the funnel.
+    pub visitors: u64,
+    /// `net / visitors`, minor units (null without visitors).
+    pub net_per_visitor: Option<f64>,
+}
+
+/// One payment (or refund) row.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Payment {
+    /// When Stripe made the event (UTC).
+    pub created_at: String,
+    /// Partner code (empty when no rule matched).
+    pub partner: String,
+    /// Campaign.
+    pub campaign: String,
+    /// Minor units, net of tax (negative for a refund).
+    pub amount: i64,
+    /// Refunded of this payment so far (positive), minor units.
+    pub refunded: i64,
+    /// Lower-case ISO 4217 code.
+    pub currency: String,
+    /// The rule that credited it: `visitor`, `customer`, `coupon`, `visitor_over_coupon`,
+    /// `customer_over_coupon`, `coupon_over_visitor`, `coupon_over_customer`, `none`, or
+    /// `unknown_charge` for a refund of an unknown charge.
+    pub rule: String,
+    /// Our visitor id, when known.
+    pub visitor_id: Option<String>,
+    /// The Stripe event.
+    pub stripe_event_id: String,
+    /// The Checkout Session or invoice.
+    pub stripe_object_id: Option<String>,
+    /// The Stripe customer.
+    pub stripe_customer_id: Option<String>,
+    /// The charge or PaymentIntent.
+    pub stripe_charge_id: Option<String>,
+}
+
+impl Revenue {
+    /// Keep only `code`'s lines and payments (the partner report, `report --partner`).
+    pub fn only(&mut self, code: &str) {
+        self.partners.retain(|l| l.partner == code);
+        self.campaigns.retain(|l| l.partner == code);
+        self.payments.retain(|p| p.partner == code);
+        self.unmatched.clear();
+        self.unknown_refunds.clear();
+    }
+
+    /// Nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.payments.is_empty() && self.unmatched.is_empty() && self.unknown_refunds.is_empty()
+    }
+}
+
+/// The revenue of `range` in `source`, with the visitors of `funnel` for the per-visitor
+/// figures. `None` when the source holds no payment or refund row at all.
+pub fn compute(source: &Source, range: Range, funnel: &FunnelReport) -> Result<Option<Revenue>> {
+    let mut payments: Vec<Payment> = Vec::new();
+    let mut refunds: Vec<Payment> = Vec::new();
+    let opts = ScanOptions {
+        since: Some(range.start),
+        ..Default::default()
+    };
+    source.scan(&opts, &mut |r| {
+        if !is_money_row(r.event_name) {
+            return Ok(());
+        }
+        let (Some(amount), Some(currency), Some(event)) =
+            (r.pay.amount_minor, r.pay.currency, r.pay.stripe_event_id)
+        else {
+            return Ok(());
+        };
+        let Some(t) = Ts::parse(r.created_at) else {
+            return Ok(());
+        };
+        if t < range.start || t >= range.as_of {
+            return Ok(());
+        }
+        let p = Payment {
+            created_at: t.to_string(),
+            partner: r.partner_code.to_string(),
+            campaign: r.campaign.to_string(),
+            amount,
+            refunded: 0,
+            currency: currency.to_string(),
+            rule: r.pay.attribution_rule.unwrap_or("none").to_string(),
+            visitor_id: r.visitor_id.map(str::to_string),
+            stripe_event_id: event.to_string(),
+            stripe_object_id: r.pay.stripe_object_id.map(str::to_string),
+            stripe_customer_id: r.pay.stripe_customer_id.map(str::to_string),
+            stripe_charge_id: r.pay.stripe_charge_id.map(str::to_string),
+        };
+        if r.event_name == PAYMENT {
+            if t < range.end {
+                payments.push(p);
+            }
+        } else {
+            refunds.push(p);
+        }
+        Ok(())
+    })?;
+    if payments.is_empty() && refunds.is_empty() {
+        return Ok(None);
+    }
+    // Refunds point at their payment by its object id.
+    let mut by_object: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut unknown_refunds = Vec::new();
+    for r in &refunds {
+        match r.stripe_object_id.as_deref() {
+            Some(o) if !r.partner.is_empty() => *by_object.entry(o).or_default() -= r.amount,
+            _ if r.rule == crate::collector::stripe::UNKNOWN_CHARGE
+                && Ts::parse(&r.created_at).is_some_and(|t| t < range.end) =>
+            {
+                unknown_refunds.push(r.clone())
+            }
+            _ => {}
+        }
+    }
+    for p in &mut payments {
+        if let Some(o) = p.stripe_object_id.as_deref() {
+            p.refunded = by_object.get(o).copied().unwrap_or(0).min(p.amount);
+        }
+    }
+    payments.sort_by(|a, b| {
+        (&a.created_at, &a.stripe_event_id).cmp(&(&b.created_at, &b.stripe_event_id))
+    });
+    let (credited, unmatched): (Vec<Payment>, Vec<Payment>) =
+        payments.into_iter().partition(|p| !p.partner.is_empty());
+    let visitors = |partner: &str, campaign: Option<&str>| -> u64 {
+        funnel
+            .partner(partner)
+            .map(|f| match campaign {
+                None => f.figures.counts.visitors,
+                Some(c) => f
+                    .campaigns
+                    .iter()
+                    .find(|x| x.campaign == c)
+                    .map_or(0, |x| x.figures.counts.visitors),
+            })
+            .unwrap_or(0)
+    };
+    let lines = |with_campaign: bool| -> Vec<RevenueLine> {
+        // (partner, campaign, currency) -> the line and its paying customers.
+        type Key = (String, Option<String>, String);
+        let mut acc: BTreeMap<Key, (RevenueLine, BTreeSet<String>)> = BTreeMap::new();
+        for p in &credited {
+            let campaign = with_campaign.then(|| p.campaign.clone());
+            let key = (p.partner.clone(), campaign.clone(), p.currency.clone());
+            let (l, who) = acc.entry(key).or_insert_with(|| {
+                (
+                    RevenueLine {
+                        partner: p.partner.clone(),
+                        campaign,
+                        currency: p.currency.clone(),
+                        ..Default::default()
+                    },
+                    BTreeSet::new(),
+                )
+            });
+            l.gross += p.amount;
+            l.refunded += p.refunded;
+            l.payments += 1;
+            who.insert(
+                p.stripe_customer_id
+                    .clone()
+                    .or_else(|| p.visitor_id.clone())
+                    .unwrap_or_else(|| p.stripe_event_id.clone()),
+            );
+        }
+        acc.into_values()
+            .map(|(mut l, who)| {
+                l.net = l.gross - l.refunded;
+                l.paying_customers = who.len() as u64;
+                l.visitors = visitors(&l.partner, l.campaign.as_deref());
+                l.net_per_visitor = (l.visitors > 0).then(|| l.net as f64 / l.visitors as f64);
+                l
+            })
+            .collect()
+    };
+    Ok(Some(Revenue {
+        partners: lines(false),
+        campaigns: lines(true),
+        payments: credited,
+        unmatched,
+        unknown_refunds,
+    }))
+}
+
+/// Digits after the point of a currency's major unit (Stripe's zero- and three-decimal lists).
+pub fn decimals(currency: &str) -> u32 {
+    const ZERO: &[&str] = &[
+        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+        "xaf", "xof", "xpf",
+    ];
+    const THREE: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
+    if ZERO.contains(&currency) {
+        0
+    } else if THREE.contains(&currency) {
+        3
+    } else {
+        2
+    }
+}
+
+/// `49.00 EUR` from 4900 and `eur`.
+pub fn money(minor: i64, currency: &str) -> String {
+    let d = decimals(currency);
+    let code = currency.to_ascii_uppercase();
+    if d == 0 {
+        return format!("{minor} {code}");
+    }
+    let scale = 10i64.pow(d);
+    let sign = if minor < 0 { "-" } else { "" };
+    let a = minor.unsigned_abs();
+    let s = scale as u64;
+    format!("{sign}{}.{:0w$} {code}", a / s, a % s, w = d as usize)
+}
+
+/// The revenue section in Markdown (empty when there is none).
+pub fn markdown(rev: Option<&Revenue>) -> String {
+    let Some(rev) = rev.filter(|r| !r.is_empty()) else {
+        return String::new();
+    };
+    let mut out = String::from("\n## Revenue (Stripe)\n\n");
+    out.push_str(
+        "Payments made in the range, net of tax, with their refunds so far. Each payment names \
+         the rule that credited it.\n\n",
+    );
+    out.push_str("| Partner | Campaign | Currency | Gross | Refunded | Net | Payments | Paying customers | Net per visitor |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for l in rev.partners.iter().chain(&rev.campaigns) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            l.partner,
+            l.campaign.as_deref().unwrap_or("(all)"),
+            l.currency.to_ascii_uppercase(),
+            money(l.gross, &l.currency),
+            money(l.refunded, &l.currency),
+            money(l.net, &l.currency),
+            l.payments,
+            l.paying_customers,
+            l.net_per_visitor
+                .map_or("–".into(), |v| money(v.round() as i64, &l.currency)),
+        ));
+    }
+    let list = |title: &str, ps: &[Payment], out: &mut String| {
+        if ps.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{title} ({}):\n\n", ps.len()));
+        for p in ps {
+            out.push_str(&format!(
+                "- {} {} `{}` ({}{})\n",
+                &p.created_at[..10],
+                money(p.amount, &p.currency),
+                p.stripe_object_id
+                    .as_deref()
+                    .or(p.stripe_charge_id.as_deref())
+                    .unwrap_or(&p.stripe_event_id),
+                if p.partner.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}, ", p.partner)
+                },
+                p.rule
+            ));
+        }
+    };
+    list("Payments", &rev.payments, &mut out);
+    list("Payments credited to no partner", &rev.unmatched, &mut out);
+    list("Refunds of unknown charges", &rev.unknown_refunds, &mut out);
+    out
+}
+
+/// The revenue section in HTML (empty when there is none).
+pub fn html(rev: Option<&Revenue>) -> String {
+    use crate::render::escape_html as e;
+    let Some(rev) = rev.filter(|r| !r.is_empty()) else {
+        return String::new();
+    };
+    let mut out = String::from("<section class=\"revenue\"><h2>Revenue (Stripe)</h2>\n<p>Payments made in the range, net of tax, with their refunds so far. Each payment names the rule that credited it.</p>\n<table><thead><tr><th>Partner</th><th>Campaign</th><th>Currency</th><th>Gross</th><th>Refunded</th><th>Net</th><th>Payments</th><th>Paying customers</th><th>Net per visitor</th></tr></thead><tbody>\n");
+    for l in rev.partners.iter().chain(&rev.campaigns) {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            e(&l.partner),
+            e(l.campaign.as_deref().unwrap_or("(all)")),
+            e(&l.currency.to_ascii_uppercase()),
+            e(&money(l.gross, &l.currency)),
+            e(&money(l.refunded, &l.currency)),
+            e(&money(l.net, &l.currency)),
+            l.payments,
+            l.paying_customers,
+            e(&l.net_per_visitor.map_or("–".into(), |v| money(v.round() as i64, &l.currency))),
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+    for (title, ps) in [
+        ("Payments", &rev.payments),
+        ("Payments credited to no partner", &rev.unmatched),
+        ("Refunds of unknown charges", &rev.unknown_refunds),
+    ] {
+        if ps.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("<h3>{} ({})</h3>\n<ul>\n", e(title), ps.len()));
+        for p in ps.iter() {
+            out.push_str(&format!(
+                "<li>{} {} <code>{}</code> ({})</li>\n",
+                e(&p.created_at[..10]),
+                e(&money(p.amount, &p.currency)),
+                e(p.stripe_object_id
+                    .as_deref()
+                    .or(p.stripe_charge_id.as_deref())
+                    .unwrap_or(&p.stripe_event_id)),
+                e(&if p.partner.is_empty() {
+                    p.rule.clone()
+                } else {
+                    format!("{}, {}", p.partner, p.rule)
+                })
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_read_in_their_currencys_unit() {
+        assert_eq!(money(4900, "eur"), "49.00 EUR");
+        assert_eq!(money(-2450, "eur"), "-24.50 EUR");
+        assert_eq!(money(5, "usd"), "0.05 USD");
+        assert_eq!(money(1200, "jpy"), "1200 JPY");
+        assert_eq!(money(1234, "kwd"), "1.234 KWD");
+    }
+}

@@ -1,0 +1,189 @@
+//! Stripe webhooks into both collectors, signed with Stripe's own library: the Worker in
+//! workerd (`wrangler dev`, local D1) and `serve` (SQLite) get the same deliveries and must
+//! store the same rows.
+
+use crate::support::serve::{Serve, BROWSER_UA};
+use crate::support::stripe::{self, Money, SECRETS};
+use crate::worker::{now, Collector};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// `Stripe-Signature` headers from `stripe.webhooks.generateTestHeaderString`, one per
+/// `(payload, secret, timestamp)`.
+fn stripe_headers(items: &[(&[u8], &str, i64)]) -> Vec<String> {
+    let node = crate::tools::require_tool("node", "Node.js runs Stripe's library (npm `stripe`)");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/stripe-sign.mjs");
+    let input: Vec<Value> = items
+        .iter()
+        .map(
+            |(p, s, t)| json!({"payload": String::from_utf8_lossy(p), "secret": s, "timestamp": t}),
+        )
+        .collect();
+    let mut child = Command::new(node)
+        .arg(script)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run node");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "Stripe's library did not sign (is `stripe` installed? npm ci): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Sends one delivery (body, `Stripe-Signature`) and gives the status and text of the answer.
+type Post<'a> = &'a dyn Fn(&[u8], &str) -> (u16, String);
+
+/// What a collector must do with the deliveries, whatever it is: `post` sends one delivery,
+/// `money` reads the payment and refund rows, `vid` is a visitor id the collector issued
+/// through a partner link of seo-consultant.
+fn deliveries(post: Post<'_>, money: &dyn Fn() -> Vec<Money>, vid: &str) {
+    let t = now();
+    let sale = stripe::event(
+        "checkout.session.completed",
+        &[
+            ("/created", json!(t)),
+            ("/data/object/client_reference_id", json!(vid)),
+        ],
+    );
+    let renewal = stripe::event("invoice.paid", &[("/created", json!(t + 1))]);
+    let refund = stripe::event("charge.refunded", &[("/created", json!(t + 2))]);
+    let tampered = String::from_utf8(sale.clone())
+        .unwrap()
+        .replace("5880", "8880")
+        .into_bytes();
+    let h = stripe_headers(&[
+        (&sale, SECRETS[1], now()),
+        (&renewal, SECRETS[0], now()),
+        (&refund, SECRETS[1], now()),
+        (&sale, SECRETS[1], now()),
+        (&refund, SECRETS[1], now() - 301),
+    ]);
+    // A tampered body (signed before the change) and a 301-second-old timestamp: 400, no row.
+    let (status, text) = post(&tampered, &h[3]);
+    assert_eq!(status, 400, "tampered: {text}");
+    let (status, text) = post(&refund, &h[4]);
+    assert_eq!(status, 400, "stale: {text}");
+    assert_eq!(money(), vec![], "nothing stored for refused deliveries");
+    // Three deliveries of each event (Stripe delivers at least once).
+    for (body, header) in [(&sale, &h[0]), (&renewal, &h[1]), (&refund, &h[2])] {
+        for i in 0..3 {
+            let (status, text) = post(body, header);
+            assert_eq!(status, 200, "delivery {i}: {text}");
+        }
+    }
+    let rows = money();
+    let got: Vec<(&str, &str, i64, &str, &str)> = rows
+        .iter()
+        .map(|m| {
+            (
+                m.partner.as_str(),
+                m.kind.as_str(),
+                m.amount,
+                m.currency.as_str(),
+                m.rule.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // 5880 with 980 tax: 4900 net, by the visitor id passed as client_reference_id.
+            ("seo-consultant", "payment", 4900, "eur", "visitor"),
+            // The renewal of the same Stripe customer: total_excluding_tax.
+            ("seo-consultant", "payment", 2000, "eur", "customer"),
+            // Half of the charge refunded: half of the net, negative, pointing at the payment.
+            ("seo-consultant", "refund", -2450, "eur", "visitor"),
+        ]
+    );
+    assert_eq!(rows[2].object, rows[0].object);
+    assert_eq!(rows[0].event, "evt_1QkSession0000000000001");
+}
+
+#[test]
+fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
+    // The Worker, in workerd with local D1.
+    let c = Collector::start_in(stripe::site("link"));
+    let click = c.request(
+        "GET",
+        "/go/seo-consultant",
+        &[("User-Agent", BROWSER_UA)],
+        b"",
+    );
+    assert_eq!(click.status, 302);
+    let vid = click
+        .header_all("set-cookie")
+        .iter()
+        .find_map(|v| v.strip_prefix("pp_vid=").and_then(|r| r.split(';').next()))
+        .expect("a visitor cookie")
+        .to_string();
+    c.rows_at_least(1);
+    let post = |body: &[u8], header: &str| {
+        let r = c.request(
+            "POST",
+            "/stripe",
+            &[
+                ("Stripe-Signature", header),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        );
+        (r.status, r.text().to_string())
+    };
+    let money = || {
+        c.query("SELECT partner_code, event_name, amount_minor, currency, stripe_event_id, stripe_object_id, attribution_rule FROM partner_events WHERE event_name IN ('payment', 'refund') ORDER BY created_at, rowid")
+            .iter()
+            .map(|r| Money {
+                partner: r["partner_code"].as_str().unwrap().into(),
+                kind: r["event_name"].as_str().unwrap().into(),
+                amount: r["amount_minor"].as_i64().unwrap(),
+                currency: r["currency"].as_str().unwrap().into(),
+                event: r["stripe_event_id"].as_str().unwrap().into(),
+                object: r["stripe_object_id"].as_str().map(String::from),
+                rule: r["attribution_rule"].as_str().unwrap().into(),
+            })
+            .collect()
+    };
+    deliveries(&post, &money, &vid);
+    drop(c);
+
+    // `serve`, on the same deliveries.
+    let site = stripe::site("link");
+    let secrets = site.path().join("stripe-secrets.txt");
+    std::fs::write(&secrets, SECRETS.join(",")).unwrap();
+    let arg = secrets.display().to_string();
+    let s = Serve::start_in(site, &["--no-watch", "--stripe-secret-file", &arg], true);
+    let click = s.get("/go/seo-consultant", &[("User-Agent", BROWSER_UA)]);
+    let vid = click
+        .cookie_header()
+        .split("; ")
+        .find_map(|c| c.strip_prefix("pp_vid="))
+        .expect("a visitor cookie")
+        .to_string();
+    let post = |body: &[u8], header: &str| {
+        let r = s.send(
+            "POST",
+            "/stripe",
+            &[
+                ("Stripe-Signature", header),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        );
+        (r.status, r.text())
+    };
+    let money = || stripe::money(&s.db);
+    deliveries(&post, &money, &vid);
+}
