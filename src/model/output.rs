@@ -850,6 +850,7 @@ mod tests {
         }])
         .unwrap();
         let before: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .sort_by_file_name()
             .into_iter()
             .map(|e| e.unwrap().path().to_path_buf())
             .collect();
@@ -861,6 +862,7 @@ mod tests {
         assert!(dir.path().join("kits/abc/deep").is_dir());
         drop(folder);
         let after: Vec<_> = walkdir::WalkDir::new(dir.path())
+            .sort_by_file_name()
             .into_iter()
             .map(|e| e.unwrap().path().to_path_buf())
             .collect();

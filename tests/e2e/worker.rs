@@ -1032,6 +1032,8 @@ fn the_worker_serves_no_dotfile_of_the_output_but_well_known() {
             "SECRET-TMP-DEEP",
         );
         write(".partner-pages-writing", "SECRET-MARKER");
+        // An earlier version kept its build stamp here (the build now keeps it beside the site).
+        write(".partner-pages-stamp", "SECRET-OLD-STAMP");
         write("fixture/.git/config", "SECRET-GIT");
         write(
             ".well-known/security.txt",

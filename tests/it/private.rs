@@ -261,3 +261,37 @@ fn a_build_refused_by_the_link_check_leaves_every_folder_byte_identical() {
     refused(&build_with_kit_secret(site.path(), Some(KIT_SECRET_B)));
     assert_eq!(snapshot(site.path()), before);
 }
+
+#[test]
+fn check_and_build_warn_when_the_hosts_own_assetsignore_lets_our_dotfiles_through() {
+    let site = copy_site(&example_site());
+    set_config(
+        site.path(),
+        "base_url: https://aikit.example",
+        "base_url: https://aikit.example/partners",
+    );
+    append_config(site.path(), "host:\n  output: host-public\n");
+    let host = site.path().join("host-public");
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join(".assetsignore"), "_worker.js\n_routes.json\n").unwrap();
+    let warned = |out: &std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr.contains("warning") && stderr.contains(".partner-pages-manifest")
+    };
+    assert!(warned(&run(site.path(), &["check"])));
+    assert!(warned(&run(site.path(), &["build", "--no-link-check"])));
+    assert_eq!(
+        read(host.join(".assetsignore")),
+        "_worker.js\n_routes.json\n",
+        "the host's file is left alone"
+    );
+    // With the lines the warning asks for, no warning.
+    std::fs::write(
+        host.join(".assetsignore"),
+        "_worker.js\n_routes.json\n.*\n!.well-known\n",
+    )
+    .unwrap();
+    assert!(!warned(&run(site.path(), &["check"])));
+    assert!(!warned(&run(site.path(), &["build", "--no-link-check"])));
+}
