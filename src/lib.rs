@@ -28,6 +28,7 @@ pub(crate) mod load;
 pub mod partner;
 pub mod site;
 pub mod stage;
+pub mod text;
 
 // 2. Render, in memory: pages, sitemap, llms.txt and mirrors, beacon, host shell (templates);
 //    the links they hold are checked (links).

@@ -134,8 +134,8 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
     if let Some(pb) = &cfg.progress {
         pb.finish_and_clear();
     }
-    let mut report = report?;
-    report.experiments = crate::experiment::observe::observe(
+    let report = report?;
+    let tests = crate::experiment::observe::observe(
         &source,
         &site.partners,
         &site.config.bands,
@@ -147,6 +147,12 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
             ..Default::default()
         },
     )?;
+    let states: Vec<(String, funnel::TestState)> = tests
+        .iter()
+        .map(|t| (t.partner.clone(), t.state()))
+        .collect();
+    let mut report = report.with_tests(&states);
+    report.experiments = tests;
     Ok(report)
 }
 
@@ -179,13 +185,14 @@ pub(crate) fn when(t: events::Ts) -> String {
     format!("{date} {hm}{sec} UTC")
 }
 
-/// A verdict as people read it: `within`, or `too_early (ready 2026-12-06)`.
+/// A verdict as people read it: `within`, `unclear (leaning below)`, or
+/// `too_early (ready 2026-12-06)`.
 pub(crate) fn verdict_text(r: &funnel::Rate) -> String {
     match (r.verdict, r.ready) {
         (funnel::Verdict::TooEarly, Some(t)) => {
             format!("too_early (ready {})", &t.to_string()[..10])
         }
-        (v, _) => v.as_str().to_string(),
+        (v, _) => v.word().to_string(),
     }
 }
 

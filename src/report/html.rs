@@ -53,7 +53,7 @@ pub fn html(r: &FunnelReport) -> String {
             rate_td(&f.rates.cta),
             rate_td(&f.rates.activation),
             escape_html(&p.action.action),
-            escape_html(&p.action.rule)
+            escape_html(p.action.rule.as_str())
         );
     }
     let a = &r.average;
@@ -271,7 +271,7 @@ fn chart(id: &str, f: &Figures) -> String {
                 y + 9.0,
                 x(r.proportion.high) + 6.0,
                 y + 13.0,
-                escape_html(&format!("{} {}", r.proportion.display(), r.verdict.as_str()))
+                escape_html(&format!("{} {}", r.proportion.display(), r.verdict.word()))
             );
         }
     }
