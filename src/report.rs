@@ -196,6 +196,29 @@ pub(crate) fn verdict_text(r: &funnel::Rate) -> String {
     }
 }
 
+/// The range's activity in a sentence, each count in the singular or plural (Markdown and
+/// HTML say the same).
+pub(crate) fn activity_text(a: &funnel::Activity) -> String {
+    use crate::text::plural;
+    format!(
+        "Activity in the range (journeys of any age): {}, {}, {}, {}, {}.",
+        plural(a.clicks, "click", "clicks"),
+        plural(a.visits, "visit", "visits"),
+        plural(a.lead_magnet, "lead magnet", "lead magnets"),
+        plural(a.cta, "CTA", "CTAs"),
+        plural(a.activation, "activation", "activations")
+    )
+}
+
+/// How many of a partner's leads there is someone to contact for (Markdown and HTML say the
+/// same): `Leads (lead magnet or CTA): 253, of whom 115 contactable (with a user id).`
+pub(crate) fn contactable_text(c: &funnel::Counts) -> String {
+    format!(
+        "Leads (lead magnet or CTA): {}, of whom {} contactable (with a user id); `leads --contactable` lists them.",
+        c.leads, c.contactable_leads
+    )
+}
+
 /// How the figures were counted, in the report's own words (Markdown and HTML say the same).
 pub(crate) fn method_text(r: &FunnelReport) -> [String; 2] {
     use funnel::stats::pct;

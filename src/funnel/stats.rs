@@ -198,6 +198,27 @@ impl Verdict {
     }
 }
 
+/// The word people read for a verdict's JSON name (`leaning_below` -> `unclear (leaning
+/// below)`); other text is returned as it is.
+pub fn verdict_word(name: &str) -> &str {
+    const ALL: [Verdict; 8] = [
+        Verdict::Insufficient,
+        Verdict::TooEarly,
+        Verdict::Below,
+        Verdict::LeaningBelow,
+        Verdict::Unclear,
+        Verdict::LeaningAbove,
+        Verdict::Within,
+        Verdict::Above,
+    ];
+    for v in ALL {
+        if v.as_str() == name {
+            return v.word();
+        }
+    }
+    name
+}
+
 /// For an open verdict: about how many visitors old enough, in all, would settle it if the
 /// rate stays where it is (the interval's half-width shrinks under the distance from the rate
 /// to the nearest band edge). `None` when the rate sits on an edge (no count settles it).

@@ -97,11 +97,11 @@ pub fn html(r: &FunnelReport) -> String {
         }
         o.push_str(&chart(&p.code, &p.figures));
         stage_table(&mut o, &p.figures);
-        let a = &p.activity;
         let _ = writeln!(
             o,
-            "<p>Activity in the range (journeys of any age): {} clicks, {} visits, {} lead magnets, {} CTAs, {} activations.</p>",
-            a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
+            "<p>{}</p>\n<p>{}</p>",
+            escape_html(&super::activity_text(&p.activity)),
+            escape_html(&super::contactable_text(&p.figures.counts).replace('`', ""))
         );
         if !p.campaigns.is_empty() {
             let _ = writeln!(o, "<h3>By campaign</h3>\n<table>\n<thead><tr><th>Campaign</th><th>Clicks</th><th>Visitors</th><th>Lead magnet</th><th>CTA</th><th>Activation</th></tr></thead>\n<tbody>");
