@@ -18,6 +18,7 @@ mod layers;
 mod leads;
 mod llms;
 mod mcp;
+mod one_voice;
 mod partner_report;
 mod reliability;
 mod report;
