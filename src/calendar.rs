@@ -444,13 +444,9 @@ pub fn possessive(name: &str) -> String {
     }
 }
 
-/// `1 activation`, `9 activations`.
+/// `1 activation`, `9 activations` (the regular plural of [`crate::text::plural`]).
 pub fn plural(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+    crate::text::plural(n, what, &format!("{what}s"))
 }
 
 /// Lower-case the first letter for use inside a sentence, unless it starts an acronym
@@ -1178,11 +1174,11 @@ fn reason(
                 .filter(|s| s.verdict == "too_early")
                 .map(|s| {
                     format!(
-                        "{}: {} of {} visitors are old enough ({} days; all ready {})",
+                        "{}: {} of {} visitors are old enough ({}; all ready {})",
                         s.label,
                         s.of,
                         f.visitors,
-                        s.horizon_days,
+                        plural(u64::from(s.horizon_days), "day"),
                         s.ready.as_deref().unwrap_or("now")
                     )
                 })

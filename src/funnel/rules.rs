@@ -646,11 +646,11 @@ pub const RULES: &[RuleDef] = &[
                     c.put(&format!("{}_of", s.as_str()), r.proportion.of as f64);
                     c.put(&format!("{}_horizon_days", s.as_str()), f64::from(r.horizon_days));
                     format!(
-                        "{}: {} of {} visitors are old enough ({} days; all ready {})",
+                        "{}: {} of {} visitors are old enough ({}; all ready {})",
                         label(s),
                         r.proportion.of,
                         i.figures.counts.visitors,
-                        r.horizon_days,
+                        plural(u64::from(r.horizon_days), "day", "days"),
                         ready_text(&r)
                     )
                 })

@@ -111,7 +111,11 @@ pub static RULES: &[Rule] = &[
                     p.activation.description,
                     ts(at.plus_days(FOLLOW_UP_AFTER_DAYS))
                 ),
-                format!("cta at {}, {} days ago", ts(at), whole_days(at, now)),
+                format!(
+                    "cta at {}, {}",
+                    ts(at),
+                    crate::text::days_ago(whole_days(at, now))
+                ),
             ))
         },
     },
@@ -147,9 +151,9 @@ pub static RULES: &[Rule] = &[
                     ts(at.plus_days(NURTURE_AFTER_DAYS))
                 ),
                 format!(
-                    "lead_magnet at {}, {} days ago",
+                    "lead_magnet at {}, {}",
                     ts(at),
-                    whole_days(at, now)
+                    crate::text::days_ago(whole_days(at, now))
                 ),
             ))
         },

@@ -241,13 +241,13 @@ pub fn build(site: &Site, report: &FunnelReport, code: &str) -> Result<PartnerRe
 fn status(r: &Rate, visitors: u64, min: u64) -> String {
     let day = |t: Ts| t.to_string()[..10].to_string();
     match r.verdict {
-        Verdict::Insufficient => format!(
-            "not enough visitors yet for a verdict ({visitors} of the {min} needed)"
-        ),
+        Verdict::Insufficient => {
+            format!("not enough visitors yet for a verdict ({visitors} of the {min} needed)")
+        }
         Verdict::TooEarly => format!(
-            "too early to judge: {} of {visitors} visitors are {} days past their visit; ready on {}",
+            "too early to judge: {} of {visitors} visitors are {} past their visit; ready on {}",
             r.proportion.of,
-            r.horizon_days,
+            plural(u64::from(r.horizon_days), "day", "days"),
             r.ready.map(day).unwrap_or_else(|| "the next report".into())
         ),
         Verdict::Below => "below our benchmark".into(),
