@@ -167,6 +167,7 @@ pub struct TestState {
 /// decides it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TestOutcome")]
 pub enum TestVerdict {
     /// One variant beats the others.
     Winner,
@@ -288,6 +289,7 @@ pub struct RuleDef {
 /// One partner's decision for one range: the rule that applies, what to do, why, and what it
 /// was decided from. Every output renders this value.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "PartnerDecision")]
 pub struct Decision {
     /// The rule's name, e.g. `many_clicks_weak_lead_magnet`.
     pub rule: Rule,
