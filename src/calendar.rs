@@ -1267,7 +1267,7 @@ fn reason(
         }
         (_, plan::PHASE_FOLLOW_UP) => (
             format!(
-                "{name}: tell the partner what changed on {} and which campaign to push next (`{}`), with the figures so far.",
+                "{name}: tell the partner what changed on {} and which campaign to push next (`{}`); the figures of the window are those from before the change, which is measured only on the visitors who arrive after it.",
                 follows.map_or(String::new(), date),
                 plan::next_campaign(f)
             ),
