@@ -251,6 +251,9 @@ pub(crate) struct LeadsArgs {
     /// Only journeys that reached at least this stage.
     #[arg(long, default_value = "visit")]
     pub stage: Stage,
+    /// Only leads with a user id: someone sales can contact.
+    #[arg(long)]
+    pub contactable: bool,
     #[arg(long, value_enum, default_value = "json")]
     pub format: LeadsFormat,
     /// At most N leads (1 to 1000); the JSON's `next_cursor` gives the next page. Default: all.

@@ -97,6 +97,9 @@ pub struct ActionFigures {
     pub action: String,
     /// Why, with the figures.
     pub because: String,
+    /// With a test: the funnel rule once the test is over (empty without a test).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub without_test: String,
 }
 
 /// One variant of a partner's test at the stage that decided it.
@@ -441,13 +444,9 @@ pub fn possessive(name: &str) -> String {
     }
 }
 
-/// `1 activation`, `9 activations`.
+/// `1 activation`, `9 activations` (the regular plural of [`crate::text::plural`]).
 pub fn plural(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+    crate::text::plural(n, what, &format!("{what}s"))
 }
 
 /// Lower-case the first letter for use inside a sentence, unless it starts an acronym
@@ -685,6 +684,26 @@ fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
             },
         },
         TaskKind::Check => match spec.phase {
+            plan::PHASE_ACT | plan::PHASE_WAIT
+                if [
+                    plan::RULE_FIX_HANDOFF,
+                    plan::RULE_LET_TEST_RUN,
+                    plan::RULE_KEEP_MEASURING,
+                ]
+                .contains(&spec.rule) =>
+            {
+                format!("{name}: {}", f.action.action.trim_end_matches('.'))
+            }
+            plan::PHASE_MEASURE if spec.rule == plan::RULE_FIX_HANDOFF => format!(
+                "Count the clicks of {name} that reach the page since {}",
+                follows_date.map_or(ds.clone(), |d| d.to_string())
+            ),
+            plan::PHASE_READ if spec.rule == plan::RULE_LET_TEST_RUN => {
+                format!("Read the test of {name}")
+            }
+            plan::PHASE_READ if spec.rule == plan::RULE_KEEP_MEASURING => {
+                format!("Read {} open stages again", possessive(name))
+            }
             plan::PHASE_WAIT => format!(
                 "Wait for {} cohort: no change until {}",
                 possessive(name),
@@ -805,6 +824,10 @@ fn subject(
     let f = ctx.f;
     let best = plan::strongest(f);
     match (spec.rule, spec.phase) {
+        (plan::RULE_FIX_HANDOFF, _) => {
+            "Clicks on your link are not all reaching the page: can you check the link you use?"
+                .to_string()
+        }
         (plan::RULE_PROMOTE, _) => {
             let x = f.experiment.as_ref();
             let w = x.and_then(|x| x.winner.as_deref().and_then(|id| arm(x, id)));
@@ -968,6 +991,39 @@ fn reason(
     let stage = ctx.stage(spec);
     let stage_name = stage_label(spec.target_stage.as_deref().unwrap_or("visit")).to_string();
     match (spec.rule, spec.phase) {
+        (plan::RULE_KEEP_MEASURING, plan::PHASE_READ) => (
+            format!(
+                "{name}: run `report --partner {}` again and read the open stages: {}",
+                p.code, f.action.action
+            ),
+            None,
+        ),
+        (plan::RULE_FIX_HANDOFF, plan::PHASE_ACT)
+        | (plan::RULE_LET_TEST_RUN, plan::PHASE_WAIT)
+        | (plan::RULE_KEEP_MEASURING, _) => (
+            format!("{name}: {} Why: {}.", f.action.action, f.action.because),
+            None,
+        ),
+        (plan::RULE_FIX_HANDOFF, _) => {
+            let ready = ctx.readable(since, 0);
+            (
+                format!(
+                    "{name}: count only the clicks made after the fix of {}: the share of them that reaches the page, against the 80% floor (before the fix: {}). Readable {}: {min} visitors at {}.",
+                    date(since),
+                    f.action.because,
+                    readable_text(ready, since),
+                    ctx.pace_text()
+                ),
+                ready.map(date),
+            )
+        }
+        (plan::RULE_LET_TEST_RUN, _) => (
+            format!(
+                "{name}: run `report --partner {}` and read the test's verdict; the next `calendar` run turns it into tasks (promote the winner, or end the test).",
+                p.code
+            ),
+            None,
+        ),
         (plan::RULE_FIX_SPLIT, _) => (
             format!(
                 "{name}: the test's split is broken: {}. Check the variant weights in the partner file, the cookie and the Worker's assignment before reading any difference.",
@@ -1118,11 +1174,11 @@ fn reason(
                 .filter(|s| s.verdict == "too_early")
                 .map(|s| {
                     format!(
-                        "{}: {} of {} visitors are old enough ({} days; all ready {})",
+                        "{}: {} of {} visitors are old enough ({}; all ready {})",
                         s.label,
                         s.of,
                         f.visitors,
-                        s.horizon_days,
+                        plural(u64::from(s.horizon_days), "day"),
                         s.ready.as_deref().unwrap_or("now")
                     )
                 })
@@ -1211,7 +1267,7 @@ fn reason(
         }
         (_, plan::PHASE_FOLLOW_UP) => (
             format!(
-                "{name}: tell the partner what changed on {} and which campaign to push next (`{}`), with the figures so far.",
+                "{name}: tell the partner what changed on {} and which campaign to push next (`{}`); the figures of the window are those from before the change, which is measured only on the visitors who arrive after it.",
                 follows.map_or(String::new(), date),
                 plan::next_campaign(f)
             ),

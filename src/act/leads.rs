@@ -38,6 +38,8 @@ pub struct LeadsOptions {
     pub partner: Option<String>,
     /// "Now" for the next-step rules (days since a stage).
     pub now: Ts,
+    /// Only leads with a user id (someone to contact).
+    pub contactable: bool,
 }
 
 /// The time each stage was reached (`null`: not reached), in funnel order.
@@ -161,6 +163,8 @@ pub struct Request<'a> {
     pub stage: Stage,
     /// Which page of the leads.
     pub paging: Paging<'a>,
+    /// Only leads with a user id (someone to contact).
+    pub contactable: bool,
 }
 
 /// The leads `req` asks for, streamed (what `leads` and the MCP `leads` tool share): one page
@@ -170,6 +174,7 @@ pub fn run(site: &Site, req: &Request) -> Result<LeadStream> {
         stage: req.stage,
         partner: req.partner.map(str::to_string),
         now: parse_now(req.range.now)?,
+        contactable: req.contactable,
     };
     // One "now" for the range and the rules, even when it is the current time.
     let now = opts.now.to_string();
@@ -210,6 +215,7 @@ pub fn from_journeys(
         .iter()
         .filter(|j| opts.partner.as_deref().is_none_or(|p| j.partner == p))
         .filter(|j| j.reached.last().is_some_and(|last| last >= opts.stage))
+        .filter(|j| !opts.contactable || j.user_id.is_some())
         .filter_map(|j| Some(lead(j, site.partner(&j.partner)?, opts.now)))
         .collect();
     let leads: Vec<Lead> = leads;
@@ -261,7 +267,7 @@ fn lead(j: &Journey, p: &Partner, now: Ts) -> Lead {
         last_at,
         revenue: j.revenue,
         revenue_events: j.revenue_events,
-        next_step: rules::next_step(r, p, now),
+        next_step: rules::next_step(r, p, now, j.user_id.is_some()),
     }
 }
 

@@ -140,8 +140,8 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
     if let Some(pb) = &cfg.progress {
         pb.finish_and_clear();
     }
-    let mut report = report?;
-    report.experiments = crate::experiment::observe::observe(
+    let report = report?;
+    let tests = crate::experiment::observe::observe(
         &source,
         &site.partners,
         &site.config.bands,
@@ -153,6 +153,12 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
             ..Default::default()
         },
     )?;
+    let states: Vec<(String, funnel::TestState)> = tests
+        .iter()
+        .map(|t| (t.partner.clone(), t.state()))
+        .collect();
+    let mut report = report.with_tests(&states);
+    report.experiments = tests;
     report.revenue = crate::revenue::compute(&source, range, &report)?;
     Ok(report)
 }
@@ -186,14 +192,38 @@ pub(crate) fn when(t: events::Ts) -> String {
     format!("{date} {hm}{sec} UTC")
 }
 
-/// A verdict as people read it: `within`, or `too_early (ready 2026-12-06)`.
+/// A verdict as people read it: `within`, `unclear (leaning below)`, or
+/// `too_early (ready 2026-12-06)`.
 pub(crate) fn verdict_text(r: &funnel::Rate) -> String {
     match (r.verdict, r.ready) {
         (funnel::Verdict::TooEarly, Some(t)) => {
             format!("too_early (ready {})", &t.to_string()[..10])
         }
-        (v, _) => v.as_str().to_string(),
+        (v, _) => v.word().to_string(),
     }
+}
+
+/// The range's activity in a sentence, each count in the singular or plural (Markdown and
+/// HTML say the same).
+pub(crate) fn activity_text(a: &funnel::Activity) -> String {
+    use crate::text::plural;
+    format!(
+        "Activity in the range (journeys of any age): {}, {}, {}, {}, {}.",
+        plural(a.clicks, "click", "clicks"),
+        plural(a.visits, "visit", "visits"),
+        plural(a.lead_magnet, "lead magnet", "lead magnets"),
+        plural(a.cta, "CTA", "CTAs"),
+        plural(a.activation, "activation", "activations")
+    )
+}
+
+/// How many of a partner's leads there is someone to contact for (Markdown and HTML say the
+/// same): `Leads (lead magnet or CTA): 253, of whom 115 contactable (with a user id).`
+pub(crate) fn contactable_text(c: &funnel::Counts) -> String {
+    format!(
+        "Leads (lead magnet or CTA): {}, of whom {} contactable (with a user id); `leads --contactable` lists them.",
+        c.leads, c.contactable_leads
+    )
 }
 
 /// How the figures were counted, in the report's own words (Markdown and HTML say the same).

@@ -121,7 +121,7 @@ pub fn annotations_json(a: &Annotations) -> Result<OutputFile> {
 }
 
 /// The overlay's stylesheet (its hash is added to the page's CSP `style-src`).
-const OVERLAY_CSS: &str = ".pp-preview{position:fixed;right:1rem;bottom:1rem;z-index:1000;max-width:34rem;max-height:80vh;overflow:auto;background:#fff;color:#111;border:2px solid #7a3e00;border-radius:.5rem;padding:.75rem 1rem;font:14px/1.4 system-ui,sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.25)}.pp-preview h2{font-size:1rem;margin:0 0 .5rem}.pp-preview table{border-collapse:collapse;width:100%}.pp-preview th,.pp-preview td{border-bottom:1px solid #ccc;padding:.2rem .4rem;text-align:left}.pp-preview caption{text-align:left;font-weight:600}.pp-preview .below{color:#a00000}.pp-preview .above{color:#00602b}.pp-preview p{margin:.5rem 0 0}";
+const OVERLAY_CSS: &str = ".pp-preview{position:fixed;right:1rem;bottom:1rem;z-index:1000;max-width:min(34rem,calc(100vw - 2rem));max-height:80vh;overflow:auto;background:#fff;color:#111;border:2px solid #7a3e00;border-radius:.5rem;padding:.75rem 1rem;font:14px/1.4 system-ui,sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.25)}.pp-preview h2{font-size:1rem;margin:0 0 .5rem}.pp-preview table{border-collapse:collapse;width:100%}.pp-preview th,.pp-preview td{border-bottom:1px solid #ccc;padding:.2rem .4rem;text-align:left;word-break:normal;overflow-wrap:normal;hyphens:none}.pp-preview thead th{white-space:nowrap}.pp-preview caption{text-align:left;font-weight:600}.pp-preview .below{color:#a00000}.pp-preview .above{color:#00602b}.pp-preview p{margin:.5rem 0 0}";
 
 /// Add the overlay to every partner's landing page in `files` and add `annotations.json`.
 pub fn apply_preview(files: &mut Vec<OutputFile>, a: &Annotations) -> Result<()> {
@@ -207,7 +207,7 @@ pub fn overlay(funnel: &Value) -> String {
             pct(r["band"]["low"].as_f64()),
             pct(r["band"]["high"].as_f64()),
             escape_html(verdict),
-            escape_html(verdict),
+            escape_html(crate::funnel::stats::verdict_word(verdict)),
         ));
     }
     format!(

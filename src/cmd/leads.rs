@@ -27,6 +27,7 @@ pub(super) fn run(global: &GlobalArgs, args: LeadsArgs) -> Result<()> {
             partner: args.range.partner.as_deref(),
             stage: args.stage,
             paging,
+            contactable: args.contactable,
         },
     )?;
     if let (Some(next), LeadsFormat::Csv | LeadsFormat::Md) =

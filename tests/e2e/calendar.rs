@@ -278,3 +278,53 @@ fn four_weeks_of_proposals_apply_in_order_with_git_and_the_json_is_valid() {
         }
     }
 }
+
+/// The staff overlay, the team report and the partner's report in Chromium at 375 px and 1280
+/// px: no table header is broken mid-word.
+#[test]
+fn no_table_header_breaks_mid_word_at_phone_or_desktop_width() {
+    let node = crate::tools::require_tool("node", "Node.js 20");
+    let (site, db) = seed_site();
+    let root = site.path();
+    let dir = tempfile::tempdir().unwrap();
+    build(
+        root,
+        dir.path(),
+        &["--events", db.to_str().unwrap(), "--now", NOW, "--preview"],
+    );
+    let db_s = db.to_str().unwrap();
+    let team = dir.path().join("team.html");
+    let partner = dir.path().join("partner.html");
+    for (out, extra) in [
+        (&team, &[][..]),
+        (
+            &partner,
+            &["--partner", "seo-consultant", "--for-partner"][..],
+        ),
+    ] {
+        let mut args = vec![
+            "report", "--events", db_s, "--last", "28d", "--now", NOW, "--format", "html", "--out",
+        ];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = crate::support::run(root, &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut files = vec![team, partner];
+    for code in ["seo-consultant", "nocode-agency"] {
+        files.push(dir.path().join(format!("p/{code}/index.html")));
+    }
+    let out = std::process::Command::new(&node)
+        .arg(crate::support::repo_root().join("tests/browser/headers.mjs"))
+        .args(&files)
+        .current_dir(crate::support::repo_root())
+        .output()
+        .expect("run node tests/browser/headers.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "a header broken mid-word:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.lines().count(), 2 * files.len(), "{stdout}");
+}

@@ -30,15 +30,15 @@ fn json_report_validates_against_the_committed_schema() {
         &std::fs::read_to_string(repo_root().join("schemas/report.schema.json")).unwrap(),
     )
     .unwrap();
-    let names: Vec<&str> = schema["$defs"]["Action"]["properties"]["rule"]["enum"]
+    let names: Vec<&str> = schema["$defs"]["Rule"]["oneOf"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s.as_str().unwrap())
+        .map(|s| s["const"].as_str().unwrap())
         .collect();
     let code: Vec<&str> = partner_pages::funnel::RULES
         .iter()
-        .map(|r| r.name)
+        .map(|r| r.name.as_str())
         .collect();
     assert_eq!(names, code);
 }

@@ -35,6 +35,8 @@ mod leads;
 mod llms;
 // the MCP server over stdio, answers compared with the CLI's JSON.
 mod mcp;
+// one decision per partner: every output names the same rule for the same partner and range.
+mod one_voice;
 // the report a partner receives: their figures and nobody else's.
 mod partner_report;
 // private stays private: kit paths, published folders, host.data, symlinks, refused builds.

@@ -116,7 +116,8 @@ pub(crate) const ROWS: &[Row<'static>] = &[
         None,
         None,
     ),
-    // Demo booked 12 days ago without the download, no activation: follow up on the demo.
+    // Demo booked 12 days ago without the download, no activation, signed in (a user id):
+    // follow up on the demo.
     (
         Some("v-demo"),
         "nocode-agency",
@@ -132,7 +133,7 @@ pub(crate) const ROWS: &[Row<'static>] = &[
         "-2",
         "cta",
         "2026-11-12T10:30:00.000Z",
-        None,
+        Some("acct-7"),
         None,
     ),
     // Clicked, never landed: check the landing page.

@@ -464,6 +464,7 @@ mod tests {
                 rule: rule.into(),
                 action: "Do \"this\": now".into(),
                 because: "because, really".into(),
+                without_test: String::new(),
             },
             experiment: None,
         }

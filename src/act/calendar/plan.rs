@@ -25,6 +25,7 @@
 //! from the new data, and repeating a week's task would only be noise.
 
 use super::{ExperimentFigures, PartnerFigures, StageFigures, TaskKind};
+use crate::funnel::Rule;
 use chrono::{Days, NaiveDate};
 
 /// Funnel stages that have bands, in funnel order.
@@ -39,9 +40,15 @@ pub(crate) const RULE_WAIT: &str = "wait-for-cohort";
 pub(crate) const RULE_PROMOTE: &str = "promote-winner";
 pub(crate) const RULE_END_TEST: &str = "end-test";
 pub(crate) const RULE_FIX_SPLIT: &str = "fix-split";
+pub(crate) const RULE_FIX_HANDOFF: &str = "fix-handoff";
+pub(crate) const RULE_LET_TEST_RUN: &str = "let-test-run";
+pub(crate) const RULE_KEEP_MEASURING: &str = "keep-measuring";
 
 /// Every rule (the JSON schema lists them).
-pub(crate) const RULES: [&str; 8] = [
+pub(crate) const RULES: [&str; 11] = [
+    RULE_FIX_HANDOFF,
+    RULE_LET_TEST_RUN,
+    RULE_KEEP_MEASURING,
     RULE_CO_MARKETING,
     RULE_COLLECT,
     RULE_STRENGTH,
@@ -82,7 +89,18 @@ pub(crate) const PHASES: [&str; 9] = [
 pub(crate) fn day_offset(kind: TaskKind, rule: &str) -> u64 {
     match kind {
         TaskKind::Proposal => 0,
-        TaskKind::Check if rule == RULE_FIX_SPLIT || rule == RULE_WAIT => 0,
+        TaskKind::Check
+            if [
+                RULE_FIX_SPLIT,
+                RULE_WAIT,
+                RULE_FIX_HANDOFF,
+                RULE_LET_TEST_RUN,
+                RULE_KEEP_MEASURING,
+            ]
+            .contains(&rule) =>
+        {
+            0
+        }
         TaskKind::Email => 1,
         TaskKind::Brief => 2,
         TaskKind::Check => 3,
@@ -103,70 +121,82 @@ pub(crate) enum Standing {
     Fix(Vec<String>),
     /// Every step within its band: stages, best first.
     Steady(Vec<String>),
+    /// The test decides the weeks: it runs with no verdict (`true`), or its split is broken
+    /// (`false`): no change to the page until it is read or fixed.
+    Hold(bool),
+    /// Clicks lost before the page, or a stage that never fires: fix the handoff first.
+    Handoff,
+    /// A stage's interval crosses a band edge: keep measuring, change nothing.
+    Open,
 }
 
-/// Funnel action rules (from [`crate::funnel::RULES`]) that mean "qualified audience, give it
-/// more inventory".
-pub(crate) const STRENGTH_RULES: [&str; 2] = ["few_visits_strong_activation", "above_band"];
-/// The funnel action rule that means "not enough visitors for a verdict".
-pub(crate) const INSUFFICIENT_RULE: &str = "insufficient_data";
-/// The funnel action rule that means "keep the page as it is".
-pub(crate) const WITHIN_RULE: &str = "within_bands";
-/// The funnel action rule that means "the cohort is too young to judge".
-pub(crate) const TOO_EARLY_RULE: &str = "too_early";
+/// The calendar rule of a funnel decision: the first task of a partner carries it.
+#[cfg(test)]
+pub(crate) fn calendar_rule(decision: Rule) -> &'static str {
+    match decision {
+        Rule::InvalidSplit => RULE_FIX_SPLIT,
+        Rule::PromoteWinner => RULE_PROMOTE,
+        Rule::EndTest => RULE_END_TEST,
+        Rule::TestRunning => RULE_LET_TEST_RUN,
+        Rule::WeakClickToVisit | Rule::StageNeverFires => RULE_FIX_HANDOFF,
+        Rule::FewVisitsStrongActivation | Rule::AboveBand => RULE_CO_MARKETING,
+        Rule::InsufficientData => RULE_COLLECT,
+        Rule::ManyClicksWeakLeadMagnet
+        | Rule::WeakLeadMagnet
+        | Rule::WeakCta
+        | Rule::WeakActivation => RULE_FIX,
+        Rule::TooEarly => RULE_WAIT,
+        Rule::OpenQuestion => RULE_KEEP_MEASURING,
+        Rule::WithinBands => RULE_STRENGTH,
+    }
+}
 
-/// Classify a partner from the funnel's recommended action (the funnel decides; the calendar
-/// only turns the decision into weeks of work).
+/// Classify a partner from the funnel's decision (the funnel decides; the calendar only turns
+/// the decision into weeks of work). After a test is promoted or ended, the weeks work on the
+/// rule of the page's own figures.
 pub(crate) fn standing(f: &PartnerFigures) -> Standing {
-    let rule = f.action.rule.as_str();
-    if STRENGTH_RULES.contains(&rule) {
-        return Standing::CoMarketing;
+    let mut rule = Rule::parse(&f.action.rule);
+    if matches!(rule, Some(Rule::PromoteWinner | Rule::EndTest)) {
+        rule = Rule::parse(&f.action.without_test);
     }
-    if f.visitors == 0 {
-        return Standing::Launch;
-    }
-    if rule == INSUFFICIENT_RULE {
-        return Standing::Collect;
-    }
-    if rule == TOO_EARLY_RULE {
-        let ready = f
-            .stages
-            .iter()
-            .filter(|s| s.verdict == "too_early")
-            .filter_map(|s| s.ready_date())
-            .max();
-        return Standing::TooEarly(ready);
-    }
-    if rule == WITHIN_RULE {
-        return Standing::Steady(best_first(f));
-    }
-    let ranked = weakest_first(f);
-    let named = BANDED_STAGES
-        .iter()
-        .find(|s| rule.ends_with(*s))
-        .map(|s| s.to_string());
-    // The step the action names, then every other step wholly under its band.
-    let mut steps: Vec<String> = named.iter().cloned().collect();
-    for s in &ranked {
-        let below = f.stage(s).is_some_and(|x| x.verdict == "below");
-        if below && !steps.contains(s) {
-            steps.push(s.clone());
+    match rule {
+        Some(Rule::TestRunning) => Standing::Hold(true),
+        Some(Rule::InvalidSplit) => Standing::Hold(false),
+        Some(Rule::WeakClickToVisit | Rule::StageNeverFires) => Standing::Handoff,
+        Some(Rule::FewVisitsStrongActivation | Rule::AboveBand) => Standing::CoMarketing,
+        _ if f.visitors == 0 => Standing::Launch,
+        Some(Rule::InsufficientData) => Standing::Collect,
+        Some(Rule::TooEarly) => Standing::TooEarly(
+            f.stages
+                .iter()
+                .filter(|s| s.verdict == "too_early")
+                .filter_map(|s| s.ready_date())
+                .max(),
+        ),
+        Some(Rule::OpenQuestion) => Standing::Open,
+        Some(Rule::WithinBands) => Standing::Steady(best_first(f)),
+        Some(
+            r @ (Rule::ManyClicksWeakLeadMagnet
+            | Rule::WeakLeadMagnet
+            | Rule::WeakCta
+            | Rule::WeakActivation),
+        ) => {
+            // The step the decision names, then every other step wholly under its band.
+            let mut steps: Vec<String> = r
+                .fixes()
+                .map(|s| s.as_str().to_string())
+                .into_iter()
+                .collect();
+            for s in weakest_first(f) {
+                let below = f.stage(&s).is_some_and(|x| x.verdict == "below");
+                if below && !steps.contains(&s) {
+                    steps.push(s);
+                }
+            }
+            Standing::Fix(steps)
         }
+        _ => Standing::Steady(best_first(f)),
     }
-    if steps.is_empty() {
-        // An action that names no stage (the click-to-visit handoff): the weakest judged step.
-        let judged = ranked.iter().find(|s| {
-            f.stage(s)
-                .is_some_and(|x| matches!(x.verdict.as_str(), "below" | "within" | ""))
-        });
-        steps.push(
-            judged
-                .or(ranked.first())
-                .cloned()
-                .unwrap_or_else(|| "lead_magnet".into()),
-        );
-    }
-    Standing::Fix(steps)
 }
 
 /// Banded stages ranked weakest first: wholly below the band, then by rate / band low.
@@ -496,6 +526,33 @@ pub(crate) fn schedule(
                 Spec::new(Check, RULE_WAIT, PHASE_READ).follows(w0, Check)
             ]);
         }
+        Standing::Hold(true) => {
+            seq.push(vec![Spec::new(Check, RULE_LET_TEST_RUN, PHASE_WAIT)]);
+            seq.push(vec![
+                Spec::new(Check, RULE_LET_TEST_RUN, PHASE_READ).follows(w0, Check)
+            ]);
+        }
+        Standing::Hold(false) => {}
+        Standing::Handoff => {
+            seq.push(vec![
+                Spec::new(Check, RULE_FIX_HANDOFF, PHASE_ACT).stage("visit"),
+                Spec::new(Email, RULE_FIX_HANDOFF, PHASE_ACT).stage("visit"),
+            ]);
+            seq.push(vec![Spec::new(Check, RULE_FIX_HANDOFF, PHASE_MEASURE)
+                .stage("visit")
+                .follows(w0, Check)]);
+        }
+        Standing::Open => {
+            // No change to the page while a rate may still be on either side of its band;
+            // content on what converts changes nothing on the page.
+            seq.push(vec![
+                Spec::new(Check, RULE_KEEP_MEASURING, PHASE_WAIT),
+                Spec::new(Brief, RULE_STRENGTH, PHASE_FOLLOW_UP).stage(&best0),
+            ]);
+            seq.push(vec![
+                Spec::new(Check, RULE_KEEP_MEASURING, PHASE_READ).follows(w0, Check)
+            ]);
+        }
         Standing::Steady(_) => {
             seq.push(vec![
                 Spec::new(Email, RULE_STRENGTH, PHASE_ACT).stage(&best0),
@@ -516,7 +573,15 @@ pub(crate) fn schedule(
         .flatten()
         .rev()
         .map(|s| s.rule)
-        .find(|r| ![RULE_PROMOTE, RULE_END_TEST, RULE_FIX_SPLIT].contains(r))
+        .find(|r| {
+            ![
+                RULE_PROMOTE,
+                RULE_END_TEST,
+                RULE_FIX_SPLIT,
+                RULE_LET_TEST_RUN,
+            ]
+            .contains(r)
+        })
         .unwrap_or(RULE_STRENGTH);
     out.push(vec![Spec::new(TaskKind::Check, rule, PHASE_REPLAN)]);
     if let Some(c) = split_check {
@@ -841,12 +906,12 @@ mod tests {
 
     #[test]
     fn every_funnel_rule_the_calendar_reads_exists() {
-        let names: Vec<&str> = crate::funnel::RULES.iter().map(|r| r.name).collect();
-        for r in STRENGTH_RULES
+        let names: Vec<&str> = crate::funnel::RULES
             .iter()
-            .chain([&INSUFFICIENT_RULE, &WITHIN_RULE, &TOO_EARLY_RULE])
-        {
-            assert!(names.contains(r), "{r} is not a funnel rule: {names:?}");
+            .map(|r| r.name.as_str())
+            .collect();
+        for r in crate::funnel::RULES {
+            assert!(RULES.contains(&calendar_rule(r.name)));
         }
         for s in BANDED_STAGES {
             assert!(

@@ -244,9 +244,14 @@ pub fn figures(site: &Site, report: &FunnelReport) -> Vec<PartnerFigures> {
                     })
                     .collect(),
                 action: ActionFigures {
-                    rule: p.action.rule.clone(),
+                    rule: p.action.rule.to_string(),
                     action: p.action.action.clone(),
                     because: p.action.because.clone(),
+                    without_test: p
+                        .action
+                        .without_test
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
                 },
                 experiment: report
                     .experiments
@@ -258,11 +263,8 @@ pub fn figures(site: &Site, report: &FunnelReport) -> Vec<PartnerFigures> {
         .collect()
 }
 
-/// One verdict for a partner's test, from its stages' verdicts: a broken split invalidates
-/// all; winners that agree make a winner (the deepest stage's test is cited); a test settled
-/// as equivalent at every stage that can be read ends; anything else is no difference yet.
+/// The verdict of a partner's test as the planner reads it ([`PartnerTest::overall`]).
 pub fn experiment(site: &Site, t: &PartnerTest) -> ExperimentFigures {
-    use crate::experiment::Verdict;
     let partner = site.partner(&t.partner);
     let promise = |id: &str| {
         partner
@@ -289,43 +291,15 @@ pub fn experiment(site: &Site, t: &PartnerTest) -> ExperimentFigures {
             })
             .collect(),
     };
-    let Some(first) = t.stages.first() else {
-        return ExperimentFigures {
-            verdict: "no_difference_yet".into(),
+    let o = t.overall();
+    match o.stage {
+        Some(s) => of(s, o.verdict.as_str(), o.winner),
+        None => ExperimentFigures {
+            verdict: o.verdict.as_str().into(),
             control,
             ..Default::default()
-        };
-    };
-    if t.split.mismatch_at.is_some() {
-        return of(first, "invalid_split", None);
+        },
     }
-    let winners: Vec<&StageResult> = t
-        .stages
-        .iter()
-        .filter(|s| s.test.decision.verdict == Verdict::Winner)
-        .collect();
-    let mut ids: Vec<&str> = winners
-        .iter()
-        .filter_map(|s| s.test.decision.winner.as_deref())
-        .collect();
-    ids.dedup();
-    if let (Some(last), [id]) = (winners.last(), ids.as_slice()) {
-        return of(last, "winner", Some(id.to_string()));
-    }
-    let readable: Vec<&StageResult> = t
-        .stages
-        .iter()
-        .filter(|s| s.test.decision.rule != "too_early")
-        .collect();
-    if winners.is_empty()
-        && !readable.is_empty()
-        && readable
-            .iter()
-            .all(|s| s.test.decision.verdict == Verdict::StopEquivalent)
-    {
-        return of(readable[0], "stop_equivalent", None);
-    }
-    of(first, "no_difference_yet", None)
 }
 
 #[cfg(test)]

@@ -46,8 +46,17 @@ pub struct Rule {
 /// A rule's test: `Some((action, because))` when it applies.
 type Decide = fn(&Reached, &Partner, Ts) -> Option<(String, String)>;
 
+/// The rules that ask someone to contact the lead: without a user id they become `anonymous`.
+pub const CONTACT_RULES: [&str; 3] = ["hand_to_sales", "follow_up_cta", "nurture_email"];
+
 /// The rules, first match wins. The last one always applies.
 pub static RULES: &[Rule] = &[
+    Rule {
+        name: "anonymous",
+        when: "a rule that asks to contact the lead applies (hand_to_sales, follow_up_cta, nurture_email) but the journey carries no user id",
+        // Applied by `next_step` in place of those rules; never by itself.
+        decide: |_, _, _| None,
+    },
     Rule {
         name: "hand_to_sales",
         when: "reached activation",
@@ -102,7 +111,11 @@ pub static RULES: &[Rule] = &[
                     p.activation.description,
                     ts(at.plus_days(FOLLOW_UP_AFTER_DAYS))
                 ),
-                format!("cta at {}, {} days ago", ts(at), whole_days(at, now)),
+                format!(
+                    "cta at {}, {}",
+                    ts(at),
+                    crate::text::days_ago(whole_days(at, now))
+                ),
             ))
         },
     },
@@ -138,9 +151,9 @@ pub static RULES: &[Rule] = &[
                     ts(at.plus_days(NURTURE_AFTER_DAYS))
                 ),
                 format!(
-                    "lead_magnet at {}, {} days ago",
+                    "lead_magnet at {}, {}",
                     ts(at),
-                    whole_days(at, now)
+                    crate::text::days_ago(whole_days(at, now))
                 ),
             ))
         },
@@ -179,10 +192,20 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-/// The next step for a lead: the first rule of [`RULES`] that applies.
-pub fn next_step(reached: &Reached, partner: &Partner, now: Ts) -> NextStep {
+/// The next step for a lead: the first rule of [`RULES`] that applies; a rule that asks to
+/// contact the lead only when it has a user id (`contactable`), else `anonymous`.
+pub fn next_step(reached: &Reached, partner: &Partner, now: Ts, contactable: bool) -> NextStep {
     for rule in RULES {
         if let Some((action, because)) = (rule.decide)(reached, partner, now) {
+            if !contactable && CONTACT_RULES.contains(&rule.name) {
+                return NextStep {
+                    rule: "anonymous",
+                    action: "Anonymous lead: no user id, so no one to contact; it counts in the \
+                             partner's figures (see `report`)"
+                        .to_string(),
+                    because: format!("{because}; no user id on the journey"),
+                };
+            }
             return NextStep {
                 rule: rule.name,
                 action,
@@ -291,7 +314,7 @@ mod tests {
             ),
         ];
         for (reached, rule) in cases {
-            assert_eq!(next_step(&reached, &p, now).rule, rule, "{reached:?}");
+            assert_eq!(next_step(&reached, &p, now, true).rule, rule, "{reached:?}");
         }
     }
 
@@ -301,7 +324,7 @@ mod tests {
             activation: Some(t("2026-11-02T00:00:00Z")),
             ..Default::default()
         };
-        let step = next_step(&r, &partner(), t("2026-11-03T00:00:00Z"));
+        let step = next_step(&r, &partner(), t("2026-11-03T00:00:00Z"), true);
         assert!(step.action.contains("SEO network"), "{}", step.action);
         assert!(
             p_has_commission(),

@@ -138,6 +138,7 @@ pub fn from_source(
             if only.is_some_and(|p| p != Some(j.partner))
                 || partners.get(j.partner as usize).is_none_or(Option::is_none)
                 || j.reached.last().is_none_or(|last| last < opts.stage)
+                || (opts.contactable && v.user_id(j).is_none())
                 || failed.is_some()
             {
                 continue;
@@ -385,6 +386,7 @@ mod tests {
             stage,
             partner,
             now: Ts::parse_date_or_time("2026-11-22T00:00:00Z").unwrap(),
+            contactable: false,
         }
     }
 

@@ -53,7 +53,7 @@ pub fn html(r: &FunnelReport) -> String {
             rate_td(&f.rates.cta),
             rate_td(&f.rates.activation),
             escape_html(&p.action.action),
-            escape_html(&p.action.rule)
+            escape_html(p.action.rule.as_str())
         );
     }
     let a = &r.average;
@@ -97,11 +97,11 @@ pub fn html(r: &FunnelReport) -> String {
         }
         o.push_str(&chart(&p.code, &p.figures));
         stage_table(&mut o, &p.figures);
-        let a = &p.activity;
         let _ = writeln!(
             o,
-            "<p>Activity in the range (journeys of any age): {} clicks, {} visits, {} lead magnets, {} CTAs, {} activations.</p>",
-            a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
+            "<p>{}</p>\n<p>{}</p>",
+            escape_html(&super::activity_text(&p.activity)),
+            escape_html(&super::contactable_text(&p.figures.counts).replace('`', ""))
         );
         if !p.campaigns.is_empty() {
             let _ = writeln!(o, "<h3>By campaign</h3>\n<table>\n<thead><tr><th>Campaign</th><th>Clicks</th><th>Visitors</th><th>Lead magnet</th><th>CTA</th><th>Activation</th></tr></thead>\n<tbody>");
@@ -273,7 +273,7 @@ fn chart(id: &str, f: &Figures) -> String {
                 y + 9.0,
                 x(r.proportion.high) + 6.0,
                 y + 13.0,
-                escape_html(&format!("{} {}", r.proportion.display(), r.verdict.as_str()))
+                escape_html(&format!("{} {}", r.proportion.display(), r.verdict.word()))
             );
         }
     }

@@ -84,13 +84,8 @@ pub fn markdown(r: &FunnelReport) -> String {
         let _ = writeln!(o, "**Action:** {}\n", p.action.action);
         let _ = writeln!(o, "Because {}.\n", p.action.because);
         stage_table(&mut o, &p.figures);
-        let a = &p.activity;
-        let _ = writeln!(
-            o,
-            "Activity in the range (journeys of any age): {} clicks, {} visits, {} lead magnets, \
-             {} CTAs, {} activations.\n",
-            a.clicks, a.visits, a.lead_magnet, a.cta, a.activation
-        );
+        let _ = writeln!(o, "{}\n", super::activity_text(&p.activity));
+        let _ = writeln!(o, "{}\n", super::contactable_text(&p.figures.counts));
         if p.figures.counts.revenue_journeys > 0 {
             let _ = writeln!(
                 o,

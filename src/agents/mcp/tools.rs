@@ -113,6 +113,8 @@ pub struct LeadsInput {
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous answer, to get the next page. Default: the first page.
     pub cursor: Option<String>,
+    /// Only leads with a user id (someone to contact). Default: false.
+    pub contactable: Option<bool>,
 }
 
 /// Arguments of `calendar_tasks` (the flags of `calendar`).
@@ -288,6 +290,7 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
                     cursor: cursor.as_ref(),
                     limit: Some(limit),
                 },
+                contactable: input.contactable.unwrap_or(false),
             };
             Ok(leads(server, &req)?)
         }

@@ -246,3 +246,90 @@ fn band(b: &Bands, st: Stage) -> Band {
 fn middle(b: Band) -> f64 {
     (b.low + b.high) / 2.0
 }
+
+/// One verdict for a partner's whole test, from its stages' verdicts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overall<'a> {
+    /// `invalid_split`, `winner`, `stop_equivalent` or `no_difference_yet`.
+    pub verdict: super::Verdict,
+    /// The winning variant (`winner` only).
+    pub winner: Option<String>,
+    /// The stage whose test is cited (`None`: the test has no stage yet).
+    pub stage: Option<&'a StageResult>,
+}
+
+impl PartnerTest {
+    /// One verdict for the whole test: a broken split invalidates all; winners that agree make
+    /// a winner (the deepest stage's test is cited); a test settled as equivalent at every
+    /// stage that can be read ends; anything else is no difference yet. The one place this is
+    /// decided: the funnel's decision and the calendar read it.
+    pub fn overall(&self) -> Overall<'_> {
+        use super::Verdict;
+        let of = |verdict, winner, stage| Overall {
+            verdict,
+            winner,
+            stage,
+        };
+        let Some(first) = self.stages.first() else {
+            return of(Verdict::NoDifferenceYet, None, None);
+        };
+        if self.split.mismatch_at.is_some() {
+            return of(Verdict::InvalidSplit, None, Some(first));
+        }
+        let winners: Vec<&StageResult> = self
+            .stages
+            .iter()
+            .filter(|s| s.test.decision.verdict == Verdict::Winner)
+            .collect();
+        let mut ids: Vec<&str> = winners
+            .iter()
+            .filter_map(|s| s.test.decision.winner.as_deref())
+            .collect();
+        ids.dedup();
+        if let (Some(last), [id]) = (winners.last(), ids.as_slice()) {
+            return of(Verdict::Winner, Some(id.to_string()), Some(last));
+        }
+        let readable: Vec<&StageResult> = self
+            .stages
+            .iter()
+            .filter(|s| s.test.decision.rule != "too_early")
+            .collect();
+        if winners.is_empty()
+            && !readable.is_empty()
+            && readable
+                .iter()
+                .all(|s| s.test.decision.verdict == Verdict::StopEquivalent)
+        {
+            return of(Verdict::StopEquivalent, None, Some(readable[0]));
+        }
+        of(Verdict::NoDifferenceYet, None, Some(first))
+    }
+}
+
+impl PartnerTest {
+    /// The test as the funnel's decision reads it.
+    pub fn state(&self) -> crate::funnel::TestState {
+        use crate::funnel::TestVerdict as V;
+        let o = self.overall();
+        crate::funnel::TestState {
+            verdict: match o.verdict {
+                super::Verdict::Winner => V::Winner,
+                super::Verdict::NoDifferenceYet => V::NoDifferenceYet,
+                super::Verdict::StopEquivalent => V::StopEquivalent,
+                super::Verdict::InvalidSplit => V::InvalidSplit,
+            },
+            winner: o.winner,
+            control: self
+                .variants
+                .first()
+                .map(|v| v.id.clone())
+                .unwrap_or_default(),
+            stage: o.stage.map(|s| s.stage),
+            under_test: self.stages.iter().map(|s| s.stage).collect(),
+            because: o
+                .stage
+                .map(|s| s.test.decision.because.clone())
+                .unwrap_or_default(),
+        }
+    }
+}

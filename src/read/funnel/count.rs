@@ -34,6 +34,10 @@ pub struct Counts {
     pub lead_magnet_and_cta: u64,
     /// Visitors who reached both the CTA and activation.
     pub cta_and_activation: u64,
+    /// Visitors who took the lead magnet or the CTA: the leads someone could follow up.
+    pub leads: u64,
+    /// ... of whom the journey carries a user id: leads there is someone to contact for.
+    pub contactable_leads: u64,
     /// Journeys with a `revenue` row, and the sum of their values.
     pub revenue_journeys: u64,
     /// Sum of the revenue values.
@@ -98,6 +102,8 @@ impl Counts {
         self.activation += o.activation;
         self.lead_magnet_and_cta += o.lead_magnet_and_cta;
         self.cta_and_activation += o.cta_and_activation;
+        self.leads += o.leads;
+        self.contactable_leads += o.contactable_leads;
         self.revenue_journeys += o.revenue_journeys;
         self.revenue += o.revenue;
         for (a, b) in [
@@ -261,6 +267,10 @@ impl Tally {
                 c.activation += u64::from(act);
                 c.lead_magnet_and_cta += u64::from(lm && cta);
                 c.cta_and_activation += u64::from(cta && act);
+                if lm || cta {
+                    c.leads += 1;
+                    c.contactable_leads += u64::from(j.has_user());
+                }
                 c.newest_start = c.newest_start.max(j.start.0);
                 // Old enough for a stage: followed for its whole horizon (`counted_until` is
                 // min(as_of, start + window), and no horizon exceeds the window); reached it

@@ -228,6 +228,15 @@ pub(crate) struct RawJourney {
     pub rows: u32,
     /// Byte range of the user id in the bucket buffer (`len == 0`: none).
     user: (u32, u16),
+    /// A journey built from a [`Journey`] that has a user id (no bucket buffer then).
+    with_user: bool,
+}
+
+impl RawJourney {
+    /// The journey carries a user id: someone to contact.
+    pub(crate) fn has_user(&self) -> bool {
+        self.user.1 > 0 || self.with_user
+    }
 }
 
 /// One visitor's journeys in the range, handed to the consumer.
@@ -613,6 +622,7 @@ impl Walker {
                     revenue_events: 0,
                     rows: 0,
                     user: (0, 0),
+                    with_user: false,
                 });
             }
             let j = match active.as_mut() {
@@ -706,6 +716,7 @@ pub(crate) fn intern(registry: &mut Registry, j: &Journey) -> Option<RawJourney>
         revenue_events: j.revenue_events,
         rows: j.rows,
         user: (0, 0),
+        with_user: j.user_id.is_some(),
     })
 }
 

@@ -68,7 +68,10 @@ mod tests;
 pub use count::{Counts, Figures, Rate, Rates, Steps};
 pub use journey::{Activity, Excluded, Journey, Reached, Stage};
 pub use range::{Range, RangeSpec};
-pub use rules::{Action, RULES};
+pub use rules::{
+    Action, Decision, Handoff, Rule, StageCall, TestState, TestVerdict, Traffic,
+    MIN_HANDOFF_CLICKS, MIN_LATER_EVENTS, RULES,
+};
 pub use stats::{Proportion, Verdict};
 
 use crate::config::{Bands, Config, Maturity};
@@ -213,8 +216,9 @@ pub struct PartnerFunnel {
     pub campaigns: Vec<CampaignFunnel>,
     /// Stages reached in the range by this partner's journeys, whenever they started.
     pub activity: Activity,
-    /// The recommended action, from the first rule that applies.
-    pub action: Action,
+    /// The partner's decision for the range: the first rule that applies, what to do, why,
+    /// and the verdicts, handoff checks, test and traffic state it was decided from.
+    pub action: Decision,
 }
 
 /// Distinct-visitor funnel per partner and campaign over a UTC range [start, end): rates over
@@ -258,6 +262,32 @@ impl FunnelReport {
     /// The funnel of the partner with this code.
     pub fn partner(&self, code: &str) -> Option<&PartnerFunnel> {
         self.partners.iter().find(|p| p.code == code)
+    }
+
+    /// Decide again with the partners' tests (partner code, state): a test's verdict comes
+    /// before the band rules (see [`rules`]). The one place a decision is made with its test.
+    pub fn with_tests(mut self, tests: &[(String, TestState)]) -> FunnelReport {
+        let active: Vec<&Counts> = self
+            .partners
+            .iter()
+            .map(|p| &p.figures.counts)
+            .filter(|c| c.journeys > 0)
+            .collect();
+        let n = active.len().max(1) as f64;
+        let avg_clicks = active.iter().map(|c| c.clicks as f64).sum::<f64>() / n;
+        let avg_visitors = active.iter().map(|c| c.visitors as f64).sum::<f64>() / n;
+        for p in &mut self.partners {
+            let state = tests.iter().find(|t| t.0 == p.code).map(|t| &t.1);
+            p.action = rules::recommend(&rules::RuleInput {
+                figures: &p.figures,
+                bands: &self.bands,
+                avg_clicks,
+                avg_visitors,
+                activation_event: &p.activation_event,
+                test: state,
+            });
+        }
+        self
     }
 
     /// Keep one partner (the average stays pooled over all).
@@ -408,6 +438,7 @@ fn build_report<P: PartnerInfo>(
             avg_clicks,
             avg_visitors,
             activation_event: p.activation_event(),
+            test: None,
         });
         out.push(PartnerFunnel {
             code: p.code().to_string(),

@@ -1,30 +1,234 @@
-//! Funnel stage, decisions: one recommended action per partner from a table of named rules.
+//! Funnel stage, decisions: one [`Decision`] per partner and range, from a table of named
+//! rules; every output (team and partner reports, calendar, build annotation, leads, MCP)
+//! renders it and none re-derives a rule.
 //!
-//! Takes: a partner's [`Figures`], the per-partner averages and the bands. Gives: an [`Action`]
-//! that names its rule, says what to do and why, and lists the figures it cites. The first
-//! matching rule in [`RULES`] wins; the order puts the two band-breach examples first, then "not
-//! enough visitors", then the weak steps from the top of the funnel down (a weak step is fixed
-//! before anything else), then strength (any step above its band: more inventory), then "too
-//! young to judge", and last "every step within its band".
+//! Takes: a partner's [`Figures`], the per-partner averages, the bands and the partner's test
+//! (when it runs one). Gives: a [`Decision`] that names its [`Rule`], says what to do and why,
+//! lists the figures it cites, and carries what it was decided from: the stage verdicts, the
+//! handoff checks, the test's verdict and the traffic state. The first matching rule in
+//! [`RULES`] wins:
+//!
+//! 1. a test whose visitors are not split as planned stops everything else (`invalid_split`);
+//! 2. a test with a winner is promoted (`promote_winner`); a test settled as equivalent ends
+//!    (`end_test`);
+//! 3. a broken handoff is a defect, not a rate judgement, so it comes before the traffic rule:
+//!    at least [`MIN_HANDOFF_CLICKS`] clicks and the whole 95% Wilson interval of the
+//!    click-to-visit share under [`CLICK_TO_VISIT_FLOOR`] (`weak_click_to_visit`), or a banded
+//!    stage that never fired while a later one did at least [`MIN_LATER_EVENTS`] times
+//!    (`stage_never_fires`);
+//! 4. a test still running says so, and no copy change is proposed for the stages under test
+//!    (`test_running`);
+//! 5. then the band rules: the two band-breach examples, "not enough visitors", the weak steps
+//!    from the top of the funnel down, strength, "too young to judge", an open question (an
+//!    interval crossing a band edge), and last "every step within its band".
 //!
 //! Each rule keeps its test, its action and its explanation side by side, and the explanation
 //! is written from the same [`Figures`] the test read, so the text cannot contradict the
 //! numbers. Rates are those of the mature part of the cohort (see [`super::count`]).
 //!
 //! "Clearly below/above" means the whole 95% interval is outside the band, so the first two
-//! rules can fire on fewer visitors than `bands.min_visitors` when the evidence is that strong
-//! (a small partner may send only 40 clicks); the weak-step rules use the band verdicts, which
-//! need `min_visitors` mature visitors.
+//! band rules can fire on fewer visitors than `bands.min_visitors` when the evidence is that
+//! strong (a small partner may send only 40 clicks); the weak-step rules use the band verdicts,
+//! which need `min_visitors` mature visitors.
 
 use super::count::{Figures, Rate, BANDED};
 use super::journey::Stage;
-use super::stats::{pct, Verdict};
+use super::stats::{pct, Proportion, Verdict};
 use crate::config::Bands;
+use crate::text::plural;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Below this click-to-visit share, the handoff from the partner's link to the page is broken.
 pub(crate) const CLICK_TO_VISIT_FLOOR: f64 = 0.80;
+
+/// The clicks a click-to-visit loss needs before it is called a broken handoff: with 30 clicks
+/// the 95% Wilson interval of a 50% share ends near 67%, clearly under the floor.
+pub const MIN_HANDOFF_CLICKS: u64 = 30;
+
+/// A stage that never fired is a broken beacon when a later stage fired at least this often.
+pub const MIN_LATER_EVENTS: u64 = 5;
+
+/// The decision's rule: a stable name, listed in the JSON schemas.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The test's visitors are not split as its weights say: fix the assignment first.
+    InvalidSplit,
+    /// The test has a winner: make it the page.
+    PromoteWinner,
+    /// The test's versions convert alike: end it.
+    EndTest,
+    /// Clicks are lost between the partner's link and the page.
+    WeakClickToVisit,
+    /// A stage never fires while later ones do: its beacon is broken.
+    StageNeverFires,
+    /// A test runs with no verdict yet: no copy change for the stages under test.
+    TestRunning,
+    /// Much traffic, lead magnet clearly under its band.
+    ManyClicksWeakLeadMagnet,
+    /// Little traffic, activation clearly over its band.
+    FewVisitsStrongActivation,
+    /// Fewer visitors than a verdict needs.
+    InsufficientData,
+    /// Lead magnet under its band.
+    WeakLeadMagnet,
+    /// CTA under its band.
+    WeakCta,
+    /// Activation under its band.
+    WeakActivation,
+    /// A step over its band.
+    AboveBand,
+    /// The cohort is too young to judge.
+    TooEarly,
+    /// A stage's interval crosses a band edge: the question is open.
+    OpenQuestion,
+    /// Every step inside its band.
+    WithinBands,
+}
+
+impl Rule {
+    /// The rule's stable name, as JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::InvalidSplit => "invalid_split",
+            Rule::PromoteWinner => "promote_winner",
+            Rule::EndTest => "end_test",
+            Rule::WeakClickToVisit => "weak_click_to_visit",
+            Rule::StageNeverFires => "stage_never_fires",
+            Rule::TestRunning => "test_running",
+            Rule::ManyClicksWeakLeadMagnet => "many_clicks_weak_lead_magnet",
+            Rule::FewVisitsStrongActivation => "few_visits_strong_activation",
+            Rule::InsufficientData => "insufficient_data",
+            Rule::WeakLeadMagnet => "weak_lead_magnet",
+            Rule::WeakCta => "weak_cta",
+            Rule::WeakActivation => "weak_activation",
+            Rule::AboveBand => "above_band",
+            Rule::TooEarly => "too_early",
+            Rule::OpenQuestion => "open_question",
+            Rule::WithinBands => "within_bands",
+        }
+    }
+
+    /// The rule named `name` (`None`: no such rule).
+    pub fn parse(name: &str) -> Option<Rule> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// The stage a weak-step rule asks to fix (`None` for the others).
+    pub fn fixes(self) -> Option<Stage> {
+        match self {
+            Rule::ManyClicksWeakLeadMagnet | Rule::WeakLeadMagnet => Some(Stage::LeadMagnet),
+            Rule::WeakCta => Some(Stage::Cta),
+            Rule::WeakActivation => Some(Stage::Activation),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
+impl PartialEq<str> for Rule {
+    fn eq(&self, o: &str) -> bool {
+        self.as_str() == o
+    }
+}
+
+/// The partner's test, as the decision reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct TestState {
+    /// The test's verdict over all its stages.
+    pub verdict: TestVerdict,
+    /// The winning variant (`winner` only).
+    pub winner: Option<String>,
+    /// The control: the first variant.
+    pub control: String,
+    /// The stage whose test gave the verdict.
+    pub stage: Option<Stage>,
+    /// The stages the test compares (no copy change for them while it runs).
+    pub under_test: Vec<Stage>,
+    /// The test's own explanation, with its figures.
+    pub because: String,
+}
+
+/// A test's verdict over all its stages, as the decision reads it (the experiment module
+/// decides it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "TestOutcome")]
+pub enum TestVerdict {
+    /// One variant beats the others.
+    Winner,
+    /// Nothing conclusive yet.
+    NoDifferenceYet,
+    /// The variants convert alike.
+    StopEquivalent,
+    /// The visitors do not match the weights.
+    InvalidSplit,
+}
+
+impl TestVerdict {
+    /// The verdict as JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestVerdict::Winner => "winner",
+            TestVerdict::NoDifferenceYet => "no_difference_yet",
+            TestVerdict::StopEquivalent => "stop_equivalent",
+            TestVerdict::InvalidSplit => "invalid_split",
+        }
+    }
+}
+
+/// The handoff checks: is the partner's traffic reaching the page, and does every stage fire.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Handoff {
+    /// Clicks whose journey has a visit.
+    pub click_to_visit: Proportion,
+    /// The clicks a loss needs before it counts.
+    pub min_clicks: u64,
+    /// The share under which the handoff is broken.
+    pub floor: f64,
+    /// At least `min_clicks` clicks and the whole 95% Wilson interval under `floor`.
+    pub broken: bool,
+    /// Banded stages no visitor reached while a later stage was reached at least 5 times.
+    pub silent: Vec<Stage>,
+}
+
+/// The traffic state: enough visitors for a verdict or not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Traffic {
+    /// Distinct visitors who followed the link.
+    pub clicks: u64,
+    /// Distinct visitors who reached the page.
+    pub visitors: u64,
+    /// Visitors a verdict needs.
+    pub min_visitors: u64,
+    /// `visitors >= min_visitors`.
+    pub enough: bool,
+}
+
+/// One stage's verdict, as the decision read it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct StageCall {
+    /// The stage.
+    pub stage: Stage,
+    /// Its verdict against its band.
+    pub verdict: Verdict,
+    /// For an open verdict: about how many visitors old enough would settle it.
+    pub settles_at: Option<u64>,
+}
 
 /// What the rules see of a partner.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +240,8 @@ pub struct RuleInput<'a> {
     pub avg_visitors: f64,
     /// The partner's activation event name (from its YAML), for the action text.
     pub activation_event: &'a str,
+    /// The partner's test, when it runs one.
+    pub test: Option<&'a TestState>,
 }
 
 /// The figures an explanation cites, by name (they become [`Action::figures`]).
@@ -68,9 +274,9 @@ impl Cited {
     }
 }
 
-/// A named rule: when it applies, what it recommends and why, side by side.
-pub struct Rule {
-    pub name: &'static str,
+/// A rule of the table: when it applies, what it recommends and why, side by side.
+pub struct RuleDef {
+    pub name: Rule,
     /// When it applies, in words (docs).
     pub when: &'static str,
     pub test: fn(&RuleInput<'_>) -> bool,
@@ -80,12 +286,13 @@ pub struct Rule {
     pub because: fn(&RuleInput<'_>, &mut Cited) -> String,
 }
 
-/// The recommended action for one partner.
+/// One partner's decision for one range: the rule that applies, what to do, why, and what it
+/// was decided from. Every output renders this value.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct Action {
+#[schemars(rename = "PartnerDecision")]
+pub struct Decision {
     /// The rule's name, e.g. `many_clicks_weak_lead_magnet`.
-    #[schemars(schema_with = "rule_names")]
-    pub rule: String,
+    pub rule: Rule,
     /// What to do.
     #[schemars(length(min = 1))]
     pub action: String,
@@ -94,12 +301,74 @@ pub struct Action {
     pub because: String,
     /// The same figures as numbers.
     pub figures: BTreeMap<String, f64>,
+    /// The verdict of every banded stage.
+    pub stages: Vec<StageCall>,
+    /// The handoff checks.
+    pub handoff: Handoff,
+    /// The partner's test (absent when it runs none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<TestState>,
+    /// The traffic state.
+    pub traffic: Traffic,
+    /// With a test: the rule that applies to the page's figures once the test is over (what
+    /// the weeks after promoting or ending it work on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_test: Option<Rule>,
 }
 
-/// The schema of a rule's name: one of [`RULES`].
-fn rule_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
-    schemars::json_schema!({ "type": "string", "enum": names })
+/// The former name of [`Decision`].
+pub type Action = Decision;
+
+impl Decision {
+    /// The stage the decision asks to fix (a weak-step rule), if any.
+    pub fn fixes(&self) -> Option<Stage> {
+        self.rule.fixes()
+    }
+
+    /// The verdict of a banded stage.
+    pub fn verdict(&self, s: Stage) -> Option<Verdict> {
+        self.stages.iter().find(|c| c.stage == s).map(|c| c.verdict)
+    }
+}
+
+fn test_is(i: &RuleInput<'_>, v: TestVerdict) -> bool {
+    i.test.is_some_and(|t| t.verdict == v)
+}
+
+fn test_because(i: &RuleInput<'_>) -> String {
+    match i.test {
+        Some(t) if !t.because.is_empty() => format!("test: {}", t.because),
+        Some(t) => format!("test: {}", t.verdict.as_str()),
+        None => String::new(),
+    }
+}
+
+/// At least [`MIN_HANDOFF_CLICKS`] clicks and the whole interval under the floor.
+pub(crate) fn handoff_broken(f: &Figures) -> bool {
+    let s = &f.steps.click_to_visit;
+    s.of >= MIN_HANDOFF_CLICKS && s.high < CLICK_TO_VISIT_FLOOR
+}
+
+/// Banded stages nobody reached while a later stage was reached at least
+/// [`MIN_LATER_EVENTS`] times.
+pub(crate) fn silent_stages(f: &Figures) -> Vec<Stage> {
+    let c = &f.counts;
+    let n = [c.lead_magnet, c.cta, c.activation];
+    (0..2)
+        .filter(|&k| n[k] == 0 && n[k + 1..].iter().any(|x| *x >= MIN_LATER_EVENTS))
+        .map(|k| BANDED[k])
+        .collect()
+}
+
+/// `, settled at about 420 visitors old enough if the rate holds`.
+fn settle_text(r: &Rate) -> String {
+    match super::stats::settles_at(&r.proportion, &r.band) {
+        Some(n) => format!(
+            ", settled at about {} old enough if the rate holds",
+            plural(n, "visitor", "visitors")
+        ),
+        None => String::new(),
+    }
 }
 
 fn many_clicks(i: &RuleInput<'_>) -> bool {
@@ -143,7 +412,11 @@ fn traffic(i: &RuleInput<'_>, c: &mut Cited) -> String {
     let n = &i.figures.counts;
     c.put("clicks", n.clicks as f64);
     c.put("visitors", n.visitors as f64);
-    format!("{} clicks, {} visitors", n.clicks, n.visitors)
+    format!(
+        "{}, {}",
+        plural(n.clicks, "click", "clicks"),
+        plural(n.visitors, "visitor", "visitors")
+    )
 }
 
 /// The stages with verdict `v`, each with its figures, joined: `lead magnet 61 of 150 ...`.
@@ -171,64 +444,44 @@ fn ready_text(r: &Rate) -> String {
 }
 
 /// The rule table, in priority order.
-pub const RULES: &[Rule] = &[
-    Rule {
-        name: "many_clicks_weak_lead_magnet",
-        when: "clicks or visitors at least the per-partner average (and at least min_visitors), and the lead-magnet rate clearly below its band",
-        test: |i| many_clicks(i) && rate(i, Stage::LeadMagnet).proportion.clearly_below(&i.bands.lead_magnet),
-        action: |_| "Rewrite the landing page headline and add a clearer proof block: the traffic arrives but the promise does not convince.".into(),
-        because: |i, c| {
-            c.put("average_clicks", i.avg_clicks);
+pub const RULES: &[RuleDef] = &[
+    RuleDef {
+        name: Rule::InvalidSplit,
+        when: "the partner's test does not split its visitors as its weights say (sample-ratio check)",
+        test: |i| test_is(i, TestVerdict::InvalidSplit),
+        action: |_| "Fix the test's assignment before reading anything else: check the variant cookie and the weights, then restart the test.".into(),
+        because: |i, c| format!("{}; {}", traffic(i, c), test_because(i)),
+    },
+    RuleDef {
+        name: Rule::PromoteWinner,
+        when: "the partner's test has a winner",
+        test: |i| test_is(i, TestVerdict::Winner),
+        action: |i| {
+            let (w, st) = i
+                .test
+                .map(|t| (t.winner.clone().unwrap_or_default(), t.stage))
+                .unwrap_or_default();
             format!(
-                "{} (average {:.0} clicks per partner) but lead magnet {}",
-                traffic(i, c),
-                i.avg_clicks,
-                c.rate(Stage::LeadMagnet, &rate(i, Stage::LeadMagnet))
+                "Promote the winner: make version \"{w}\" the page (its copy becomes the partner's own, the test ends){}.",
+                st.map(|s| format!("; it won on the {}", label(s))).unwrap_or_default()
             )
         },
+        because: |i, c| format!("{}; {}", traffic(i, c), test_because(i)),
     },
-    Rule {
-        name: "few_visits_strong_activation",
-        when: "visitors under the per-partner average (or under min_visitors), and the activation rate clearly above its band",
-        test: |i| few_visits(i) && rate(i, Stage::Activation).proportion.clearly_above(&i.bands.activation),
-        action: |_| "Offer this partner a guest post, a webinar or a higher commission: their audience is qualified, they need more inventory.".into(),
-        because: |i, c| {
-            c.put("average_visitors", i.avg_visitors);
-            format!(
-                "only {} (average {:.0} visitors per partner) but {} (activation) {}",
-                traffic(i, c),
-                i.avg_visitors,
-                i.activation_event,
-                c.rate(Stage::Activation, &rate(i, Stage::Activation))
-            )
-        },
-    },
-    Rule {
-        name: "insufficient_data",
-        when: "fewer than min_visitors visitors",
-        test: |i| i.figures.counts.visitors < i.bands.min_visitors,
+    RuleDef {
+        name: Rule::EndTest,
+        when: "the partner's test is settled: its versions convert alike (stop_equivalent)",
+        test: |i| test_is(i, TestVerdict::StopEquivalent),
         action: |i| format!(
-            "Collect more traffic before changing anything: ask the partner for {} more visitors.",
-            i.bands.min_visitors - i.figures.counts.visitors.min(i.bands.min_visitors)
+            "End the test and keep the control (\"{}\"): the versions convert alike.",
+            i.test.map(|t| t.control.as_str()).unwrap_or("control")
         ),
-        because: |i, c| {
-            let v = i.figures.counts.visitors;
-            c.put("visitors", v as f64);
-            c.put("min_visitors", i.bands.min_visitors as f64);
-            format!(
-                "{v} visitor{}, fewer than the {} needed for a verdict",
-                if v == 1 { "" } else { "s" },
-                i.bands.min_visitors
-            )
-        },
+        because: |i, c| format!("{}; {}", traffic(i, c), test_because(i)),
     },
-    Rule {
-        name: "weak_click_to_visit",
-        when: "at least min_visitors clicks and the click-to-visit rate clearly under 80%",
-        test: |i| {
-            let s = &i.figures.steps.click_to_visit;
-            s.of >= i.bands.min_visitors && s.high < CLICK_TO_VISIT_FLOOR
-        },
+    RuleDef {
+        name: Rule::WeakClickToVisit,
+        when: "at least 30 clicks and the whole 95% Wilson interval of the click-to-visit share under 80%, whatever the traffic",
+        test: |i| handoff_broken(i.figures),
         action: |_| "Fix the handoff from the partner's link: check the /go redirect, the page speed and that the link lands on the promised page.".into(),
         because: |i, c| {
             let s = &i.figures.steps.click_to_visit;
@@ -245,22 +498,119 @@ pub const RULES: &[Rule] = &[
             )
         },
     },
-    Rule {
-        name: "weak_lead_magnet",
+    RuleDef {
+        name: Rule::StageNeverFires,
+        when: "a banded stage no visitor reached while a later stage was reached at least 5 times",
+        test: |i| !silent_stages(i.figures).is_empty(),
+        action: |i| {
+            let names: Vec<&str> = silent_stages(i.figures).into_iter().map(label).collect();
+            format!(
+                "Fix the tracking: the {} event never arrives while later stages do. Check that the page sends it (the button's data attribute, the beacon) before reading any rate.",
+                names.join(" and ")
+            )
+        },
+        because: |i, c| {
+            let n = &i.figures.counts;
+            let parts: Vec<String> = silent_stages(i.figures)
+                .into_iter()
+                .map(|s| {
+                    c.put(s.as_str(), 0.0);
+                    format!("no {} event", label(s))
+                })
+                .collect();
+            c.put("cta", n.cta as f64);
+            c.put("activation", n.activation as f64);
+            format!(
+                "{}; {} while {} and {} were recorded",
+                traffic(i, c),
+                parts.join(", "),
+                plural(n.cta, "CTA", "CTAs"),
+                plural(n.activation, "activation", "activations")
+            )
+        },
+    },
+    RuleDef {
+        name: Rule::TestRunning,
+        when: "the partner's test runs with no verdict yet",
+        test: |i| i.test.is_some(),
+        action: |i| {
+            let stages: Vec<&str> = i
+                .test
+                .map(|t| t.under_test.iter().map(|s| label(*s)).collect())
+                .unwrap_or_default();
+            format!(
+                "Let the test run: no copy change on the {} while it compares the versions; read it again next week.",
+                stages.join(", ")
+            )
+        },
+        because: |i, c| format!("{}; {}", traffic(i, c), test_because(i)),
+    },
+    RuleDef {
+        name: Rule::ManyClicksWeakLeadMagnet,
+        when: "clicks or visitors at least the per-partner average (and at least min_visitors), and the lead-magnet rate clearly below its band",
+        test: |i| many_clicks(i) && rate(i, Stage::LeadMagnet).proportion.clearly_below(&i.bands.lead_magnet),
+        action: |_| "Rewrite the landing page headline and add a clearer proof block: the traffic arrives but the promise does not convince.".into(),
+        because: |i, c| {
+            c.put("average_clicks", i.avg_clicks);
+            format!(
+                "{} (average {:.0} clicks per partner) but lead magnet {}",
+                traffic(i, c),
+                i.avg_clicks,
+                c.rate(Stage::LeadMagnet, &rate(i, Stage::LeadMagnet))
+            )
+        },
+    },
+    RuleDef {
+        name: Rule::FewVisitsStrongActivation,
+        when: "visitors under the per-partner average (or under min_visitors), and the activation rate clearly above its band",
+        test: |i| few_visits(i) && rate(i, Stage::Activation).proportion.clearly_above(&i.bands.activation),
+        action: |_| "Offer this partner a guest post, a webinar or a higher commission: their audience is qualified, they need more inventory.".into(),
+        because: |i, c| {
+            c.put("average_visitors", i.avg_visitors);
+            format!(
+                "only {} (average {:.0} visitors per partner) but {} (activation) {}",
+                traffic(i, c),
+                i.avg_visitors,
+                i.activation_event,
+                c.rate(Stage::Activation, &rate(i, Stage::Activation))
+            )
+        },
+    },
+    RuleDef {
+        name: Rule::InsufficientData,
+        when: "fewer than min_visitors visitors",
+        test: |i| i.figures.counts.visitors < i.bands.min_visitors,
+        action: |i| format!(
+            "Collect more traffic before changing anything: ask the partner for {} more visitors.",
+            i.bands.min_visitors - i.figures.counts.visitors.min(i.bands.min_visitors)
+        ),
+        because: |i, c| {
+            let v = i.figures.counts.visitors;
+            c.put("visitors", v as f64);
+            c.put("min_visitors", i.bands.min_visitors as f64);
+            format!(
+                "{}, fewer than the {} needed for a verdict",
+                plural(v, "visitor", "visitors"),
+                i.bands.min_visitors
+            )
+        },
+    },
+    RuleDef {
+        name: Rule::WeakLeadMagnet,
         when: "lead-magnet rate below its band",
         test: |i| rate(i, Stage::LeadMagnet).verdict == Verdict::Below,
         action: |_| "Rewrite the landing page headline and add a proof block, and match the lead magnet to this audience's problem: too few visitors take it.".into(),
         because: |i, c| weak_because(i, c, Stage::LeadMagnet),
     },
-    Rule {
-        name: "weak_cta",
+    RuleDef {
+        name: Rule::WeakCta,
         when: "CTA rate below its band",
         test: |i| rate(i, Stage::Cta).verdict == Verdict::Below,
         action: |_| "Rework the call to action: one clear next step after the lead magnet, with one label.".into(),
         because: |i, c| weak_because(i, c, Stage::Cta),
     },
-    Rule {
-        name: "weak_activation",
+    RuleDef {
+        name: Rule::WeakActivation,
         when: "activation rate below its band",
         test: |i| rate(i, Stage::Activation).verdict == Verdict::Below,
         action: |i| format!(
@@ -269,15 +619,15 @@ pub const RULES: &[Rule] = &[
         ),
         because: |i, c| weak_because(i, c, Stage::Activation),
     },
-    Rule {
-        name: "above_band",
+    RuleDef {
+        name: Rule::AboveBand,
         when: "no step below its band and at least one step clearly above it",
         test: |i| !with_verdict(i, Verdict::Above).is_empty(),
         action: |_| "Candidate for more partner inventory: offer a guest post, a webinar, a co-marketing slot or a higher commission.".into(),
         because: |i, c| format!("{}; above the band: {}", traffic(i, c), stages_text(i, c, Verdict::Above)),
     },
-    Rule {
-        name: "too_early",
+    RuleDef {
+        name: Rule::TooEarly,
         when: "enough visitors, but a stage has fewer than min_visitors visitors old enough (its maturity horizon) to judge it",
         test: |i| !with_verdict(i, Verdict::TooEarly).is_empty(),
         action: |i| {
@@ -298,11 +648,11 @@ pub const RULES: &[Rule] = &[
                     c.put(&format!("{}_of", s.as_str()), r.proportion.of as f64);
                     c.put(&format!("{}_horizon_days", s.as_str()), f64::from(r.horizon_days));
                     format!(
-                        "{}: {} of {} visitors are old enough ({} days; all ready {})",
+                        "{}: {} of {} visitors are old enough ({}; all ready {})",
                         label(s),
                         r.proportion.of,
                         i.figures.counts.visitors,
-                        r.horizon_days,
+                        plural(u64::from(r.horizon_days), "day", "days"),
                         ready_text(&r)
                     )
                 })
@@ -310,8 +660,32 @@ pub const RULES: &[Rule] = &[
             format!("{}; too young to judge: {}", traffic(i, c), parts.join("; "))
         },
     },
-    Rule {
-        name: "within_bands",
+    RuleDef {
+        name: Rule::OpenQuestion,
+        when: "no stage clearly off its band, but a stage's interval crosses a band edge",
+        test: |i| BANDED.into_iter().any(|s| rate(i, s).verdict.is_open()),
+        action: |i| {
+            let parts: Vec<String> = BANDED
+                .into_iter()
+                .filter(|s| rate(i, *s).verdict.is_open())
+                .map(|s| {
+                    let r = rate(i, s);
+                    format!("{} {}{}", label(s), r.verdict.word(), settle_text(&r))
+                })
+                .collect();
+            format!("Change nothing yet and keep measuring: {}.", parts.join("; "))
+        },
+        because: |i, c| {
+            let parts: Vec<String> = BANDED
+                .into_iter()
+                .filter(|s| rate(i, *s).verdict.is_open())
+                .map(|s| format!("{} {}", label(s), c.rate(s, &rate(i, s))))
+                .collect();
+            format!("{}; interval crossing a band edge: {}", traffic(i, c), parts.join("; "))
+        },
+    },
+    RuleDef {
+        name: Rule::WithinBands,
         when: "every step judged and within its band",
         test: |_| true,
         action: |_| "Keep the page and the partner's placements as they are, and review next week.".into(),
@@ -319,19 +693,57 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// Pick the first matching rule and say why, from the figures it read.
-pub(crate) fn recommend(i: &RuleInput<'_>) -> Action {
+/// Decide: pick the first matching rule and say why, from the figures it read, with the
+/// stage verdicts, handoff checks, test state and traffic state it read them with.
+pub(crate) fn recommend(i: &RuleInput<'_>) -> Decision {
     let rule = RULES
         .iter()
         .find(|r| (r.test)(i))
         .unwrap_or(&RULES[RULES.len() - 1]);
     let mut cited = Cited::default();
     let because = (rule.because)(i, &mut cited);
-    Action {
-        rule: rule.name.to_string(),
+    let f = i.figures;
+    Decision {
+        rule: rule.name,
         action: (rule.action)(i),
         because,
         figures: cited.0,
+        stages: BANDED
+            .into_iter()
+            .map(|s| {
+                let r = rate(i, s);
+                StageCall {
+                    stage: s,
+                    verdict: r.verdict,
+                    settles_at: r
+                        .verdict
+                        .is_open()
+                        .then(|| super::stats::settles_at(&r.proportion, &r.band))
+                        .flatten(),
+                }
+            })
+            .collect(),
+        handoff: Handoff {
+            click_to_visit: f.steps.click_to_visit,
+            min_clicks: MIN_HANDOFF_CLICKS,
+            floor: CLICK_TO_VISIT_FLOOR,
+            broken: handoff_broken(f),
+            silent: silent_stages(f),
+        },
+        test: i.test.cloned(),
+        traffic: Traffic {
+            clicks: f.counts.clicks,
+            visitors: f.counts.visitors,
+            min_visitors: i.bands.min_visitors,
+            enough: f.counts.visitors >= i.bands.min_visitors,
+        },
+        without_test: i.test.map(|_| {
+            let plain = RuleInput { test: None, ..*i };
+            RULES
+                .iter()
+                .find(|r| (r.test)(&plain))
+                .map_or(Rule::WithinBands, |r| r.name)
+        }),
     }
 }
 
@@ -490,18 +902,27 @@ mod tests {
                 &["Wait", "1970-01-08 (CTA)", "1970-01-15 (activation)"],
             ),
             (
-                "every step within its band",
+                "an interval crossing a band edge",
                 figures(410, 400, 110, 32, 8, None),
                 400.0,
                 400.0,
+                "open_question",
+                &["Change nothing yet", "unclear", "settled at about"],
+            ),
+            (
+                "every step within its band",
+                figures(3010, 3000, 810, 240, 60, None),
+                3000.0,
+                3000.0,
                 "within_bands",
                 &["Keep the page"],
             ),
         ];
         let bands = Bands::default();
         let mut fired: Vec<&str> = cases.iter().map(|c| c.4).collect();
+        fired.extend(TEST_RULES);
         fired.sort_unstable();
-        let mut all: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        let mut all: Vec<&str> = RULES.iter().map(|r| r.name.as_str()).collect();
         all.sort_unstable();
         assert_eq!(fired, all, "one case per rule");
         for (case, f, avg_clicks, avg_visitors, rule, words) in cases {
@@ -511,6 +932,7 @@ mod tests {
                 avg_clicks,
                 avg_visitors,
                 activation_event: "runs_first_audit",
+                test: None,
             });
             assert_eq!(a.rule, rule, "{case}: {a:?}");
             for w in words {
@@ -525,15 +947,108 @@ mod tests {
                 {
                     assert_eq!(v, Verdict::Within, "{case}");
                 }
+                // A fix only for a stage whose verdict is below.
+                if a.rule.fixes() == Some(s) {
+                    assert_eq!(v, Verdict::Below, "{case}");
+                }
             }
         }
     }
 
+    /// The rules checked in `a_test_decides_before_the_band_rules_...`.
+    const TEST_RULES: [&str; 5] = [
+        "invalid_split",
+        "promote_winner",
+        "end_test",
+        "test_running",
+        "stage_never_fires",
+    ];
+
+    #[test]
+    fn a_test_decides_before_the_band_rules_and_a_broken_handoff_before_traffic() {
+        let bands = Bands::default();
+        let weak = figures(410, 400, 20, 4, 1, None);
+        let state = |verdict, winner: Option<&str>| TestState {
+            verdict,
+            winner: winner.map(str::to_string),
+            control: "control".into(),
+            stage: Some(Stage::LeadMagnet),
+            under_test: vec![Stage::LeadMagnet, Stage::Cta, Stage::Activation],
+            because: "the figures".into(),
+        };
+        let decide = |f: &Figures, t: Option<&TestState>| {
+            recommend(&RuleInput {
+                figures: f,
+                bands: &bands,
+                avg_clicks: 400.0,
+                avg_visitors: 400.0,
+                activation_event: "runs_first_audit",
+                test: t,
+            })
+        };
+        for (t, rule) in [
+            (state(TestVerdict::InvalidSplit, None), "invalid_split"),
+            (state(TestVerdict::Winner, Some("speed")), "promote_winner"),
+            (state(TestVerdict::StopEquivalent, None), "end_test"),
+            (state(TestVerdict::NoDifferenceYet, None), "test_running"),
+        ] {
+            let d = decide(&weak, Some(&t));
+            assert_eq!(d.rule, rule, "{d:?}");
+            assert_eq!(
+                d.without_test.and_then(Rule::fixes),
+                Some(Stage::LeadMagnet)
+            );
+            assert!(!d.action.contains("Keep the page"), "{}", d.action);
+            assert_eq!(d.fixes(), None, "no copy change while a test decides");
+        }
+        assert!(
+            decide(&weak, Some(&state(TestVerdict::Winner, Some("speed"))))
+                .action
+                .contains("\"speed\"")
+        );
+        // 120 clicks, 60 visits: a broken redirect, not "collect more traffic".
+        let lost = figures(120, 60, 15, 4, 1, None);
+        let d = decide(&lost, None);
+        assert_eq!(d.rule, "weak_click_to_visit", "{d:?}");
+        assert!(d.handoff.broken && !d.traffic.enough);
+        assert!(d.action.contains("/go redirect"));
+        // Even at 40 clicks and 10 visits; but 20 clicks are not enough to call it.
+        assert_eq!(
+            decide(&figures(40, 10, 3, 1, 0, None), None).rule,
+            "weak_click_to_visit"
+        );
+        assert_eq!(
+            decide(&figures(20, 5, 1, 0, 0, None), None).rule,
+            "insufficient_data"
+        );
+        // A lead magnet that never fires while CTAs do: the beacon, not the copy.
+        let silent = figures(410, 400, 0, 30, 8, None);
+        let d = decide(&silent, None);
+        assert_eq!(d.rule, "stage_never_fires", "{d:?}");
+        assert_eq!(d.handoff.silent, vec![Stage::LeadMagnet]);
+    }
+
     #[test]
     fn rule_names_are_unique() {
-        let mut names: Vec<&str> = RULES.iter().map(|r| r.name).collect();
+        let mut names: Vec<&str> = RULES.iter().map(|r| r.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), RULES.len());
+        // Every rule of the enum is in the table, and the schema lists the same names.
+        let schema = serde_json::to_value(schemars::schema_for!(Rule)).unwrap();
+        let mut listed: Vec<String> = schema["enum"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        if listed.is_empty() {
+            listed = schema["oneOf"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["const"].as_str().unwrap().to_string())
+                .collect();
+        }
+        listed.sort_unstable();
+        assert_eq!(listed, names);
     }
 }

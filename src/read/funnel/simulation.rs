@@ -10,7 +10,13 @@
 //!   here independently from the generated journeys; a cohort with fewer than `min_visitors` of
 //!   them never gets a judged verdict.
 //!
-//! Run with `cargo test --lib simulation -- --nocapture` to see the measured coverage.
+//! - each verdict word is rarely wrong against the known true rate: `within` (the whole interval
+//!   inside the band) is wrong (the truth outside the band) in at most 5% of the verdicts, as are
+//!   `below` and `above`; the open words (`leaning_below`, `unclear`, `leaning_above`) say the
+//!   question is open, and how often their lean is wrong is printed.
+//!
+//! Run with `cargo test --lib simulation -- --nocapture` to see the measured coverage and the
+//! error rate of every verdict word.
 
 use super::*;
 use crate::events::{Event, Ts, MS_PER_DAY};
@@ -75,6 +81,11 @@ use crate::test_rng::Rng;
 
 /// The table of one seed (every row that will ever exist) and each visitor's journey start.
 fn table(seed: u64) -> (Vec<Event>, Vec<i64>) {
+    table_with(seed, &TRUTH)
+}
+
+/// [`table`] with other true rates.
+fn table_with(seed: u64, truth: &[Truth; 3]) -> (Vec<Event>, Vec<i64>) {
     let mut rng = Rng(seed);
     let mut rows = Vec::new();
     let mut starts = Vec::new();
@@ -87,7 +98,7 @@ fn table(seed: u64) -> (Vec<Event>, Vec<i64>) {
         starts.push(click);
         rows.push(event(&mut n, &vid, "click", click));
         rows.push(event(&mut n, &vid, "visit", visit));
-        for t in &TRUTH {
+        for t in truth {
             if rng.unit() < t.p {
                 let u = rng.unit().max(f64::MIN_POSITIVE);
                 let delay = (-t.mean_delay_hours * u.ln() * HOUR) as i64;
@@ -201,4 +212,98 @@ fn mature_verdicts_cover_the_true_rate_and_young_cohorts_wait() {
     );
     assert!(cov >= 0.93, "coverage {cov} under 93%");
     assert!(t.waiting > 0, "the simulation never met a young cohort");
+}
+
+/// The true rates the verdict-word test cycles through: below, on the edges of, inside and
+/// above each band (lead magnet 20–35%, CTA 5–12%, activation 1–3%).
+const LM: [f64; 7] = [0.12, 0.19, 0.22, 0.27, 0.33, 0.37, 0.48];
+const CTA: [f64; 6] = [0.025, 0.048, 0.07, 0.09, 0.125, 0.2];
+const ACT: [f64; 6] = [0.004, 0.011, 0.02, 0.029, 0.034, 0.06];
+
+#[test]
+fn each_verdict_word_is_rarely_wrong_against_the_truth() {
+    let cfg = FunnelConfig {
+        scan_parts: 1,
+        ..FunnelConfig::default()
+    };
+    let horizons = [
+        cfg.maturity.lead_magnet,
+        cfg.maturity.cta,
+        cfg.maturity.activation,
+    ];
+    let bands = [cfg.bands.lead_magnet, cfg.bands.cta, cfg.bands.activation];
+    // Per verdict word: (verdicts, wrong against the truth).
+    let mut words: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for seed in 0..60u64 {
+        let k = seed as usize;
+        let truth = [
+            Truth {
+                stage: Stage::LeadMagnet,
+                p: LM[k % LM.len()],
+                mean_delay_hours: 0.5,
+            },
+            Truth {
+                stage: Stage::Cta,
+                p: CTA[(k / 2) % CTA.len()],
+                mean_delay_hours: 12.0,
+            },
+            Truth {
+                stage: Stage::Activation,
+                p: ACT[(k / 3) % ACT.len()],
+                mean_delay_hours: 24.0,
+            },
+        ];
+        let (rows, _) = table_with(1000 + seed, &truth);
+        let source = Source::Memory(rows);
+        for week in [4, 6, 8, 10] {
+            let as_of = T0 + week * WEEK;
+            let range = Range::new(Ts(as_of - 4 * WEEK), Ts(as_of)).at(Ts(as_of));
+            let report = compute(&source, &["sim"], &cfg, range).unwrap();
+            let Some(p) = report.partner("sim") else {
+                continue;
+            };
+            for (i, t) in truth.iter().enumerate() {
+                let rate = p.figures.rates.get(t.stage).unwrap();
+                if !rate.verdict.is_judged() {
+                    continue;
+                }
+                let truth_rate = true_rate(t, horizons[i]);
+                let (lo, hi) = (bands[i].low, bands[i].high);
+                let wrong = match rate.verdict {
+                    Verdict::Below | Verdict::LeaningBelow => truth_rate >= lo,
+                    Verdict::Above | Verdict::LeaningAbove => truth_rate <= hi,
+                    _ => truth_rate < lo || truth_rate > hi,
+                };
+                let e = words.entry(rate.verdict.as_str()).or_default();
+                e.0 += 1;
+                e.1 += u64::from(wrong);
+            }
+        }
+    }
+    for (word, (n, wrong)) in &words {
+        println!(
+            "{word:<14} {n:>5} verdicts, wrong against the truth in {:.1}%",
+            *wrong as f64 * 100.0 / *n as f64
+        );
+    }
+    for word in [
+        "below",
+        "within",
+        "above",
+        "leaning_below",
+        "unclear",
+        "leaning_above",
+    ] {
+        assert!(
+            words.get(word).is_some_and(|w| w.0 >= 30),
+            "too few `{word}` verdicts: {words:?}"
+        );
+    }
+    for word in ["below", "within", "above"] {
+        let (n, wrong) = words[word];
+        assert!(
+            wrong as f64 <= 0.05 * n as f64,
+            "`{word}` wrong in {wrong} of {n} verdicts"
+        );
+    }
 }

@@ -97,7 +97,10 @@ pub fn wilson(count: u64, of: u64) -> (f64, f64) {
     (low, high)
 }
 
-/// A stage rate judged against its band.
+/// A stage rate judged against its band. `within` only when the whole interval lies inside
+/// the band; an interval that crosses a band edge is an open question, with the side the
+/// estimate leans to (`leaning_below`, `unclear` when the estimate is inside the band,
+/// `leaning_above`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -108,14 +111,22 @@ pub enum Verdict {
     TooEarly,
     /// The whole interval is under the band.
     Below,
-    /// The interval overlaps the band.
+    /// The interval crosses a band edge and the estimate is under the band: open, leaning below.
+    LeaningBelow,
+    /// The interval crosses a band edge and the estimate is inside the band: open.
+    Unclear,
+    /// The interval crosses a band edge and the estimate is over the band: open, leaning above.
+    LeaningAbove,
+    /// The whole interval is inside the band.
     Within,
     /// The whole interval is over the band.
     Above,
 }
 
 impl Verdict {
-    /// The verdict of `p` against `band`: `insufficient` under `min_visitors` visitors, else below, above or within by its interval.
+    /// The verdict of `p` against `band`: `insufficient` under `min_visitors` visitors, else
+    /// below, above or within by its interval, and an open question when the interval crosses
+    /// a band edge.
     pub fn judge(p: &Proportion, band: &Band, visitors: u64, min_visitors: u64) -> Verdict {
         if visitors < min_visitors || p.of == 0 {
             Verdict::Insufficient
@@ -123,8 +134,17 @@ impl Verdict {
             Verdict::Below
         } else if p.clearly_above(band) {
             Verdict::Above
-        } else {
+        } else if p.low >= band.low && p.high <= band.high {
             Verdict::Within
+        } else {
+            let r = p.rate.unwrap_or(0.0);
+            if r < band.low {
+                Verdict::LeaningBelow
+            } else if r > band.high {
+                Verdict::LeaningAbove
+            } else {
+                Verdict::Unclear
+            }
         }
     }
 
@@ -142,7 +162,15 @@ impl Verdict {
 
     /// A verdict that compares the rate with its band (not waiting for traffic or time).
     pub fn is_judged(self) -> bool {
-        matches!(self, Verdict::Below | Verdict::Within | Verdict::Above)
+        !matches!(self, Verdict::Insufficient | Verdict::TooEarly)
+    }
+
+    /// An interval that crosses a band edge: the question is still open.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Verdict::LeaningBelow | Verdict::Unclear | Verdict::LeaningAbove
+        )
     }
 
     /// The verdict's name, as the JSON writes it.
@@ -151,10 +179,58 @@ impl Verdict {
             Verdict::Insufficient => "insufficient",
             Verdict::TooEarly => "too_early",
             Verdict::Below => "below",
+            Verdict::LeaningBelow => "leaning_below",
+            Verdict::Unclear => "unclear",
+            Verdict::LeaningAbove => "leaning_above",
             Verdict::Within => "within",
             Verdict::Above => "above",
         }
     }
+
+    /// The verdict as people read it: `within`, `unclear (leaning below)`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::LeaningBelow => "unclear (leaning below)",
+            Verdict::Unclear => "unclear (inside so far)",
+            Verdict::LeaningAbove => "unclear (leaning above)",
+            v => v.as_str(),
+        }
+    }
+}
+
+/// The word people read for a verdict's JSON name (`leaning_below` -> `unclear (leaning
+/// below)`); other text is returned as it is.
+pub fn verdict_word(name: &str) -> &str {
+    const ALL: [Verdict; 8] = [
+        Verdict::Insufficient,
+        Verdict::TooEarly,
+        Verdict::Below,
+        Verdict::LeaningBelow,
+        Verdict::Unclear,
+        Verdict::LeaningAbove,
+        Verdict::Within,
+        Verdict::Above,
+    ];
+    for v in ALL {
+        if v.as_str() == name {
+            return v.word();
+        }
+    }
+    name
+}
+
+/// For an open verdict: about how many visitors old enough, in all, would settle it if the
+/// rate stays where it is (the interval's half-width shrinks under the distance from the rate
+/// to the nearest band edge). `None` when the rate sits on an edge (no count settles it).
+pub fn settles_at(p: &Proportion, band: &Band) -> Option<u64> {
+    let r = p.rate?;
+    let d = (r - band.low).abs().min((r - band.high).abs());
+    if d < 1e-9 {
+        return None;
+    }
+    let var = (r * (1.0 - r)).max(1e-4);
+    let n = (Z95 * Z95 * var / (d * d)).ceil() as u64;
+    Some(n.max(p.of + 1))
 }
 
 pub use crate::text::number::{pct, pct_bare};
@@ -229,7 +305,27 @@ mod tests {
             Verdict::Insufficient
         );
         let edge = Proportion::new(18, 100); // 18% but the interval reaches into the band
-        assert_eq!(Verdict::judge(&edge, &band, 100, 100), Verdict::Within);
+        assert_eq!(
+            Verdict::judge(&edge, &band, 100, 100),
+            Verdict::LeaningBelow
+        );
+        assert_eq!(Verdict::LeaningBelow.word(), "unclear (leaning below)");
+        let n = settles_at(&edge, &band).unwrap();
+        assert!(n > 100, "{n}");
+        // At that many visitors with the same rate, the interval no longer reaches the band.
+        let settled = Proportion::new((n as f64 * 0.18).round() as u64, n);
+        assert!(settled.high < band.low + 0.002, "{settled:?}");
+        let middle = Proportion::new(27, 100); // inside, but the interval crosses the low edge
+        assert_eq!(Verdict::judge(&middle, &band, 100, 100), Verdict::Unclear);
+        let inside = Proportion::new(270, 1000);
+        assert_eq!(Verdict::judge(&inside, &band, 1000, 100), Verdict::Within);
+        // The examples: 0% [0–2.7%] against 1–3% is not within.
+        let zero = Proportion::new(0, 140);
+        let act = Band {
+            low: 0.01,
+            high: 0.03,
+        };
+        assert_ne!(Verdict::judge(&zero, &act, 140, 100), Verdict::Within);
         let strong = Proportion::new(60, 120);
         assert_eq!(Verdict::judge(&strong, &band, 120, 100), Verdict::Above);
     }
