@@ -39,6 +39,11 @@ const endpoint = new URL(opt.endpoint || "/e", base).href;
 
 const profile = mkdtempSync(join(tmpdir(), "pp-host-"));
 let context;
+// Every request of the walked page, in order, with its status or failure: one entry per
+// request, not per URL (a background tab loads the same script and stylesheet); and the
+// requests sent but not answered yet, named when a step times out.
+const loads = [];
+const pending = new Set();
 try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -71,14 +76,16 @@ try {
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
-  // Every request of the walked page, in order, with its status or failure: one entry per
-  // request, not per URL (a background tab loads the same script and stylesheet).
-  const loads = [];
+  page.on("request", (req) => pending.add(req));
   page.on("requestfinished", async (req) => {
+    pending.delete(req);
     const res = await req.response();
     loads.push({ url: req.url(), status: res ? res.status() : null });
   });
-  page.on("requestfailed", (req) => loads.push({ url: req.url(), error: req.failure()?.errorText }));
+  page.on("requestfailed", (req) => {
+    pending.delete(req);
+    loads.push({ url: req.url(), error: req.failure()?.errorText });
+  });
   const answered = async (stage, what) => {
     if (await waitFor(stage)) return;
     // What the page loaded says whether the script never came or never sent.
@@ -124,7 +131,8 @@ try {
     }),
   );
 } catch (err) {
-  fail(err && err.stack ? err.stack : String(err));
+  const unanswered = [...pending].map((r) => `${r.method()} ${r.url()}`);
+  fail(`${err && err.stack ? err.stack : String(err)}\nrequests of the page: ${JSON.stringify(loads)}; sent, not answered: ${JSON.stringify(unanswered)}`);
 } finally {
   if (context) await context.close().catch(() => {});
   rmSync(profile, { recursive: true, force: true });
