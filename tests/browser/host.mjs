@@ -8,7 +8,8 @@
 // Prints one JSON object: {"landing": url, "landing_status": n, "header": bool,
 // "stylesheet_status": n, "targets": {"lead_magnet": [url, status], "cta": [url, status]},
 // "activation_status": n, "beacons": [{"body": ..., "status": n}], "page_errors": [...]}.
-// Exits non-zero with a message when a step cannot be done (no silent pass).
+// Exits non-zero with a message when a step cannot be done (no silent pass); the message lists
+// what the walked page loaded, request by request, so a lost request shows as what it was.
 
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,6 +39,11 @@ const endpoint = new URL(opt.endpoint || "/e", base).href;
 
 const profile = mkdtempSync(join(tmpdir(), "pp-host-"));
 let context;
+// Every request of the walked page, in order, with its status or failure: one entry per
+// request, not per URL (a background tab loads the same script and stylesheet); and the
+// requests sent but not answered yet, named when a step times out.
+const loads = [];
+const pending = new Set();
 try {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -45,12 +51,12 @@ try {
     userAgent: DESKTOP_UA,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // Beacons of every tab (the walked page sends them; the background tabs opened by the clicks
+  // are host pages that must send none of the stages waited for).
   const beacons = [];
-  const statuses = new Map();
   context.on("requestfinished", async (req) => {
-    const res = await req.response();
-    statuses.set(req.url(), res ? res.status() : null);
     if (req.url() !== endpoint) return;
+    const res = await req.response();
     beacons.push({ body: JSON.parse(req.postData() || "null"), status: res ? res.status() : null });
   });
   const failed = [];
@@ -66,17 +72,25 @@ try {
     }
     return false;
   };
-  const answered = async (stage, what) => {
-    if (await waitFor(stage)) return;
-    // What the page loaded says whether the script never came or never sent.
-    const scripts = [...statuses].filter(([u]) => u.endsWith(".js")).map(([u, st]) => `${u} ${st}`);
-    fail(`no answered ${stage} beacon after ${what}; beacons so far: ${JSON.stringify(beacons)}; failed beacon requests: ${JSON.stringify(failed)}; scripts loaded: ${JSON.stringify(scripts)}`);
-  };
-
   const page = context.pages()[0] || (await context.newPage());
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.on("request", (req) => pending.add(req));
+  page.on("requestfinished", async (req) => {
+    pending.delete(req);
+    const res = await req.response();
+    loads.push({ url: req.url(), status: res ? res.status() : null });
+  });
+  page.on("requestfailed", (req) => {
+    pending.delete(req);
+    loads.push({ url: req.url(), error: req.failure()?.errorText });
+  });
+  const answered = async (stage, what) => {
+    if (await waitFor(stage)) return;
+    // What the page loaded says whether the script never came or never sent.
+    fail(`no answered ${stage} beacon after ${what}; beacons so far: ${JSON.stringify(beacons)}; failed beacon requests: ${JSON.stringify(failed)}; requests of the page: ${JSON.stringify(loads)}`);
+  };
 
   const go = `${base}${opt.prefix}/go/${encodeURIComponent(opt.partner)}`;
   const res = await page.goto(go, { waitUntil: "load" });
@@ -88,7 +102,7 @@ try {
   const header = (await page.locator(opt.header).count()) > 0;
   const sheet = new URL(opt.stylesheet, base).href;
   const linked = await page.locator(`link[rel="stylesheet"][href="${opt.stylesheet}"]`).count();
-  const stylesheetStatus = linked > 0 ? statuses.get(sheet) ?? null : null;
+  const stylesheetStatus = linked > 0 ? (loads.find((l) => l.url === sheet)?.status ?? null) : null;
 
   // Ctrl+click opens the link in a background tab: the click is the conversion; the target's
   // status is then read with the page's cookies.
@@ -101,14 +115,7 @@ try {
     const r = await page.request.get(href, { maxRedirects: 0 });
     targets[stage] = [href, r.status()];
   }
-  let act = await page.goto(new URL(opt.activation, base).href, { waitUntil: "load" });
-  // Under a loaded e2e run the activation beacon of a route-mode host page has, rarely, not
-  // arrived (cause not found). One reload is allowed and reported as `activation_reloads`.
-  let activationReloads = 0;
-  if (!(await waitFor("activation"))) {
-    activationReloads = 1;
-    act = await page.reload({ waitUntil: "load" });
-  }
+  const act = await page.goto(new URL(opt.activation, base).href, { waitUntil: "load" });
   await answered("activation", `opening ${opt.activation}`);
 
   console.log(
@@ -119,13 +126,13 @@ try {
       stylesheet_status: stylesheetStatus,
       targets,
       activation_status: act ? act.status() : null,
-      activation_reloads: activationReloads,
       beacons,
       page_errors: pageErrors,
     }),
   );
 } catch (err) {
-  fail(err && err.stack ? err.stack : String(err));
+  const unanswered = [...pending].map((r) => `${r.method()} ${r.url()}`);
+  fail(`${err && err.stack ? err.stack : String(err)}\nrequests of the page: ${JSON.stringify(loads)}; sent, not answered: ${JSON.stringify(unanswered)}`);
 } finally {
   if (context) await context.close().catch(() => {});
   rmSync(profile, { recursive: true, force: true });
