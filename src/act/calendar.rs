@@ -8,6 +8,7 @@
 use crate::config::Bands;
 use crate::partner::Partner;
 use crate::site::Site;
+use crate::text::escape::literal;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -414,13 +415,11 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
     }
 }
 
+/// The site's host for ids and addresses; `partner-pages.invalid` when the URL has none.
 fn host_of(base_url: &str) -> String {
-    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() {
-        "partner-pages.invalid".into()
-    } else {
-        host.to_string()
+    match crate::text::url::host_of(base_url) {
+        "" => "partner-pages.invalid".into(),
+        host => host.to_string(),
     }
 }
 
@@ -1296,10 +1295,9 @@ fn reason(
 /// The calendar as Markdown: one table per week.
 pub fn to_markdown(cal: &Calendar) -> String {
     let mut out = format!(
-        "# {}\n\nPlan of {} week{} from {}, made from the funnel of {} to {} (UTC).\n",
+        "# {}\n\nPlan of {} from {}, made from the funnel of {} to {} (UTC).\n",
         cal.title,
-        cal.weeks,
-        if cal.weeks == 1 { "" } else { "s" },
+        crate::text::plural(u64::from(cal.weeks), "week", "weeks"),
         cal.start,
         cal.window.since.format("%Y-%m-%d %H:%M"),
         cal.window.until.format("%Y-%m-%d %H:%M"),
@@ -1311,20 +1309,16 @@ pub fn to_markdown(cal: &Calendar) -> String {
             out.push_str(&format!(
                 "| {} | {} | {} | `{}` | {} | [{}]({}) |\n",
                 t.date,
-                md_cell(&t.partner),
-                md_cell(&t.title),
+                literal(&t.partner),
+                literal(&t.title),
                 t.rule,
-                md_cell(&t.reason),
-                md_cell(&t.file),
+                literal(&t.reason),
+                literal(&t.file),
                 t.file
             ));
         }
     }
     out
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 /// The calendar as pretty JSON (schema: `schemas/calendar.schema.json`).

@@ -22,6 +22,7 @@ use crate::events::Ts;
 use crate::funnel::{Excluded, FunnelConfig, Journey, Journeys, Range, RangeSpec, Stage};
 use crate::partner::{Cta, Partner};
 use crate::site::Site;
+use crate::text::escape::literal as cell;
 use rules::NextStep;
 use serde::Serialize;
 pub use stream::{stream, write_csv, write_json, write_markdown, LeadStream, Paging};
@@ -389,9 +390,8 @@ fn md_intro(report: &LeadsReport, shown: usize) -> String {
         format!(" ({shown} on this page)")
     };
     let mut out = format!(
-        "# Leads\n\n{} journey{} from {} to {} that reached at least `{}`{} (source {}, now {}){on_page}.\n\n",
-        report.total,
-        if report.total == 1 { "" } else { "s" },
+        "# Leads\n\n{} from {} to {} that reached at least `{}`{} (source {}, now {}){on_page}.\n\n",
+        crate::text::plural(report.total as u64, "journey", "journeys"),
         report.range.start,
         report.range.end,
         report.stage,
@@ -426,11 +426,4 @@ fn md_row(l: &Lead) -> String {
         cell(&l.next_step.action),
         cell(&l.next_step.because),
     )
-}
-
-/// A Markdown table cell: no pipes or line breaks from the data.
-fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
 }

@@ -234,17 +234,16 @@ pub(crate) fn method_text(r: &FunnelReport) -> [String; 2] {
         format!(
             "The cohort is the journeys that started in the range, followed until {} (at most \
              {} days each). A stage is judged only on the visitors whose journey is old enough \
-             to have reached it (lead magnet {} day{}, CTA {} days, activation {} days after the \
+             to have reached it (lead magnet {}, CTA {}, activation {} after the \
              first touch), as the share of them who reached it within that time, with a 95% \
              Wilson interval, against its band (lead magnet {}–{}, CTA {}–{}, activation \
              {}–{}). A verdict needs {} visitors; when fewer are old enough the verdict is \
              too_early, with the date the whole cohort is ready.",
             when(r.as_of),
             r.window_days,
-            m.lead_magnet,
-            if m.lead_magnet == 1 { "" } else { "s" },
-            m.cta,
-            m.activation,
+            crate::text::plural(u64::from(m.lead_magnet), "day", "days"),
+            crate::text::plural(u64::from(m.cta), "day", "days"),
+            crate::text::plural(u64::from(m.activation), "day", "days"),
             pct(b.lead_magnet.low),
             pct(b.lead_magnet.high),
             pct(b.cta.low),

@@ -3,6 +3,7 @@
 use crate::cli::{CalendarArgs, CalendarFormat, GlobalArgs};
 use partner_pages::calendar::{self, files::Outcome, run::Request};
 use partner_pages::error::{Error, Result};
+use partner_pages::text::plural;
 use std::io::Write;
 
 pub(super) fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
@@ -47,11 +48,11 @@ pub(super) fn run(global: &GlobalArgs, args: CalendarArgs) -> Result<()> {
             }
         }
         eprintln!(
-            "planned {} tasks over {} week{} from {}: {written} files written, {unchanged} unchanged",
-            cal.tasks.len(),
-            cal.weeks,
-            if cal.weeks == 1 { "" } else { "s" },
-            cal.start
+            "planned {} over {} from {}: {} written, {unchanged} unchanged",
+            plural(cal.tasks.len() as u64, "task", "tasks"),
+            plural(u64::from(cal.weeks), "week", "weeks"),
+            cal.start,
+            plural(written as u64, "file", "files"),
         );
     }
     Ok(())

@@ -19,6 +19,7 @@ use crate::events::{PAYMENT_SQL, SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
 use crate::output::OutputFile;
 use crate::render::beacon::script_json;
 use crate::site::Site;
+use crate::text::url::host_of;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -348,15 +349,6 @@ fn toml_str(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-/// `https://aikit.example/partners` -> `aikit.example`.
-fn host_of(base_url: &str) -> &str {
-    let rest = base_url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(base_url);
-    rest.split('/').next().unwrap_or(rest)
 }
 
 #[cfg(test)]

@@ -431,7 +431,7 @@ fn check_variants(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
         let d = r
             .at(
                 pos,
-                format!("`variants` lists {} variant{}", vs.len(), if vs.len() == 1 { "" } else { "s" }),
+                format!("`variants` lists {}", crate::text::plural(vs.len() as u64, "variant", "variants")),
             )
             .expected("two to four variants, the first being the control")
             .hint(if vs.len() < 2 {

@@ -4,6 +4,7 @@
 //! renders like rustc (`error: ... --> partners/seo.yaml:3:7`) with the source line, plain or
 //! in colour, and as JSON for `check --json`.
 
+use crate::text::plural;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use std::fmt;
@@ -268,13 +269,14 @@ impl Diagnostics {
     pub fn summary(&self) -> String {
         let (e, m) = (self.error_count(), self.file_count());
         let w = self.len() - e;
-        let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let errors = plural(e as u64, "error", "errors");
+        let warnings = plural(w as u64, "warning", "warnings");
         let what = match (e, w) {
-            (_, 0) => count(e, "error"),
-            (0, _) => count(w, "warning"),
-            _ => format!("{} and {}", count(e, "error"), count(w, "warning")),
+            (_, 0) => errors,
+            (0, _) => warnings,
+            _ => format!("{errors} and {warnings}"),
         };
-        format!("{what} in {m} file{}", if m == 1 { "" } else { "s" })
+        format!("{what} in {}", plural(m as u64, "file", "files"))
     }
 
     /// Every diagnostic, a blank line between them, then the summary.

@@ -1,5 +1,6 @@
-//! User text made safe for one line of Markdown: llms.txt items, headings, blockquotes, the
-//! Markdown mirrors' facts and the partner kits.
+//! User text made safe for Markdown: one line of llms.txt items, headings, blockquotes, the
+//! Markdown mirrors' facts and the partner kits, and data shown literally in the reports'
+//! sentences and table cells ([`literal`]). The one Markdown escaper of the crate.
 //!
 //! Takes: a string from YAML or front matter. Gives: Markdown source that renders back to the
 //! same text (whitespace collapsed) and cannot open a new block, link, list item or heading.
@@ -144,6 +145,26 @@ pub fn sentence(text: &str) -> String {
     } else {
         format!("{t}.")
     }
+}
+
+/// Text that holds data (names, campaigns) as Markdown shows it literally: emphasis, code,
+/// HTML, table cells and links cannot start in it. A `]` is escaped only where it would close
+/// a link (`](`, `][`, `]:`), so the intervals (`[21.9–33%]`) stay readable as plain text.
+pub fn literal(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\r' => o.push(' '),
+            '\\' | '`' | '*' | '_' | '<' | '>' | '|' | '#' | '&' => {
+                o.push('\\');
+                o.push(c);
+            }
+            ']' if matches!(chars.peek(), Some('(' | '[' | ':')) => o.push_str("\\]"),
+            _ => o.push(c),
+        }
+    }
+    o
 }
 
 #[cfg(test)]

@@ -189,9 +189,8 @@ pub fn summary(person: &Person, db: &Path, done: &Forgotten, d1_database: &str) 
         ));
     } else {
         out.push_str(&format!(
-            "deleted {} row{} of {} from {}",
-            done.rows,
-            if done.rows == 1 { "" } else { "s" },
+            "deleted {} of {} from {}",
+            crate::text::plural(done.rows as u64, "row", "rows"),
             person.describe(),
             db.display()
         ));

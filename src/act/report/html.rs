@@ -290,8 +290,8 @@ fn experiments(o: &mut String, r: &FunnelReport) {
         let n = t.looks.len();
         let _ = writeln!(
             o,
-            "<section id=\"test-{code}\">\n<h2>Test: {code}</h2>\n<p>{n} weekly look{} from the first visit to {}; the control is <code>{}</code>.</p>",
-            if n == 1 { "" } else { "s" },
+            "<section id=\"test-{code}\">\n<h2>Test: {code}</h2>\n<p>{} from the first visit to {}; the control is <code>{}</code>.</p>",
+            crate::text::plural(n as u64, "weekly look", "weekly looks"),
             escape_html(&look_date(t.looks.last().map(String::as_str).unwrap_or(""))),
             escape_html(t.variants.first().map(|v| v.id.as_str()).unwrap_or(""))
         );

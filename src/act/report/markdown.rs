@@ -3,11 +3,8 @@
 use super::{excluded_lines, method_text, stage_label, verdict_text, when};
 use crate::funnel::stats::pct;
 use crate::funnel::{Figures, FunnelReport, Proportion, Rate, Stage};
+use crate::text::escape::literal as cell;
 use std::fmt::Write;
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
 
 fn rate_cell(r: &Rate) -> String {
     match r.proportion.rate {
@@ -138,9 +135,8 @@ fn experiments(o: &mut String, r: &FunnelReport) {
         let last = super::look_date(t.looks.last().map(String::as_str).unwrap_or(""));
         let _ = writeln!(
             o,
-            "{} weekly look{} from the first visit to {last}; the control is `{}`.\n",
-            t.looks.len(),
-            if t.looks.len() == 1 { "" } else { "s" },
+            "{} from the first visit to {last}; the control is `{}`.\n",
+            crate::text::plural(t.looks.len() as u64, "weekly look", "weekly looks"),
             t.variants.first().map(|v| v.id.as_str()).unwrap_or("")
         );
         let _ = writeln!(

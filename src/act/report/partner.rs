@@ -15,6 +15,7 @@ use crate::funnel::stats::pct;
 use crate::funnel::{FunnelReport, PartnerFunnel, Rate, Rule, Stage, Verdict};
 use crate::render::escape_html;
 use crate::site::Site;
+use crate::text::escape::literal as md;
 use crate::text::plural;
 use serde::Serialize;
 use std::fmt::Write;
@@ -591,14 +592,13 @@ fn method(r: &FunnelReport) -> Vec<String> {
         ),
         format!(
             "A stage's rate counts only the visitors old enough to have reached it (lead magnet \
-             {} day{}, next step {} days, activation {} days after the visit); the range in \
+             {}, next step {}, activation {} after the visit); the range in \
              brackets is a 95% interval, where the true rate most likely is. A verdict against \
              our benchmark needs {} visitors old enough; before that the report says when it will \
              be ready.",
-            m.lead_magnet,
-            if m.lead_magnet == 1 { "" } else { "s" },
-            m.cta,
-            m.activation,
+            crate::text::plural(u64::from(m.lead_magnet), "day", "days"),
+            crate::text::plural(u64::from(m.cta), "day", "days"),
+            crate::text::plural(u64::from(m.activation), "day", "days"),
             r.bands.min_visitors
         ),
     ]
@@ -616,26 +616,6 @@ pub fn render(r: &PartnerReport, format: super::Format) -> String {
             s
         }
     }
-}
-
-/// Text that holds data (names, campaigns) as Markdown shows it literally: emphasis, code,
-/// HTML, table cells and links cannot start in it. A `]` is escaped only where it would close
-/// a link (`](`, `][`, `]:`), so the intervals (`[21.9–33%]`) stay readable as plain text.
-fn md(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\n' | '\r' => o.push(' '),
-            '\\' | '`' | '*' | '_' | '<' | '>' | '|' | '#' | '&' => {
-                o.push('\\');
-                o.push(c);
-            }
-            ']' if matches!(chars.peek(), Some('(' | '[' | ':')) => o.push_str("\\]"),
-            _ => o.push(c),
-        }
-    }
-    o
 }
 
 fn rate_text(r: &Rate) -> String {

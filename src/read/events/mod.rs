@@ -753,8 +753,8 @@ impl ColumnMap {
             let found: Vec<&str> = names.iter().map(|n| n.as_ref()).collect();
             return Err(Error::user_hint(
                 format!(
-                    "{what}: table partner_events has a different schema: missing column{} {} (found: {})",
-                    if missing.len() == 1 { "" } else { "s" },
+                    "{what}: table partner_events has a different schema: missing {} {} (found: {})",
+                    if missing.len() == 1 { "column" } else { "columns" },
                     missing.join(", "),
                     found.join(", ")
                 ),
