@@ -69,6 +69,11 @@ pub(crate) struct InitArgs {
     /// existing site in DIR, for its D1 database; an existing file is never overwritten.
     #[arg(long)]
     pub workflow: bool,
+    /// Set partner pages up at the root of an existing Hugo, Astro or Eleventy site in DIR:
+    /// the config (partner pages under /partners, into the host's output), one partner, our
+    /// content in partner-content/, .gitignore entries and the weekly workflow, at the root.
+    #[arg(long, conflicts_with = "workflow")]
+    pub host: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,8 +18,8 @@ use std::time::UNIX_EPOCH;
 /// The stamp file in the static output folder; never listed in a manifest or the sitemap.
 pub(crate) const STAMP: &str = ".partner-pages-stamp";
 const HEADER: &str = "# partner-pages build stamp: a build with the same inputs and these files untouched is skipped.\n";
-/// Input folders of a site, hashed recursively.
-const INPUT_DIRS: [&str; 3] = ["partners", "content", "templates"];
+/// Input folders of a site, hashed recursively (with the content folder of the config).
+const INPUT_DIRS: [&str; 2] = ["partners", "templates"];
 
 /// The build options that change the output.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +68,8 @@ pub(crate) fn inputs(key: &Key) -> Option<Sha256> {
     );
     field(&mut h, b"kits", key.kits.as_bytes());
     file(&mut h, CONFIG_FILE, &key.root.join(CONFIG_FILE)).ok()?;
-    for dir in INPUT_DIRS {
+    let content = crate::config::peek(key.root).content_dir();
+    for dir in INPUT_DIRS.iter().copied().chain([content.as_str()]) {
         let top = key.root.join(dir);
         field(&mut h, b"dir", dir.as_bytes());
         if !top.exists() {

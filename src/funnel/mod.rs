@@ -115,6 +115,7 @@ impl Default for FunnelConfig {
             kits: Default::default(),
             host: Default::default(),
             shell: None,
+            content_dir: None,
         })
     }
 }

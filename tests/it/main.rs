@@ -13,6 +13,7 @@ mod calendar;
 mod check;
 mod experiments;
 mod hardening;
+mod host_root;
 mod kits;
 mod layers;
 mod leads;
