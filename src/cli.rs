@@ -83,8 +83,9 @@ pub(crate) struct CheckArgs {
     /// Print the diagnostics as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also check that every internal link of the partner pages reaches a page of the host
-    /// output or of the partner output (renders the site in memory; writes nothing).
+    /// Check links even when the host output is not built yet (links to its pages then fail).
+    /// Without it, `check` checks every link whenever the site stands alone or its host output
+    /// exists, as `build` does.
     #[arg(long)]
     pub links: bool,
     /// The host site's output folder for --links (default: host.output of the config).

@@ -79,15 +79,33 @@ fn inside_root(path: &str) -> bool {
         )
 }
 
-/// The content folder for `content_dir`, `host.output` and `shell.page` as written.
+/// Config files of the host generators that keep their own pages in `content/` (Hugo, and
+/// Eleventy sites as they are usually laid out).
+pub const CONTENT_OWNERS: &[&str] = &[
+    "hugo.toml",
+    "hugo.yaml",
+    "hugo.json",
+    "config.toml",
+    "eleventy.config.js",
+    "eleventy.config.mjs",
+    "eleventy.config.cjs",
+    ".eleventy.js",
+];
+
+/// The content folder for `content_dir`, `host.output` and `shell.page` as written, of the
+/// site at `root`: as given; else [`HOST_ROOT_CONTENT_DIR`] when the host's output is inside
+/// the site root and the root holds a generator that owns `content/`; else [`CONTENT_DIR`].
 pub fn content_dir_of(
+    root: &std::path::Path,
     content_dir: Option<&str>,
     host_output: Option<&str>,
     shell_page: Option<&str>,
 ) -> String {
     match content_dir {
         Some(dir) => dir.trim_end_matches('/').to_string(),
-        None if host_output.or(shell_page).is_some_and(inside_root) => {
+        None if host_output.or(shell_page).is_some_and(inside_root)
+            && CONTENT_OWNERS.iter().any(|f| root.join(f).is_file()) =>
+        {
             HOST_ROOT_CONTENT_DIR.to_string()
         }
         None => CONTENT_DIR.to_string(),
@@ -348,9 +366,10 @@ impl Default for KitsConfig {
 }
 
 impl Config {
-    /// Folder of our content pages, relative to the site root (see [`content_dir_of`]).
-    pub fn content_dir(&self) -> String {
+    /// Folder of our content pages, relative to the site root `root` (see [`content_dir_of`]).
+    pub fn content_dir(&self, root: &std::path::Path) -> String {
         content_dir_of(
+            root,
             self.content_dir.as_deref(),
             self.host.output.as_deref(),
             self.shell.as_ref().map(|s| s.page.as_str()),
@@ -443,9 +462,10 @@ pub struct Peek {
 }
 
 impl Peek {
-    /// The content folder (see [`content_dir_of`]).
-    pub fn content_dir(&self) -> String {
+    /// The content folder of the site at `root` (see [`content_dir_of`]).
+    pub fn content_dir(&self, root: &std::path::Path) -> String {
         content_dir_of(
+            root,
             self.content_dir.as_deref(),
             self.host_output.as_deref(),
             self.shell_page.as_deref(),

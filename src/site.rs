@@ -95,8 +95,8 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     let mut diags: Vec<Diagnostic> = Vec::new();
     let config = load_config(root, opts, &mut diags);
     let content_dir = match &config {
-        Some((c, _)) => c.content_dir(),
-        None => crate::config::peek(root).content_dir(),
+        Some((c, _)) => c.content_dir(root),
+        None => crate::config::peek(root).content_dir(root),
     };
     let content = crate::content::load_all(root, &content_dir, &mut diags);
     let loaded = load_partners(root, &mut diags);

@@ -68,7 +68,7 @@ pub(crate) fn inputs(key: &Key) -> Option<Sha256> {
     );
     field(&mut h, b"kits", key.kits.as_bytes());
     file(&mut h, CONFIG_FILE, &key.root.join(CONFIG_FILE)).ok()?;
-    let content = crate::config::peek(key.root).content_dir();
+    let content = crate::config::peek(key.root).content_dir(key.root);
     for dir in INPUT_DIRS.iter().copied().chain([content.as_str()]) {
         let top = key.root.join(dir);
         field(&mut h, b"dir", dir.as_bytes());

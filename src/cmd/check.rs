@@ -6,7 +6,30 @@ use partner_pages::error::{Error, Result};
 pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     let mut checked = partner_pages::check::run(&global.root, &args.files)?;
     let mut diags = std::mem::take(&mut checked.diagnostics);
-    if let (true, false, Some(site)) = (args.links, diags.has_errors(), &checked.site) {
+    // Every check `build` runs, with its messages: links (against the host's pages when there
+    // is a host output) and files of the output folder a build would refuse to overwrite. Only
+    // a host output that is not built yet leaves the links to the build, with a warning.
+    let links = match (&checked.site, &args.host_dir) {
+        (_, Some(_)) => true,
+        (Some(site), None) => match &site.config.host.output {
+            Some(out) if !args.links && !site.root.join(out).is_dir() => {
+                diags.push(
+                    partner_pages::diagnostics::Diagnostic::new(
+                        partner_pages::config::CONFIG_FILE,
+                        0,
+                        0,
+                        format!("links not checked: the host output `{out}` is not built yet"),
+                    )
+                    .hint("build the host site first; `partner-pages build` checks them")
+                    .warning(),
+                );
+                false
+            }
+            _ => true,
+        },
+        (None, None) => false,
+    };
+    if let (true, false, Some(site)) = (links, diags.has_errors(), &checked.site) {
         let problems = partner_pages::build::check_links(site, args.host_dir.clone())?;
         diags.0.extend(problems.0.into_iter().filter(|d| {
             checked
@@ -41,7 +64,7 @@ pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
                 "ok: {}, {}{}{warned}",
                 count(site.partners.len(), "partner", "partners"),
                 count(site.content.len(), "content page", "content pages"),
-                if args.links {
+                if links && !diags.has_errors() {
                     ", every link has a target"
                 } else {
                     ""

@@ -18,7 +18,7 @@ const WATCHED_DIRS: [&str; 2] = ["partners", "templates"];
 /// The folders watched for a rebuild: [`WATCHED_DIRS`] and the content folder of the config.
 fn watched_dirs(root: &std::path::Path) -> Vec<String> {
     let mut dirs: Vec<String> = WATCHED_DIRS.iter().map(|d| d.to_string()).collect();
-    dirs.push(partner_pages::config::peek(root).content_dir());
+    dirs.push(partner_pages::config::peek(root).content_dir(root));
     dirs
 }
 /// Quiet time after the last file event before rebuilding (editors write in bursts).
@@ -113,7 +113,7 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             if watch {
                 println!(
                     "  watching partners/, {}/, templates/, partner-pages.yaml",
-                    partner_pages::config::peek(root).content_dir()
+                    partner_pages::config::peek(root).content_dir(root)
                 );
                 if let Some(shell) = &builder.shell_page {
                     println!("  and the shell page {}", shell.display());

@@ -393,7 +393,7 @@ impl<'a> Pages<'a> {
                         )
                         .hint(format!(
                             "give a path like `{}/<name>.md`, relative to the site root",
-                            self.config().content_dir()
+                            self.config().content_dir(&self.site.root)
                         )),
                     ))
                 }

@@ -70,9 +70,16 @@ fn init_host_sets_up_each_real_host_root_and_check_leaves_the_hosts_content_alon
             );
         }
         let out = run_ok(root, &["check"]);
+        let warned = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            warned.contains(&format!(
+                "links not checked: the host output `{output}` is not built yet"
+            )),
+            "{theme}: {warned}"
+        );
         assert_eq!(
             String::from_utf8_lossy(&out.stdout).trim(),
-            "ok: 1 partner, 3 content pages",
+            "ok: 1 partner, 3 content pages (1 warning in 1 file)",
             "{theme}"
         );
         // A second run writes nothing.
