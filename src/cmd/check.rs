@@ -4,41 +4,18 @@ use crate::cli::{CheckArgs, GlobalArgs};
 use partner_pages::error::{Error, Result};
 
 pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
-    let mut checked = partner_pages::check::run(&global.root, &args.files)?;
-    let mut diags = std::mem::take(&mut checked.diagnostics);
-    // Every check `build` runs, with its messages: links (against the host's pages when there
-    // is a host output) and files of the output folder a build would refuse to overwrite. Only
-    // a host output that is not built yet leaves the links to the build, with a warning.
-    let links = match (&checked.site, &args.host_dir) {
-        (_, Some(_)) => true,
-        (Some(site), None) => match &site.config.host.output {
-            Some(out) if !args.links && !site.root.join(out).is_dir() => {
-                diags.push(
-                    partner_pages::diagnostics::Diagnostic::new(
-                        partner_pages::config::CONFIG_FILE,
-                        0,
-                        0,
-                        format!("links not checked: the host output `{out}` is not built yet"),
-                    )
-                    .hint("build the host site first; `partner-pages build` checks them")
-                    .warning(),
-                );
-                false
-            }
-            _ => true,
-        },
-        (None, None) => false,
+    let links = match (&args.host_dir, args.links) {
+        (Some(dir), _) => partner_pages::check::Links::HostDir(dir.clone()),
+        (None, true) => partner_pages::check::Links::Always,
+        (None, false) => partner_pages::check::Links::Auto,
     };
-    if let (true, false, Some(site)) = (links, diags.has_errors(), &checked.site) {
-        let problems = partner_pages::build::check_links(site, args.host_dir.clone())?;
-        diags.0.extend(problems.0.into_iter().filter(|d| {
-            checked
-                .files
-                .as_ref()
-                .is_none_or(|files| files.contains(&d.file))
-        }));
-        diags.sort();
-    }
+    let mut checked = partner_pages::check::run_with(&global.root, &args.files, &links)?;
+    let diags = std::mem::take(&mut checked.diagnostics);
+    // Links were checked unless a warning says they were left to the build.
+    let links = !diags
+        .0
+        .iter()
+        .any(|d| d.message.starts_with("links not checked"));
     if args.json {
         println!("{}", diags.to_json());
     }
