@@ -285,8 +285,9 @@ fn paths(files: &[OutputFile]) -> Vec<&str> {
     files.iter().map(|f| f.path.as_str()).collect()
 }
 
-/// `check --links`: render the site in memory (nothing written) and check its links against
-/// what it rendered and the host output (`host`, else the config's `host.output`).
+/// What `check` runs of the build's own checks: render the site in memory (nothing written),
+/// refuse what the build would refuse to overwrite in the output folder, and check its links
+/// against what it rendered and the host output (`host`, else the config's `host.output`).
 pub fn check_links(
     site: &crate::Site,
     host: Option<PathBuf>,
@@ -295,8 +296,24 @@ pub fn check_links(
         host,
         ..Default::default()
     };
+    // A missing kit secret is a warning of `check` (the secret may live only where the site is
+    // built): check the rest as if the kits stayed private.
+    let private;
+    let site = if matches!(site.kit_hosting, crate::kits::Hosting::NoSecret(_)) {
+        private = crate::Site {
+            kit_hosting: crate::kits::Hosting::Private,
+            ..site.clone()
+        };
+        &private
+    } else {
+        site
+    };
     let dirs = Dirs::new(&site.root, &opts);
-    let streamed = render_site_into(site, &RenderOptions::default(), &|_| Ok(()), &|_| Ok(()))?;
+    // What the build would refuse to overwrite in the output folder, with the build's message.
+    let dry = output::DryRun::open(&dirs.out)?;
+    let streamed = render_site_into(site, &RenderOptions::default(), &|f| dry.check(&f), &|_| {
+        Ok(())
+    })?;
     let targets = crate::links::Targets {
         rendered: streamed.public.iter().map(String::as_str).collect(),
         host: dirs.host,

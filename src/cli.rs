@@ -69,6 +69,11 @@ pub(crate) struct InitArgs {
     /// existing site in DIR, for its D1 database; an existing file is never overwritten.
     #[arg(long)]
     pub workflow: bool,
+    /// Set partner pages up at the root of an existing Hugo, Astro or Eleventy site in DIR:
+    /// the config (partner pages under /partners, into the host's output), one partner, our
+    /// content in partner-content/, .gitignore entries and the weekly workflow, at the root.
+    #[arg(long, conflicts_with = "workflow")]
+    pub host: bool,
 }
 
 #[derive(Debug, Args)]
@@ -78,8 +83,9 @@ pub(crate) struct CheckArgs {
     /// Print the diagnostics as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also check that every internal link of the partner pages reaches a page of the host
-    /// output or of the partner output (renders the site in memory; writes nothing).
+    /// Check links even when the host output is not built yet (links to its pages then fail).
+    /// Without it, `check` checks every link whenever the site stands alone or its host output
+    /// exists, as `build` does.
     #[arg(long)]
     pub links: bool,
     /// The host site's output folder for --links (default: host.output of the config).

@@ -22,14 +22,65 @@ pub struct Checked {
 }
 
 /// Check the site at `root`, or only `files` (paths relative to the current folder or to the
-/// root) and the config.
+/// root) and the config, with the build's own checks (links, the output folder) as
+/// [`Links::Auto`] says.
 pub fn run(root: &Path, files: &[PathBuf]) -> Result<Checked> {
+    run_with(root, files, &Links::Auto)
+}
+
+/// When `check` runs the build's link and output-folder checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Links {
+    /// Whenever the site stands alone or its host output exists; a warning when the configured
+    /// host output is not built yet.
+    Auto,
+    /// Always, against the config's host output (`check --links`).
+    Always,
+    /// Always, against this host output folder (`check --host-dir DIR`).
+    HostDir(PathBuf),
+}
+
+/// [`run`] with the choice of when the link and output-folder checks run.
+pub fn run_with(root: &Path, files: &[PathBuf], links: &Links) -> Result<Checked> {
     let only = only_files(root, files)?;
     let result = site::load(root, &LoadOptions::default());
-    let diagnostics = select(&result, &only);
+    let mut diagnostics = select(&result, &only);
+    let site = result.ok();
+    if let (false, Some(site)) = (diagnostics.has_errors(), &site) {
+        let host = match links {
+            Links::HostDir(dir) => Some(Some(dir.clone())),
+            Links::Always => Some(None),
+            Links::Auto => match &site.config.host.output {
+                Some(out) if !site.root.join(out).is_dir() => {
+                    diagnostics.push(
+                        crate::diagnostics::Diagnostic::new(
+                            crate::config::CONFIG_FILE,
+                            0,
+                            0,
+                            format!("links not checked: the host output `{out}` is not built yet"),
+                        )
+                        .hint("build the host site first; `partner-pages build` checks them")
+                        .warning(),
+                    );
+                    None
+                }
+                _ => Some(None),
+            },
+        };
+        if let Some(host) = host {
+            let problems = crate::build::check_links(site, host)?;
+            diagnostics.0.extend(
+                problems
+                    .0
+                    .into_iter()
+                    .filter(|d| only.as_ref().is_none_or(|files| files.contains(&d.file))),
+            );
+            diagnostics.sort();
+        }
+    }
     Ok(Checked {
         diagnostics,
-        site: result.ok(),
+        site,
         files: only,
     })
 }

@@ -28,8 +28,8 @@ pub(crate) fn state_dir(root: &Path) -> PathBuf {
     root.join(STATE_DIR)
 }
 const HEADER: &str = "# partner-pages build stamp: a build with the same inputs and these files untouched is skipped.\n";
-/// Input folders of a site, hashed recursively.
-const INPUT_DIRS: [&str; 3] = ["partners", "content", "templates"];
+/// Input folders of a site, hashed recursively (with the content folder of the config).
+const INPUT_DIRS: [&str; 2] = ["partners", "templates"];
 
 /// The build options that change the output.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +78,8 @@ pub(crate) fn inputs(key: &Key) -> Option<Sha256> {
     );
     field(&mut h, b"kits", key.kits.as_bytes());
     file(&mut h, CONFIG_FILE, &key.root.join(CONFIG_FILE)).ok()?;
-    for dir in INPUT_DIRS {
+    let content = crate::config::peek(key.root).content_dir(key.root);
+    for dir in INPUT_DIRS.iter().copied().chain([content.as_str()]) {
         let top = key.root.join(dir);
         field(&mut h, b"dir", dir.as_bytes());
         if !top.exists() {

@@ -4,18 +4,18 @@ use crate::cli::{CheckArgs, GlobalArgs};
 use partner_pages::error::{Error, Result};
 
 pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
-    let mut checked = partner_pages::check::run(&global.root, &args.files)?;
-    let mut diags = std::mem::take(&mut checked.diagnostics);
-    if let (true, false, Some(site)) = (args.links, diags.has_errors(), &checked.site) {
-        let problems = partner_pages::build::check_links(site, args.host_dir.clone())?;
-        diags.0.extend(problems.0.into_iter().filter(|d| {
-            checked
-                .files
-                .as_ref()
-                .is_none_or(|files| files.contains(&d.file))
-        }));
-        diags.sort();
-    }
+    let links = match (&args.host_dir, args.links) {
+        (Some(dir), _) => partner_pages::check::Links::HostDir(dir.clone()),
+        (None, true) => partner_pages::check::Links::Always,
+        (None, false) => partner_pages::check::Links::Auto,
+    };
+    let mut checked = partner_pages::check::run_with(&global.root, &args.files, &links)?;
+    let diags = std::mem::take(&mut checked.diagnostics);
+    // Links were checked unless a warning says they were left to the build.
+    let links = !diags
+        .0
+        .iter()
+        .any(|d| d.message.starts_with("links not checked"));
     if args.json {
         println!("{}", diags.to_json());
     }
@@ -41,7 +41,7 @@ pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
                 "ok: {}, {}{}{warned}",
                 count(site.partners.len(), "partner", "partners"),
                 count(site.content.len(), "content page", "content pages"),
-                if args.links {
+                if links && !diags.has_errors() {
                     ", every link has a target"
                 } else {
                     ""

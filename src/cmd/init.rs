@@ -252,6 +252,22 @@ jobs:
 
 pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
     let dir = args.dir.unwrap_or_else(|| global.root.clone());
+    if args.host {
+        let (generator, written) = host_setup(&dir)?;
+        if !global.quiet {
+            println!(
+                "Set up partner pages in the {generator} site {}",
+                dir.display()
+            );
+            for w in &written {
+                println!("  {w}");
+            }
+            println!();
+            println!("Next: build the {generator} site, then `partner-pages build` (writes the partner pages into its output under /partners).");
+            println!("Then pick a page of the host as the shell (`shell:` in partner-pages.yaml) so the partner pages wear the site's look.");
+        }
+        return Ok(());
+    }
     if args.workflow {
         let path = add_workflow(&dir)?;
         if !global.quiet {
@@ -344,4 +360,168 @@ pub(super) fn scaffold(dir: &Path) -> Result<()> {
         write_new(&dir.join(rel), text)?;
     }
     Ok(())
+}
+
+/// A host site generator, recognised by its config file at the root.
+struct Generator {
+    name: &'static str,
+    /// Config files, any of which marks the generator.
+    marks: &'static [&'static str],
+    /// Its build output folder.
+    output: &'static str,
+    /// A page every site of it has, for the commented `shell:` example.
+    page: &'static str,
+}
+
+const GENERATORS: &[Generator] = &[
+    Generator {
+        name: "Hugo",
+        marks: &["hugo.toml", "hugo.yaml", "hugo.json", "config.toml"],
+        output: "public",
+        page: "public/about/index.html",
+    },
+    Generator {
+        name: "Astro",
+        marks: &[
+            "astro.config.mjs",
+            "astro.config.js",
+            "astro.config.ts",
+            "astro.config.mts",
+        ],
+        output: "dist",
+        page: "dist/about/index.html",
+    },
+    Generator {
+        name: "Eleventy",
+        marks: &[
+            "eleventy.config.js",
+            "eleventy.config.mjs",
+            "eleventy.config.cjs",
+            ".eleventy.js",
+        ],
+        output: "_site",
+        page: "_site/about/index.html",
+    },
+];
+
+/// What `.gitignore` must hold at a host site's root (private kits, the kit secret, caches,
+/// event databases, the generated collector).
+const HOST_GITIGNORE: &[&str] = &[
+    "/kits",
+    "/.kit-secret",
+    "/.partner-pages",
+    "*.db",
+    "/collector",
+];
+
+/// `init --host`: our files at the root of the host site in `dir`. Returns the generator's name
+/// and what was written. Refuses (writing nothing) when `dir` is not a recognised host site or
+/// already has a `partner-pages.yaml`.
+fn host_setup(dir: &Path) -> Result<(&'static str, Vec<String>)> {
+    let Some(generator) = GENERATORS
+        .iter()
+        .find(|g| g.marks.iter().any(|m| dir.join(m).is_file()))
+    else {
+        return Err(Error::user_hint(
+            format!(
+                "{} is not the root of a Hugo, Astro or Eleventy site",
+                dir.display()
+            ),
+            "run it where hugo.toml, astro.config.mjs or eleventy.config.js is; for a site of partner pages only: `partner-pages init <new folder>`",
+        ));
+    };
+    let content = partner_pages::config::HOST_ROOT_CONTENT_DIR;
+    let config = format!(
+        r#"# Partner pages inside this {name} site. Every command explains its options:
+# `partner-pages help build`.
+name: Example Partners
+# The partner pages are served under this URL's path (/partners): build the {name} site,
+# then `partner-pages build` writes them into {output}/partners.
+base_url: https://example.com/partners
+summary: >-
+  Partner offers of Example: each page gives one partner's audience a clear promise,
+  a free resource and one next step.
+language: en
+collector:
+  endpoint: /e
+host:
+  output: {output}
+# Our Markdown pages; {name}'s own folders are left alone.
+content_dir: {content}
+# To dress the partner pages in the site's look, pick a page the host built and the element
+# around its content, and uncomment:
+# shell: {{ page: {page}, main: main }}
+"#,
+        name = generator.name,
+        output = generator.output,
+        page = generator.page,
+    );
+    let mut files: Vec<(String, String)> =
+        vec![(partner_pages::config::CONFIG_FILE.to_string(), config)];
+    for (rel, text) in SCAFFOLD {
+        if *rel == "partner-pages.yaml" || *rel == ".gitignore" || *rel == WORKFLOW_PATH {
+            continue;
+        }
+        let rel = rel.replacen("content/", &format!("{content}/"), 1);
+        // Host mode: our pages are under the base path; links written with `/` are host paths.
+        let text = text
+            .replace("body: content/", &format!("body: {content}/"))
+            .replace(
+                "url: /launch-checklist/",
+                "url: /partners/launch-checklist/",
+            )
+            .replace("url: /newsletter/", "url: /partners/newsletter/")
+            .replace(
+                "page: /newsletter-thanks/",
+                "page: /partners/newsletter-thanks/",
+            );
+        files.push((rel, text));
+    }
+    for (rel, _) in &files {
+        if dir.join(rel).exists() {
+            return Err(Error::user_hint(
+                format!(
+                    "{} exists; refusing to overwrite it",
+                    dir.join(rel).display()
+                ),
+                "partner pages are already set up here; `partner-pages check` tells what is wrong",
+            ));
+        }
+    }
+    let workflow = dir.join(WORKFLOW_PATH);
+    let mut written = Vec::new();
+    for (rel, text) in &files {
+        write_new(&dir.join(rel), text)?;
+        written.push(rel.clone());
+    }
+    // .gitignore: add the lines it lacks, keep the host's own.
+    let ignore = dir.join(".gitignore");
+    let old = std::fs::read_to_string(&ignore).unwrap_or_default();
+    let have: Vec<&str> = old.lines().map(str::trim).collect();
+    let missing: Vec<&str> = HOST_GITIGNORE
+        .iter()
+        .copied()
+        .filter(|l| !have.contains(l))
+        .collect();
+    if !missing.is_empty() {
+        let mut text = old.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("# partner-pages: private kits, the kit secret, caches, event databases\n");
+        for l in missing {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(&ignore, text)
+            .map_err(|e| Error::io(format!("cannot write {}", ignore.display()), e))?;
+        written.push(".gitignore".into());
+    }
+    if workflow.exists() {
+        written.push(format!("{WORKFLOW_PATH} exists: left as it is"));
+    } else {
+        write_new(&workflow, &workflow_for("partner-events"))?;
+        written.push(WORKFLOW_PATH.into());
+    }
+    Ok((generator.name, written))
 }

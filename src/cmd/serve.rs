@@ -13,8 +13,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Inputs watched for a rebuild, relative to the site root.
-const WATCHED_DIRS: [&str; 3] = ["partners", "content", "templates"];
+/// Inputs watched for a rebuild, relative to the site root (and the content folder).
+const WATCHED_DIRS: [&str; 2] = ["partners", "templates"];
+
+/// The folders watched for a rebuild: [`WATCHED_DIRS`] and the content folder of the config.
+fn watched_dirs(root: &std::path::Path) -> Vec<String> {
+    let mut dirs: Vec<String> = WATCHED_DIRS.iter().map(|d| d.to_string()).collect();
+    dirs.push(partner_pages::config::peek(root).content_dir(root));
+    dirs
+}
 /// Quiet time after the last file event before rebuilding (editors write in bursts).
 const DEBOUNCE: Duration = Duration::from_millis(200);
 
@@ -128,7 +135,10 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
                 println!("  host site: {} at /", h.display());
             }
             if watch {
-                println!("  watching partners/, content/, templates/, partner-pages.yaml");
+                println!(
+                    "  watching partners/, {}/, templates/, partner-pages.yaml",
+                    partner_pages::config::peek(root).content_dir(root)
+                );
                 if let Some(shell) = &builder.shell_page {
                     println!("  and the shell page {}", shell.display());
                 }
@@ -295,7 +305,7 @@ fn watch_and_rebuild(builder: Builder, app: Arc<App>) -> Result<()> {
     watcher
         .watch(&root, RecursiveMode::NonRecursive)
         .map_err(|e| Error::user(format!("cannot watch {}: {e}", root.display())))?;
-    for dir in WATCHED_DIRS {
+    for dir in watched_dirs(&root) {
         let path = root.join(dir);
         if path.is_dir() {
             watcher
@@ -350,7 +360,7 @@ fn rebuild_loop(
             }
         }
         // A watched folder created after start (e.g. templates/) gets its own watch.
-        for dir in WATCHED_DIRS {
+        for dir in watched_dirs(&builder.root) {
             let path = builder.root.join(dir);
             if path.is_dir() {
                 let _ = watcher.watch(&path, notify::RecursiveMode::Recursive);

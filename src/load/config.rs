@@ -58,6 +58,11 @@ pub struct Config {
     /// Payments from Stripe webhooks (`stripe:`); `POST <base>/stripe` answers 404 without it.
     #[serde(default)]
     pub stripe: Option<StripeConfig>,
+    /// Folder of our Markdown content pages, relative to the site root. Unset: `content`, or
+    /// [`HOST_ROOT_CONTENT_DIR`] when the config sits at a host site's root (`host.output` or
+    /// `shell.page` inside the site root), where `content/` belongs to the host generator.
+    #[serde(default)]
+    pub content_dir: Option<String>,
 }
 
 /// Payments from Stripe webhooks (`stripe:`).
@@ -86,6 +91,56 @@ impl StripePrefer {
             StripePrefer::Link => "link",
             StripePrefer::Coupon => "coupon",
         }
+    }
+}
+
+/// Our content folder by default when the config sits at the root of a host site.
+pub const HOST_ROOT_CONTENT_DIR: &str = "partner-content";
+
+/// Our content folder by default for a site of partner pages only.
+pub const CONTENT_DIR: &str = "content";
+
+/// Whether a path as written in the config (`public`, `../public/about/index.html`) stays
+/// inside the site root.
+fn inside_root(path: &str) -> bool {
+    let p = std::path::Path::new(path);
+    !p.is_absolute()
+        && !matches!(
+            p.components().next(),
+            Some(std::path::Component::ParentDir) | None
+        )
+}
+
+/// Config files of the host generators that keep their own pages in `content/` (Hugo, and
+/// Eleventy sites as they are usually laid out).
+pub const CONTENT_OWNERS: &[&str] = &[
+    "hugo.toml",
+    "hugo.yaml",
+    "hugo.json",
+    "config.toml",
+    "eleventy.config.js",
+    "eleventy.config.mjs",
+    "eleventy.config.cjs",
+    ".eleventy.js",
+];
+
+/// The content folder for `content_dir`, `host.output` and `shell.page` as written, of the
+/// site at `root`: as given; else [`HOST_ROOT_CONTENT_DIR`] when the host's output is inside
+/// the site root and the root holds a generator that owns `content/`; else [`CONTENT_DIR`].
+pub fn content_dir_of(
+    root: &std::path::Path,
+    content_dir: Option<&str>,
+    host_output: Option<&str>,
+    shell_page: Option<&str>,
+) -> String {
+    match content_dir {
+        Some(dir) => dir.trim_end_matches('/').to_string(),
+        None if host_output.or(shell_page).is_some_and(inside_root)
+            && CONTENT_OWNERS.iter().any(|f| root.join(f).is_file()) =>
+        {
+            HOST_ROOT_CONTENT_DIR.to_string()
+        }
+        None => CONTENT_DIR.to_string(),
     }
 }
 
@@ -343,6 +398,16 @@ impl Default for KitsConfig {
 }
 
 impl Config {
+    /// Folder of our content pages, relative to the site root `root` (see [`content_dir_of`]).
+    pub fn content_dir(&self, root: &std::path::Path) -> String {
+        content_dir_of(
+            root,
+            self.content_dir.as_deref(),
+            self.host.output.as_deref(),
+            self.shell.as_ref().map(|s| s.page.as_str()),
+        )
+    }
+
     /// The path part of `base_url` without a trailing slash: "" or "/partners".
     pub fn base_path(&self) -> &str {
         base_path_of(&self.base_url)
@@ -388,6 +453,32 @@ impl Config {
     }
 }
 
+impl Config {
+    /// `content_dir`: a folder inside the site root, not one of our other folders.
+    fn validate_content_dir(&self, node: &crate::load::yaml::Node, r: &mut Report) {
+        let Some(dir) = self.content_dir.as_deref() else {
+            return;
+        };
+        let first = dir.trim_end_matches('/');
+        let ours = ["partners", "templates", "collector", &self.kits.dir];
+        if !inside_root(dir) || dir.contains("..") || ours.contains(&first) {
+            flag(
+                r,
+                node,
+                &["content_dir"],
+                Problem {
+                    message: format!("`content_dir: {dir}` is not a folder for content pages"),
+                    expected: "a folder inside the site root of its own, e.g. `partner-content`",
+                    hint: Some(
+                        "not `partners`, `templates`, `collector` or the kits folder, and not above the site root"
+                            .into(),
+                    ),
+                },
+            );
+        }
+    }
+}
+
 /// What a build needs to know before the site loads (output folders, extra stamp inputs),
 /// read from the config text without validation; the full load checks it afterwards.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -398,6 +489,20 @@ pub struct Peek {
     pub host_output: Option<String>,
     /// `shell.page` as written, when given.
     pub shell_page: Option<String>,
+    /// `content_dir` as written, when given.
+    pub content_dir: Option<String>,
+}
+
+impl Peek {
+    /// The content folder of the site at `root` (see [`content_dir_of`]).
+    pub fn content_dir(&self, root: &std::path::Path) -> String {
+        content_dir_of(
+            root,
+            self.content_dir.as_deref(),
+            self.host_output.as_deref(),
+            self.shell_page.as_deref(),
+        )
+    }
 }
 
 /// [`Peek`] at `partner-pages.yaml` of `root`; empty when it cannot be read.
@@ -418,6 +523,7 @@ pub fn peek(root: &std::path::Path) -> Peek {
         base_url: text_at(&["base_url"]),
         host_output: text_at(&["host", "output"]),
         shell_page: text_at(&["shell", "page"]),
+        content_dir: text_at(&["content_dir"]),
     }
 }
 
@@ -510,6 +616,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
             Field::opt("data", Shape::List(&Shape::Text)),
         ]),
     ),
+    Field::opt("content_dir", Shape::Text),
     Field::opt(
         "shell",
         Shape::Map(&[
@@ -548,6 +655,7 @@ pub fn parse_in(text: &str, root: Option<&std::path::Path>, r: &mut Report) -> O
 impl Config {
     /// The rules the shape cannot say; each problem is reported at its value in `node`.
     pub fn validate(&self, node: &crate::load::yaml::Node, r: &mut Report) {
+        self.validate_content_dir(node, r);
         if let Some(problem) = rules::base_url(&self.base_url) {
             flag(r, node, &["base_url"], problem);
         }

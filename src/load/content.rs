@@ -262,9 +262,10 @@ pub fn parse(text: &str, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<Cont
     })
 }
 
-/// Load every `content/**/*.md`, sorted by path. Problems go to `diags`.
-pub fn load_all(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<ContentPage> {
-    let dir = root.join("content");
+/// Load every `<content_dir>/**/*.md` (`content/` unless the config says otherwise), sorted
+/// by path. Problems go to `diags`.
+pub fn load_all(root: &Path, content_dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<ContentPage> {
+    let dir = root.join(content_dir);
     let mut out = Vec::new();
     if !dir.is_dir() {
         return out;

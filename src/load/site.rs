@@ -100,12 +100,16 @@ impl Loaded {
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     let mut diags: Vec<Diagnostic> = Vec::new();
     let config = load_config(root, opts, &mut diags);
-    let content = crate::content::load_all(root, &mut diags);
+    let content_dir = match &config {
+        Some((c, _)) => c.content_dir(root),
+        None => crate::config::peek(root).content_dir(root),
+    };
+    let content = crate::content::load_all(root, &content_dir, &mut diags);
     let loaded = load_partners(root, &mut diags);
     check_duplicate_codes(&loaded, &mut diags);
     check_duplicate_coupons(&loaded, &mut diags);
     check_duplicate_slugs(&content, &mut diags);
-    check_landing_bodies(root, &loaded, &content, &mut diags);
+    check_landing_bodies(root, &content_dir, &loaded, &content, &mut diags);
 
     match config {
         Some((config, kit_hosting)) if diags.is_empty() => {
@@ -341,9 +345,10 @@ fn check_duplicate_slugs(content: &[ContentPage], diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// `landing.body` names a Markdown file under `content/` that exists.
+/// `landing.body` names a Markdown file under the content folder that exists.
 fn check_landing_bodies(
     root: &Path,
+    content_dir: &str,
     loaded: &[Loaded],
     content: &[ContentPage],
     diags: &mut Vec<Diagnostic>,
@@ -352,8 +357,9 @@ fn check_landing_bodies(
         .iter()
         .flat_map(|l| l.bodies.iter().map(move |b| (l, b)))
     {
-        let in_content =
-            Path::new(body).starts_with("content") && body.ends_with(".md") && !body.contains("..");
+        let in_content = Path::new(body).starts_with(content_dir)
+            && body.ends_with(".md")
+            && !body.contains("..");
         if in_content && root.join(body).is_file() {
             continue;
         }
@@ -367,7 +373,9 @@ fn check_landing_bodies(
                 *body_pos,
                 format!("landing body `{body}` is not a content file"),
             )
-            .expected("a path like `content/<name>.md` of a file that exists");
+            .expected(format!(
+                "a path like `{content_dir}/<name>.md` of a file that exists"
+            ));
         if let Some(m) = did_you_mean(body, sources.iter().map(String::as_str)) {
             d = d.hint(format!("did you mean `{m}`?"));
         } else if !sources.is_empty() {

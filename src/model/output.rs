@@ -269,23 +269,11 @@ impl Folder {
                     return Ok(false);
                 }
                 if !old.contains(&path_hash(&f.path)) {
-                    return Err(Error::user_hint(
-                        format!(
-                            "{} exists and was not written by partner-pages; refusing to overwrite it",
-                            dest.display()
-                        ),
-                        "move it away, or build into a sub-folder of the host site (another output folder)",
-                    ));
+                    return Err(not_ours(dest));
                 }
                 Ok(true)
             }
-            Ok(_) => Err(Error::user_hint(
-                format!(
-                    "cannot write {}: something other than a file is in the way",
-                    dest.display()
-                ),
-                "remove it, or build into another output folder",
-            )),
+            Ok(_) => Err(in_the_way(dest)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
             Err(e) => Err(Error::io(format!("cannot read {}", dest.display()), e)),
         }
@@ -541,6 +529,64 @@ fn files_hashed_in(dir: &Path, stale: &HashSet<&String>) -> Vec<PathBuf> {
         })
         .collect()
 }
+
+/// A file of the output folder that partner-pages did not write and a build would replace.
+fn not_ours(dest: &Path) -> Error {
+    Error::user_hint(
+        format!(
+            "{} exists and was not written by partner-pages; refusing to overwrite it",
+            dest.display()
+        ),
+        "move it away, or build into a sub-folder of the host site (another output folder)",
+    )
+}
+
+/// Something other than a file where a build writes a file.
+fn in_the_way(dest: &Path) -> Error {
+    Error::user_hint(
+        format!(
+            "cannot write {}: something other than a file is in the way",
+            dest.display()
+        ),
+        "remove it, or build into another output folder",
+    )
+}
+
+/// What a build into `dir` would refuse, checked without writing (for `check`): the same
+/// error as [`Folder::put`] for a file in the way that partner-pages did not write.
+pub(crate) struct DryRun {
+    dir: PathBuf,
+    old: BTreeSet<String>,
+}
+
+impl DryRun {
+    /// The folder's record of what partner-pages wrote there.
+    pub(crate) fn open(dir: &Path) -> Result<DryRun> {
+        Ok(DryRun {
+            dir: dir.to_path_buf(),
+            old: read_manifest(dir)?,
+        })
+    }
+
+    /// The error a build gives for `f`, if any.
+    pub(crate) fn check(&self, f: &OutputFile) -> Result<()> {
+        let dest = self.dir.join(&f.path);
+        match std::fs::symlink_metadata(&dest) {
+            Ok(m) if m.is_file() => {
+                let same = m.len() == f.bytes.len() as u64
+                    && std::fs::read(&dest).is_ok_and(|b| b == f.bytes);
+                if same || self.old.contains(&path_hash(&f.path)) {
+                    Ok(())
+                } else {
+                    Err(not_ours(&dest))
+                }
+            }
+            Ok(_) => Err(in_the_way(&dest)),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
 
 /// Hashes of the previous manifest ([`path_hash`]). A line that is a path (a manifest of an
 /// earlier version) is hashed; lines that are not plain relative paths are ignored, and a

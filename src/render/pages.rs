@@ -391,7 +391,10 @@ impl<'a> Pages<'a> {
                             0,
                             format!("landing.body `{src}` is not a content file of this site"),
                         )
-                        .hint("give a path like `content/<name>.md`, relative to the site root"),
+                        .hint(format!(
+                            "give a path like `{}/<name>.md`, relative to the site root",
+                            self.config().content_dir(&self.site.root)
+                        )),
                     ))
                 }
             },

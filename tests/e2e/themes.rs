@@ -271,3 +271,44 @@ fn partner_pages_look_native_in_three_real_themes() {
     );
     assert!(shots.join("contact-sheet.png").is_file());
 }
+
+#[test]
+fn init_host_at_the_root_of_each_theme_builds_and_its_workflow_passes_the_schema() {
+    let validator = require_tool(
+        "action-validator",
+        "npm package @action-validator/cli (package.json)",
+    );
+    for theme in &THEMES {
+        let site = fixture(theme);
+        let dir = site.path();
+        std::fs::remove_dir_all(dir.join("partners-site")).unwrap();
+        let init = support::run(dir, &["init", "--host", dir.to_str().unwrap()]);
+        assert!(
+            init.status.success(),
+            "init --host in {}:\n{}",
+            theme.name,
+            String::from_utf8_lossy(&init.stderr)
+        );
+        ok(&format!("{} build", theme.name), &mut (theme.build)(dir));
+        let built = support::run(dir, &["build"]);
+        assert!(
+            built.status.success(),
+            "partner-pages build at the root of {}:\n{}",
+            theme.name,
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let landing = dir
+            .join(theme.output)
+            .join("partners/p/newsletter-friends/index.html");
+        assert!(landing.is_file(), "{}: {}", theme.name, landing.display());
+        let workflow = dir.join(".github/workflows/partner-report.yml");
+        let out = Command::new(&validator).arg(&workflow).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            theme.name,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

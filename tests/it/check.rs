@@ -2,7 +2,7 @@
 //! named `err_<what>` like minijinja's inputs, with the expected output beside it), and the
 //! promise that a failed `build` leaves the previous `public/` untouched.
 
-use crate::support::{self, copy_site, example_site, repo_root, run};
+use crate::support::{self, copy_site, example_site, read, repo_root, run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -76,7 +76,7 @@ fn the_corpus_base_site_is_valid() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "ok: 1 partner, 2 content pages\n"
+        "ok: 1 partner, 2 content pages, every link has a target\n"
     );
     let out = run(site.path(), &["check", "--links"]);
     assert_eq!(
@@ -244,7 +244,10 @@ fn check_on_the_example_site_says_ok_with_counts() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("ok: 4 partners, "), "{stdout}");
-    assert!(stdout.ends_with(" content pages\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(" content pages, every link has a target\n"),
+        "{stdout}"
+    );
     // Every button of the example site leads to a page it builds.
     let links = run(&example_site(), &["check", "--links"]);
     assert!(
@@ -358,4 +361,97 @@ fn diagnostics_colour_honours_no_color_and_clicolor() {
     let forced = check(&[("CLICOLOR_FORCE", "1")]);
     assert!(forced.contains("\x1b[31merror\x1b[0m"), "{forced:?}");
     assert_eq!(check(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]), plain);
+}
+
+/// The first line of what a failed command printed (the error itself).
+fn first_error(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The Hugo fixture site with its host output written by hand (no Hugo needed): the pages its
+/// partner links to, the shell page and the llms.txt the build merges into.
+fn host_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    let from = repo_root().join("tests/fixtures/hosts/hugo");
+    for entry in walkdir::WalkDir::new(&from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let dest = site.path().join(entry.path().strip_prefix(&from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+    let public = site.path().join("public");
+    for page in ["demo", "pricing", "about"] {
+        std::fs::create_dir_all(public.join(page)).unwrap();
+        std::fs::write(
+            public.join(page).join("index.html"),
+            format!("<!doctype html><html><head><title>{page}</title></head><body><main id=\"content\">{page}</main></body></html>"),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(public.join("downloads")).unwrap();
+    std::fs::write(public.join("downloads/checklist.pdf"), "%PDF-1.4\n").unwrap();
+    std::fs::copy(site.path().join("static/llms.txt"), public.join("llms.txt")).unwrap();
+    site
+}
+
+#[test]
+fn check_refuses_what_build_refuses_with_the_same_message() {
+    let site = host_site();
+    let root = site.path().join("partners-site");
+    let out = run(&root, &["check"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("every link has a target"));
+    // A host page where a partner page goes.
+    let planted = site.path().join("public/partners/index.html");
+    std::fs::create_dir_all(planted.parent().unwrap()).unwrap();
+    std::fs::write(&planted, "<!doctype html><title>Host partners page</title>").unwrap();
+    let check = run(&root, &["check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let build = run(&root, &["build"]);
+    assert_eq!(build.status.code(), Some(1));
+    assert!(
+        first_error(&check)
+            .contains("exists and was not written by partner-pages; refusing to overwrite it"),
+        "{}",
+        first_error(&check)
+    );
+    assert_eq!(first_error(&check), first_error(&build));
+    assert_eq!(
+        read(&planted),
+        "<!doctype html><title>Host partners page</title>"
+    );
+    std::fs::remove_file(&planted).unwrap();
+    // A partner link to a host page that is gone.
+    std::fs::remove_file(site.path().join("public/demo/index.html")).unwrap();
+    let check = run(&root, &["check"]);
+    assert_eq!(check.status.code(), Some(1));
+    let build = run(&root, &["build"]);
+    assert_eq!(build.status.code(), Some(1));
+    assert!(
+        first_error(&check).contains("`cta.url` links to `/demo/`"),
+        "{}",
+        first_error(&check)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&check.stderr),
+        String::from_utf8_lossy(&build.stderr)
+    );
 }

@@ -25,6 +25,8 @@ mod check;
 mod experiments;
 // hostile files and resource bounds: event readers, MCP, symlinks, memory limits.
 mod hardening;
+// partner-pages.yaml at a host's root: content_dir, init --host.
+mod host_root;
 // private partner kits: never public, hosted only at a secret path.
 mod kits;
 // the import rule between the folders of `src/` (read from the source).

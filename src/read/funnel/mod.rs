@@ -119,6 +119,7 @@ impl Default for FunnelConfig {
             host: Default::default(),
             shell: None,
             stripe: None,
+            content_dir: None,
         })
     }
 }
