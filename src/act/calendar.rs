@@ -8,7 +8,7 @@
 use crate::config::Bands;
 use crate::partner::Partner;
 use crate::site::Site;
-use crate::text::escape::literal;
+use crate::text::escape::table_cell;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -1309,11 +1309,11 @@ pub fn to_markdown(cal: &Calendar) -> String {
             out.push_str(&format!(
                 "| {} | {} | {} | `{}` | {} | [{}]({}) |\n",
                 t.date,
-                literal(&t.partner),
-                literal(&t.title),
+                table_cell(&t.partner),
+                table_cell(&t.title),
                 t.rule,
-                literal(&t.reason),
-                literal(&t.file),
+                table_cell(&t.reason),
+                table_cell(&t.file),
                 t.file
             ));
         }

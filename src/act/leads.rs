@@ -22,7 +22,7 @@ use crate::events::Ts;
 use crate::funnel::{Excluded, FunnelConfig, Journey, Journeys, Range, RangeSpec, Stage};
 use crate::partner::{Cta, Partner};
 use crate::site::Site;
-use crate::text::escape::literal as cell;
+use crate::text::escape::{literal as cell, table_cell};
 use rules::NextStep;
 use serde::Serialize;
 pub use stream::{stream, write_csv, write_json, write_markdown, LeadStream, Paging};
@@ -423,7 +423,7 @@ fn md_row(l: &Lead) -> String {
         l.last_stage,
         l.last_at,
         l.next_step.rule,
-        cell(&l.next_step.action),
-        cell(&l.next_step.because),
+        table_cell(&l.next_step.action),
+        table_cell(&l.next_step.because),
     )
 }

@@ -587,7 +587,6 @@ impl DryRun {
     }
 }
 
-
 /// Hashes of the previous manifest ([`path_hash`]). A line that is a path (a manifest of an
 /// earlier version) is hashed; lines that are not plain relative paths are ignored, and a
 /// stale file is only ever looked for under the folder, so a tampered manifest cannot make us

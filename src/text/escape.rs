@@ -147,6 +147,13 @@ pub fn sentence(text: &str) -> String {
     }
 }
 
+/// Markdown made to fit one table cell: a `|` would end the cell and a line break the row, so
+/// pipes are escaped and line breaks become spaces; the rest stays Markdown (code spans, links).
+/// For data inside the cell, escape it with [`literal`] first.
+pub fn table_cell(md: &str) -> String {
+    md.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
 /// Text that holds data (names, campaigns) as Markdown shows it literally: emphasis, code,
 /// HTML, table cells and links cannot start in it. A `]` is escaped only where it would close
 /// a link (`](`, `][`, `]:`), so the intervals (`[21.9–33%]`) stay readable as plain text.
@@ -219,5 +226,12 @@ mod tests {
     #[test]
     fn paragraphs_split_on_blank_lines() {
         assert_eq!(paragraphs("a\nb\n\n\n- c\n"), vec!["a b", "\\- c"]);
+    }
+
+    #[test]
+    fn data_is_shown_literally_and_cells_stay_one_cell() {
+        assert_eq!(literal("a|b *c* `d`\nx"), "a\\|b \\*c\\* \\`d\\` x");
+        assert_eq!(literal("[1–2%] [x](y)"), "[1–2%] [x\\](y)");
+        assert_eq!(table_cell("code `a|b`\r\nnext"), "code `a\\|b`  next");
     }
 }

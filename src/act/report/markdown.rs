@@ -3,7 +3,7 @@
 use super::{excluded_lines, method_text, stage_label, verdict_text, when};
 use crate::funnel::stats::pct;
 use crate::funnel::{Figures, FunnelReport, Proportion, Rate, Stage};
-use crate::text::escape::literal as cell;
+use crate::text::escape::table_cell as cell;
 use std::fmt::Write;
 
 fn rate_cell(r: &Rate) -> String {
