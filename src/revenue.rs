@@ -241,6 +241,49 @@ pub fn compute(source: &Source, range: Range, funnel: &FunnelReport) -> Result<O
     }))
 }
 
+/// What one visitor paid in one currency (for `leads`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+pub struct Paid {
+    /// Lower-case ISO 4217 code.
+    pub currency: String,
+    /// Payments made.
+    pub payments: u64,
+    /// Paid net of tax, less refunds, minor units.
+    pub net: i64,
+}
+
+/// Payments by visitor id.
+pub type PaidByVisitor = std::collections::HashMap<String, Vec<Paid>>;
+
+/// What each visitor paid, from the payment and refund rows that carry a visitor id.
+pub fn paid_by_visitor(source: &Source) -> Result<PaidByVisitor> {
+    let mut acc: BTreeMap<(String, String), Paid> = BTreeMap::new();
+    source.scan(&ScanOptions::default(), &mut |r| {
+        if !is_money_row(r.event_name) || r.partner_code.is_empty() {
+            return Ok(());
+        }
+        let (Some(v), Some(amount), Some(currency)) =
+            (r.visitor_id, r.pay.amount_minor, r.pay.currency)
+        else {
+            return Ok(());
+        };
+        let p = acc
+            .entry((v.to_string(), currency.to_string()))
+            .or_insert_with(|| Paid {
+                currency: currency.to_string(),
+                ..Default::default()
+            });
+        p.net += amount;
+        p.payments += u64::from(r.event_name == PAYMENT);
+        Ok(())
+    })?;
+    let mut out = PaidByVisitor::new();
+    for ((v, _), p) in acc {
+        out.entry(v).or_default().push(p);
+    }
+    Ok(out)
+}
+
 /// Digits after the point of a currency's major unit (Stripe's zero- and three-decimal lists).
 pub fn decimals(currency: &str) -> u32 {
     const ZERO: &[&str] = &[

@@ -343,4 +343,78 @@ fn report_json_gives_net_revenue_per_partner_and_the_rule_of_each_payment() {
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("## Revenue (Stripe)"), "{md}");
     assert!(md.contains("visitor_over_coupon"), "{md}");
+
+    let range = [
+        "--since".to_string(),
+        day(t0 - 86_400),
+        "--until".into(),
+        day(t0 + 86_400),
+        "--now".into(),
+        day(t0 + 86_400),
+    ];
+    let cli = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(crate::support::bin())
+            .arg("--root")
+            .arg(s.site.path())
+            .args(args)
+            .arg("--events")
+            .arg(&s.db)
+            .args(&range)
+            .args(["--format", "json"])
+            .env_remove("PARTNER_PAGES_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // The partner report: the partner's own customers and net revenue, nobody else's.
+    let pr = cli(&["report", "--for-partner", "--partner", "founder-community"]);
+    let lines = pr["revenue"]
+        .as_array()
+        .expect("revenue in the partner report");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["net"].as_i64(),
+        books.net.get("founder-community").copied()
+    );
+    assert_eq!(
+        lines[0]["paying_customers"], 4,
+        "3 by link, 1 by coupon: {pr}"
+    );
+    // `leads`: the leads who paid say so; the disagreement's visitor paid 49.00 EUR.
+    let leads = cli(&["leads", "--stage", "click"]);
+    let paid: Vec<&serde_json::Value> = leads["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l.get("paid").is_some())
+        .collect();
+    assert_eq!(paid.len(), 10, "9 link sales and the disagreement: {leads}");
+    let disagreeing = paid
+        .iter()
+        .find(|l| l["visitor_id"] == json!(vid))
+        .expect("the disagreement's visitor paid");
+    assert_eq!(
+        disagreeing["paid"],
+        json!([{"currency": "eur", "payments": 1, "net": 4900}])
+    );
+    // The MCP tool answers the same revenue as the CLI.
+    let mut c = crate::support::mcp::Client::spawn(s.site.path(), &s.db);
+    c.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let resp = c.call(
+        "funnel_report",
+        json!({"since": day(t0 - 86_400), "until": day(t0 + 86_400), "now": day(t0 + 86_400)}),
+    );
+    let answer: serde_json::Value =
+        serde_json::from_str(crate::support::mcp::tool_text(&resp)).unwrap();
+    assert_eq!(answer["revenue"], report["revenue"]);
+    c.close();
 }
