@@ -130,6 +130,12 @@ fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
         .expect("a visitor cookie")
         .to_string();
     c.rows_at_least(1);
+    // The page reads the visitor id from GET /stripe (the cookie is HttpOnly).
+    let cookie = format!("pp_vid={vid}");
+    let mine = c.request("GET", "/stripe", &[("Cookie", &cookie)], b"");
+    assert_eq!(mine.status, 200);
+    let v: Value = serde_json::from_str(mine.text()).unwrap();
+    assert_eq!(v, json!({ "visitor_id": vid }));
     let post = |body: &[u8], header: &str| {
         let r = c.request(
             "POST",

@@ -122,8 +122,15 @@ fn serve_stores_each_stripe_payment_once_and_refunds_as_negative_rows() {
     );
     assert_eq!(post(&s, &other, &signed(&other, now())).0, 200);
     assert_eq!(money(&s.db).len(), 2);
-    // GET is not allowed.
-    assert_eq!(s.get("/stripe", &[]).status, 405);
+    // GET gives the visitor id of the cookie, for Checkout's client_reference_id.
+    let mine = s.get("/stripe", &[("Cookie", &cookies)]);
+    assert_eq!(mine.status, 200);
+    assert_eq!(mine.header("cache-control"), Some("private, no-store"));
+    let v: serde_json::Value = serde_json::from_slice(&mine.body).unwrap();
+    assert_eq!(v, json!({ "visitor_id": vid }));
+    let none: serde_json::Value = serde_json::from_slice(&s.get("/stripe", &[]).body).unwrap();
+    assert_eq!(none, json!({ "visitor_id": null }));
+    assert_eq!(s.send("PUT", "/stripe", &[], b"").status, 405);
 }
 
 /// The expected books, kept by the test from what it sent (not from the table).
