@@ -280,4 +280,47 @@ fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
     };
     let money = || stripe::money(&s.db);
     deliveries(&post, &money, &vid);
+
+    // The JSON that carries revenue validates against the committed schemas.
+    let day = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let (since, until) = (day(now() - 86_400), day(now() + 86_400));
+    for (args, schema, field) in [
+        (vec!["report"], "report.schema.json", "revenue"),
+        (
+            vec!["report", "--for-partner", "--partner", "seo-consultant"],
+            "partner-report.schema.json",
+            "revenue",
+        ),
+        (
+            vec!["leads", "--stage", "click"],
+            "leads.schema.json",
+            "leads",
+        ),
+    ] {
+        let out = Command::new(crate::support::bin())
+            .arg("--root")
+            .arg(s.site.path())
+            .args(&args)
+            .arg("--events")
+            .arg(&s.db)
+            .args([
+                "--since", &since, "--until", &until, "--now", &until, "--format", "json",
+            ])
+            .env_remove("PARTNER_PAGES_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&format!("\"{field}\"")), "{text}");
+        crate::tools::assert_valid_json(schema, &text);
+    }
 }
