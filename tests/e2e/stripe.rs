@@ -299,7 +299,7 @@ fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
         (
             vec!["leads", "--stage", "click"],
             "leads.schema.json",
-            "leads",
+            "paid",
         ),
     ] {
         let out = Command::new(crate::support::bin())
