@@ -323,4 +323,40 @@ fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
         assert!(text.contains(&format!("\"{field}\"")), "{text}");
         crate::tools::assert_valid_json(schema, &text);
     }
+    // The HTML reports with their revenue sections pass the Nu checker.
+    let mut pages = Vec::new();
+    for (name, args) in [
+        ("team.html", vec!["report"]),
+        (
+            "partner.html",
+            vec!["report", "--for-partner", "--partner", "seo-consultant"],
+        ),
+    ] {
+        let out = Command::new(crate::support::bin())
+            .arg("--root")
+            .arg(s.site.path())
+            .args(&args)
+            .arg("--events")
+            .arg(&s.db)
+            .args([
+                "--since", &since, "--until", &until, "--now", &until, "--format", "html",
+            ])
+            .env_remove("PARTNER_PAGES_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let html = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            html.contains("Revenue (Stripe)") || html.contains("payments</h2>"),
+            "{html}"
+        );
+        let file = s.site.path().join(name);
+        std::fs::write(&file, html).unwrap();
+        pages.push(file);
+    }
+    crate::tools::assert_nu_clean(&pages);
 }
