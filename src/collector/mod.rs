@@ -54,6 +54,10 @@
 //!   page_path defaults to `/s`. Not subject to the bot / DNT / GPC rules (it is signed, and
 //!   backends use curl-like agents). Writes `value` and `user_id` too (migration 0002); `/go`
 //!   and `/e` rows write only the original seven columns. Answers 204. Other methods -> 405.
+//! - `POST /stripe` (only with `stripe:` in the config): Stripe's webhooks, verified with the
+//!   `Stripe-Signature` scheme and stored as `payment` / `refund` rows with the payment columns
+//!   (migration 0004); `GET /stripe` answers `{"visitor_id": ...}` from the visitor cookie, for
+//!   Checkout's `client_reference_id`. The rules are in [`stripe`].
 //! - Storage: `/e` and `/s` answer 204 only once the row is written (`serve`: its SQLite commit;
 //!   the Worker: the D1 `INSERT`); a failed write -> 503 with `Retry-After: 5`, no row, logged.
 //!   `/go/` never depends on the write: the Worker redirects first and writes the click in
