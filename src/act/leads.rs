@@ -103,6 +103,9 @@ pub struct Lead {
     pub revenue_events: u32,
     /// What should happen next.
     pub next_step: NextStep,
+    /// What the lead paid through Stripe, per currency (absent when nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paid: Vec<crate::revenue::Paid>,
 }
 
 /// One row per lead journey (at most `limit` per page when one is given) that started in the UTC
@@ -201,7 +204,12 @@ pub fn compute(
     let source = crate::report::open_source(site, events)?;
     let cfg = FunnelConfig::from_config(&site.config);
     let journeys = crate::funnel::journeys(&source, &site.partners, &cfg, range)?;
-    Ok(from_journeys(site, &source.describe(), &journeys, opts))
+    let mut report = from_journeys(site, &source.describe(), &journeys, opts);
+    let paid = crate::revenue::paid_by_visitor(&source)?;
+    for l in &mut report.leads {
+        l.paid = paid.get(&l.visitor_id).cloned().unwrap_or_default();
+    }
+    Ok(report)
 }
 
 /// The leads among journeys already computed.
@@ -269,6 +277,7 @@ fn lead(j: &Journey, p: &Partner, now: Ts) -> Lead {
         revenue: j.revenue,
         revenue_events: j.revenue_events,
         next_step: rules::next_step(r, p, now, j.user_id.is_some()),
+        paid: Vec::new(),
     }
 }
 

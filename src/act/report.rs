@@ -12,6 +12,7 @@ use crate::site::Site;
 mod html;
 mod markdown;
 pub mod partner;
+pub mod revenue;
 
 pub use html::html;
 pub use markdown::markdown;
@@ -159,7 +160,7 @@ pub fn funnel_for(site: &Site, events: &str, range: Range, quiet: bool) -> Resul
         .collect();
     let mut report = report.with_tests(&states);
     report.experiments = tests;
-    report.revenue = crate::revenue::compute(&source, range, &report)?;
+    report.revenue = revenue::compute(&source, range, &report)?;
     Ok(report)
 }
 

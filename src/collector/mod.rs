@@ -67,6 +67,10 @@
 //!   gets its signed cookie, but the event records no variant (NULL). `/go/` and `/e` apply the
 //!   same rules to their row; `/s` records the drawn variant. Without the key no variant is
 //!   drawn, shown or recorded (the Worker logs it; `serve` makes a key per process).
+//! - `POST /stripe` (only with `stripe:` in the config): Stripe's webhooks, verified with the
+//!   `Stripe-Signature` scheme and stored as `payment` / `refund` rows with the payment columns
+//!   (migration 0004); `GET /stripe` answers `{"visitor_id": ...}` from the visitor cookie, for
+//!   Checkout's `client_reference_id`. The rules are in [`stripe`].
 //! - Storage: `/e` and `/s` answer 204 only once the row is written (`serve`: its SQLite commit;
 //!   the Worker: the D1 `INSERT`); a failed write -> 503 with `Retry-After: 5`, no row, logged.
 //!   `/go/` never depends on the write: the Worker redirects first and writes the click in

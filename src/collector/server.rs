@@ -256,8 +256,23 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
         return server_event(&app, reg, req).await;
     }
     if rest == crate::collector::stripe::STRIPE_PATH && reg.stripe.is_some() {
+        if is_get {
+            // The visitor id for Checkout's client_reference_id (the cookie is HttpOnly).
+            let body = serde_json::json!({ "visitor_id": cookies(reg, req.headers()).visitor_id });
+            let mut resp = (StatusCode::OK, body.to_string()).into_response();
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            return resp;
+        }
         if method != Method::POST {
-            return not_allowed("POST");
+            return not_allowed("GET, HEAD, POST");
         }
         return stripe_webhook(app.clone(), reg, req).await;
     }

@@ -39,8 +39,9 @@
 //!   matches is stored with an empty partner code and rule `none`.
 
 use crate::config::StripePrefer;
-use crate::revenue::{PAYMENT, REFUND};
 use crate::site::Site;
+pub use crate::stage::UNKNOWN_CHARGE;
+use crate::stage::{PAYMENT, REFUND};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -809,9 +810,6 @@ fn refund_row(
     )?;
     Ok(Outcome::Stored(rule))
 }
-
-/// The rule of a refund whose charge no stored payment has.
-pub const UNKNOWN_CHARGE: &str = "unknown_charge";
 
 #[cfg(test)]
 #[path = "stripe_tests.rs"]

@@ -11,6 +11,17 @@ use std::str::FromStr;
 
 /// The server-side revenue signal: an event name that is not a funnel stage.
 pub const REVENUE: &str = "revenue";
+/// `event_name` of a payment from Stripe (`crate::collector::stripe`).
+pub const PAYMENT: &str = "payment";
+/// `event_name` of a refund from Stripe (negative amount, pointing at its payment).
+pub const REFUND: &str = "refund";
+/// The attribution rule of a refund whose charge no stored payment has.
+pub const UNKNOWN_CHARGE: &str = "unknown_charge";
+
+/// Is this a payment or refund row (read by the revenue section, not the funnel)?
+pub fn is_money_row(event_name: &str) -> bool {
+    event_name == PAYMENT || event_name == REFUND
+}
 
 /// A funnel stage, in funnel order. Stages sort in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

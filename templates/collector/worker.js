@@ -171,7 +171,12 @@ const STAGE_NAMES = "('click', 'visit', 'lead_magnet', 'cta', 'activation')";
 
 // POST /stripe: verify Stripe-Signature on the raw body, then store the payment or refund once.
 async function stripeRoute(request, env) {
-  if (request.method !== "POST") return answer(405, "method not allowed", { Allow: "POST" });
+  // GET: the visitor id for Checkout's client_reference_id (the cookie is HttpOnly).
+  if (request.method === "GET" || request.method === "HEAD")
+    return new Response(JSON.stringify({ visitor_id: knownVisitor(request) }), {
+      headers: { "Content-Type": "application/json", "Cache-Control": "private, no-store" },
+    });
+  if (request.method !== "POST") return answer(405, "method not allowed", { Allow: "GET, HEAD, POST" });
   const S = R.stripe;
   const bytes = await readLimitedBytes(request, S.maxBody);
   if (bytes === null) return answer(400, "body over " + S.maxBody + " bytes: nothing stored");

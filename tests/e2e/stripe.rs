@@ -110,6 +110,94 @@ fn deliveries(post: Post<'_>, money: &dyn Fn() -> Vec<Money>, vid: &str) {
     );
     assert_eq!(rows[2].object, rows[0].object);
     assert_eq!(rows[0].event, "evt_1QkSession0000000000001");
+
+    // Coupons, a link/coupon disagreement (the link wins by default), a refund of a charge no
+    // payment has, and bad input (nothing stored), signed by Stripe's library too.
+    let session = |id: &str, edits: &[(&str, Value)]| {
+        let mut all: Vec<(&str, Value)> = vec![
+            ("/id", json!(format!("evt_{id}"))),
+            ("/created", json!(t + 10)),
+            ("/data/object/id", json!(format!("cs_{id}"))),
+            ("/data/object/customer", json!(format!("cus_{id}"))),
+            ("/data/object/payment_intent", json!(format!("pi_{id}"))),
+            ("/data/object/client_reference_id", json!(null)),
+        ];
+        all.extend(edits.iter().cloned());
+        stripe::event("checkout.session.completed", &all)
+    };
+    let coupon = session(
+        "coupon",
+        &[("/data/object/discounts", json!([{"coupon": "founders"}]))],
+    );
+    let disagree = session(
+        "disagree",
+        &[
+            ("/data/object/client_reference_id", json!(vid)),
+            (
+                "/data/object/discounts",
+                json!([{"promotion_code": {"id": "FOUNDERS"}}]),
+            ),
+        ],
+    );
+    let nobody = session("nobody", &[]);
+    let unknown_refund = stripe::event(
+        "charge.refunded",
+        &[
+            ("/id", json!("evt_unknown_refund")),
+            ("/created", json!(t + 11)),
+            ("/data/object/id", json!("ch_unknown")),
+            ("/data/object/payment_intent", json!("pi_unknown")),
+        ],
+    );
+    let bad_currency = session("badcur", &[("/data/object/currency", json!("zzz"))]);
+    let fractional = session("frac", &[("/data/object/amount_total", json!(58.8))]);
+    let h = stripe_headers(&[
+        (&coupon, SECRETS[1], now()),
+        (&disagree, SECRETS[1], now()),
+        (&nobody, SECRETS[1], now()),
+        (&unknown_refund, SECRETS[1], now()),
+        (&bad_currency, SECRETS[1], now()),
+        (&fractional, SECRETS[1], now()),
+    ]);
+    for (body, header) in [
+        (&coupon, &h[0]),
+        (&disagree, &h[1]),
+        (&nobody, &h[2]),
+        (&unknown_refund, &h[3]),
+    ] {
+        let (status, text) = post(body, header);
+        assert_eq!(status, 200, "{text}");
+    }
+    for (body, header, why) in [
+        (&bad_currency, &h[4], "unknown currency `zzz`"),
+        (&fractional, &h[5], "amount_total"),
+    ] {
+        let (status, text) = post(body, header);
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains(why), "{text}");
+    }
+    let big = vec![b' '; 256 * 1024 + 1];
+    let (status, text) = post(&big, &stripe_headers(&[(&big, SECRETS[1], now())])[0]);
+    assert_eq!(status, 400, "{text}");
+    let rest: Vec<(String, String, i64, String)> = money()[3..]
+        .iter()
+        .map(|m| (m.partner.clone(), m.kind.clone(), m.amount, m.rule.clone()))
+        .collect();
+    let s = |x: &str| x.to_string();
+    assert_eq!(
+        rest,
+        vec![
+            (s("founder-community"), s("payment"), 4900, s("coupon")),
+            (
+                s("seo-consultant"),
+                s("payment"),
+                4900,
+                s("visitor_over_coupon")
+            ),
+            (s(""), s("payment"), 4900, s("none")),
+            (s(""), s("refund"), -2940, s("unknown_charge")),
+        ]
+    );
 }
 
 #[test]
@@ -130,6 +218,12 @@ fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
         .expect("a visitor cookie")
         .to_string();
     c.rows_at_least(1);
+    // The page reads the visitor id from GET /stripe (the cookie is HttpOnly).
+    let cookie = format!("pp_vid={vid}");
+    let mine = c.request("GET", "/stripe", &[("Cookie", &cookie)], b"");
+    assert_eq!(mine.status, 200);
+    let v: Value = serde_json::from_str(mine.text()).unwrap();
+    assert_eq!(v, json!({ "visitor_id": vid }));
     let post = |body: &[u8], header: &str| {
         let r = c.request(
             "POST",
@@ -186,4 +280,83 @@ fn worker_and_serve_store_stripe_events_signed_by_stripes_library_once() {
     };
     let money = || stripe::money(&s.db);
     deliveries(&post, &money, &vid);
+
+    // The JSON that carries revenue validates against the committed schemas.
+    let day = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let (since, until) = (day(now() - 86_400), day(now() + 86_400));
+    for (args, schema, field) in [
+        (vec!["report"], "report.schema.json", "revenue"),
+        (
+            vec!["report", "--for-partner", "--partner", "seo-consultant"],
+            "partner-report.schema.json",
+            "revenue",
+        ),
+        (
+            vec!["leads", "--stage", "click"],
+            "leads.schema.json",
+            "paid",
+        ),
+    ] {
+        let out = Command::new(crate::support::bin())
+            .arg("--root")
+            .arg(s.site.path())
+            .args(&args)
+            .arg("--events")
+            .arg(&s.db)
+            .args([
+                "--since", &since, "--until", &until, "--now", &until, "--format", "json",
+            ])
+            .env_remove("PARTNER_PAGES_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&format!("\"{field}\"")), "{text}");
+        crate::tools::assert_valid_json(schema, &text);
+    }
+    // The HTML reports with their revenue sections pass the Nu checker.
+    let mut pages = Vec::new();
+    for (name, args) in [
+        ("team.html", vec!["report"]),
+        (
+            "partner.html",
+            vec!["report", "--for-partner", "--partner", "seo-consultant"],
+        ),
+    ] {
+        let out = Command::new(crate::support::bin())
+            .arg("--root")
+            .arg(s.site.path())
+            .args(&args)
+            .arg("--events")
+            .arg(&s.db)
+            .args([
+                "--since", &since, "--until", &until, "--now", &until, "--format", "html",
+            ])
+            .env_remove("PARTNER_PAGES_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let html = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            html.contains("Revenue (Stripe)") || html.contains("payments</h2>"),
+            "{html}"
+        );
+        let file = s.site.path().join(name);
+        std::fs::write(&file, html).unwrap();
+        pages.push(file);
+    }
+    crate::tools::assert_nu_clean(&pages);
 }

@@ -122,8 +122,15 @@ fn serve_stores_each_stripe_payment_once_and_refunds_as_negative_rows() {
     );
     assert_eq!(post(&s, &other, &signed(&other, now())).0, 200);
     assert_eq!(money(&s.db).len(), 2);
-    // GET is not allowed.
-    assert_eq!(s.get("/stripe", &[]).status, 405);
+    // GET gives the visitor id of the cookie, for Checkout's client_reference_id.
+    let mine = s.get("/stripe", &[("Cookie", &cookies)]);
+    assert_eq!(mine.status, 200);
+    assert_eq!(mine.header("cache-control"), Some("private, no-store"));
+    let v: serde_json::Value = serde_json::from_slice(&mine.body).unwrap();
+    assert_eq!(v, json!({ "visitor_id": vid }));
+    let none: serde_json::Value = serde_json::from_slice(&s.get("/stripe", &[]).body).unwrap();
+    assert_eq!(none, json!({ "visitor_id": null }));
+    assert_eq!(s.send("PUT", "/stripe", &[], b"").status, 405);
 }
 
 /// The expected books, kept by the test from what it sent (not from the table).
@@ -343,4 +350,78 @@ fn report_json_gives_net_revenue_per_partner_and_the_rule_of_each_payment() {
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("## Revenue (Stripe)"), "{md}");
     assert!(md.contains("visitor_over_coupon"), "{md}");
+
+    let range = [
+        "--since".to_string(),
+        day(t0 - 86_400),
+        "--until".into(),
+        day(t0 + 86_400),
+        "--now".into(),
+        day(t0 + 86_400),
+    ];
+    let cli = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(crate::support::bin())
+            .arg("--root")
+            .arg(s.site.path())
+            .args(args)
+            .arg("--events")
+            .arg(&s.db)
+            .args(&range)
+            .args(["--format", "json"])
+            .env_remove("PARTNER_PAGES_ROOT")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // The partner report: the partner's own customers and net revenue, nobody else's.
+    let pr = cli(&["report", "--for-partner", "--partner", "founder-community"]);
+    let lines = pr["revenue"]
+        .as_array()
+        .expect("revenue in the partner report");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0]["net"].as_i64(),
+        books.net.get("founder-community").copied()
+    );
+    assert_eq!(
+        lines[0]["paying_customers"], 4,
+        "3 by link, 1 by coupon: {pr}"
+    );
+    // `leads`: the leads who paid say so; the disagreement's visitor paid 49.00 EUR.
+    let leads = cli(&["leads", "--stage", "click"]);
+    let paid: Vec<&serde_json::Value> = leads["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l.get("paid").is_some())
+        .collect();
+    assert_eq!(paid.len(), 10, "9 link sales and the disagreement: {leads}");
+    let disagreeing = paid
+        .iter()
+        .find(|l| l["visitor_id"] == json!(vid))
+        .expect("the disagreement's visitor paid");
+    assert_eq!(
+        disagreeing["paid"],
+        json!([{"currency": "eur", "payments": 1, "net": 4900}])
+    );
+    // The MCP tool answers the same revenue as the CLI.
+    let mut c = crate::support::mcp::Client::spawn(s.site.path(), &s.db);
+    c.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    c.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    let resp = c.call(
+        "funnel_report",
+        json!({"since": day(t0 - 86_400), "until": day(t0 + 86_400), "now": day(t0 + 86_400)}),
+    );
+    let answer: serde_json::Value =
+        serde_json::from_str(crate::support::mcp::tool_text(&resp)).unwrap();
+    assert_eq!(answer["revenue"], report["revenue"]);
+    c.close();
 }

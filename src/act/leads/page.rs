@@ -319,6 +319,7 @@ mod tests {
                 action: String::new(),
                 because: String::new(),
             },
+            paid: Vec::new(),
         };
         LeadsReport {
             version: super::super::VERSION,

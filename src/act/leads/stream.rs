@@ -37,6 +37,8 @@ pub struct LeadStream {
     partners: Vec<Option<Partner>>,
     campaigns: Vec<String>,
     now: Ts,
+    /// Stripe payments by visitor id.
+    paid: crate::revenue::PaidByVisitor,
 }
 
 enum Rows {
@@ -76,7 +78,9 @@ impl Iterator for LeadStream {
                 revenue_events: rec.revenue_events,
                 rows: 0,
             };
-            return Some(Ok(lead(&j, p, self.now)));
+            let mut l = lead(&j, p, self.now);
+            l.paid = self.paid.get(&l.visitor_id).cloned().unwrap_or_default();
+            return Some(Ok(l));
         }
     }
 }
@@ -201,6 +205,7 @@ pub fn from_source(
         partners,
         campaigns: reg.campaigns,
         now: opts.now,
+        paid: crate::revenue::paid_by_visitor(source)?,
     })
 }
 

@@ -138,7 +138,7 @@ pub fn html(r: &FunnelReport) -> String {
         );
     }
     let _ = writeln!(o, "</tbody>\n</table>\n</section>");
-    o.push_str(&crate::revenue::html(r.revenue.as_ref()));
+    o.push_str(&super::revenue::html(r.revenue.as_ref()));
     let _ = writeln!(o, "</body>\n</html>");
     o
 }

@@ -58,6 +58,77 @@ pub struct PartnerReport {
     pub next: NextStep,
     /// How the figures were counted, in words.
     pub method: Vec<String>,
+    /// The partner's paying customers and net revenue per currency, from Stripe (absent when
+    /// the events hold no payment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revenue: Option<Vec<PartnerMoney>>,
+}
+
+/// The partner's own customers' payments in one currency (amounts in minor units, net of tax).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct PartnerMoney {
+    /// Lower-case ISO 4217 code.
+    pub currency: String,
+    /// Customers who paid.
+    pub paying_customers: u64,
+    /// Payments made.
+    pub payments: u64,
+    /// Paid, net of tax.
+    pub gross: i64,
+    /// Refunded of that.
+    pub refunded: i64,
+    /// `gross - refunded`.
+    pub net: i64,
+}
+
+/// The partner's lines of the revenue section.
+fn partner_money(report: &FunnelReport, code: &str) -> Option<Vec<PartnerMoney>> {
+    let rev = report.revenue.as_ref()?;
+    Some(
+        rev.partners
+            .iter()
+            .filter(|l| l.partner == code)
+            .map(|l| PartnerMoney {
+                currency: l.currency.clone(),
+                paying_customers: l.paying_customers,
+                payments: l.payments,
+                gross: l.gross,
+                refunded: l.refunded,
+                net: l.net,
+            })
+            .collect(),
+    )
+}
+
+/// The revenue lines as sentences (Markdown and HTML say the same).
+fn money_sentences(r: &PartnerReport) -> Vec<String> {
+    let Some(lines) = &r.revenue else {
+        return Vec::new();
+    };
+    if lines.is_empty() {
+        return vec!["None of your visitors has paid in these days yet.".into()];
+    }
+    lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{} paying customer{} ({} payment{}): {} net of tax{}.",
+                l.paying_customers,
+                if l.paying_customers == 1 { "" } else { "s" },
+                l.payments,
+                if l.payments == 1 { "" } else { "s" },
+                crate::revenue::money(l.net, &l.currency),
+                if l.refunded > 0 {
+                    format!(
+                        ", after {} refunded",
+                        crate::revenue::money(l.refunded, &l.currency)
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect()
 }
 
 /// One banded stage of the partner's funnel.
@@ -235,6 +306,7 @@ pub fn build(site: &Site, report: &FunnelReport, code: &str) -> Result<PartnerRe
         campaigns,
         next: next_step(p, min),
         method: method(report),
+        revenue: partner_money(report, code),
     })
 }
 
@@ -725,6 +797,12 @@ pub fn markdown(r: &PartnerReport) -> String {
     for para in &r.method {
         let _ = writeln!(o, "{}\n", md(para));
     }
+    if r.revenue.is_some() {
+        let _ = writeln!(o, "## Your customers' payments\n");
+        for line in money_sentences(r) {
+            let _ = writeln!(o, "{}\n", md(&line));
+        }
+    }
     o
 }
 
@@ -844,6 +922,12 @@ pub fn html(r: &PartnerReport) -> String {
     let _ = writeln!(o, "<h2>How this is counted</h2>");
     for para in &r.method {
         let _ = writeln!(o, "<p class=\"muted\">{}</p>", e(para));
+    }
+    if r.revenue.is_some() {
+        let _ = writeln!(o, "<h2>Your customers' payments</h2>");
+        for line in money_sentences(r) {
+            let _ = writeln!(o, "<p>{}</p>", e(&line));
+        }
     }
     let _ = writeln!(o, "</main>\n</body>\n</html>");
     o

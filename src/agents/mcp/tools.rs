@@ -181,7 +181,11 @@ pub fn list() -> Vec<Tool> {
             "Funnel report",
             "The funnel per partner and campaign over a range: visitors, stage rates with 95% \
              Wilson intervals, verdicts against the bands and one recommended action per \
-             partner. Same JSON as `partner-pages report --format json`.",
+             partner; when the events hold Stripe payments, `revenue`: gross, refunded and net \
+             per partner, campaign and currency (minor units, net of tax), paying customers, net \
+             per visitor, each payment with the rule that credited it, and the payments and \
+             refunds no partner could be credited with. Same JSON as `partner-pages report \
+             --format json`.",
         ),
         tool::<ExperimentsInput>(
             "experiments",
@@ -200,7 +204,8 @@ pub fn list() -> Vec<Tool> {
             "Leads",
             "One row per lead journey that reached at least `stage`: who sent it (partner, \
              campaign), the promise and CTA it responded to, every stage reached with its time, \
-             and the next step from a named rule. Paged: at most `limit` leads (default 200, \
+             the next step from a named rule, and `paid`: what the lead paid through Stripe \
+             per currency (net of tax and refunds, minor units; absent when nothing). Paged: at most `limit` leads (default 200, \
              max 1000) in a stable order; `total` counts all of them, and while more remain \
              `next_cursor` is a string to pass back as `cursor` (with the same other arguments, \
              `now` included) for the next page, `null` on the last one. Same JSON as \

@@ -26,7 +26,7 @@
 //! # fn ev(vid: &str, stage: &str, at: &str) -> Event {
 //! #     Event { id: format!("{vid}-{stage}-{at}"), partner_code: "seo".into(), campaign: "default".into(),
 //! #         event_name: stage.into(), page_path: "/p/seo/".into(), visitor_id: Some(vid.into()),
-//! #         created_at: at.into(), value: None, user_id: None, variant: None }
+//! #         created_at: at.into(), value: None, user_id: None, variant: None, pay: Default::default() }
 //! # }
 //! let source = Source::Memory(vec![
 //!     ev("v1", "click", "2026-11-18T09:00:00.000Z"),

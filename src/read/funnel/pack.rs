@@ -240,7 +240,7 @@ impl<'a> Packer<'a> {
     #[inline]
     pub(super) fn row(&mut self, r: Row<'_>) -> Result<()> {
         // Payments and refunds are read by the revenue section, not the funnel.
-        if crate::revenue::is_money_row(r.event_name) {
+        if crate::stage::is_money_row(r.event_name) {
             return Ok(());
         }
         let Some(t) = Ts::parse_cached(r.created_at, &mut self.dates) else {
