@@ -52,6 +52,7 @@ pub mod funnel;
 // 6. Decide: the report, the leads, the content calendar.
 pub mod calendar;
 pub mod leads;
+pub mod ledger;
 pub mod report;
 pub mod revenue;
 pub mod schema;

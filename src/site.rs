@@ -107,6 +107,15 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     check_duplicate_slugs(&content, &mut diags);
     check_landing_bodies(root, &loaded, &content, &mut diags);
 
+    let mut loaded = loaded;
+    if let Some((config, _)) = &config {
+        crate::ledger::resolve_rules(
+            root,
+            config,
+            loaded.iter_mut().map(|l| &mut l.partner),
+            &mut diags,
+        );
+    }
     match config {
         Some((config, kit_hosting)) if diags.is_empty() => {
             let mut partners: Vec<Partner> = loaded

@@ -116,6 +116,7 @@ impl Default for FunnelConfig {
             host: Default::default(),
             shell: None,
             stripe: None,
+            reward: None,
         })
     }
 }

@@ -16,6 +16,7 @@ mod hardening;
 mod kits;
 mod layers;
 mod leads;
+mod ledger;
 mod llms;
 mod mcp;
 mod partner_report;
