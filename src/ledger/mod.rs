@@ -77,6 +77,34 @@ pub fn resolve_rules<'a>(
     }
 }
 
+/// For `check`: a warning for each partner whose free `commission:` text does not quote its
+/// reward rule (the kit shows the rule's terms; the text would say something else).
+pub fn terms_notes(site: &Site) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in &site.partners {
+        let (Some(text), Some(rule)) = (&p.commission, &p.rule) else {
+            continue;
+        };
+        if reward::commission_agrees(text, rule) {
+            continue;
+        }
+        let d = crate::load::at_field(
+            &site.root,
+            &p.source,
+            &["commission"],
+            format!(
+                "`commission` says \"{text}\" but the reward rule gives {}",
+                rule.headline().unwrap_or_default()
+            ),
+        )
+        .expected(format!("commission text that agrees with the rule: {}", rule.terms()))
+        .hint("the kit shows the rule's terms; update or remove `commission:` so nobody reads two different offers")
+        .warning();
+        out.push(d);
+    }
+    out
+}
+
 /// What earned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

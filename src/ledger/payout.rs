@@ -244,7 +244,7 @@ pub fn files(site: &Site, lock: &Lock) -> Vec<(String, String)> {
                     amount,
                     cur,
                     format!("{}-{}", lock.batch, t.partner),
-                    format!("Partner earnings, batch {}", lock.batch),
+                    format!("Partner earnings for batch {}", lock.batch),
                     "PAYPAL".into(),
                 ]),
             ),

@@ -215,6 +215,7 @@ pub fn check(site: &Site) -> Diagnostics {
     if let Ok(t) = templates::Templates::load(&site.root) {
         out.0.extend(t.private_field_uses(pages::PUBLIC_TEMPLATES));
     }
+    out.0.extend(crate::ledger::terms_notes(site));
     out
 }
 
