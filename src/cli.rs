@@ -74,6 +74,10 @@ pub(crate) struct LedgerArgs {
     /// now. Give it for a reproducible ledger.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
+    /// `commissions` only: print this partner's earnings as JSON (totals per currency and
+    /// status, held rows with their reason) instead of writing the ledger.
+    #[arg(long)]
+    pub partner: Option<String>,
 }
 
 #[derive(Debug, Args)]

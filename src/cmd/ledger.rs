@@ -15,7 +15,17 @@ fn request<'a>(args: &'a LedgerArgs, events: &'a str) -> ledger::Request<'a> {
 pub(super) fn commissions(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
     ledger::parse_as_of(args.as_of.as_deref())?;
+    if let Some(code) = &args.partner {
+        partner_pages::report::check_partner(&site, code)?;
+    }
     let events = partner_pages::report::resolve_events(&global.root, args.events.as_deref())?;
+    if let Some(code) = &args.partner {
+        print!(
+            "{}",
+            ledger::partner_earnings_json(&site, &request(&args, &events), code)?
+        );
+        return Ok(());
+    }
     let l = ledger::write_ledger(&site, &request(&args, &events))?;
     if !global.quiet {
         print!("{}", ledger::summary(&l));
@@ -24,6 +34,12 @@ pub(super) fn commissions(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
 }
 
 pub(super) fn payouts(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
+    if args.partner.is_some() {
+        return Err(partner_pages::error::Error::user_hint(
+            "`payouts` pays every partner due; it takes no --partner",
+            "run `partner-pages commissions --partner CODE` to see one partner's earnings",
+        ));
+    }
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
     ledger::parse_as_of(args.as_of.as_deref())?;
     let events = partner_pages::report::resolve_events(&global.root, args.events.as_deref())?;

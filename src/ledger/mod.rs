@@ -673,6 +673,94 @@ pub fn write_payouts(site: &Site, req: &Request) -> Result<(payout::Batch, Vec<P
     Ok((batch, written))
 }
 
+/// One partner's earnings: totals per currency and status, and the reasons its rows are held.
+/// What `commissions --partner` prints and the MCP tool `partner_earnings` answers: nothing
+/// of another partner, no payee detail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartnerEarnings {
+    /// Partner code.
+    pub partner: String,
+    /// The day the statuses are computed for.
+    pub as_of: String,
+    /// Per currency, minor units.
+    pub totals: Vec<CurrencyTotals>,
+    /// Held rows: id and reason.
+    pub held: Vec<HeldRow>,
+    /// Ledger rows of the partner.
+    pub rows: usize,
+}
+
+/// One currency of [`PartnerEarnings`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CurrencyTotals {
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// Within the hold.
+    pub pending: i64,
+    /// Past the hold, not paid (clawbacks included).
+    pub due: i64,
+    /// Held by a rule.
+    pub held: i64,
+    /// Paid in committed batches.
+    pub paid: i64,
+}
+
+/// A held row of [`PartnerEarnings`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldRow {
+    /// Ledger row id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The earnings of `partner` (a code of the site) in `ledger`.
+pub fn partner_earnings(ledger: &Ledger, partner: &str, as_of: Ts) -> PartnerEarnings {
+    let mut by: BTreeMap<String, CurrencyTotals> = BTreeMap::new();
+    let mut held = Vec::new();
+    let mut rows = 0;
+    for r in ledger.rows.iter().filter(|r| r.partner == partner) {
+        rows += 1;
+        let t = by
+            .entry(r.currency.clone())
+            .or_insert_with(|| CurrencyTotals {
+                currency: r.currency.clone(),
+                ..Default::default()
+            });
+        match r.status {
+            Status::Pending => t.pending += r.earnings,
+            Status::Due => t.due += r.earnings,
+            Status::Held => {
+                t.held += r.earnings;
+                held.push(HeldRow {
+                    id: r.id.clone(),
+                    reason: r.reason.clone(),
+                });
+            }
+            Status::Paid => t.paid += r.earnings,
+            Status::Voided => {}
+        }
+    }
+    PartnerEarnings {
+        partner: partner.to_string(),
+        as_of: as_of.to_string(),
+        totals: by.into_values().collect(),
+        held,
+        rows,
+    }
+}
+
+/// [`partner_earnings`] of the site's ledger for `req`, as JSON with a final line break;
+/// an unknown partner code is refused with the closest one.
+pub fn partner_earnings_json(site: &Site, req: &Request, partner: &str) -> Result<String> {
+    crate::report::check_partner(site, partner)?;
+    let (ledger, as_of) = run(site, req)?;
+    let mut s = serde_json::to_string_pretty(&partner_earnings(&ledger, partner, as_of))
+        .map_err(|e| Error::user(format!("cannot write the earnings as JSON: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
 /// A short summary for the terminal: rows, totals per partner and status.
 pub fn summary(ledger: &Ledger) -> String {
     let mut out = format!(

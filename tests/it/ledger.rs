@@ -725,6 +725,47 @@ fn the_ledger_pays_once_claws_back_once_and_keeps_payees_private() {
     ] {
         answers.push(c.call(tool, args));
     }
+    // What does seo-consultant earn: the CLI's JSON, its own figures only.
+    let earn = c.call(
+        "partner_earnings",
+        serde_json::json!({"partner": "seo-consultant", "as_of": d2s}),
+    );
+    let text = support::mcp::tool_text(&earn).to_string();
+    let cli = support::mcp::cli(
+        root,
+        &[
+            "commissions",
+            "--events",
+            events,
+            "--as-of",
+            &d2s,
+            "--partner",
+            "seo-consultant",
+        ],
+    );
+    assert_eq!(text, cli);
+    let e: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let paid_total: i64 = last
+        .iter()
+        .filter(|r| r["partner"] == "seo-consultant" && r["status"] == "paid")
+        .map(|r| r["earnings"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(e["totals"][0]["paid"], paid_total, "{e}");
+    assert_eq!(
+        e["held"][0]["reason"].as_str().unwrap().split(':').next(),
+        Some("self_referral")
+    );
+    for other in [
+        "founder-community",
+        "nocode-agency",
+        &major(due("founder-community")),
+    ] {
+        assert!(
+            !text.contains(other),
+            "partner_earnings of seo-consultant names `{other}`"
+        );
+    }
+    answers.push(earn);
     c.close();
     for a in answers {
         let text = a.to_string();
