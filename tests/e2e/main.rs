@@ -14,6 +14,7 @@ mod calendar;
 mod experiments;
 mod hosts;
 mod leads;
+mod ledger;
 mod llms;
 mod mcp;
 mod reliability;
