@@ -802,3 +802,43 @@ fn bad_reward_values_are_located_and_nothing_is_written() {
     }
     assert!(!root.join("ledger").exists());
 }
+
+#[test]
+fn check_warns_when_a_public_template_prints_payee_details_and_nothing_is_published() {
+    let site = support::copy_site(&support::example_site());
+    let root = site.path();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    std::fs::write(
+        root.join("templates/landing.html"),
+        "{% extends \"base.html\" %}\n{% block main %}\n<p>{{ partner.payee }} {{ partner[\"own_accounts\"] }} {{ partner.reward }}</p>\n{% endblock %}\n",
+    )
+    .unwrap();
+    let p = root.join("partners/seo-consultant.yaml");
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str(&format!(
+        "reward:\n  sale: 20%\npayee:\n  paypal: {PAYPAL}\nown_accounts: [{SELF_CUSTOMER}]\n"
+    ));
+    std::fs::write(&p, text).unwrap();
+    let out = support::run(root, &["check"]);
+    let err =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    for field in ["payee", "own_accounts", "reward"] {
+        assert!(
+            err.contains(&format!("`partner.{field}` is private to the partner kit, but this template renders public pages")),
+            "{field}: {err}"
+        );
+    }
+    // Public pages do not get these fields at all: printing one is a build error (strict
+    // templates), and nothing is written.
+    let out = support::run(root, &["build"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`partner.payee` is undefined"));
+    for dir in ["public", "kits"] {
+        for (path, bytes) in support::tree(&root.join(dir)) {
+            let text = String::from_utf8_lossy(&bytes);
+            for s in [PAYPAL, SELF_CUSTOMER] {
+                assert!(!text.contains(s), "{dir}/{path} holds `{s}`");
+            }
+        }
+    }
+}
