@@ -761,6 +761,90 @@ pub fn partner_earnings_json(site: &Site, req: &Request, partner: &str) -> Resul
     Ok(s)
 }
 
+/// The earnings section of a partner's own report: totals per currency and, in words, why
+/// rows are held (the rule's name only: the program's figures are not the partner's).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ReportEarnings {
+    /// Per currency, minor units.
+    pub totals: Vec<ReportTotals>,
+    /// Held rows per reason (`self_referral`, `fast_conversions`, `refund_rate`, `click_burst`).
+    pub held: BTreeMap<String, usize>,
+    /// What the figures mean, in a sentence.
+    pub note: String,
+}
+
+/// One currency of the earnings section of a partner report.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct ReportTotals {
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// Within the hold, minor units.
+    pub pending: i64,
+    /// Past the hold, paid with the next batch, minor units.
+    pub due: i64,
+    /// Held by a rule, minor units.
+    pub held: i64,
+    /// Paid, minor units.
+    pub paid: i64,
+}
+
+/// The earnings section of `code`'s own report at `as_of`, when the partner has a reward rule.
+pub fn for_partner_report(
+    site: &Site,
+    events: &str,
+    code: &str,
+    as_of: Ts,
+) -> Result<Option<ReportEarnings>> {
+    let Some(rule) = site.partner(code).and_then(|p| p.rule.as_ref()) else {
+        return Ok(None);
+    };
+    let locks = payout::read_locks(&site.root)?;
+    let all = read_events(&site.root, events)?;
+    let e = partner_earnings(&compute(site, &all, &locks, as_of), code, as_of);
+    let mut held: BTreeMap<String, usize> = BTreeMap::new();
+    for h in &e.held {
+        let name = h.reason.split(':').next().unwrap_or("").to_string();
+        *held.entry(name).or_default() += 1;
+    }
+    let mut note = format!(
+        "Earnings are pending for {} day{} after each sale, then due and paid with the next payout",
+        rule.hold_days,
+        if rule.hold_days == 1 { "" } else { "s" }
+    );
+    if rule.minimum_payout > 0 {
+        note.push_str(&format!(
+            " once they reach {}",
+            money::format_with_code(rule.minimum_payout, &rule.currency)
+        ));
+    }
+    note.push('.');
+    if !held.is_empty() {
+        let parts: Vec<String> = held
+            .iter()
+            .map(|(r, n)| format!("{n} held ({})", r.replace('_', " ")))
+            .collect();
+        note.push_str(&format!(
+            " {}: we look at these with you before they are paid.",
+            parts.join(", ")
+        ));
+    }
+    Ok(Some(ReportEarnings {
+        totals: e
+            .totals
+            .into_iter()
+            .map(|t| ReportTotals {
+                currency: t.currency,
+                pending: t.pending,
+                due: t.due,
+                held: t.held,
+                paid: t.paid,
+            })
+            .collect(),
+        held,
+        note,
+    }))
+}
+
 /// A short summary for the terminal: rows, totals per partner and status.
 pub fn summary(ledger: &Ledger) -> String {
     let mut out = format!(

@@ -691,6 +691,38 @@ fn the_ledger_pays_once_claws_back_once_and_keeps_payees_private() {
     let (_, last) = ledger_rows(root);
     assert_eq!(last.iter().filter(|r| r["type"] == "clawback").count(), 1);
 
+    // The partner's own report shows its earnings, with the hold reason's name only.
+    let md = support::mcp::cli(
+        root,
+        &[
+            "report",
+            "--events",
+            events,
+            "--partner",
+            "seo-consultant",
+            "--for-partner",
+            "--last",
+            "28d",
+            "--now",
+            &format!("{d2s}T00:00:00Z"),
+        ],
+    );
+    let paid_seo: i64 = last
+        .iter()
+        .filter(|r| r["partner"] == "seo-consultant" && r["status"] == "paid")
+        .map(|r| r["earnings"].parse::<i64>().unwrap())
+        .sum();
+    assert!(md.contains("## Your earnings"), "{md}");
+    assert!(
+        md.contains(&format!("| USD | ")) && md.contains(&format!(" | {} |\n", major(paid_seo))),
+        "{md}"
+    );
+    assert!(md.contains("1 held (self referral)"), "{md}");
+    assert!(
+        !md.contains("founder-community") && !md.contains("program"),
+        "{md}"
+    );
+
     // 4. Nothing private in public/ or in the MCP answers.
     support::run_ok(root, &["build"]);
     let secrets = [
