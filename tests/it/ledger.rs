@@ -714,7 +714,7 @@ fn the_ledger_pays_once_claws_back_once_and_keeps_payees_private() {
         .sum();
     assert!(md.contains("## Your earnings"), "{md}");
     assert!(
-        md.contains(&format!("| USD | ")) && md.contains(&format!(" | {} |\n", major(paid_seo))),
+        md.contains("| USD | ") && md.contains(&format!(" | {} |\n", major(paid_seo))),
         "{md}"
     );
     assert!(md.contains("1 held (self referral)"), "{md}");
