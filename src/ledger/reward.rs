@@ -147,19 +147,19 @@ impl Rule {
         if let Some(a) = self.activation {
             parts.push(format!("{} per activation", money::format_with_code(a, c)));
         }
-        let mut text = parts.join("; ");
         let days = match self.hold_days {
             1 => "1 day".to_string(),
             n => format!("{n} days"),
         };
-        text.push_str(&format!(". Earnings are due {days} after the sale"));
+        // One clause, no final stop: templates put it inside a sentence ("than today's ...").
+        parts.push(format!("due {days} after the sale"));
+        let mut text = parts.join("; ");
         if self.minimum_payout > 0 {
             text.push_str(&format!(
-                " and paid once they reach {}",
+                ", paid once earnings reach {}",
                 money::format_with_code(self.minimum_payout, c)
             ));
         }
-        text.push('.');
         text
     }
 
@@ -574,7 +574,7 @@ mod tests {
         );
         assert_eq!(
             r.terms(),
-            "25% of each net sale (a customer's payments in their first 3 months); 2.50 EUR per lead. Earnings are due 14 days after the sale and paid once they reach 50.00 EUR."
+            "25% of each net sale (a customer's payments in their first 3 months); 2.50 EUR per lead; due 14 days after the sale, paid once earnings reach 50.00 EUR"
         );
         assert!(commission_agrees("25% for three months", &r));
         assert!(!commission_agrees("20% forever", &r));

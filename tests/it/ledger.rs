@@ -741,6 +741,22 @@ fn the_ledger_pays_once_claws_back_once_and_keeps_payees_private() {
             assert!(!text.contains(s), "public/{path} holds `{s}`");
         }
     }
+    // The kit shows the terms written from the current rule (not the free commission text).
+    let kits = support::tree(&root.join("kits"));
+    let seo_kit: Vec<String> = kits
+        .iter()
+        .filter(|(p, _)| p.contains("seo-consultant"))
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        seo_kit.iter().any(|k| k.contains("30% of each net sale (a customer&#39;s payments in their first 3 months); due 30 days after the sale, paid once earnings reach 10.00 USD")
+            || k.contains("30% of each net sale (a customer's payments in their first 3 months); due 30 days after the sale, paid once earnings reach 10.00 USD")),
+        "{seo_kit:?}"
+    );
+    assert!(
+        !seo_kit.iter().any(|k| k.contains(PAYPAL)),
+        "the kit holds no payee detail"
+    );
     let mut c = support::mcp::Client::spawn(root, &db_path);
     c.request("initialize", serde_json::json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}));
     c.send(&serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
