@@ -250,6 +250,11 @@ pub struct FunnelReport {
     /// range's end (absent when no partner runs one).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub experiments: Vec<crate::experiment::observe::PartnerTest>,
+    /// Earnings per partner from the commission ledger, for the team's Markdown and HTML
+    /// report only: never in the JSON (agents read it through MCP; reward figures are private).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub earnings: Vec<crate::ledger::TeamEarnings>,
 }
 
 impl FunnelReport {
@@ -438,5 +443,6 @@ fn build_report<P: PartnerInfo>(
         partners: out,
         excluded: scan.excluded,
         experiments: Vec::new(),
+        earnings: Vec::new(),
     }
 }

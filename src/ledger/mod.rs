@@ -583,8 +583,8 @@ impl Ledger {
 }
 
 /// Read every event of `events` (any source `--events` accepts).
-pub fn read_events(root: &Path, events: &str) -> Result<Vec<Event>> {
-    let src = crate::events::Source::open(events, root)?;
+pub fn read_events(site: &Site, events: &str) -> Result<Vec<Event>> {
+    let src = crate::report::open_source(site, events)?;
     let mut rows = Vec::new();
     src.scan(&crate::events::ScanOptions::default(), &mut |r| {
         rows.push(r.to_event());
@@ -642,7 +642,7 @@ pub struct Request<'a> {
 pub fn run(site: &Site, req: &Request) -> Result<(Ledger, Ts)> {
     let as_of = parse_as_of(req.as_of)?;
     let locks = payout::read_locks(&site.root)?;
-    let events = read_events(&site.root, req.events)?;
+    let events = read_events(site, req.events)?;
     Ok((compute(site, &events, &locks, as_of), as_of))
 }
 
@@ -659,7 +659,7 @@ pub fn write_ledger(site: &Site, req: &Request) -> Result<Ledger> {
 pub fn write_payouts(site: &Site, req: &Request) -> Result<(payout::Batch, Vec<PathBuf>)> {
     let as_of = parse_as_of(req.as_of)?;
     let mut locks = payout::read_locks(&site.root)?;
-    let events = read_events(&site.root, req.events)?;
+    let events = read_events(site, req.events)?;
     let ledger = compute(site, &events, &locks, as_of);
     let batch = payout::plan(site, &ledger, as_of, &locks);
     let mut written = Vec::new();
@@ -799,7 +799,7 @@ pub fn for_partner_report(
         return Ok(None);
     };
     let locks = payout::read_locks(&site.root)?;
-    let all = read_events(&site.root, events)?;
+    let all = read_events(site, events)?;
     let e = partner_earnings(&compute(site, &all, &locks, as_of), code, as_of);
     let mut held: BTreeMap<String, usize> = BTreeMap::new();
     for h in &e.held {
@@ -843,6 +843,70 @@ pub fn for_partner_report(
         held,
         note,
     }))
+}
+
+/// One partner and currency of the team report's earnings section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamEarnings {
+    /// Partner code.
+    pub partner: String,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// Net amount of the sales that earned (in this currency), minor units.
+    pub sales: i64,
+    /// Minor units per status.
+    pub pending: i64,
+    /// Due, clawbacks included.
+    pub due: i64,
+    /// Held by a rule.
+    pub held: i64,
+    /// Paid.
+    pub paid: i64,
+}
+
+/// The earnings section of the team report: per partner (only `partner` when given) and
+/// currency, at `as_of`; empty when no partner has a reward rule.
+pub fn for_team_report(
+    site: &Site,
+    events: &str,
+    partner: Option<&str>,
+    as_of: Ts,
+) -> Result<Vec<TeamEarnings>> {
+    if !site.partners.iter().any(|p| p.rule.is_some()) {
+        return Ok(Vec::new());
+    }
+    let locks = payout::read_locks(&site.root)?;
+    let all = read_events(site, events)?;
+    let ledger = compute(site, &all, &locks, as_of);
+    let mut by: BTreeMap<(String, String), TeamEarnings> = BTreeMap::new();
+    for r in ledger
+        .rows
+        .iter()
+        .filter(|r| partner.is_none_or(|p| p == r.partner))
+    {
+        let t = by
+            .entry((r.partner.clone(), r.currency.clone()))
+            .or_insert_with(|| TeamEarnings {
+                partner: r.partner.clone(),
+                currency: r.currency.clone(),
+                sales: 0,
+                pending: 0,
+                due: 0,
+                held: 0,
+                paid: 0,
+            });
+        if r.kind == Kind::Sale && r.amount_currency == r.currency {
+            t.sales += r.amount;
+        }
+        match r.status {
+            Status::Pending => t.pending += r.earnings,
+            Status::Due => t.due += r.earnings,
+            Status::Held => t.held += r.earnings,
+            Status::Paid => t.paid += r.earnings,
+            Status::Voided => {}
+        }
+    }
+    Ok(by.into_values().collect())
 }
 
 /// A short summary for the terminal: rows, totals per partner and status.

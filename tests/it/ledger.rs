@@ -723,6 +723,33 @@ fn the_ledger_pays_once_claws_back_once_and_keeps_payees_private() {
         "{md}"
     );
 
+    // The team report shows every partner's earnings next to the funnel (Markdown), never in
+    // its JSON.
+    let now = format!("{d2s}T00:00:00Z");
+    let team = support::mcp::cli(
+        root,
+        &["report", "--events", events, "--last", "28d", "--now", &now],
+    );
+    let seo_line = team
+        .lines()
+        .find(|l| l.starts_with("| seo-consultant | USD |"))
+        .unwrap_or_else(|| panic!("{team}"));
+    assert!(
+        seo_line.ends_with(&format!(" | {} |", major(paid_seo))),
+        "{seo_line}"
+    );
+    assert!(team.contains("| founder-community | USD |"), "{team}");
+    let json = support::mcp::cli(
+        root,
+        &[
+            "report", "--events", events, "--last", "28d", "--now", &now, "--format", "json",
+        ],
+    );
+    assert!(
+        !json.contains("earnings") && !json.contains(&major(paid_seo)),
+        "the JSON holds no earnings"
+    );
+
     // 4. Nothing private in public/ or in the MCP answers.
     support::run_ok(root, &["build"]);
     let secrets = [
