@@ -61,7 +61,7 @@ pub struct Config {
     /// Reward defaults every partner's `reward:` overrides field by field. Private terms:
     /// never serialised.
     #[serde(default, skip_serializing)]
-    pub reward: Option<crate::ledger::reward::RewardYaml>,
+    pub reward: Option<crate::reward::RewardYaml>,
 }
 
 /// Payments from Stripe webhooks (`stripe:`).
@@ -501,7 +501,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
         "stripe",
         Shape::Map(&[Field::opt("prefer", Shape::Enum(&["link", "coupon"]))]),
     ),
-    Field::opt("reward", Shape::Map(crate::ledger::reward::REWARD_SHAPE)),
+    Field::opt("reward", Shape::Map(crate::reward::REWARD_SHAPE)),
 ]);
 
 /// Load the config text: shape, types, then the rules of [`Config::validate`].
@@ -518,7 +518,7 @@ impl Config {
     /// The rules the shape cannot say; each problem is reported at its value in `node`.
     pub fn validate(&self, node: &crate::load::yaml::Node, r: &mut Report) {
         if let Some(y) = &self.reward {
-            crate::ledger::reward::validate_yaml(y, node, "reward", r);
+            crate::reward::validate_yaml(y, node, "reward", r);
         }
         if let Some(problem) = rules::base_url(&self.base_url) {
             flag(r, node, &["base_url"], problem);

@@ -26,6 +26,7 @@ pub mod error;
 pub mod escape;
 pub(crate) mod load;
 pub mod partner;
+pub mod reward;
 pub mod site;
 pub mod stage;
 

@@ -47,17 +47,17 @@ pub struct Partner {
     /// Private: the reward rule (`reward:`), over the defaults of the site config. Never
     /// serialised; the kit gets its terms in words through [`Partner::view`].
     #[serde(default, skip_serializing)]
-    pub reward: Option<crate::ledger::reward::RewardYaml>,
+    pub reward: Option<crate::reward::RewardYaml>,
     /// Private: where the partner is paid (`payee:`). Never serialised, never in a template.
     #[serde(default, skip_serializing)]
-    pub payee: Option<crate::ledger::reward::Payee>,
+    pub payee: Option<crate::reward::Payee>,
     /// Private: the partner's own customer or user ids; their purchases are held as
     /// self-referrals. Never serialised.
     #[serde(default, skip_serializing)]
     pub own_accounts: Vec<String>,
     /// The effective reward rule, resolved when the site loads (none: no reward).
     #[serde(skip)]
-    pub rule: Option<crate::ledger::reward::Rule>,
+    pub rule: Option<crate::reward::Rule>,
     /// The rule's terms in words (what the kit shows as the commission).
     #[serde(skip)]
     pub rule_terms: Option<String>,
@@ -366,8 +366,8 @@ pub const SCHEMA: Shape = Shape::Map(&[
     Field::req("cta", Shape::Map(CTA)),
     Field::req("activation", Shape::Map(ACTIVATION)),
     Field::opt("commission", Shape::Text),
-    Field::opt("reward", Shape::Map(crate::ledger::reward::REWARD_SHAPE)),
-    Field::opt("payee", Shape::Map(crate::ledger::reward::PAYEE_SHAPE)),
+    Field::opt("reward", Shape::Map(crate::reward::REWARD_SHAPE)),
+    Field::opt("payee", Shape::Map(crate::reward::PAYEE_SHAPE)),
     Field::opt("own_accounts", Shape::List(&Shape::Text)),
     Field::opt("description", Shape::Text),
     Field::opt("noindex", Shape::Bool),
@@ -439,9 +439,9 @@ pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
     check_trigger(&p.activation.trigger, node, r);
     check_variants(p, node, r);
     if let Some(y) = &p.reward {
-        crate::ledger::reward::validate_yaml(y, node, "reward", r);
+        crate::reward::validate_yaml(y, node, "reward", r);
     }
-    crate::ledger::reward::validate_private(p.payee.as_ref(), &p.own_accounts, node, r);
+    crate::reward::validate_private(p.payee.as_ref(), &p.own_accounts, node, r);
 }
 
 /// Two to four variants with distinct slug ids; weights on all or none, each above zero; the

@@ -5,7 +5,10 @@ use crate::cli::{GlobalArgs, LedgerArgs};
 use partner_pages::error::Result;
 use partner_pages::ledger;
 
-fn request<'a>(args: &'a LedgerArgs, events: &'a str) -> ledger::Request<'a> {
+fn request<'a>(
+    args: &'a LedgerArgs,
+    events: &'a partner_pages::events::Source,
+) -> ledger::Request<'a> {
     ledger::Request {
         events,
         as_of: args.as_of.as_deref(),
@@ -19,6 +22,7 @@ pub(super) fn commissions(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
         partner_pages::report::check_partner(&site, code)?;
     }
     let events = partner_pages::report::resolve_events(&global.root, args.events.as_deref())?;
+    let events = partner_pages::report::open_source(&site, &events)?;
     if let Some(code) = &args.partner {
         print!(
             "{}",
@@ -43,6 +47,7 @@ pub(super) fn payouts(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
     let site = partner_pages::load(&global.root, &partner_pages::LoadOptions::default())?;
     ledger::parse_as_of(args.as_of.as_deref())?;
     let events = partner_pages::report::resolve_events(&global.root, args.events.as_deref())?;
+    let events = partner_pages::report::open_source(&site, &events)?;
     let (batch, written) = ledger::write_payouts(&site, &request(&args, &events))?;
     if global.quiet {
         return Ok(());
@@ -64,7 +69,7 @@ pub(super) fn payouts(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
             println!(
                 "  {} {} by {} ({} row{})",
                 t.partner,
-                ledger::money::format_with_code(t.earnings, &t.currency),
+                partner_pages::reward::money::format_with_code(t.earnings, &t.currency),
                 t.method,
                 t.rows,
                 if t.rows == 1 { "" } else { "s" }
@@ -75,7 +80,7 @@ pub(super) fn payouts(global: &GlobalArgs, args: LedgerArgs) -> Result<()> {
         println!(
             "  not paid: {} {}: {}",
             s.partner,
-            ledger::money::format_with_code(s.earnings, &s.currency),
+            partner_pages::reward::money::format_with_code(s.earnings, &s.currency),
             s.reason
         );
     }

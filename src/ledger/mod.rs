@@ -25,11 +25,10 @@
 //!   amount. Refunds already netted when the sale was paid claw nothing back.
 
 pub mod holds;
-pub mod money;
 pub mod payout;
-pub mod reward;
 
-use crate::diagnostics::Diagnostic;
+pub use crate::reward::{self, money};
+
 use crate::error::{Error, Result};
 use crate::events::{Event, Ts, MS_PER_DAY};
 use crate::partner::Partner;
@@ -45,63 +44,6 @@ pub const LEDGER_DIR: &str = "ledger";
 pub const LEDGER_FILE: &str = "ledger/commissions.csv";
 /// Payout batches (files and locks), relative to the site root.
 pub const PAYOUTS_DIR: &str = "ledger/payouts";
-
-/// Resolve each partner's effective reward rule (its `reward:` over the config's) and the
-/// terms its kit shows; problems go to `diags`, located in the file that wrote the field.
-pub fn resolve_rules<'a>(
-    root: &Path,
-    config: &crate::config::Config,
-    partners: impl Iterator<Item = &'a mut Partner>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let mut reported_defaults: BTreeSet<String> = BTreeSet::new();
-    for p in partners {
-        match reward::resolve(p.reward.as_ref(), config.reward.as_ref()) {
-            Ok(rule) => {
-                p.rule_terms = rule.as_ref().map(reward::Rule::terms);
-                p.rule = rule;
-            }
-            Err(problems) => {
-                for pr in &problems {
-                    let d = reward::merge_diagnostic(root, &p.source, pr);
-                    // A problem of the defaults is the same for every partner: say it once.
-                    if matches!(pr.origin, reward::Origin::Defaults)
-                        && !reported_defaults.insert(pr.message.clone())
-                    {
-                        continue;
-                    }
-                    diags.push(d);
-                }
-            }
-        }
-    }
-}
-
-/// For `check`: a warning for each partner whose free `commission:` text does not quote its
-/// reward rule (the kit shows the rule's terms; the text would say something else).
-pub fn terms_notes(site: &Site) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for p in &site.partners {
-        let (Some(text), Some(rule)) = (&p.commission, &p.rule) else {
-            continue;
-        };
-        if reward::commission_agrees(text, rule) {
-            continue;
-        }
-        // No figure in the words: `check` answers reach agents (MCP), and terms are private.
-        let d = crate::load::at_field(
-            &site.root,
-            &p.source,
-            &["commission"],
-            "`commission` does not quote the figure of the partner's `reward:` rule",
-        )
-        .expected("commission text that agrees with the reward rule, or no `commission:` (the kit then shows the rule's terms)")
-        .hint("the kit shows the rule's terms; update or remove `commission:` so nobody reads two different offers")
-        .warning();
-        out.push(d);
-    }
-    out
-}
 
 /// What earned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -582,9 +524,9 @@ impl Ledger {
     }
 }
 
-/// Read every event of `events` (any source `--events` accepts).
-pub fn read_events(site: &Site, events: &str) -> Result<Vec<Event>> {
-    let src = crate::report::open_source(site, events)?;
+/// Read every event of `src` (open it with `report::open_source`, which pulls a remote D1
+/// first).
+pub fn read_events(src: &crate::events::Source) -> Result<Vec<Event>> {
     let mut rows = Vec::new();
     src.scan(&crate::events::ScanOptions::default(), &mut |r| {
         rows.push(r.to_event());
@@ -630,10 +572,10 @@ pub fn parse_as_of(text: Option<&str>) -> Result<Ts> {
 pub const DAY_MS: i64 = MS_PER_DAY;
 
 /// What `commissions` and `payouts` take.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Request<'a> {
-    /// The event source (as `--events` takes it).
-    pub events: &'a str,
+    /// The event source, opened (`report::open_source`).
+    pub events: &'a crate::events::Source,
     /// The day statuses are computed for (`YYYY-MM-DD` or a time); default now.
     pub as_of: Option<&'a str>,
 }
@@ -642,7 +584,7 @@ pub struct Request<'a> {
 pub fn run(site: &Site, req: &Request) -> Result<(Ledger, Ts)> {
     let as_of = parse_as_of(req.as_of)?;
     let locks = payout::read_locks(&site.root)?;
-    let events = read_events(site, req.events)?;
+    let events = read_events(req.events)?;
     Ok((compute(site, &events, &locks, as_of), as_of))
 }
 
@@ -659,7 +601,7 @@ pub fn write_ledger(site: &Site, req: &Request) -> Result<Ledger> {
 pub fn write_payouts(site: &Site, req: &Request) -> Result<(payout::Batch, Vec<PathBuf>)> {
     let as_of = parse_as_of(req.as_of)?;
     let mut locks = payout::read_locks(&site.root)?;
-    let events = read_events(site, req.events)?;
+    let events = read_events(req.events)?;
     let ledger = compute(site, &events, &locks, as_of);
     let batch = payout::plan(site, &ledger, as_of, &locks);
     let mut written = Vec::new();
@@ -750,10 +692,9 @@ pub fn partner_earnings(ledger: &Ledger, partner: &str, as_of: Ts) -> PartnerEar
     }
 }
 
-/// [`partner_earnings`] of the site's ledger for `req`, as JSON with a final line break;
-/// an unknown partner code is refused with the closest one.
+/// [`partner_earnings`] of the site's ledger for `req`, as JSON with a final line break (the
+/// caller checks that `partner` is a code of the site).
 pub fn partner_earnings_json(site: &Site, req: &Request, partner: &str) -> Result<String> {
-    crate::report::check_partner(site, partner)?;
     let (ledger, as_of) = run(site, req)?;
     let mut s = serde_json::to_string_pretty(&partner_earnings(&ledger, partner, as_of))
         .map_err(|e| Error::user(format!("cannot write the earnings as JSON: {e}")))?;
@@ -791,7 +732,7 @@ pub struct ReportTotals {
 /// The earnings section of `code`'s own report at `as_of`, when the partner has a reward rule.
 pub fn for_partner_report(
     site: &Site,
-    events: &str,
+    events: &crate::events::Source,
     code: &str,
     as_of: Ts,
 ) -> Result<Option<ReportEarnings>> {
@@ -799,7 +740,7 @@ pub fn for_partner_report(
         return Ok(None);
     };
     let locks = payout::read_locks(&site.root)?;
-    let all = read_events(site, events)?;
+    let all = read_events(events)?;
     let e = partner_earnings(&compute(site, &all, &locks, as_of), code, as_of);
     let mut held: BTreeMap<String, usize> = BTreeMap::new();
     for h in &e.held {
@@ -868,7 +809,7 @@ pub struct TeamEarnings {
 /// currency, at `as_of`; empty when no partner has a reward rule.
 pub fn for_team_report(
     site: &Site,
-    events: &str,
+    events: &crate::events::Source,
     partner: Option<&str>,
     as_of: Ts,
 ) -> Result<Vec<TeamEarnings>> {
@@ -876,7 +817,7 @@ pub fn for_team_report(
         return Ok(Vec::new());
     }
     let locks = payout::read_locks(&site.root)?;
-    let all = read_events(site, events)?;
+    let all = read_events(events)?;
     let ledger = compute(site, &all, &locks, as_of);
     let mut by: BTreeMap<(String, String), TeamEarnings> = BTreeMap::new();
     for r in ledger

@@ -330,10 +330,12 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
             let input: EarningsInput = parse(name, args)?;
             let events = events_arg(server, name, input.events.clone())?;
             let site = load_site(server)?;
+            crate::report::check_partner(&site, &input.partner)?;
+            let source = crate::report::open_source(&site, &events)?;
             Ok(crate::ledger::partner_earnings_json(
                 &site,
                 &crate::ledger::Request {
-                    events: &events,
+                    events: &source,
                     as_of: input.as_of.as_deref(),
                 },
                 &input.partner,

@@ -141,7 +141,7 @@ pub fn html(r: &FunnelReport) -> String {
     if !r.earnings.is_empty() {
         let _ = writeln!(o, "<section>\n<h2>Partner earnings</h2>\n<table>\n<thead><tr><th>Partner</th><th>Currency</th><th>Sales (net)</th><th>Pending</th><th>Due</th><th>Held</th><th>Paid</th></tr></thead>\n<tbody>");
         for e in &r.earnings {
-            let m = |v: i64| crate::ledger::money::format_major(v, &e.currency);
+            let m = |v: i64| crate::reward::money::format_major(v, &e.currency);
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",

@@ -143,7 +143,7 @@ pub fn markdown(r: &FunnelReport) -> String {
         );
         let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|");
         for e in &r.earnings {
-            let m = |v: i64| crate::ledger::money::format_major(v, &e.currency);
+            let m = |v: i64| crate::reward::money::format_major(v, &e.currency);
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} |",

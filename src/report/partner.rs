@@ -162,7 +162,10 @@ pub fn run(site: &Site, req: &super::Request) -> Result<PartnerReport> {
     let code = partner_of(site, req.partner)?;
     let funnel = super::run(site, req)?;
     let mut r = build(site, &funnel, code)?;
-    r.earnings = crate::ledger::for_partner_report(site, req.events, code, r.as_of)?;
+    if site.partner(code).is_some_and(|p| p.rule.is_some()) {
+        let source = super::open_source(site, req.events)?;
+        r.earnings = crate::ledger::for_partner_report(site, &source, code, r.as_of)?;
+    }
     Ok(r)
 }
 
@@ -696,7 +699,7 @@ pub fn markdown(r: &PartnerReport) -> String {
         let _ = writeln!(o, "| Currency | Pending | Due | Held | Paid |");
         let _ = writeln!(o, "|---|---:|---:|---:|---:|");
         for t in &e.totals {
-            let m = |v: i64| crate::ledger::money::format_major(v, &t.currency);
+            let m = |v: i64| crate::reward::money::format_major(v, &t.currency);
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} |",
@@ -836,7 +839,7 @@ pub fn html(r: &PartnerReport) -> String {
             "<table><thead><tr><th>Currency</th><th>Pending</th><th>Due</th><th>Held</th><th>Paid</th></tr></thead><tbody>"
         );
         for t in &earn.totals {
-            let m = |v: i64| crate::ledger::money::format_major(v, &t.currency);
+            let m = |v: i64| crate::reward::money::format_major(v, &t.currency);
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",

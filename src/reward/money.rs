@@ -21,9 +21,24 @@ pub fn exponent(currency: &str) -> u32 {
     }
 }
 
+/// Currencies Stripe settles in (lower case), the same list as the webhook's (a test checks).
+pub const CURRENCIES: &[&str] = &[
+    "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt",
+    "bgn", "bhd", "bif", "bmd", "bnd", "bob", "brl", "bsd", "bwp", "byn", "bzd", "cad", "cdf",
+    "chf", "clp", "cny", "cop", "crc", "cve", "czk", "djf", "dkk", "dop", "dzd", "egp", "etb",
+    "eur", "fjd", "fkp", "gbp", "gel", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "htg",
+    "huf", "idr", "ils", "inr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf", "krw",
+    "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "mad", "mdl", "mga", "mkd", "mmk",
+    "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio", "nok", "npr",
+    "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub",
+    "rwf", "sar", "sbd", "scr", "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl", "thb",
+    "tjs", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "usd", "uyu", "uzs", "vnd",
+    "vuv", "wst", "xaf", "xcd", "xof", "xpf", "yer", "zar", "zmw",
+];
+
 /// Is this a currency Stripe settles in (compared ignoring case)?
 pub fn known_currency(currency: &str) -> bool {
-    crate::collector::stripe::CURRENCIES.contains(&currency.to_ascii_lowercase().as_str())
+    CURRENCIES.contains(&currency.to_ascii_lowercase().as_str())
 }
 
 /// A decimal amount as written, not yet tied to a currency: whole units and the fraction's
@@ -143,6 +158,11 @@ pub fn format_percent(bp: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_currencies_are_the_webhooks() {
+        assert_eq!(CURRENCIES, crate::collector::stripe::CURRENCIES);
+    }
 
     #[test]
     fn decimals_fit_the_currency_or_are_refused() {

@@ -1,11 +1,14 @@
 //! Load stage for rewards: `reward:` in a partner file and the defaults in
 //! `partner-pages.yaml`, `payee:` and `own_accounts:` (private partner data), checked with
-//! located errors; the effective [`Rule`] of each partner and its terms in words.
+//! located errors; the effective [`Rule`] of each partner and its terms in words. The ledger
+//! ([`crate::ledger`]) applies the rules to the events.
 
-use super::money::{self, Decimal};
+pub mod money;
+
 use crate::diagnostics::Diagnostic;
 use crate::load::schema::{Field, Report, Shape};
 use crate::load::yaml::Node;
+use money::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// `reward:` as written (in a partner file, or the defaults in `partner-pages.yaml`). Every
@@ -494,18 +497,17 @@ pub fn resolve(
     }))
 }
 
-/// The diagnostic of a merge problem, located in the file that wrote the field.
+/// The diagnostic of a merge problem, located in the file that wrote the field (the partner
+/// file, or `config_file` for the defaults).
 pub fn merge_diagnostic(
     root: &std::path::Path,
     partner_file: &std::path::Path,
+    config_file: &std::path::Path,
     p: &MergeProblem,
 ) -> Diagnostic {
     let (file, path): (&std::path::Path, [&str; 2]) = match p.origin {
         Origin::Partner => (partner_file, ["reward", p.field]),
-        Origin::Defaults => (
-            std::path::Path::new(crate::config::CONFIG_FILE),
-            ["reward", p.field],
-        ),
+        Origin::Defaults => (config_file, ["reward", p.field]),
     };
     crate::load::at_field(root, file, &path, p.message.clone())
         .expected(p.expected.clone())
