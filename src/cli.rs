@@ -55,10 +55,29 @@ pub(crate) enum Command {
     Calendar(CalendarArgs),
     /// One row per lead journey: who sent it, what promise, what next.
     Leads(LeadsArgs),
+    /// The commission ledger from the events and reward rules, into ledger/commissions.csv.
+    Commissions(LedgerArgs),
+    /// The next payout batch: PayPal and Wise files and the lock to commit (moves no money).
+    Payouts(LedgerArgs),
     /// Delete one person's rows from a local SQLite event file (and print the D1 statement).
     Forget(ForgetArgs),
     /// Model Context Protocol server over stdio: read-only tools for agents.
     Mcp(McpArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LedgerArgs {
+    /// Event source, as for `report` (default: partner-events.db of `serve` when it exists).
+    #[arg(long, value_name = "SRC")]
+    pub events: Option<String>,
+    /// The day the statuses are computed for (YYYY-MM-DD or an RFC 3339 time, UTC); default
+    /// now. Give it for a reproducible ledger.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// `commissions` only: print this partner's earnings as JSON (totals per currency and
+    /// status, held rows with their reason) instead of writing the ledger.
+    #[arg(long)]
+    pub partner: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -27,7 +27,7 @@ pub use text::escape;
 // 1. Load: the inputs, read and validated; every problem located (diagnostics).
 pub(crate) mod load;
 pub(crate) use load::kits;
-pub use load::{config, content, partner, site};
+pub use load::{config, content, partner, reward, site};
 
 // 2. Render, in memory: pages, sitemap, llms.txt and mirrors, beacon, host shell (templates);
 //    the links they hold are checked (links).
@@ -48,7 +48,7 @@ pub use read::{events, experiment, funnel, revenue};
 
 // 6. Decide: the report, the leads, the content calendar, the schemas of their outputs.
 pub mod act;
-pub use act::{calendar, leads, report, schemas};
+pub use act::{calendar, leads, ledger, report, schemas};
 
 // 7. Agents: the MCP server over the same library calls as the command line.
 pub mod agents;

@@ -199,9 +199,15 @@ jobs:
           for code in $(partner-pages --quiet report --events "$cache" --last 7d --format json | jq -r '.partners[].code'); do
             partner-pages --quiet report --events "$cache" --last 28d --partner "$code" --for-partner --out "reports/$day-for-partners/$code.md"
           done
+          # With reward rules: the commission ledger (ledger/commissions.csv) and the payout
+          # batch of what is due (ledger/payouts/). Merging this pull request commits the
+          # batch's lock: review it as the approval, and pay the files before merging.
+          if grep -q '^reward:' partner-pages.yaml partners/*.yaml 2>/dev/null; then
+            partner-pages --quiet payouts --events "$cache" --as-of "$day"
+          fi
 
-      # What the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/ and
-      # the calendar's .pp-calendar.json): every new or changed file git does not ignore.
+      # What the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/,
+      # ledger/ and the calendar's .pp-calendar.json): every new or changed file git does not ignore.
       - name: Pack what the report wrote
         run: |
           git ls-files -z --others --modified --exclude-standard | tar --null --files-from - --ignore-failed-read -cf "$RUNNER_TEMP/partner-report.tar"
@@ -247,7 +253,10 @@ jobs:
             calendar it proposes (reports/${{ needs.report.outputs.day }}-calendar.md): briefs,
             partner emails and page changes, and each partner's own report to send with their
             kit (reports/${{ needs.report.outputs.day }}-for-partners/), to review before
-            anything is sent or merged.
+            anything is sent or merged. With reward rules: the commission
+            ledger (ledger/commissions.csv) and this week's payout batch (ledger/payouts/):
+            merging commits its lock, so the rows it lists count as paid; pay the PayPal / Wise
+            files first.
 "##;
 
 pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {

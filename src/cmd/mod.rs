@@ -9,6 +9,7 @@ pub(crate) mod check;
 mod forget;
 mod init;
 mod leads;
+mod ledger;
 mod mcp;
 mod report;
 mod serve;
@@ -23,6 +24,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Report(a) => report::run(g, a),
         Command::Calendar(a) => calendar::run(g, a),
         Command::Leads(a) => leads::run(g, a),
+        Command::Commissions(a) => ledger::commissions(g, a),
+        Command::Payouts(a) => ledger::payouts(g, a),
         Command::Forget(a) => forget::run(g, a),
         Command::Mcp(a) => mcp::run(g, a),
     }

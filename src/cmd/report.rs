@@ -25,7 +25,15 @@ pub(super) fn run(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     let text = if args.for_partner {
         report::partner::render(&report::partner::run(&site, &req)?, format)
     } else {
-        report::render(&report::run(&site, &req)?, format)
+        let mut r = report::run(&site, &req)?;
+        if !matches!(format, report::Format::Json) && site.partners.iter().any(|p| p.rule.is_some())
+        {
+            // Earnings next to the funnel, in the team's Markdown and HTML (not in the JSON).
+            let source = report::open_source(&site, &events)?;
+            r.earnings =
+                partner_pages::ledger::for_team_report(&site, &source, req.partner, r.as_of)?;
+        }
+        report::render(&r, format)
     };
     match &args.out {
         None => {

@@ -63,6 +63,10 @@ pub struct Config {
     /// `shell.page` inside the site root), where `content/` belongs to the host generator.
     #[serde(default)]
     pub content_dir: Option<String>,
+    /// Reward defaults every partner's `reward:` overrides field by field. Private terms:
+    /// never serialised.
+    #[serde(default, skip_serializing)]
+    pub reward: Option<crate::reward::RewardYaml>,
 }
 
 /// Payments from Stripe webhooks (`stripe:`).
@@ -631,6 +635,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
         "stripe",
         Shape::Map(&[Field::opt("prefer", Shape::Enum(&["link", "coupon"]))]),
     ),
+    Field::opt("reward", Shape::Map(crate::reward::REWARD_SHAPE)),
 ]);
 
 /// Load the config text: shape, types, then the rules of [`Config::validate`].
@@ -656,6 +661,9 @@ impl Config {
     /// The rules the shape cannot say; each problem is reported at its value in `node`.
     pub fn validate(&self, node: &crate::load::yaml::Node, r: &mut Report) {
         self.validate_content_dir(node, r);
+        if let Some(y) = &self.reward {
+            crate::reward::validate_yaml(y, node, "reward", r);
+        }
         if let Some(problem) = rules::base_url(&self.base_url) {
             flag(r, node, &["base_url"], problem);
         }
@@ -1076,11 +1084,23 @@ mod tests {
             "{MINIMAL}host: {{ output: public, data: [data/partners.json] }}\nshell: {{ page: public/about/index.html, main: main }}\nstripe: {{ prefer: coupon }}\n"
         );
         let json = serde_json::to_value(load(&text).unwrap()).unwrap();
+        // `reward:` (private terms) is never serialised.
+        let schema: std::collections::BTreeSet<String> = field_paths(&SCHEMA)
+            .into_iter()
+            .filter(|f| f != "reward" && !f.starts_with("reward."))
+            .collect();
         assert_eq!(
-            field_paths(&SCHEMA),
+            schema,
             json_paths(&json),
             "add the new field to config::SCHEMA"
         );
+        let with_reward = format!("{text}reward: {{ sale: 20%, currency: usd }}\n");
+        let c = load(&with_reward).unwrap();
+        assert_eq!(
+            c.reward.as_ref().and_then(|r| r.sale.as_deref()),
+            Some("20%")
+        );
+        assert!(!serde_json::to_string(&c).unwrap().contains("20%"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod content;
 pub(crate) mod kits;
+pub mod reward;
 pub mod partner;
 pub mod site;
 

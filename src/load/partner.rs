@@ -44,6 +44,23 @@ pub struct Partner {
     /// templates get it through [`Partner::view`]).
     #[serde(default, skip_serializing)]
     pub commission: Option<String>,
+    /// Private: the reward rule (`reward:`), over the defaults of the site config. Never
+    /// serialised; the kit gets its terms in words through [`Partner::view`].
+    #[serde(default, skip_serializing)]
+    pub reward: Option<crate::reward::RewardYaml>,
+    /// Private: where the partner is paid (`payee:`). Never serialised, never in a template.
+    #[serde(default, skip_serializing)]
+    pub payee: Option<crate::reward::Payee>,
+    /// Private: the partner's own customer or user ids; their purchases are held as
+    /// self-referrals. Never serialised.
+    #[serde(default, skip_serializing)]
+    pub own_accounts: Vec<String>,
+    /// The effective reward rule, resolved when the site loads (none: no reward).
+    #[serde(skip)]
+    pub rule: Option<crate::reward::Rule>,
+    /// The rule's terms in words (what the kit shows as the commission).
+    #[serde(skip)]
+    pub rule_terms: Option<String>,
     /// Meta description; defaults to the promise and proof.
     #[serde(default)]
     pub description: Option<String>,
@@ -268,7 +285,7 @@ impl Partner {
         PartnerView {
             fields: self,
             commission: if private {
-                self.commission.as_deref()
+                self.rule_terms.as_deref().or(self.commission.as_deref())
             } else {
                 None
             },
@@ -282,12 +299,13 @@ pub struct PartnerView<'a> {
     /// The partner's public fields.
     #[serde(flatten)]
     pub fields: &'a Partner,
-    /// The commission terms, for the partner's kit only.
+    /// The commission terms, for the partner's kit only: written from the reward rule when
+    /// there is one, else the free `commission:` text.
     pub commission: Option<&'a str>,
 }
 
 /// Fields of a partner that are private to the partner (its kit), never on a public page.
-pub const PRIVATE_FIELDS: &[&str] = &["commission"];
+pub const PRIVATE_FIELDS: &[&str] = &["commission", "reward", "payee", "own_accounts"];
 
 /// `cta.kind` values, in the order the docs list them.
 pub const CTA_KINDS: &[&str] = &["demo", "newsletter", "tutorial", "download"];
@@ -348,6 +366,9 @@ pub const SCHEMA: Shape = Shape::Map(&[
     Field::req("cta", Shape::Map(CTA)),
     Field::req("activation", Shape::Map(ACTIVATION)),
     Field::opt("commission", Shape::Text),
+    Field::opt("reward", Shape::Map(crate::reward::REWARD_SHAPE)),
+    Field::opt("payee", Shape::Map(crate::reward::PAYEE_SHAPE)),
+    Field::opt("own_accounts", Shape::List(&Shape::Text)),
     Field::opt("description", Shape::Text),
     Field::opt("noindex", Shape::Bool),
     Field::opt("draft", Shape::Bool),
@@ -417,6 +438,10 @@ pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
     }
     check_trigger(&p.activation.trigger, node, r);
     check_variants(p, node, r);
+    if let Some(y) = &p.reward {
+        crate::reward::validate_yaml(y, node, "reward", r);
+    }
+    crate::reward::validate_private(p.payee.as_ref(), &p.own_accounts, node, r);
 }
 
 /// Two to four variants with distinct slug ids; weights on all or none, each above zero; the
@@ -638,8 +663,19 @@ mod tests {
         p.activation.trigger.page = Some("/x".into());
         // The view a kit gets is the whole partner (public pages get `commission` as none).
         let json = serde_json::to_value(p.view(true)).unwrap();
+        // Reward, payee and own accounts are never serialised (the kit gets the terms in
+        // words as `commission`).
+        let never = ["reward", "payee", "own_accounts"];
+        let schema: std::collections::BTreeSet<String> = field_paths(&SCHEMA)
+            .into_iter()
+            .filter(|f| {
+                !never
+                    .iter()
+                    .any(|n| f == n || f.starts_with(&format!("{n}.")))
+            })
+            .collect();
         assert_eq!(
-            field_paths(&SCHEMA),
+            schema,
             json_paths(&json),
             "add the new field to partner::SCHEMA"
         );

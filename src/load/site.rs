@@ -111,6 +111,15 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<Site, Diagnostics> {
     check_duplicate_slugs(&content, &mut diags);
     check_landing_bodies(root, &content_dir, &loaded, &content, &mut diags);
 
+    let mut loaded = loaded;
+    if let Some((config, _)) = &config {
+        resolve_rewards(
+            root,
+            config,
+            loaded.iter_mut().map(|l| &mut l.partner),
+            &mut diags,
+        );
+    }
     match config {
         Some((config, kit_hosting)) if diags.is_empty() => {
             let mut partners: Vec<Partner> = loaded
@@ -280,6 +289,41 @@ fn check_duplicate_codes(loaded: &[Loaded], diags: &mut Vec<Diagnostic>) {
                 .expected("a code used by one partner file only")
                 .hint("codes name URLs, cookies and events: give each partner its own, and keep only one file per code");
             diags.push(d);
+        }
+    }
+}
+
+/// Each partner's effective reward rule (its `reward:` over the config's) and the terms its
+/// kit shows; problems go to `diags`, located in the file that wrote the field (a problem of
+/// the defaults once).
+fn resolve_rewards<'a>(
+    root: &Path,
+    config: &Config,
+    partners: impl Iterator<Item = &'a mut Partner>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut said: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for p in partners {
+        match crate::reward::resolve(p.reward.as_ref(), config.reward.as_ref()) {
+            Ok(rule) => {
+                p.rule_terms = rule.as_ref().map(crate::reward::Rule::terms);
+                p.rule = rule;
+            }
+            Err(problems) => {
+                for pr in &problems {
+                    if matches!(pr.origin, crate::reward::Origin::Defaults)
+                        && !said.insert(pr.message.clone())
+                    {
+                        continue;
+                    }
+                    diags.push(crate::reward::merge_diagnostic(
+                        root,
+                        &p.source,
+                        Path::new(CONFIG_FILE),
+                        pr,
+                    ));
+                }
+            }
         }
     }
 }

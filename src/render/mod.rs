@@ -218,6 +218,33 @@ pub fn check(site: &Site) -> Diagnostics {
     if let Ok(t) = templates::Templates::load(&site.root) {
         out.0.extend(t.private_field_uses(pages::PUBLIC_TEMPLATES));
     }
+    out.0.extend(terms_notes(site));
+    out
+}
+
+/// For `check`: a warning for each partner whose free `commission:` text does not quote its
+/// reward rule (the kit shows the rule's terms; the text would say something else).
+fn terms_notes(site: &Site) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for p in &site.partners {
+        let (Some(text), Some(rule)) = (&p.commission, &p.rule) else {
+            continue;
+        };
+        if crate::reward::commission_agrees(text, rule) {
+            continue;
+        }
+        // No figure in the words: `check` answers reach agents (MCP), and terms are private.
+        let d = crate::load::at_field(
+            &site.root,
+            &p.source,
+            &["commission"],
+            "`commission` does not quote the figure of the partner's `reward:` rule",
+        )
+        .expected("commission text that agrees with the reward rule, or no `commission:` (the kit then shows the rule's terms)")
+        .hint("the kit shows the rule's terms; update or remove `commission:` so nobody reads two different offers")
+        .warning();
+        out.push(d);
+    }
     out
 }
 

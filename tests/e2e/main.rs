@@ -22,6 +22,8 @@ mod experiments;
 mod hosts;
 // `leads` read back by Python's csv and jsonschema.
 mod leads;
+// the commission ledger and payout files read by Python's csv; the weekly payouts step.
+mod ledger;
 // llms.txt and partners.json read by the reference parsers.
 mod llms;
 // the MCP tools' input schemas checked by Python's jsonschema.

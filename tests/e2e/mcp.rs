@@ -49,6 +49,7 @@ fn mcp_conversation_answers_like_the_cli() {
             "experiments",
             "leads",
             "calendar_tasks",
+            "partner_earnings",
             "check"
         ]
     );

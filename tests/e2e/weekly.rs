@@ -155,7 +155,7 @@ fn the_report_for_a_partner_is_valid_html_and_json() {
 }
 
 /// The script of the workflow step named `name` (the lines of its `run: |` block, unindented).
-fn step_script(workflow: &str, name: &str) -> String {
+pub(crate) fn step_script(workflow: &str, name: &str) -> String {
     let start = workflow
         .find(&format!("- name: {name}\n"))
         .unwrap_or_else(|| panic!("no step `{name}`"));

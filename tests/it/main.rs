@@ -33,6 +33,8 @@ mod kits;
 mod layers;
 // `leads` and `forget`: the per-lead export and erasure.
 mod leads;
+// the commission ledger: reward rules, holds, clawbacks, payout files, locks.
+mod ledger;
 // agent files: llms.txt, `.md` mirrors, partners.json, merges into host files.
 mod llms;
 // the MCP server over stdio, answers compared with the CLI's JSON.

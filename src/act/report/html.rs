@@ -139,6 +139,24 @@ pub fn html(r: &FunnelReport) -> String {
     }
     let _ = writeln!(o, "</tbody>\n</table>\n</section>");
     o.push_str(&super::revenue::html(r.revenue.as_ref()));
+    if !r.earnings.is_empty() {
+        let _ = writeln!(o, "<section>\n<h2>Partner earnings</h2>\n<table>\n<thead><tr><th>Partner</th><th>Currency</th><th>Sales (net)</th><th>Pending</th><th>Due</th><th>Held</th><th>Paid</th></tr></thead>\n<tbody>");
+        for e in &r.earnings {
+            let m = |v: i64| crate::reward::money::format_major(v, &e.currency);
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape_html(&e.partner),
+                escape_html(&e.currency.to_ascii_uppercase()),
+                m(e.sales),
+                m(e.pending),
+                m(e.due),
+                m(e.held),
+                m(e.paid)
+            );
+        }
+        let _ = writeln!(o, "</tbody>\n</table>\n</section>");
+    }
     let _ = writeln!(o, "</body>\n</html>");
     o
 }

@@ -124,6 +124,32 @@ pub fn markdown(r: &FunnelReport) -> String {
         let _ = writeln!(o, "| {} | {} |", cell(&label), n);
     }
     o.push_str(&crate::revenue::markdown(r.revenue.as_ref()));
+    if !r.earnings.is_empty() {
+        let _ = writeln!(o, "\n## Partner earnings\n");
+        let _ = writeln!(
+            o,
+            "From the commission ledger at the report's time (`partner-pages commissions`): the net sales that earned, and the earnings by status.\n"
+        );
+        let _ = writeln!(
+            o,
+            "| Partner | Currency | Sales (net) | Pending | Due | Held | Paid |"
+        );
+        let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---:|");
+        for e in &r.earnings {
+            let m = |v: i64| crate::reward::money::format_major(v, &e.currency);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                cell(&e.partner),
+                e.currency.to_ascii_uppercase(),
+                m(e.sales),
+                m(e.pending),
+                m(e.due),
+                m(e.held),
+                m(e.paid)
+            );
+        }
+    }
     o
 }
 

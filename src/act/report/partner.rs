@@ -62,6 +62,9 @@ pub struct PartnerReport {
     /// the events hold no payment).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revenue: Option<Vec<PartnerMoney>>,
+    /// What the partner earns under its reward rule (none without a rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earnings: Option<crate::ledger::ReportEarnings>,
 }
 
 /// The partner's own customers' payments in one currency (amounts in minor units, net of tax).
@@ -231,7 +234,12 @@ pub fn partner_of<'a>(site: &Site, partner: Option<&'a str>) -> Result<&'a str> 
 pub fn run(site: &Site, req: &super::Request) -> Result<PartnerReport> {
     let code = partner_of(site, req.partner)?;
     let funnel = super::run(site, req)?;
-    build(site, &funnel, code)
+    let mut r = build(site, &funnel, code)?;
+    if site.partner(code).is_some_and(|p| p.rule.is_some()) {
+        let source = super::open_source(site, req.events)?;
+        r.earnings = crate::ledger::for_partner_report(site, &source, code, r.as_of)?;
+    }
+    Ok(r)
 }
 
 /// The report of partner `code` from a funnel report (only that partner's entry is read).
@@ -307,6 +315,7 @@ pub fn build(site: &Site, report: &FunnelReport, code: &str) -> Result<PartnerRe
         next: next_step(p, min),
         method: method(report),
         revenue: partner_money(report, code),
+        earnings: None,
     })
 }
 
@@ -793,6 +802,24 @@ pub fn markdown(r: &PartnerReport) -> String {
         }
         let _ = writeln!(o);
     }
+    if let Some(e) = &r.earnings {
+        let _ = writeln!(o, "## Your earnings\n");
+        let _ = writeln!(o, "| Currency | Pending | Due | Held | Paid |");
+        let _ = writeln!(o, "|---|---:|---:|---:|---:|");
+        for t in &e.totals {
+            let m = |v: i64| crate::reward::money::format_major(v, &t.currency);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} |",
+                t.currency.to_ascii_uppercase(),
+                m(t.pending),
+                m(t.due),
+                m(t.held),
+                m(t.paid)
+            );
+        }
+        let _ = writeln!(o, "\n{}\n", md(&e.note));
+    }
     let _ = writeln!(o, "## How this is counted\n");
     for para in &r.method {
         let _ = writeln!(o, "{}\n", md(para));
@@ -918,6 +945,26 @@ pub fn html(r: &PartnerReport) -> String {
             );
         }
         let _ = writeln!(o, "</tbody>\n</table>");
+    }
+    if let Some(earn) = &r.earnings {
+        let _ = writeln!(o, "<h2>Your earnings</h2>");
+        let _ = writeln!(
+            o,
+            "<table><thead><tr><th>Currency</th><th>Pending</th><th>Due</th><th>Held</th><th>Paid</th></tr></thead><tbody>"
+        );
+        for t in &earn.totals {
+            let m = |v: i64| crate::reward::money::format_major(v, &t.currency);
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                e(&t.currency.to_ascii_uppercase()),
+                m(t.pending),
+                m(t.due),
+                m(t.held),
+                m(t.paid)
+            );
+        }
+        let _ = writeln!(o, "</tbody></table>\n<p>{}</p>", e(&earn.note));
     }
     let _ = writeln!(o, "<h2>How this is counted</h2>");
     for para in &r.method {

@@ -67,6 +67,20 @@ pub struct ReportInput {
     pub now: Option<String>,
 }
 
+/// Arguments of `partner_earnings` (the flags of `commissions --partner`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(crate = "rmcp::schemars")]
+pub struct EarningsInput {
+    /// The partner code.
+    pub partner: String,
+    /// Event source (a SQLite file, a `wrangler d1 export` dump, `wrangler d1 execute --json`
+    /// output, a local D1 name). Default: the server's `--events`.
+    pub events: Option<String>,
+    /// The day statuses are computed for (YYYY-MM-DD or an RFC 3339 time). Default: now.
+    pub as_of: Option<String>,
+}
+
 /// Arguments of `experiments` (the flags of `report` it shares).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -217,6 +231,14 @@ pub fn list() -> Vec<Tool> {
             "The content tasks of the coming week(s) per partner, planned from its funnel. A \
              plan only: no task file is written. Same JSON as `partner-pages calendar --format json`.",
         ),
+        tool::<EarningsInput>(
+            "partner_earnings",
+            "What a partner earns",
+            "What one partner earns under its reward rule: per currency the pending, due, held \
+             and paid totals in minor units (cents), and each held row with its reason. Nothing \
+             of another partner and no payee detail. Same JSON as `partner-pages commissions \
+             --partner CODE`.",
+        ),
         tool::<CheckInput>(
             "check",
             "Check the site",
@@ -311,6 +333,21 @@ pub fn call(server: &Server, name: &str, args: JsonObject) -> Result<String, Too
             }
             let events = events_arg(server, name, input.events.clone())?;
             Ok(calendar_tasks(server, events, input)?)
+        }
+        "partner_earnings" => {
+            let input: EarningsInput = parse(name, args)?;
+            let events = events_arg(server, name, input.events.clone())?;
+            let site = load_site(server)?;
+            crate::report::check_partner(&site, &input.partner)?;
+            let source = crate::report::open_source(&site, &events)?;
+            Ok(crate::ledger::partner_earnings_json(
+                &site,
+                &crate::ledger::Request {
+                    events: &source,
+                    as_of: input.as_of.as_deref(),
+                },
+                &input.partner,
+            )?)
         }
         "check" => {
             let input: CheckInput = parse(name, args)?;

@@ -120,6 +120,7 @@ impl Default for FunnelConfig {
             shell: None,
             stripe: None,
             content_dir: None,
+            reward: None,
         })
     }
 }
@@ -257,6 +258,11 @@ pub struct FunnelReport {
     /// Revenue from Stripe webhooks (absent when the events hold no payment).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revenue: Option<crate::revenue::Revenue>,
+    /// Earnings per partner from the commission ledger, for the team's Markdown and HTML
+    /// report only: never in the JSON (agents read it through MCP; reward figures are private).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub earnings: Vec<crate::ledger::TeamEarnings>,
 }
 
 impl FunnelReport {
@@ -473,5 +479,6 @@ fn build_report<P: PartnerInfo>(
         excluded: scan.excluded,
         experiments: Vec::new(),
         revenue: None,
+        earnings: Vec::new(),
     }
 }
