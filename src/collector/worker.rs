@@ -320,10 +320,10 @@ pub(crate) fn migration_value_user() -> String {
     format!("-- Nullable columns for server-side events: revenue value, opaque user id.\n{VALUE_USER_SQL}\n")
 }
 
-/// The experiment variant a visitor was shown; null for older rows and partners without
-/// variants (both read as the control).
+/// The experiment variant a visitor was shown; null for partners without variants, rows from
+/// before the test, and forged or unsigned variant cookies.
 pub(crate) fn migration_variant() -> String {
-    format!("-- Nullable experiment variant of each event (null reads as the control).\n{VARIANT_SQL}\n")
+    format!("-- Nullable experiment variant of each event (null: no test, or no variant we can trust).\n{VARIANT_SQL}\n")
 }
 
 /// Payments from Stripe webhooks: amount, currency, Stripe ids, attribution rule, and the

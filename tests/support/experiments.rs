@@ -35,10 +35,19 @@ pub(crate) const PER_DAY: i64 = 10;
 
 /// A known truth, counted rather than drawn: every day 10 visitors per variant; a lead magnet
 /// for 2 in 10 of the control's visitors and 4 in 10 of `speed`'s (a 20-point lift), a CTA for
-/// 1 in 10 of both (no difference), no activation. Every fifth control visitor's rows have no
-/// variant (rows from before the column existed read as the control).
+/// 1 in 10 of both (no difference), no activation.
 pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("experiment-events.db");
+    events_with_forged_variants(dir, 0)
+}
+
+/// [`events_with_variants`] plus, every day of the test, `forged` visitors whose rows have no
+/// variant (what the collectors store for a forged or unsigned variant cookie), each of them
+/// taking the lead magnet and the CTA: counted in any arm, they would skew the test.
+pub(crate) fn events_with_forged_variants(
+    dir: &std::path::Path,
+    forged: i64,
+) -> std::path::PathBuf {
+    let path = dir.join(format!("experiment-events-{forged}.db"));
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(partner_pages::events::SCHEMA_SQL)
         .unwrap();
@@ -54,11 +63,12 @@ pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf 
         .unwrap();
     let mut n = 0;
     for d in 0..TEST_DAYS {
-        for (variant, lead_magnets) in [("control", 2), ("speed", 4)] {
-            for i in 0..PER_DAY {
+        for (variant, lead_magnets) in [("control", 2), ("speed", 4), ("forged", forged)] {
+            let stored = (variant != "forged").then_some(variant);
+            let people = if variant == "forged" { forged } else { PER_DAY };
+            for i in 0..people {
                 let vid = format!("{variant}-{d}-{i}");
                 let at = end - (TEST_DAYS - d) * day + i * 3_600_000;
-                let stored = (variant == "speed" || i % 5 != 0).then_some(variant);
                 let mut row = |event: &str, at: i64| {
                     n += 1;
                     let ts = partner_pages::events::Ts(at).to_string();
@@ -69,7 +79,7 @@ pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf 
                 if i < lead_magnets {
                     row("lead_magnet", at + 60_000);
                 }
-                if i == PER_DAY - 1 {
+                if i == people - 1 || variant == "forged" {
                     row("cta", at + 120_000);
                 }
             }

@@ -275,7 +275,7 @@ pub struct Event {
     #[serde(default)]
     pub user_id: Option<String>,
     /// The experiment variant the visitor was shown (migration 0003); none for partners
-    /// without variants and for rows written before it (both read as the control).
+    /// without variants, rows written before it, and a forged or unsigned variant cookie.
     #[serde(default)]
     pub variant: Option<String>,
     /// Payment columns (migration 0004); empty on other rows.
