@@ -8,7 +8,7 @@
 use crate::collector::{
     MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS,
 };
-use crate::events::Event;
+use crate::model::event::Event;
 use crate::partner::DEFAULT_CAMPAIGN;
 use crate::site::Site;
 use crate::stage::REVENUE;
@@ -72,10 +72,7 @@ impl Registry {
                         landing: p.landing_path(),
                         page: p.activation.trigger.page.clone(),
                         click: p.activation.trigger.click.clone(),
-                        variants: crate::experiment::Variant::of(p)
-                            .into_iter()
-                            .map(|v| (v.id, v.weight))
-                            .collect(),
+                        variants: p.variant_weights(),
                     };
                     (p.code.clone(), rule)
                 })

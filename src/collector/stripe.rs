@@ -676,7 +676,7 @@ fn payment(
         touch.campaign.clone()
     };
     tx.execute(
-        &crate::events::insert_sql("INSERT"),
+        &crate::model::event::insert_sql("INSERT"),
         rusqlite::params![
             new_id(),
             touch.partner,
@@ -786,7 +786,7 @@ fn refund_row(
     }
     let rule = row.rule.clone().unwrap_or_else(|| "none".into());
     tx.execute(
-        &crate::events::insert_sql("INSERT"),
+        &crate::model::event::insert_sql("INSERT"),
         rusqlite::params![
             new_id(),
             row.partner,

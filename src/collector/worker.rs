@@ -15,7 +15,7 @@ use crate::collector::{
     SIGNATURE_WINDOW_SECS, VARIANT_SECRET_ENV,
 };
 use crate::config::CollectorMode;
-use crate::events::{PAYMENT_SQL, SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
+use crate::model::event::{PAYMENT_SQL, SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
 use crate::output::OutputFile;
 use crate::render::beacon::script_json;
 use crate::site::Site;
@@ -199,10 +199,7 @@ pub(crate) fn worker_js(site: &Site) -> String {
                     click: p.activation.trigger.click.as_deref(),
                     // In both modes: the landing page's route runs the Worker, which serves the
                     // variant's file (from the assets, or from the origin in mode `route`).
-                    variants: crate::experiment::Variant::of(p)
-                        .into_iter()
-                        .map(|v| (v.id, v.weight))
-                        .collect(),
+                    variants: p.variant_weights(),
                 };
                 (p.code.as_str(), entry)
             })

@@ -109,9 +109,9 @@ impl Variant {
     /// A partner's declared variants with their weights (equal when none is given).
     pub fn of(partner: &crate::partner::Partner) -> Vec<Variant> {
         partner
-            .variants
-            .iter()
-            .map(|v| Variant::new(v.id.clone(), v.weight.unwrap_or(1.0)))
+            .variant_weights()
+            .into_iter()
+            .map(|(id, weight)| Variant::new(id, weight))
             .collect()
     }
 }
