@@ -524,8 +524,8 @@ pub enum Outcome {
 
 fn iso(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
-        .map(super::rules::timestamp)
-        .unwrap_or_else(|| super::rules::timestamp(chrono::Utc::now()))
+        .map(super::rows::timestamp)
+        .unwrap_or_else(|| super::rows::timestamp(chrono::Utc::now()))
 }
 
 /// Store what `parsed` asks for in one immediate transaction on `conn`.

@@ -706,7 +706,7 @@ async function readLimitedBytes(request, limit) {
 }
 
 // The deepest nesting of [ and { outside JSON strings, counted on the bytes before parsing
-// (as `serve` counts it: rules::json_depth).
+// (as `serve` counts it: requests::json_depth).
 function jsonDepth(bytes) {
   let depth = 0, max = 0, inString = false, escaped = false;
   for (const b of bytes) {

@@ -1293,17 +1293,17 @@ const COOKIE_VISITOR: &str = "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
 
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
-    use partner_pages::collector::rules;
+    use partner_pages::collector::{cookies, registry, requests, rows};
     let site =
         partner_pages::load(&support::example_site(), &Default::default()).expect("site loads");
-    let reg = rules::Registry::from_site(&site);
+    let reg = registry::Registry::from_site(&site);
     let c = Collector::start(|_| {});
     let with_cookie = format!("pp_vid={COOKIE_VISITOR}; pp_src=founder-community.slack-digest");
     let with_cookie = with_cookie.as_str();
 
     let mut expected = Vec::new();
     for (pass, cookie) in [("a", None), ("b", Some(with_cookie))] {
-        let cookies = rules::parse_cookies(cookie, "pp");
+        let cookies = cookies::parse_cookies(cookie, "pp");
         for case in beacon_corpus() {
             // `@` is ASCII, so it never sits inside a multi-byte character (or the bad byte).
             let body: Vec<u8> = case
@@ -1311,9 +1311,9 @@ fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
                 .map(|&b| if b == b'@' { pass.as_bytes()[0] } else { b })
                 .collect();
             let (want_status, want_row) =
-                match rules::beacon(&reg, &body, &cookies, || "new".into()) {
-                    Ok(rules::BeaconOutcome::Record(a)) => (204, Some(a)),
-                    Ok(rules::BeaconOutcome::Ignore) => (204, None),
+                match requests::beacon(&reg, &body, &cookies, || "new".into()) {
+                    Ok(rows::BeaconOutcome::Record(a)) => (204, Some(a)),
+                    Ok(rows::BeaconOutcome::Ignore) => (204, None),
                     Err(r) => (r.status(), None),
                 };
             let mut headers = vec![];
@@ -1432,10 +1432,10 @@ fn server_corpus() -> Vec<String> {
 
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_signed_case() {
-    use partner_pages::collector::rules;
+    use partner_pages::collector::{registry, requests};
     let site =
         partner_pages::load(&support::example_site(), &Default::default()).expect("site loads");
-    let reg = rules::Registry::from_site(&site);
+    let reg = registry::Registry::from_site(&site);
     let c = Collector::start(|_| {});
 
     let mut expected = Vec::new();
@@ -1443,9 +1443,14 @@ fn worker_and_the_local_collector_rules_agree_on_every_signed_case() {
     let mut send = |body: &str, ts: &str, sig: Option<&str>| {
         sent += 1;
         let now = now();
-        let want =
-            rules::verify_signature(Some(SECRET.as_bytes()), Some(ts), sig, body.as_bytes(), now)
-                .and_then(|()| rules::server_event(&reg, body.as_bytes()));
+        let want = requests::verify_signature(
+            Some(SECRET.as_bytes()),
+            Some(ts),
+            sig,
+            body.as_bytes(),
+            now,
+        )
+        .and_then(|()| requests::server_event(&reg, body.as_bytes()));
         let mut headers = vec![("X-PP-Timestamp", ts)];
         if let Some(sig) = sig {
             headers.push(("X-PP-Signature", sig));

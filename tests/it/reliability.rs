@@ -338,10 +338,10 @@ fn forged_and_replayed_server_signatures_are_refused_and_write_nothing() {
         r#"{"event":"revenue","partner":"seo-consultant","visitor_id":"v-1","value":1000000}"#;
     let ts = now();
     let sign = |ts: i64, b: &str| {
-        partner_pages::collector::rules::sign(SECRET.as_bytes(), ts, b.as_bytes())
+        partner_pages::collector::requests::sign(SECRET.as_bytes(), ts, b.as_bytes())
     };
     let wrong_secret =
-        partner_pages::collector::rules::sign(b"not-the-secret", ts, other.as_bytes());
+        partner_pages::collector::requests::sign(b"not-the-secret", ts, other.as_bytes());
     let post = |ts: String, sig: String, b: &str| {
         s.send(
             "POST",
@@ -562,7 +562,9 @@ fn sql_in_every_field_is_stored_verbatim_or_refused_never_executed() {
 // ---- property tests ----------------------------------------------------------------------
 
 mod props {
-    use partner_pages::collector::rules::{self, Cookies, PartnerRule, Registry};
+    use partner_pages::collector::cookies::Cookies;
+    use partner_pages::collector::registry::{PartnerRule, Registry};
+    use partner_pages::collector::{requests, rows};
     use proptest::prelude::*;
     use std::collections::{BTreeMap, BTreeSet};
 
@@ -647,8 +649,8 @@ mod props {
         #[test]
         fn arbitrary_beacon_bodies_never_panic_and_give_a_row_only_when_valid(b in body()) {
             let reg = registry();
-            match rules::beacon(&reg, &b, &Cookies::default(), || "vid-12345".to_string()) {
-                Ok(rules::BeaconOutcome::Record(a)) => {
+            match requests::beacon(&reg, &b, &Cookies::default(), || "vid-12345".to_string()) {
+                Ok(rows::BeaconOutcome::Record(a)) => {
                     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
                     prop_assert!(b.len() <= partner_pages::collector::MAX_BEACON_BODY);
                     prop_assert!(reg.partners.contains_key(&a.partner));
@@ -659,7 +661,7 @@ mod props {
                     // No cookie: the page id when the body has one (only a valid one passes).
                     match v.get("v") {
                         Some(id) => {
-                            prop_assert!(rules::valid_page_id(id.as_str().unwrap_or("")));
+                            prop_assert!(requests::valid_page_id(id.as_str().unwrap_or("")));
                             prop_assert_eq!(Some(a.visitor_id.as_str()), id.as_str());
                         }
                         None => prop_assert_eq!(a.visitor_id.as_str(), "vid-12345"),
@@ -673,7 +675,7 @@ mod props {
         #[test]
         fn arbitrary_server_bodies_never_panic_and_give_a_row_only_when_valid(b in body()) {
             let reg = registry();
-            match rules::server_event(&reg, &b) {
+            match requests::server_event(&reg, &b) {
                 Ok(a) => {
                     prop_assert!(reg.partners.contains_key(&a.partner));
                     prop_assert!(["activation", "revenue"].contains(&a.stage.as_str()));
@@ -691,15 +693,15 @@ mod props {
             ts in ".{0,14}", sig in ".{0,70}", b in proptest::collection::vec(any::<u8>(), 0..64)
         ) {
             let now = 1_700_000_000;
-            let ok = rules::verify_signature(Some(b"secret"), Some(&ts), Some(&sig), &b, now).is_ok();
-            let genuine = ts.parse::<i64>().ok().map(|t| rules::sign(b"secret", t, &b));
+            let ok = requests::verify_signature(Some(b"secret"), Some(&ts), Some(&sig), &b, now).is_ok();
+            let genuine = ts.parse::<i64>().ok().map(|t| requests::sign(b"secret", t, &b));
             prop_assert!(!ok || genuine.is_some_and(|g| g.eq_ignore_ascii_case(&sig)));
         }
 
         #[test]
         fn arbitrary_go_queries_redirect_only_to_the_landing_page(code in ".{0,30}", q in ".{0,80}") {
             let reg = registry();
-            if let Ok(c) = rules::click(&reg, &code, Some(&q), &Cookies::default(), || "vid-12345".into()) {
+            if let Ok(c) = requests::click(&reg, &code, Some(&q), &Cookies::default(), || "vid-12345".into()) {
                 prop_assert!(c.location == "/p/acme/" || c.location == "/p/acme/?campaign=launch",
                     "{}", c.location);
                 prop_assert!(!c.location.contains(['\r', '\n']));

@@ -116,9 +116,9 @@ pub(crate) struct CookieCase {
 /// collector expect for each ([`partner_pages::collector::rules`], keyed with [`VARIANT_KEY`]).
 /// Both collectors must do exactly this.
 pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
-    use partner_pages::collector::rules;
+    use partner_pages::collector::{cookies, registry, requests, rows};
     let loaded = partner_pages::load(site, &Default::default()).expect("site loads");
-    let reg = rules::Registry::from_site(&loaded)
+    let reg = registry::Registry::from_site(&loaded)
         .with_variant_secret(Some(VARIANT_KEY.as_bytes().to_vec()));
     let key = VARIANT_KEY.as_bytes();
     type Value<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
@@ -126,11 +126,11 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         ("no variant cookie", Box::new(|_| None)),
         (
             "signed speed",
-            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "speed"))),
+            Box::new(|v| Some(cookies::signed_variant(key, TESTED, v, "speed"))),
         ),
         (
             "signed control",
-            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "control"))),
+            Box::new(|v| Some(cookies::signed_variant(key, TESTED, v, "control"))),
         ),
         ("unsigned speed", Box::new(|_| Some("speed".into()))),
         ("unsigned control", Box::new(|_| Some("control".into()))),
@@ -138,7 +138,7 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         (
             "another visitor's signature",
             Box::new(|_| {
-                Some(rules::signed_variant(
+                Some(cookies::signed_variant(
                     key,
                     TESTED,
                     "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
@@ -148,33 +148,33 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         ),
         (
             "another partner's signature",
-            Box::new(|v| Some(rules::signed_variant(key, "nocode-agency", v, "speed"))),
+            Box::new(|v| Some(cookies::signed_variant(key, "nocode-agency", v, "speed"))),
         ),
         (
             "a guessed key",
-            Box::new(|v| Some(rules::signed_variant(b"guess", TESTED, v, "speed"))),
+            Box::new(|v| Some(cookies::signed_variant(b"guess", TESTED, v, "speed"))),
         ),
         (
             "an undeclared variant, signed",
-            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "winner"))),
+            Box::new(|v| Some(cookies::signed_variant(key, TESTED, v, "winner"))),
         ),
         (
             "upper-case signature",
             Box::new(|v| {
-                let s = rules::signed_variant(key, TESTED, v, "speed");
+                let s = cookies::signed_variant(key, TESTED, v, "speed");
                 Some(format!("speed.{}", s["speed.".len()..].to_uppercase()))
             }),
         ),
         (
             "speed's signature on control",
             Box::new(|v| {
-                Some(rules::signed_variant(key, TESTED, v, "speed").replace("speed.", "control."))
+                Some(cookies::signed_variant(key, TESTED, v, "speed").replace("speed.", "control."))
             }),
         ),
         (
             "one digit short",
             Box::new(|v| {
-                let s = rules::signed_variant(key, TESTED, v, "speed");
+                let s = cookies::signed_variant(key, TESTED, v, "speed");
                 Some(s[..s.len() - 1].to_string())
             }),
         ),
@@ -183,7 +183,7 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
             Box::new(|v| {
                 Some(format!(
                     "{}0",
-                    rules::signed_variant(key, TESTED, v, "speed")
+                    cookies::signed_variant(key, TESTED, v, "speed")
                 ))
             }),
         ),
@@ -195,15 +195,15 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         if let Some(v) = value(&visitor) {
             cookie.push_str(&format!("; pp_x_{TESTED}={v}"));
         }
-        let jar = rules::parse_cookies([cookie.as_str()], "pp");
-        let view = rules::landing_view(&reg, &format!("/p/{TESTED}/"), &jar, || unreachable!())
+        let jar = cookies::parse_cookies([cookie.as_str()], "pp");
+        let view = cookies::landing_view(&reg, &format!("/p/{TESTED}/"), &jar, || unreachable!())
             .expect("a landing view of the tested partner");
         let body = format!(r#"{{"e":"visit","p":"{TESTED}","u":"/p/{TESTED}/"}}"#);
-        let event = match rules::beacon(&reg, body.as_bytes(), &jar, || unreachable!()) {
-            Ok(rules::BeaconOutcome::Record(a)) => a,
+        let event = match requests::beacon(&reg, body.as_bytes(), &jar, || unreachable!()) {
+            Ok(rows::BeaconOutcome::Record(a)) => a,
             other => panic!("{what}: the rules record no visit: {other:?}"),
         };
-        let click = rules::click(&reg, TESTED, None, &jar, || unreachable!()).expect("a click");
+        let click = requests::click(&reg, TESTED, None, &jar, || unreachable!()).expect("a click");
         assert_eq!(
             (&click.event.variant, &click.event.variant_cookie),
             (&event.variant, &event.variant_cookie),

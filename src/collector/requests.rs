@@ -1,107 +1,25 @@
-//! Collector stage, request rules of the local collector: pure functions, no I/O.
+//! Collector stage, the protocol checks of requests: pure functions, no I/O.
 //!
-//! Takes: the partner registry (from a loaded [`Site`]) and the parts of a request (body bytes,
-//! headers, the path). Gives: an event ready to store, or a [`Refusal`] with its HTTP status.
-//! The wire protocol these rules implement is written in [`crate::collector`]; the Worker
-//! implements the same rules in JavaScript.
+//! Takes: the [`Registry`] and the parts of a request (body bytes, headers, the path, the
+//! query). Gives: an [`Accepted`] event ready to store (or a click to record and its redirect),
+//! or a [`Refusal`] with its HTTP status: the beacon body (`POST /e`), the page and visitor ids,
+//! the `/s` signature and body, the `/go/<code>` query and the paths the collector serves. The
+//! wire protocol these checks implement is written in [`crate::collector`]; the Worker
+//! implements the same checks in JavaScript.
 
+use super::cookies::{assign_variant, deterministic_variant, encode_uri_component, Cookies};
+use super::registry::Registry;
+use super::rows::{Accepted, BeaconOutcome, SetCookies};
 use crate::collector::{
     MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS,
 };
-use crate::model::event::Event;
 use crate::partner::DEFAULT_CAMPAIGN;
-use crate::site::Site;
 use crate::stage::REVENUE;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest accepted `/s` `visitor_id` (bytes). Cookie ids are stricter, see [`parse_cookies`].
 pub const MAX_SERVER_VISITOR_ID: usize = 128;
 /// Longest accepted `/s` `user_id`.
 pub const MAX_USER_ID: usize = 256;
-
-/// What the collector needs to know about the site, compiled from the partner registry.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Registry {
-    /// Partners by code.
-    pub partners: BTreeMap<String, PartnerRule>,
-    /// Path part of `base_url`, "" or "/partners".
-    pub base_path: String,
-    /// `collector.endpoint`, the beacon's URL as seen from pages (default `/e`).
-    pub endpoint: String,
-    /// Cookie names are `<prefix>_vid` and `<prefix>_src`.
-    pub cookie_prefix: String,
-    /// Cookies' Max-Age: the attribution window in seconds.
-    pub max_age_secs: u64,
-    /// Record nothing for requests with `DNT: 1` (`privacy.honor_dnt`).
-    pub honor_dnt: bool,
-    /// Record nothing for requests with `Sec-GPC: 1` (`privacy.honor_gpc`).
-    pub honor_gpc: bool,
-    /// The key variant assignments are drawn and signed with ([`crate::collector::VARIANT_SECRET_ENV`]);
-    /// without it no partner's test runs (no variant is assigned or recorded).
-    pub variant_secret: Option<Vec<u8>>,
-    /// The Stripe webhook's rules; `None` without `stripe:` in the config (404).
-    pub stripe: Option<crate::collector::stripe::Rules>,
-}
-
-/// One partner, as far as the collector cares.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartnerRule {
-    /// Every allowed campaign, `default` included.
-    pub campaigns: BTreeSet<String>,
-    /// Site path of the landing page, without the base path (`/p/<code>/`).
-    pub landing: String,
-    /// `page:` activation trigger.
-    pub page: Option<String>,
-    /// `click:` activation trigger name.
-    pub click: Option<String>,
-    /// The experiment's variants and weights, the control first; empty without a test.
-    pub variants: Vec<(String, f64)>,
-}
-
-impl Registry {
-    /// Compile the collector's rules from a loaded site.
-    pub fn from_site(site: &Site) -> Registry {
-        let c = &site.config;
-        Registry {
-            partners: site
-                .partners
-                .iter()
-                .map(|p| {
-                    let rule = PartnerRule {
-                        campaigns: p.all_campaigns().into_iter().map(String::from).collect(),
-                        landing: p.landing_path(),
-                        page: p.activation.trigger.page.clone(),
-                        click: p.activation.trigger.click.clone(),
-                        variants: p.variant_weights(),
-                    };
-                    (p.code.clone(), rule)
-                })
-                .collect(),
-            base_path: c.base_path().to_string(),
-            endpoint: c.collector.endpoint.clone(),
-            cookie_prefix: c.attribution.cookie_prefix.clone(),
-            max_age_secs: u64::from(c.attribution.window_days) * 86_400,
-            honor_dnt: c.privacy.honor_dnt,
-            honor_gpc: c.privacy.honor_gpc,
-            variant_secret: None,
-            stripe: crate::collector::stripe::Rules::from_site(site),
-        }
-    }
-
-    /// The same registry, drawing and signing variant assignments with `secret`.
-    pub fn with_variant_secret(mut self, secret: Option<Vec<u8>>) -> Registry {
-        self.variant_secret = secret;
-        self
-    }
-
-    /// The registered campaign, or `default` for an unknown or missing one.
-    fn campaign(&self, partner: &str, wanted: Option<&str>) -> String {
-        match (self.partners.get(partner), wanted) {
-            (Some(rule), Some(c)) if rule.campaigns.contains(c) => c.to_string(),
-            _ => DEFAULT_CAMPAIGN.to_string(),
-        }
-    }
-}
 
 /// Why a request is refused. Nothing is written for any of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,312 +61,6 @@ impl Refusal {
 
 fn bad(reason: impl Into<String>) -> Refusal {
     Refusal::BadRequest(reason.into())
-}
-
-/// An event that passed the rules; [`Accepted::into_event`] stamps its id and time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Accepted {
-    /// The partner's code.
-    pub partner: String,
-    /// The campaign (`default` when none or an undeclared one was given).
-    pub campaign: String,
-    /// The stage the event records (`click`, `visit`, `lead_magnet`, `cta`, `activation`, `revenue`).
-    pub stage: String,
-    /// The page the event happened on (site path).
-    pub page_path: String,
-    /// The visitor id: the cookie's, or a new one.
-    pub visitor_id: String,
-    /// Cookies to set on the response.
-    pub set: SetCookies,
-    /// Revenue value (`revenue` events from `/s` only).
-    pub value: Option<f64>,
-    /// The product's opaque user id (`/s` events only).
-    pub user_id: Option<String>,
-    /// The experiment variant recorded with the event: the signed cookie's, or a fresh
-    /// assignment; `None` for a partner without a test, and for a forged variant cookie.
-    pub variant: Option<String>,
-    /// The value of a variant cookie (`<prefix>_x_<code>`) to set: a fresh signed assignment.
-    pub variant_cookie: Option<String>,
-}
-
-/// Which attribution cookies a response sets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SetCookies {
-    /// Set the visitor id cookie (`<prefix>_vid`).
-    pub vid: bool,
-    /// Set the first-touch source cookie (`<prefix>_src`).
-    pub src: bool,
-}
-
-impl Accepted {
-    /// The stored row: this event with its id and creation time.
-    pub fn into_event(self, id: String, created_at: String) -> Event {
-        Event {
-            id,
-            partner_code: self.partner,
-            campaign: self.campaign,
-            event_name: self.stage,
-            page_path: self.page_path,
-            visitor_id: Some(self.visitor_id),
-            created_at,
-            value: self.value,
-            user_id: self.user_id,
-            variant: self.variant,
-            pay: Default::default(),
-        }
-    }
-}
-
-/// What the beacon route does with a valid request.
-#[derive(Debug, Clone, PartialEq)]
-// One per request, moved once: boxing the row would buy nothing.
-#[allow(clippy::large_enum_variant)]
-pub enum BeaconOutcome {
-    /// Record this event.
-    Record(Accepted),
-    /// Valid, but not this partner's activation (e.g. a host page's beacon): 204, no row.
-    Ignore,
-}
-
-/// The attribution cookies a request carried (only well-formed values are kept).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cookies {
-    /// A valid `<prefix>_vid` ([`valid_cookie_visitor_id`]).
-    pub visitor_id: Option<String>,
-    /// `(partner, campaign)` from `<prefix>_src` (`<code>.<campaign URI-encoded>`).
-    pub source: Option<(String, String)>,
-    /// Experiment assignments from `<prefix>_x_<code>` cookies: code -> variant id (checked
-    /// against the registry when used).
-    pub variants: BTreeMap<String, String>,
-}
-
-/// Read our two cookies from the `Cookie` header values; the first cookie of a name wins.
-pub fn parse_cookies<'a>(headers: impl IntoIterator<Item = &'a str>, prefix: &str) -> Cookies {
-    let vid_name = format!("{prefix}_vid");
-    let src_name = format!("{prefix}_src");
-    let (mut vid, mut src) = (None, None);
-    let variant_prefix = format!("{prefix}_x_");
-    let mut variants = BTreeMap::new();
-    for header in headers {
-        for pair in header.split(';') {
-            let Some((name, value)) = pair.split_once('=') else {
-                continue;
-            };
-            let (name, value) = (name.trim(), value.trim());
-            if name == vid_name && vid.is_none() {
-                vid = Some(value);
-            } else if name == src_name && src.is_none() {
-                src = Some(value);
-            } else if let Some(code) = name.strip_prefix(&variant_prefix) {
-                variants
-                    .entry(code.to_string())
-                    .or_insert_with(|| value.to_string());
-            }
-        }
-    }
-    Cookies {
-        visitor_id: vid.filter(|v| valid_cookie_visitor_id(v)).map(String::from),
-        source: src.and_then(|v| {
-            let (code, campaign) = v.split_once('.')?;
-            if code.is_empty() {
-                return None;
-            }
-            let campaign = String::from_utf8(percent_decode(campaign)?).ok()?;
-            Some((code.to_string(), campaign))
-        }),
-        variants,
-    }
-}
-
-/// HMAC-SHA256 of `message` under `secret`.
-fn hmac_sha256(secret: &[u8], message: &[u8]) -> [u8; 32] {
-    use hmac::{Hmac, Mac};
-    // HMAC accepts keys of any length, so this cannot fail.
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
-        return [0; 32];
-    };
-    mac.update(message);
-    mac.finalize().into_bytes().into()
-}
-
-/// Where a visitor falls in `[0, 1)` for partner `code`: the first four bytes (big-endian) of
-/// HMAC-SHA256(secret, `bucket/<code>/<visitor id>`), divided by 2^32. Keyed, so a client
-/// cannot pick a visitor id that lands in the variant it wants. The Worker computes the same
-/// (`bucket` in `worker.js`).
-pub fn bucket(secret: &[u8], code: &str, visitor_id: &str) -> f64 {
-    let mac = hmac_sha256(secret, format!("bucket/{code}/{visitor_id}").as_bytes());
-    f64::from(u32::from_be_bytes([mac[0], mac[1], mac[2], mac[3]])) / 4_294_967_296.0
-}
-
-/// The variant a visitor without a valid variant cookie gets: drawn from the keyed
-/// [`bucket`] of its visitor id, in proportion to the weights (the same arithmetic as `pick`
-/// in `worker.js`).
-pub fn deterministic_variant<'a>(
-    variants: &'a [(String, f64)],
-    secret: &[u8],
-    code: &str,
-    visitor_id: &str,
-) -> Option<&'a str> {
-    let total: f64 = variants.iter().map(|(_, w)| w).sum();
-    let mut t = bucket(secret, code, visitor_id) * total;
-    for (id, w) in variants {
-        if t < *w {
-            return Some(id);
-        }
-        t -= w;
-    }
-    variants.last().map(|(id, _)| id.as_str())
-}
-
-/// The value of the variant cookie: `<variant>.<hex HMAC-SHA256(secret,
-/// "variant/<code>/<visitor id>/<variant>")>`, binding the variant to this visitor and partner.
-pub fn signed_variant(secret: &[u8], code: &str, visitor_id: &str, variant: &str) -> String {
-    let mac = hmac_sha256(
-        secret,
-        format!("variant/{code}/{visitor_id}/{variant}").as_bytes(),
-    );
-    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{variant}.{hex}")
-}
-
-/// The variant a cookie value names, when its signature is this visitor's and partner's
-/// under `secret` (64 lower-case hex digits, compared in constant time) and the variant is
-/// declared; else `None` (forged, unsigned, another visitor's, or a variant since removed).
-pub fn verified_variant<'a>(
-    variants: &'a [(String, f64)],
-    secret: &[u8],
-    code: &str,
-    visitor_id: &str,
-    value: &str,
-) -> Option<&'a str> {
-    use hmac::{Hmac, Mac};
-    let (id, hex) = value.rsplit_once('.')?;
-    if hex.len() != 64
-        || !hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
-    }
-    let sig = hex_decode(hex)?;
-    let (declared, _) = variants.iter().find(|(v, _)| v == id)?;
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).ok()?;
-    mac.update(format!("variant/{code}/{visitor_id}/{id}").as_bytes());
-    mac.verify_slice(&sig).ok()?;
-    Some(declared)
-}
-
-/// A visitor's variant for one partner's test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assignment {
-    /// The variant shown to the visitor.
-    pub shown: String,
-    /// The variant recorded with the visitor's events: `None` when the request carried a
-    /// forged or unsigned variant cookie (the visitor chose nothing we can trust).
-    pub recorded: Option<String>,
-    /// The signed cookie value to set (a fresh assignment), or `None` to keep the cookie.
-    pub cookie: Option<String>,
-}
-
-/// The variant of `visitor_id` for partner `code`: a variant cookie signed for this visitor
-/// and partner is kept; without one, a fresh assignment is drawn, recorded and signed; a
-/// forged or unsigned cookie gets a fresh signed assignment too, but its event records no
-/// variant. `None` for a partner without variants, or when no variant secret is set.
-pub fn assign_variant(
-    reg: &Registry,
-    code: &str,
-    cookies: &Cookies,
-    visitor_id: &str,
-) -> Option<Assignment> {
-    let rule = reg.partners.get(code)?;
-    let secret = reg.variant_secret.as_deref()?;
-    let held = cookies.variants.get(code);
-    if let Some(value) = held {
-        if let Some(id) = verified_variant(&rule.variants, secret, code, visitor_id, value) {
-            return Some(Assignment {
-                shown: id.to_string(),
-                recorded: Some(id.to_string()),
-                cookie: None,
-            });
-        }
-    }
-    let fresh = deterministic_variant(&rule.variants, secret, code, visitor_id)?;
-    Some(Assignment {
-        shown: fresh.to_string(),
-        recorded: held.is_none().then(|| fresh.to_string()),
-        cookie: Some(signed_variant(secret, code, visitor_id, fresh)),
-    })
-}
-
-/// A request for a landing page of a partner running a test: which file to serve (relative to
-/// the output folder) and the cookies to set. `rest` is the path without the base path.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LandingView {
-    /// The partner's code.
-    pub partner: String,
-    /// The variant shown: the cookie's, or a new assignment.
-    pub variant: String,
-    /// `p/<code>/v/<id>/index.html`, or `p/<code>/index.html` for the control.
-    pub file: String,
-    /// The visitor id (the cookie's, or a new one).
-    pub visitor_id: String,
-    /// Set the visitor cookie (a first view without one).
-    pub set_vid: bool,
-    /// The signed variant cookie value to set (`<prefix>_x_<code>`), for a fresh assignment.
-    pub variant_cookie: Option<String>,
-}
-
-/// The variant view of `/p/<code>/` (or `/p/<code>/index.html`) for a partner with variants;
-/// `None` for any other path. The visitor id is the cookie's, else a new one.
-pub fn landing_view(
-    reg: &Registry,
-    rest: &str,
-    cookies: &Cookies,
-    new_visitor_id: impl FnOnce() -> String,
-) -> Option<LandingView> {
-    let page = rest.strip_suffix("index.html").unwrap_or(rest);
-    let code = page.strip_prefix("/p/")?.strip_suffix('/')?;
-    let rule = reg.partners.get(code)?;
-    if rule.variants.is_empty() {
-        return None;
-    }
-    let (visitor_id, set_vid) = match &cookies.visitor_id {
-        Some(v) => (v.clone(), false),
-        None => (new_visitor_id(), true),
-    };
-    let assigned = assign_variant(reg, code, cookies, &visitor_id)?;
-    let variant = assigned.shown;
-    let control = rule.variants.first().map(|(id, _)| id.as_str()) == Some(variant.as_str());
-    let file = if control {
-        format!("p/{code}/index.html")
-    } else {
-        crate::render::pages::variant_file(code, &variant)
-    };
-    Some(LandingView {
-        partner: code.to_string(),
-        variant,
-        file,
-        visitor_id,
-        set_vid,
-        variant_cookie: assigned.cookie,
-    })
-}
-
-/// The `Set-Cookie` header of a variant assignment; `value` is its signed value
-/// ([`signed_variant`]).
-pub fn variant_cookie(reg: &Registry, code: &str, value: &str, secure: bool) -> String {
-    format!(
-        "{}_x_{code}={value}; Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
-        reg.cookie_prefix,
-        if secure { " Secure;" } else { "" },
-        reg.max_age_secs
-    )
-}
-
-/// A visitor id we accept from a cookie: exactly the format the collectors issue, a lower-case
-/// UUID v4 ([`valid_page_id`]); anything else is ignored and a new id is issued.
-pub fn valid_cookie_visitor_id(id: &str) -> bool {
-    valid_page_id(id)
 }
 
 /// A beacon page id (`v`) we adopt as the visitor id: exactly what `crypto.randomUUID()`
@@ -814,7 +426,7 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
         .collect()
 }
 
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
     }
@@ -823,46 +435,6 @@ fn hex_decode(s: &str) -> Option<Vec<u8>> {
         .chunks(2)
         .map(|p| Some((digit(p[0])? << 4) | digit(p[1])?))
         .collect()
-}
-
-/// The `Set-Cookie` values of an accepted event, as the Worker writes them. `Secure` is
-/// dropped only for plain-http localhost (`serve` is plain http).
-pub fn set_cookie_values(reg: &Registry, a: &Accepted, secure: bool) -> Vec<String> {
-    let attrs = format!(
-        "Path=/; HttpOnly;{} SameSite=Lax; Max-Age={}",
-        if secure { " Secure;" } else { "" },
-        reg.max_age_secs
-    );
-    let mut out = Vec::new();
-    if a.set.vid {
-        out.push(format!(
-            "{}_vid={}; {attrs}",
-            reg.cookie_prefix, a.visitor_id
-        ));
-    }
-    if a.set.src {
-        out.push(format!(
-            "{}_src={}.{}; {attrs}",
-            reg.cookie_prefix,
-            a.partner,
-            encode_uri_component(&a.campaign)
-        ));
-    }
-    if let Some(value) = &a.variant_cookie {
-        out.push(variant_cookie(reg, &a.partner, value, secure));
-    }
-    out
-}
-
-/// Cookies get `Secure` unless the request's host is localhost / a loopback address.
-pub fn secure_for_host(host: Option<&str>) -> bool {
-    let Some(host) = host else { return true };
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    !(name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "::1")
 }
 
 /// The value of `name` in a query string (`a=1&campaign=x`), percent-decoded.
@@ -877,7 +449,7 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     })
 }
 
-fn percent_decode(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn percent_decode(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -893,19 +465,6 @@ fn percent_decode(s: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-/// JavaScript's `encodeURIComponent`, so cookies and redirects match the Worker's bytes.
-fn encode_uri_component(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The segments of a request path under the output folder, or `None` when the path could
@@ -931,241 +490,12 @@ pub fn safe_segments(raw_path: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// A random UUID v4 (row ids and visitor ids: random, never derived from the request), in the
-/// lower-case hyphenated form the collector accepts back as a visitor id.
-pub fn new_uuid() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
-}
-
-/// `created_at` of a row: UTC ISO-8601 with milliseconds and `Z`.
-pub fn timestamp(now: chrono::DateTime<chrono::Utc>) -> String {
-    now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const KEY: &[u8] = b"test-variant-secret";
-
-    /// The same figures as the Worker's `bucket`, `pick` and `signedVariant` (worker.js),
-    /// computed by Node 22 running those functions on the same inputs: a visitor gets the same
-    /// variant and cookie from `serve` and the Worker.
-    #[test]
-    fn variant_buckets_and_signatures_match_the_worker() {
-        let cases = [
-            (
-                "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d",
-                0.113_562_808_139_249_68,
-                "control",
-                "b",
-            ),
-            ("user-42", 0.670_466_264_476_999_6, "control", "c"),
-            ("é", 0.852_900_619_851_425_3, "speed", "a"),
-        ];
-        let two = [("control".to_string(), 70.0), ("speed".to_string(), 30.0)];
-        let three: Vec<(String, f64)> = ["a", "b", "c"]
-            .iter()
-            .map(|x| (x.to_string(), 1.0))
-            .collect();
-        for (vid, b, of_two, of_three) in cases {
-            assert_eq!(bucket(KEY, "seo-consultant", vid), b, "{vid}");
-            assert_eq!(
-                deterministic_variant(&two, KEY, "seo-consultant", vid),
-                Some(of_two)
-            );
-            assert_eq!(deterministic_variant(&three, KEY, "x", vid), Some(of_three));
-        }
-        assert_eq!(
-            signed_variant(
-                KEY,
-                "seo-consultant",
-                "0b7f3c1e-2d4a-4f6b-8c9d-1e2f3a4b5c6d",
-                "speed"
-            ),
-            "speed.071b7c17feefc60cc8db452f1f91cb69fa32ca256d33b4d6bc34f46739870039"
-        );
-        // Another key draws other buckets: the assignment cannot be predicted without it.
-        assert_ne!(
-            bucket(b"other", "seo-consultant", "user-42"),
-            0.670_466_264_476_999_6
-        );
-    }
-
-    fn tested_reg() -> Registry {
-        let mut r = reg().with_variant_secret(Some(KEY.to_vec()));
-        if let Some(rule) = r.partners.get_mut("seo") {
-            rule.variants = vec![("control".into(), 70.0), ("speed".into(), 30.0)];
-        }
-        r
-    }
-
-    #[test]
-    fn variant_shares_follow_the_weights_and_the_signed_cookie_sticks() {
-        let r = tested_reg();
-        let mut speed = 0;
-        for i in 0..20_000u32 {
-            let vid = format!("{i:08x}-0000-4000-8000-000000000000");
-            let a = assign_variant(&r, "seo", &Cookies::default(), &vid).unwrap();
-            assert_eq!(a.recorded.as_deref(), Some(a.shown.as_str()));
-            assert_eq!(
-                a.cookie.as_deref(),
-                Some(signed_variant(KEY, "seo", &vid, &a.shown).as_str())
-            );
-            speed += u32::from(a.shown == "speed");
-        }
-        let share = f64::from(speed) / 20_000.0;
-        assert!((share - 0.3).abs() < 0.015, "{share}");
-        // A cookie signed for this visitor and partner wins, and is kept.
-        let vid = VID1;
-        let signed = signed_variant(KEY, "seo", vid, "speed");
-        let jar = parse_cookies([&*format!("pp_x_seo={signed}; pp_x_other=z")], "pp");
-        let held = assign_variant(&r, "seo", &jar, vid).unwrap();
-        assert_eq!(
-            held,
-            Assignment {
-                shown: "speed".into(),
-                recorded: Some("speed".into()),
-                cookie: None
-            }
-        );
-        // Landing views: the control's own file, a variant's file, nothing for other pages.
-        let with_vid = parse_cookies([format!("pp_vid={vid}").as_str()], "pp");
-        let view = landing_view(&r, "/p/seo/", &with_vid, || unreachable!()).unwrap();
-        let drawn = deterministic_variant(&r.partners["seo"].variants, KEY, "seo", vid).unwrap();
-        assert_eq!(view.variant, drawn);
-        assert!(!view.set_vid && view.variant_cookie.is_some());
-        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo={signed}").as_str()], "pp");
-        let view = landing_view(&r, "/p/seo/index.html", &held, || unreachable!()).unwrap();
-        assert_eq!(
-            (view.file.as_str(), view.variant_cookie),
-            ("p/seo/v/speed/index.html", None)
-        );
-        let control = signed_variant(KEY, "seo", vid, "control");
-        let held = parse_cookies([format!("pp_vid={vid}; pp_x_seo={control}").as_str()], "pp");
-        let view = landing_view(&r, "/p/seo/", &held, || unreachable!()).unwrap();
-        assert_eq!(view.file, "p/seo/index.html");
-        let fresh = landing_view(&r, "/p/seo/", &Cookies::default(), || "new".into()).unwrap();
-        assert!(fresh.set_vid && fresh.variant_cookie.is_some() && fresh.visitor_id == "new");
-        assert!(landing_view(&r, "/p/seo/kit/", &held, || "x".into()).is_none());
-        assert!(landing_view(&r, "/p/other/", &held, || "x".into()).is_none());
-    }
-
-    /// Every cookie a client could make up without the key: shown a fresh signed assignment,
-    /// recorded as no variant.
-    #[test]
-    fn forged_or_unsigned_variant_cookies_record_no_variant_and_get_a_signed_assignment() {
-        let r = tested_reg();
-        let vid = VID1;
-        let drawn = deterministic_variant(&r.partners["seo"].variants, KEY, "seo", vid).unwrap();
-        let good = signed_variant(KEY, "seo", vid, "speed");
-        let forged = [
-            "speed".to_string(),
-            "control".to_string(),
-            String::new(),
-            signed_variant(KEY, "seo", VID2, "speed"),
-            signed_variant(KEY, "founders", vid, "speed"),
-            signed_variant(b"a guessed key", "seo", vid, "speed"),
-            signed_variant(KEY, "seo", vid, "nope"),
-            good.to_uppercase(),
-            good.replace("speed.", "control."),
-            format!("{good}0"),
-            good[..good.len() - 1].to_string(),
-            format!("x.{good}"),
-        ];
-        for value in &forged {
-            let jar = parse_cookies([&*format!("pp_vid={vid}; pp_x_seo={value}")], "pp");
-            let a = assign_variant(&r, "seo", &jar, vid).unwrap();
-            assert_eq!(
-                a,
-                Assignment {
-                    shown: drawn.to_string(),
-                    recorded: None,
-                    cookie: Some(signed_variant(KEY, "seo", vid, drawn)),
-                },
-                "{value}"
-            );
-            let body = br#"{"e":"visit","p":"seo","u":"/p/seo/"}"#;
-            let row = record(beacon(&r, body, &jar, fixed_id));
-            assert_eq!(row.variant, None, "{value}");
-            let set = set_cookie_values(&r, &row, false);
-            assert!(
-                set.iter().any(|c| c.starts_with(&format!(
-                    "pp_x_seo={}; ",
-                    signed_variant(KEY, "seo", vid, drawn)
-                ))),
-                "{value}: {set:?}"
-            );
-            let c = click(&r, "seo", None, &jar, fixed_id).unwrap();
-            assert_eq!(c.event.variant, None, "{value}");
-        }
-        // The genuine cookie is recorded, and the backend's event gets the drawn variant.
-        let jar = parse_cookies([&*format!("pp_vid={vid}; pp_x_seo={good}")], "pp");
-        let body = br#"{"e":"visit","p":"seo","u":"/p/seo/"}"#;
-        let row = record(beacon(&r, body, &jar, fixed_id));
-        assert_eq!(
-            (row.variant.as_deref(), row.variant_cookie),
-            (Some("speed"), None)
-        );
-        let s = format!(r#"{{"event":"activation","partner":"seo","visitor_id":"{vid}"}}"#);
-        assert_eq!(
-            server_event(&r, s.as_bytes()).unwrap().variant.as_deref(),
-            Some(drawn)
-        );
-        // Without the key no test runs: no variant, no cookie, the control page.
-        let keyless = tested_reg().with_variant_secret(None);
-        assert_eq!(assign_variant(&keyless, "seo", &jar, vid), None);
-        assert!(landing_view(&keyless, "/p/seo/", &jar, || "x".into()).is_none());
-        let row = record(beacon(&keyless, body, &jar, fixed_id));
-        assert_eq!((row.variant, row.variant_cookie), (None, None));
-        assert_eq!(server_event(&keyless, s.as_bytes()).unwrap().variant, None);
-    }
-
-    fn reg() -> Registry {
-        let rule =
-            |campaigns: &[&str], page: Option<&str>, click: Option<&str>, code: &str| PartnerRule {
-                campaigns: campaigns.iter().map(|c| c.to_string()).collect(),
-                landing: format!("/p/{code}/"),
-                page: page.map(String::from),
-                click: click.map(String::from),
-                variants: Vec::new(),
-            };
-        let mut partners = BTreeMap::new();
-        partners.insert(
-            "seo".into(),
-            rule(&["default", "webinar"], None, None, "seo"),
-        );
-        partners.insert(
-            "founders".into(),
-            rule(&["default"], Some("/pricing"), None, "founders"),
-        );
-        partners.insert(
-            "tools".into(),
-            rule(&["default"], None, Some("copy-snippet"), "tools"),
-        );
-        Registry {
-            partners,
-            base_path: "/partners".into(),
-            endpoint: "/partners/e".into(),
-            cookie_prefix: "pp".into(),
-            max_age_secs: 30 * 86_400,
-            honor_dnt: true,
-            honor_gpc: true,
-            variant_secret: None,
-            stripe: None,
-        }
-    }
-
-    fn fixed_id() -> String {
-        "new-visitor".into()
-    }
-
-    fn record(r: Result<BeaconOutcome, Refusal>) -> Accepted {
-        match r {
-            Ok(BeaconOutcome::Record(a)) => a,
-            other => panic!("expected a row, got {other:?}"),
-        }
-    }
+    use crate::collector::cookies::parse_cookies;
+    use crate::collector::registry::fixture::*;
+    use crate::collector::rows::new_uuid;
 
     #[test]
     fn click_on_known_code_redirects_to_base_path_landing_with_campaign() {
@@ -1212,41 +542,11 @@ mod tests {
         }
     }
 
-    const VID1: &str = "6f1c2a3b-4d5e-4f60-9a1b-2c3d4e5f6a7b";
-    const VID2: &str = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d";
-
     #[test]
     fn click_keeps_an_existing_visitor_id() {
         let cookies = parse_cookies([&*format!("pp_vid={VID1}; other=1")], "pp");
         let c = click(&reg(), "seo", None, &cookies, fixed_id).unwrap();
         assert_eq!(c.event.visitor_id, VID1);
-    }
-
-    #[test]
-    fn cookies_with_unsafe_values_are_ignored_and_the_first_wins() {
-        let c = parse_cookies(["pp_vid=a b c d e;pp_src=seo", "pp_vid=x'--"], "pp");
-        assert_eq!(c, Cookies::default());
-        assert_eq!(parse_cookies(["pp_vid=short"], "pp").visitor_id, None);
-        // Only the format the collectors issue: a lower-case UUID v4.
-        for chosen in [
-            "visitor1",
-            "abc-DEF-123-x",
-            "0B7E4F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B",
-            "0b7e4f3a-1c2d-1e5f-8a9b-0c1d2e3f4a5b",
-            "0b7e4f3a1c2d4e5f8a9b0c1d2e3f4a5b",
-            &"a".repeat(64),
-        ] {
-            let c = parse_cookies([&*format!("pp_vid={chosen}")], "pp");
-            assert_eq!(c.visitor_id, None, "{chosen}");
-        }
-        let c = parse_cookies(
-            [&*format!(
-                "pp_src=seo.webinar%2D1; pp_vid={VID1}; pp_vid={VID2}"
-            )],
-            "pp",
-        );
-        assert_eq!(c.visitor_id.as_deref(), Some(VID1));
-        assert_eq!(c.source, Some(("seo".into(), "webinar-1".into())));
     }
 
     #[test]
@@ -1542,30 +842,6 @@ mod tests {
     }
 
     #[test]
-    fn cookies_are_secure_except_on_localhost() {
-        assert!(!secure_for_host(Some("localhost:8080")));
-        assert!(!secure_for_host(Some("127.0.0.1:5000")));
-        assert!(!secure_for_host(Some("[::1]:80")));
-        assert!(secure_for_host(Some("aikit.example")));
-        let c = click(
-            &reg(),
-            "seo",
-            Some("campaign=webinar"),
-            &Cookies::default(),
-            fixed_id,
-        )
-        .unwrap();
-        assert_eq!(
-            set_cookie_values(&reg(), &c.event, true),
-            [
-                "pp_vid=new-visitor; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=2592000",
-                "pp_src=seo.webinar; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=2592000",
-            ]
-        );
-        assert!(!set_cookie_values(&reg(), &c.event, false)[0].contains("Secure"));
-    }
-
-    #[test]
     fn traversal_paths_are_refused() {
         for p in [
             "/../../etc/passwd",
@@ -1585,24 +861,5 @@ mod tests {
             vec!["p", "seo x", "index.html"]
         );
         assert!(safe_segments("/").unwrap().is_empty());
-    }
-
-    #[test]
-    fn uuids_are_v4_and_distinct() {
-        let a = new_uuid();
-        assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "4");
-        assert_eq!(
-            a.split('-').map(str::len).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(valid_cookie_visitor_id(&a));
-        assert_ne!(a, new_uuid());
-    }
-
-    #[test]
-    fn timestamps_are_utc_milliseconds_with_z() {
-        let t = chrono::DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
-        assert_eq!(timestamp(t), "2023-11-14T22:13:20.123Z");
     }
 }
