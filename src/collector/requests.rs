@@ -14,7 +14,7 @@ use crate::collector::{
     MAX_BEACON_BODY, MAX_JSON_DEPTH, MAX_PAGE_PATH, MAX_SERVER_BODY, SIGNATURE_WINDOW_SECS,
 };
 use crate::partner::DEFAULT_CAMPAIGN;
-use crate::stage::REVENUE;
+use crate::stage::{Stage, REVENUE};
 
 /// Longest accepted `/s` `visitor_id` (bytes). Cookie ids are stricter, see [`parse_cookies`].
 pub const MAX_SERVER_VISITOR_ID: usize = 128;
@@ -62,6 +62,21 @@ impl Refusal {
 fn bad(reason: impl Into<String>) -> Refusal {
     Refusal::BadRequest(reason.into())
 }
+
+/// The stages a beacon (`POST /e`) may send, in funnel order (a click is the `/go/` route's).
+pub const BEACON_STAGES: [Stage; 4] = [
+    Stage::Visit,
+    Stage::LeadMagnet,
+    Stage::Cta,
+    Stage::Activation,
+];
+
+/// The events a signed `/s` body may carry.
+pub const SERVER_EVENTS: [&str; 2] = [Stage::Activation.as_str(), REVENUE];
+
+/// [`valid_page_id`] as a regular expression (the Worker's test of page and visitor ids).
+pub const PAGE_ID_PATTERN: &str =
+    "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$";
 
 /// A beacon page id (`v`) we adopt as the visitor id: exactly what `crypto.randomUUID()`
 /// gives, a lower-case UUID v4 (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`).
@@ -252,7 +267,7 @@ pub fn beacon(
         v => v,
     };
     let stage = match msg.get("e").and_then(|e| e.as_str()) {
-        Some(e @ ("visit" | "lead_magnet" | "cta" | "activation")) => e,
+        Some(e) if BEACON_STAGES.iter().any(|st| st.as_str() == e) => e,
         _ => return Err(bad("unknown stage")),
     };
     let src = cookies.source.as_ref();
@@ -314,7 +329,7 @@ pub fn server_event(reg: &Registry, body: &[u8]) -> Result<Accepted, Refusal> {
     }
     let msg = json_object(body)?;
     let event = match msg.get("event").and_then(|e| e.as_str()) {
-        Some(e @ ("activation" | "revenue")) => e,
+        Some(e) if SERVER_EVENTS.contains(&e) => e,
         _ => return Err(bad("unknown event")),
     };
     let Some(partner) = msg
