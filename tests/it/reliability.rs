@@ -561,6 +561,115 @@ fn sql_in_every_field_is_stored_verbatim_or_refused_never_executed() {
 
 // ---- property tests ----------------------------------------------------------------------
 
+/// The collector agreement cases (`tests/fixtures/collector/`) hold for the local collector's
+/// rules: every beacon body (with and without cookies), signed `/s` request and id gets the
+/// answer the file states, and the limits, stage names and id pattern the files state are the
+/// Rust constants, so a changed limit or stage name fails here, in the plain tier. The e2e
+/// tier runs the same files against the Worker. `BLESS=1` rewrites the expectations.
+#[test]
+fn collector_fixtures_hold_for_the_local_collector_rules() {
+    use crate::support::collector::{
+        beacon_answer, bless, example_registry, expand, fixture, server_answer, signed,
+    };
+    use partner_pages::collector::requests::{BEACON_STAGES, PAGE_ID_PATTERN, SERVER_EVENTS};
+    use partner_pages::collector::{cookies, requests};
+    use serde_json::json;
+    let blessing = std::env::var_os("BLESS").is_some();
+    let reg = example_registry();
+    let mut wrong = Vec::new();
+    let mut check = |what: String, stated: &mut serde_json::Value, got: serde_json::Value| {
+        if blessing {
+            *stated = got;
+        } else if *stated != got {
+            wrong.push(format!(
+                "{what}: the file says {stated}, the rules answer {got}"
+            ));
+        }
+    };
+
+    let (path, mut f) = fixture("beacon");
+    let limits = json!({
+        "max_beacon_body": partner_pages::collector::MAX_BEACON_BODY,
+        "max_json_depth": partner_pages::collector::MAX_JSON_DEPTH,
+        "max_page_path": partner_pages::collector::MAX_PAGE_PATH,
+    });
+    check("beacon limits".into(), &mut f["limits"], limits);
+    let stages: Vec<&str> = BEACON_STAGES.iter().map(|s| s.as_str()).collect();
+    check("beacon stages".into(), &mut f["stages"], json!(stages));
+    let cookie = f["cookie"].as_str().unwrap().to_string();
+    for case in f["cases"].as_array_mut().unwrap() {
+        let body = case["body"].as_str().unwrap().to_string();
+        for (pass, jar) in [("a", None), ("b", Some(cookie.as_str()))] {
+            let got = beacon_answer(&reg, &expand(&body, pass), jar);
+            check(format!("beacon {body:?} pass {pass}"), &mut case[pass], got);
+        }
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+
+    let (path, mut f) = fixture("server");
+    let limits = json!({
+        "max_server_body": partner_pages::collector::MAX_SERVER_BODY,
+        "signature_window_secs": partner_pages::collector::SIGNATURE_WINDOW_SECS,
+    });
+    check("server limits".into(), &mut f["limits"], limits);
+    check(
+        "server events".into(),
+        &mut f["events"],
+        json!(SERVER_EVENTS),
+    );
+    let now = crate::support::collector::now();
+    let n = f["cases"].as_array().unwrap().len();
+    for (i, case) in f["cases"].as_array_mut().unwrap().iter_mut().enumerate() {
+        let body = case["body"].as_str().unwrap().to_string();
+        let bytes = expand(&body, &i.to_string());
+        let sig = requests::sign(
+            crate::support::collector::SIGNING_SECRET.as_bytes(),
+            now,
+            &bytes,
+        );
+        let got = server_answer(&reg, &bytes, &now.to_string(), Some(&sig), now);
+        check(format!("server {body:?}"), &mut case["expect"], got);
+    }
+    let body = f["signature_body"].as_str().unwrap().to_string();
+    for (i, case) in f["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let change = case["change"].as_str().unwrap().to_string();
+        let marked = String::from_utf8(expand(&body, &(n + i).to_string())).unwrap();
+        let (b, ts, sig) = signed(&marked, &change, now);
+        let got = server_answer(&reg, b.as_bytes(), &ts, sig.as_deref(), now);
+        check(format!("signature {change}"), &mut case["expect"], got);
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+
+    let (path, mut f) = fixture("ids");
+    check(
+        "id pattern".into(),
+        &mut f["pattern"],
+        json!(PAGE_ID_PATTERN),
+    );
+    for case in f["ids"].as_array_mut().unwrap() {
+        let id = case["id"].as_str().unwrap().to_string();
+        let (page, cookie) = (
+            requests::valid_page_id(&id),
+            cookies::valid_cookie_visitor_id(&id),
+        );
+        assert_eq!(page, cookie, "{id:?}: one format for page and cookie ids");
+        check(format!("id {id:?}"), &mut case["valid"], json!(page));
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 mod props {
     use partner_pages::collector::cookies::Cookies;
     use partner_pages::collector::registry::{PartnerRule, Registry};
