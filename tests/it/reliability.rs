@@ -667,6 +667,40 @@ fn collector_fixtures_hold_for_the_local_collector_rules() {
     if blessing {
         bless(&path, &f);
     }
+
+    let (path, mut f) = fixture("variants");
+    let key = f["key"].as_str().unwrap().as_bytes().to_vec();
+    let draw = |partner: &str, variants: &serde_json::Value, visitor: &str| {
+        let variants: Vec<(String, f64)> =
+            serde_json::from_value(variants.clone()).expect("[[id, weight], ...]");
+        let pick = cookies::deterministic_variant(&variants, &key, partner, visitor);
+        json!({
+            // As text: a JSON reader may miss the last bit of a float.
+            "bucket": format!("{:.12}", cookies::bucket(&key, partner, visitor)),
+            "pick": pick,
+            "cookie": pick.map(|v| cookies::signed_variant(&key, partner, visitor, v)),
+        })
+    };
+    let (partner, variants) = (
+        f["partner"].as_str().unwrap().to_string(),
+        f["variants"].clone(),
+    );
+    for case in f["draws"].as_array_mut().unwrap() {
+        let visitor = case["visitor"].as_str().unwrap().to_string();
+        let got = draw(&partner, &variants, &visitor);
+        check(format!("draw for {visitor:?}"), &mut case["expect"], got);
+    }
+    for case in f["weighted"].as_array_mut().unwrap() {
+        let (p, v) = (
+            case["partner"].as_str().unwrap().to_string(),
+            case["visitor"].as_str().unwrap().to_string(),
+        );
+        let got = draw(&p, &case["variants"], &v);
+        check(format!("weighted draw for {v:?}"), &mut case["expect"], got);
+    }
+    if blessing {
+        bless(&path, &f);
+    }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
