@@ -16,7 +16,7 @@ use crate::collector::{
 use crate::partner::DEFAULT_CAMPAIGN;
 use crate::stage::{Stage, REVENUE};
 
-/// Longest accepted `/s` `visitor_id` (bytes). Cookie ids are stricter, see [`parse_cookies`].
+/// Longest accepted `/s` `visitor_id` (bytes). Cookie ids are stricter, see [`parse_cookies`](super::cookies::parse_cookies).
 pub const MAX_SERVER_VISITOR_ID: usize = 128;
 /// Longest accepted `/s` `user_id`.
 pub const MAX_USER_ID: usize = 256;
