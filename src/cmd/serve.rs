@@ -2,7 +2,7 @@
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use partner_pages::build::BuildOptions;
-use partner_pages::collector::rules::Registry;
+use partner_pages::collector::registry::Registry;
 use partner_pages::collector::server::{self, App, ServerOptions};
 use partner_pages::collector::store::Store;
 use partner_pages::collector::stripe;

@@ -13,7 +13,7 @@
 //! - `GET /go/<code>?campaign=<c>`: unknown code -> 404, nothing written. Unknown campaign ->
 //!   `default`. Writes a `click` row (page_path `<base_path>/go/<code>`), sets cookies
 //!   `<prefix>_vid` (random visitor id, a UUID v4 unless a valid one is already set: valid is
-//!   exactly the format the collectors issue, a lower-case UUID v4, [`rules::valid_page_id`];
+//!   exactly the format the collectors issue, a lower-case UUID v4, [`requests::valid_page_id`];
 //!   any other value is ignored as if absent) and `<prefix>_src` (`<code>.<campaign>`, the campaign
 //!   URI-component-encoded; always overwritten by a click), both `Path=/; HttpOnly; Secure;
 //!   SameSite=Lax; Max-Age=<window days * 86400>` (`Secure` dropped on plain http to
@@ -27,7 +27,7 @@
 //!   object (or nested deeper than [`MAX_JSON_DEPTH`]), `u` not a string starting with `/` or
 //!   over [`MAX_PAGE_PATH`] bytes, `p`/`c`/`n`
 //!   present but not strings, `v` present but not a lower-case UUID v4
-//!   ([`rules::valid_page_id`]) -> 400; `e` not one of `visit`, `lead_magnet`, `cta`, `activation` -> 400. The
+//!   ([`requests::valid_page_id`]) -> 400; `e` not one of `visit`, `lead_magnet`, `cta`, `activation` -> 400. The
 //!   partner is `p`, else the `<prefix>_src` cookie's code; none or unknown -> 400. The
 //!   campaign is `c`, else the cookie's campaign when the cookie names the same partner, else
 //!   `default`; unknown -> `default`. `activation` is written only when it matches the
@@ -94,7 +94,7 @@ pub const MAX_SERVER_BODY: usize = 4096;
 pub const MAX_PAGE_PATH: usize = 512;
 /// Deepest nesting of arrays and objects in a `/e` or `/s` body (the bodies we define are flat
 /// objects, depth 1). Both collectors count it on the raw bytes, before parsing, the same way
-/// ([`rules::json_depth`]); deeper -> 400.
+/// ([`requests::json_depth`]); deeper -> 400.
 pub const MAX_JSON_DEPTH: usize = 16;
 /// How far a signed `/s` timestamp may be from now, either way.
 pub const SIGNATURE_WINDOW_SECS: i64 = 300;
@@ -140,8 +140,12 @@ pub fn is_bot(user_agent: &str) -> bool {
     ua.trim().is_empty() || BOT_UA_MARKERS.iter().any(|m| ua.contains(m))
 }
 
-// The local collector of `serve`: request rules, SQLite writer, HTTP server.
-pub mod rules;
+// The local collector of `serve`: the registry, the protocol checks of requests, cookies and
+// variant assignment, rows, the SQLite writer and the HTTP server.
+pub mod cookies;
+pub mod registry;
+pub mod requests;
+pub mod rows;
 pub mod server;
 pub mod store;
 pub mod stripe;

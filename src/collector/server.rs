@@ -5,8 +5,10 @@
 //! the static site with the right content types, and, in the dev loop, live reload over SSE
 //! (`/__pp/reload`) and an error page while the last build is broken.
 
-use crate::collector::rules::{self, Refusal, Registry};
+use crate::collector::registry::Registry;
+use crate::collector::requests::{self, Refusal};
 use crate::collector::store::Store;
+use crate::collector::{cookies, rows};
 use crate::collector::{
     is_bot, MAX_BEACON_BODY, MAX_SERVER_BODY, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
@@ -232,7 +234,7 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     let site = app.state();
     let reg = &site.registry;
     let path = req.uri().path().to_string();
-    let rest = rules::route_path(reg, &path);
+    let rest = requests::route_path(reg, &path);
     let method = req.method().clone();
     let is_get = method == Method::GET || method == Method::HEAD;
     // The Worker's routing, in the Worker's order.
@@ -283,7 +285,7 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
     // A landing page under test: the visitor's variant, under the same URL (no redirect).
     if !not_counted(reg, req.headers()) {
         let jar = cookies(reg, req.headers());
-        if let Some(view) = rules::landing_view(reg, rest, &jar, rules::new_uuid) {
+        if let Some(view) = cookies::landing_view(reg, rest, &jar, rows::new_uuid) {
             let file = format!("/{}", view.file);
             let mut resp = static_file(
                 &app,
@@ -296,7 +298,7 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
             )
             .await;
             if resp.status() == StatusCode::OK {
-                let secure = rules::secure_for_host(header_str(req.headers(), "host"));
+                let secure = cookies::secure_for_host(header_str(req.headers(), "host"));
                 let mut set = Vec::new();
                 if view.set_vid {
                     set.push(format!(
@@ -308,7 +310,7 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
                     ));
                 }
                 if let Some(value) = &view.variant_cookie {
-                    set.push(rules::variant_cookie(reg, &view.partner, value, secure));
+                    set.push(cookies::variant_cookie(reg, &view.partner, value, secure));
                 }
                 let h = resp.headers_mut();
                 for c in set {
@@ -368,15 +370,15 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Not counted: a known bot, or a visitor who opted out under this site's config.
 fn not_counted(reg: &Registry, headers: &HeaderMap) -> bool {
     is_bot(header_str(headers, "user-agent").unwrap_or(""))
-        || rules::opted_out(
+        || requests::opted_out(
             reg,
             header_str(headers, "dnt"),
             header_str(headers, "sec-gpc"),
         )
 }
 
-fn cookies(reg: &Registry, headers: &HeaderMap) -> rules::Cookies {
-    rules::parse_cookies(
+fn cookies(reg: &Registry, headers: &HeaderMap) -> cookies::Cookies {
+    cookies::parse_cookies(
         headers
             .get_all(header::COOKIE)
             .iter()
@@ -407,8 +409,8 @@ const RETRY_AFTER_SECS: &str = "5";
 
 /// Write the event; answer only once its batch has committed. A failed write is logged and
 /// answered 503 with `Retry-After` (as the Worker does): nothing is acknowledged unless stored.
-async fn record(app: &App, accepted: rules::Accepted) -> Result<(), Response> {
-    let event = accepted.into_event(rules::new_uuid(), rules::timestamp(chrono::Utc::now()));
+async fn record(app: &App, accepted: rows::Accepted) -> Result<(), Response> {
+    let event = accepted.into_event(rows::new_uuid(), rows::timestamp(chrono::Utc::now()));
     app.store.insert(event).await.map_err(|e| {
         eprintln!("partner-pages serve: write failed: {e}");
         let mut resp = plain(
@@ -423,9 +425,9 @@ async fn record(app: &App, accepted: rules::Accepted) -> Result<(), Response> {
     })
 }
 
-fn add_cookies(resp: &mut Response, reg: &Registry, headers: &HeaderMap, a: &rules::Accepted) {
-    let secure = rules::secure_for_host(header_str(headers, "host"));
-    for c in rules::set_cookie_values(reg, a, secure) {
+fn add_cookies(resp: &mut Response, reg: &Registry, headers: &HeaderMap, a: &rows::Accepted) {
+    let secure = cookies::secure_for_host(header_str(headers, "host"));
+    for c in cookies::set_cookie_values(reg, a, secure) {
         if let Ok(v) = HeaderValue::from_str(&c) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -440,7 +442,7 @@ async fn go(
     headers: &HeaderMap,
     head: bool,
 ) -> Response {
-    let click = match rules::click(reg, code, query, &cookies(reg, headers), rules::new_uuid) {
+    let click = match requests::click(reg, code, query, &cookies(reg, headers), rows::new_uuid) {
         Ok(c) => c,
         Err(r) => return refuse(r),
     };
@@ -490,8 +492,8 @@ async fn beacon(app: &App, reg: &Registry, req: Request) -> Response {
     if not_counted(reg, &headers) {
         return no_content;
     }
-    match rules::beacon(reg, &body, &cookies(reg, &headers), rules::new_uuid) {
-        Ok(rules::BeaconOutcome::Record(accepted)) => {
+    match requests::beacon(reg, &body, &cookies(reg, &headers), rows::new_uuid) {
+        Ok(rows::BeaconOutcome::Record(accepted)) => {
             if let Err(e) = record(app, accepted.clone()).await {
                 return e;
             }
@@ -499,7 +501,7 @@ async fn beacon(app: &App, reg: &Registry, req: Request) -> Response {
             add_cookies(&mut resp, reg, &headers, &accepted);
             resp
         }
-        Ok(rules::BeaconOutcome::Ignore) => no_content,
+        Ok(rows::BeaconOutcome::Ignore) => no_content,
         Err(r) => refuse(r),
     }
 }
@@ -509,14 +511,14 @@ async fn server_event(app: &App, reg: &Registry, req: Request) -> Response {
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let checked = rules::verify_signature(
+    let checked = requests::verify_signature(
         app.secret.as_deref(),
         header_str(&headers, TIMESTAMP_HEADER),
         header_str(&headers, SIGNATURE_HEADER),
         &body,
         chrono::Utc::now().timestamp(),
     )
-    .and_then(|()| rules::server_event(reg, &body));
+    .and_then(|()| requests::server_event(reg, &body));
     match checked {
         Ok(a) => match record(app, a).await {
             Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -573,7 +575,7 @@ async fn stripe_webhook(app: Arc<App>, reg: &Registry, req: Request) -> Response
             )?);
         }
         let conn = guard.as_mut().expect("opened above");
-        let out = stripe::apply(conn, &rules, &parsed, &rules::new_uuid);
+        let out = stripe::apply(conn, &rules, &parsed, &rows::new_uuid);
         if out.is_err() {
             // A broken connection is opened again on the next delivery.
             *guard = None;
@@ -650,7 +652,7 @@ async fn static_file(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Response {
-    let Some(segments) = rules::safe_segments(local) else {
+    let Some(segments) = requests::safe_segments(local) else {
         return plain(StatusCode::BAD_REQUEST, "bad path");
     };
     let hidden = segments.iter().any(|s| is_hidden(s));

@@ -13,7 +13,7 @@
 //! crash may lose the last commits before the next checkpoint. For a local dev collector
 //! that is the right trade (`FULL` would fsync on every batch).
 
-use crate::events::{Event, SCHEMA_SQL};
+use crate::model::event::{Event, SCHEMA_SQL};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use tokio::sync::{mpsc, oneshot};
@@ -155,14 +155,14 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
     conn.execute_batch(SCHEMA_SQL)?;
-    crate::events::add_missing_columns(&conn)?;
+    crate::model::event::add_missing_columns(&conn)?;
     Ok(conn)
 }
 
 fn insert(conn: &Connection, e: &Event) -> rusqlite::Result<()> {
     let row = e.as_row();
-    conn.prepare_cached(&crate::events::insert_sql("INSERT"))?
-        .execute(&crate::events::insert_params(&row)[..])?;
+    conn.prepare_cached(&crate::model::event::insert_sql("INSERT"))?
+        .execute(&crate::model::event::insert_params(&row)[..])?;
     Ok(())
 }
 
@@ -270,7 +270,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(cols[7..], crate::events::OPTIONAL_COLUMNS);
+        assert_eq!(cols[7..], crate::model::event::OPTIONAL_COLUMNS);
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

@@ -525,8 +525,8 @@ pub enum Outcome {
 
 fn iso(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
-        .map(super::rules::timestamp)
-        .unwrap_or_else(|| super::rules::timestamp(chrono::Utc::now()))
+        .map(super::rows::timestamp)
+        .unwrap_or_else(|| super::rows::timestamp(chrono::Utc::now()))
 }
 
 /// Store what `parsed` asks for in one immediate transaction on `conn`.
@@ -677,7 +677,7 @@ fn payment(
         touch.campaign.clone()
     };
     tx.execute(
-        &crate::events::insert_sql("INSERT"),
+        &crate::model::event::insert_sql("INSERT"),
         rusqlite::params![
             new_id(),
             touch.partner,
@@ -787,7 +787,7 @@ fn refund_row(
     }
     let rule = row.rule.clone().unwrap_or_else(|| "none".into());
     tx.execute(
-        &crate::events::insert_sql("INSERT"),
+        &crate::model::event::insert_sql("INSERT"),
         rusqlite::params![
             new_id(),
             row.partner,

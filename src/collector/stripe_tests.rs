@@ -160,8 +160,8 @@ fn link_or_coupon_as_the_site_says() {
 
 fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    conn.execute_batch(crate::events::SCHEMA_SQL).unwrap();
-    crate::events::add_missing_columns(&conn).unwrap();
+    conn.execute_batch(crate::model::event::SCHEMA_SQL).unwrap();
+    crate::model::event::add_missing_columns(&conn).unwrap();
     conn
 }
 

@@ -15,7 +15,7 @@ use crate::collector::{
     SIGNATURE_WINDOW_SECS, VARIANT_SECRET_ENV,
 };
 use crate::config::CollectorMode;
-use crate::events::{PAYMENT_SQL, SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
+use crate::model::event::{PAYMENT_SQL, SCHEMA_SQL, VALUE_USER_SQL, VARIANT_SQL};
 use crate::output::OutputFile;
 use crate::render::beacon::script_json;
 use crate::site::Site;
@@ -26,6 +26,8 @@ use std::collections::BTreeMap;
 /// The Worker source; `/*@REGISTRY@*/ {}` is replaced by the registry.
 const WORKER_TEMPLATE: &str = include_str!("../../templates/collector/worker.js");
 const REGISTRY_SLOT: &str = "/*@REGISTRY@*/ {}";
+/// Replaced by [`Protocol`]: the words of the protocol and the table, from the Rust constants.
+const PROTOCOL_SLOT: &str = "/*@PROTOCOL@*/ {}";
 
 /// The workerd feature level the Worker is written against. Fixed, so builds are reproducible.
 pub(crate) const COMPATIBILITY_DATE: &str = "2025-06-01";
@@ -38,6 +40,73 @@ pub(crate) const MIGRATION_SEED: &str = "migrations/0001_partner_events.sql";
 pub(crate) const MIGRATION_VALUE_USER: &str = "migrations/0002_value_user.sql";
 pub(crate) const MIGRATION_VARIANT: &str = "migrations/0003_variant.sql";
 pub(crate) const MIGRATION_PAYMENTS: &str = "migrations/0004_payments.sql";
+
+/// The words the Worker shares with the local collector and the table, taken from the Rust
+/// constants so the two cannot drift: the stage names, the id pattern, the `INSERT`s (the
+/// column list). Field names are read by `worker.js`.
+#[derive(Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Protocol {
+    /// The stages a beacon may send ([`crate::collector::requests::BEACON_STAGES`]).
+    pub beacon_stages: Vec<String>,
+    /// The events of a signed `/s` body ([`crate::collector::requests::SERVER_EVENTS`]).
+    pub server_events: Vec<String>,
+    /// The stage a `/go/` row records.
+    pub click: String,
+    /// The stage checked against the partner's trigger.
+    pub activation: String,
+    /// The server event that needs a value.
+    pub revenue: String,
+    /// The funnel stages as an SQL list, `('click', 'visit', ...)`.
+    pub stage_names_sql: String,
+    /// Page and visitor ids ([`crate::collector::requests::PAGE_ID_PATTERN`]).
+    pub page_id: String,
+    /// `INSERT` of the first seven columns (`/go/` and `/e` rows).
+    pub event_insert: String,
+    /// ... and the variant (partners running a test).
+    pub variant_insert: String,
+    /// `INSERT` of the seven columns, `value` and `user_id` (`/s` rows).
+    pub server_insert: String,
+    /// ... and the variant.
+    pub server_variant_insert: String,
+    /// `INSERT INTO partner_events (every column) ` (a payment, followed by its `SELECT`).
+    pub payment_insert: String,
+}
+
+impl Protocol {
+    /// From the Rust constants.
+    pub(crate) fn from_rust() -> Protocol {
+        use crate::collector::requests::{BEACON_STAGES, PAGE_ID_PATTERN, SERVER_EVENTS};
+        use crate::model::event::{INSERT_COLUMNS, REQUIRED_COLUMNS, TABLE};
+        let insert = |extra: &[&str]| {
+            let cols: Vec<&str> = REQUIRED_COLUMNS.iter().chain(extra).copied().collect();
+            let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+            format!(
+                "INSERT INTO {TABLE} ({}) VALUES ({})",
+                cols.join(", "),
+                marks.join(", ")
+            )
+        };
+        let stages: Vec<String> = crate::stage::Stage::ALL
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        Protocol {
+            beacon_stages: BEACON_STAGES.iter().map(|s| s.as_str().into()).collect(),
+            server_events: SERVER_EVENTS.iter().map(|s| s.to_string()).collect(),
+            click: crate::stage::Stage::Click.as_str().into(),
+            activation: crate::stage::Stage::Activation.as_str().into(),
+            revenue: crate::stage::REVENUE.into(),
+            stage_names_sql: format!("({})", stages.join(", ")),
+            page_id: PAGE_ID_PATTERN.into(),
+            event_insert: insert(&[]),
+            variant_insert: insert(&["variant"]),
+            server_insert: insert(&["value", "user_id"]),
+            server_variant_insert: insert(&["value", "user_id", "variant"]),
+            payment_insert: format!("INSERT INTO {TABLE} ({INSERT_COLUMNS}) "),
+        }
+    }
+}
 
 /// What the Worker knows about the site. Field names are read by `worker.js`.
 #[derive(Debug, Serialize)]
@@ -200,16 +269,15 @@ pub(crate) fn worker_js(site: &Site) -> String {
                     click: p.activation.trigger.click.as_deref(),
                     // In both modes: the landing page's route runs the Worker, which serves the
                     // variant's file (from the assets, or from the origin in mode `route`).
-                    variants: crate::experiment::Variant::of(p)
-                        .into_iter()
-                        .map(|v| (v.id, v.weight))
-                        .collect(),
+                    variants: p.variant_weights(),
                 };
                 (p.code.as_str(), entry)
             })
             .collect(),
     };
-    WORKER_TEMPLATE.replacen(REGISTRY_SLOT, &script_json(&registry), 1)
+    WORKER_TEMPLATE
+        .replacen(REGISTRY_SLOT, &script_json(&registry), 1)
+        .replacen(PROTOCOL_SLOT, &script_json(&Protocol::from_rust()), 1)
 }
 
 /// File name of the wrangler config inside `collector/`.
@@ -321,10 +389,10 @@ pub(crate) fn migration_value_user() -> String {
     format!("-- Nullable columns for server-side events: revenue value, opaque user id.\n{VALUE_USER_SQL}\n")
 }
 
-/// The experiment variant a visitor was shown; null for older rows and partners without
-/// variants (both read as the control).
+/// The experiment variant a visitor was shown; null for partners without variants, rows from
+/// before the test, and forged or unsigned variant cookies.
 pub(crate) fn migration_variant() -> String {
-    format!("-- Nullable experiment variant of each event (null reads as the control).\n{VARIANT_SQL}\n")
+    format!("-- Nullable experiment variant of each event (null: no test, or no variant we can trust).\n{VARIANT_SQL}\n")
 }
 
 /// Payments from Stripe webhooks: amount, currency, Stripe ids, attribution rule, and the
@@ -439,6 +507,63 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 3);
+    }
+
+    /// The Worker's protocol words come from the Rust constants: the generated file holds
+    /// exactly them (a changed stage name, id pattern, column or limit in Rust changes the
+    /// Worker with it), and the template spells none of them itself.
+    #[test]
+    fn the_worker_gets_the_stage_names_id_pattern_columns_and_limits_from_rust() {
+        use crate::collector::requests::{BEACON_STAGES, PAGE_ID_PATTERN, SERVER_EVENTS};
+        let js = worker_js(&example_site());
+        let json_of = |prefix: &str| -> serde_json::Value {
+            let line = js
+                .lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("a line {prefix}"));
+            serde_json::from_str(line.trim_start_matches(prefix).trim_end_matches(';')).unwrap()
+        };
+        let p: Protocol = serde_json::from_value(json_of("const P = ")).unwrap();
+        assert_eq!(p, Protocol::from_rust());
+        let names: Vec<&str> = BEACON_STAGES.iter().map(|s| s.as_str()).collect();
+        assert_eq!(p.beacon_stages, names);
+        assert_eq!(p.server_events, SERVER_EVENTS);
+        assert_eq!(p.page_id, PAGE_ID_PATTERN);
+        assert_eq!(
+            p.stage_names_sql,
+            "('click', 'visit', 'lead_magnet', 'cta', 'activation')"
+        );
+        assert!(p
+            .payment_insert
+            .contains(crate::model::event::INSERT_COLUMNS));
+        assert_eq!(
+            p.server_variant_insert,
+            "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, \
+             visitor_id, created_at, value, user_id, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
+             ?7, ?8, ?9, ?10)"
+        );
+        let r = json_of("const R = ");
+        assert_eq!(r["maxBeaconBody"], MAX_BEACON_BODY);
+        assert_eq!(r["maxServerBody"], MAX_SERVER_BODY);
+        assert_eq!(r["maxPagePath"], MAX_PAGE_PATH);
+        assert_eq!(r["maxJsonDepth"], MAX_JSON_DEPTH);
+        assert_eq!(r["signatureWindowSecs"], SIGNATURE_WINDOW_SECS);
+        // The template itself names no stage, column list or id pattern.
+        for word in [
+            "\"lead_magnet\"",
+            "'lead_magnet'",
+            "\"revenue\"",
+            "\"activation\"",
+            "\"click\"",
+            "partner_code, campaign, event_name",
+            "[89ab]",
+        ] {
+            assert!(
+                !WORKER_TEMPLATE.contains(word),
+                "worker.js spells {word} itself"
+            );
+        }
+        assert!(!js.contains(PROTOCOL_SLOT));
     }
 
     #[test]

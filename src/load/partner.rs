@@ -258,6 +258,15 @@ impl Partner {
         Some(p)
     }
 
+    /// Every declared variant's id and weight (1 each when none is given), the control first;
+    /// empty without a test. What the collectors draw assignments from and the test reads.
+    pub fn variant_weights(&self) -> Vec<(String, f64)> {
+        self.variants
+            .iter()
+            .map(|v| (v.id.clone(), v.weight.unwrap_or(1.0)))
+            .collect()
+    }
+
     /// The id of the control (the first variant), when the partner runs a test.
     pub fn control(&self) -> Option<&str> {
         self.variants.first().map(|v| v.id.as_str())

@@ -14,21 +14,20 @@
 
 const R = /*@REGISTRY@*/ {};
 
-const BEACON_STAGES = ["visit", "lead_magnet", "cta", "activation"];
-const SERVER_EVENTS = ["activation", "revenue"];
+// The protocol's words, from the build (the same constants as the local collector's): the
+// stages a beacon may send, the events of `/s`, the id pattern and the table's INSERTs.
+const P = /*@PROTOCOL@*/ {};
+const BEACON_STAGES = P.beaconStages;
+const SERVER_EVENTS = P.serverEvents;
 // The beacon's page id and the visitor id of the cookie: what crypto.randomUUID() gives, a
 // lower-case UUID v4 (the only visitor ids the collector issues).
-const PAGE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const PAGE_ID = new RegExp(P.pageId);
 const VISITOR_ID = PAGE_ID;
-const EVENT_INSERT =
-  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-const SERVER_INSERT =
-  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+const EVENT_INSERT = P.eventInsert;
+const SERVER_INSERT = P.serverInsert;
 // Partners running a test also write the variant (migration 0003).
-const VARIANT_INSERT =
-  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-const SERVER_VARIANT_INSERT =
-  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const VARIANT_INSERT = P.variantInsert;
+const SERVER_VARIANT_INSERT = P.serverVariantInsert;
 
 export default {
   async fetch(request, env, ctx) {
@@ -65,7 +64,7 @@ async function goRoute(request, env, ctx, url, code) {
     headers.append("Set-Cookie", cookie(url, "_src", code + "." + encodeURIComponent(campaign)));
     const variant = await assignVariant(request, env, partner, code, visitor);
     if (variant && variant.cookie) headers.append("Set-Cookie", cookie(url, "_x_" + code, variant.cookie));
-    const row = [code, campaign, "click", R.basePath + "/go/" + code, visitor];
+    const row = [code, campaign, P.click, R.basePath + "/go/" + code, visitor];
     const recorded = variant ? variant.recorded : null;
     // A person's navigation never waits on the database: the click row is written after the
     // redirect (a failed write is logged, the redirect stands).
@@ -99,7 +98,7 @@ async function beaconRoute(request, env, ctx, url) {
   const partner = code ? own(R.partners, code) : null;
   if (!partner) return answer(400, "unknown partner");
   const campaign = knownCampaign(partner, msg.c || (src && src.code === code ? src.campaign : null));
-  if (msg.e === "activation" && !triggerMatches(partner, msg)) return answer(204);
+  if (msg.e === P.activation && !triggerMatches(partner, msg)) return answer(204);
   const headers = {};
   const set = [];
   // The cookie wins; without one, the page's id (every event of a direct visit sent before the
@@ -142,7 +141,7 @@ async function serverRoute(request, env, ctx) {
     return answer(400, "user_id must be a string of at most 256 bytes");
   const hasValue = msg.value !== undefined && msg.value !== null;
   if (hasValue && (typeof msg.value !== "number" || !Number.isFinite(msg.value))) return answer(400, "value must be a finite number");
-  if (msg.event === "revenue" && !hasValue) return answer(400, "revenue needs a value");
+  if (msg.event === P.revenue && !hasValue) return answer(400, "revenue needs a value");
   if (msg.page_path !== undefined && msg.page_path !== null && !isPath(msg.page_path)) return answer(400, "page_path must be a path");
   if (msg.campaign !== undefined && msg.campaign !== null && typeof msg.campaign !== "string") return answer(400, "campaign must be a string");
   const campaign = knownCampaign(partner, msg.campaign);
@@ -165,9 +164,8 @@ async function serverRoute(request, env, ctx) {
 
 // ---- Stripe webhooks (the rules are in src/collector/stripe.rs; `serve` follows the same) ----
 
-const PAYMENT_INSERT =
-  "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at, value, user_id, variant, amount_minor, currency, stripe_event_id, stripe_object_id, stripe_customer_id, stripe_charge_id, attribution_rule) ";
-const STAGE_NAMES = "('click', 'visit', 'lead_magnet', 'cta', 'activation')";
+const PAYMENT_INSERT = P.paymentInsert;
+const STAGE_NAMES = P.stageNamesSql;
 
 // POST /stripe: verify Stripe-Signature on the raw body, then store the payment or refund once.
 async function stripeRoute(request, env) {
@@ -711,7 +709,7 @@ async function readLimitedBytes(request, limit) {
 }
 
 // The deepest nesting of [ and { outside JSON strings, counted on the bytes before parsing
-// (as `serve` counts it: rules::json_depth).
+// (as `serve` counts it: requests::json_depth).
 function jsonDepth(bytes) {
   let depth = 0, max = 0, inString = false, escaped = false;
   for (const b of bytes) {

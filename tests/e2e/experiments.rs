@@ -465,3 +465,68 @@ fn html_report_with_a_test_passes_the_nu_checker() {
     );
     crate::tools::assert_nu_clean(&[out_file]);
 }
+
+/// The variant draws of `tests/fixtures/collector/variants.json` (the plain tier holds the Rust
+/// rules to the same file): the Worker records each visitor's stated variant on a signed `/s`
+/// row and, for a UUID visitor, sets the stated signed cookie on its first landing page.
+#[test]
+fn the_worker_draws_the_variants_the_fixture_states() {
+    use crate::support::collector::{fixture, SIGNING_SECRET};
+    let (_, f) = fixture("variants");
+    assert_eq!(f["key"], VARIANT_KEY);
+    assert_eq!(f["partner"], TESTED);
+    let c = crate::worker::Collector::start_in(site_with_variants());
+    let ua = ("User-Agent", BROWSER_UA);
+    let draws = f["draws"].as_array().unwrap();
+    for case in draws {
+        let visitor = case["visitor"].as_str().unwrap();
+        let want = &case["expect"];
+        let body =
+            serde_json::json!({"event": "activation", "partner": TESTED, "visitor_id": visitor})
+                .to_string();
+        let ts = crate::worker::now();
+        let sig = partner_pages::collector::requests::sign(
+            SIGNING_SECRET.as_bytes(),
+            ts,
+            body.as_bytes(),
+        );
+        let ts = ts.to_string();
+        let r = c.request(
+            "POST",
+            "/s",
+            &[
+                ("X-PP-Timestamp", ts.as_str()),
+                ("X-PP-Signature", sig.as_str()),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 204, "{visitor}: {}", r.text());
+        if partner_pages::collector::requests::valid_page_id(visitor) {
+            let cookie = format!("pp_vid={visitor}");
+            let page = c.request(
+                "GET",
+                "/p/seo-consultant/",
+                &[ua, ("Cookie", cookie.as_str())],
+                b"",
+            );
+            assert_eq!(page.status, 200, "{visitor}");
+            assert_eq!(
+                set_variant_value(&page.header_all("set-cookie")).as_deref(),
+                want["cookie"].as_str(),
+                "{visitor}: the landing page's signed cookie"
+            );
+            assert_eq!(Some(shown(page.text())), want["pick"].as_str(), "{visitor}");
+        }
+    }
+    let rows =
+        c.query("SELECT visitor_id, variant FROM partner_events WHERE event_name = 'activation'");
+    assert_eq!(rows.len(), draws.len(), "{rows:?}");
+    for case in draws {
+        let visitor = case["visitor"].as_str().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["visitor_id"] == visitor)
+            .unwrap_or_else(|| panic!("no row for {visitor}"));
+        assert_eq!(row["variant"], case["expect"]["pick"], "{visitor}");
+    }
+}

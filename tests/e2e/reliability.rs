@@ -206,7 +206,7 @@ fn worker_refuses_header_injection_open_redirects_and_forged_signatures() {
         r#"{"event":"revenue","partner":"seo-consultant","visitor_id":"v-1","value":1000000}"#;
     let ts = wnow();
     let sign = |t: i64, b: &str| {
-        partner_pages::collector::rules::sign(WSECRET.as_bytes(), t, b.as_bytes())
+        partner_pages::collector::requests::sign(WSECRET.as_bytes(), t, b.as_bytes())
     };
     for (what, t, sig) in [
         ("signature of another body", ts, sign(ts, body)),

@@ -1129,108 +1129,6 @@ fn chromium_direct_visit_clicking_at_once_keeps_one_visitor_id_in_the_worker() {
     );
 }
 
-/// Beacon bodies at the edges of the protocol; `@` is replaced by a per-pass marker so every
-/// recorded row has its own page path.
-fn beacon_corpus() -> Vec<Vec<u8>> {
-    let max = partner_pages::collector::MAX_BEACON_BODY;
-    let fill = |prefix: &str, total: usize| {
-        let head = format!(r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/{prefix}/"#);
-        let tail = r#""}"#;
-        let n = total.saturating_sub(head.len() + tail.len() - 1); // `@` becomes 1 byte
-        format!("{head}{}{tail}", "x".repeat(n))
-    };
-    let mut cases: Vec<Vec<u8>> = [
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/plain"}"#,
-        r#"  {"e":"visit","p":"seo-consultant","u":"/d/@/whitespace"}  "#,
-        r#"{"e":"visit","p":"","u":"/d/@/empty-partner"}"#,
-        r#"{"e":"visit","u":"/d/@/no-partner"}"#,
-        r#"{"e":"visit","p":null,"u":"/d/@/null-partner"}"#,
-        r#"{"e":"visit","p":"__proto__","u":"/d/@/proto"}"#,
-        r#"{"e":"visit","p":"constructor","u":"/d/@/constructor"}"#,
-        r#"{"e":"visit","p":"SEO-CONSULTANT","u":"/d/@/upper"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"d/@/relative"}"#,
-        r#"{"e":"visit","p":"seo-consultant"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/number-campaign","c":5}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/unknown-campaign","c":"nope"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/campaign","c":"webinar-dec"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/empty-campaign","c":""}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/n-on-visit","n":"copy-snippet"}"#,
-        r#"{"e":"visit","e":"cta","p":"seo-consultant","u":"/d/@/duplicate-key"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/extra","x":{"deep":[1,null]}}"#,
-        r#"{"e":"click","p":"seo-consultant","u":"/d/@/click"}"#,
-        r#"{"e":"revenue","p":"seo-consultant","u":"/d/@/revenue"}"#,
-        r#"{"e":1,"p":"seo-consultant","u":"/d/@/number-stage"}"#,
-        r#"{"e":"activation","p":"founder-community","u":"/pricing/"}"#,
-        r#"{"e":"activation","p":"founder-community","u":"/pricing","n":"x"}"#,
-        r#"{"e":"activation","p":"founder-community","u":"/d/@/not-pricing"}"#,
-        r#"{"e":"activation","p":"ai-tools-directory","u":"/d/@/copy","n":"copy-snippet"}"#,
-        r#"{"e":"activation","p":"ai-tools-directory","u":"/d/@/other-click","n":"other"}"#,
-        r#"{"e":"activation","p":"ai-tools-directory","u":"/d/@/no-name"}"#,
-        r#"{"e":"activation","p":"seo-consultant","u":"/d/@/server-trigger"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/lone\ud800surrogate"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/pair\ud83d\ude00"}"#,
-        r#"[]"#,
-        r#""visit""#,
-        r#"null"#,
-        r#""#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/trailing"} x"#,
-        // The page id: adopted without a cookie, refused when malformed.
-        r#"{"e":"cta","p":"seo-consultant","u":"/d/@/page-id","v":"0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5@"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-upper","v":"0B7E4F3A-1C2D-4E5F-8A9B-0C1D2E3F4A5B"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-v1","v":"0b7e4f3a-1c2d-1e5f-8a9b-0c1d2e3f4a5b"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-short","v":"0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-cookie-shape","v":"visitor-0001"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-newline","v":"0b7e4f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b\n"}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-null","v":null}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-number","v":7}"#,
-        r#"{"e":"visit","p":"seo-consultant","u":"/d/@/page-id-empty","v":""}"#,
-    ]
-    .iter()
-    .map(|s| s.as_bytes().to_vec())
-    .collect();
-    cases.push(
-        format!(
-            "\u{feff}{}",
-            r#"{"e":"visit","p":"seo-consultant","u":"/d/@/bom"}"#
-        )
-        .into_bytes(),
-    );
-    cases.push(b"{\"e\":\"visit\",\"p\":\"seo-consultant\",\"u\":\"/d/@/bad-utf8-\xff\"}".to_vec());
-    // Nesting: at the shared limit (accepted), one deeper and 400 deep (refused by both).
-    let depth = partner_pages::collector::MAX_JSON_DEPTH;
-    for (name, n) in [("at-limit", depth - 1), ("over", depth), ("deep-400", 400)] {
-        cases.push(
-            format!(
-                r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/nested-{name}","x":{}1{}}}"#,
-                "[".repeat(n),
-                "]".repeat(n)
-            )
-            .into_bytes(),
-        );
-    }
-    cases.push(
-        format!(
-            r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/nested-objects","x":{}1{}}}"#,
-            "{\"a\":".repeat(300),
-            "}".repeat(300)
-        )
-        .into_bytes(),
-    );
-    // 512 bytes of path in 2-byte characters: fine as bytes; one more character is over.
-    for n in [253, 254] {
-        cases.push(
-            format!(
-                r#"{{"e":"visit","p":"seo-consultant","u":"/d/@/{}"}}"#,
-                "é".repeat(n)
-            )
-            .into_bytes(),
-        );
-    }
-    cases.push(fill("at-limit", max).into_bytes());
-    cases.push(fill("over-limit", max + 1).into_bytes());
-    cases
-}
-
 /// `POST /e` with a chunked body of `chunks` x 1 KB (no Content-Length); the answer's status.
 fn chunked_beacon(port: u16, chunks: usize) -> std::io::Result<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
@@ -1288,229 +1186,152 @@ fn an_oversize_chunked_body_gets_413_and_the_next_requests_are_served() {
     );
 }
 
-/// The visitor id of the agreement test's cookie (a lower-case UUID v4, as the collectors issue).
-const COOKIE_VISITOR: &str = "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
-
+/// The beacon cases of `tests/fixtures/collector/beacon.json` (each body without cookies and
+/// with the file's cookie) and the ids of `ids.json` (each as a beacon's page id): the Worker
+/// answers each with the status the file states (the plain tier holds the Rust rules to the
+/// same file), sets the visitor cookie to the adopted id, and writes exactly the rows stated.
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_beacon_case() {
-    use partner_pages::collector::rules;
-    let site =
-        partner_pages::load(&support::example_site(), &Default::default()).expect("site loads");
-    let reg = rules::Registry::from_site(&site);
+    use crate::support::collector::{expand, fixture};
     let c = Collector::start(|_| {});
-    let with_cookie = format!("pp_vid={COOKIE_VISITOR}; pp_src=founder-community.slack-digest");
-    let with_cookie = with_cookie.as_str();
-
-    let mut expected = Vec::new();
-    for (pass, cookie) in [("a", None), ("b", Some(with_cookie))] {
-        let cookies = rules::parse_cookies(cookie, "pp");
-        for case in beacon_corpus() {
-            // `@` is ASCII, so it never sits inside a multi-byte character (or the bad byte).
-            let body: Vec<u8> = case
-                .iter()
-                .map(|&b| if b == b'@' { pass.as_bytes()[0] } else { b })
-                .collect();
-            let (want_status, want_row) =
-                match rules::beacon(&reg, &body, &cookies, || "new".into()) {
-                    Ok(rules::BeaconOutcome::Record(a)) => (204, Some(a)),
-                    Ok(rules::BeaconOutcome::Ignore) => (204, None),
-                    Err(r) => (r.status(), None),
-                };
-            let mut headers = vec![];
-            if let Some(ck) = cookie {
-                headers.push(("Cookie", ck));
-            }
-            let r = c.beacon_bytes(&body, &headers);
-            assert_eq!(
-                r.status,
-                want_status,
-                "Worker and rules disagree on {:?} (cookie {cookie:?}): Worker said {} {}",
-                String::from_utf8_lossy(&body),
-                r.status,
-                r.body
+    let (_, f) = fixture("beacon");
+    let cookie = f["cookie"].as_str().unwrap();
+    let mut expected: Vec<Value> = Vec::new();
+    let mut check = |body: &[u8], jar: Option<&str>, want: &Value| {
+        let mut headers = vec![];
+        if let Some(ck) = jar {
+            headers.push(("Cookie", ck));
+        }
+        let r = c.beacon_bytes(body, &headers);
+        assert_eq!(
+            u64::from(r.status),
+            want["status"].as_u64().unwrap(),
+            "the Worker disagrees with the file on {:?} (cookie {jar:?}): it said {} {}",
+            String::from_utf8_lossy(body),
+            r.status,
+            r.body
+        );
+        if want["row"].is_null() {
+            return;
+        }
+        if let (true, Some(vid)) = (want["vid_cookie"] == true, want["row"][4].as_str()) {
+            let set = r.header_all("set-cookie");
+            assert!(
+                set.iter().any(|c| c.starts_with(&format!("pp_vid={vid};"))),
+                "the Worker sets pp_vid to the adopted id for {:?}: {set:?}",
+                String::from_utf8_lossy(body)
             );
-            if let Some(a) = want_row {
-                // An id from the cookie or the body must be kept exactly; a fresh one cannot be
-                // predicted ("new" in the rules, a random UUID in the Worker).
-                let vid = (a.visitor_id != "new").then(|| a.visitor_id.clone());
-                if a.set.vid {
-                    let set = r.header_all("set-cookie");
-                    assert!(
-                        set.iter()
-                            .any(|c| c
-                                .starts_with(&format!("pp_vid={}", vid.as_deref().unwrap_or("")))),
-                        "the Worker sets pp_vid to the adopted id for {:?}: {set:?}",
-                        String::from_utf8_lossy(&body)
-                    );
-                }
-                expected.push((a.stage, a.partner, a.campaign, a.page_path, vid));
-            }
+        }
+        expected.push(want["row"].clone());
+    };
+    for case in f["cases"].as_array().unwrap() {
+        let body = case["body"].as_str().unwrap();
+        for (pass, jar) in [("a", None), ("b", Some(cookie))] {
+            check(&expand(body, pass), jar, &case[pass]);
         }
     }
-    assert!(
-        expected.len() >= 20,
-        "the corpus records rows: {expected:?}"
-    );
+    let (_, ids) = fixture("ids");
+    for (i, case) in ids["ids"].as_array().unwrap().iter().enumerate() {
+        let id = &case["id"];
+        let body = json!({"e": "visit", "p": "seo-consultant", "u": format!("/ids/{i}"), "v": id});
+        let want = if case["valid"] == true {
+            json!({"status": 204, "row": ["visit", "seo-consultant", "default", format!("/ids/{i}"), id], "vid_cookie": true})
+        } else {
+            json!({"status": 400, "row": null})
+        };
+        check(body.to_string().as_bytes(), None, &want);
+    }
+    assert!(expected.len() >= 40, "the files record rows: {expected:?}");
 
-    let rows = c.rows();
-    let mut got: Vec<_> = rows
+    // A visitor id the files state is kept exactly; any other is a fresh one (null).
+    let kept: std::collections::BTreeSet<String> = expected
+        .iter()
+        .filter_map(|r| r[4].as_str().map(String::from))
+        .collect();
+    let mut got: Vec<Value> = c
+        .rows()
         .iter()
         .map(|r| {
             let vid = field(r, "visitor_id");
-            (
-                field(r, "event_name").to_string(),
-                field(r, "partner_code").to_string(),
-                field(r, "campaign").to_string(),
-                field(r, "page_path").to_string(),
-                // Without a cookie or page id the Worker makes a fresh id (a v4 UUID whose
-                // first group is not the corpus's), else it keeps the one it was given.
-                (vid == COOKIE_VISITOR || vid.starts_with("0b7e4f3a-")).then(|| vid.to_string()),
-            )
+            json!([
+                field(r, "event_name"),
+                field(r, "partner_code"),
+                field(r, "campaign"),
+                field(r, "page_path"),
+                kept.contains(vid).then_some(vid),
+            ])
         })
         .collect();
-    got.sort();
-    expected.sort();
+    let key = |v: &Value| v.to_string();
+    got.sort_by_key(key);
+    expected.sort_by_key(key);
     assert_eq!(
         got, expected,
-        "the Worker wrote exactly the rows the rules accept"
+        "the Worker wrote exactly the rows the file states"
     );
 }
 
-/// Signed `/s` bodies at the edges of the protocol; `@` becomes a per-case marker.
-fn server_corpus() -> Vec<String> {
-    let v = |n: usize| "é".repeat(n);
-    let mut cases: Vec<String> = [
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@"}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":10}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":0}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":-2.5e3}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":"10"}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@"}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":null}"#,
-        r#"{"event":"revenue","partner":"nocode-agency","visitor_id":"v@","value":1e400}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","value":null}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":""}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":5}"#,
-        r#"{"event":"activation","partner":"nocode-agency"}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","user_id":7}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","user_id":null}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","page_path":"rel"}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","page_path":null}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","page_path":"/ok"}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":null}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":5}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":"nope"}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","campaign":"partner-summit"}"#,
-        r#"{"event":"activation","partner":"__proto__","visitor_id":"v@"}"#,
-        r#"{"event":"activation","partner":null,"visitor_id":"v@"}"#,
-        r#"{"event":"click","partner":"nocode-agency","visitor_id":"v@"}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@","extra":[{}]}"#,
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@\udc00"}"#,
-        r#"[]"#,
-        r#""#,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for (vid, uid) in [(v(63), "u"), (v(64), "u")] {
-        cases.push(format!(
-            r#"{{"event":"activation","partner":"nocode-agency","visitor_id":"@{vid}","user_id":"{uid}"}}"#
-        ));
-    }
-    for n in [255, 256] {
-        cases.push(format!(
-            r#"{{"event":"activation","partner":"nocode-agency","visitor_id":"v@","user_id":"{}"}}"#,
-            "u".repeat(n)
-        ));
-    }
-    cases.push(format!(
-        "\u{feff}{}",
-        r#"{"event":"activation","partner":"nocode-agency","visitor_id":"v@"}"#
-    ));
-    cases
-}
-
+/// The signed cases of `tests/fixtures/collector/server.json`: the Worker answers each body
+/// and each changed signature with the status the file states and writes exactly its rows.
 #[test]
 fn worker_and_the_local_collector_rules_agree_on_every_signed_case() {
-    use partner_pages::collector::rules;
-    let site =
-        partner_pages::load(&support::example_site(), &Default::default()).expect("site loads");
-    let reg = rules::Registry::from_site(&site);
+    use crate::support::collector::{expand, fixture, signed};
     let c = Collector::start(|_| {});
-
-    let mut expected = Vec::new();
-    let mut sent = 0;
-    let mut send = |body: &str, ts: &str, sig: Option<&str>| {
-        sent += 1;
-        let now = now();
-        let want =
-            rules::verify_signature(Some(SECRET.as_bytes()), Some(ts), sig, body.as_bytes(), now)
-                .and_then(|()| rules::server_event(&reg, body.as_bytes()));
+    let (_, f) = fixture("server");
+    let mut expected: Vec<Value> = Vec::new();
+    let mut send = |body: &[u8], ts: &str, sig: Option<&str>, want: &Value| {
         let mut headers = vec![("X-PP-Timestamp", ts)];
         if let Some(sig) = sig {
             headers.push(("X-PP-Signature", sig));
         }
-        let r = c.request("POST", "/s", &headers, body.as_bytes());
-        let want_status = want.as_ref().map(|_| 204).unwrap_or_else(|r| r.status());
+        let r = c.request("POST", "/s", &headers, body);
         assert_eq!(
-            r.status, want_status,
-            "Worker and rules disagree on {body:?} (ts {ts}, sig {sig:?}): Worker said {} {}",
-            r.status, r.body
+            u64::from(r.status),
+            want["status"].as_u64().unwrap(),
+            "the Worker disagrees with the file on {:?} (ts {ts}, sig {sig:?}): it said {} {}",
+            String::from_utf8_lossy(body),
+            r.status,
+            r.body
         );
-        if let Ok(a) = want {
-            expected.push((
-                a.stage,
-                a.campaign,
-                a.page_path,
-                a.visitor_id,
-                a.value.map(|v| v.to_string()),
-                a.user_id,
-            ));
+        if !want["row"].is_null() {
+            expected.push(want["row"].clone());
         }
     };
-    for (i, case) in server_corpus().iter().enumerate() {
-        let body = case.replace('@', &i.to_string());
-        let ts = now().to_string();
-        send(&body, &ts, Some(&sign(SECRET, &ts, &body)));
+    let cases = f["cases"].as_array().unwrap();
+    for (i, case) in cases.iter().enumerate() {
+        let body = expand(case["body"].as_str().unwrap(), &i.to_string());
+        let ts = now();
+        let sig = partner_pages::collector::requests::sign(SECRET.as_bytes(), ts, &body);
+        send(&body, &ts.to_string(), Some(&sig), &case["expect"]);
     }
-    // Signature edge cases on one valid body.
-    let body = r#"{"event":"activation","partner":"nocode-agency","visitor_id":"sig-cases"}"#;
-    let ts = now().to_string();
-    let good = sign(SECRET, &ts, body);
-    let stale = (now() - 301).to_string();
-    let future = (now() + 600).to_string();
-    send(body, &ts, Some(&good.to_uppercase()));
-    send(body, &ts, None);
-    send(body, &ts, Some(&good[..62]));
-    send(body, &ts, Some(&format!("{}zz", &good[..62])));
-    send(body, &format!("{ts}x"), Some(&good));
-    send(body, &stale, Some(&sign(SECRET, &stale, body)));
-    send(body, &future, Some(&sign(SECRET, &future, body)));
-    send(&format!("{body} "), &ts, Some(&good));
-    assert!(
-        sent > 40 && expected.len() >= 15,
-        "the corpus records rows: {expected:?}"
-    );
+    let body = f["signature_body"].as_str().unwrap();
+    for (i, case) in f["signatures"].as_array().unwrap().iter().enumerate() {
+        let marked = String::from_utf8(expand(body, &(cases.len() + i).to_string())).unwrap();
+        let (b, ts, sig) = signed(&marked, case["change"].as_str().unwrap(), now());
+        send(b.as_bytes(), &ts, sig.as_deref(), &case["expect"]);
+    }
+    assert!(expected.len() >= 15, "the file records rows: {expected:?}");
 
-    let rows = c.rows();
-    let mut got: Vec<_> = rows
+    let mut got: Vec<Value> = c
+        .rows()
         .iter()
         .map(|r| {
-            (
-                field(r, "event_name").to_string(),
-                field(r, "campaign").to_string(),
-                field(r, "page_path").to_string(),
-                field(r, "visitor_id").to_string(),
-                r["value"].as_f64().map(|v| v.to_string()),
-                r["user_id"].as_str().map(String::from),
-            )
+            json!([
+                field(r, "event_name"),
+                field(r, "campaign"),
+                field(r, "page_path"),
+                field(r, "visitor_id"),
+                r["value"].as_f64(),
+                r["user_id"],
+            ])
         })
         .collect();
-    got.sort();
-    expected.sort();
+    let key = |v: &Value| v.to_string();
+    got.sort_by_key(key);
+    expected.sort_by_key(key);
     assert_eq!(
         got, expected,
-        "the Worker wrote exactly the rows the rules accept"
+        "the Worker wrote exactly the rows the file states"
     );
 }
 

@@ -121,7 +121,6 @@ fn report_shows_the_test_in_json_markdown_and_html_from_the_same_figures() {
     let t = &tests[0];
     assert_eq!(t["partner"], "seo-consultant");
     let visitors = (TEST_DAYS * PER_DAY) as u64;
-    // Rows without a variant count as the control.
     assert_eq!(
         t["split"]["last"]["observed"],
         serde_json::json!([visitors, visitors])
@@ -255,6 +254,44 @@ fn report_shows_the_test_in_json_markdown_and_html_from_the_same_figures() {
     let lm_table = &lm_table[..lm_table.find("</details>").unwrap()];
     assert_eq!(lm_table.matches("<tr><td>").count(), looks.len());
     assert!(lm_table.contains("2026-11-24 00:00 UTC</td><td class=\"n\">+20.0</td>"));
+}
+
+/// Visitors whose rows name no variant (what the collectors store for a forged or unsigned
+/// variant cookie) are in no arm once the test has started: a flood of them, each converting,
+/// leaves every arm, interval and verdict as it was, while the partner's funnel counts them.
+#[test]
+fn forged_variant_visitors_leave_the_test_unchanged_and_count_in_the_funnel() {
+    let site = site_with_variants();
+    let plain = events_with_forged_variants(site.path(), 0);
+    let flooded = events_with_forged_variants(site.path(), 15);
+    let read = |db: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&report_of(site.path(), db, "json")).unwrap()
+    };
+    let (a, b) = (read(&plain), read(&flooded));
+    let tests = a["experiments"].as_array().unwrap();
+    assert_eq!(tests.len(), 1);
+    let visitors = (TEST_DAYS * PER_DAY) as u64;
+    assert_eq!(
+        tests[0]["split"]["last"]["observed"],
+        serde_json::json!([visitors, visitors])
+    );
+    assert_eq!(tests[0]["stages"][0]["decision"]["winner"], "speed");
+    assert_eq!(
+        a["experiments"], b["experiments"],
+        "forged visitors moved the test"
+    );
+    // The funnel counts them: 15 more visitors a day over the report's 7 days.
+    let funnel = |v: &serde_json::Value| {
+        v["partners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["code"] == "seo-consultant")
+            .map(|p| p["figures"]["counts"]["visitors"].as_u64().unwrap())
+            .expect("the tested partner in the funnel")
+    };
+    assert_eq!(funnel(&a), 7 * 2 * PER_DAY as u64);
+    assert_eq!(funnel(&b), funnel(&a) + 7 * 15);
 }
 
 /// A client cannot choose its variant: every made-up variant cookie (unsigned, another

@@ -518,7 +518,7 @@ fn serve_takes_a_visitor_id_cookie_only_in_the_form_it_issues() {
         } else {
             assert_ne!(vid, chosen, "a chosen id is not stored");
             assert!(
-                partner_pages::collector::rules::valid_page_id(&vid),
+                partner_pages::collector::requests::valid_page_id(&vid),
                 "{vid}"
             );
             assert!(

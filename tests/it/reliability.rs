@@ -338,10 +338,10 @@ fn forged_and_replayed_server_signatures_are_refused_and_write_nothing() {
         r#"{"event":"revenue","partner":"seo-consultant","visitor_id":"v-1","value":1000000}"#;
     let ts = now();
     let sign = |ts: i64, b: &str| {
-        partner_pages::collector::rules::sign(SECRET.as_bytes(), ts, b.as_bytes())
+        partner_pages::collector::requests::sign(SECRET.as_bytes(), ts, b.as_bytes())
     };
     let wrong_secret =
-        partner_pages::collector::rules::sign(b"not-the-secret", ts, other.as_bytes());
+        partner_pages::collector::requests::sign(b"not-the-secret", ts, other.as_bytes());
     let post = |ts: String, sig: String, b: &str| {
         s.send(
             "POST",
@@ -561,8 +561,153 @@ fn sql_in_every_field_is_stored_verbatim_or_refused_never_executed() {
 
 // ---- property tests ----------------------------------------------------------------------
 
+/// The collector agreement cases (`tests/fixtures/collector/`) hold for the local collector's
+/// rules: every beacon body (with and without cookies), signed `/s` request and id gets the
+/// answer the file states, and the limits, stage names and id pattern the files state are the
+/// Rust constants, so a changed limit or stage name fails here, in the plain tier. The e2e
+/// tier runs the same files against the Worker. `BLESS=1` rewrites the expectations.
+#[test]
+fn collector_fixtures_hold_for_the_local_collector_rules() {
+    use crate::support::collector::{
+        beacon_answer, bless, example_registry, expand, fixture, server_answer, signed,
+    };
+    use partner_pages::collector::requests::{BEACON_STAGES, PAGE_ID_PATTERN, SERVER_EVENTS};
+    use partner_pages::collector::{cookies, requests};
+    use serde_json::json;
+    let blessing = std::env::var_os("BLESS").is_some();
+    let reg = example_registry();
+    let mut wrong = Vec::new();
+    let mut check = |what: String, stated: &mut serde_json::Value, got: serde_json::Value| {
+        if blessing {
+            *stated = got;
+        } else if *stated != got {
+            wrong.push(format!(
+                "{what}: the file says {stated}, the rules answer {got}"
+            ));
+        }
+    };
+
+    let (path, mut f) = fixture("beacon");
+    let limits = json!({
+        "max_beacon_body": partner_pages::collector::MAX_BEACON_BODY,
+        "max_json_depth": partner_pages::collector::MAX_JSON_DEPTH,
+        "max_page_path": partner_pages::collector::MAX_PAGE_PATH,
+    });
+    check("beacon limits".into(), &mut f["limits"], limits);
+    let stages: Vec<&str> = BEACON_STAGES.iter().map(|s| s.as_str()).collect();
+    check("beacon stages".into(), &mut f["stages"], json!(stages));
+    let cookie = f["cookie"].as_str().unwrap().to_string();
+    for case in f["cases"].as_array_mut().unwrap() {
+        let body = case["body"].as_str().unwrap().to_string();
+        for (pass, jar) in [("a", None), ("b", Some(cookie.as_str()))] {
+            let got = beacon_answer(&reg, &expand(&body, pass), jar);
+            check(format!("beacon {body:?} pass {pass}"), &mut case[pass], got);
+        }
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+
+    let (path, mut f) = fixture("server");
+    let limits = json!({
+        "max_server_body": partner_pages::collector::MAX_SERVER_BODY,
+        "signature_window_secs": partner_pages::collector::SIGNATURE_WINDOW_SECS,
+    });
+    check("server limits".into(), &mut f["limits"], limits);
+    check(
+        "server events".into(),
+        &mut f["events"],
+        json!(SERVER_EVENTS),
+    );
+    let now = crate::support::collector::now();
+    let n = f["cases"].as_array().unwrap().len();
+    for (i, case) in f["cases"].as_array_mut().unwrap().iter_mut().enumerate() {
+        let body = case["body"].as_str().unwrap().to_string();
+        let bytes = expand(&body, &i.to_string());
+        let sig = requests::sign(
+            crate::support::collector::SIGNING_SECRET.as_bytes(),
+            now,
+            &bytes,
+        );
+        let got = server_answer(&reg, &bytes, &now.to_string(), Some(&sig), now);
+        check(format!("server {body:?}"), &mut case["expect"], got);
+    }
+    let body = f["signature_body"].as_str().unwrap().to_string();
+    for (i, case) in f["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let change = case["change"].as_str().unwrap().to_string();
+        let marked = String::from_utf8(expand(&body, &(n + i).to_string())).unwrap();
+        let (b, ts, sig) = signed(&marked, &change, now);
+        let got = server_answer(&reg, b.as_bytes(), &ts, sig.as_deref(), now);
+        check(format!("signature {change}"), &mut case["expect"], got);
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+
+    let (path, mut f) = fixture("ids");
+    check(
+        "id pattern".into(),
+        &mut f["pattern"],
+        json!(PAGE_ID_PATTERN),
+    );
+    for case in f["ids"].as_array_mut().unwrap() {
+        let id = case["id"].as_str().unwrap().to_string();
+        let (page, cookie) = (
+            requests::valid_page_id(&id),
+            cookies::valid_cookie_visitor_id(&id),
+        );
+        assert_eq!(page, cookie, "{id:?}: one format for page and cookie ids");
+        check(format!("id {id:?}"), &mut case["valid"], json!(page));
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+
+    let (path, mut f) = fixture("variants");
+    let key = f["key"].as_str().unwrap().as_bytes().to_vec();
+    let draw = |partner: &str, variants: &serde_json::Value, visitor: &str| {
+        let variants: Vec<(String, f64)> =
+            serde_json::from_value(variants.clone()).expect("[[id, weight], ...]");
+        let pick = cookies::deterministic_variant(&variants, &key, partner, visitor);
+        json!({
+            // As text: a JSON reader may miss the last bit of a float.
+            "bucket": format!("{:.12}", cookies::bucket(&key, partner, visitor)),
+            "pick": pick,
+            "cookie": pick.map(|v| cookies::signed_variant(&key, partner, visitor, v)),
+        })
+    };
+    let (partner, variants) = (
+        f["partner"].as_str().unwrap().to_string(),
+        f["variants"].clone(),
+    );
+    for case in f["draws"].as_array_mut().unwrap() {
+        let visitor = case["visitor"].as_str().unwrap().to_string();
+        let got = draw(&partner, &variants, &visitor);
+        check(format!("draw for {visitor:?}"), &mut case["expect"], got);
+    }
+    for case in f["weighted"].as_array_mut().unwrap() {
+        let (p, v) = (
+            case["partner"].as_str().unwrap().to_string(),
+            case["visitor"].as_str().unwrap().to_string(),
+        );
+        let got = draw(&p, &case["variants"], &v);
+        check(format!("weighted draw for {v:?}"), &mut case["expect"], got);
+    }
+    if blessing {
+        bless(&path, &f);
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 mod props {
-    use partner_pages::collector::rules::{self, Cookies, PartnerRule, Registry};
+    use partner_pages::collector::cookies::Cookies;
+    use partner_pages::collector::registry::{PartnerRule, Registry};
+    use partner_pages::collector::{requests, rows};
     use proptest::prelude::*;
     use std::collections::{BTreeMap, BTreeSet};
 
@@ -647,8 +792,8 @@ mod props {
         #[test]
         fn arbitrary_beacon_bodies_never_panic_and_give_a_row_only_when_valid(b in body()) {
             let reg = registry();
-            match rules::beacon(&reg, &b, &Cookies::default(), || "vid-12345".to_string()) {
-                Ok(rules::BeaconOutcome::Record(a)) => {
+            match requests::beacon(&reg, &b, &Cookies::default(), || "vid-12345".to_string()) {
+                Ok(rows::BeaconOutcome::Record(a)) => {
                     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
                     prop_assert!(b.len() <= partner_pages::collector::MAX_BEACON_BODY);
                     prop_assert!(reg.partners.contains_key(&a.partner));
@@ -659,7 +804,7 @@ mod props {
                     // No cookie: the page id when the body has one (only a valid one passes).
                     match v.get("v") {
                         Some(id) => {
-                            prop_assert!(rules::valid_page_id(id.as_str().unwrap_or("")));
+                            prop_assert!(requests::valid_page_id(id.as_str().unwrap_or("")));
                             prop_assert_eq!(Some(a.visitor_id.as_str()), id.as_str());
                         }
                         None => prop_assert_eq!(a.visitor_id.as_str(), "vid-12345"),
@@ -673,7 +818,7 @@ mod props {
         #[test]
         fn arbitrary_server_bodies_never_panic_and_give_a_row_only_when_valid(b in body()) {
             let reg = registry();
-            match rules::server_event(&reg, &b) {
+            match requests::server_event(&reg, &b) {
                 Ok(a) => {
                     prop_assert!(reg.partners.contains_key(&a.partner));
                     prop_assert!(["activation", "revenue"].contains(&a.stage.as_str()));
@@ -691,15 +836,15 @@ mod props {
             ts in ".{0,14}", sig in ".{0,70}", b in proptest::collection::vec(any::<u8>(), 0..64)
         ) {
             let now = 1_700_000_000;
-            let ok = rules::verify_signature(Some(b"secret"), Some(&ts), Some(&sig), &b, now).is_ok();
-            let genuine = ts.parse::<i64>().ok().map(|t| rules::sign(b"secret", t, &b));
+            let ok = requests::verify_signature(Some(b"secret"), Some(&ts), Some(&sig), &b, now).is_ok();
+            let genuine = ts.parse::<i64>().ok().map(|t| requests::sign(b"secret", t, &b));
             prop_assert!(!ok || genuine.is_some_and(|g| g.eq_ignore_ascii_case(&sig)));
         }
 
         #[test]
         fn arbitrary_go_queries_redirect_only_to_the_landing_page(code in ".{0,30}", q in ".{0,80}") {
             let reg = registry();
-            if let Ok(c) = rules::click(&reg, &code, Some(&q), &Cookies::default(), || "vid-12345".into()) {
+            if let Ok(c) = requests::click(&reg, &code, Some(&q), &Cookies::default(), || "vid-12345".into()) {
                 prop_assert!(c.location == "/p/acme/" || c.location == "/p/acme/?campaign=launch",
                     "{}", c.location);
                 prop_assert!(!c.location.contains(['\r', '\n']));

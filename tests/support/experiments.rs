@@ -35,10 +35,19 @@ pub(crate) const PER_DAY: i64 = 10;
 
 /// A known truth, counted rather than drawn: every day 10 visitors per variant; a lead magnet
 /// for 2 in 10 of the control's visitors and 4 in 10 of `speed`'s (a 20-point lift), a CTA for
-/// 1 in 10 of both (no difference), no activation. Every fifth control visitor's rows have no
-/// variant (rows from before the column existed read as the control).
+/// 1 in 10 of both (no difference), no activation.
 pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("experiment-events.db");
+    events_with_forged_variants(dir, 0)
+}
+
+/// [`events_with_variants`] plus, every day of the test, `forged` visitors whose rows have no
+/// variant (what the collectors store for a forged or unsigned variant cookie), each of them
+/// taking the lead magnet and the CTA: counted in any arm, they would skew the test.
+pub(crate) fn events_with_forged_variants(
+    dir: &std::path::Path,
+    forged: i64,
+) -> std::path::PathBuf {
+    let path = dir.join(format!("experiment-events-{forged}.db"));
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(partner_pages::events::SCHEMA_SQL)
         .unwrap();
@@ -54,11 +63,12 @@ pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf 
         .unwrap();
     let mut n = 0;
     for d in 0..TEST_DAYS {
-        for (variant, lead_magnets) in [("control", 2), ("speed", 4)] {
-            for i in 0..PER_DAY {
+        for (variant, lead_magnets) in [("control", 2), ("speed", 4), ("forged", forged)] {
+            let stored = (variant != "forged").then_some(variant);
+            let people = if variant == "forged" { forged } else { PER_DAY };
+            for i in 0..people {
                 let vid = format!("{variant}-{d}-{i}");
                 let at = end - (TEST_DAYS - d) * day + i * 3_600_000;
-                let stored = (variant == "speed" || i % 5 != 0).then_some(variant);
                 let mut row = |event: &str, at: i64| {
                     n += 1;
                     let ts = partner_pages::events::Ts(at).to_string();
@@ -69,7 +79,7 @@ pub(crate) fn events_with_variants(dir: &std::path::Path) -> std::path::PathBuf 
                 if i < lead_magnets {
                     row("lead_magnet", at + 60_000);
                 }
-                if i == PER_DAY - 1 {
+                if i == people - 1 || variant == "forged" {
                     row("cta", at + 120_000);
                 }
             }
@@ -106,9 +116,9 @@ pub(crate) struct CookieCase {
 /// collector expect for each ([`partner_pages::collector::rules`], keyed with [`VARIANT_KEY`]).
 /// Both collectors must do exactly this.
 pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
-    use partner_pages::collector::rules;
+    use partner_pages::collector::{cookies, registry, requests, rows};
     let loaded = partner_pages::load(site, &Default::default()).expect("site loads");
-    let reg = rules::Registry::from_site(&loaded)
+    let reg = registry::Registry::from_site(&loaded)
         .with_variant_secret(Some(VARIANT_KEY.as_bytes().to_vec()));
     let key = VARIANT_KEY.as_bytes();
     type Value<'a> = Box<dyn Fn(&str) -> Option<String> + 'a>;
@@ -116,11 +126,11 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         ("no variant cookie", Box::new(|_| None)),
         (
             "signed speed",
-            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "speed"))),
+            Box::new(|v| Some(cookies::signed_variant(key, TESTED, v, "speed"))),
         ),
         (
             "signed control",
-            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "control"))),
+            Box::new(|v| Some(cookies::signed_variant(key, TESTED, v, "control"))),
         ),
         ("unsigned speed", Box::new(|_| Some("speed".into()))),
         ("unsigned control", Box::new(|_| Some("control".into()))),
@@ -128,7 +138,7 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         (
             "another visitor's signature",
             Box::new(|_| {
-                Some(rules::signed_variant(
+                Some(cookies::signed_variant(
                     key,
                     TESTED,
                     "3c1e2d4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f",
@@ -138,33 +148,33 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         ),
         (
             "another partner's signature",
-            Box::new(|v| Some(rules::signed_variant(key, "nocode-agency", v, "speed"))),
+            Box::new(|v| Some(cookies::signed_variant(key, "nocode-agency", v, "speed"))),
         ),
         (
             "a guessed key",
-            Box::new(|v| Some(rules::signed_variant(b"guess", TESTED, v, "speed"))),
+            Box::new(|v| Some(cookies::signed_variant(b"guess", TESTED, v, "speed"))),
         ),
         (
             "an undeclared variant, signed",
-            Box::new(|v| Some(rules::signed_variant(key, TESTED, v, "winner"))),
+            Box::new(|v| Some(cookies::signed_variant(key, TESTED, v, "winner"))),
         ),
         (
             "upper-case signature",
             Box::new(|v| {
-                let s = rules::signed_variant(key, TESTED, v, "speed");
+                let s = cookies::signed_variant(key, TESTED, v, "speed");
                 Some(format!("speed.{}", s["speed.".len()..].to_uppercase()))
             }),
         ),
         (
             "speed's signature on control",
             Box::new(|v| {
-                Some(rules::signed_variant(key, TESTED, v, "speed").replace("speed.", "control."))
+                Some(cookies::signed_variant(key, TESTED, v, "speed").replace("speed.", "control."))
             }),
         ),
         (
             "one digit short",
             Box::new(|v| {
-                let s = rules::signed_variant(key, TESTED, v, "speed");
+                let s = cookies::signed_variant(key, TESTED, v, "speed");
                 Some(s[..s.len() - 1].to_string())
             }),
         ),
@@ -173,7 +183,7 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
             Box::new(|v| {
                 Some(format!(
                     "{}0",
-                    rules::signed_variant(key, TESTED, v, "speed")
+                    cookies::signed_variant(key, TESTED, v, "speed")
                 ))
             }),
         ),
@@ -185,15 +195,15 @@ pub(crate) fn variant_cookie_cases(site: &std::path::Path) -> Vec<CookieCase> {
         if let Some(v) = value(&visitor) {
             cookie.push_str(&format!("; pp_x_{TESTED}={v}"));
         }
-        let jar = rules::parse_cookies([cookie.as_str()], "pp");
-        let view = rules::landing_view(&reg, &format!("/p/{TESTED}/"), &jar, || unreachable!())
+        let jar = cookies::parse_cookies([cookie.as_str()], "pp");
+        let view = cookies::landing_view(&reg, &format!("/p/{TESTED}/"), &jar, || unreachable!())
             .expect("a landing view of the tested partner");
         let body = format!(r#"{{"e":"visit","p":"{TESTED}","u":"/p/{TESTED}/"}}"#);
-        let event = match rules::beacon(&reg, body.as_bytes(), &jar, || unreachable!()) {
-            Ok(rules::BeaconOutcome::Record(a)) => a,
+        let event = match requests::beacon(&reg, body.as_bytes(), &jar, || unreachable!()) {
+            Ok(rows::BeaconOutcome::Record(a)) => a,
             other => panic!("{what}: the rules record no visit: {other:?}"),
         };
-        let click = rules::click(&reg, TESTED, None, &jar, || unreachable!()).expect("a click");
+        let click = requests::click(&reg, TESTED, None, &jar, || unreachable!()).expect("a click");
         assert_eq!(
             (&click.event.variant, &click.event.variant_cookie),
             (&event.variant, &event.variant_cookie),

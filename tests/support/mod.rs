@@ -5,6 +5,7 @@
 
 pub(crate) mod build;
 pub(crate) mod calendar;
+pub(crate) mod collector;
 pub(crate) mod experiments;
 pub(crate) mod leads;
 pub(crate) mod llms;

@@ -142,7 +142,7 @@ impl Serve {
 
     /// `POST /s` signed with the test secret at `ts` (unix seconds).
     pub(crate) fn server_event(&self, body: &str, ts: i64) -> Resp {
-        let sig = partner_pages::collector::rules::sign(SECRET.as_bytes(), ts, body.as_bytes());
+        let sig = partner_pages::collector::requests::sign(SECRET.as_bytes(), ts, body.as_bytes());
         let ts = ts.to_string();
         self.send(
             "POST",

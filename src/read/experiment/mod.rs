@@ -78,7 +78,7 @@ impl Settings {
     /// The method and its parameters, in a sentence (for reports).
     pub fn method(&self) -> String {
         format!(
-            "normal-mixture confidence sequence on the difference of rates (mixture SPRT; valid when read every week), {:.0}% level, Bonferroni over pairs; read from {} visitors per variant and {} conversions per pair; sequential sample-ratio test (Dirichlet-multinomial Bayes factor) at {}; smallest lift that matters: {:.0}% of the stage's band middle",
+            "normal-mixture confidence sequence on the difference of rates (mixture SPRT; valid when read every week), {:.0}% level, Bonferroni over pairs; read from {} visitors per variant and {} conversions per pair; sequential sample-ratio test (Dirichlet-multinomial Bayes factor) at {}; smallest lift that matters: {:.0}% of the stage's band middle; visitors with no trusted variant after the test started (a forged or unsigned variant cookie) are in no variant",
             (1.0 - self.alpha) * 100.0,
             self.min_visitors,
             self.min_conversions,
@@ -109,9 +109,9 @@ impl Variant {
     /// A partner's declared variants with their weights (equal when none is given).
     pub fn of(partner: &crate::partner::Partner) -> Vec<Variant> {
         partner
-            .variants
-            .iter()
-            .map(|v| Variant::new(v.id.clone(), v.weight.unwrap_or(1.0)))
+            .variant_weights()
+            .into_iter()
+            .map(|(id, weight)| Variant::new(id, weight))
             .collect()
     }
 }

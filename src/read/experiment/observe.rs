@@ -6,9 +6,14 @@
 //! the split check and, for the lead-magnet, CTA and activation stages, the test of every
 //! pair of variants.
 //!
-//! A visitor counts once per partner: in the variant of its earliest row that names one (rows
-//! without a variant read as the control), from its first `visit` in a journey of that partner;
-//! a stage counts when reached at or after that visit. Journeys are the funnel's (first touch:
+//! A visitor counts once per partner: in the variant of its earliest row that names one, from
+//! its first `visit` in a journey of that partner; a stage counts when reached at or after that
+//! visit. The test starts at the partner's first row that names a variant. A visitor none of
+//! whose rows names a variant is left out of the arms when its visit is at or after that start:
+//! the collectors store a forged or unsigned variant cookie as no variant, so such visitors are
+//! ones who chose their page (or sent no cookie we can trust), and counting them in any arm would
+//! let a flood of forged requests skew the test. They still count in the partner's funnel.
+//! Visitors before the start (rows from before the partner ran a test) read as the control. Journeys are the funnel's (first touch:
 //! a `click` or `visit` of any registered partner starts one when none is active, and it lasts
 //! `window_days`), so a visitor another partner sent first is never counted in this partner's
 //! test. Visitor ids with more than `bot_max_events` rows are left out, as in the funnel.
@@ -82,6 +87,8 @@ pub fn observe(
         return Ok(Vec::new());
     }
     let mut by: HashMap<(usize, String), Visitor> = HashMap::new();
+    // Per tested partner, its first row naming a variant: the test's start.
+    let mut started: Vec<Option<Ts>> = vec![None; tested.len()];
     let opts = ScanOptions {
         until: Some(end),
         skip_id_and_path: true,
@@ -100,6 +107,9 @@ pub fn observe(
         let v = by.entry((i, vid.to_string())).or_default();
         v.rows += 1;
         if let Some(x) = r.variant {
+            if started[i].is_none_or(|t| at < t) {
+                started[i] = Some(at);
+            }
             if v.variant.as_ref().is_none_or(|(t, _)| at < *t) {
                 v.variant = Some((at, x.to_string()));
             }
@@ -169,11 +179,12 @@ pub fn observe(
                 continue;
             }
             let Some(visit) = v.visit else { continue };
-            let arm = v
-                .variant
-                .as_ref()
-                .and_then(|(_, id)| index(id))
-                .unwrap_or(0);
+            let arm = match &v.variant {
+                Some((_, id)) => index(id).unwrap_or(0),
+                // No variant we can trust, after the test started: in no arm.
+                None if started[i].is_some_and(|t| visit >= t) => continue,
+                None => 0,
+            };
             let mut when = [None; 3];
             for (st, at) in &v.reached {
                 let k = STAGES.iter().position(|x| x == st).unwrap_or(0);
