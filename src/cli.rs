@@ -110,6 +110,9 @@ pub(crate) struct CheckArgs {
     /// The host site's output folder for --links (default: host.output of the config).
     #[arg(long, value_name = "DIR")]
     pub host_dir: Option<PathBuf>,
+    /// Skip the link check and the output folder's check, as `build --no-link-check` does.
+    #[arg(long, conflicts_with_all = ["links", "host_dir"])]
+    pub no_link_check: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -38,6 +38,9 @@ pub enum Links {
     Always,
     /// Always, against this host output folder (`check --host-dir DIR`).
     HostDir(PathBuf),
+    /// Never (`check --no-link-check`, as `build --no-link-check`): links and the output
+    /// folder are left to the build.
+    Never,
 }
 
 /// [`run`] with the choice of when the link and output-folder checks run.
@@ -50,6 +53,7 @@ pub fn run_with(root: &Path, files: &[PathBuf], links: &Links) -> Result<Checked
         let host = match links {
             Links::HostDir(dir) => Some(Some(dir.clone())),
             Links::Always => Some(None),
+            Links::Never => None,
             Links::Auto => match &site.config.host.output {
                 Some(out) if !site.root.join(out).is_dir() => {
                     diagnostics.push(

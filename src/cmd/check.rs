@@ -5,6 +5,7 @@ use partner_pages::error::{Error, Result};
 
 pub(crate) fn run(global: &GlobalArgs, args: CheckArgs) -> Result<()> {
     let links = match (&args.host_dir, args.links) {
+        _ if args.no_link_check => partner_pages::check::Links::Never,
         (Some(dir), _) => partner_pages::check::Links::HostDir(dir.clone()),
         (None, true) => partner_pages::check::Links::Always,
         (None, false) => partner_pages::check::Links::Auto,
