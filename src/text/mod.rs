@@ -2,7 +2,7 @@
 //! crate but [`crate::model`].
 //!
 //! Gives: Markdown escaping ([`escape`]), HTML escaping ([`html`]), the host of a URL ([`url`]), rates as percentages ([`number`]) and counts with
-//! their singular or plural ([`words`]).
+//! their singular or plural and other English helpers ([`words`]).
 
 pub mod escape;
 pub mod html;

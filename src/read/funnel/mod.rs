@@ -272,7 +272,7 @@ impl FunnelReport {
     }
 
     /// Decide again with the partners' tests (partner code, state): a test's verdict comes
-    /// before the band rules (see [`rules`]). The one place a decision is made with its test.
+    /// before the band rules (see `rules`). The one place a decision is made with its test.
     pub fn with_tests(mut self, tests: &[(String, TestState)]) -> FunnelReport {
         let active: Vec<&Counts> = self
             .partners
