@@ -83,13 +83,13 @@ fn the_weekly_step_writes_the_ledger_and_payout_files_python_reads() {
         support::bin().parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let github_env = dir.path().join("github-env");
+    let github_output = dir.path().join("github-output");
     let out = Command::new("bash")
         .args(["-eo", "pipefail", "-c", &script])
         .current_dir(root)
         .env("PATH", path)
         .env("D1_DATABASE", "partner-events")
-        .env("GITHUB_ENV", &github_env)
+        .env("GITHUB_OUTPUT", &github_output)
         .env_remove("PARTNER_PAGES_ROOT")
         .output()
         .unwrap();
@@ -98,9 +98,9 @@ fn the_weekly_step_writes_the_ledger_and_payout_files_python_reads() {
         "the step failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let day = support::read(&github_env)
+    let day = support::read(&github_output)
         .trim()
-        .strip_prefix("REPORT_DAY=")
+        .strip_prefix("day=")
         .unwrap()
         .to_string();
     let batch = root.join("ledger/payouts").join(&day);
