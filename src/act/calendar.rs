@@ -163,7 +163,7 @@ impl PartnerFigures {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskKind {
-    /// A content brief (`content/briefs/`).
+    /// A content brief (`<content_dir>/briefs/`).
     Brief,
     /// An email to the partner (`emails/`).
     Email,
@@ -354,6 +354,8 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
     let by_code: BTreeMap<&str, &PartnerFigures> =
         figures.iter().map(|f| (f.code.as_str(), f)).collect();
     let mut tasks = Vec::new();
+    // Briefs are draft content pages: they go to the site's content folder.
+    let content_dir = site.config.content_dir(&site.root);
     for partner in &site.partners {
         let empty = PartnerFigures {
             code: partner.code.clone(),
@@ -384,6 +386,7 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
         );
         let ctx = Ctx {
             partner,
+            content_dir: &content_dir,
             f,
             bands: &site.config.bands,
             opts,
@@ -520,6 +523,8 @@ pub(crate) fn did_figures(partner: &Partner, s: &StageFigures) -> String {
 /// What the planner knows while it turns one partner's schedule into tasks.
 struct Ctx<'a> {
     partner: &'a Partner,
+    /// The site's content folder (`content_dir`), relative to the site root.
+    content_dir: &'a str,
     f: &'a PartnerFigures,
     bands: &'a Bands,
     opts: &'a PlanOptions,
@@ -742,7 +747,8 @@ fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
     };
     let file = match spec.kind {
         TaskKind::Brief => format!(
-            "content/briefs/{ds}-{code}-{}.md",
+            "{}/briefs/{ds}-{code}-{}.md",
+            ctx.content_dir,
             plan::slug(spec.format.or(stage.as_deref()).unwrap_or("brief"))
         ),
         TaskKind::Email => format!("emails/{ds}-{code}.txt"),

@@ -206,8 +206,9 @@ jobs:
             partner-pages --quiet payouts --events "$cache" --as-of "$day"
           fi
 
-      # What the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/,
-      # ledger/ and the calendar's .pp-calendar.json): every new or changed file git does not ignore.
+      # What the steps above wrote (reports/, briefs/ in the content folder, emails/, proposals/,
+      # checks/, ledger/ and the calendar's .pp-calendar.json): every new or changed file git
+      # does not ignore.
       - name: Pack what the report wrote
         run: |
           git ls-files -z --others --modified --exclude-standard | tar --null --files-from - --ignore-failed-read -cf "$RUNNER_TEMP/partner-report.tar"

@@ -8,8 +8,8 @@
 pub mod config;
 pub mod content;
 pub(crate) mod kits;
-pub mod reward;
 pub mod partner;
+pub mod reward;
 pub mod site;
 
 pub(crate) mod rules;
