@@ -156,6 +156,11 @@ pub struct HostConfig {
     /// The partner pages are written to `<output><base path>` (e.g. `public/partners`), links
     /// are checked against it, and the Worker serves it whole.
     pub output: Option<String>,
+    /// The path the host site is served under when it is not the origin's root, e.g.
+    /// `/hugo-PaperMod` for a site built with the base URL `https://x.github.io/hugo-PaperMod/`:
+    /// `host.output` is served at this path, links under it are files of `host.output`, and
+    /// the partner pages' folder is `base_url`'s path below it. Unset: the root.
+    pub base_path: Option<String>,
     /// Files to write the partner registry to, for host templates (e.g. Hugo
     /// `data/partners.json`, an Astro collection's `src/data/partners.json`).
     pub data: Vec<String>,
@@ -417,6 +422,15 @@ impl Config {
         base_path_of(&self.base_url)
     }
 
+    /// The path the host site is served under (`host.base_path`) without a trailing slash:
+    /// "" (the root) or e.g. "/hugo-PaperMod".
+    pub fn host_base_path(&self) -> &str {
+        self.host
+            .base_path
+            .as_deref()
+            .map_or("", |p| p.trim_end_matches('/'))
+    }
+
     /// Absolute URL of a site path (`/p/x/` -> `https://host/base/p/x/`).
     pub fn absolute_url(&self, site_path: &str) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), site_path)
@@ -458,6 +472,58 @@ impl Config {
 }
 
 impl Config {
+    /// `host.base_path`: a plain path `base_url`'s path is below, with a collector that runs
+    /// in front of the host's server (the Worker's assets are served at the root).
+    fn validate_host_base_path(&self, node: &crate::load::yaml::Node, r: &mut Report) {
+        let Some(raw) = self.host.base_path.as_deref() else {
+            return;
+        };
+        let path = self.host_base_path();
+        let plain = raw.starts_with('/')
+            && !raw.starts_with("//")
+            && !raw.contains(['?', '#', '\\', ' '])
+            && !raw.split('/').any(|s| s == ".." || s == ".");
+        let problem = if !plain {
+            Some(Problem {
+                message: format!("`host.base_path: {raw}` is not a path"),
+                expected: "the path the host site is served under, e.g. `/blog`",
+                hint: Some(
+                    "the path of the host generator's base URL (Hugo `baseURL`, Astro `base`, Eleventy `pathPrefix`); leave it out for a site at the root"
+                        .into(),
+                ),
+            })
+        } else if !path.is_empty() && (self.base_path() == path || !under(self.base_path(), path)) {
+            Some(Problem {
+                message: format!(
+                    "`base_url` {} is not below the host's base path `{path}`",
+                    self.base_url
+                ),
+                expected: "a `base_url` whose path is a folder of the host site",
+                hint: Some(format!(
+                    "the partner pages live in the host site: `base_url: {}{path}/partners`",
+                    self.origin()
+                )),
+            })
+        } else if !path.is_empty() && self.collector.mode == CollectorMode::Assets {
+            Some(Problem {
+                message: format!(
+                    "`host.base_path: {raw}` needs `collector.mode: route`"
+                ),
+                expected: "`collector.mode: route` with a `route:` under the host's base path",
+                hint: Some(format!(
+                    "in mode `assets` the Worker serves the host output at the origin's root, not under `{path}`; run it as a route in front of the host's server: `route: {}{}/go/*`",
+                    crate::text::url::host_of(&self.base_url),
+                    self.base_path()
+                )),
+            })
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            flag(r, node, &["host", "base_path"], problem);
+        }
+    }
+
     /// `content_dir`: a folder inside the site root, not one of our other folders.
     fn validate_content_dir(&self, node: &crate::load::yaml::Node, r: &mut Report) {
         let Some(dir) = self.content_dir.as_deref() else {
@@ -495,6 +561,8 @@ pub struct Peek {
     pub shell_page: Option<String>,
     /// `content_dir` as written, when given.
     pub content_dir: Option<String>,
+    /// `host.base_path` as written, when given.
+    pub host_base_path: Option<String>,
 }
 
 impl Peek {
@@ -528,7 +596,32 @@ pub fn peek(root: &std::path::Path) -> Peek {
         host_output: text_at(&["host", "output"]),
         shell_page: text_at(&["shell", "page"]),
         content_dir: text_at(&["content_dir"]),
+        host_base_path: text_at(&["host", "base_path"]),
     }
+}
+
+/// A path of the site (`/hugo-PaperMod/partners`) as a path of the host output served under
+/// `host_base` (`/hugo-PaperMod`): `/partners`. A path outside `host_base` is unchanged.
+pub fn in_host<'a>(path: &'a str, host_base: &str) -> &'a str {
+    let host_base = host_base.trim_end_matches('/');
+    if host_base.is_empty() {
+        return path;
+    }
+    match path.strip_prefix(host_base) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+/// Whether `path` is `base` or below it, on a segment boundary (`base` "" holds every path).
+pub fn under(path: &str, base: &str) -> bool {
+    let base = base.trim_end_matches('/');
+    base.is_empty()
+        || path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The path part of a base URL without a trailing slash: "" or "/partners".
@@ -617,6 +710,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
         "host",
         Shape::Map(&[
             Field::opt("output", Shape::Text),
+            Field::opt("base_path", Shape::Text),
             Field::opt("data", Shape::List(&Shape::Text)),
         ]),
     ),
@@ -661,6 +755,7 @@ impl Config {
     /// The rules the shape cannot say; each problem is reported at its value in `node`.
     pub fn validate(&self, node: &crate::load::yaml::Node, r: &mut Report) {
         self.validate_content_dir(node, r);
+        self.validate_host_base_path(node, r);
         if let Some(y) = &self.reward {
             crate::reward::validate_yaml(y, node, "reward", r);
         }
@@ -1075,6 +1170,71 @@ mod tests {
         assert_eq!(c.base_path(), "/partners");
         assert_eq!(c.attribution.window_days, 30);
         assert_eq!(c.collector.endpoint, "/e");
+    }
+
+    #[test]
+    fn a_host_base_path_is_a_plain_path_above_base_url_with_a_routed_collector() {
+        let routed = "collector: { mode: route, route: \"example.com/blog/partners/go/*\" }\n";
+        let text = |base_url: &str, host: &str, collector: &str| {
+            format!("name: S\nbase_url: {base_url}\nsummary: Sum\nhost: {{ output: public, base_path: {host} }}\n{collector}")
+        };
+        let c = load(&text("https://example.com/blog/partners", "/blog/", routed)).unwrap();
+        assert_eq!(c.host_base_path(), "/blog");
+        assert_eq!(in_host(c.base_path(), c.host_base_path()), "/partners");
+        for (base_url, host, collector, want) in [
+            (
+                "https://example.com/blog/partners",
+                "blog",
+                routed,
+                "4:36 `host.base_path: blog` is not a path",
+            ),
+            (
+                "https://example.com/blog/partners",
+                "/blog/../x",
+                routed,
+                "4:36 `host.base_path: /blog/../x` is not a path",
+            ),
+            (
+                "https://example.com/partners",
+                "/blog",
+                routed,
+                "4:36 `base_url` https://example.com/partners is not below the host's base path `/blog`",
+            ),
+            (
+                "https://example.com/blog",
+                "/blog",
+                routed,
+                "4:36 `base_url` https://example.com/blog is not below the host's base path `/blog`",
+            ),
+            (
+                "https://example.com/blogs/partners",
+                "/blog",
+                routed,
+                "4:36 `base_url` https://example.com/blogs/partners is not below the host's base path `/blog`",
+            ),
+            (
+                "https://example.com/blog/partners",
+                "/blog",
+                "",
+                "4:36 `host.base_path: /blog` needs `collector.mode: route`",
+            ),
+        ] {
+            assert_eq!(
+                load(&text(base_url, host, collector)).unwrap_err(),
+                vec![want.to_string()],
+                "{base_url} {host}"
+            );
+        }
+    }
+
+    #[test]
+    fn site_paths_map_into_a_host_under_a_sub_path_on_segment_boundaries() {
+        assert_eq!(in_host("/blog/partners", "/blog"), "/partners");
+        assert_eq!(in_host("/blog", "/blog/"), "/");
+        assert_eq!(in_host("/blogs/x", "/blog"), "/blogs/x");
+        assert_eq!(in_host("/x", ""), "/x");
+        assert!(under("/blog/x", "/blog") && under("/blog", "/blog") && under("/x", ""));
+        assert!(!under("/blogs", "/blog") && !under("/", "/blog"));
     }
 
     #[test]
