@@ -534,4 +534,49 @@ fn a_host_under_a_sub_path_has_its_links_resolved_there_by_check_and_build() {
             "{url}: output changed"
         );
     }
+
+    // `serve` answers the host output under /blog/ (and nothing outside it), the partner
+    // pages under /blog/partners/.
+    std::fs::write(&partner, &good).unwrap();
+    let stderr = site.path().join("serve.stderr");
+    let mut child = std::process::Command::new(support::bin())
+        .arg("--root")
+        .arg(&root)
+        .args(["serve", "--port", "0", "--no-watch", "--db"])
+        .arg(site.path().join("events.db"))
+        .env_remove("PARTNER_PAGES_ROOT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    // Keep reading what it prints, so its writes to stdout never fail.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let Some(url) = line
+        .trim()
+        .strip_prefix("Serving http://")
+        .map(str::to_string)
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("serve said {line:?}: {}", read(&stderr));
+    };
+    assert!(url.ends_with("/blog/partners/"), "{url}");
+    let serve = support::serve::Serve {
+        child,
+        addr: url.split('/').next().unwrap().parse().unwrap(),
+        db: site.path().join("events.db"),
+        out: site.path().join("public/partners"),
+        stderr,
+        site,
+    };
+    let get = |path: &str| serve.get(path, &[]);
+    assert_eq!(get("/blog/demo/").status, 200);
+    assert!(get("/blog/demo/")
+        .text()
+        .contains("<main id=\"content\">demo</main>"));
+    assert_eq!(get("/blog/partners/p/acme/").status, 200);
+    assert_eq!(get("/demo/").status, 404);
 }
