@@ -337,7 +337,12 @@ impl Dirs {
     fn new(root: &Path, opts: &BuildOptions) -> Dirs {
         let peek = crate::config::peek(root);
         let base_url = opts.base_url.clone().or(peek.base_url).unwrap_or_default();
-        let base_path = crate::config::base_path_of(&base_url);
+        // The partner pages' folder in the host output: below the host's own base path.
+        let base_path = crate::config::in_host(
+            crate::config::base_path_of(&base_url),
+            peek.host_base_path.as_deref().unwrap_or(""),
+        )
+        .trim_end_matches('/');
         let abs = |p: PathBuf| lexical_absolute(&p);
         let host = opts
             .host

@@ -85,7 +85,9 @@ pub(crate) struct InitArgs {
     /// Folder to create the site in (default: the current folder; must be empty).
     pub dir: Option<PathBuf>,
     /// Only add the weekly report workflow (.github/workflows/partner-report.yml) to the
-    /// existing site in DIR, for its D1 database; an existing file is never overwritten.
+    /// existing site in DIR, for its D1 database; in a subfolder of a git repository it goes
+    /// to the repository's root and runs in the subfolder. An existing file is never
+    /// overwritten.
     #[arg(long)]
     pub workflow: bool,
     /// Set partner pages up at the root of an existing Hugo, Astro or Eleventy site in DIR:

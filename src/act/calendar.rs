@@ -80,6 +80,8 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
     let by_code: BTreeMap<&str, &PartnerFigures> =
         figures.iter().map(|f| (f.code.as_str(), f)).collect();
     let mut tasks = Vec::new();
+    // Briefs are draft content pages: they go to the site's content folder.
+    let content_dir = site.config.content_dir(&site.root);
     for partner in &site.partners {
         let empty = PartnerFigures {
             code: partner.code.clone(),
@@ -110,6 +112,7 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
         );
         let ctx = Ctx {
             partner,
+            content_dir: &content_dir,
             f,
             bands: &site.config.bands,
             opts,

@@ -7,7 +7,8 @@ use crate::cli::{GlobalArgs, InitArgs};
 use partner_pages::error::{Error, Result};
 use std::path::Path;
 
-/// The scaffold: (path relative to the new site, contents).
+/// The scaffold: (path relative to the new site, contents). The weekly workflow is written
+/// beside it, where GitHub runs it ([`workflow_place`]).
 pub(super) const SCAFFOLD: &[(&str, &str)] = &[
     (
         "partner-pages.yaml",
@@ -103,7 +104,6 @@ Thanks: the first issue arrives at the start of next month.
         ".gitignore",
         "/public\n/collector\n/kits\n/.kit-secret\n/.partner-pages\n*.db\n",
     ),
-    (WORKFLOW_PATH, WORKFLOW),
 ];
 
 /// Where `init` puts the weekly report workflow (GitHub Actions).
@@ -206,8 +206,9 @@ jobs:
             partner-pages --quiet payouts --events "$cache" --as-of "$day"
           fi
 
-      # What the steps above wrote (reports/, content/briefs/, emails/, proposals/, checks/,
-      # ledger/ and the calendar's .pp-calendar.json): every new or changed file git does not ignore.
+      # What the steps above wrote (reports/, briefs/ in the content folder, emails/, proposals/,
+      # checks/, ledger/ and the calendar's .pp-calendar.json): every new or changed file git
+      # does not ignore.
       - name: Pack what the report wrote
         run: |
           git ls-files -z --others --modified --exclude-standard | tar --null --files-from - --ignore-failed-read -cf "$RUNNER_TEMP/partner-report.tar"
@@ -278,9 +279,12 @@ pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
         return Ok(());
     }
     if args.workflow {
-        let path = add_workflow(&dir)?;
+        let (path, sub) = add_workflow(&dir)?;
         if !global.quiet {
             println!("Wrote {}", path.display());
+            if let Some(sub) = sub {
+                println!("  at the repository's root; its steps run in {sub}/, where partner-pages.yaml is");
+            }
             println!(
                 "Next: set the secrets CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID and the \
                  variable PARTNER_PAGES_GIT in the repository's settings (see the file's header)."
@@ -288,7 +292,7 @@ pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
         }
         return Ok(());
     }
-    scaffold(&dir)?;
+    let workflow = scaffold(&dir)?;
     if !global.quiet {
         let shown = dir.display();
         println!("Created a partner-pages site in {shown}");
@@ -296,7 +300,19 @@ pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
         println!("  partners/newsletter-friends.yaml   one partner");
         println!("  content/launch-checklist.md        its lead magnet page");
         println!("  content/newsletter*.md             the pages its buttons lead to");
-        println!("  {WORKFLOW_PATH}  the weekly report, as a GitHub Actions job");
+        match workflow {
+            Workflow::Written(path) if path == dir.join(WORKFLOW_PATH) => {
+                println!("  {WORKFLOW_PATH}  the weekly report, as a GitHub Actions job")
+            }
+            Workflow::Written(path) => println!(
+                "  {}  the weekly report, as a GitHub Actions job (at the repository's root)",
+                path.display()
+            ),
+            Workflow::Kept(path) => println!(
+                "  {} exists: left as it is (`partner-pages init --workflow` explains)",
+                path.display()
+            ),
+        }
         println!();
         println!(
             "Next: partner-pages --root {shown} build   (writes {shown}/public, and each partner's private kit to {shown}/kits)"
@@ -309,19 +325,76 @@ pub(super) fn run(global: &GlobalArgs, args: InitArgs) -> Result<()> {
     Ok(())
 }
 
-/// The workflow for a site whose collector writes to the D1 database `database`.
-pub(super) fn workflow_for(database: &str) -> String {
-    WORKFLOW.replace(
+/// The workflow for a site whose collector writes to the D1 database `database`, in the folder
+/// `sub` of its repository (`None`: at the repository's root).
+pub(super) fn workflow_for(database: &str, sub: Option<&str>) -> String {
+    let mut text = WORKFLOW.replace(
         "  D1_DATABASE: partner-events\n",
         &format!("  D1_DATABASE: {database}\n"),
-    )
+    );
+    if let Some(sub) = sub {
+        let quoted = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        text = text
+            .replacen(
+                "\njobs:\n",
+                &format!(
+                    "\n# The partner-pages site (partner-pages.yaml) is in this folder of the repository:\n\
+                     # every `run:` step runs there.\n\
+                     defaults:\n  run:\n    working-directory: {}\n\njobs:\n",
+                    quoted(sub)
+                ),
+                1,
+            )
+            // Action inputs are paths from the repository's root, not from working-directory.
+            .replacen(
+                "          path: .partner-pages/cache\n",
+                &format!(
+                    "          path: {}\n",
+                    quoted(&format!("{sub}/.partner-pages/cache"))
+                ),
+                1,
+            );
+    }
+    text
+}
+
+/// Where the weekly workflow of the site in `dir` goes: GitHub runs workflows only from the
+/// `.github/workflows/` at the root of a repository, so in a subfolder of a git repository it
+/// goes to the repository's root, and its steps run in the subfolder (returned as a path from
+/// the root, `/`-separated). Outside any repository, or at its root: `dir`'s own `.github/`.
+fn workflow_place(dir: &Path) -> Result<(std::path::PathBuf, Option<String>)> {
+    let abs = dir
+        .canonicalize()
+        .map_err(|e| Error::io(format!("cannot open {}", dir.display()), e))?;
+    let Some(repo) = abs.ancestors().find(|a| a.join(".git").exists()) else {
+        return Ok((dir.join(WORKFLOW_PATH), None));
+    };
+    if repo == abs {
+        return Ok((dir.join(WORKFLOW_PATH), None));
+    }
+    let rel = abs.strip_prefix(repo).unwrap_or(&abs);
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    let sub = parts
+        .map(|p| p.join("/"))
+        .filter(|s| !s.contains("${{") && !s.chars().any(char::is_control));
+    let Some(sub) = sub else {
+        return Err(Error::user_hint(
+            format!(
+                "the folder name `{}` cannot go into a GitHub workflow",
+                rel.display()
+            ),
+            "rename the folder without `${{` or control characters, or keep the partner files at the repository's root",
+        ));
+    };
+    Ok((repo.join(WORKFLOW_PATH), Some(sub)))
 }
 
 /// Add the weekly report workflow to the existing site in `dir`, for the D1 database of its
-/// config; refuses when the file exists (nothing is overwritten).
-fn add_workflow(dir: &Path) -> Result<std::path::PathBuf> {
+/// config, at the root of the git repository it is in; refuses when the file exists (nothing
+/// is overwritten). Gives the file and the site's folder in the repository (subfolder only).
+fn add_workflow(dir: &Path) -> Result<(std::path::PathBuf, Option<String>)> {
     let site = partner_pages::load(dir, &partner_pages::LoadOptions::default())?;
-    let path = dir.join(WORKFLOW_PATH);
+    let (path, sub) = workflow_place(dir)?;
     if path.exists() {
         return Err(Error::user_hint(
             format!("{} exists; refusing to overwrite it", path.display()),
@@ -329,8 +402,30 @@ fn add_workflow(dir: &Path) -> Result<std::path::PathBuf> {
              or remove it first",
         ));
     }
-    write_new(&path, &workflow_for(&site.config.collector.database))?;
-    Ok(path)
+    write_new(
+        &path,
+        &workflow_for(&site.config.collector.database, sub.as_deref()),
+    )?;
+    Ok((path, sub))
+}
+
+/// What `init` did with the weekly workflow.
+enum Workflow {
+    /// Written to this file.
+    Written(std::path::PathBuf),
+    /// This file exists (a workflow of the repository): left as it is.
+    Kept(std::path::PathBuf),
+}
+
+/// Write the weekly workflow for the new site in `dir` (its D1 database `database`) where
+/// GitHub runs it, unless a file is there.
+fn place_workflow(dir: &Path, database: &str) -> Result<Workflow> {
+    let (path, sub) = workflow_place(dir)?;
+    if path.exists() {
+        return Ok(Workflow::Kept(path));
+    }
+    write_new(&path, &workflow_for(database, sub.as_deref()))?;
+    Ok(Workflow::Written(path))
 }
 
 /// Write `text` to a new file at `path` (its folders created); never over an existing file,
@@ -349,8 +444,9 @@ fn write_new(path: &Path, text: &str) -> Result<()> {
         .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
 }
 
-/// Write the scaffold into `dir`, which must be missing or empty.
-pub(super) fn scaffold(dir: &Path) -> Result<()> {
+/// Write the scaffold into `dir`, which must be missing or empty, and the weekly workflow
+/// where GitHub runs it (see [`workflow_place`]).
+fn scaffold(dir: &Path) -> Result<Workflow> {
     if let Ok(mut entries) = std::fs::read_dir(dir) {
         if entries.next().is_some() {
             return Err(Error::user_hint(
@@ -368,7 +464,7 @@ pub(super) fn scaffold(dir: &Path) -> Result<()> {
     for (rel, text) in SCAFFOLD {
         write_new(&dir.join(rel), text)?;
     }
-    Ok(())
+    place_workflow(dir, "partner-events")
 }
 
 /// A host site generator, recognised by its config file at the root.
@@ -468,7 +564,7 @@ content_dir: {content}
     let mut files: Vec<(String, String)> =
         vec![(partner_pages::config::CONFIG_FILE.to_string(), config)];
     for (rel, text) in SCAFFOLD {
-        if *rel == "partner-pages.yaml" || *rel == ".gitignore" || *rel == WORKFLOW_PATH {
+        if *rel == "partner-pages.yaml" || *rel == ".gitignore" {
             continue;
         }
         let rel = rel.replacen("content/", &format!("{content}/"), 1);
@@ -497,7 +593,6 @@ content_dir: {content}
             ));
         }
     }
-    let workflow = dir.join(WORKFLOW_PATH);
     let mut written = Vec::new();
     for (rel, text) in &files {
         write_new(&dir.join(rel), text)?;
@@ -526,11 +621,13 @@ content_dir: {content}
             .map_err(|e| Error::io(format!("cannot write {}", ignore.display()), e))?;
         written.push(".gitignore".into());
     }
-    if workflow.exists() {
-        written.push(format!("{WORKFLOW_PATH} exists: left as it is"));
-    } else {
-        write_new(&workflow, &workflow_for("partner-events"))?;
-        written.push(WORKFLOW_PATH.into());
+    let shown = |path: &Path| match path.strip_prefix(dir) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path.display().to_string(),
+    };
+    match place_workflow(dir, "partner-events")? {
+        Workflow::Written(path) => written.push(shown(&path)),
+        Workflow::Kept(path) => written.push(format!("{} exists: left as it is", shown(&path))),
     }
     Ok((generator.name, written))
 }

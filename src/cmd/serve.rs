@@ -42,9 +42,12 @@ pub(super) fn run(global: &GlobalArgs, args: ServeArgs) -> Result<()> {
             "give base_url a path, e.g. https://example.com/partners, or pass --base-url",
         ));
     }
+    // The partner pages' folder in the host output: below the host's own base path.
+    let in_host =
+        partner_pages::config::in_host(&base_path, peek.host_base_path.as_deref().unwrap_or(""));
     let out = match (&args.output.out, &host) {
         (Some(out), _) => out.clone(),
-        (None, Some(h)) => h.join(base_path.trim_start_matches('/')),
+        (None, Some(h)) => h.join(in_host.trim_start_matches('/')),
         (None, None) => root.join("public"),
     };
     let builder = Builder {

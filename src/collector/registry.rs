@@ -15,6 +15,8 @@ pub struct Registry {
     pub partners: BTreeMap<String, PartnerRule>,
     /// Path part of `base_url`, "" or "/partners".
     pub base_path: String,
+    /// The path the host output is served under (`host.base_path`), "" at the root.
+    pub host_base_path: String,
     /// `collector.endpoint`, the beacon's URL as seen from pages (default `/e`).
     pub endpoint: String,
     /// Cookie names are `<prefix>_vid` and `<prefix>_src`.
@@ -67,6 +69,7 @@ impl Registry {
                 })
                 .collect(),
             base_path: c.base_path().to_string(),
+            host_base_path: c.host_base_path().to_string(),
             endpoint: c.collector.endpoint.clone(),
             cookie_prefix: c.attribution.cookie_prefix.clone(),
             max_age_secs: u64::from(c.attribution.window_days) * 86_400,
@@ -137,6 +140,7 @@ pub(crate) mod fixture {
         Registry {
             partners,
             base_path: "/partners".into(),
+            host_base_path: String::new(),
             endpoint: "/partners/e".into(),
             cookie_prefix: "pp".into(),
             max_age_secs: 30 * 86_400,

@@ -327,9 +327,18 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
             return resp;
         }
     }
-    // Outside the base path, the host output (when served) answers with its own files.
+    // Outside the base path, the host output (when served) answers with its own files, at the
+    // host's base path (`host.base_path`); nothing is served outside that.
     let (dir, local) = match &app.host_dir {
-        Some(host) if local == path && !reg.base_path.is_empty() => (host.clone(), path.clone()),
+        Some(host) if local == path && !reg.base_path.is_empty() => {
+            if !crate::config::under(&path, &reg.host_base_path) {
+                return plain(StatusCode::NOT_FOUND, "not found");
+            }
+            (
+                host.clone(),
+                crate::config::in_host(&path, &reg.host_base_path).to_string(),
+            )
+        }
         _ => (app.out_dir.clone(), local),
     };
     static_file(

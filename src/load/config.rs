@@ -156,6 +156,11 @@ pub struct HostConfig {
     /// The partner pages are written to `<output><base path>` (e.g. `public/partners`), links
     /// are checked against it, and the Worker serves it whole.
     pub output: Option<String>,
+    /// The path the host site is served under when it is not the origin's root, e.g.
+    /// `/hugo-PaperMod` for a site built with the base URL `https://x.github.io/hugo-PaperMod/`:
+    /// `host.output` is served at this path, links under it are files of `host.output`, and
+    /// the partner pages' folder is `base_url`'s path below it. Unset: the root.
+    pub base_path: Option<String>,
     /// Files to write the partner registry to, for host templates (e.g. Hugo
     /// `data/partners.json`, an Astro collection's `src/data/partners.json`).
     pub data: Vec<String>,
@@ -417,6 +422,15 @@ impl Config {
         base_path_of(&self.base_url)
     }
 
+    /// The path the host site is served under (`host.base_path`) without a trailing slash:
+    /// "" (the root) or e.g. "/hugo-PaperMod".
+    pub fn host_base_path(&self) -> &str {
+        self.host
+            .base_path
+            .as_deref()
+            .map_or("", |p| p.trim_end_matches('/'))
+    }
+
     /// Absolute URL of a site path (`/p/x/` -> `https://host/base/p/x/`).
     pub fn absolute_url(&self, site_path: &str) -> String {
         format!("{}{}", self.base_url.trim_end_matches('/'), site_path)
@@ -469,6 +483,8 @@ pub struct Peek {
     pub shell_page: Option<String>,
     /// `content_dir` as written, when given.
     pub content_dir: Option<String>,
+    /// `host.base_path` as written, when given.
+    pub host_base_path: Option<String>,
 }
 
 impl Peek {
@@ -502,7 +518,32 @@ pub fn peek(root: &std::path::Path) -> Peek {
         host_output: text_at(&["host", "output"]),
         shell_page: text_at(&["shell", "page"]),
         content_dir: text_at(&["content_dir"]),
+        host_base_path: text_at(&["host", "base_path"]),
     }
+}
+
+/// A path of the site (`/hugo-PaperMod/partners`) as a path of the host output served under
+/// `host_base` (`/hugo-PaperMod`): `/partners`. A path outside `host_base` is unchanged.
+pub fn in_host<'a>(path: &'a str, host_base: &str) -> &'a str {
+    let host_base = host_base.trim_end_matches('/');
+    if host_base.is_empty() {
+        return path;
+    }
+    match path.strip_prefix(host_base) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+/// Whether `path` is `base` or below it, on a segment boundary (`base` "" holds every path).
+pub fn under(path: &str, base: &str) -> bool {
+    let base = base.trim_end_matches('/');
+    base.is_empty()
+        || path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// The path part of a base URL without a trailing slash: "" or "/partners".
@@ -591,6 +632,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
         "host",
         Shape::Map(&[
             Field::opt("output", Shape::Text),
+            Field::opt("base_path", Shape::Text),
             Field::opt("data", Shape::List(&Shape::Text)),
         ]),
     ),

@@ -9,8 +9,11 @@
 //! path of the host site. Under the base path it is a partner page (checked against what the
 //! build rendered, so a stale file of an older build does not count); anywhere else it is a
 //! host page, checked against the host output when there is one. Without a base path the
-//! partner output is the site root and is checked first.
+//! partner output is the site root and is checked first. A host served under a sub-path
+//! (`host.base_path: /blog`) has its output at that path: `/blog/about/` is the file
+//! `about/index.html` of the host output, and a path outside `/blog` is no page of it.
 
+use crate::config::{in_host, under};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::load::at_field;
 use crate::partner::Partner;
@@ -56,7 +59,12 @@ pub(crate) fn check(site: &Site, targets: &Targets) -> Diagnostics {
                     .map(|dir| format!("{base}/{dir}"))
                     .collect();
                 if let Some(host) = &targets.host {
-                    pages.extend(host_pages(host, &targets.out));
+                    let host_base = site.config.host_base_path();
+                    pages.extend(
+                        host_pages(host, &targets.out)
+                            .into_iter()
+                            .map(|p| format!("{host_base}{p}")),
+                    );
                 }
                 let path = url.split(['?', '#']).next().unwrap_or(url);
                 if let Some(m) =
@@ -87,7 +95,10 @@ fn check_one(
     let path = percent_decode(path);
     let config = &site.config;
     let base = config.base_path();
-    let under_base = !base.is_empty() && (path == base || path.starts_with(&format!("{base}/")));
+    // The host output is served under this path (`host.base_path`; "" at the root).
+    let host_base = config.host_base_path();
+    let under_base = !base.is_empty() && under(&path, base);
+    let in_host_site = under(&path, host_base);
     let found = if under_base {
         let local = &path[base.len()..];
         is_route(site, local) || in_rendered(targets, local)
@@ -100,7 +111,9 @@ fn check_one(
                 .is_some_and(|h| on_disk(h, &targets.out, &path))
     } else {
         match targets.host.as_deref() {
-            Some(h) => on_disk(h, &targets.out, &path),
+            // Outside the host's base path: no page of the host output is served there.
+            Some(_) if !in_host_site => false,
+            Some(h) => on_disk(h, &targets.out, in_host(&path, host_base)),
             // No host output to look in: host paths cannot be checked.
             None => true,
         }
@@ -119,7 +132,11 @@ fn check_one(
         (Some(_), false) => "a path of a page the host site built, or an absolute URL",
         _ => "a path of a page partner-pages built, or an absolute URL",
     });
-    let hint = if under_base || targets.host.is_none() {
+    let hint = if !under_base && !in_host_site && targets.host.is_some() {
+        format!(
+            "the host site is served under `{host_base}` (`host.base_path`): `{host_base}{path}`; a page outside it needs an absolute URL"
+        )
+    } else if under_base || targets.host.is_none() {
         format!(
             "partner pages are under `{}`: `{}/p/<code>/`, content pages `{}/<name>/`",
             if base.is_empty() { "/" } else { base },
@@ -128,7 +145,8 @@ fn check_one(
         )
     } else {
         format!(
-            "links starting with `/` are paths of the host site from its root; a partner page needs the base path: `{base}{path}`"
+            "links starting with `/` are paths from the origin's root; a partner page needs the base path: `{base}{}`",
+            in_host(&path, host_base)
         )
     };
     d = d.hint(hint);

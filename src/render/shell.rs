@@ -207,7 +207,7 @@ impl Shell {
                         cfg.page
                     ),
                 )
-                .expected("a shell page policy that lets the partner pages' beacon run and report")
+                .expected("a shell page policy that lets the partner pages' beacon run and report and their stylesheet load")
                 .hint(hint)
                 .into());
             }
@@ -450,6 +450,30 @@ fn csp_problem(policy: &str, needs: &Needs) -> Option<(String, String)> {
             ));
         }
     }
+    if let Some((name, sources)) =
+        directive(policy, &["style-src-elem", "style-src", "default-src"])
+    {
+        // Our stylesheet is a file of the site's own origin, under the base path.
+        let (scheme, host) = needs
+            .origin
+            .split_once("://")
+            .unwrap_or(("https", needs.origin));
+        let path = needs.stylesheet;
+        if !sources
+            .iter()
+            .any(|w| source_allows(w, scheme, host, true) && source_path_allows(w, path))
+        {
+            return Some((
+                format!(
+                    "blocks the partner pages' stylesheet `{path}` (`{name} {}`): the partner content would lose its layout",
+                    sources.join(" ")
+                ),
+                format!(
+                    "add 'self' to `{name}` of that policy, or remove the policy's `<meta http-equiv>` from the shell page"
+                ),
+            ));
+        }
+    }
     if let Some((name, sources)) = directive(policy, &["connect-src", "default-src"]) {
         let (scheme, host) = match needs.endpoint.split_once("://") {
             Some((scheme, rest)) => (scheme, rest.split('/').next().unwrap_or(rest)),
@@ -481,6 +505,26 @@ fn csp_problem(policy: &str, needs: &Needs) -> Option<(String, String)> {
         }
     }
     None
+}
+
+/// Whether the path part of one CSP source expression (`https://h.example/partners/`) allows
+/// `path`: a path ending in `/` is a prefix, another one the exact path; none allows any.
+fn source_path_allows(source: &str, path: &str) -> bool {
+    let rest = source.split_once("://").map_or(source, |(_, r)| r);
+    if source.starts_with('\'') || (source.ends_with(':') && !source.contains('/')) {
+        return true;
+    }
+    match rest.find('/') {
+        None => true,
+        Some(i) => {
+            let want = &rest[i..];
+            if want.ends_with('/') {
+                path.starts_with(want)
+            } else {
+                path == want
+            }
+        }
+    }
 }
 
 /// Whether one CSP source expression allows a request to `scheme://host` (`same`: the page's

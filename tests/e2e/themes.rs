@@ -312,3 +312,88 @@ fn init_host_at_the_root_of_each_theme_builds_and_its_workflow_passes_the_schema
         );
     }
 }
+
+#[test]
+fn papermod_under_its_sub_path_has_its_links_checked_there() {
+    // PaperMod's own example site: baseURL https://adityatelange.github.io/hugo-PaperMod/, so
+    // every page Hugo writes links to /hugo-PaperMod/... and public/ is what that path serves.
+    let theme = &THEMES[0];
+    let site = fixture(theme);
+    let dir = site.path();
+    let base = "https://adityatelange.github.io/hugo-PaperMod/";
+    ok(
+        "hugo with the sub-path",
+        hugo(dir).args(["--baseURL", base]),
+    );
+    let demo = support::read(dir.join("public/demo/index.html"));
+    assert!(
+        demo.contains("href=\"https://adityatelange.github.io/hugo-PaperMod/pricing/\""),
+        "Hugo wrote the sub-path into its links"
+    );
+    let root = dir.join("partners-site");
+    let config = root.join("partner-pages.yaml");
+    std::fs::write(
+        &config,
+        support::read(&config)
+            .replace(
+                "base_url: https://example.com/partners",
+                "base_url: https://adityatelange.github.io/hugo-PaperMod/partners",
+            )
+            .replace(
+                "  output: ../public\n",
+                "  output: ../public\n  base_path: /hugo-PaperMod\n",
+            )
+            + "collector: { mode: route, route: \"adityatelange.github.io/hugo-PaperMod/partners/go/*\" }\n",
+    )
+    .unwrap();
+    let partner = root.join("partners/acme.yaml");
+    let good = support::read(&partner)
+        .replace("url: /downloads/", "url: /hugo-PaperMod/downloads/")
+        .replace("url: /demo/", "url: /hugo-PaperMod/demo/")
+        .replace("page: /pricing/", "page: /hugo-PaperMod/pricing/");
+    std::fs::write(&partner, &good).unwrap();
+    let check = support::run(&root, &["check", "--links"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(String::from_utf8_lossy(&check.stdout).contains("every link has a target"));
+    let built = support::run(&root, &["build"]);
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let landing = support::read(dir.join("public/partners/p/acme/index.html"));
+    assert!(
+        landing.contains("href=\"/hugo-PaperMod/demo/\""),
+        "{landing}"
+    );
+    assert!(
+        landing.contains("/hugo-PaperMod/partners/pp-shell.css"),
+        "our stylesheet under the sub-path"
+    );
+    assert!(!dir.join("public/hugo-PaperMod").exists());
+
+    // The same link written from the origin's root is refused by check and build alike, and
+    // the host output stays as it was.
+    std::fs::write(
+        &partner,
+        good.replace("url: /hugo-PaperMod/demo/", "url: /demo/"),
+    )
+    .unwrap();
+    let before = support::tree(&dir.join("public"));
+    let check = support::run(&root, &["check", "--links"]);
+    let build = support::run(&root, &["build"]);
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(1), "{err}");
+    assert_eq!(build.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`cta.url` links to `/demo/`, which is not a page of the site"),
+        "{err}"
+    );
+    assert!(err.contains("`/hugo-PaperMod/demo/`"), "{err}");
+    assert_eq!(err, String::from_utf8_lossy(&build.stderr));
+    assert_eq!(support::tree(&dir.join("public")), before);
+}

@@ -355,3 +355,108 @@ fn the_workflows_report_step_runs_and_writes_every_file() {
     );
     println!("workflow step: report, calendar and {partners} partner reports written for {day}; {carried} files carried to the pull request's job");
 }
+
+#[test]
+fn init_workflow_in_a_repository_subfolder_passes_the_schema_and_carries_the_subfolders_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let git = |cwd: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+            .args(args)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // The partner files in `marketing/` of a repository made with git.
+    let site = repo.join("marketing");
+    std::fs::create_dir_all(&repo).unwrap();
+    let out = Command::new(support::bin())
+        .arg("init")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::remove_dir_all(site.join(".github")).unwrap();
+    git(&repo, &["init", "-q"]);
+    let out = Command::new(support::bin())
+        .args(["init", "--workflow"])
+        .current_dir(&site)
+        .env_remove("PARTNER_PAGES_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = repo.join(WORKFLOW);
+    let text = support::read(&file);
+    assert!(!site.join(".github").exists());
+    assert!(
+        text.contains("    working-directory: \"marketing\"\n"),
+        "{text}"
+    );
+    let (ok, said) = validate(&file);
+    assert!(ok, "the generated workflow fails the schema:\n{said}");
+    let broken = dir.path().join("broken.yml");
+    std::fs::write(
+        &broken,
+        text.replace(
+            "    working-directory: \"marketing\"\n",
+            "    working-dir: x\n",
+        ),
+    )
+    .unwrap();
+    assert!(!validate(&broken).0, "a misspelt key must fail");
+
+    // The pack step runs in the subfolder and the unpack step in the subfolder of a fresh
+    // checkout: what the report wrote arrives where it was written.
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "site"]);
+    std::fs::create_dir_all(site.join("reports")).unwrap();
+    std::fs::write(site.join("reports/2026-12-07.md"), "# Report\n").unwrap();
+    let runner_temp = dir.path().join("runner-temp");
+    std::fs::create_dir_all(runner_temp.join("partner-report")).unwrap();
+    let run_step = |name: &str, cwd: &Path| {
+        let script = step_script(&text, name);
+        let out = Command::new("bash")
+            .args(["-eo", "pipefail", "-c", &script])
+            .current_dir(cwd)
+            .env("RUNNER_TEMP", &runner_temp)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "step {name} failed:\n{script}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run_step("Pack what the report wrote", &site);
+    std::fs::rename(
+        runner_temp.join("partner-report.tar"),
+        runner_temp.join("partner-report/partner-report.tar"),
+    )
+    .unwrap();
+    let clone = dir.path().join("clone");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            repo.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    run_step("Unpack the report", &clone.join("marketing"));
+    assert_eq!(
+        support::read(clone.join("marketing/reports/2026-12-07.md")),
+        "# Report\n"
+    );
+    assert!(!clone.join("reports").exists());
+}

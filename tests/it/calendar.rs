@@ -384,6 +384,38 @@ fn a_broken_task_template_fails_before_any_file_is_written() {
 }
 
 #[test]
+fn briefs_go_to_the_configured_content_folder() {
+    let (site, db) = seed_site();
+    let root = site.path();
+    // The site's content moved to `site-pages/` (as at a host's root, where `content/` is the
+    // host generator's).
+    std::fs::rename(root.join("content"), root.join("site-pages")).unwrap();
+    let config = root.join("partner-pages.yaml");
+    let text = read(root, "partner-pages.yaml");
+    std::fs::write(&config, format!("{text}content_dir: site-pages\n")).unwrap();
+    for e in std::fs::read_dir(root.join("partners")).unwrap() {
+        let path = e.unwrap().path();
+        let yaml = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, yaml.replace("body: content/", "body: site-pages/")).unwrap();
+    }
+    support::run_ok(root, &["check"]);
+    let all = tasks(&calendar(root, &db, "json"));
+    let briefs: Vec<&str> = all
+        .iter()
+        .filter(|t| t["kind"] == "brief")
+        .map(|t| t["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(briefs.len(), 4, "{all:#?}");
+    for file in &briefs {
+        assert!(file.starts_with("site-pages/briefs/"), "{file}");
+        assert!(read(root, file).contains("draft: true"), "{file}");
+    }
+    assert!(!root.join("content").exists(), "nothing under content/");
+    // The briefs are draft content of the site: it still checks.
+    support::run_ok(root, &["check"]);
+}
+
+#[test]
 fn build_never_publishes_draft_briefs() {
     let (site, db) = seed_site();
     let root = site.path();

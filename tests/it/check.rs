@@ -2,7 +2,7 @@
 //! named `err_<what>` like minijinja's inputs, with the expected output beside it), and the
 //! promise that a failed `build` leaves the previous `public/` untouched.
 
-use crate::support::{self, copy_site, example_site, read, repo_root, run};
+use crate::support::{self, copy_site, example_site, read, repo_root, run, run_ok, tree};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -454,4 +454,129 @@ fn check_refuses_what_build_refuses_with_the_same_message() {
         String::from_utf8_lossy(&check.stderr),
         String::from_utf8_lossy(&build.stderr)
     );
+}
+
+#[test]
+fn a_host_under_a_sub_path_has_its_links_resolved_there_by_check_and_build() {
+    // The host is served under /blog (e.g. a project site on GitHub Pages): its output folder
+    // is what /blog/ serves, so its pages link to /blog/demo/ and the partner pages go to
+    // public/partners, served at /blog/partners/.
+    let site = host_site();
+    let root = site.path().join("partners-site");
+    let config = root.join("partner-pages.yaml");
+    std::fs::write(
+        &config,
+        read(&config)
+            .replace(
+                "base_url: https://example.com/partners",
+                "base_url: https://example.com/blog/partners",
+            )
+            .replace(
+                "  output: ../public\n",
+                "  output: ../public\n  base_path: /blog\n",
+            )
+            + "collector: { mode: route, route: \"example.com/blog/partners/go/*\" }\n",
+    )
+    .unwrap();
+    let partner = root.join("partners/acme.yaml");
+    let good = read(&partner)
+        .replace("url: /downloads/", "url: /blog/downloads/")
+        .replace("url: /demo/", "url: /blog/demo/")
+        .replace("page: /pricing/", "page: /blog/pricing/");
+    std::fs::write(&partner, &good).unwrap();
+    let out = run(&root, &["check", "--links"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("every link has a target"));
+    run_ok(&root, &["build"]);
+    let landing = read(site.path().join("public/partners/p/acme/index.html"));
+    assert!(landing.contains("href=\"/blog/demo/\""), "{landing}");
+    assert!(!site.path().join("public/blog").exists());
+
+    // A link written as if the host were at the root, and one under the sub-path to a page
+    // the host did not build: both refused, by `check` and `build` alike.
+    for (url, message, hint) in [
+        (
+            "/demo/",
+            "`cta.url` links to `/demo/`, which is not a page of the site",
+            "the host site is served under `/blog` (`host.base_path`): `/blog/demo/`",
+        ),
+        (
+            "/blog/dmeo/",
+            "`cta.url` links to `/blog/dmeo/`, which is not a page of the site",
+            "did you mean `/blog/demo/`?",
+        ),
+    ] {
+        std::fs::write(
+            &partner,
+            good.replace("url: /blog/demo/", &format!("url: {url}")),
+        )
+        .unwrap();
+        let before = tree(&site.path().join("public"));
+        let check = run(&root, &["check", "--links"]);
+        let plain = run(&root, &["check"]);
+        let build = run(&root, &["build"]);
+        let err = String::from_utf8_lossy(&check.stderr);
+        assert_eq!(check.status.code(), Some(1), "{url}: {err}");
+        assert_eq!(plain.status.code(), Some(1), "{url}");
+        assert_eq!(build.status.code(), Some(1), "{url}");
+        assert!(err.contains("partners/acme.yaml:10:"), "{url}: {err}");
+        assert!(err.contains(message), "{url}: {err}");
+        assert!(err.contains(hint), "{url}: {err}");
+        assert_eq!(err, String::from_utf8_lossy(&build.stderr), "{url}");
+        assert_eq!(err, String::from_utf8_lossy(&plain.stderr), "{url}");
+        assert_eq!(
+            tree(&site.path().join("public")),
+            before,
+            "{url}: output changed"
+        );
+    }
+
+    // `serve` answers the host output under /blog/ (and nothing outside it), the partner
+    // pages under /blog/partners/.
+    std::fs::write(&partner, &good).unwrap();
+    let stderr = site.path().join("serve.stderr");
+    let mut child = std::process::Command::new(support::bin())
+        .arg("--root")
+        .arg(&root)
+        .args(["serve", "--port", "0", "--no-watch", "--db"])
+        .arg(site.path().join("events.db"))
+        .env_remove("PARTNER_PAGES_ROOT")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    // Keep reading what it prints, so its writes to stdout never fail.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let Some(url) = line
+        .trim()
+        .strip_prefix("Serving http://")
+        .map(str::to_string)
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("serve said {line:?}: {}", read(&stderr));
+    };
+    assert!(url.ends_with("/blog/partners/"), "{url}");
+    let serve = support::serve::Serve {
+        child,
+        addr: url.split('/').next().unwrap().parse().unwrap(),
+        db: site.path().join("events.db"),
+        out: site.path().join("public/partners"),
+        stderr,
+        site,
+    };
+    let get = |path: &str| serve.get(path, &[]);
+    assert_eq!(get("/blog/demo/").status, 200);
+    assert!(get("/blog/demo/")
+        .text()
+        .contains("<main id=\"content\">demo</main>"));
+    assert_eq!(get("/blog/partners/p/acme/").status, 200);
+    assert_eq!(get("/demo/").status, 404);
 }

@@ -729,6 +729,7 @@ mod props {
         Registry {
             partners,
             base_path: String::new(),
+            host_base_path: String::new(),
             endpoint: "/e".into(),
             cookie_prefix: "pp".into(),
             max_age_secs: 86400,

@@ -1,6 +1,6 @@
 //! Partner pages in a host shell: the shell page may be minified (no `<head>`/`<body>` tags);
 //! kits are never dressed in it; a shell whose `<base>` or Content-Security-Policy would
-//! misroute or block the beacon is refused by `check` and `build` with the fix.
+//! misroute or block the beacon, or block our stylesheet, is refused by `check` and `build` with the fix.
 
 use crate::support::{
     build_with_kit_secret, copy_site, example_site, kit_token, opt_in_hosted_kits, read, run,
@@ -108,7 +108,8 @@ fn a_minified_shell_gives_every_page_our_head_and_beacon_and_kits_keep_their_own
 }
 
 #[test]
-fn a_shell_that_would_misroute_or_block_the_beacon_is_refused_by_check_and_build() {
+fn a_shell_that_would_misroute_or_block_the_beacon_or_our_stylesheet_is_refused_by_check_and_build()
+{
     let cases = [
         (
             "<!doctype html>\n<html><head><meta charset=utf-8>\n<meta http-equiv=\"content-security-policy\" content=\"script-src 'self'\">\n</head><body><main id=content>x</main></body></html>",
@@ -121,6 +122,12 @@ fn a_shell_that_would_misroute_or_block_the_beacon_is_refused_by_check_and_build
             "host/about/index.html:3:19",
             "blocks the beacon's requests to `/e`",
             "add 'self' to `connect-src`",
+        ),
+        (
+            "<!doctype html>\n<html><head><meta charset=utf-8>\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src 'unsafe-inline'; style-src https://fonts.example\">\n</head><body><main id=content>x</main></body></html>",
+            "host/about/index.html:3:19",
+            "blocks the partner pages' stylesheet `/pp-shell.css` (`style-src https://fonts.example`)",
+            "add 'self' to `style-src`",
         ),
         (
             "<!doctype html>\n<html><head><meta charset=utf-8>\n<base href=\"https://elsewhere.example/\">\n</head><body><main id=content>x</main></body></html>",

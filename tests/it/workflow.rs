@@ -202,3 +202,99 @@ fn the_weekly_workflow_grants_least_privilege_per_job_and_pins_every_action_and_
         assert!(!problems(copy).is_empty(), "{what}: not caught");
     }
 }
+
+/// `partner-pages init DIR` (`init` with `args`) and its stdout; fails the test on an error.
+fn init(args: &[&std::ffi::OsStr]) -> String {
+    let out = std::process::Command::new(support::bin())
+        .arg("init")
+        .args(args)
+        .env_remove("PARTNER_PAGES_ROOT")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "init {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn init_workflow_in_a_subfolder_of_a_repository_writes_it_at_the_root_running_in_the_subfolder() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    for sub in ["marketing", "web/partner pages"] {
+        // A site made outside any repository (its workflow in its own `.github/`), then moved
+        // into a subfolder of one: a repository's `.git` is a folder (or, in a worktree or a
+        // submodule, a file).
+        let site = repo.join(sub);
+        let _ = std::fs::remove_dir_all(repo.join(".git"));
+        init(&[site.as_os_str()]);
+        std::fs::remove_dir_all(site.join(".github")).unwrap();
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        let said = init(&["--workflow".as_ref(), site.as_os_str()]);
+        let file = repo.join(WORKFLOW);
+        assert!(said.contains(&file.display().to_string()), "{said}");
+        assert!(
+            !site.join(".github").exists(),
+            "{sub}: nothing in the subfolder"
+        );
+        let text = support::read(&file);
+        assert_eq!(problems(&text), Vec::<String>::new(), "{text}");
+        let doc: Value = serde_saphyr::from_str(&text).unwrap();
+        // Every `run:` step runs where partner-pages.yaml is; action inputs are paths from the
+        // repository's root.
+        assert_eq!(doc["defaults"]["run"]["working-directory"], sub, "{text}");
+        let cache = doc["jobs"]["report"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["uses"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("actions/cache@")
+            })
+            .unwrap();
+        assert_eq!(
+            cache["with"]["path"],
+            format!("{sub}/.partner-pages/cache"),
+            "{text}"
+        );
+        // A second run (or a workflow of the repository) is never overwritten.
+        let again = std::process::Command::new(support::bin())
+            .args(["init", "--workflow"])
+            .arg(&site)
+            .output()
+            .unwrap();
+        assert_eq!(again.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+        assert_eq!(support::read(&file), text);
+        std::fs::remove_file(&file).unwrap();
+    }
+
+    // A new site in a subfolder: the scaffold's workflow goes to the root too, and one there
+    // already is left as it is.
+    let said = init(&[repo.join("shop").as_os_str()]);
+    let text = support::read(repo.join(WORKFLOW));
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(
+        doc["defaults"]["run"]["working-directory"], "shop",
+        "{said}"
+    );
+    assert!(!repo.join("shop/.github").exists());
+    let said = init(&[repo.join("blog").as_os_str()]);
+    assert!(said.contains("exists: left as it is"), "{said}");
+    assert_eq!(support::read(repo.join(WORKFLOW)), text);
+
+    // At the repository's root: no working directory.
+    std::fs::create_dir_all(repo.join("shop/.git")).unwrap();
+    std::fs::remove_dir_all(repo.join("shop/.github")).ok();
+    init(&["--workflow".as_ref(), repo.join("shop").as_os_str()]);
+    let text = support::read(repo.join("shop").join(WORKFLOW));
+    assert!(!text.contains("working-directory"), "{text}");
+    assert!(
+        text.contains("          path: .partner-pages/cache\n"),
+        "{text}"
+    );
+}

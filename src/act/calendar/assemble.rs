@@ -10,6 +10,8 @@ use chrono::NaiveDate;
 /// What the planner knows while it turns one partner's schedule into tasks.
 pub(super) struct Ctx<'a> {
     pub(super) partner: &'a Partner,
+    /// The site's content folder (`content_dir`), relative to the site root.
+    pub(super) content_dir: &'a str,
     pub(super) f: &'a PartnerFigures,
     pub(super) bands: &'a Bands,
     pub(super) opts: &'a PlanOptions,
@@ -219,7 +221,8 @@ pub(super) fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
     };
     let file = match spec.kind {
         TaskKind::Brief => format!(
-            "content/briefs/{ds}-{code}-{}.md",
+            "{}/briefs/{ds}-{code}-{}.md",
+            ctx.content_dir,
             plan::slug(spec.format.or(stage.as_deref()).unwrap_or("brief"))
         ),
         TaskKind::Email => format!("emails/{ds}-{code}.txt"),

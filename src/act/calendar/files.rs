@@ -1,7 +1,7 @@
 //! Calendar stage, task files: briefs, enablement emails and proposals rendered through the
 //! site's templates and written without ever overwriting an edited file.
 //!
-//! Takes: the planned [`Calendar`] and the site. Gives: files under `content/briefs/`,
+//! Takes: the planned [`Calendar`] and the site. Gives: files under `<content_dir>/briefs/`,
 //! `emails/` and `proposals/`; everything is rendered before the first write.
 //!
 //! Edited files: the manifest (`calendar::manifest`) records the hash of every file we wrote.

@@ -12,7 +12,7 @@ pub const JSON_VERSION: u32 = 2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaskKind {
-    /// A content brief (`content/briefs/`).
+    /// A content brief (`<content_dir>/briefs/`).
     Brief,
     /// An email to the partner (`emails/`).
     Email,

@@ -5,6 +5,58 @@
 use super::*;
 
 impl Config {
+    /// `host.base_path`: a plain path `base_url`'s path is below, with a collector that runs
+    /// in front of the host's server (the Worker's assets are served at the root).
+    fn validate_host_base_path(&self, node: &crate::load::yaml::Node, r: &mut Report) {
+        let Some(raw) = self.host.base_path.as_deref() else {
+            return;
+        };
+        let path = self.host_base_path();
+        let plain = raw.starts_with('/')
+            && !raw.starts_with("//")
+            && !raw.contains(['?', '#', '\\', ' '])
+            && !raw.split('/').any(|s| s == ".." || s == ".");
+        let problem = if !plain {
+            Some(Problem {
+                message: format!("`host.base_path: {raw}` is not a path"),
+                expected: "the path the host site is served under, e.g. `/blog`",
+                hint: Some(
+                    "the path of the host generator's base URL (Hugo `baseURL`, Astro `base`, Eleventy `pathPrefix`); leave it out for a site at the root"
+                        .into(),
+                ),
+            })
+        } else if !path.is_empty() && (self.base_path() == path || !under(self.base_path(), path)) {
+            Some(Problem {
+                message: format!(
+                    "`base_url` {} is not below the host's base path `{path}`",
+                    self.base_url
+                ),
+                expected: "a `base_url` whose path is a folder of the host site",
+                hint: Some(format!(
+                    "the partner pages live in the host site: `base_url: {}{path}/partners`",
+                    self.origin()
+                )),
+            })
+        } else if !path.is_empty() && self.collector.mode == CollectorMode::Assets {
+            Some(Problem {
+                message: format!(
+                    "`host.base_path: {raw}` needs `collector.mode: route`"
+                ),
+                expected: "`collector.mode: route` with a `route:` under the host's base path",
+                hint: Some(format!(
+                    "in mode `assets` the Worker serves the host output at the origin's root, not under `{path}`; run it as a route in front of the host's server: `route: {}{}/go/*`",
+                    crate::text::url::host_of(&self.base_url),
+                    self.base_path()
+                )),
+            })
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            flag(r, node, &["host", "base_path"], problem);
+        }
+    }
+
     /// `content_dir`: a folder inside the site root, not one of our other folders.
     fn validate_content_dir(&self, node: &crate::load::yaml::Node, r: &mut Report) {
         let Some(dir) = self.content_dir.as_deref() else {
@@ -34,6 +86,7 @@ impl Config {
     /// The rules the shape cannot say; each problem is reported at its value in `node`.
     pub fn validate(&self, node: &crate::load::yaml::Node, r: &mut Report) {
         self.validate_content_dir(node, r);
+        self.validate_host_base_path(node, r);
         if let Some(y) = &self.reward {
             crate::reward::validate_yaml(y, node, "reward", r);
         }

@@ -163,3 +163,68 @@ fn host_output_never_publishes_the_site_and_host_data_writes_only_host_files() {
         assert!(e[0].contains("`shell.page`"), "{page}: {e:?}");
     }
 }
+
+#[test]
+fn a_host_base_path_is_a_plain_path_above_base_url_with_a_routed_collector() {
+    let routed = "collector: { mode: route, route: \"example.com/blog/partners/go/*\" }\n";
+    let text = |base_url: &str, host: &str, collector: &str| {
+        format!("name: S\nbase_url: {base_url}\nsummary: Sum\nhost: {{ output: public, base_path: {host} }}\n{collector}")
+    };
+    let c = load(&text("https://example.com/blog/partners", "/blog/", routed)).unwrap();
+    assert_eq!(c.host_base_path(), "/blog");
+    assert_eq!(in_host(c.base_path(), c.host_base_path()), "/partners");
+    for (base_url, host, collector, want) in [
+        (
+            "https://example.com/blog/partners",
+            "blog",
+            routed,
+            "4:36 `host.base_path: blog` is not a path",
+        ),
+        (
+            "https://example.com/blog/partners",
+            "/blog/../x",
+            routed,
+            "4:36 `host.base_path: /blog/../x` is not a path",
+        ),
+        (
+            "https://example.com/partners",
+            "/blog",
+            routed,
+            "4:36 `base_url` https://example.com/partners is not below the host's base path `/blog`",
+        ),
+        (
+            "https://example.com/blog",
+            "/blog",
+            routed,
+            "4:36 `base_url` https://example.com/blog is not below the host's base path `/blog`",
+        ),
+        (
+            "https://example.com/blogs/partners",
+            "/blog",
+            routed,
+            "4:36 `base_url` https://example.com/blogs/partners is not below the host's base path `/blog`",
+        ),
+        (
+            "https://example.com/blog/partners",
+            "/blog",
+            "",
+            "4:36 `host.base_path: /blog` needs `collector.mode: route`",
+        ),
+    ] {
+        assert_eq!(
+            load(&text(base_url, host, collector)).unwrap_err(),
+            vec![want.to_string()],
+            "{base_url} {host}"
+        );
+    }
+}
+
+#[test]
+fn site_paths_map_into_a_host_under_a_sub_path_on_segment_boundaries() {
+    assert_eq!(in_host("/blog/partners", "/blog"), "/partners");
+    assert_eq!(in_host("/blog", "/blog/"), "/");
+    assert_eq!(in_host("/blogs/x", "/blog"), "/blogs/x");
+    assert_eq!(in_host("/x", ""), "/x");
+    assert!(under("/blog/x", "/blog") && under("/blog", "/blog") && under("/x", ""));
+    assert!(!under("/blogs", "/blog") && !under("/", "/blog"));
+}

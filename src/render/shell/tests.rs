@@ -1,18 +1,18 @@
 use super::*;
 
 const HOST: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>About us</title>\
-        <meta name=\"description\" content=\"Host about\"><link rel=\"canonical\" href=\"https://h.example/about/\">\
-        <link rel=\"stylesheet\" href=\"/css/site.css\"></head><body><header id=\"top\"><a href=\"/\">Host</a></header>\
-        <main class=\"content\"><h1>About</h1><p>Host text</p></main><footer>Host footer</footer>\
-        <script src=\"/partners/pp-beacon.js\" defer></script></body></html>";
+    <meta name=\"description\" content=\"Host about\"><link rel=\"canonical\" href=\"https://h.example/about/\">\
+    <link rel=\"stylesheet\" href=\"/css/site.css\"></head><body><header id=\"top\"><a href=\"/\">Host</a></header>\
+    <main class=\"content\"><h1>About</h1><p>Host text</p></main><footer>Host footer</footer>\
+    <script src=\"/partners/pp-beacon.js\" defer></script></body></html>";
 
 const OURS: &str = "<!doctype html><html><head><title>Offer | P</title>\
-        <meta name=\"description\" content=\"Ours\"><meta name=\"robots\" content=\"noindex\">\
-        <link rel=\"canonical\" href=\"https://h.example/partners/p/x/\">\
-        <link rel=\"alternate\" type=\"text/markdown\" href=\"/partners/p/x/index.html.md\">\
-        <style>body{color:red}</style></head><body><header>Ours</header><main id=\"main\"><h1>Offer</h1>\
-        <a data-pp=\"cta\" href=\"/demo\">Book</a></main><footer>Ours</footer>\
-        <script data-partner=\"x\">f()</script></body></html>";
+    <meta name=\"description\" content=\"Ours\"><meta name=\"robots\" content=\"noindex\">\
+    <link rel=\"canonical\" href=\"https://h.example/partners/p/x/\">\
+    <link rel=\"alternate\" type=\"text/markdown\" href=\"/partners/p/x/index.html.md\">\
+    <style>body{color:red}</style></head><body><header>Ours</header><main id=\"main\"><h1>Offer</h1>\
+    <a data-pp=\"cta\" href=\"/demo\">Book</a></main><footer>Ours</footer>\
+    <script data-partner=\"x\">f()</script></body></html>";
 
 fn of(html: &str, main: &str) -> Shell {
     let (scope, body, charset) = layout(html).unwrap();
@@ -99,10 +99,10 @@ fn a_missing_page_or_selector_is_located_in_the_config() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(
-            root.join(CONFIG_FILE),
-            "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: public/about/index.html\n  main: \"#content\"\n",
-        )
-        .unwrap();
+        root.join(CONFIG_FILE),
+        "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: public/about/index.html\n  main: \"#content\"\n",
+    )
+    .unwrap();
     let cfg = ShellConfig {
         page: "public/about/index.html".into(),
         main: "#content".into(),
@@ -134,8 +134,8 @@ fn a_missing_page_or_selector_is_located_in_the_config() {
 #[test]
 fn a_minified_page_without_head_or_body_tags_gets_our_head_and_beacon() {
     let min = "<!doctype html><html lang=en><meta charset=utf-8><title>About us</title>\
-            <meta name=description content=\"Host about\"><link rel=canonical href=/about/>\
-            <link rel=stylesheet href=/s.css><header>Host</header><main>Host text</main><footer>F</footer>";
+        <meta name=description content=\"Host about\"><link rel=canonical href=/about/>\
+        <link rel=stylesheet href=/s.css><header>Host</header><main>Host text</main><footer>F</footer>";
     let out = of(min, "main").wrap(OURS).unwrap();
     assert_eq!(out.matches("<title>").count(), 1, "{out}");
     for ours in [
@@ -167,10 +167,10 @@ fn load_page(html: &str) -> Result<Shell, Box<Diagnostic>> {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(
-            root.join(CONFIG_FILE),
-            "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: about.html\n  main: main\n",
-        )
-        .unwrap();
+        root.join(CONFIG_FILE),
+        "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: about.html\n  main: main\n",
+    )
+    .unwrap();
     std::fs::write(root.join("about.html"), html).unwrap();
     let cfg = ShellConfig {
         page: "about.html".into(),
@@ -201,7 +201,7 @@ fn a_shell_with_a_base_element_or_no_page_structure_is_refused_where_it_is() {
 }
 
 #[test]
-fn a_shell_policy_that_blocks_the_beacon_is_refused_with_the_fix() {
+fn a_shell_policy_that_blocks_the_beacon_or_our_stylesheet_is_refused_with_the_fix() {
     let page = |csp: &str| {
         format!("<!doctype html>\n<html><head>\n<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">\n</head><body><main>x</main></body></html>")
     };
@@ -231,11 +231,38 @@ fn a_shell_policy_that_blocks_the_beacon_is_refused_with_the_fix() {
             .contains("add 'self' to `connect-src`"),
         "{d:?}"
     );
+    // Our stylesheet, a same-origin file under the base path.
+    let d = load_page(&page(
+        "default-src 'none'; script-src 'sha256-abc='; connect-src 'self'",
+    ))
+    .unwrap_err();
+    assert!(
+        d.message.contains(
+            "blocks the partner pages' stylesheet `/partners/pp-shell.css` (`default-src 'none'`)"
+        ),
+        "{}",
+        d.message
+    );
+    assert_eq!(d.location(), "about.html:3:19");
+    let d = load_page(&page(
+        "style-src https://fonts.example 'unsafe-inline'; script-src 'unsafe-inline'",
+    ))
+    .unwrap_err();
+    assert!(
+        d.hint
+            .as_deref()
+            .unwrap()
+            .contains("add 'self' to `style-src`"),
+        "{d:?}"
+    );
     for fine in [
         "default-src 'self'; script-src 'self' 'sha256-abc='",
         "script-src 'unsafe-inline'; connect-src https://h.example",
         "img-src *",
         "script-src-elem 'sha256-abc='; script-src 'none'; default-src *",
+        "default-src 'none'; script-src 'sha256-abc='; connect-src 'self'; style-src 'self'",
+        "style-src https://h.example/partners/; script-src 'unsafe-inline'",
+        "style-src-elem https:; style-src 'none'; script-src 'unsafe-inline'",
     ] {
         assert!(load_page(&page(fine)).is_ok(), "{fine}");
     }
@@ -243,6 +270,9 @@ fn a_shell_policy_that_blocks_the_beacon_is_refused_with_the_fix() {
         "script-src 'unsafe-inline' 'nonce-x'",
         "default-src 'self'",
         "script-src 'sha256-abc='; connect-src 'none'",
+        "style-src 'none'; script-src 'unsafe-inline'",
+        "style-src https://h.example/css/; script-src 'unsafe-inline'",
+        "style-src https://cdn.example; script-src 'unsafe-inline'",
     ] {
         assert!(load_page(&page(blocked)).is_err(), "{blocked}");
     }
@@ -271,11 +301,11 @@ fn connect_sources_match_as_browsers_match_them() {
 #[test]
 fn the_shell_page_loses_its_own_identity_and_our_content_gets_its_root_and_stylesheet() {
     let host = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Archive</title>\
-            <link rel=\"alternate\" hreflang=\"fr\" href=\"/fr/archives/\"><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/index.xml\">\
-            <meta property=\"article:section\" content=\"x\"><meta name=\"keywords\" content=\"a,b\"><meta itemprop=\"name\" content=\"Archive\">\
-            <script type=\"application/ld+json\">{\"headline\":\"Archive\"}</script><link rel=\"stylesheet\" href=\"/site.css\"></head>\
-            <body><nav><a href=\"/archives/\" class=\"nav-link active\" aria-current=\"page\"><span class=\"active\">Archive</span></a>\
-            <a href=\"/about/\">About</a></nav><main>x</main></body></html>";
+        <link rel=\"alternate\" hreflang=\"fr\" href=\"/fr/archives/\"><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/index.xml\">\
+        <meta property=\"article:section\" content=\"x\"><meta name=\"keywords\" content=\"a,b\"><meta itemprop=\"name\" content=\"Archive\">\
+        <script type=\"application/ld+json\">{\"headline\":\"Archive\"}</script><link rel=\"stylesheet\" href=\"/site.css\"></head>\
+        <body><nav><a href=\"/archives/\" class=\"nav-link active\" aria-current=\"page\"><span class=\"active\">Archive</span></a>\
+        <a href=\"/about/\">About</a></nav><main>x</main></body></html>";
     let out = of(host, "main").wrap(OURS).unwrap();
     for gone in [
         "hreflang",
@@ -315,10 +345,10 @@ fn current_page_markers_and_colours_are_checked_where_they_are_set() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     std::fs::write(
-            root.join(CONFIG_FILE),
-            "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: a.html\n  main: main\n  accent: \"red;}\"\n  current: [\"a[\"]\n",
-        )
-        .unwrap();
+        root.join(CONFIG_FILE),
+        "name: S\nbase_url: https://h.example/partners\nsummary: S\nshell:\n  page: a.html\n  main: main\n  accent: \"red;}\"\n  current: [\"a[\"]\n",
+    )
+    .unwrap();
     std::fs::write(root.join("a.html"), HOST).unwrap();
     let mut cfg = ShellConfig {
         page: "a.html".into(),
