@@ -113,12 +113,18 @@ impl Static {
         let python = require_tool("python3", "Python serves the host output");
         let port = free_port();
         let mut cmd = Command::new(python);
-        cmd.args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
-            .arg("--directory")
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .arg("--directory")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let server = Static(cmd.spawn().expect("spawn python3"));
         let start = Instant::now();
@@ -192,8 +198,14 @@ fn assert_native(theme: &str, width: &str, seen: &Value) {
     assert_eq!(seen["axe"], serde_json::json!([]), "{at}: axe-core");
     let head = &seen["head"];
     assert_eq!(head["json_ld"], 0, "{at}: the shell page's JSON-LD: {head}");
-    assert_eq!(head["hreflang"], 0, "{at}: the shell page's hreflang: {head}");
-    assert_eq!(head["aria_current"], 0, "{at}: a current-page marker: {head}");
+    assert_eq!(
+        head["hreflang"], 0,
+        "{at}: the shell page's hreflang: {head}"
+    );
+    assert_eq!(
+        head["aria_current"], 0,
+        "{at}: a current-page marker: {head}"
+    );
     assert_eq!(head["active_class"], 0, "{at}: an active nav link: {head}");
     assert_eq!(head["titles"], 1, "{at}: {head}");
     assert_eq!(
@@ -211,14 +223,11 @@ fn partner_pages_look_native_in_three_real_themes() {
         let site = fixture(theme);
         let dir = site.path();
         ok(&format!("{} build", theme.name), &mut (theme.build)(dir));
-        let shell_page = support::read(
-            dir.join(theme.output)
-                .join(if theme.name == "papermod" {
-                    "archives/index.html"
-                } else {
-                    "about/index.html"
-                }),
-        );
+        let shell_page = support::read(dir.join(theme.output).join(if theme.name == "papermod" {
+            "archives/index.html"
+        } else {
+            "about/index.html"
+        }));
         let built = support::run(&dir.join("partners-site"), &["build"]);
         assert!(
             built.status.success(),
