@@ -235,38 +235,65 @@ impl Collector {
         )
     }
 
-    /// The result rows of one SQL statement on the local D1, via `wrangler d1 execute --local
-    /// --json`.
+    /// The result rows of one SQL statement on the local D1, read by `sqlite3` from the D1 file in
+    /// read-only mode. Not `wrangler d1 execute --local`: that opens the same SQLite file in a
+    /// second workerd, read-write and without a busy timeout, so next to the running Worker
+    /// either side can fail with SQLITE_BUSY ("database is locked"). The file is in WAL mode: a
+    /// read-only reader never blocks the Worker's writes and sees each committed one.
     pub(crate) fn query(&self, sql: &str) -> Vec<Value> {
-        let wrangler = crate::tools::require_tool("wrangler", "wrangler runs local D1 queries");
-        let out = self
-            .wrangler_cmd(
-                &wrangler,
-                &[
-                    "d1",
-                    "execute",
-                    "partner-events",
-                    "--local",
-                    "--json",
-                    "--command",
-                    sql,
-                ],
-            )
+        let sqlite3 = crate::tools::require_tool(
+            "sqlite3",
+            "the sqlite3 command reads the local D1 (apt-get install sqlite3)",
+        );
+        let db = self.d1_file();
+        let out = Command::new(sqlite3)
+            .args(["-readonly", "-json", "-cmd", ".timeout 10000"])
+            .arg(&db)
+            .arg(sql)
             .output()
-            .expect("run wrangler d1 execute");
+            .expect("run sqlite3");
         assert!(
             out.status.success(),
-            "wrangler d1 execute failed: {}{}",
+            "sqlite3 {} failed: {}{}",
+            db.display(),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        // No row: sqlite3 prints nothing.
+        if out.stdout.trim_ascii().is_empty() {
+            return Vec::new();
+        }
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
-                "wrangler printed no JSON ({e}): {}",
+                "sqlite3 printed no JSON array ({e}): {}",
                 String::from_utf8_lossy(&out.stdout)
             )
-        });
-        v[0]["results"].as_array().cloned().expect("results array")
+        })
+    }
+
+    /// The local D1's SQLite file, as wrangler keeps it under `--persist-to`: the one database
+    /// of `v3/d1/miniflare-D1DatabaseObject/` besides its `metadata.sqlite`.
+    fn d1_file(&self) -> PathBuf {
+        let dir = self
+            .site
+            .path()
+            .join("d1-state/v3/d1/miniflare-D1DatabaseObject");
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "sqlite")
+                    && p.file_name().is_some_and(|n| n != "metadata.sqlite")
+            })
+            .collect();
+        assert_eq!(
+            files.len(),
+            1,
+            "one D1 database in {}: {files:?}",
+            dir.display()
+        );
+        files.into_iter().next().unwrap()
     }
 
     /// Poll until at least `n` rows are there (writes happen after the responses).

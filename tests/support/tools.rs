@@ -10,6 +10,9 @@ use std::process::Command;
 pub(crate) fn require_tool(name: &str, hint: &str) -> PathBuf {
     let local = repo_root().join("node_modules/.bin").join(name);
     if local.exists() {
+        if name == "wrangler" {
+            assert_wrangler_patched();
+        }
         return local;
     }
     if let Ok(out) = Command::new("sh")
@@ -22,6 +25,19 @@ pub(crate) fn require_tool(name: &str, hint: &str) -> PathBuf {
         }
     }
     panic!("required test component `{name}` is missing: {hint}. Run `bash scripts/test`, which installs it.");
+}
+
+/// The pinned wrangler's dev proxy, as `scripts/patch-wrangler.mjs` leaves it: unpatched, a
+/// request that loses its pooled connection to the Worker hangs silently until the browser's
+/// timeout.
+fn assert_wrangler_patched() {
+    let proxy = repo_root().join("node_modules/wrangler/wrangler-dist/ProxyWorker.js");
+    let text = std::fs::read_to_string(&proxy).unwrap_or_default();
+    assert!(
+        text.contains("partner-pages patch: dev proxy connection loss"),
+        "{} is not patched: run `node scripts/patch-wrangler.mjs` (or `bash scripts/test`, which does)",
+        proxy.display()
+    );
 }
 
 /// Validate the JSON `document` against the committed schema `schemas/<schema>` with Python's
