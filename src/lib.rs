@@ -21,7 +21,7 @@
 //    (escaping).
 pub mod model;
 pub mod text;
-pub use model::{diagnostics, error, output, schema, stage};
+pub use model::{diagnostics, error, json_schema, output, stage};
 pub use text::escape;
 
 // 1. Load: the inputs, read and validated; every problem located (diagnostics).
@@ -48,7 +48,7 @@ pub use read::{events, experiment, funnel, revenue};
 
 // 6. Decide: the report, the leads, the content calendar, the schemas of their outputs.
 pub mod act;
-pub use act::{calendar, leads, ledger, report, schemas};
+pub use act::{calendar, leads, ledger, report, schema_files};
 
 // 7. Agents: the MCP server over the same library calls as the command line.
 pub mod agents;

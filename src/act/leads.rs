@@ -4,7 +4,7 @@
 //! there is no second implementation here), the site's partners and "now". Gives: a
 //! [`LeadsReport`] (the JSON of `leads --format json`, schema `schemas/leads.schema.json`),
 //! rendered as JSON, CSV (`leads::csv`) or Markdown. Each lead's next step comes from the named rules
-//! of [`rules`]. [`forget`] deletes one person's rows on request. The command streams: see
+//! of [`next_step`]. [`forget`] deletes one person's rows on request. The command streams: see
 //! [`stream()`] (leads in order within a memory budget, `leads::sort`) and [`page`] (one page kept).
 //!
 //! Lead rows may carry the product's user id: `leads` is a staff command, and nothing here is
@@ -12,8 +12,8 @@
 
 pub(crate) mod csv;
 pub mod forget;
+pub mod next_step;
 pub mod page;
-pub mod rules;
 pub(crate) mod sort;
 pub mod stream;
 
@@ -23,7 +23,7 @@ use crate::funnel::{Excluded, FunnelConfig, Journey, Journeys, Range, RangeSpec,
 use crate::partner::{Cta, Partner};
 use crate::site::Site;
 use crate::text::escape::{literal as cell, table_cell};
-use rules::NextStep;
+use next_step::NextStep;
 use serde::Serialize;
 pub use stream::{stream, write_csv, write_json, write_markdown, LeadStream, Paging};
 
@@ -76,7 +76,7 @@ pub struct Lead {
     /// The product's opaque user id, when a server-side event of the journey carried one.
     pub user_id: Option<String>,
     /// Who sent it.
-    #[schemars(pattern(crate::schema::CODE))]
+    #[schemars(pattern(crate::json_schema::CODE))]
     pub partner: String,
     /// The partner's name.
     pub partner_name: String,
@@ -276,7 +276,7 @@ fn lead(j: &Journey, p: &Partner, now: Ts) -> Lead {
         last_at,
         revenue: j.revenue,
         revenue_events: j.revenue_events,
-        next_step: rules::next_step(r, p, now, j.user_id.is_some()),
+        next_step: next_step::next_step(r, p, now, j.user_id.is_some()),
         paid: Vec::new(),
     }
 }

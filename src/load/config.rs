@@ -3,8 +3,8 @@
 //! Takes: the YAML text. Gives: a validated [`Config`] with defaults filled in, or located
 //! diagnostics.
 
-use crate::load::rules::{self, Problem};
-use crate::load::schema::{Field, Report, Shape};
+use crate::load::shape::{Field, Report, Shape};
+use crate::load::value_rules::{self, Problem};
 use crate::load::{flag, from_text};
 use serde::{Deserialize, Serialize};
 
@@ -565,7 +565,7 @@ const BAND: Shape = Shape::Map(&[
 
 /// The shape of `partner-pages.yaml`; mirrors [`Config`] field by field (a field added to the
 /// struct must be added here too; `schema_mirrors_every_field_of_the_struct` checks it).
-pub const SCHEMA: Shape = Shape::Map(&[
+pub const SHAPE: Shape = Shape::Map(&[
     Field::req("name", Shape::Text),
     Field::req("base_url", Shape::Text),
     Field::req("summary", Shape::Text),
@@ -662,7 +662,7 @@ pub fn parse(text: &str, r: &mut Report) -> Option<Config> {
 /// [`parse`] for the site at `root`: the folder paths are also checked against the root's own
 /// name (`host.output: ../<the site's folder>` holds the site).
 pub fn parse_in(text: &str, root: Option<&std::path::Path>, r: &mut Report) -> Option<Config> {
-    let loaded = from_text::<Config>(text, &SCHEMA, r)?;
+    let loaded = from_text::<Config>(text, &SHAPE, r)?;
     let mut config = loaded.value;
     let before = r.diags.len();
     config.validate(&loaded.node, r);

@@ -4,8 +4,8 @@
 //! sections used as a partner's landing body), or diagnostics located in the `.md` file.
 
 use crate::diagnostics::Diagnostic;
-use crate::load::schema::{Field, Report, Shape};
-use crate::load::{rules, yaml};
+use crate::load::shape::{Field, Report, Shape};
+use crate::load::{value_rules, yaml};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -110,7 +110,7 @@ pub fn render_markdown(markdown: &str) -> String {
                     _ => {}
                 }
             }
-            let base = crate::load::rules::slugify(&text);
+            let base = crate::load::value_rules::slugify(&text);
             let base = if base.is_empty() {
                 "section".to_string()
             } else {
@@ -178,7 +178,7 @@ pub const KINDS: &[&str] = &["lead_magnet", "tutorial", "section", "page"];
 pub const RESERVED_SLUGS: &[&str] = &["p", "go", "e", "s"];
 
 /// The shape of the front matter; mirrors [`FrontMatter`] plus [`BRIEF_FIELDS`].
-pub const SCHEMA: Shape = Shape::Map(&[
+pub const SHAPE: Shape = Shape::Map(&[
     Field::req("title", Shape::Text),
     Field::opt("description", Shape::Text),
     Field::opt("kind", Shape::Enum(KINDS)),
@@ -208,7 +208,7 @@ pub fn parse(text: &str, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<Cont
         .unwrap_or("")
         .to_string();
     let mut ok = true;
-    if let Some(problem) = rules::slug(&slug, "content file name") {
+    if let Some(problem) = value_rules::slug(&slug, "content file name") {
         let mut d = Diagnostic::new(rel, 1, 1, problem.message)
             .expected("`content/<slug>.md`; the file name is the page's URL")
             .with_source(text);
@@ -227,7 +227,7 @@ pub fn parse(text: &str, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<Cont
             )
             .expected(format!(
                 "a slug other than {}",
-                crate::load::schema::one_of(RESERVED_SLUGS)
+                crate::load::shape::one_of(RESERVED_SLUGS)
             ))
             .with_source(text),
         );
@@ -250,7 +250,7 @@ pub fn parse(text: &str, rel: &Path, diags: &mut Vec<Diagnostic>) -> Option<Cont
     };
     // Front matter starts on line 2, after the opening `---`.
     let mut r = Report::new(rel, fm, 1);
-    let front = crate::load::from_text::<FrontMatter>(fm, &SCHEMA, &mut r);
+    let front = crate::load::from_text::<FrontMatter>(fm, &SHAPE, &mut r);
     diags.append(&mut r.diags);
     let front = front?.value;
     ok.then(|| ContentPage {
@@ -369,15 +369,15 @@ mod tests {
 
     #[test]
     fn schema_mirrors_every_field_of_the_struct() {
-        use crate::load::schema::{field_paths, json_paths};
+        use crate::load::shape::{field_paths, json_paths};
         let mut json = serde_json::to_value(FrontMatter::default()).unwrap();
         for f in BRIEF_FIELDS {
             json[*f] = serde_json::Value::Null;
         }
         assert_eq!(
-            field_paths(&SCHEMA),
+            field_paths(&SHAPE),
             json_paths(&json),
-            "add the new field to content::SCHEMA"
+            "add the new field to content::SHAPE"
         );
     }
 

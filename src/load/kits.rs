@@ -155,7 +155,7 @@ pub(crate) struct StampKey {
 /// build that follows reports the problem).
 pub(crate) fn stamp_key(root: &Path) -> StampKey {
     let text = std::fs::read_to_string(root.join(crate::config::CONFIG_FILE)).unwrap_or_default();
-    let mut r = crate::load::schema::Report::new(Path::new(crate::config::CONFIG_FILE), &text, 0);
+    let mut r = crate::load::shape::Report::new(Path::new(crate::config::CONFIG_FILE), &text, 0);
     let kits = crate::config::parse(&text, &mut r)
         .map(|c| c.kits)
         .unwrap_or_default();
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn markdown_kit_keeps_yaml_text_as_text() {
         let text = "name: A [b] *c*\ncode: a\naudience: x\npromise: P\nlanding: { headline: H, proof: Pr }\nlead_magnet: { label: L, url: /l }\ncta: { label: C, kind: demo, url: /c }\nactivation: { event: e, description: D, trigger: { server: true } }\ncommission: \"# 20% <b>\"\n";
-        let mut r = crate::load::schema::Report::new(Path::new("partners/a.yaml"), text, 0);
+        let mut r = crate::load::shape::Report::new(Path::new("partners/a.yaml"), text, 0);
         let p = crate::partner::parse(text, &mut r)
             .expect("the test partner loads")
             .value;

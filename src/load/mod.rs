@@ -1,7 +1,7 @@
 //! Load stage machinery shared by config, partners and content: bytes -> located tree -> shape
 //! check -> typed model -> value rules.
 //!
-//! Takes: a file (or a front matter block) and the [`schema::Shape`] of its model. Gives: the
+//! Takes: a file (or a front matter block) and the [`shape::Shape`] of its model. Gives: the
 //! typed value with its located tree and text (for later cross-file checks), or diagnostics.
 
 // The inputs of a site and their validation.
@@ -12,13 +12,13 @@ pub mod partner;
 pub mod reward;
 pub mod site;
 
-pub(crate) mod rules;
-pub(crate) mod schema;
+pub(crate) mod shape;
+pub(crate) mod value_rules;
 pub(crate) mod yaml;
 
 use crate::diagnostics::Diagnostic;
-use schema::{Report, Shape};
 use serde::de::DeserializeOwned;
+use shape::{Report, Shape};
 use std::path::{Path, PathBuf};
 use yaml::{Node, Pos};
 
@@ -57,7 +57,7 @@ pub(crate) fn from_text<T: DeserializeOwned>(
         return None;
     }
     let before = r.diags.len();
-    schema::check(&node, shape, "", node.pos, r);
+    shape::check(&node, shape, "", node.pos, r);
     if r.diags.len() > before {
         return None;
     }
@@ -159,14 +159,14 @@ pub(crate) fn at_field(
     }
 }
 
-/// Report a rule [`rules::Problem`] at the value found at `path` (or at `fallback`).
-pub(crate) fn flag(r: &mut Report, node: &Node, path: &[&str], problem: rules::Problem) {
+/// Report a rule [`value_rules::Problem`] at the value found at `path` (or at `fallback`).
+pub(crate) fn flag(r: &mut Report, node: &Node, path: &[&str], problem: value_rules::Problem) {
     let pos = node.lookup(path).map_or(node.pos, |n| n.pos);
     flag_at(r, pos, problem);
 }
 
-/// Report a rule [`rules::Problem`] at `pos`.
-pub(crate) fn flag_at(r: &mut Report, pos: Pos, problem: rules::Problem) {
+/// Report a rule [`value_rules::Problem`] at `pos`.
+pub(crate) fn flag_at(r: &mut Report, pos: Pos, problem: value_rules::Problem) {
     let mut d = r.at(pos, problem.message).expected(problem.expected);
     if let Some(h) = problem.hint {
         d = d.hint(h);
@@ -257,10 +257,10 @@ mod tests {
         days: u32,
     }
     const DOC: Shape = Shape::Map(&[
-        schema::Field::req("name", Shape::Text),
-        schema::Field::opt("note", Shape::Text),
-        schema::Field::req("low", Shape::Number),
-        schema::Field::req("days", Shape::UInt),
+        shape::Field::req("name", Shape::Text),
+        shape::Field::opt("note", Shape::Text),
+        shape::Field::req("low", Shape::Number),
+        shape::Field::req("days", Shape::UInt),
     ]);
 
     fn load(text: &str) -> Option<Doc> {

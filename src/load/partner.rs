@@ -4,8 +4,8 @@
 //! diagnostics; the checks across files (duplicate codes, missing landing bodies) happen in
 //! [`crate::site`].
 
-use crate::load::rules;
-use crate::load::schema::{Field, Report, Shape};
+use crate::load::shape::{Field, Report, Shape};
+use crate::load::value_rules;
 use crate::load::{flag, from_text, Located};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -363,7 +363,7 @@ const ACTIVATION: &[Field] = &[
 
 /// The shape of a partner file; mirrors [`Partner`] field by field (a field added to the struct
 /// must be added here too; `schema_mirrors_every_field_of_the_struct` checks it).
-pub const SCHEMA: Shape = Shape::Map(&[
+pub const SHAPE: Shape = Shape::Map(&[
     Field::req("name", Shape::Text),
     Field::req("code", Shape::Text),
     Field::req("audience", Shape::Text),
@@ -390,7 +390,7 @@ pub const SCHEMA: Shape = Shape::Map(&[
 /// Load one partner file's text: shape, types, then the rules of [`validate`].
 /// `r.file` must be the path relative to the site root (`partners/<code>.yaml`).
 pub fn parse(text: &str, r: &mut Report) -> Option<Located<Partner>> {
-    let mut loaded = from_text::<Partner>(text, &SCHEMA, r)?;
+    let mut loaded = from_text::<Partner>(text, &SHAPE, r)?;
     loaded.value.source = r.file.to_path_buf();
     loaded.value.source_line = loaded.node.key_pos(&["code"]).map_or(1, |p| p.line);
     let before = r.diags.len();
@@ -401,7 +401,7 @@ pub fn parse(text: &str, r: &mut Report) -> Option<Located<Partner>> {
 /// The rules of one partner file that the shape cannot say: slugs, file name, links, campaigns,
 /// activation name and trigger.
 pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
-    match rules::slug(&p.code, "partner code") {
+    match value_rules::slug(&p.code, "partner code") {
         Some(problem) => flag(r, node, &["code"], problem),
         None => {
             let stem = r.file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
@@ -436,13 +436,13 @@ pub fn validate(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
         (["lead_magnet", "url"], &p.lead_magnet.url),
         (["cta", "url"], &p.cta.url),
     ] {
-        if let Some(problem) = rules::link(url) {
+        if let Some(problem) = value_rules::link(url) {
             flag(r, node, &path, problem);
         }
     }
     check_campaigns(p, node, r);
     check_coupons(p, node, r);
-    if let Some(problem) = rules::event_name(&p.activation.event) {
+    if let Some(problem) = value_rules::event_name(&p.activation.event) {
         flag(r, node, &["activation", "event"], problem);
     }
     check_trigger(&p.activation.trigger, node, r);
@@ -479,7 +479,7 @@ fn check_variants(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) {
     for (i, v) in vs.iter().enumerate() {
         let idx = i.to_string();
         let at = |field: &'static str| ["variants", idx.as_str(), field];
-        if let Some(problem) = rules::slug(&v.id, "variant id") {
+        if let Some(problem) = value_rules::slug(&v.id, "variant id") {
             flag(r, node, &at("id"), problem);
         } else if seen.contains(&v.id.as_str()) {
             let pos = node.lookup(&at("id")).map_or(node.pos, |n| n.pos);
@@ -573,7 +573,7 @@ fn check_campaigns(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) 
                     format!(
                         "campaign `{c}` collides with `{first}`: campaigns differ only in case"
                     ),
-                    format!("keep one spelling: `{}`", rules::slugify(first)),
+                    format!("keep one spelling: `{}`", value_rules::slugify(first)),
                 )
             };
             let d = r
@@ -584,7 +584,7 @@ fn check_campaigns(p: &Partner, node: &crate::load::yaml::Node, r: &mut Report) 
             continue;
         }
         seen.push((c.clone(), i));
-        if let Some(problem) = rules::slug(c, "campaign") {
+        if let Some(problem) = value_rules::slug(c, "campaign") {
             flag(r, node, &path, problem);
         }
     }
@@ -622,12 +622,12 @@ fn check_trigger(t: &Trigger, node: &crate::load::yaml::Node, r: &mut Report) {
         return;
     }
     if let Some(page) = &t.page {
-        if let Some(problem) = rules::site_path(page) {
+        if let Some(problem) = value_rules::site_path(page) {
             flag(r, node, &["activation", "trigger", "page"], problem);
         }
     }
     if let Some(hook) = &t.click {
-        if let Some(problem) = rules::hook_name(hook) {
+        if let Some(problem) = value_rules::hook_name(hook) {
             flag(r, node, &["activation", "trigger", "click"], problem);
         }
     }
@@ -666,7 +666,7 @@ mod tests {
 
     #[test]
     fn schema_mirrors_every_field_of_the_struct() {
-        use crate::load::schema::{field_paths, json_paths};
+        use crate::load::shape::{field_paths, json_paths};
         let mut p = load("partners/alpha.yaml", VALID).unwrap();
         p.landing.body = Some("content/x.md".into());
         p.activation.trigger.page = Some("/x".into());
@@ -675,7 +675,7 @@ mod tests {
         // Reward, payee and own accounts are never serialised (the kit gets the terms in
         // words as `commission`).
         let never = ["reward", "payee", "own_accounts"];
-        let schema: std::collections::BTreeSet<String> = field_paths(&SCHEMA)
+        let schema: std::collections::BTreeSet<String> = field_paths(&SHAPE)
             .into_iter()
             .filter(|f| {
                 !never
@@ -686,7 +686,7 @@ mod tests {
         assert_eq!(
             schema,
             json_paths(&json),
-            "add the new field to partner::SCHEMA"
+            "add the new field to partner::SHAPE"
         );
     }
 

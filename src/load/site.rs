@@ -8,9 +8,9 @@
 use crate::config::{Config, CONFIG_FILE};
 use crate::content::ContentPage;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::load::schema::{did_you_mean, Report};
+use crate::load::shape::{did_you_mean, Report};
 use crate::load::yaml::{self, Node, Pos};
-use crate::load::{rules, Located};
+use crate::load::{value_rules, Located};
 use crate::partner::Partner;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -182,7 +182,7 @@ fn load_config(
     let mut config = crate::config::parse_in(&text, Some(root), &mut r);
     diags.append(&mut r.diags);
     if let (Some(c), Some(url)) = (config.as_mut(), &opts.base_url) {
-        match rules::base_url(url) {
+        match value_rules::base_url(url) {
             None => c.base_url = url.trim_end_matches('/').to_string(),
             Some(problem) => {
                 let mut d =

@@ -68,7 +68,7 @@ pub(crate) fn check(site: &Site, targets: &Targets) -> Diagnostics {
                 }
                 let path = url.split(['?', '#']).next().unwrap_or(url);
                 if let Some(m) =
-                    crate::load::schema::did_you_mean(path, pages.iter().map(String::as_str))
+                    crate::load::shape::did_you_mean(path, pages.iter().map(String::as_str))
                 {
                     d.hint = Some(format!("did you mean `{m}`?"));
                 }

@@ -86,10 +86,10 @@ fn the_corpus_base_site_is_valid() {
 }
 
 /// Each case: exit code 1, nothing on stdout, and exactly `expected.txt` on stderr.
-/// `BLESS=1` writes the expected files instead (review them before committing).
+/// `INSTA_UPDATE=always` writes the expected files instead (review them before committing).
 #[test]
 fn every_bad_input_gives_its_exact_located_diagnostics() {
-    let bless = std::env::var_os("BLESS").is_some();
+    let bless = crate::support::refreshing();
     let mut failures = Vec::new();
     for case in cases() {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
@@ -119,8 +119,9 @@ fn every_bad_input_gives_its_exact_located_diagnostics() {
     }
     assert!(
         failures.is_empty(),
-        "{} case(s) failed:\n\n{}",
+        "{} case(s) failed ({}):\n\n{}",
         failures.len(),
+        crate::support::REFRESH,
         failures.join("\n\n")
     );
 }

@@ -565,7 +565,7 @@ fn sql_in_every_field_is_stored_verbatim_or_refused_never_executed() {
 /// rules: every beacon body (with and without cookies), signed `/s` request and id gets the
 /// answer the file states, and the limits, stage names and id pattern the files state are the
 /// Rust constants, so a changed limit or stage name fails here, in the plain tier. The e2e
-/// tier runs the same files against the Worker. `BLESS=1` rewrites the expectations.
+/// tier runs the same files against the Worker. `INSTA_UPDATE=always` rewrites the expectations.
 #[test]
 fn collector_fixtures_hold_for_the_local_collector_rules() {
     use crate::support::collector::{
@@ -574,7 +574,7 @@ fn collector_fixtures_hold_for_the_local_collector_rules() {
     use partner_pages::collector::requests::{BEACON_STAGES, PAGE_ID_PATTERN, SERVER_EVENTS};
     use partner_pages::collector::{cookies, requests};
     use serde_json::json;
-    let blessing = std::env::var_os("BLESS").is_some();
+    let blessing = crate::support::refreshing();
     let reg = example_registry();
     let mut wrong = Vec::new();
     let mut check = |what: String, stated: &mut serde_json::Value, got: serde_json::Value| {
@@ -701,7 +701,7 @@ fn collector_fixtures_hold_for_the_local_collector_rules() {
     if blessing {
         bless(&path, &f);
     }
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    assert!(wrong.is_empty(), "{wrong:#?}\n{}", crate::support::REFRESH);
 }
 
 mod props {

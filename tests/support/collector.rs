@@ -1,7 +1,7 @@
 //! The collector agreement cases (`tests/fixtures/collector/*.json`): what both collectors must
 //! answer alike. The plain tier checks the Rust rules against them (`tests/it/reliability.rs`),
-//! the e2e tier the Worker under workerd (`tests/e2e/worker.rs`). `BLESS=1` rewrites their
-//! expectations from the Rust rules (review the diff before committing).
+//! the e2e tier the Worker under workerd (`tests/e2e/worker.rs`). `INSTA_UPDATE=always` rewrites
+//! their expectations from the Rust rules (review the diff before committing).
 
 use partner_pages::collector::{cookies, registry, requests, rows};
 use serde_json::{json, Value};
@@ -20,7 +20,7 @@ pub(crate) fn fixture(name: &str) -> (PathBuf, Value) {
     (path, value)
 }
 
-/// Writes `value` back to `path` (with `BLESS=1`).
+/// Writes `value` back to `path` (with `INSTA_UPDATE=always`).
 pub(crate) fn bless(path: &std::path::Path, value: &Value) {
     let mut text = serde_json::to_string_pretty(value).unwrap();
     text.push('\n');

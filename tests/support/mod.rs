@@ -18,6 +18,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Whether this run refreshes expected output instead of comparing with it: `INSTA_UPDATE=always`
+/// (insta's own switch, also `1`) rewrites the insta snapshots, the bad-input corpus's
+/// `expected.txt` files, the collector agreement fixtures and `schemas/` alike
+/// (docs/contributing.md, "Refreshing expected output"). Review the diff before committing.
+pub(crate) fn refreshing() -> bool {
+    matches!(std::env::var("INSTA_UPDATE").as_deref(), Ok("always" | "1"))
+}
+
+/// How to refresh expected output, for failure messages.
+pub(crate) const REFRESH: &str =
+    "if the new output is right, refresh with `INSTA_UPDATE=always cargo test` and review the diff";
+
 /// The built `partner-pages` binary.
 pub(crate) fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_partner-pages"))

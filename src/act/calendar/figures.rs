@@ -32,7 +32,7 @@ pub struct StageFigures {
     /// Days a visitor is given to reach the stage (its maturity horizon).
     pub horizon_days: u32,
     /// `too_early`: the day the whole cohort is old enough (`YYYY-MM-DD`).
-    #[schemars(pattern(crate::schema::DATE))]
+    #[schemars(pattern(crate::json_schema::DATE))]
     pub ready: Option<String>,
 }
 

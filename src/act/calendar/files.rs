@@ -320,7 +320,7 @@ fn proposal_diff(
 
 /// The partner in `text` (a file at `source`), if it passes the partner file's checks.
 pub(crate) fn load_partner(source: &Path, text: &str) -> Option<crate::partner::Partner> {
-    let mut r = crate::load::schema::Report::new(source, text, 0);
+    let mut r = crate::load::shape::Report::new(source, text, 0);
     crate::partner::parse(text, &mut r).map(|l| l.value)
 }
 

@@ -44,10 +44,10 @@ pub struct Task {
     pub week: u32,
     /// The day the task is due.
     #[serde(serialize_with = "ser_date")]
-    #[schemars(with = "String", pattern(crate::schema::DATE))]
+    #[schemars(with = "String", pattern(crate::json_schema::DATE))]
     pub date: NaiveDate,
     /// The partner's code.
-    #[schemars(pattern(crate::schema::CODE))]
+    #[schemars(pattern(crate::json_schema::CODE))]
     pub partner: String,
     /// The partner's name.
     pub partner_name: String,
@@ -65,7 +65,7 @@ pub struct Task {
     /// The id of the earlier task this one follows through on (the change a check measures).
     pub follows: Option<String>,
     /// When the figures the task needs are readable (`YYYY-MM-DD`), if it waits for them.
-    #[schemars(pattern(crate::schema::DATE))]
+    #[schemars(pattern(crate::json_schema::DATE))]
     pub ready: Option<String>,
     /// Emails: the subject line.
     pub subject: Option<String>,
@@ -115,11 +115,11 @@ fn ser_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::E
 pub struct Window {
     /// Start of the window (included).
     #[serde(serialize_with = "ser_time")]
-    #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
+    #[schemars(with = "String", pattern(crate::json_schema::TIME_SECONDS))]
     pub since: DateTime<Utc>,
     /// End of the window (excluded).
     #[serde(serialize_with = "ser_time")]
-    #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
+    #[schemars(with = "String", pattern(crate::json_schema::TIME_SECONDS))]
     pub until: DateTime<Utc>,
 }
 
@@ -141,11 +141,11 @@ pub struct Calendar {
     pub title: String,
     /// `--now`: the iCalendar DTSTAMP and the end of the funnel window.
     #[serde(serialize_with = "ser_time")]
-    #[schemars(with = "String", pattern(crate::schema::TIME_SECONDS))]
+    #[schemars(with = "String", pattern(crate::json_schema::TIME_SECONDS))]
     pub now: DateTime<Utc>,
     /// The first day of the plan (by default the Monday after `now`).
     #[serde(serialize_with = "ser_date")]
-    #[schemars(with = "String", pattern(crate::schema::DATE))]
+    #[schemars(with = "String", pattern(crate::json_schema::DATE))]
     pub start: NaiveDate,
     /// How many weeks it covers.
     pub weeks: u32,

@@ -314,7 +314,7 @@ mod tests {
             last_at: Ts(*at),
             revenue: 0.0,
             revenue_events: 0,
-            next_step: super::super::rules::NextStep {
+            next_step: super::super::next_step::NextStep {
                 rule: "no_action",
                 action: String::new(),
                 because: String::new(),

@@ -28,7 +28,7 @@ pub struct PartnerReport {
     #[schemars(extend("const" = 1))]
     pub version: u32,
     /// The partner's code.
-    #[schemars(pattern(crate::schema::CODE))]
+    #[schemars(pattern(crate::json_schema::CODE))]
     pub partner: String,
     /// The partner's name.
     pub name: String,

@@ -90,10 +90,10 @@ impl Config {
         if let Some(y) = &self.reward {
             crate::reward::validate_yaml(y, node, "reward", r);
         }
-        if let Some(problem) = rules::base_url(&self.base_url) {
+        if let Some(problem) = value_rules::base_url(&self.base_url) {
             flag(r, node, &["base_url"], problem);
         }
-        if let Some(problem) = rules::site_path(&self.collector.endpoint) {
+        if let Some(problem) = value_rules::site_path(&self.collector.endpoint) {
             flag(r, node, &["collector", "endpoint"], problem);
         } else if self.collector.endpoint.contains(['?', '#']) || self.collector.endpoint == "/" {
             let problem = Problem {
@@ -109,7 +109,7 @@ impl Config {
             };
             flag(r, node, &["collector", "endpoint"], problem);
         }
-        if let Some(problem) = rules::d1_database_name(&self.collector.database) {
+        if let Some(problem) = value_rules::d1_database_name(&self.collector.database) {
             flag(r, node, &["collector", "database"], problem);
         }
         if self.collector.mode == CollectorMode::Route && self.collector.route.is_none() {

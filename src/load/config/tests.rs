@@ -24,20 +24,20 @@ fn a_minimal_config_gets_defaults_and_a_trimmed_base_url() {
 
 #[test]
 fn schema_mirrors_every_field_of_the_struct() {
-    use crate::load::schema::{field_paths, json_paths};
+    use crate::load::shape::{field_paths, json_paths};
     let text = format!(
             "{MINIMAL}host: {{ output: public, data: [data/partners.json] }}\nshell: {{ page: public/about/index.html, main: main }}\nstripe: {{ prefer: coupon }}\n"
         );
     let json = serde_json::to_value(load(&text).unwrap()).unwrap();
     // `reward:` (private terms) is never serialised.
-    let schema: std::collections::BTreeSet<String> = field_paths(&SCHEMA)
+    let schema: std::collections::BTreeSet<String> = field_paths(&SHAPE)
         .into_iter()
         .filter(|f| f != "reward" && !f.starts_with("reward."))
         .collect();
     assert_eq!(
         schema,
         json_paths(&json),
-        "add the new field to config::SCHEMA"
+        "add the new field to config::SHAPE"
     );
     let with_reward = format!("{text}reward: {{ sale: 20%, currency: usd }}\n");
     let c = load(&with_reward).unwrap();

@@ -6,7 +6,7 @@
 pub mod money;
 
 use crate::diagnostics::Diagnostic;
-use crate::load::schema::{Field, Report, Shape};
+use crate::load::shape::{Field, Report, Shape};
 use crate::load::yaml::Node;
 use money::Decimal;
 use serde::{Deserialize, Serialize};

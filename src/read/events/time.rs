@@ -167,7 +167,7 @@ impl schemars::JsonSchema for Ts {
         schemars::json_schema!({
             "description": "A UTC time with milliseconds (RFC 3339).",
             "type": "string",
-            "pattern": crate::schema::TIMESTAMP,
+            "pattern": crate::json_schema::TIMESTAMP,
         })
     }
 }

@@ -54,10 +54,10 @@
 
 mod buckets;
 pub(crate) mod count;
+pub(crate) mod decision_rules;
 pub(crate) mod journey;
 mod pack;
 pub(crate) mod range;
-pub(crate) mod rules;
 pub mod stats;
 
 #[cfg(test)]
@@ -66,12 +66,12 @@ mod simulation;
 mod tests;
 
 pub use count::{Counts, Figures, Rate, Rates, Steps};
-pub use journey::{Activity, Excluded, Journey, Reached, Stage};
-pub use range::{Range, RangeSpec};
-pub use rules::{
+pub use decision_rules::{
     Action, Decision, Handoff, Rule, StageCall, TestState, TestVerdict, Traffic,
     MIN_HANDOFF_CLICKS, MIN_LATER_EVENTS, RULES,
 };
+pub use journey::{Activity, Excluded, Journey, Reached, Stage};
+pub use range::{Range, RangeSpec};
 pub use stats::{Proportion, Verdict};
 
 use crate::config::{Bands, Config, Maturity};
@@ -204,7 +204,7 @@ pub struct CampaignFunnel {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PartnerFunnel {
     /// The partner's code (its `partners/<code>.yaml`).
-    #[schemars(pattern(crate::schema::CODE))]
+    #[schemars(pattern(crate::json_schema::CODE))]
     pub code: String,
     /// The partner's name.
     pub name: String,
@@ -272,7 +272,7 @@ impl FunnelReport {
     }
 
     /// Decide again with the partners' tests (partner code, state): a test's verdict comes
-    /// before the band rules (see `rules`). The one place a decision is made with its test.
+    /// before the band rules (see `decision_rules`). The one place a decision is made with its test.
     pub fn with_tests(mut self, tests: &[(String, TestState)]) -> FunnelReport {
         let active: Vec<&Counts> = self
             .partners
@@ -285,7 +285,7 @@ impl FunnelReport {
         let avg_visitors = active.iter().map(|c| c.visitors as f64).sum::<f64>() / n;
         for p in &mut self.partners {
             let state = tests.iter().find(|t| t.0 == p.code).map(|t| &t.1);
-            p.action = rules::recommend(&rules::RuleInput {
+            p.action = decision_rules::recommend(&decision_rules::RuleInput {
                 figures: &p.figures,
                 bands: &self.bands,
                 avg_clicks,
@@ -439,7 +439,7 @@ fn build_report<P: PartnerInfo>(
             .map(|((_, c), v)| (*c, v))
             .collect();
         camps.sort_by(|a, b| reg.campaigns[a.0 as usize].cmp(&reg.campaigns[b.0 as usize]));
-        let action = rules::recommend(&rules::RuleInput {
+        let action = decision_rules::recommend(&decision_rules::RuleInput {
             figures: &figures,
             bands,
             avg_clicks,

@@ -4,8 +4,8 @@
 //! (it is shown only in the partner kit); `noindex` partners stay out.
 
 use super::{canonical_url, markdown_path};
+use crate::json_schema::{ABSOLUTE_URL, CODE};
 use crate::partner::{CtaKind, Partner};
-use crate::schema::{ABSOLUTE_URL, CODE};
 use crate::site::Site;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -94,7 +94,7 @@ struct ActivationOut<'a> {
 
 /// The schema of `partners.json` (`schemas/partners.schema.json`).
 pub(crate) fn schema() -> schemars::Schema {
-    crate::schema::document::<Registry<'static>>(
+    crate::json_schema::document::<Registry<'static>>(
         "partners.schema.json",
         "partner-pages registry of public partner offers (public/partners.json)",
     )

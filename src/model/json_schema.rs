@@ -2,7 +2,7 @@
 //! serialises, so a schema cannot drift from the output.
 //!
 //! Takes: a serialised type. Gives: its JSON Schema (draft 2020-12), closed, with the patterns
-//! the types share. Which type each file in `schemas/` comes from is [`crate::schemas`].
+//! the types share. Which type each file in `schemas/` comes from is [`crate::schema_files`].
 //!
 //! Every object is closed (`additionalProperties: false`): a field the schema does not name is
 //! a field the program does not write.

@@ -1,6 +1,7 @@
 //! The published JSON Schemas: the files in `schemas/`, each generated from the type its JSON
-//! is written from ([`crate::schema`] makes them). A unit test fails when a committed file
-//! differs from its type; `UPDATE_SCHEMAS=1 cargo test --lib schemas::` rewrites them.
+//! is written from ([`crate::json_schema`] makes them). A unit test fails when a committed file
+//! differs from its type; `INSTA_UPDATE=always cargo test --lib schema_files::` rewrites them (the
+//! one switch that refreshes every expected output, docs/contributing.md).
 
 /// One published schema: its file name under `schemas/`, its title and how to make it.
 pub struct Document {
@@ -19,7 +20,7 @@ pub const DOCUMENTS: &[Document] = &[
     Document {
         file: "report.schema.json",
         generate: || {
-            crate::schema::document::<crate::funnel::FunnelReport>(
+            crate::json_schema::document::<crate::funnel::FunnelReport>(
                 "report.schema.json",
                 "partner-pages report --format json",
             )
@@ -28,7 +29,7 @@ pub const DOCUMENTS: &[Document] = &[
     Document {
         file: "partner-report.schema.json",
         generate: || {
-            crate::schema::document::<crate::report::partner::PartnerReport>(
+            crate::json_schema::document::<crate::report::partner::PartnerReport>(
                 "partner-report.schema.json",
                 "partner-pages report --for-partner --format json",
             )
@@ -37,7 +38,7 @@ pub const DOCUMENTS: &[Document] = &[
     Document {
         file: "calendar.schema.json",
         generate: || {
-            crate::schema::document::<crate::calendar::Calendar>(
+            crate::json_schema::document::<crate::calendar::Calendar>(
                 "calendar.schema.json",
                 "partner-pages content calendar",
             )
@@ -46,7 +47,7 @@ pub const DOCUMENTS: &[Document] = &[
     Document {
         file: "leads.schema.json",
         generate: || {
-            crate::schema::document::<crate::leads::LeadsReport>(
+            crate::json_schema::document::<crate::leads::LeadsReport>(
                 "leads.schema.json",
                 "partner-pages leads --format json",
             )
@@ -57,14 +58,14 @@ pub const DOCUMENTS: &[Document] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::to_file_text;
+    use crate::json_schema::to_file_text;
     use std::path::Path;
 
-    /// The committed schemas are the generated ones (`UPDATE_SCHEMAS=1` rewrites them).
+    /// The committed schemas are the generated ones (`INSTA_UPDATE=always` rewrites them).
     #[test]
     fn committed_schemas_are_the_generated_ones() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
-        let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+        let update = matches!(std::env::var("INSTA_UPDATE").as_deref(), Ok("always" | "1"));
         let mut stale = Vec::new();
         for doc in DOCUMENTS {
             let text = to_file_text(&(doc.generate)());
@@ -77,7 +78,7 @@ mod tests {
         }
         assert!(
             stale.is_empty(),
-            "schemas/ differs from the types for {stale:?}: run `UPDATE_SCHEMAS=1 cargo test --lib schemas::` and commit"
+            "schemas/ differs from the types for {stale:?}: run `INSTA_UPDATE=always cargo test --lib schema_files::`, review the diff and commit"
         );
     }
 
