@@ -1,24 +1,30 @@
 //! partner-pages: partner referral landing pages with a first-party funnel.
 //!
-//! Read this file top to bottom to walk the pipeline:
+//! Read this file top to bottom to walk the pipeline. Each step is a folder of `src/` that
+//! imports only earlier steps and the two shared leaves (`text`, `model`); `tests/it/layers.rs`
+//! checks it:
 //!
 //! ```text
 //! partners/*.yaml ─┐
-//! content/*.md ────┼─> load (config, partner, content) ─> site ─> render (templates) ─┐
-//! templates/ ──────┘        (check: load + render, write nothing)   pages, kits, sitemap, │
-//!                                                                   llms.txt + mirrors    │
-//!                     build: + annotations (funnel) + collector/ (Worker bundle) ─> output (atomic)
+//! content/*.md ────┼─> load/ (config, partner, content, reward rules, kits) ─> render/ (pages,
+//! templates/ ──────┘      llms.txt + mirrors, beacon, host shell, links)    ─> build/ (check,
+//!                         annotations, stamp, atomic write)
+//!                   collector/: the Worker bundle and the local collector of `serve`
 //!
-//! events (sqlite | d1 dump | wrangler json) ─> funnel (attribution, stages, stats)
-//!                                              ─> report | leads | calendar | build annotations
-//!
-//! The command line (the binary) and the MCP server (`mcp`) are front ends over the same calls:
-//! each use case takes a request value (`report::Request`, `leads::Request`,
-//! `calendar::run::Request`, `check::run`) and errors name request fields, not flags.
+//! events (sqlite | d1 dump | wrangler json | d1:remote) ─> read/ (events, funnel: journeys,
+//!   stages, intervals, one decision per partner; experiments; revenue)
+//!   ─> act/ (report, partner report, leads, calendar, commission ledger, schema files)
+//!   ─> agents/ (the MCP server)
 //! ```
+//!
+//! The modules are also reachable by their short names at the crate root (`partner_pages::funnel`
+//! is `partner_pages::read::funnel`). The command line (the binary) and the MCP server are front
+//! ends over the same calls: each use case takes a request value (`report::Request`,
+//! `leads::Request`, `calendar::run::Request`, `check::run`) and errors name request fields, not
+//! flags.
 
-// 0. Shared leaves every step may use: the model (errors, diagnostics, stages) and the words
-//    (escaping).
+// 0. Shared leaves every step may use: the words (escaping, plurals, rates) and the model
+//    (errors, diagnostics, stages, the event table, output files, JSON Schemas).
 pub mod model;
 pub mod text;
 pub use model::{diagnostics, error, json_schema, output, stage};
