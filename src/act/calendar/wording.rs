@@ -91,6 +91,9 @@ pub(super) fn subject(
     let f = ctx.f;
     let best = plan::strongest(f);
     match (spec.rule, spec.phase) {
+        (plan::RULE_FIX_HANDOFF, _) if f.action.rule == "beacon_stopped" => {
+            "Your page stopped recording visits: we are fixing it, your link is fine".to_string()
+        }
         (plan::RULE_FIX_HANDOFF, _) => {
             "Clicks on your link are not all reaching the page: can you check the link you use?"
                 .to_string()
