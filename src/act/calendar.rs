@@ -63,6 +63,19 @@ pub struct PriorChange {
     pub stage: String,
     /// The proposal file, relative to the site root.
     pub file: String,
+    /// The funnel of the visitors who arrived on or after `date` only (journeys that started
+    /// that day or later): what a measurement of the change reads. `None`: not read (a plan
+    /// made without an event source).
+    pub since: Option<SinceChange>,
+}
+
+/// A partner's figures counted only on the visitors who arrived on or after a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinceChange {
+    /// Distinct visitors whose journey started on or after the change date.
+    pub visitors: u64,
+    /// The changed stage's rate over those of them old enough for it (its maturity horizon).
+    pub stage: StageFigures,
 }
 
 /// The first Monday strictly after `now` (the default `--start`).
@@ -94,7 +107,12 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
         let standing = plan::standing(f);
         // A change an earlier run made is measured first while its cohort is not readable.
         let prior = opts.prior.get(&partner.code);
+        // Counted on the visitors since the change, it is measured first whether it is
+        // readable yet or not (then its task says when it will be).
         let measuring = prior.and_then(|c| {
+            if c.since.is_some() {
+                return Some(c.stage.as_str());
+            }
             let horizon = f.stage(&c.stage).map_or(7, |s| s.horizon_days);
             let ready = readable_from(f, &site.config.bands, &opts.window, c.date, horizon);
             ready
@@ -124,6 +142,7 @@ pub fn plan(site: &Site, figures: &[PartnerFigures], opts: &PlanOptions) -> Cale
                 (_, _, Some(d)) => Some((*d, "email")),
                 _ => None,
             },
+            since: measuring.and(prior).and_then(|c| c.since.as_ref()),
         };
         for (week, specs) in schedule.iter().enumerate() {
             for spec in specs {

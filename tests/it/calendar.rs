@@ -1052,6 +1052,91 @@ fn next_weeks_run_measures_the_change_the_last_run_proposed_once_it_is_applied()
             .contains("change of 2026-11-30"),
         "{check:#}"
     );
+    // The change comes after the table ends: nobody arrived since, the day it is readable.
+    let reason = check["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("visitors since 2026-11-30: none yet"),
+        "{reason}"
+    );
+
+    // Two weeks later: 150 visitors arrived on Dec 1-2, 60 of them took the lead magnet; the
+    // window's 40 visitors of Nov 25, before the change, none of whom took it, are not counted.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for i in 0..40u32 {
+        for (k, stage) in ["click", "visit"].into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, 'seo-consultant', 'default', ?2, '/p/seo-consultant/', ?3, ?4)",
+                rusqlite::params![format!("before-{i}-{k}"), stage, format!("before-{i}"), format!("2026-11-25T10:{i:02}:0{k}.000Z")],
+            )
+            .unwrap();
+        }
+    }
+    for i in 0..150u32 {
+        let at = |s: u32| {
+            format!(
+                "2026-12-0{}T09:{:02}:{:02}.000Z",
+                1 + i / 75,
+                (i % 75) / 2,
+                s
+            )
+        };
+        let vid = format!("after-{i}");
+        let mut rows = vec![("click", at(0)), ("visit", at(2))];
+        if i % 5 < 2 {
+            rows.push(("lead_magnet", at(10)));
+        }
+        for (k, (stage, ts)) in rows.into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES (?1, 'seo-consultant', 'default', ?2, '/p/seo-consultant/', ?3, ?4)",
+                rusqlite::params![format!("after-{i}-{k}"), stage, vid, ts],
+            )
+            .unwrap();
+        }
+    }
+    conn.execute(
+        "INSERT INTO partner_events (id, partner_code, campaign, event_name, page_path, visitor_id, created_at) VALUES ('end-2', 'seo-consultant', 'default', 'visit', '/', NULL, '2026-12-14T10:00:00.000Z')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    // The run before the patch was applied proposed the same change again for Dec 7; the
+    // team applied the one of Nov 30.
+    std::fs::remove_file(root.join("proposals/2026-12-07-seo-consultant.yaml.patch")).unwrap();
+    let out = support::run(
+        root,
+        &[
+            "calendar",
+            "--events",
+            db.to_str().unwrap(),
+            "--now",
+            "2026-12-14T12:00:00Z",
+            "--start",
+            "2026-12-14",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let later = tasks(&String::from_utf8(out.stdout).unwrap());
+    let check = later
+        .iter()
+        .find(|t| t["partner"] == "seo-consultant" && t["phase"] == "measure")
+        .unwrap_or_else(|| panic!("no measurement: {later:#?}"));
+    let reason = check["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("visitors since 2026-11-30: 150")
+            && reason.contains("lead magnet 60 of 150 visitors: 40%"),
+        "{reason}"
+    );
+    assert!(check["ready"].is_null(), "{check:#}");
+    assert!(
+        check["title"].as_str().unwrap().starts_with("Measure"),
+        "{check:#}"
+    );
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! One voice: every output tells the same decision for the same partner and window. A generated
 //! 60-day table with a running test that has a winner, a broken redirect at low traffic, a weak
 //! lead magnet at high traffic, a small partner with strong activation, a too-young partner and
-//! one inside every band; the team report (md, html, json), the partner report, the first
+//! one inside every band, and one whose landing-page beacon stopped while its clicks kept
+//! coming; the team report (md, html, json), the partner report, the first
 //! calendar task, the `build --events --preview` annotation and the MCP `funnel_report` tool
 //! are read for every partner and compared.
 
-use crate::support::calendar::follow_through_site;
+use crate::support::calendar::{extra_partner, follow_through_site};
 use crate::support::mcp::{tool_text, Client};
 use crate::support::{self, read};
 use serde_json::{json, Value};
@@ -28,6 +29,8 @@ struct T {
     /// Days before NOW of the first and the last click.
     from_days: i64,
     to_days: i64,
+    /// Days before NOW from which the page sends nothing (a beacon that stopped).
+    beacon_stops: Option<i64>,
 }
 
 const fn t(code: &'static str, clicks: u32, visits: u32, lm: u32, cta: u32, act: u32) -> T {
@@ -41,6 +44,7 @@ const fn t(code: &'static str, clicks: u32, visits: u32, lm: u32, cta: u32, act:
         act,
         from_days: 27,
         to_days: 15,
+        beacon_stops: None,
     }
 }
 
@@ -92,6 +96,17 @@ const TRAFFIC: &[(T, &str)] = &[
             ..t("slack-group", 155, 150, 40, 9, 2)
         },
         "too_early",
+    ),
+    // 200 clicks over 26 days; the page stops sending beacon rows 6 days before NOW while
+    // the clicks (server side) keep coming: the tracking, not the traffic or the redirect.
+    (
+        T {
+            from_days: 27,
+            to_days: 1,
+            beacon_stops: Some(6),
+            ..t("podcast-host", 200, 195, 50, 12, 3)
+        },
+        "beacon_stopped",
     ),
 ];
 
@@ -147,6 +162,9 @@ fn table(dir: &Path) -> PathBuf {
                     .unwrap();
                 };
                 push("click", 0, None);
+                if t.beacon_stops.is_some_and(|d| at >= now - d * DAY_MS) {
+                    continue;
+                }
                 // The visitors who land are spread over the clicks too.
                 if !spread(i, t.visits, t.clicks) {
                     continue;
@@ -194,6 +212,7 @@ fn expected() -> Vec<(&'static str, &'static str)> {
 fn partner_words(rule: &str) -> &'static str {
     match rule {
         "promote_winner" => "converted best, so it becomes your page",
+        "beacon_stopped" => "stopped recording visits",
         "weak_click_to_visit" => "we will check the redirect",
         "many_clicks_weak_lead_magnet" => "We will rewrite the page's headline",
         "few_visits_strong_activation" => "guest post, a webinar",
@@ -208,7 +227,7 @@ fn partner_words(rule: &str) -> &'static str {
 fn calendar_rule(rule: &str) -> &'static str {
     match rule {
         "promote_winner" => "promote-winner",
-        "weak_click_to_visit" => "fix-handoff",
+        "weak_click_to_visit" | "beacon_stopped" => "fix-handoff",
         "many_clicks_weak_lead_magnet" => "fix-weakest-step",
         "few_visits_strong_activation" => "co-marketing",
         "too_early" => "wait-for-cohort",
@@ -261,6 +280,16 @@ fn assert_within_is_inside(v: &Value, at: &str) {
 fn every_output_names_the_same_decision_for_every_partner() {
     let (site, _) = follow_through_site();
     let root = site.path();
+    std::fs::write(
+        root.join("partners/podcast-host.yaml"),
+        extra_partner(
+            "podcast-host",
+            "Podcast host",
+            "Listeners of a weekly show on AI tools",
+            "Show notes kit",
+        ),
+    )
+    .unwrap();
     let db = table(root);
     let db_s = db.to_str().unwrap();
     let window = ["--events", db_s, "--last", "28d", "--now", NOW];

@@ -210,7 +210,7 @@ pub(crate) fn build(root: &Path, out: &Path, extra: &[&str]) {
 }
 
 /// A partner file for the follow-through fixture (the example site's shape, no landing body).
-fn extra_partner(code: &str, name: &str, audience: &str, promise: &str) -> String {
+pub(crate) fn extra_partner(code: &str, name: &str, audience: &str, promise: &str) -> String {
     format!(
         "name: {name}\ncode: {code}\naudience: {audience}\npromise: {promise}\ncampaigns: [default]\nlanding:\n  headline: {promise} for your team\n  proof: Used by 120 teams last quarter\nlead_magnet: {{ label: Get the {promise}, url: /llms-txt-guide/ }}\ncta: {{ label: Book a demo, kind: demo, url: /demo }}\nactivation:\n  event: runs_first_audit\n  description: Runs a first content audit in AIKit\n  trigger: {{ server: true }}\n"
     )

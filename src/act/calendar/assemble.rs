@@ -19,6 +19,8 @@ pub(super) struct Ctx<'a> {
     pub(super) schedule: &'a plan::Schedule,
     /// The earlier run's task a `follows_prior` task follows: its date and kind.
     pub(super) prior: Option<(NaiveDate, &'static str)>,
+    /// The change being measured, counted on the visitors who arrived since it.
+    pub(super) since: Option<&'a super::SinceChange>,
 }
 
 /// The day a cohort that starts on `from` has `min_visitors` visitors old enough for a stage
@@ -211,6 +213,11 @@ pub(super) fn make_task(ctx: &Ctx<'_>, week: u32, spec: &plan::Spec) -> Task {
                     "Measure {} {} campaign",
                     possessive(name),
                     plan::next_campaign(f)
+                ),
+                _ if prior.is_some() && ready.is_some() => format!(
+                    "Not yet: the {stage_name} change of {} for {name} is readable on {}",
+                    follows_date.map_or(ds.clone(), |d| d.to_string()),
+                    ready.as_deref().unwrap_or("a later day")
                 ),
                 _ => format!(
                     "Measure the {stage_name} change of {} for {name}",

@@ -138,7 +138,7 @@ pub(crate) fn calendar_rule(decision: Rule) -> &'static str {
         Rule::PromoteWinner => RULE_PROMOTE,
         Rule::EndTest => RULE_END_TEST,
         Rule::TestRunning => RULE_LET_TEST_RUN,
-        Rule::WeakClickToVisit | Rule::StageNeverFires => RULE_FIX_HANDOFF,
+        Rule::BeaconStopped | Rule::WeakClickToVisit | Rule::StageNeverFires => RULE_FIX_HANDOFF,
         Rule::FewVisitsStrongActivation | Rule::AboveBand => RULE_CO_MARKETING,
         Rule::InsufficientData => RULE_COLLECT,
         Rule::ManyClicksWeakLeadMagnet
@@ -162,7 +162,9 @@ pub(crate) fn standing(f: &PartnerFigures) -> Standing {
     match rule {
         Some(Rule::TestRunning) => Standing::Hold(true),
         Some(Rule::InvalidSplit) => Standing::Hold(false),
-        Some(Rule::WeakClickToVisit | Rule::StageNeverFires) => Standing::Handoff,
+        Some(Rule::BeaconStopped | Rule::WeakClickToVisit | Rule::StageNeverFires) => {
+            Standing::Handoff
+        }
         Some(Rule::FewVisitsStrongActivation | Rule::AboveBand) => Standing::CoMarketing,
         _ if f.visitors == 0 => Standing::Launch,
         Some(Rule::InsufficientData) => Standing::Collect,

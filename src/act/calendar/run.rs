@@ -80,13 +80,68 @@ fn plan_and_place(
             since: to_utc(range.start)?,
             until: now,
         },
-        prior: prior_changes(site, start),
+        prior: measured_since(site, req, range, prior_changes(site, start))?,
         asked: prior_asks(site, start),
     };
     let mut cal = super::plan(site, &figures(site, &report), &opts);
     let rendered = files::render_all(site, &cal)?;
     let outcomes = files::write_all(&site.root, &mut cal, &rendered, write)?;
     Ok((cal, outcomes))
+}
+
+/// Each prior change with the funnel of the visitors who arrived on or after its date: one
+/// more read of the events per change date, from that day to the plan's `now`.
+fn measured_since(
+    site: &Site,
+    req: &Request,
+    range: Range,
+    mut prior: BTreeMap<String, PriorChange>,
+) -> Result<BTreeMap<String, PriorChange>> {
+    let mut dates: Vec<NaiveDate> = prior.values().map(|c| c.date).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    for date in dates {
+        let start = Ts::parse_date_or_time(&date.format("%Y-%m-%d").to_string())
+            .ok_or_else(|| Error::Internal(format!("not a date: {date}")))?;
+        if start >= range.end {
+            continue;
+        }
+        let since = Range { start, ..range };
+        let report = crate::report::funnel_for(site, req.events, since, true)?;
+        for (code, c) in prior.iter_mut().filter(|(_, c)| c.date == date) {
+            let Some(p) = report.partner(code) else {
+                continue;
+            };
+            let rate = match c.stage.as_str() {
+                "cta" => &p.figures.rates.cta,
+                "activation" => &p.figures.rates.activation,
+                _ => &p.figures.rates.lead_magnet,
+            };
+            c.since = Some(super::SinceChange {
+                visitors: p.figures.counts.visitors,
+                stage: stage_figures(&c.stage, rate),
+            });
+        }
+    }
+    Ok(prior)
+}
+
+/// The planner's view of a stage rate.
+fn stage_figures(name: &str, rate: &crate::funnel::Rate) -> StageFigures {
+    StageFigures {
+        stage: name.to_string(),
+        label: super::stage_label(name).to_string(),
+        count: rate.proportion.count,
+        of: rate.proportion.of,
+        rate: rate.proportion.rate.unwrap_or(0.0),
+        low: rate.proportion.low,
+        high: rate.proportion.high,
+        verdict: rate.verdict.as_str().to_string(),
+        band_low: rate.band.low,
+        band_high: rate.band.high,
+        horizon_days: rate.horizon_days,
+        ready: rate.ready.map(|t| t.to_string()[..10].to_string()),
+    }
 }
 
 /// The `fix-weakest-step` proposals earlier runs wrote (the manifest names them) dated in the
@@ -126,6 +181,7 @@ pub fn prior_changes(site: &Site, start: NaiveDate) -> BTreeMap<String, PriorCha
                     date,
                     stage,
                     file: rel.to_string(),
+                    since: None,
                 },
             );
         }
@@ -210,20 +266,7 @@ pub fn figures(site: &Site, report: &FunnelReport) -> Vec<PartnerFigures> {
         .iter()
         .map(|p| {
             let r = &p.figures.rates;
-            let stage = |name: &str, rate: &crate::funnel::Rate| StageFigures {
-                stage: name.to_string(),
-                label: super::stage_label(name).to_string(),
-                count: rate.proportion.count,
-                of: rate.proportion.of,
-                rate: rate.proportion.rate.unwrap_or(0.0),
-                low: rate.proportion.low,
-                high: rate.proportion.high,
-                verdict: rate.verdict.as_str().to_string(),
-                band_low: rate.band.low,
-                band_high: rate.band.high,
-                horizon_days: rate.horizon_days,
-                ready: rate.ready.map(|t| t.to_string()[..10].to_string()),
-            };
+            let stage = stage_figures;
             PartnerFigures {
                 code: p.code.clone(),
                 visitors: p.figures.counts.visitors,

@@ -91,6 +91,9 @@ pub(super) fn subject(
     let f = ctx.f;
     let best = plan::strongest(f);
     match (spec.rule, spec.phase) {
+        (plan::RULE_FIX_HANDOFF, _) if f.action.rule == "beacon_stopped" => {
+            "Your page stopped recording visits: we are fixing it, your link is fine".to_string()
+        }
         (plan::RULE_FIX_HANDOFF, _) => {
             "Clicks on your link are not all reaching the page: can you check the link you use?"
                 .to_string()
@@ -518,12 +521,16 @@ pub(super) fn reason(
                 None,
             )
         }
+        (_, plan::PHASE_MEASURE) if spec.follows_prior && ctx.since.is_some() => {
+            measurement(ctx, since, ctx.since.unwrap_or_else(|| unreachable!()))
+        }
         (_, plan::PHASE_MEASURE) => {
             let horizon = stage.map_or(7, |s| s.horizon_days);
             let ready = ctx.readable(since, horizon);
             (
                 format!(
-                    "{name}: measure the {stage_name} change of {}: the {stage_name} rate of visitors who arrived on or after that day, against the baseline {}. Readable {}: {min} visitors at {}, plus the {horizon}-day {stage_name} horizon.",
+                    "{name}: measure the {stage_name} change of {}: the {stage_name} rate of visitors who arrived on or after that day (visitors since {}: none yet, the change comes that day), against the baseline {}. Readable {}: {min} visitors at {}, plus the {horizon}-day {stage_name} horizon.",
+                    date(since),
                     date(since),
                     stage.map_or(String::new(), StageFigures::cite),
                     readable_text(ready, since),
@@ -558,6 +565,69 @@ pub(super) fn reason(
             None => (format!("{name}: no stage figures yet."), None),
         },
     }
+}
+
+/// The measurement of a change an earlier run made, from the visitors who arrived on or after
+/// its day only: written when at least `min_visitors` of them are old enough for the stage;
+/// before that, the day it will be readable (about, at the partner's pace) and nothing else.
+fn measurement(
+    ctx: &Ctx<'_>,
+    since: NaiveDate,
+    s: &super::SinceChange,
+) -> (String, Option<String>) {
+    let name = &ctx.partner.name;
+    let min = ctx.bands.min_visitors;
+    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let st = &s.stage;
+    let baseline = ctx
+        .f
+        .stage(&st.stage)
+        .map_or(String::new(), StageFigures::cite);
+    let head = format!(
+        "{name}: the {} change of {} is measured on the visitors who arrived on or after that day only (visitors since {}: {})",
+        st.label,
+        date(since),
+        date(since),
+        s.visitors
+    );
+    if st.of >= min {
+        return (
+            format!(
+                "{head}: {} {} of them old enough ({}): {} (verdict {}), against the baseline {baseline} of the whole window.",
+                st.label,
+                st.cite(),
+                plural(u64::from(st.horizon_days), "day"),
+                pct(st.rate),
+                if st.verdict.is_empty() { "n/a" } else { &st.verdict },
+            ),
+            None,
+        );
+    }
+    // Visitors still to come, at the partner's pace, then the stage's horizon for the last.
+    let need = min - st.of;
+    let until = ctx.opts.window.until.date_naive();
+    let pace = ctx.pace();
+    let ready = (pace > 0.0)
+        .then(|| {
+            let waiting = s.visitors.saturating_sub(st.of);
+            let more = need.saturating_sub(waiting);
+            let days = (more as f64 / pace).ceil() as u64 + u64::from(st.horizon_days);
+            plan::add_days(until, days)
+        })
+        .into_iter()
+        .chain(ctx.readable(since, st.horizon_days))
+        .max();
+    (
+        format!(
+            "{head}, {} of them old enough for the {} ({}): a measurement needs {min}, so none is written yet. Readable {}: at {}.",
+            st.of,
+            st.label,
+            plural(u64::from(st.horizon_days), "day"),
+            readable_text(ready, since),
+            ctx.pace_text()
+        ),
+        ready.map(date),
+    )
 }
 
 #[cfg(test)]

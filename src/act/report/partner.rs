@@ -607,6 +607,18 @@ fn next_step(p: &PartnerFunnel, min: u64) -> NextStep {
                     .to_string(),
             ),
         ),
+        Rule::BeaconStopped => (
+            format!(
+                "Since {} your page has stopped recording visits while your links keep sending \
+                 people to it: the fault is on our side, and we are fixing the page's tracking \
+                 before we judge anything.",
+                d.handoff
+                    .stopped
+                    .map(|s| s.since_date())
+                    .unwrap_or_default()
+            ),
+            Some(ask_link),
+        ),
         Rule::StageNeverFires => (
             "One step of your page is not being recorded while later steps are: we will fix \
              the tracking before we judge the page."

@@ -12,7 +12,9 @@
 //! 2. a test with a winner is promoted (`promote_winner`); a test settled as equivalent ends
 //!    (`end_test`);
 //! 3. a broken handoff is a defect, not a rate judgement, so it comes before the traffic rule:
-//!    at least [`MIN_HANDOFF_CLICKS`] clicks and the whole 95% Wilson interval of the
+//!    a landing-page beacon that stopped while clicks kept coming (`beacon_stopped`: at least
+//!    [`MIN_CLICKS_AFTER_STOP`] clicks on at least [`MIN_DAYS_AFTER_STOP`] days after the day
+//!    of the last `visit`, `lead_magnet` or `cta` row, see [`super::beacon`]), at least [`MIN_HANDOFF_CLICKS`] clicks and the whole 95% Wilson interval of the
 //!    click-to-visit share under [`CLICK_TO_VISIT_FLOOR`] (`weak_click_to_visit`), or a banded
 //!    stage that never fired while a later one did at least [`MIN_LATER_EVENTS`] times
 //!    (`stage_never_fires`);
@@ -31,6 +33,7 @@
 //! strong (a small partner may send only 40 clicks); the weak-step rules use the band verdicts,
 //! which need `min_visitors` mature visitors.
 
+use super::beacon::{BeaconStop, MIN_CLICKS_AFTER_STOP, MIN_DAYS_AFTER_STOP};
 use super::count::{Figures, Rate, BANDED};
 use super::journey::Stage;
 use super::stats::{pct, Proportion, Verdict};
@@ -61,6 +64,8 @@ pub enum Rule {
     PromoteWinner,
     /// The test's versions convert alike: end it.
     EndTest,
+    /// The landing page stopped reporting (no beacon row) while clicks kept coming.
+    BeaconStopped,
     /// Clicks are lost between the partner's link and the page.
     WeakClickToVisit,
     /// A stage never fires while later ones do: its beacon is broken.
@@ -96,6 +101,7 @@ impl Rule {
             Rule::InvalidSplit => "invalid_split",
             Rule::PromoteWinner => "promote_winner",
             Rule::EndTest => "end_test",
+            Rule::BeaconStopped => "beacon_stopped",
             Rule::WeakClickToVisit => "weak_click_to_visit",
             Rule::StageNeverFires => "stage_never_fires",
             Rule::TestRunning => "test_running",
@@ -204,6 +210,9 @@ pub struct Handoff {
     pub broken: bool,
     /// Banded stages no visitor reached while a later stage was reached at least 5 times.
     pub silent: Vec<Stage>,
+    /// The landing-page beacon stopped while clicks kept coming (absent: it did not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<BeaconStop>,
 }
 
 /// The traffic state: enough visitors for a verdict or not.
@@ -242,6 +251,8 @@ pub struct RuleInput<'a> {
     pub activation_event: &'a str,
     /// The partner's test, when it runs one.
     pub test: Option<&'a TestState>,
+    /// The landing-page beacon stopped while clicks kept coming.
+    pub beacon_stop: Option<BeaconStop>,
 }
 
 /// The figures an explanation cites, by name (they become [`Action::figures`]).
@@ -477,6 +488,33 @@ pub const RULES: &[RuleDef] = &[
             i.test.map(|t| t.control.as_str()).unwrap_or("control")
         ),
         because: |i, c| format!("{}; {}", traffic(i, c), test_because(i)),
+    },
+    RuleDef {
+        name: Rule::BeaconStopped,
+        when: "the landing page sent no visit, lead_magnet or cta row after a day while at least 20 clicks on at least 2 later days came in (and it had sent at least 5 before)",
+        test: |i| i.beacon_stop.is_some(),
+        action: |i| format!(
+            "Fix the page's tracking: no visit has been recorded since {} while the partner's link kept sending clicks. Check that the page still loads the beacon script and that the collector address is right, then check that a visit arrives.",
+            i.beacon_stop.map(|s| s.since_date()).unwrap_or_default()
+        ),
+        because: |i, c| {
+            let Some(s) = i.beacon_stop else {
+                return traffic(i, c);
+            };
+            c.put("clicks_after_stop", s.clicks_after as f64);
+            c.put("days_with_clicks_after_stop", s.days_with_clicks as f64);
+            c.put("beacon_rows_before_stop", s.beacons_before as f64);
+            format!(
+                "the last landing-page event was on {} ({} in the range before it); since {}: {} on {} and no visit, lead magnet or CTA (a stop needs at least {} on at least {})",
+                s.last_beacon.date_string(),
+                plural(s.beacons_before, "event", "events"),
+                s.since_date(),
+                plural(s.clicks_after, "click", "clicks"),
+                plural(s.days_with_clicks, "day", "days"),
+                plural(MIN_CLICKS_AFTER_STOP, "click", "clicks"),
+                plural(MIN_DAYS_AFTER_STOP, "day", "days"),
+            )
+        },
     },
     RuleDef {
         name: Rule::WeakClickToVisit,
@@ -729,6 +767,7 @@ pub(crate) fn recommend(i: &RuleInput<'_>) -> Decision {
             floor: CLICK_TO_VISIT_FLOOR,
             broken: handoff_broken(f),
             silent: silent_stages(f),
+            stopped: i.beacon_stop,
         },
         test: i.test.cloned(),
         traffic: Traffic {

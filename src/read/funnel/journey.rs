@@ -176,6 +176,8 @@ impl Activity {
 pub(crate) struct ScanTotals {
     pub excluded: Excluded,
     pub activity: Vec<Activity>,
+    /// Per partner index: the landing-page beacon's trail in the range.
+    pub trails: Vec<super::beacon::Trail>,
     /// The time the data was followed until: the range's `as_of`, or just after the newest row
     /// read when that is earlier (a table exported last week has not seen this week).
     pub as_of: Ts,
@@ -354,6 +356,7 @@ pub(crate) fn scan_journeys(
         bot_max: u64::from(cfg.bot_max_events),
         journeys: Vec::new(),
         activity: vec![Activity::default(); code_names.len()],
+        trails: vec![super::beacon::Trail::default(); code_names.len()],
     };
     // Hand each partition's pieces (one per part) to the thread that prepares it.
     let workers = parts;
@@ -379,6 +382,7 @@ pub(crate) fn scan_journeys(
         return Ok(ScanTotals {
             excluded: ex,
             activity: walker.activity,
+            trails: walker.trails,
             as_of,
         });
     }
@@ -410,6 +414,7 @@ pub(crate) fn scan_journeys(
     Ok(ScanTotals {
         excluded: ex,
         activity: walker.activity,
+        trails: walker.trails,
         as_of,
     })
 }
@@ -546,6 +551,8 @@ struct Walker {
     journeys: Vec<RawJourney>,
     /// Per partner index: journeys of any start that first reached a stage in the range.
     activity: Vec<Activity>,
+    /// Per partner index: the landing-page beacon's trail in the range.
+    trails: Vec<super::beacon::Trail>,
 }
 
 impl Walker {
@@ -664,6 +671,9 @@ impl Walker {
                     a.bump(s);
                 }
             }
+        }
+        if let Some(t) = self.trails.get_mut(j.partner as usize) {
+            t.journey(&j.reached, self.range.start, self.range.end);
         }
         if j.start >= self.range.start && j.start < self.range.end {
             self.journeys.push(j);

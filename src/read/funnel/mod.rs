@@ -52,6 +52,7 @@
 //! assert_eq!(seo.action.rule, "insufficient_data");   // 1 visitor is not a verdict
 //! ```
 
+pub(crate) mod beacon;
 mod buckets;
 pub(crate) mod count;
 pub(crate) mod decision_rules;
@@ -65,6 +66,7 @@ mod simulation;
 #[cfg(test)]
 mod tests;
 
+pub use beacon::{BeaconStop, MIN_BEACONS_BEFORE, MIN_CLICKS_AFTER_STOP, MIN_DAYS_AFTER_STOP};
 pub use count::{Counts, Figures, Rate, Rates, Steps};
 pub use decision_rules::{
     Action, Decision, Handoff, Rule, StageCall, TestState, TestVerdict, Traffic,
@@ -218,6 +220,11 @@ pub struct PartnerFunnel {
     pub campaigns: Vec<CampaignFunnel>,
     /// Stages reached in the range by this partner's journeys, whenever they started.
     pub activity: Activity,
+    /// The landing-page beacon stopped while clicks kept coming (the decision carries it in
+    /// its handoff checks).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub beacon_stop: Option<BeaconStop>,
     /// The partner's decision for the range: the first rule that applies, what to do, why,
     /// and the verdicts, handoff checks, test and traffic state it was decided from.
     pub action: Decision,
@@ -292,6 +299,7 @@ impl FunnelReport {
                 avg_visitors,
                 activation_event: &p.activation_event,
                 test: state,
+                beacon_stop: p.beacon_stop,
             });
         }
         self
@@ -358,6 +366,7 @@ pub fn compute_from_journeys<P: PartnerInfo>(
     let mut reg = Registry::new(partners.iter().map(|p| p.code()));
     let mut tally = count::Tally::new(&cfg.maturity);
     let mut activity = vec![Activity::default(); reg.codes.len()];
+    let mut trails = vec![beacon::Trail::default(); reg.codes.len()];
     let mut i = 0;
     // Journeys are sorted by start; group them per visitor, in time order.
     let mut order: Vec<&Journey> = journeys.journeys.iter().collect();
@@ -377,6 +386,9 @@ pub fn compute_from_journeys<P: PartnerInfo>(
                     a.bump(s);
                 }
             }
+            if let Some(t) = trails.get_mut(j.partner as usize) {
+                t.journey(&j.reached, journeys.range.start, journeys.range.end);
+            }
         }
         tally.visitor(&raw);
         i = k;
@@ -391,6 +403,7 @@ pub fn compute_from_journeys<P: PartnerInfo>(
         journey::ScanTotals {
             excluded: journeys.excluded.clone(),
             activity,
+            trails,
             as_of: journeys.range.as_of,
         },
     )
@@ -439,6 +452,7 @@ fn build_report<P: PartnerInfo>(
             .map(|((_, c), v)| (*c, v))
             .collect();
         camps.sort_by(|a, b| reg.campaigns[a.0 as usize].cmp(&reg.campaigns[b.0 as usize]));
+        let beacon_stop = scan.trails.get(idx as usize).and_then(beacon::Trail::stop);
         let action = decision_rules::recommend(&decision_rules::RuleInput {
             figures: &figures,
             bands,
@@ -446,6 +460,7 @@ fn build_report<P: PartnerInfo>(
             avg_visitors,
             activation_event: p.activation_event(),
             test: None,
+            beacon_stop,
         });
         out.push(PartnerFunnel {
             code: p.code().to_string(),
@@ -461,6 +476,7 @@ fn build_report<P: PartnerInfo>(
                 })
                 .collect(),
             activity: scan.activity.get(idx as usize).copied().unwrap_or_default(),
+            beacon_stop,
             action,
         });
     }

@@ -500,3 +500,63 @@ fn a_stage_waits_until_its_journeys_are_old_enough() {
     );
     assert_eq!(r.partner("seo").unwrap().action.rule, "above_band");
 }
+
+/// `n` visitors of `partner` who click on `day` (2026-11-DD) at `hour`, visiting when `visit`.
+fn clickers(partner: &str, day: u32, n: u32, visit: bool) -> Vec<Event> {
+    let mut out = Vec::new();
+    for k in 0..n {
+        let vid = format!("{partner}-{day}-{k}");
+        let at = |m: u32| format!("2026-11-{day:02}T10:{m:02}:{:02}.000Z", k % 60);
+        out.push(e(&vid, partner, "click", &at(0)));
+        if visit {
+            out.push(e(&vid, partner, "visit", &at(1)));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_beacon_that_stopped_is_named_before_the_traffic_rule_with_its_date_and_figures() {
+    // seo: 8 clicks with a visit a day on Nov 17-19, then 8 clicks a day on Nov 20-23 and no
+    // visit: 24 visitors (under min_visitors), 56 clicks.
+    let mut rows = Vec::new();
+    for d in 17..=19 {
+        rows.extend(clickers("seo", d, 8, true));
+    }
+    for d in 20..=23 {
+        rows.extend(clickers("seo", d, 8, false));
+    }
+    // agency: a small partner, 3 clicks with a visit a day, and a quiet last day of 2 clicks
+    // that did not reach the page: not a stop.
+    for d in 17..=22 {
+        rows.extend(clickers("agency", d, 3, true));
+    }
+    rows.extend(clickers("agency", 23, 2, false));
+    let source = Source::Memory(rows);
+    let r = compute(&source, &PARTNERS, &FunnelConfig::default(), range()).unwrap();
+    let seo = &r.partner("seo").unwrap().action;
+    assert_eq!(seo.rule, Rule::BeaconStopped, "{seo:?}");
+    let stop = seo.handoff.stopped.expect("the stop in the handoff checks");
+    assert_eq!(stop.since_date(), "2026-11-20");
+    assert_eq!((stop.clicks_after, stop.days_with_clicks), (32, 4));
+    assert!(seo.action.contains("since 2026-11-20"), "{}", seo.action);
+    assert!(
+        seo.because
+            .contains("last landing-page event was on 2026-11-19")
+            && seo.because.contains("32 clicks on 4 days"),
+        "{}",
+        seo.because
+    );
+    assert_eq!(seo.figures["clicks_after_stop"], 32.0);
+    let agency = &r.partner("agency").unwrap().action;
+    assert_eq!(agency.rule, Rule::InsufficientData, "{agency:?}");
+    assert_eq!(agency.handoff.stopped, None);
+    // The same decisions from materialised journeys (the path `leads` and library users take).
+    let j = journeys(&source, &PARTNERS, &FunnelConfig::default(), range()).unwrap();
+    let again = compute_from_journeys(&j, "memory", &PARTNERS, &FunnelConfig::default());
+    assert_eq!(&again.partner("seo").unwrap().action, seo);
+    assert_eq!(
+        again.partner("agency").unwrap().action.rule,
+        Rule::InsufficientData
+    );
+}

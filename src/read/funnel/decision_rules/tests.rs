@@ -6,7 +6,14 @@ use crate::funnel::stats::Proportion;
 
 /// A partner's figures, every visitor old enough for every stage unless `young` says how
 /// many are old enough for CTA and activation.
-fn figures(clicks: u64, visitors: u64, lm: u64, cta: u64, act: u64, young: Option<u64>) -> Figures {
+fn figures(
+    clicks: u64,
+    visitors: u64,
+    lm: u64,
+    cta: u64,
+    act: u64,
+    young: Option<u64>,
+) -> Figures {
     let old = young.unwrap_or(visitors);
     let m = |reached: u64, of: u64| Matured {
         visitors: of,
@@ -175,6 +182,7 @@ fn each_rule_fires_on_its_case_and_explains_it_with_its_figures() {
             avg_visitors,
             activation_event: "runs_first_audit",
             test: None,
+            beacon_stop: None,
         });
         assert_eq!(a.rule, rule, "{case}: {a:?}");
         for w in words {
@@ -198,7 +206,8 @@ fn each_rule_fires_on_its_case_and_explains_it_with_its_figures() {
 }
 
 /// The rules checked in `a_test_decides_before_the_band_rules_...`.
-const TEST_RULES: [&str; 5] = [
+const TEST_RULES: [&str; 6] = [
+    "beacon_stopped",
     "invalid_split",
     "promote_winner",
     "end_test",
@@ -226,6 +235,7 @@ fn a_test_decides_before_the_band_rules_and_a_broken_handoff_before_traffic() {
             avg_visitors: 400.0,
             activation_event: "runs_first_audit",
             test: t,
+            beacon_stop: None,
         })
     };
     for (t, rule) in [
