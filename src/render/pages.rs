@@ -656,20 +656,7 @@ pub(crate) fn sitemap(site: &Site) -> OutputFile {
     OutputFile::new("sitemap.xml", xml)
 }
 
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::text::html::escape_xml as xml_escape;
 
 /// `connect-src` of the CSP: same origin, plus the endpoint's origin when it is absolute.
 fn connect_src(config: &Config) -> String {

@@ -15,3 +15,16 @@ pub fn pct_bare(x: f64) -> String {
         format!("{v:.1}")
     }
 }
+
+/// A difference of rates in percentage points with its sign, one decimal: `0.032` -> `+3.2`,
+/// `-0.01` -> `−1.0` (a minus sign), `0` -> `0.0`.
+pub fn signed_points(x: f64) -> String {
+    let v = (x * 1000.0).round() / 10.0;
+    if v > 0.0 {
+        format!("+{v:.1}")
+    } else if v == 0.0 {
+        "0.0".into()
+    } else {
+        format!("−{:.1}", -v)
+    }
+}

@@ -412,17 +412,7 @@ fn difference_table(o: &mut String, what: &str, t: &PartnerTest, p: &Pair) {
     let _ = writeln!(o, "</tbody>\n</table>\n</details>");
 }
 
-/// A difference in points with its sign, one decimal: `+3.2`, `−1.0`.
-fn signed(x: f64) -> String {
-    let v = (x * 1000.0).round() / 10.0;
-    if v > 0.0 {
-        format!("+{v:.1}")
-    } else if v == 0.0 {
-        "0.0".into()
-    } else {
-        format!("−{:.1}", -v)
-    }
-}
+use crate::text::number::signed_points as signed;
 
 /// The SVG of one pair's difference over the looks: the estimate and its always-valid
 /// interval at every readable look, the running interval the verdict reads (shaded), the zero

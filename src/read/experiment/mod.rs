@@ -445,16 +445,7 @@ fn points(x: f64) -> String {
     format!("{:.1}", (x * 1000.0).round() / 10.0)
 }
 
-fn signed_points(x: f64) -> String {
-    let v = (x * 1000.0).round() / 10.0;
-    if v > 0.0 {
-        format!("+{v:.1}")
-    } else if v == 0.0 {
-        "0.0".into()
-    } else {
-        format!("−{:.1}", -v)
-    }
-}
+use crate::text::number::signed_points;
 
 /// `+1.2 to +8.3 points`.
 pub fn points_range(low: f64, high: f64) -> String {
