@@ -6,14 +6,7 @@ use crate::funnel::stats::Proportion;
 
 /// A partner's figures, every visitor old enough for every stage unless `young` says how
 /// many are old enough for CTA and activation.
-fn figures(
-    clicks: u64,
-    visitors: u64,
-    lm: u64,
-    cta: u64,
-    act: u64,
-    young: Option<u64>,
-) -> Figures {
+fn figures(clicks: u64, visitors: u64, lm: u64, cta: u64, act: u64, young: Option<u64>) -> Figures {
     let old = young.unwrap_or(visitors);
     let m = |reached: u64, of: u64| Matured {
         visitors: of,
