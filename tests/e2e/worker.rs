@@ -186,6 +186,21 @@ impl Collector {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Whether `needle` reaches wrangler dev's log within [`ROWS_WITHIN`]: a Worker's console
+    /// output arrives there after the response, through wrangler's inspector connection.
+    pub(crate) fn log_shows(&self, needle: &str) -> bool {
+        let start = Instant::now();
+        loop {
+            if self.log_text().contains(needle) {
+                return true;
+            }
+            if start.elapsed() > ROWS_WITHIN {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     pub(crate) fn request(
         &self,
         method: &str,
