@@ -388,7 +388,7 @@ pub(crate) fn try_http(
         if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
             break i;
         }
-        let n = stream.read(&mut buf)?;
+        let n = read_some(&mut stream, &mut buf)?;
         if n == 0 {
             return Err(std::io::Error::other(
                 "connection closed before the response head",
@@ -426,7 +426,7 @@ pub(crate) fn try_http(
         }
     };
     while !complete(&body) {
-        let n = stream.read(&mut buf)?;
+        let n = read_some(&mut stream, &mut buf)?;
         if n == 0 {
             break;
         }
@@ -438,6 +438,17 @@ pub(crate) fn try_http(
         headers,
         body,
     })
+}
+
+/// One `read`, again when a signal interrupted it: the test binary's other threads start and end
+/// child processes (wrangler, Chromium), and a SIGCHLD may land on this thread mid-read.
+fn read_some(stream: &mut TcpStream, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match stream.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
 }
 
 pub(crate) fn free_port() -> u16 {
@@ -1190,7 +1201,7 @@ fn chunked_beacon(port: u16, chunks: usize) -> std::io::Result<u16> {
     let mut raw = Vec::new();
     let mut buf = [0u8; 4096];
     while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf) {
+        match read_some(&mut stream, &mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
         }
