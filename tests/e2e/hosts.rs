@@ -23,7 +23,8 @@ struct Host {
     output: &'static str,
 }
 
-fn hugo(dir: &Path) -> Command {
+/// The Hugo build of a fixture site (also the vendored themes' build).
+pub(crate) fn hugo(dir: &Path) -> Command {
     let mut c = Command::new(require_tool("hugo", "Hugo (Debian package `hugo`)"));
     c.args(["--quiet", "--source"]).arg(dir);
     c
@@ -35,7 +36,8 @@ const HUGO: Host = Host {
     output: "public",
 };
 
-fn eleventy(dir: &Path) -> Command {
+/// The Eleventy build of a fixture site (also the vendored themes' build).
+pub(crate) fn eleventy(dir: &Path) -> Command {
     let mut c = Command::new(require_tool(
         "eleventy",
         "Eleventy (pinned in package.json: npm ci)",
@@ -44,7 +46,8 @@ fn eleventy(dir: &Path) -> Command {
     c
 }
 
-fn astro(dir: &Path) -> Command {
+/// The Astro build of a fixture site (also the vendored themes' build).
+pub(crate) fn astro(dir: &Path) -> Command {
     let mut c = Command::new(require_tool(
         "astro",
         "Astro (pinned in package.json: npm ci)",

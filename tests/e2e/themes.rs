@@ -6,6 +6,7 @@
 //! (buttons that look like buttons, a headline larger than the text, no horizontal overflow,
 //! no colour-contrast or landmark violation inside our content, no identity of the shell page).
 
+use crate::hosts::{astro, eleventy, hugo};
 use crate::support::{self, repo_root};
 use crate::tools::require_tool;
 use crate::worker::{free_port, try_http};
@@ -19,32 +20,6 @@ struct Theme {
     name: &'static str,
     build: fn(&Path) -> Command,
     output: &'static str,
-}
-
-fn hugo(dir: &Path) -> Command {
-    let mut c = Command::new(require_tool("hugo", "Hugo (Debian package `hugo`)"));
-    c.args(["--quiet", "--source"]).arg(dir);
-    c
-}
-
-fn eleventy(dir: &Path) -> Command {
-    let mut c = Command::new(require_tool(
-        "eleventy",
-        "Eleventy (pinned in package.json: npm ci)",
-    ));
-    c.arg("--quiet").current_dir(dir);
-    c
-}
-
-fn astro(dir: &Path) -> Command {
-    let mut c = Command::new(require_tool(
-        "astro",
-        "Astro (pinned in package.json: npm ci)",
-    ));
-    c.args(["build", "--silent"])
-        .current_dir(dir)
-        .env("ASTRO_TELEMETRY_DISABLED", "1");
-    c
 }
 
 const THEMES: [Theme; 3] = [
