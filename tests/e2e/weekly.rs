@@ -301,20 +301,7 @@ fn the_workflows_report_step_runs_and_writes_every_file() {
     // artifact: packed here, unpacked in a fresh checkout, every file arrives.
     let runner_temp = dir.path().join("runner-temp");
     std::fs::create_dir_all(&runner_temp).unwrap();
-    let run_step = |name: &str, cwd: &Path| {
-        let script = step_script(&workflow, name);
-        let out = Command::new("bash")
-            .args(["-eo", "pipefail", "-c", &script])
-            .current_dir(cwd)
-            .env("RUNNER_TEMP", &runner_temp)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "step {name} failed:\n{script}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run_step = |name: &str, cwd: &Path| run_step(&workflow, name, cwd, &runner_temp);
     run_step("Pack what the report wrote", site.path());
     let clone = dir.path().join("clone");
     git(
@@ -423,20 +410,7 @@ fn init_workflow_in_a_repository_subfolder_passes_the_schema_and_carries_the_sub
     std::fs::write(site.join("reports/2026-12-07.md"), "# Report\n").unwrap();
     let runner_temp = dir.path().join("runner-temp");
     std::fs::create_dir_all(runner_temp.join("partner-report")).unwrap();
-    let run_step = |name: &str, cwd: &Path| {
-        let script = step_script(&text, name);
-        let out = Command::new("bash")
-            .args(["-eo", "pipefail", "-c", &script])
-            .current_dir(cwd)
-            .env("RUNNER_TEMP", &runner_temp)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "step {name} failed:\n{script}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run_step = |name: &str, cwd: &Path| run_step(&text, name, cwd, &runner_temp);
     run_step("Pack what the report wrote", &site);
     std::fs::rename(
         runner_temp.join("partner-report.tar"),
@@ -459,4 +433,21 @@ fn init_workflow_in_a_repository_subfolder_passes_the_schema_and_carries_the_sub
         "# Report\n"
     );
     assert!(!clone.join("reports").exists());
+}
+
+/// Runs the workflow step `name` as the runner would (bash -eo pipefail, `RUNNER_TEMP` set) in
+/// `cwd`, and fails the test with the script and its stderr when it fails.
+fn run_step(workflow: &str, name: &str, cwd: &Path, runner_temp: &Path) {
+    let script = step_script(workflow, name);
+    let out = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", &script])
+        .current_dir(cwd)
+        .env("RUNNER_TEMP", runner_temp)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "step {name} failed:\n{script}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
