@@ -1,5 +1,5 @@
-// No table header broken mid-word: open each HTML file in headless Chromium at 375 px and
-// 1280 px wide and, for every <th> (of the staff overlay when the page has one), check that no
+// No table header broken mid-word, and no report wider than the screen: open each HTML file
+// in headless Chromium at 375 px and 1280 px wide and, for every <th> (of the staff overlay when the page has one), check that no
 // word of it is laid out over two lines.
 //
 // Usage: node tests/browser/headers.mjs <file.html>...
@@ -38,7 +38,9 @@ let failed = 0;
 try {
   for (const file of files) {
     for (const width of [375, 1280]) {
-      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      // A persistent context ignores newPage's options: set the width on the page itself.
+      const page = await browser.newPage();
+      await page.setViewportSize({ width, height: 800 });
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
       const result = await page.evaluate(() => {
         const broken = [];
@@ -62,11 +64,14 @@ try {
             }
           }
         }
-        return { headers: ths.length, broken };
+        // A report must fit the screen: a wide table scrolls inside itself, the page does not.
+        const overflow = !document.querySelector('.pp-preview')
+          && document.documentElement.scrollWidth > window.innerWidth;
+        return { headers: ths.length, broken, overflow };
       });
       const line = { file, width, ...result };
       console.log(JSON.stringify(line));
-      if (result.headers === 0 || result.broken.length > 0) failed++;
+      if (result.headers === 0 || result.broken.length > 0 || result.overflow) failed++;
       await page.close();
     }
   }
