@@ -14,7 +14,8 @@ const CSS: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}th,td{border-bottom:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.below{color:#b3261e}.above{color:#146c2e}.insufficient{color:#6b7280}\
 .action{background:#f3f6fb;border-left:4px solid #3056d3;padding:.6rem .9rem;margin:1rem 0}.muted{color:#6b7280}svg{max-width:100%;height:auto}\
-section{margin-top:2.5rem}.winner{color:#146c2e}.invalid_split{color:#b3261e}details{margin:.3rem 0 1.2rem}";
+section{margin-top:2.5rem}.winner{color:#146c2e}.invalid_split{color:#b3261e}details{margin:.3rem 0 1.2rem}\
+@media (max-width:40rem){table{display:block;overflow-x:auto}}";
 
 /// The report as one HTML page.
 pub fn html(r: &FunnelReport) -> String {

@@ -154,7 +154,8 @@ pub fn markdown(r: &PartnerReport) -> String {
 const CSS: &str = "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;color:#1d2433}\
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}th,td{border-bottom:1px solid #d8dde6;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}.below{color:#b3261e}.above{color:#146c2e}.muted{color:#6b7280}\
-.next{background:#f3f6fb;border-left:4px solid #3056d3;padding:.6rem .9rem;margin:1rem 0}";
+.next{background:#f3f6fb;border-left:4px solid #3056d3;padding:.6rem .9rem;margin:1rem 0}\
+@media (max-width:40rem){table{display:block;overflow-x:auto}}";
 
 /// The report as one self-contained HTML page (inline CSS, no scripts, fonts or requests), to
 /// attach to an email or put beside the partner's kit.
